@@ -1,0 +1,69 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { DataSourceRouter } from './data-source-router.js';
+
+/**
+ * Exposes a router's state as Prometheus gauges, read at scrape time. Per-server series are
+ * always present; per-DataSource series exist only for live DataSources, so their number is
+ * bounded by the connection budget, not by the number of tenants.
+ */
+export function registerDataRouterMetrics(router: DataSourceRouter, registry: Registry): void {
+  const labels = ['store', 'server'] as const;
+  const serverGauge = (name: string, help: string, pick: (s: ReturnType<DataSourceRouter['stats']>['servers'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: labels,
+      registers: [registry],
+      collect() {
+        const stats = router.stats();
+        this.reset();
+        for (const server of stats.servers) this.set({ store: stats.store, server: server.server }, pick(server));
+      },
+    });
+  serverGauge('polystore_datasources_live', 'DataSources holding a slot (opening, open or closing)', (s) => s.live);
+  serverGauge('polystore_datasources_capacity', 'DataSource slots allowed by the connection budget', (s) => s.capacity);
+  serverGauge('polystore_datasource_waiters', 'Tenants waiting for a DataSource slot', (s) => s.waiting);
+  serverGauge('polystore_datasource_evictions', 'Idle DataSources closed to make room (since start)', (s) => s.evictions);
+  serverGauge('polystore_datasource_busy_rejections', 'Requests refused with STORE_BUSY (since start)', (s) => s.busyRejections);
+
+  new Gauge({
+    name: 'polystore_datasource_in_flight',
+    help: 'Work in flight per live DataSource',
+    labelNames: ['store', 'tenant', 'database', 'state', 'circuit'],
+    registers: [registry],
+    collect() {
+      const stats = router.stats();
+      this.reset();
+      for (const ds of stats.dataSources) {
+        this.set({ store: stats.store, tenant: ds.tenant, database: ds.database, state: ds.state, circuit: ds.circuit }, ds.inFlight);
+      }
+    },
+  });
+  new Gauge({
+    name: 'polystore_datasource_init_ms',
+    help: 'Time the live DataSource took to initialize',
+    labelNames: ['store', 'tenant', 'database'],
+    registers: [registry],
+    collect() {
+      const stats = router.stats();
+      this.reset();
+      for (const ds of stats.dataSources) {
+        if (ds.initMs !== null) this.set({ store: stats.store, tenant: ds.tenant, database: ds.database }, ds.initMs);
+      }
+    },
+  });
+  const totals = (name: string, help: string, pick: (s: ReturnType<DataSourceRouter['stats']>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['store'],
+      registers: [registry],
+      collect() {
+        const stats = router.stats();
+        this.set({ store: stats.store }, pick(stats));
+      },
+    });
+  totals('polystore_datasources_opened', 'DataSources opened since start', (s) => s.opened);
+  totals('polystore_datasources_closed', 'DataSources closed since start', (s) => s.closed);
+  totals('polystore_datasource_init_failures', 'DataSource initializations that failed since start', (s) => s.initFailures);
+}

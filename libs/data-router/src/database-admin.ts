@@ -1,0 +1,78 @@
+import { DataSource } from 'typeorm';
+import { connectionOptions, maintenanceDatabase } from './internal/connection-options.js';
+import { failureReason, isUnreachable } from './internal/failure.js';
+import { DataRouterException } from './data-router.exception.js';
+import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddress } from './placement.js';
+
+const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
+
+async function withAdminConnection<T>(address: ServerAddress, work: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = new DataSource(connectionOptions(address, maintenanceDatabase(address.dialect), { entities: [] }, ADMIN_SETTINGS));
+  try {
+    await ds.initialize();
+  } catch (error) {
+    throw DataRouterException.unavailable(address.id, failureReason(error), error);
+  }
+  try {
+    return await work(ds);
+  } finally {
+    await ds.destroy().catch(() => undefined);
+  }
+}
+
+const DUPLICATE_DATABASE = new Set(['42P04', 'ER_DB_CREATE_EXISTS']);
+
+/**
+ * Creating and dropping whole databases on a server: the administrative side of placements.
+ * Names are validated against `^[a-z][a-z0-9_]{0,62}$` and quoted; they come from the catalog.
+ * Every operation is idempotent.
+ */
+export const DatabaseAdmin = {
+  /** Creates `database` on the server unless it exists; true when this call created it. */
+  async ensureDatabase(serverUrl: string, database: string): Promise<boolean> {
+    assertDatabaseName(database);
+    const address = parseServerUrl(serverUrl);
+    if (address.dialect === 'mongodb') return false; // MongoDB creates databases on first write.
+    return withAdminConnection(address, async (ds) => {
+      if (await exists(ds, address, database)) return false;
+      try {
+        const charset = address.dialect === 'postgres' ? '' : ' CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
+        await ds.query(`CREATE DATABASE ${quoteDatabaseName(address.dialect, database)}${charset}`);
+        return true;
+      } catch (error) {
+        const code = (error as { driverError?: { code?: string } }).driverError?.code;
+        if (code && DUPLICATE_DATABASE.has(code)) return false;
+        if (isUnreachable(error)) throw DataRouterException.unavailable(address.id, failureReason(error), error);
+        throw error;
+      }
+    });
+  },
+
+  /** Drops `database` (terminating its sessions on PostgreSQL); true when it existed. */
+  async dropDatabase(serverUrl: string, database: string): Promise<boolean> {
+    assertDatabaseName(database);
+    const address = parseServerUrl(serverUrl);
+    if (address.dialect === 'mongodb') throw DataRouterException.invalidPlacement('dropDatabase is done through the DataSource on MongoDB');
+    return withAdminConnection(address, async (ds) => {
+      if (!(await exists(ds, address, database))) return false;
+      const force = address.dialect === 'postgres' ? ' WITH (FORCE)' : '';
+      await ds.query(`DROP DATABASE IF EXISTS ${quoteDatabaseName(address.dialect, database)}${force}`);
+      return true;
+    });
+  },
+
+  /** True when `database` exists on the server. */
+  async databaseExists(serverUrl: string, database: string): Promise<boolean> {
+    assertDatabaseName(database);
+    const address = parseServerUrl(serverUrl);
+    return withAdminConnection(address, (ds) => exists(ds, address, database));
+  },
+};
+
+async function exists(ds: DataSource, address: ServerAddress, database: string): Promise<boolean> {
+  const rows: unknown[] =
+    address.dialect === 'postgres'
+      ? await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+      : await ds.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [database]);
+  return rows.length > 0;
+}

@@ -1,0 +1,20 @@
+export { DataRouterErrorCode, DataRouterException } from './data-router.exception.js';
+export {
+  DATABASE_NAME_PATTERN,
+  assertDatabaseName,
+  parseServerUrl,
+  type DataSourcePlacement,
+  type Dialect,
+  type ServerAddress,
+} from './placement.js';
+export type { StoreSchema } from './internal/connection-options.js';
+export {
+  DataSourceRouter,
+  type DataSourceRouterOptions,
+  type DataSourceStats,
+  type IsolationLevel,
+  type RouterStats,
+  type ServerStats,
+} from './data-source-router.js';
+export { DatabaseAdmin } from './database-admin.js';
+export { registerDataRouterMetrics } from './data-router.metrics.js';

@@ -1,0 +1,94 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { Dialect, ServerAddress } from '../placement.js';
+
+/** What a store contributes to each of its tenant DataSources: its schema and migrations. */
+export interface StoreSchema {
+  readonly entities: NonNullable<DataSourceOptions['entities']>;
+  readonly migrations?: NonNullable<DataSourceOptions['migrations']>;
+  /** Table that records applied migrations (default `migrations`). */
+  readonly migrationsTableName?: string;
+}
+
+export interface ConnectionSettings {
+  readonly poolSize: number;
+  readonly applicationName: string;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * TypeORM options for one database on one server. Credentials and the database name go into
+ * separate driver fields, never into a connection string.
+ */
+export function connectionOptions(
+  address: ServerAddress,
+  database: string | undefined,
+  schema: StoreSchema,
+  settings: ConnectionSettings,
+): DataSourceOptions {
+  const common = {
+    host: address.host,
+    port: address.port,
+    username: address.username,
+    password: address.password,
+    database,
+    entities: schema.entities,
+    migrations: schema.migrations ?? [],
+    migrationsTableName: schema.migrationsTableName,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+  } as const;
+  switch (address.dialect) {
+    case 'postgres':
+      return {
+        ...common,
+        type: 'postgres',
+        // Extensions are created by migrations, not by every DataSource on every start.
+        installExtensions: false,
+        poolSize: settings.poolSize,
+        applicationName: settings.applicationName,
+        connectTimeoutMS: settings.connectTimeoutMs,
+        extra: {
+          max: settings.poolSize,
+          // The pool closes connections idle for this long; the router's budget counts the maximum anyway.
+          idleTimeoutMillis: 30_000,
+          connectionTimeoutMillis: settings.connectTimeoutMs,
+        },
+      };
+    case 'mysql':
+    case 'mariadb':
+      return {
+        ...common,
+        type: address.dialect,
+        poolSize: settings.poolSize,
+        connectTimeout: settings.connectTimeoutMs,
+        charset: 'utf8mb4',
+        timezone: 'Z',
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        extra: { connectionLimit: settings.poolSize, maxIdle: settings.poolSize, idleTimeout: 30_000 },
+      };
+    case 'mongodb':
+      return {
+        type: 'mongodb',
+        host: address.host,
+        port: address.port,
+        username: address.username,
+        password: address.password,
+        database,
+        entities: schema.entities,
+        synchronize: false,
+        logging: false,
+        extra: {
+          maxPoolSize: settings.poolSize,
+          serverSelectionTimeoutMS: settings.connectTimeoutMs,
+          appName: settings.applicationName,
+        },
+      };
+  }
+}
+
+/** The database that always exists on a server, used for administrative connections. */
+export function maintenanceDatabase(dialect: Dialect): string | undefined {
+  return dialect === 'postgres' ? 'postgres' : undefined;
+}

@@ -1,0 +1,78 @@
+/** Socket-level and driver codes that mean "the database cannot be reached or used right now". */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'EAI_AGAIN',
+  // mysql2
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_BAD_DB_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_UNKNOWN_COM_ERROR',
+]);
+
+/** PostgreSQL SQLSTATEs (class 08 connection exception, 57P operator intervention, ...). */
+const UNREACHABLE_SQLSTATES = new Set([
+  '3D000', // invalid_catalog_name: the database does not exist
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '28000',
+  '28P01',
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+]);
+
+/** MySQL/MariaDB error numbers with the same meaning. */
+const UNREACHABLE_ERRNOS = new Set([1040, 1044, 1045, 1049, 1053, 2002, 2003, 2006, 2013]);
+
+/**
+ * node-postgres reports a dropped or timed-out connection without any code; these two
+ * messages are the driver's fixed texts for it, the only place where text is matched.
+ */
+const PG_CODELESS_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
+
+function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: unknown } {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+}
+
+/**
+ * True when `error` says the database is unreachable or unusable, as opposed to a query-level
+ * failure (constraint, syntax) that says nothing about the database's health. Looks through
+ * TypeORM's `driverError` and `cause` chains.
+ */
+export function isUnreachable(error: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof error !== 'object' || error === null) return false;
+  const { code, errno, message } = codesOf(error);
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATES.has(code))) return true;
+  if (typeof errno === 'number' && UNREACHABLE_ERRNOS.has(errno)) return true;
+  if (typeof message === 'string' && code === undefined && PG_CODELESS_MESSAGES.some((m) => message.startsWith(m))) {
+    return true;
+  }
+  const nested = error as { driverError?: unknown; cause?: unknown; errors?: unknown };
+  if (Array.isArray(nested.errors) && nested.errors.some((e) => isUnreachable(e, depth + 1))) return true;
+  return isUnreachable(nested.driverError, depth + 1) || isUnreachable(nested.cause, depth + 1);
+}
+
+/** A short, safe reason for logs and error messages (a code, never a message with SQL). */
+export function failureReason(error: unknown): string {
+  const { code, errno } = codesOf(error);
+  if (typeof code === 'string') return code;
+  if (typeof errno === 'number') return `errno ${errno}`;
+  const nested = error as { driverError?: unknown; cause?: unknown } | null;
+  if (nested?.driverError) return failureReason(nested.driverError);
+  if (nested?.cause) return failureReason(nested.cause);
+  return 'connection failed';
+}

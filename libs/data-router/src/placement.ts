@@ -1,0 +1,77 @@
+import { DataRouterException } from './data-router.exception.js';
+
+/**
+ * Where one tenant's database for one store lives, as the catalog says. The router never
+ * builds one from request data: placements come from the catalog only.
+ */
+export interface DataSourcePlacement {
+  /** Tenant slug, for stats and per-tenant eviction. */
+  readonly tenant: string;
+  /** Server URL with credentials (`postgres://user:pass@host:port`), used only to connect. */
+  readonly serverUrl: string;
+  /** Database name on that server; must match {@link DATABASE_NAME_PATTERN}. */
+  readonly database: string;
+  /** Bumped by the catalog whenever the placement changes (a moved tenant gets a new DataSource). */
+  readonly version: number;
+}
+
+/** The only database names the router accepts. */
+export const DATABASE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** Database engines the router can connect to, derived from the server URL's scheme. */
+export type Dialect = 'postgres' | 'mysql' | 'mariadb' | 'mongodb';
+
+const DIALECTS: Record<string, Dialect> = {
+  'postgres:': 'postgres',
+  'postgresql:': 'postgres',
+  'mysql:': 'mysql',
+  'mariadb:': 'mariadb',
+  'mongodb:': 'mongodb',
+};
+
+/** A parsed server URL: connection fields kept apart, never re-joined into a string. */
+export interface ServerAddress {
+  readonly dialect: Dialect;
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  /** `dialect://host:port`: identifies the server in budgets, stats and logs (no credentials). */
+  readonly id: string;
+}
+
+const DEFAULT_PORTS: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mariadb: 3306, mongodb: 27017 };
+
+/** Parses and validates a server URL; throws `INVALID_PLACEMENT` (without echoing credentials). */
+export function parseServerUrl(serverUrl: string): ServerAddress {
+  let url: URL;
+  try {
+    url = new URL(serverUrl);
+  } catch {
+    throw DataRouterException.invalidPlacement('server URL is not a URL');
+  }
+  const dialect = DIALECTS[url.protocol];
+  if (!dialect) throw DataRouterException.invalidPlacement(`unsupported server scheme ${url.protocol}`);
+  if (!url.hostname) throw DataRouterException.invalidPlacement('server URL has no host');
+  const port = url.port ? Number(url.port) : DEFAULT_PORTS[dialect];
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    dialect,
+    host,
+    port,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    id: `${dialect}://${url.hostname}:${port}`,
+  };
+}
+
+/** Throws `INVALID_PLACEMENT` unless `database` matches {@link DATABASE_NAME_PATTERN}. */
+export function assertDatabaseName(database: string): void {
+  if (!DATABASE_NAME_PATTERN.test(database)) throw DataRouterException.invalidPlacement('database name');
+}
+
+/** Quotes a validated database name as an SQL identifier for `dialect`. */
+export function quoteDatabaseName(dialect: Dialect, database: string): string {
+  assertDatabaseName(database);
+  return dialect === 'postgres' ? `"${database}"` : `\`${database}\``;
+}

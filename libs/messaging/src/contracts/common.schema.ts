@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** A tenant slug on the wire. */
+export const tenantSlugSchema = z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, 'must match ^[a-z][a-z0-9-]{1,39}$');
+
+/** Health ping answered by every store instance. */
+export const healthResponseSchema = z.object({
+  status: z.literal('ok'),
+  instance: z.string(),
+});
+
+/** Answer of a store's tenant provisioning: what database it created or found, which migrations ran. */
+export const provisionResponseSchema = z.object({
+  database: z.string(),
+  created: z.boolean(),
+  migrations: z.array(z.string()),
+});
+
+export const dropResponseSchema = z.object({ dropped: z.boolean() });
+
+export const emptySchema = z.object({}).strict();

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { defineContract } from '../contract.js';
+import { dropResponseSchema, emptySchema, healthResponseSchema, provisionResponseSchema } from './common.schema.js';
+
+const service = 'secure-store';
+
+export const customerViewSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type CustomerView = z.infer<typeof customerViewSchema>;
+
+const customerIdSchema = z.object({ id: z.uuid() }).strict();
+
+export const auditEntryViewSchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  action: z.string(),
+  subjectId: z.string().nullable(),
+  actor: z.string().nullable(),
+  correlationId: z.string(),
+  outcome: z.string(),
+});
+export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
+
+/** Contracts answered by `apps/secure-store` (PII, credentials, audit). */
+export const SecureContracts = {
+  health: defineContract({
+    pattern: 'secure.health',
+    service,
+    scope: 'system',
+    request: emptySchema,
+    response: healthResponseSchema,
+    timeoutMs: 1_000,
+  }),
+  tenants: {
+    /** Creates (or finds) the tenant's secure database and migrates it. Idempotent. */
+    provision: defineContract({
+      pattern: 'secure.tenants.provision',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: provisionResponseSchema,
+      timeoutMs: 60_000,
+    }),
+    /** Closes the tenant's DataSources and drops its secure database. Idempotent. */
+    drop: defineContract({
+      pattern: 'secure.tenants.drop',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: dropResponseSchema,
+      timeoutMs: 60_000,
+    }),
+  },
+  customers: {
+    create: defineContract({
+      pattern: 'secure.customers.create',
+      service,
+      scope: 'tenant',
+      request: z
+        .object({
+          name: z.string().trim().min(1).max(200),
+          email: z.email().max(254),
+          phone: z
+            .string()
+            .regex(/^\+?[0-9 ().-]{3,32}$/)
+            .nullish(),
+        })
+        .strict(),
+      response: customerViewSchema,
+    }),
+    get: defineContract({
+      pattern: 'secure.customers.get',
+      service,
+      scope: 'tenant',
+      request: customerIdSchema,
+      response: customerViewSchema,
+    }),
+    search: defineContract({
+      pattern: 'secure.customers.search',
+      service,
+      scope: 'tenant',
+      request: z.object({ email: z.email().max(254) }).strict(),
+      response: z.object({ items: z.array(customerViewSchema) }),
+    }),
+    delete: defineContract({
+      pattern: 'secure.customers.delete',
+      service,
+      scope: 'tenant',
+      request: customerIdSchema,
+      response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
+    }),
+  },
+  audit: {
+    list: defineContract({
+      pattern: 'secure.audit.list',
+      service,
+      scope: 'tenant',
+      request: z
+        .object({
+          afterSeq: z.number().int().min(0).default(0),
+          limit: z.number().int().min(1).max(500).default(100),
+        })
+        .strict(),
+      response: z.object({ items: z.array(auditEntryViewSchema), nextAfterSeq: z.number().int().nullable() }),
+    }),
+    verify: defineContract({
+      pattern: 'secure.audit.verify',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: z.object({
+        valid: z.boolean(),
+        checked: z.number().int(),
+        firstInvalidSeq: z.number().int().nullable(),
+        reason: z.string().nullable(),
+      }),
+      timeoutMs: 30_000,
+    }),
+  },
+} as const;

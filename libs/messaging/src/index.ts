@@ -1,0 +1,21 @@
+export {
+  defineContract,
+  defineEvent,
+  subjectFor,
+  type Contract,
+  type ContractScope,
+  type EventContract,
+  type ParsedRequestOf,
+  type RequestOf,
+  type ResponseOf,
+} from './contract.js';
+export { Contracts, Events } from './contracts.js';
+export type { AuditEntryView, CustomerView } from './contracts/secure.contract.js';
+export { MessagingErrorCode, MessagingException } from './messaging.exception.js';
+export { RemoteError, fromWireError, toWireError, describeZodError, type WireError } from './wire-error.js';
+export { MessageClient, type MessageClientOptions } from './message-client.js';
+export { connectNats, type NatsSettings } from './nats-connection.js';
+export { PolystoreNatsServer, type PolystoreNatsServerOptions } from './polystore-nats.server.js';
+export { RpcErrorFilter } from './rpc-error.filter.js';
+export { ContractPipe, Handles } from './contract.pipe.js';
+export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';

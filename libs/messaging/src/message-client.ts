@@ -1,0 +1,139 @@
+import { Logger } from '@nestjs/common';
+import { errors, headers as natsHeaders, nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { newRequestContext, RequestContextStore, TenancyException, writeContextHeaders } from '#polystore/tenancy';
+import { Histogram, type Registry } from 'prom-client';
+import type { z } from 'zod';
+import { subjectFor, type Contract, type EventContract, type RequestOf, type ResponseOf } from './contract.js';
+import { MessagingException } from './messaging.exception.js';
+import { fromWireError } from './wire-error.js';
+
+export interface MessageClientOptions {
+  /** Deployment prefix of every subject (isolates stacks sharing one NATS). */
+  readonly subjectPrefix: string;
+  /** Budget of a request whose caller has no tighter deadline. */
+  readonly defaultTimeoutMs: number;
+  readonly metrics?: Registry;
+}
+
+interface ReplyPacket {
+  readonly response?: unknown;
+  readonly err?: unknown;
+}
+
+/**
+ * Typed request/reply and events over NATS, speaking the NestJS microservices wire format
+ * (`{pattern, data, id}` in, `{response | err, isDisposed}` out) so stores are plain Nest handlers.
+ *
+ * Guarantees: the request carries the caller's tenant, correlation id and deadline in headers;
+ * a tenant-scoped contract cannot be sent without a tenant; the wait never exceeds the deadline;
+ * failures come back as coded errors: `SERVICE_UNAVAILABLE` at once when no instance listens,
+ * `DEADLINE_EXCEEDED` when nobody answered in time (outcome unknown), the remote code otherwise.
+ */
+export class MessageClient {
+  private readonly logger = new Logger(MessageClient.name);
+  private readonly latency?: Histogram<'pattern' | 'outcome'>;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: MessageClientOptions,
+  ) {
+    if (options.metrics) {
+      this.latency = new Histogram({
+        name: 'polystore_rpc_client_seconds',
+        help: 'NATS request/reply latency seen by the caller',
+        labelNames: ['pattern', 'outcome'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers: [options.metrics],
+      });
+    }
+  }
+
+  /** Sends `payload` to the service behind `contract` and returns its typed answer. */
+  async request<C extends Contract>(
+    contract: C,
+    payload: RequestOf<C>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ResponseOf<C>> {
+    const context = RequestContextStore.current() ?? newRequestContext();
+    if (contract.scope === 'tenant' && !context.tenant) throw TenancyException.noTenantContext();
+    const now = Date.now();
+    const budget = Math.min(
+      options.timeoutMs ?? contract.timeoutMs ?? this.options.defaultTimeoutMs,
+      context.deadline - now,
+    );
+    if (budget <= 0) throw MessagingException.deadlineExceeded(contract.pattern);
+
+    const headers = natsHeaders();
+    writeContextHeaders({ ...context, deadline: now + budget }, headers);
+    const body = JSON.stringify({ pattern: contract.pattern, data: payload, id: nuid.next() });
+    const stopTimer = this.latency?.startTimer({ pattern: contract.pattern });
+    let outcome = 'ok';
+    try {
+      const reply = await this.nc
+        .request(subjectFor(this.options.subjectPrefix, contract.pattern), body, { timeout: budget, headers })
+        .catch((error: unknown) => {
+          throw this.transportError(error, contract);
+        });
+      const packet = this.decode(reply.data, contract);
+      if (packet.err !== undefined && packet.err !== null) throw fromWireError(packet.err, contract.pattern);
+      return packet.response as ResponseOf<C>;
+    } catch (error) {
+      outcome = (error as { code?: string }).code ?? 'error';
+      throw error;
+    } finally {
+      stopTimer?.({ outcome });
+    }
+  }
+
+  /** Publishes `event` to every subscribed process (fire-and-forget, at most once). */
+  publish<P extends z.ZodType>(event: EventContract<P>, payload: z.input<P>): void {
+    this.nc.publish(subjectFor(this.options.subjectPrefix, event.subject), JSON.stringify(payload));
+  }
+
+  /**
+   * Calls `handler` for every `event` published by any process (broadcast, no queue group).
+   * Invalid payloads are logged and skipped; handler errors are logged, never thrown.
+   */
+  subscribe<P extends z.ZodType>(event: EventContract<P>, handler: (payload: z.output<P>) => void | Promise<void>): Subscription {
+    return this.nc.subscribe(subjectFor(this.options.subjectPrefix, event.subject), {
+      callback: (error, msg) => {
+        if (error) return this.logger.warn(`subscription to ${event.subject} failed: ${error.message}`);
+        const parsed = event.payload.safeParse(safeJson(msg.data));
+        if (!parsed.success) return this.logger.warn(`invalid ${event.subject} event skipped`);
+        Promise.resolve(handler(parsed.data)).catch((cause: unknown) =>
+          this.logger.error(`handler of ${event.subject} failed: ${(cause as Error).message}`),
+        );
+      },
+    });
+  }
+
+  private decode(data: Uint8Array, contract: Contract): ReplyPacket {
+    const packet = safeJson(data);
+    if (typeof packet !== 'object' || packet === null) throw MessagingException.remoteInternal(contract.pattern);
+    return packet as ReplyPacket;
+  }
+
+  private transportError(error: unknown, contract: Contract): Error {
+    if (error instanceof errors.TimeoutError) return MessagingException.deadlineExceeded(contract.pattern);
+    if (error instanceof errors.RequestError) {
+      if (error.isNoResponders()) return MessagingException.serviceUnavailable(contract.pattern, contract.service);
+      if (error.cause instanceof errors.TimeoutError) return MessagingException.deadlineExceeded(contract.pattern);
+    }
+    if (
+      error instanceof errors.ClosedConnectionError ||
+      error instanceof errors.DrainingConnectionError ||
+      error instanceof errors.ConnectionError
+    ) {
+      return MessagingException.serviceUnavailable(contract.pattern, 'nats');
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

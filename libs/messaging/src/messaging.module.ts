@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
+import { MessageClient } from './message-client.js';
+import { connectNats } from './nats-connection.js';
+
+/** Injection token of the process's NATS connection. */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+
+export interface MessagingModuleOptions {
+  readonly url: string;
+  /** Name shown by the NATS server. */
+  readonly name: string;
+  readonly subjectPrefix: string;
+  readonly defaultTimeoutMs?: number;
+  readonly metrics?: Registry;
+}
+
+@Injectable()
+class NatsConnectionCloser implements OnApplicationShutdown {
+  private readonly logger = new Logger('Messaging');
+
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch((error: unknown) => this.logger.warn(`NATS drain failed: ${(error as Error).message}`));
+  }
+}
+
+/**
+ * Provides one NATS connection per process and a {@link MessageClient} on it; drains the
+ * connection at shutdown (after the HTTP server and the microservice transports have stopped).
+ */
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: options.url, name: options.name }) },
+        {
+          provide: MessageClient,
+          inject: [NATS_CONNECTION],
+          useFactory: (nc: NatsConnection) =>
+            new MessageClient(nc, {
+              subjectPrefix: options.subjectPrefix,
+              defaultTimeoutMs: options.defaultTimeoutMs ?? 5_000,
+              metrics: options.metrics,
+            }),
+        },
+        NatsConnectionCloser,
+      ],
+      exports: [NATS_CONNECTION, MessageClient],
+    };
+  }
+}

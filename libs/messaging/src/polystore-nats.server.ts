@@ -1,0 +1,131 @@
+import { ServerNats } from '@nestjs/microservices';
+import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
+import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
+import { subjectFor } from './contract.js';
+import { MessagingException } from './messaging.exception.js';
+import { toWireError } from './wire-error.js';
+
+export interface PolystoreNatsServerOptions {
+  readonly url: string;
+  /** Queue group: replicas of one service share its messages. */
+  readonly queue: string;
+  readonly subjectPrefix: string;
+  /** Client name shown by the NATS server. */
+  readonly name: string;
+  /** Longest wait for in-flight handlers at shutdown. */
+  readonly drainTimeoutMs?: number;
+}
+
+type Publish = (packet: { response?: unknown; err?: unknown; isDisposed?: boolean }) => unknown;
+
+/**
+ * Nest's NATS transport with what Polystore's stores need on top:
+ * - subjects carry the deployment prefix (patterns in handlers stay unprefixed);
+ * - every message runs inside the sender's {@link RequestContext} (tenant, correlation id,
+ *   deadline), restored from its headers before guards, pipes and the handler run;
+ * - a message whose tenant header is invalid, or whose deadline has passed, is answered with
+ *   an error and never reaches its handler;
+ * - at shutdown, subscriptions stop first, then in-flight handlers finish (bounded) before the
+ *   connection closes.
+ */
+export class PolystoreNatsServer extends ServerNats {
+  private inFlight = 0;
+  private readonly idleWaiters = new Set<() => void>();
+  private readonly subscriptionsByUs: Subscription[] = [];
+
+  constructor(private readonly settings: PolystoreNatsServerOptions) {
+    super({
+      servers: settings.url.split(','),
+      name: settings.name,
+      queue: settings.queue,
+      // Graceful shutdown is done here (stop subscriptions, wait for in-flight handlers), not by a fixed grace period.
+      gracefulShutdown: false,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+    });
+  }
+
+  override bindEvents(client: NatsConnection): void {
+    const prefix = this.settings.subjectPrefix;
+    // Nest's bindEvents only calls `subscribe`; hand it a view that prefixes subjects.
+    const prefixing = {
+      subscribe: (subject: string, options?: SubscriptionOptions): Subscription => {
+        const subscription = client.subscribe(subjectFor(prefix, subject), options);
+        this.subscriptionsByUs.push(subscription);
+        return subscription;
+      },
+    } as unknown as NatsConnection;
+    super.bindEvents(prefixing);
+  }
+
+  override async handleMessage(channel: string, message: Msg): Promise<unknown> {
+    const { context, invalidTenant } = readContextHeaders(message.headers);
+    if (invalidTenant) return this.refuse(message, TenancyException.invalidTenant());
+    if (context.deadline <= Date.now()) return this.refuse(message, MessagingException.deadlineExceeded(channel));
+    this.inFlight++;
+    try {
+      return await RequestContextStore.run(context, () => super.handleMessage(channel, message));
+    } catch (error) {
+      this.settle();
+      throw error;
+    }
+  }
+
+  override getPublisher(message: Msg, id: string, ctx: never): Publish {
+    const publish = super.getPublisher(message, id, ctx) as Publish;
+    return (packet) => {
+      try {
+        return publish(packet);
+      } finally {
+        if (packet.isDisposed || packet.err !== undefined) this.settle();
+      }
+    };
+  }
+
+  /** Stops taking messages, waits for in-flight handlers (bounded by `drainTimeoutMs`), then disconnects. */
+  override async close(): Promise<void> {
+    for (const subscription of this.subscriptionsByUs.splice(0)) subscription.unsubscribe();
+    await this.drainInFlight();
+    await super.close();
+  }
+
+  private async drainInFlight(): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.settings.drainTimeoutMs ?? 10_000);
+      const waiter = (): void => done();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.add(waiter);
+    });
+    // Let the last replies leave the socket.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Number of messages being handled right now. */
+  get activeMessages(): number {
+    return this.inFlight;
+  }
+
+  private settle(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (this.inFlight === 0) {
+      for (const waiter of this.idleWaiters) waiter();
+      this.idleWaiters.clear();
+    }
+  }
+
+  private refuse(message: Msg, error: Error): void {
+    if (!message.reply) return;
+    let id: unknown;
+    try {
+      id = (message.json() as { id?: unknown }).id;
+    } catch {
+      id = undefined;
+    }
+    message.respond(JSON.stringify({ id, err: toWireError(error), isDisposed: true }));
+  }
+}

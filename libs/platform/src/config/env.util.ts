@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not satisfy an app's schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `env` against `schema` once, at boot, and returns the typed result.
+ * Throws {@link ConfigError} listing each offending variable by name.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** A URL variable restricted to the given protocols (e.g. `['postgres:', 'postgresql:']`). */
+export function urlVar(protocols: readonly string[], fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL with protocol ${protocols.map((p) => p.replace(/:$/, '://')).join(' or ')}`);
+}
+
+/** A TCP port (0 lets the OS choose). */
+export function portVar(fallback: number) {
+  return z.coerce.number().int().min(0).max(65535).default(fallback);
+}
+
+/** A positive integer within bounds. */
+export function intVar(fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) {
+  return z.coerce.number().int().min(min).max(max).default(fallback);
+}
+
+/** `true/false/1/0/yes/no`. */
+export function boolVar(fallback: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+}
+
+/** A base64 string that decodes to exactly `bytes` bytes; yields the decoded Buffer. */
+export function base64KeyVar(bytes: number) {
+  return z
+    .string()
+    .trim()
+    .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === bytes, {
+      message: `must be ${bytes} bytes encoded as base64`,
+    })
+    .transform((v) => Buffer.from(v, 'base64'));
+}
+
+export const nodeEnvVar = z.enum(['development', 'test', 'production']).default('development');
+export const logLevelVar = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

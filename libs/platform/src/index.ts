@@ -1,0 +1,16 @@
+export { CodedError, ErrorKind, isCodedError, isErrorKind } from './errors/coded-error.js';
+export {
+  ConfigError,
+  base64KeyVar,
+  boolVar,
+  intVar,
+  loadConfig,
+  logLevelVar,
+  nodeEnvVar,
+  portVar,
+  urlVar,
+} from './config/env.util.js';
+export { createRootLogger, type LoggerSettings } from './logging/logger.factory.js';
+export { createMetricsRegistry } from './metrics/metrics.registry.js';
+export { METRICS_REGISTRY, MetricsModule } from './metrics/metrics.module.js';
+export { AeadError, constantTimeEqual, deriveKey, hmacSha256, open, randomKey, seal, sha256 } from './crypto/aead.util.js';
