@@ -18,7 +18,7 @@ export class DataRouterException extends CodedError<DataRouterErrorCode> {
     return new DataRouterException(
       DataRouterErrorCode.STORE_BUSY,
       ErrorKind.UNAVAILABLE,
-      `store busy: connection budget of ${server} exhausted (${reason})`,
+      `store busy: every database connection is in use (${reason}); retry shortly`,
       { server, reason, retryAfterSeconds: 1 },
     );
   }
@@ -27,7 +27,7 @@ export class DataRouterException extends CodedError<DataRouterErrorCode> {
     return new DataRouterException(
       DataRouterErrorCode.DATABASE_UNAVAILABLE,
       ErrorKind.UNAVAILABLE,
-      `tenant database ${database} is unavailable (${reason})`,
+      'tenant database unavailable',
       { database, reason },
       { cause },
     );

@@ -1,0 +1,36 @@
+import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
+import { intVar, portVar, urlVar } from '#polystore/platform';
+import { z } from 'zod';
+
+/** Environment of the gateway, validated once at boot. */
+export const gatewayConfigSchema = z
+  .object({
+    ...commonConfigShape,
+    GATEWAY_PORT: portVar(3000),
+    /** Tenants are `<slug>.<BASE_DOMAIN>`; the admin API is served on BASE_DOMAIN itself. */
+    BASE_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a domain name, e.g. localhost or example.com')
+      .default('localhost'),
+    /** Bearer token of the admin API (at least 16 characters). */
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Default servers of new tenants' databases, per store. */
+    SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
+    /** Largest request body, in bytes (larger bodies get 413). */
+    BODY_LIMIT_BYTES: intVar(1_048_576, 1_024, 64 * 1_048_576),
+    /** Time a store has to answer a readiness ping. */
+    READY_TIMEOUT_MS: intVar(1_000, 50, 30_000),
+    /** Time a store has to create and migrate a tenant's database. */
+    PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
+  })
+  .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN']));
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/** Injection token of {@link GatewayConfig}. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** Injection token of the resolved admin token. */
+export const ADMIN_TOKEN = Symbol('ADMIN_TOKEN');

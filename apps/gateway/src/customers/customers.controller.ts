@@ -1,0 +1,41 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
+import { uuidParam } from '../common.pipes.js';
+import { CreateCustomerDto, CustomerDto, CustomerListDto, SearchCustomersDto } from './customer.dto.js';
+import { CustomersService } from './customers.service.js';
+
+/** Customer PII (secure store). Search is a POST so emails stay out of URLs and access logs. */
+@ApiTags('customers')
+@ApiBearerAuth()
+@UseGuards(TenantAuthGuard)
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(private readonly customers: CustomersService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: CustomerDto })
+  create(@Body() body: CreateCustomerDto): Promise<CustomerDto> {
+    return this.customers.create(body);
+  }
+
+  @Post('search')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CustomerListDto })
+  async search(@Body() body: SearchCustomersDto): Promise<CustomerListDto> {
+    return { items: await this.customers.search(body.email) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: CustomerDto })
+  get(@Param('id', uuidParam('id')) id: string): Promise<CustomerDto> {
+    return this.customers.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async delete(@Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.customers.delete(id);
+  }
+}

@@ -1,0 +1,110 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { ErrorKind, isCodedError } from '#polystore/platform';
+import { correlationIdOf } from '#polystore/runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayErrorCode } from '../gateway.exception.js';
+
+/** HTTP status of each error kind: the only place where codes become HTTP. */
+const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RESOURCE_EXHAUSTED: 429,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
+  INTERNAL: 500,
+};
+
+/** Error body of every non-2xx answer. */
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  correlationId: string;
+  errors?: string[];
+}
+
+/** Fastify's own client errors (body parsing, limits) carry a 4xx statusCode and an FST_ code. */
+function fastifyClientError(exception: unknown): { status: number; code: string; message: string } | null {
+  const e = exception as { statusCode?: unknown; code?: unknown };
+  if (typeof e?.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return null;
+  if (typeof e.code !== 'string' || !e.code.startsWith('FST_')) return null;
+  switch (e.statusCode) {
+    case 413:
+      return { status: 413, code: GatewayErrorCode.PAYLOAD_TOO_LARGE, message: 'request body is too large' };
+    case 415:
+      return { status: 415, code: GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'body must be application/json' };
+    case 400:
+      return { status: 400, code: GatewayErrorCode.MALFORMED_JSON, message: 'request body is not valid JSON' };
+    default:
+      return { status: e.statusCode, code: e.code, message: 'bad request' };
+  }
+}
+
+/**
+ * The gateway's one exception filter. Coded errors (ours or relayed from a store) map by kind;
+ * Nest and Fastify client errors keep their 4xx; anything else is logged with its correlation
+ * id and answered as a generic 500, without message, SQL or stack.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const correlationId = correlationIdOf(request.raw);
+    if (exception instanceof HttpException && exception.getStatus() === 503 && isHealthReport(exception.getResponse())) {
+      // Terminus reports "not ready" as a 503 carrying the per-check report: that report is the body.
+      void reply.header('Retry-After', '1');
+      void reply.status(503).send(exception.getResponse());
+      return;
+    }
+    const body = this.toBody(exception, correlationId);
+    if (body.statusCode === 503) void reply.header('Retry-After', '1');
+    void reply.header('x-request-id', correlationId);
+    void reply.status(body.statusCode).send(body);
+  }
+
+  private toBody(exception: unknown, correlationId: string): ErrorBody {
+    if (isCodedError(exception)) {
+      const statusCode = STATUS_OF_KIND[exception.kind];
+      if (statusCode === 500) this.logger.error({ err: exception, correlationId }, 'internal error');
+      const errors = exception.kind === ErrorKind.INVALID_ARGUMENT ? listOf(exception.details) : undefined;
+      return {
+        statusCode,
+        code: exception.code,
+        message: statusCode === 500 ? 'internal error' : exception.message,
+        correlationId,
+        ...(errors ? { errors } : {}),
+      };
+    }
+    // Fastify's body-parsing errors arrive wrapped by Nest in an HttpException (cause = FastifyError).
+    const client = fastifyClientError(exception instanceof HttpException ? exception.cause : exception);
+    if (client) return { statusCode: client.status, code: client.code, message: client.message, correlationId };
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      const statusCode = exception.getStatus();
+      return {
+        statusCode,
+        code: statusCode === 404 ? GatewayErrorCode.ROUTE_NOT_FOUND : `HTTP_${statusCode}`,
+        message: statusCode === 404 ? 'no such route' : exception.message,
+        correlationId,
+      };
+    }
+    this.logger.error({ err: exception, correlationId }, 'unexpected error');
+    return { statusCode: 500, code: GatewayErrorCode.INTERNAL, message: 'internal error', correlationId };
+  }
+}
+
+function isHealthReport(response: unknown): boolean {
+  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
+}
+
+function listOf(details: Record<string, unknown> | undefined): string[] | undefined {
+  const candidate = details?.['errors'] ?? details?.['fields'];
+  return Array.isArray(candidate) && candidate.every((e) => typeof e === 'string') ? candidate : undefined;
+}

@@ -1,0 +1,71 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { CatalogModule } from '#polystore/catalog';
+import { MessagingModule } from '#polystore/messaging';
+import { MetricsModule } from '#polystore/platform';
+import { loggingModule } from '#polystore/runtime';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { TenantAdminController } from './admin/tenant-admin.controller.js';
+import { TenantAdminService } from './admin/tenant-admin.service.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AdminGuard } from './auth/admin.guard.js';
+import { TenantAuthGuard } from './auth/tenant-auth.guard.js';
+import { ADMIN_TOKEN, GATEWAY_CONFIG, type GatewayConfig } from './config.js';
+import { RequestContextInterceptor } from './context/request-context.interceptor.js';
+import { CustomersController } from './customers/customers.controller.js';
+import { CustomersService } from './customers/customers.service.js';
+import { HttpErrorFilter } from './errors/http-error.filter.js';
+import { HealthController } from './health/health.controller.js';
+import { StoreDirectory } from './stores/store-directory.js';
+
+export interface GatewayWiring {
+  readonly config: GatewayConfig;
+  readonly masterKey: Buffer;
+  readonly adminToken: string;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+/** The HTTP entry: tenant resolution and auth, validation, admin API, calls to the stores over NATS. */
+@Module({})
+export class GatewayModule {
+  static forRoot({ config, masterKey, adminToken, logger, metrics }: GatewayWiring): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        loggingModule(logger, { accessLog: true }),
+        MetricsModule.forRoot(metrics),
+        TerminusModule.forRoot({ logger: false }),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: `gateway:${config.INSTANCE_ID}`,
+          subjectPrefix: config.NATS_SUBJECT_PREFIX,
+          defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
+          metrics,
+        }),
+        CatalogModule.forRoot({
+          systemDbUrl: config.SYSTEM_DB_URL,
+          masterKey,
+          cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
+          negativeCacheTtlMs: 2_000,
+          poolSize: config.CATALOG_POOL_SIZE,
+          applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
+        }),
+      ],
+      controllers: [HealthController, TenantAdminController, CustomersController, AuditController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: ADMIN_TOKEN, useValue: adminToken },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+        StoreDirectory,
+        TenantAuthGuard,
+        AdminGuard,
+        TenantAdminService,
+        CustomersService,
+      ],
+    };
+  }
+}

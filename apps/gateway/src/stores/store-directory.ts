@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoreName } from '#polystore/catalog';
+import { Contracts, type Contract } from '#polystore/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
+
+/** What the gateway needs to know about one store to provision tenants and check readiness. */
+export interface StoreEntry {
+  readonly store: StoreName;
+  /** Service (queue group) name, as shown in readiness. */
+  readonly service: string;
+  /** Server new tenants are placed on. */
+  readonly defaultServerUrl: string;
+  readonly provision: Contract;
+  readonly drop: Contract;
+  readonly health: Contract;
+}
+
+/** The stores this deployment runs, in provisioning order. */
+@Injectable()
+export class StoreDirectory {
+  readonly stores: readonly StoreEntry[];
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.stores = [
+      {
+        store: 'secure',
+        service: 'secure-store',
+        defaultServerUrl: config.SECURE_SERVER_URL,
+        provision: Contracts.secure.tenants.provision,
+        drop: Contracts.secure.tenants.drop,
+        health: Contracts.secure.health,
+      },
+    ];
+  }
+}

@@ -1,0 +1,31 @@
+import { CodedError, ErrorKind } from '#polystore/platform';
+
+export const SecureStoreErrorCode = {
+  CUSTOMER_NOT_FOUND: 'CUSTOMER_NOT_FOUND',
+  /** The tenant's data key is missing: the database was not provisioned by this store. */
+  TENANT_KEY_MISSING: 'TENANT_KEY_MISSING',
+  /** A sealed value failed authentication: tampering, or a wrong master key. */
+  INTEGRITY_FAILURE: 'INTEGRITY_FAILURE',
+} as const;
+export type SecureStoreErrorCode = (typeof SecureStoreErrorCode)[keyof typeof SecureStoreErrorCode];
+
+/** Errors raised by the secure store. */
+export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
+  static customerNotFound(id: string): SecureStoreException {
+    return new SecureStoreException(SecureStoreErrorCode.CUSTOMER_NOT_FOUND, ErrorKind.NOT_FOUND, `customer ${id} not found`, {
+      id,
+    });
+  }
+
+  static tenantKeyMissing(): SecureStoreException {
+    return new SecureStoreException(
+      SecureStoreErrorCode.TENANT_KEY_MISSING,
+      ErrorKind.UNAVAILABLE,
+      'tenant secure database is not provisioned',
+    );
+  }
+
+  static integrityFailure(what: string): SecureStoreException {
+    return new SecureStoreException(SecureStoreErrorCode.INTEGRITY_FAILURE, ErrorKind.INTERNAL, `integrity check failed: ${what}`);
+  }
+}

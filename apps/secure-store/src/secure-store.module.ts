@@ -1,0 +1,75 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CatalogModule } from '#polystore/catalog';
+import { MessagingModule } from '#polystore/messaging';
+import { MetricsModule } from '#polystore/platform';
+import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AuditHandler } from './audit/audit.handler.js';
+import { AuditLog } from './audit/audit-log.service.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import type { SecureStoreConfig } from './config.js';
+import { TenantKeyRepository } from './crypto/tenant-key.repository.js';
+import { TenantKeyring } from './crypto/tenant-keyring.service.js';
+import { CustomerRepository } from './customers/customer.repository.js';
+import { CustomersHandler } from './customers/customers.handler.js';
+import { CustomersService } from './customers/customers.service.js';
+import { HealthHandler } from './health/health.handler.js';
+import { SECURE_SCHEMA } from './secure.schema.js';
+import { INSTANCE_ID, MASTER_KEY } from './secure.tokens.js';
+import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
+import { TenantProvisioningService } from './tenants/tenant-provisioning.service.js';
+
+export interface SecureStoreWiring {
+  readonly config: SecureStoreConfig;
+  readonly masterKey: Buffer;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+/** The secure store: customer PII (sealed), tenant keys, tamper-evident audit log. */
+@Module({})
+export class SecureStoreModule {
+  static forRoot({ config, masterKey, logger, metrics }: SecureStoreWiring): DynamicModule {
+    return {
+      module: SecureStoreModule,
+      imports: [
+        loggingModule(logger, { accessLog: false }),
+        MetricsModule.forRoot(metrics),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: `secure-store:${config.INSTANCE_ID}`,
+          subjectPrefix: config.NATS_SUBJECT_PREFIX,
+          defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
+          metrics,
+        }),
+        CatalogModule.forRoot({
+          systemDbUrl: config.SYSTEM_DB_URL,
+          masterKey,
+          cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
+          negativeCacheTtlMs: 2_000,
+          poolSize: config.CATALOG_POOL_SIZE,
+          applicationName: `polystore-secure-store:${config.INSTANCE_ID}`.slice(0, 63),
+        }),
+        TenantDataModule.forStore({
+          store: 'secure',
+          schema: SECURE_SCHEMA,
+          limits: tenantDataLimits(config, 'SECURE'),
+          applicationName: `polystore-secure:${config.INSTANCE_ID}`.slice(0, 63),
+        }),
+      ],
+      controllers: [CustomersHandler, AuditHandler, TenantProvisioningHandler, HealthHandler],
+      providers: [
+        { provide: MASTER_KEY, useValue: masterKey },
+        { provide: INSTANCE_ID, useValue: config.INSTANCE_ID },
+        TenantKeyRepository,
+        TenantKeyring,
+        CustomerRepository,
+        CustomersService,
+        AuditRepository,
+        AuditLog,
+        TenantProvisioningService,
+      ],
+    };
+  }
+}

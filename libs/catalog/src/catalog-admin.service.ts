@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Events, MessageClient } from '#polystore/messaging';
+import type { TenantSlug } from '#polystore/tenancy';
+import { assertDatabaseName, parseServerUrl } from '#polystore/data-router';
+import { DataSource, type EntityManager } from 'typeorm';
+import { issueApiKey } from './api-key.util.js';
+import { CatalogException } from './catalog.exception.js';
+import type { TenantRecord } from './catalog.records.js';
+import { CatalogService } from './catalog.service.js';
+import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { PlacementEntity } from './entities/placement.entity.js';
+import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
+import { ServerSecretBox, splitServerUrl } from './placement.js';
+import type { StoreName } from './store-name.js';
+
+/** What to create for one store when a tenant is created. */
+export interface PlacementSpec {
+  readonly store: StoreName;
+  /** Server URL; a password in it is sealed, never stored in clear. */
+  readonly serverUrl: string;
+  readonly database: string;
+}
+
+/** A placement as shown to operators: no credentials. */
+export interface PlacementView {
+  readonly store: string;
+  readonly server: string;
+  readonly database: string;
+  readonly version: number;
+}
+
+/** A tenant with its placements, as listed to operators. */
+export interface TenantView extends TenantRecord {
+  readonly placements: readonly PlacementView[];
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Write side of the catalog (gateway admin API and CLI). Every change is committed, then
+ * announced with `catalog.tenant.changed` so every process drops its cached view at once.
+ */
+@Injectable()
+export class CatalogAdminService {
+  private readonly secrets: ServerSecretBox;
+
+  constructor(
+    @Inject(SYSTEM_DATA_SOURCE) private readonly db: DataSource,
+    @Inject(CATALOG_OPTIONS) options: CatalogOptions,
+    private readonly catalog: CatalogService,
+    private readonly messages: MessageClient,
+  ) {
+    this.secrets = new ServerSecretBox(options.masterKey);
+  }
+
+  /** Registers a tenant in `provisioning` state with its placements; `TENANT_EXISTS` if the slug is taken. */
+  async createTenant(input: { slug: TenantSlug; name: string; placements: readonly PlacementSpec[] }): Promise<TenantRecord> {
+    const id = randomUUID();
+    try {
+      await this.db.transaction(async (manager) => {
+        await manager.insert(TenantEntity, { id, slug: input.slug, name: input.name, status: 'provisioning', version: 1 });
+        for (const spec of input.placements) await this.insertPlacement(manager, id, spec);
+      });
+    } catch (error) {
+      if (sqlState(error) === UNIQUE_VIOLATION) throw CatalogException.tenantExists(input.slug);
+      throw error;
+    }
+    this.changed(input.slug);
+    return (await this.catalog.findTenant(input.slug))!;
+  }
+
+  /** Moves a tenant through its lifecycle. */
+  async setStatus(slug: TenantSlug, status: TenantStatus): Promise<void> {
+    const result = await this.db
+      .createQueryBuilder()
+      .update(TenantEntity)
+      .set({ status, version: () => 'version + 1' })
+      .where('slug = :slug', { slug })
+      .execute();
+    if (!result.affected) throw CatalogException.tenantNotFound(slug);
+    this.changed(slug);
+  }
+
+  /** Issues a new API key for the tenant; the secret is returned once and stored only hashed. */
+  async issueApiKey(slug: TenantSlug): Promise<{ keyId: string; secret: string }> {
+    const tenant = await this.db.getRepository(TenantEntity).findOneBy({ slug });
+    if (!tenant) throw CatalogException.tenantNotFound(slug);
+    const key = issueApiKey();
+    const keyId = randomUUID();
+    await this.db.getRepository(ApiKeyEntity).insert({
+      id: keyId,
+      tenantId: tenant.id,
+      keyHash: key.hash,
+      prefix: key.prefix,
+      revokedAt: null,
+    });
+    return { keyId, secret: key.secret };
+  }
+
+  /** Removes the tenant, its placements and its keys from the catalog; false when it was not there. */
+  async deleteTenant(slug: TenantSlug): Promise<boolean> {
+    const result = await this.db.getRepository(TenantEntity).delete({ slug });
+    this.changed(slug);
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** All tenants with their placements (no credentials), oldest first. */
+  async listTenants(): Promise<TenantView[]> {
+    const tenants = await this.db.getRepository(TenantEntity).find({ order: { createdAt: 'ASC', slug: 'ASC' } });
+    const placements = await this.db.getRepository(PlacementEntity).find();
+    const byTenant = new Map<string, PlacementView[]>();
+    for (const p of placements) {
+      const list = byTenant.get(p.tenantId) ?? [];
+      list.push({ store: p.store, server: parseServerUrl(p.serverUrl).id, database: p.databaseName, version: p.version });
+      byTenant.set(p.tenantId, list);
+    }
+    return tenants.map((t) => ({
+      id: t.id,
+      slug: t.slug as TenantSlug,
+      name: t.name,
+      status: t.status,
+      version: t.version,
+      createdAt: t.createdAt,
+      placements: (byTenant.get(t.id) ?? []).sort((a, b) => a.store.localeCompare(b.store)),
+    }));
+  }
+
+  private async insertPlacement(manager: EntityManager, tenantId: string, spec: PlacementSpec): Promise<void> {
+    assertPlacementDatabase(spec.database);
+    const { serverUrl, password } = splitServerUrl(spec.serverUrl);
+    await manager.insert(PlacementEntity, {
+      tenantId,
+      store: spec.store,
+      serverUrl,
+      serverSecret: password === undefined ? null : this.secrets.seal(password, tenantId, spec.store),
+      databaseName: spec.database,
+      version: 1,
+    });
+  }
+
+  private changed(slug: TenantSlug): void {
+    this.catalog.invalidate(slug);
+    this.messages.publish(Events.catalog.tenantChanged, { tenant: slug });
+  }
+}
+
+function assertPlacementDatabase(database: string): void {
+  try {
+    assertDatabaseName(database);
+  } catch {
+    throw CatalogException.invalidPlacement('database name must match ^[a-z][a-z0-9_]{0,62}$');
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e.driverError?.code ?? e.code;
+  return typeof code === 'string' ? code : undefined;
+}

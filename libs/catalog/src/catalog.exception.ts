@@ -1,0 +1,48 @@
+import { CodedError, ErrorKind } from '#polystore/platform';
+
+export const CatalogErrorCode = {
+  TENANT_NOT_FOUND: 'TENANT_NOT_FOUND',
+  TENANT_EXISTS: 'TENANT_EXISTS',
+  /** The tenant exists but is being provisioned or deleted. */
+  TENANT_NOT_READY: 'TENANT_NOT_READY',
+  PLACEMENT_NOT_FOUND: 'PLACEMENT_NOT_FOUND',
+  INVALID_PLACEMENT: 'INVALID_PLACEMENT',
+} as const;
+export type CatalogErrorCode = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
+
+/** Errors raised by `libs/catalog`. */
+export class CatalogException extends CodedError<CatalogErrorCode> {
+  static tenantNotFound(tenant: string): CatalogException {
+    return new CatalogException(CatalogErrorCode.TENANT_NOT_FOUND, ErrorKind.NOT_FOUND, `unknown tenant ${tenant}`, {
+      tenant,
+    });
+  }
+
+  static tenantExists(tenant: string): CatalogException {
+    return new CatalogException(CatalogErrorCode.TENANT_EXISTS, ErrorKind.CONFLICT, `tenant ${tenant} already exists`, {
+      tenant,
+    });
+  }
+
+  static tenantNotReady(tenant: string, status: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.TENANT_NOT_READY,
+      ErrorKind.CONFLICT,
+      `tenant ${tenant} is ${status}`,
+      { tenant, status },
+    );
+  }
+
+  static placementNotFound(tenant: string, store: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.PLACEMENT_NOT_FOUND,
+      ErrorKind.NOT_FOUND,
+      `tenant ${tenant} has no ${store} placement`,
+      { tenant, store },
+    );
+  }
+
+  static invalidPlacement(what: string): CatalogException {
+    return new CatalogException(CatalogErrorCode.INVALID_PLACEMENT, ErrorKind.INVALID_ARGUMENT, `invalid placement: ${what}`);
+  }
+}

@@ -1,0 +1,70 @@
+import { deriveKey, open, seal } from '#polystore/platform';
+import type { TenantSlug } from '#polystore/tenancy';
+import { assertDatabaseName, parseServerUrl, type DataSourcePlacement } from '#polystore/data-router';
+import { CatalogException } from './catalog.exception.js';
+import type { StoreName } from './store-name.js';
+
+/** A tenant's placement for one store, resolved from the catalog (credentials unsealed). */
+export interface Placement extends DataSourcePlacement {
+  readonly tenant: TenantSlug;
+  readonly store: StoreName;
+  /** `dialect://host:port`, without credentials: safe to show and log. */
+  readonly serverId: string;
+}
+
+/** The default database name of a tenant in a store: `ps_<store>_<slug with - as _>`. */
+export function defaultDatabaseName(store: StoreName, tenant: TenantSlug): string {
+  const name = `ps_${store}_${tenant.replace(/-/g, '_')}`;
+  assertDatabaseName(name);
+  return name;
+}
+
+/** A server URL split for storage: the URL without its password, and the password apart. */
+export interface StoredServer {
+  readonly serverUrl: string;
+  readonly password?: string;
+}
+
+/** Validates a server URL and takes its password out (it is stored sealed, never in clear). */
+export function splitServerUrl(serverUrl: string): StoredServer {
+  try {
+    parseServerUrl(serverUrl);
+  } catch {
+    throw CatalogException.invalidPlacement('server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]');
+  }
+  const url = new URL(serverUrl);
+  if (url.pathname && url.pathname !== '/') {
+    throw CatalogException.invalidPlacement('server URL must not name a database');
+  }
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  url.password = '';
+  url.pathname = '';
+  url.search = '';
+  url.hash = '';
+  return password === undefined ? { serverUrl: url.toString() } : { serverUrl: url.toString(), password };
+}
+
+/** Puts a stored password back into a server URL (in memory only, to connect). */
+export function joinServerUrl(serverUrl: string, password: string | undefined): string {
+  if (password === undefined) return serverUrl;
+  const url = new URL(serverUrl);
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+/** Seals and opens server passwords with a key derived from the master key. */
+export class ServerSecretBox {
+  private readonly key: Buffer;
+
+  constructor(masterKey: Buffer) {
+    this.key = deriveKey(masterKey, 'polystore/catalog/server-secret');
+  }
+
+  seal(password: string, tenantId: string, store: string): Buffer {
+    return seal(this.key, password, `placement:${tenantId}:${store}`);
+  }
+
+  open(sealed: Buffer, tenantId: string, store: string): string {
+    return open(this.key, sealed, `placement:${tenantId}:${store}`).toString('utf8');
+  }
+}

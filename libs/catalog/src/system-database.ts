@@ -1,0 +1,63 @@
+import { Logger } from '@nestjs/common';
+import { DatabaseAdmin } from '#polystore/data-router';
+import { DataSource } from 'typeorm';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { PlacementEntity } from './entities/placement.entity.js';
+import { TenantEntity } from './entities/tenant.entity.js';
+import { CatalogInit1764201600000 } from './migrations/1764201600000-catalog-init.js';
+
+/** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
+export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
+export const CATALOG_MIGRATIONS = [CatalogInit1764201600000];
+
+export interface SystemDatabaseOptions {
+  /** `postgres://user[:pass]@host:port/database` */
+  readonly url: string;
+  readonly poolSize: number;
+  readonly applicationName: string;
+  readonly extraEntities?: ReadonlyArray<new () => unknown>;
+  readonly extraMigrations?: ReadonlyArray<new () => unknown>;
+}
+
+/** Key of the advisory lock that serializes catalog migrations across processes. */
+const MIGRATION_LOCK = 7_164_201_600;
+
+/**
+ * Opens the system database: creates it if missing, applies pending migrations under a
+ * PostgreSQL advisory lock (so replicas starting together migrate once), returns the DataSource.
+ */
+export async function openSystemDatabase(options: SystemDatabaseOptions): Promise<DataSource> {
+  const logger = new Logger('SystemDatabase');
+  const url = new URL(options.url);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const server = new URL(options.url);
+  server.pathname = '';
+  if (await DatabaseAdmin.ensureDatabase(server.toString(), database)) logger.log(`created system database ${database}`);
+
+  const dataSource = new DataSource({
+    type: 'postgres',
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    database,
+    entities: [...CATALOG_ENTITIES, ...(options.extraEntities ?? [])],
+    migrations: [...CATALOG_MIGRATIONS, ...(options.extraMigrations ?? [])],
+    migrationsTableName: 'catalog_migrations',
+    installExtensions: false,
+    poolSize: options.poolSize,
+    applicationName: options.applicationName,
+    extra: { max: options.poolSize, connectionTimeoutMillis: 5_000 },
+  });
+  await dataSource.initialize();
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) logger.log(`applied catalog migrations: ${applied.map((m) => m.name).join(', ')}`);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.release();
+  }
+  return dataSource;
+}

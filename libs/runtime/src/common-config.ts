@@ -1,0 +1,98 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { base64KeyVar, intVar, logLevelVar, nodeEnvVar, urlVar } from '#polystore/platform';
+import { z } from 'zod';
+
+/** Variables every Polystore process reads (the contract's defaults point at loopback services). */
+export const commonConfigShape = {
+  NODE_ENV: nodeEnvVar,
+  LOG_LEVEL: logLevelVar,
+  SYSTEM_DB_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/polystore_system').refine(
+    (v) => /^\/[a-z][a-z0-9_]{0,62}$/.test(new URL(v).pathname),
+    'must name the system database, e.g. postgres://root@127.0.0.1:5432/polystore_system',
+  ),
+  NATS_URL: urlVar(['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+  /** Prefix of every NATS subject; stacks sharing one NATS server use different prefixes. */
+  NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must match ^[a-z][a-z0-9_-]{0,31}$')
+    .default('ps'),
+  /** Base64 of 32 bytes; wraps every tenant data key and every stored server password. */
+  MASTER_KEY: base64KeyVar(32).optional(),
+  /** Where development secrets are kept when MASTER_KEY / ADMIN_TOKEN are not set. */
+  DEV_SECRETS_FILE: z.string().default('.polystore/dev-secrets.json'),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).default(`${hostname()}:${process.pid}`),
+  CATALOG_CACHE_TTL_MS: intVar(60_000, 0),
+  CATALOG_POOL_SIZE: intVar(4, 1, 100),
+  REQUEST_TIMEOUT_MS: intVar(5_000, 100, 600_000),
+  SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+  /** Interface the HTTP servers bind to (0.0.0.0 in containers). */
+  HTTP_HOST: z.string().regex(/^[0-9a-fA-F:.]+$|^localhost$/, 'must be an IP address or localhost').default('127.0.0.1'),
+};
+
+/** Connection limits of one store's tenant DataSources (variables prefixed by the store). */
+export function dataRouterConfigShape<P extends string>(prefix: P) {
+  return {
+    [`${prefix}_DB_POOL_SIZE`]: intVar(2, 1, 100),
+    [`${prefix}_DB_CONNECTION_BUDGET`]: intVar(40, 1, 10_000),
+    [`${prefix}_DB_IDLE_TTL_MS`]: intVar(60_000, 100),
+    [`${prefix}_DB_MAX_WAITERS`]: intVar(500, 0),
+    [`${prefix}_DB_ACQUIRE_TIMEOUT_MS`]: intVar(3_000, 1),
+    [`${prefix}_DB_CIRCUIT_FAILURES`]: intVar(3, 1),
+    [`${prefix}_DB_CIRCUIT_HALF_OPEN_MS`]: intVar(2_000, 10),
+  } as Record<`${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS'}`, ReturnType<typeof intVar>>;
+}
+
+interface DevSecrets {
+  masterKey: string;
+  adminToken: string;
+}
+
+/**
+ * Development only: secrets kept in a local file (mode 0600) so every process of a local stack,
+ * and every restart, shares them. Created on first use with a loud warning. Never used when
+ * NODE_ENV=production, where MASTER_KEY and ADMIN_TOKEN are required.
+ */
+export function developmentSecrets(file: string): DevSecrets {
+  const path = resolve(file);
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as DevSecrets;
+  const secrets: DevSecrets = {
+    masterKey: randomBytes(32).toString('base64'),
+    adminToken: randomBytes(24).toString('base64url'),
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, JSON.stringify(secrets, null, 2), { flag: 'wx', mode: 0o600 });
+  } catch {
+    // Another process of the stack created it first: use theirs.
+    return JSON.parse(readFileSync(path, 'utf8')) as DevSecrets;
+  }
+  chmodSync(path, 0o600);
+  process.stderr.write(
+    `\n*** WARNING: MASTER_KEY/ADMIN_TOKEN not set; generated development secrets in ${path}.\n` +
+      '*** Losing that file makes encrypted data unreadable. Set MASTER_KEY and ADMIN_TOKEN in production.\n\n',
+  );
+  return secrets;
+}
+
+/** A zod check that makes `keys` required when NODE_ENV=production (reported under each key's name). */
+export function requiredInProduction(keys: readonly string[]) {
+  return (config: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    if (config['NODE_ENV'] !== 'production') return;
+    for (const key of keys) {
+      if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+    }
+  };
+}
+
+/** The master key: MASTER_KEY, or (outside production) the development one. */
+export function resolveMasterKey(config: { MASTER_KEY?: Buffer; DEV_SECRETS_FILE: string }): Buffer {
+  return config.MASTER_KEY ?? Buffer.from(developmentSecrets(config.DEV_SECRETS_FILE).masterKey, 'base64');
+}
+
+/** The admin token: ADMIN_TOKEN, or (outside production) the development one. */
+export function resolveAdminToken(config: { ADMIN_TOKEN?: string; DEV_SECRETS_FILE: string }): string {
+  return config.ADMIN_TOKEN ?? developmentSecrets(config.DEV_SECRETS_FILE).adminToken;
+}

@@ -1,0 +1,99 @@
+import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { CatalogService, type StoreName } from '#polystore/catalog';
+import { DataSourceRouter, registerDataRouterMetrics, type StoreSchema } from '#polystore/data-router';
+import { METRICS_REGISTRY } from '#polystore/platform';
+import type { Registry } from 'prom-client';
+
+/** Limits of a store's tenant DataSources (see `DataSourceRouterOptions`). */
+export interface TenantDataLimits {
+  readonly poolSize: number;
+  readonly connectionBudget: number;
+  readonly idleTtlMs: number;
+  readonly maxWaiters: number;
+  readonly acquireTimeoutMs: number;
+  readonly circuitFailures: number;
+  readonly circuitHalfOpenMs: number;
+}
+
+export interface TenantDataOptions {
+  readonly store: StoreName;
+  readonly schema: StoreSchema;
+  readonly limits: TenantDataLimits;
+  /** `application_name` of the store's connections. */
+  readonly applicationName: string;
+}
+
+@Injectable()
+class RouterLifecycle implements OnApplicationShutdown {
+  private readonly logger = new Logger('TenantData');
+
+  constructor(
+    private readonly router: DataSourceRouter,
+    private readonly catalog: CatalogService,
+  ) {
+    // A changed tenant (moved, deleted) must not keep using its old DataSource.
+    catalog.onTenantChanged((tenant) => router.retire(tenant));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const closed = await this.router.close();
+    this.logger.log({ closed }, `data sources closed: ${closed}`);
+  }
+}
+
+/**
+ * A store's tenant databases: one {@link DataSourceRouter} resolving placements through the
+ * catalog (never from the caller), retiring DataSources when a tenant changes, exporting its
+ * stats as metrics, and closing every DataSource at shutdown after in-flight work.
+ */
+@Module({})
+export class TenantDataModule {
+  static forStore(options: TenantDataOptions): DynamicModule {
+    return {
+      module: TenantDataModule,
+      global: true,
+      providers: [
+        {
+          provide: DataSourceRouter,
+          inject: [CatalogService, METRICS_REGISTRY],
+          useFactory: (catalog: CatalogService, metrics: Registry) => {
+            const router = new DataSourceRouter({
+              name: options.store,
+              resolvePlacement: (tenant) => catalog.getPlacement(tenant, options.store),
+              schema: options.schema,
+              poolSize: options.limits.poolSize,
+              connectionBudget: options.limits.connectionBudget,
+              idleTtlMs: options.limits.idleTtlMs,
+              maxWaiters: options.limits.maxWaiters,
+              acquireTimeoutMs: options.limits.acquireTimeoutMs,
+              breaker: {
+                consecutiveFailures: options.limits.circuitFailures,
+                halfOpenAfterMs: options.limits.circuitHalfOpenMs,
+              },
+              applicationName: options.applicationName,
+            });
+            registerDataRouterMetrics(router, metrics);
+            return router;
+          },
+        },
+        RouterLifecycle,
+      ],
+      exports: [DataSourceRouter],
+    };
+  }
+}
+
+/** Reads a store's `<PREFIX>_DB_*` variables into {@link TenantDataLimits}. */
+export function tenantDataLimits(config: Record<string, unknown>, prefix: string): TenantDataLimits {
+  const get = (name: string) => config[`${prefix}_DB_${name}`] as number;
+  return {
+    poolSize: get('POOL_SIZE'),
+    connectionBudget: get('CONNECTION_BUDGET'),
+    idleTtlMs: get('IDLE_TTL_MS'),
+    maxWaiters: get('MAX_WAITERS'),
+    acquireTimeoutMs: get('ACQUIRE_TIMEOUT_MS'),
+    circuitFailures: get('CIRCUIT_FAILURES'),
+    circuitHalfOpenMs: get('CIRCUIT_HALF_OPEN_MS'),
+  };
+}
+
