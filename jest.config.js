@@ -21,4 +21,8 @@ export default {
   },
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  testTimeout: 60_000,
+  // Suites start real processes and databases; two at a time suit a 2-core machine.
+  maxWorkers: 2,
 };

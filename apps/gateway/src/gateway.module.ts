@@ -35,7 +35,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        loggingModule(logger, { accessLog: true }),
+        loggingModule(logger),
         MetricsModule.forRoot(metrics),
         TerminusModule.forRoot({ logger: false }),
         MessagingModule.forRoot({

@@ -5,7 +5,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
-import { correlationIdOf, installShutdown, loadConfigOrExit, resolveAdminToken, resolveMasterKey } from '#polystore/runtime';
+import {
+  correlationIdOf,
+  installShutdown,
+  loadConfigOrExit,
+  registerAccessLog,
+  resolveAdminToken,
+  resolveMasterKey,
+} from '#polystore/runtime';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger } from 'nestjs-pino';
 import { gatewayConfigSchema } from './config.js';
@@ -42,6 +49,7 @@ app.useGlobalPipes(
   }),
 );
 registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
+registerAccessLog(app.getHttpAdapter().getInstance(), logger);
 
 SwaggerModule.setup(
   'docs',

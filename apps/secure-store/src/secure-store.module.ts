@@ -34,7 +34,7 @@ export class SecureStoreModule {
     return {
       module: SecureStoreModule,
       imports: [
-        loggingModule(logger, { accessLog: false }),
+        loggingModule(logger),
         MetricsModule.forRoot(metrics),
         MessagingModule.forRoot({
           url: config.NATS_URL,

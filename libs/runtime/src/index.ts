@@ -7,7 +7,7 @@ export {
   resolveMasterKey,
 } from './common-config.js';
 export { correlationIdOf } from './correlation-id.js';
-export { loggingModule } from './logging.module.js';
+export { loggingModule, registerAccessLog } from './logging.module.js';
 export { installShutdown, loadConfigOrExit } from './process.util.js';
 export { startStoreProcess, type StoreProcessOptions } from './store-process.js';
 export { TenantDataModule, tenantDataLimits, type TenantDataLimits, type TenantDataOptions } from './tenant-data.module.js';

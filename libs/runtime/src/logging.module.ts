@@ -1,30 +1,30 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { DynamicModule } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { correlationIdOf } from './correlation-id.js';
 
+/** Nest's logger routed to the process's pino logger (nestjs-pino), with the class name as context. */
+export function loggingModule(logger: Logger): DynamicModule {
+  return LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false } });
+}
+
 /**
- * Nest logging through the process's pino logger (nestjs-pino), with an access log line per
- * HTTP request that carries method, route path, status and duration; never headers, bodies or
- * query strings.
+ * One access-log line per HTTP request: method, route path (never the query string), status,
+ * duration and correlation id. Headers and bodies are never logged.
  */
-export function loggingModule(logger: Logger, options: { accessLog: boolean }): DynamicModule {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      logger,
-      autoLogging: options.accessLog,
-      genReqId: (req: IncomingMessage) => correlationIdOf(req),
-      customAttributeKeys: { reqId: 'correlationId' },
-      serializers: {
-        req: (req: { id?: unknown; method?: string; url?: string }) => ({
-          method: req.method,
-          path: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+export function registerAccessLog(fastify: FastifyInstance, logger: Logger): void {
+  const access = logger.child({ context: 'http' });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    access.info(
+      {
+        correlationId: correlationIdOf(request.raw),
+        req: { method: request.method, path: request.url.split('?')[0], route: request.routeOptions.url ?? null },
+        res: { statusCode: reply.statusCode },
+        responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
       },
-      customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${res.statusCode}`,
-      customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${res.statusCode}`,
-    },
+      `${request.method} ${reply.statusCode}`,
+    );
+    done();
   });
 }

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pgQuery } from '../support/pg.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
+
+const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
+
+/** Every row of every table of `database`, as text (bytea shows as hex). */
+async function dumpDatabase(database: string): Promise<string> {
+  const tables = await pgQuery<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    [],
+    database,
+  );
+  const parts: string[] = [];
+  for (const { table_name } of tables) {
+    const rows = await pgQuery<{ row: string }>(`SELECT t::text AS row FROM "${table_name}" t`, [], database);
+    parts.push(...rows.map((r) => `${table_name}: ${r.row}`));
+  }
+  return parts.join('\n');
+}
+
+describe('secure routes - customers and audit (e2e, real processes)', () => {
+  let stack: TestStack;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['secure-store', 'gateway'], env: { LOG_LEVEL: 'debug' } });
+    tenant = await stack.createTenant();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const call = (method: string, path: string, body?: unknown, t: TestTenant = tenant) =>
+    stack.request({ method, path, body, tenant: t.slug, apiKey: t.apiKey });
+
+  it('customers - create, read, search by email (case-insensitive), delete', async () => {
+    const created = await call('POST', '/v1/customers', { name: 'Grace Hopper', email: 'Grace@Navy.example', phone: '+1 555 0100' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Grace Hopper', email: 'Grace@Navy.example', phone: '+1 555 0100' });
+    const id = created.body.id as string;
+
+    const read = await call('GET', `/v1/customers/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(created.body);
+
+    const found = await call('POST', '/v1/customers/search', { email: 'grace@navy.EXAMPLE' });
+    expect(found.status).toBe(200);
+    expect(found.body.items.map((c: { id: string }) => c.id)).toEqual([id]);
+
+    const deleted = await call('DELETE', `/v1/customers/${id}`);
+    expect(deleted.status).toBe(204);
+    expect((await call('GET', `/v1/customers/${id}`)).status).toBe(404);
+    expect((await call('DELETE', `/v1/customers/${id}`)).status).toBe(404);
+    expect((await call('POST', '/v1/customers/search', { email: 'grace@navy.example' })).body.items).toEqual([]);
+  });
+
+  it('audit - every create, read, search and delete is recorded, and the chain verifies', async () => {
+    const t = await stack.createTenant('audit');
+    const created = await call('POST', '/v1/customers', { name: 'Audited', email: 'audited@example.com' }, t);
+    const id = created.body.id as string;
+    await call('GET', `/v1/customers/${id}`, undefined, t);
+    await call('POST', '/v1/customers/search', { email: 'audited@example.com' }, t);
+    await call('DELETE', `/v1/customers/${id}`, undefined, t);
+    await call('GET', `/v1/customers/${id}`, undefined, t);
+
+    const audit = await call('GET', '/v1/audit', undefined, t);
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.map((e: { action: string; outcome: string }) => `${e.action}:${e.outcome}`)).toEqual([
+      'customer.create:ok',
+      'customer.read:ok',
+      'customer.search:ok',
+      'customer.delete:ok',
+      'customer.read:not_found',
+    ]);
+    expect(audit.body.items.every((e: { actor: string | null }) => typeof e.actor === 'string')).toBe(true);
+    expect(JSON.stringify(audit.body)).not.toContain('audited@example.com');
+
+    const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+    expect(verdict.body).toEqual({ valid: true, checked: 5, firstInvalidSeq: null, reason: null });
+  });
+
+  it('audit - 100 concurrent reads are all audited, in one unbroken chain', async () => {
+    const t = await stack.createTenant('burst');
+    const id = (await call('POST', '/v1/customers', { name: 'Burst', email: 'burst@example.com' }, t)).body.id as string;
+    const reads = await Promise.all(Array.from({ length: 100 }, () => call('GET', `/v1/customers/${id}`, undefined, t)));
+    expect(reads.every((r) => r.status === 200)).toBe(true);
+    const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+    expect(verdict.body).toEqual({ valid: true, checked: 101, firstInvalidSeq: null, reason: null });
+  });
+
+  describe('audit - verify detects tampering done directly in the database', () => {
+    async function tenantWithHistory(): Promise<TestTenant> {
+      const t = await stack.createTenant('tamper');
+      const id = (await call('POST', '/v1/customers', { name: 'T', email: 't@example.com' }, t)).body.id as string;
+      for (let i = 0; i < 3; i++) await call('GET', `/v1/customers/${id}`, undefined, t);
+      expect((await call('GET', '/v1/audit/verify', undefined, t)).body.valid).toBe(true);
+      return t;
+    }
+
+    it('a modified record', async () => {
+      const t = await tenantWithHistory();
+      await pgQuery(`UPDATE audit_entries SET outcome = 'not_found' WHERE seq = 2`, [], secureDb(t.slug));
+      const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+      expect(verdict.body).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'record modified' });
+    });
+
+    it('a deleted record in the middle', async () => {
+      const t = await tenantWithHistory();
+      await pgQuery(`DELETE FROM audit_entries WHERE seq = 2`, [], secureDb(t.slug));
+      const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+      expect(verdict.body).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'record missing' });
+    });
+
+    it('a deleted last record', async () => {
+      const t = await tenantWithHistory();
+      await pgQuery(`DELETE FROM audit_entries WHERE seq = 4`, [], secureDb(t.slug));
+      const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+      expect(verdict.body).toMatchObject({ valid: false, reason: 'record missing' });
+    });
+  });
+
+  describe('bad input gets a 4xx naming the problem, never a 500', () => {
+    it.each([
+      ['a missing name', { email: 'x@example.com' }, 'name'],
+      ['an empty name', { name: '', email: 'x@example.com' }, 'name'],
+      ['a name over 200 characters', { name: 'n'.repeat(201), email: 'x@example.com' }, 'name'],
+      ['an invalid email', { name: 'N', email: 'not-an-email' }, 'email'],
+      ['a numeric email', { name: 'N', email: 42 }, 'email'],
+      ['an invalid phone', { name: 'N', email: 'x@example.com', phone: 'call me' }, 'phone'],
+      ['an unknown field', { name: 'N', email: 'x@example.com', admin: true }, 'admin'],
+    ])('create with %s -> 400 naming the field', async (_label, body, field) => {
+      const res = await call('POST', '/v1/customers', body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain(field);
+    });
+
+    it.each([
+      ['an array', [1, 2]],
+      ['a string', 'hello'],
+      ['a number', 7],
+      ['null', null],
+    ])('create with %s as the body -> 400', async (_label, body) => {
+      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: JSON.stringify(body) });
+      expect(res.status).toBe(400);
+    });
+
+    it('malformed JSON -> 400 MALFORMED_JSON', async () => {
+      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: '{"name": "x",' });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('MALFORMED_JSON');
+    });
+
+    it('an empty JSON body -> 400', async () => {
+      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: '' , headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(400);
+    });
+
+    it('a body in a format the API does not speak (XML) -> 415', async () => {
+      const res = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+        rawBody: '<customer><name>x</name></customer>',
+        headers: { 'content-type': 'application/xml' },
+      });
+      expect(res.status).toBe(415);
+    });
+
+    it('a body over 1 MB -> 413, and nothing was stored', async () => {
+      const before = (await call('GET', '/v1/audit')).body.items.length as number;
+      const res = await call('POST', '/v1/customers', { name: 'Big', email: 'big@example.com', padding: 'x'.repeat(1_100_000) });
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+      expect((await call('GET', '/v1/audit')).body.items.length).toBe(before);
+    });
+
+    it('a customer id that is not a UUID -> 400 naming id', async () => {
+      const res = await call('GET', '/v1/customers/1%27%20OR%201=1');
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain('id');
+    });
+
+    it('search without an email -> 400 naming email', async () => {
+      const res = await call('POST', '/v1/customers/search', {});
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain('email');
+    });
+
+    it('audit paging with a bad limit -> 400 naming limit', async () => {
+      const res = await call('GET', '/v1/audit?limit=abc');
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain('limit');
+    });
+
+    it('none of the above produced a 5xx or an error log', () => {
+      const errors = [...stack.apps.values()].flatMap((app) => app.records.filter((r) => r['level'] === 'error' || r['level'] === 'fatal'));
+      expect(errors).toEqual([]);
+      const statuses = stack.app('gateway').records.map((r) => (r['res'] as { statusCode?: number } | undefined)?.statusCode ?? 0);
+      expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    });
+  });
+
+  it('PII - no name, email or phone in plaintext in any database, log line or URL', async () => {
+    const pii = { name: 'Zebulon Quixote-Marchetti', email: 'zebulon.q.marchetti@pii-check.example', phone: '+33 6 12 34 56 78' };
+    const t = await stack.createTenant('pii');
+    const created = await call('POST', '/v1/customers', pii, t);
+    expect(created.status).toBe(201);
+    await call('GET', `/v1/customers/${created.body.id}`, undefined, t);
+    await call('POST', '/v1/customers/search', { email: pii.email }, t);
+
+    const needles = [pii.name, pii.email, pii.phone, 'Zebulon', 'marchetti', '12 34 56'];
+    const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+    const tenantDump = (await dumpDatabase(secureDb(t.slug))).toLowerCase();
+    const catalogDump = (await dumpDatabase('polystore_test_system')).toLowerCase();
+    for (const needle of needles) {
+      for (const dump of [tenantDump, catalogDump]) {
+        expect(dump).not.toContain(needle.toLowerCase());
+        expect(dump).not.toContain(hex(needle).toLowerCase());
+      }
+    }
+    // The dump is not vacuous: the customer row is there, sealed.
+    expect(tenantDump).toContain(String(created.body.id));
+
+    const logs = [...stack.apps.values()].map((app) => app.output).join('\n').toLowerCase();
+    expect(logs.length).toBeGreaterThan(1_000);
+    for (const needle of needles) expect(logs).not.toContain(needle.toLowerCase());
+    // URLs in the access log are paths only; search is a POST so the email is never in one.
+    const paths = stack.app('gateway').records.map((r) => String((r['req'] as { path?: string } | undefined)?.path ?? ''));
+    expect(paths.some((p) => p.startsWith('/v1/customers'))).toBe(true);
+    for (const needle of needles) expect(paths.join('\n').toLowerCase()).not.toContain(needle.toLowerCase());
+  });
+});

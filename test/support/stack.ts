@@ -1,0 +1,220 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { httpRequest, type HttpRequest, type HttpResponse } from './http.js';
+import { uniqueToken } from './ids.js';
+import { TestServices } from './services.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The apps a test can start, as built by `npm run build`. */
+export type AppName = 'gateway' | 'secure-store' | 'reliable-store' | 'edge-store';
+
+/** A fixed master key for tests (base64 of 32 bytes). Never used outside tests. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** One running app process, with everything it printed. */
+export class RunningApp {
+  readonly lines: string[] = [];
+  port = 0;
+  private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly name: AppName,
+    readonly child: ChildProcess,
+  ) {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        this.lines.push(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (buffer) this.lines.push(buffer);
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      }),
+    );
+  }
+
+  /** Everything the process printed, as one string. */
+  get output(): string {
+    return this.lines.join('\n');
+  }
+
+  /** Log lines that are JSON, parsed. */
+  get records(): Array<Record<string, unknown>> {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Resolves once the process logged `ready` (and its port); rejects if it exits first. */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const record = this.records.find((r) => r['msg'] === 'ready');
+      if (record) {
+        this.port = Number(record['port'] ?? 0);
+        return;
+      }
+      if (!this.isRunning) throw new Error(`${this.name} exited before ready:\n${this.output.slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.output.slice(-4000)}`);
+  }
+
+  /** Sends `signal` and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.isRunning) return this.exitInfo!;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+}
+
+export interface StackOptions {
+  readonly apps: readonly AppName[];
+  /** Extra environment for every app. */
+  readonly env?: Record<string, string>;
+}
+
+/** A tenant created for a test. */
+export interface TestTenant {
+  readonly slug: string;
+  readonly apiKey: string;
+}
+
+/**
+ * A Polystore stack for one test suite: real processes built by `npm run build`, on the real
+ * local PostgreSQL/NATS, isolated from every other suite by a NATS subject prefix, random
+ * ports and fresh tenants (no table is ever truncated).
+ */
+export class TestStack {
+  readonly prefix = `e2e${uniqueToken(6)}`;
+  readonly baseDomain = 'polystore.test';
+  readonly apps = new Map<AppName, RunningApp>();
+  private readonly tenants = new Set<string>();
+
+  private constructor(private readonly options: StackOptions) {}
+
+  static async start(options: StackOptions): Promise<TestStack> {
+    if (!existsSync(`${ROOT}/dist/apps/gateway/src/main.js`)) {
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+    }
+    const stack = new TestStack(options);
+    for (const app of options.apps) await stack.startApp(app);
+    return stack;
+  }
+
+  /** The environment every app of this stack gets (tests can read it to reason about names). */
+  env(app: AppName, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      SYSTEM_DB_URL: TestServices.systemDbUrl,
+      SECURE_SERVER_URL: TestServices.postgresUrl,
+      RELIABLE_SERVER_URL: TestServices.mariadbUrl,
+      EDGE_SERVER_URL: TestServices.postgresUrl,
+      NATS_URL: TestServices.natsUrl,
+      MQTT_URL: TestServices.mqttUrl,
+      NATS_SUBJECT_PREFIX: this.prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      BASE_DOMAIN: this.baseDomain,
+      GATEWAY_PORT: '0',
+      SECURE_HTTP_PORT: '0',
+      RELIABLE_HTTP_PORT: '0',
+      EDGE_HTTP_PORT: '0',
+      INSTANCE_ID: `${this.prefix}-${app}`,
+      ...(this.options.env ?? {}),
+      ...extra,
+    };
+  }
+
+  /** Starts (or restarts) one app and waits until it is ready. */
+  async startApp(app: AppName, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
+    const child = spawn(process.execPath, [`${ROOT}/dist/apps/${app}/src/main.js`], {
+      cwd: ROOT,
+      env: this.env(app, extraEnv),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const running = new RunningApp(app, child);
+    this.apps.set(app, running);
+    await running.ready();
+    return running;
+  }
+
+  app(name: AppName): RunningApp {
+    const app = this.apps.get(name);
+    if (!app) throw new Error(`${name} is not part of this stack`);
+    return app;
+  }
+
+  get gatewayPort(): number {
+    return this.app('gateway').port;
+  }
+
+  /** A request to the gateway; `tenant` sets Host to `<tenant>.<base domain>`, else the base domain. */
+  request<T = any>(request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string }): Promise<HttpResponse<T>> {
+    const headers = { ...(request.headers ?? {}) };
+    if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
+    return httpRequest<T>({
+      ...request,
+      port: this.gatewayPort,
+      host: request.host ?? (request.tenant ? `${request.tenant}.${this.baseDomain}` : this.baseDomain),
+      headers,
+    });
+  }
+
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<HttpResponse<T>> {
+    return this.request<T>({ method, path, body, apiKey: TEST_ADMIN_TOKEN });
+  }
+
+  /** Creates a tenant through the admin API (slug `e2e-<random>`), deleted again by `close()`. */
+  async createTenant(suffix = ''): Promise<TestTenant> {
+    const slug = `e2e-${uniqueToken(8)}${suffix ? `-${suffix}` : ''}`;
+    const response = await this.admin<{ slug: string; apiKey: string }>('POST', '/admin/tenants', { slug, name: `Test ${slug}` });
+    if (response.status !== 201) throw new Error(`creating ${slug} failed: ${response.status} ${response.text}`);
+    this.tenants.add(slug);
+    return { slug, apiKey: response.body.apiKey };
+  }
+
+  /** Forgets a tenant the test deleted itself. */
+  forget(slug: string): void {
+    this.tenants.delete(slug);
+  }
+
+  /** Deletes this suite's tenants (while the stack runs), then stops every app. */
+  async close(): Promise<void> {
+    if (this.apps.get('gateway')?.isRunning) {
+      for (const slug of this.tenants) await this.admin('DELETE', `/admin/tenants/${slug}`).catch(() => undefined);
+    }
+    await Promise.all([...this.apps.values()].map((app) => app.stop('SIGTERM')));
+  }
+}
