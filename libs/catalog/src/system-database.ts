@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseAdmin } from '#polystore/data-router';
+import { DatabaseAdmin, migrateDatabase } from '#polystore/data-router';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
@@ -50,14 +50,7 @@ export async function openSystemDatabase(options: SystemDatabaseOptions): Promis
     extra: { max: options.poolSize, connectionTimeoutMillis: 5_000 },
   });
   await dataSource.initialize();
-  const lock = dataSource.createQueryRunner();
-  try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    if (applied.length > 0) logger.log(`applied catalog migrations: ${applied.map((m) => m.name).join(', ')}`);
-  } finally {
-    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    await lock.release();
-  }
+  const { applied } = await migrateDatabase(dataSource, MIGRATION_LOCK);
+  if (applied.length > 0) logger.log(`applied catalog migrations: ${applied.join(', ')}`);
   return dataSource;
 }

@@ -18,4 +18,4 @@ export {
 } from './data-source-router.js';
 export { DatabaseAdmin } from './database-admin.js';
 export { registerDataRouterMetrics } from './data-router.metrics.js';
-export { migrateDatabase, type MigrationReport } from './migrations.util.js';
+export { migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { MigrationExecutor, type DataSource } from 'typeorm';
 
 /** Result of migrating one database. */
 export interface MigrationReport {
@@ -11,24 +11,37 @@ const MYSQL_LOCK = 'polystore_migrations';
 /**
  * Applies pending migrations of `dataSource`, each in its own transaction, while holding a
  * database-level lock (`pg_advisory_lock` / `GET_LOCK`), so two processes migrating the same
- * tenant never interleave. Idempotent: a current database applies nothing.
+ * database never interleave. Lock and migrations share one connection, so a pool of one is
+ * enough. Idempotent: a current database applies nothing. `lockKey` separates independent
+ * migration sets that live in one database (the catalog uses its own).
  */
-export async function migrateDatabase(dataSource: DataSource): Promise<MigrationReport> {
-  const type = dataSource.options.type;
-  if (type === 'mongodb') {
+export async function migrateDatabase(dataSource: DataSource, lockKey?: number): Promise<MigrationReport> {
+  if (dataSource.options.type === 'mongodb') {
     const applied = await dataSource.runMigrations({ transaction: 'none' });
     return { applied: applied.map((m) => m.name) };
   }
+  const postgres = dataSource.options.type === 'postgres';
   const runner = dataSource.createQueryRunner();
-  const postgres = type === 'postgres';
   try {
-    await runner.query(postgres ? 'SELECT pg_advisory_lock($1)' : 'SELECT GET_LOCK(?, 60)', [postgres ? PG_LOCK : MYSQL_LOCK]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    await runner.query(postgres ? 'SELECT pg_advisory_lock($1)' : 'SELECT GET_LOCK(?, 60)', [postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK]);
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'each';
+    const applied = await executor.executePendingMigrations();
     return { applied: applied.map((m) => m.name) };
   } finally {
     await runner
-      .query(postgres ? 'SELECT pg_advisory_unlock($1)' : 'SELECT RELEASE_LOCK(?)', [postgres ? PG_LOCK : MYSQL_LOCK])
+      .query(postgres ? 'SELECT pg_advisory_unlock($1)' : 'SELECT RELEASE_LOCK(?)', [postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK])
       .catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Names of the migrations `dataSource` would apply (nothing is changed). */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    return (await new MigrationExecutor(dataSource, runner).getPendingMigrations()).map((m) => m.name);
+  } finally {
     await runner.release();
   }
 }

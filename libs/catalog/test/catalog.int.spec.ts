@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CatalogAdminService, CatalogErrorCode, CatalogService, openSystemDatabase, type CatalogOptions } from '#polystore/catalog';
+import { connectNats, MessageClient } from '#polystore/messaging';
+import { parseTenantSlug } from '#polystore/tenancy';
+import type { DataSource } from 'typeorm';
+import { eventually } from '../../../test/support/eventually.js';
+import { uniqueToken } from '../../../test/support/ids.js';
+import { pgQuery } from '../../../test/support/pg.js';
+import { TestServices } from '../../../test/support/services.js';
+
+/** One "process": its own NATS connection, catalog cache and admin service. */
+interface Process {
+  nc: NatsConnection;
+  catalog: CatalogService;
+  admin: CatalogAdminService;
+}
+
+describe('catalog - system database, cached reads, cross-process invalidation', () => {
+  const prefix = `ct${uniqueToken(6)}`;
+  const options: CatalogOptions = {
+    systemDbUrl: TestServices.systemDbUrl,
+    masterKey: Buffer.alloc(32, 3),
+    cacheTtlMs: 60_000,
+    negativeCacheTtlMs: 60_000,
+    poolSize: 2,
+    applicationName: 'catalog-test',
+  };
+  let db: DataSource;
+  let one: Process;
+  let two: Process;
+
+  async function process(): Promise<Process> {
+    const nc = await connectNats({ url: TestServices.natsUrl, name: 'catalog-test' });
+    const messages = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
+    const catalog = new CatalogService(db, options, messages);
+    catalog.onModuleInit();
+    await nc.flush();
+    return { nc, catalog, admin: new CatalogAdminService(db, options, catalog, messages) };
+  }
+
+  const slug = (s: string) => parseTenantSlug(`e2e-${uniqueToken(6)}-${s}`);
+  const placements = (tenant: string) => [
+    { store: 'secure' as const, serverUrl: 'postgres://alice:s3cr%3At@10.1.2.3:6543', database: `ps_secure_${tenant.replace(/-/g, '_')}` },
+  ];
+
+  beforeAll(async () => {
+    db = await openSystemDatabase({ url: options.systemDbUrl, poolSize: 2, applicationName: 'catalog-test' });
+    [one, two] = [await process(), await process()];
+  });
+
+  afterAll(async () => {
+    for (const p of [one, two]) {
+      p.catalog.onModuleDestroy();
+      await p.nc.drain();
+    }
+    await db.destroy();
+  });
+
+  it('catalog - migrations are idempotent: a second open applies nothing and keeps the data', async () => {
+    const again = await openSystemDatabase({ url: options.systemDbUrl, poolSize: 1, applicationName: 'catalog-test-2' });
+    const rows = await again.query('SELECT count(*)::int AS n FROM catalog_migrations');
+    expect(rows[0].n).toBeGreaterThanOrEqual(1);
+    await again.destroy();
+  });
+
+  it('catalog - a placement keeps its server password sealed, and resolves with it', async () => {
+    const tenant = slug('seal');
+    await one.admin.createTenant({ slug: tenant, name: 'Seal', placements: placements(tenant) });
+    const raw = await pgQuery<{ server_url: string; secret: string }>(
+      `SELECT p.server_url, encode(p.server_secret, 'hex') AS secret FROM placements p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = $1`,
+      [tenant],
+      'polystore_test_system',
+    );
+    expect(raw[0]!.server_url).toBe('postgres://alice@10.1.2.3:6543');
+    expect(raw[0]!.secret).not.toContain(Buffer.from('s3cr:t').toString('hex'));
+    const placement = await one.catalog.getPlacement(tenant, 'secure');
+    expect(placement).toMatchObject({ tenant, store: 'secure', database: `ps_secure_${tenant.replace(/-/g, '_')}`, version: 1, serverId: 'postgres://10.1.2.3:6543' });
+    expect(new URL(placement.serverUrl).password).toBe(encodeURIComponent('s3cr:t'));
+  });
+
+  it('catalog - a taken slug is a TENANT_EXISTS conflict', async () => {
+    const tenant = slug('dup');
+    await one.admin.createTenant({ slug: tenant, name: 'A', placements: [] });
+    await expect(one.admin.createTenant({ slug: tenant, name: 'B', placements: [] })).rejects.toMatchObject({
+      code: CatalogErrorCode.TENANT_EXISTS,
+    });
+  });
+
+  it('catalog - unsafe placements are refused before anything is written', async () => {
+    const tenant = slug('bad');
+    await expect(
+      one.admin.createTenant({ slug: tenant, name: 'X', placements: [{ store: 'secure', serverUrl: 'postgres://h:5432', database: 'x"; DROP' }] }),
+    ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
+    await expect(
+      one.admin.createTenant({ slug: tenant, name: 'X', placements: [{ store: 'secure', serverUrl: 'http://h', database: 'ok_db' }] }),
+    ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
+    expect(await one.catalog.findTenant(tenant)).toBeNull();
+  });
+
+  it('catalog - API keys authenticate only while their tenant is active, and are stored hashed', async () => {
+    const tenant = slug('keys');
+    await one.admin.createTenant({ slug: tenant, name: 'Keys', placements: [] });
+    const key = await one.admin.issueApiKey(tenant);
+    expect(await one.catalog.authenticate(key.secret)).toBeNull(); // still provisioning
+    await one.admin.setStatus(tenant, 'active');
+    expect(await one.catalog.authenticate(key.secret)).toEqual({ keyId: key.keyId, tenant });
+    expect(await one.catalog.authenticate(key.secret.slice(0, -1) + (key.secret.endsWith('A') ? 'B' : 'A'))).toBeNull();
+    expect(await one.catalog.authenticate('not a key')).toBeNull();
+    const stored = await pgQuery<{ hash: string }>(`SELECT encode(key_hash, 'hex') AS hash FROM api_keys WHERE id = $1`, [key.keyId], 'polystore_test_system');
+    expect(stored[0]!.hash).toHaveLength(64);
+    expect(stored[0]!.hash).not.toContain(Buffer.from(key.secret).toString('hex'));
+  });
+
+  it("catalog - a change made by one process drops the other's cached view at once (event), despite a 60 s TTL", async () => {
+    const tenant = slug('inval');
+    // Process two caches "unknown tenant" (negative TTL 60 s in this test).
+    expect(await two.catalog.findTenant(tenant)).toBeNull();
+    await one.admin.createTenant({ slug: tenant, name: 'Inval', placements: [] });
+    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'provisioning', { timeoutMs: 2_000, what: 'creation seen' });
+    await one.admin.setStatus(tenant, 'active');
+    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'active', { timeoutMs: 2_000, what: 'activation seen' });
+    const seen: string[] = [];
+    const off = two.catalog.onTenantChanged((t) => seen.push(t));
+    await one.admin.deleteTenant(tenant);
+    await eventually(async () => (await two.catalog.findTenant(tenant)) === null, { timeoutMs: 2_000, what: 'deletion seen' });
+    expect(seen).toContain(tenant);
+    off();
+  });
+});

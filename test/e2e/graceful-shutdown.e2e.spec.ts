@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/eventually.js';
+import { uniqueToken } from '../support/ids.js';
+import { countConnections, pgQuery } from '../support/pg.js';
+import { TestStack } from '../support/stack.js';
+
+/** Tenants whose creation is in flight: registered in the catalog, waiting for their databases. */
+async function provisioningCount(slugs: string[]): Promise<number> {
+  const rows = await pgQuery<{ n: number }>(
+    `SELECT count(*)::int AS n FROM tenants WHERE slug = ANY($1) AND status = 'provisioning'`,
+    [slugs],
+    'polystore_test_system',
+  );
+  return rows[0]!.n;
+}
+
+describe('graceful shutdown - SIGTERM drains in-flight work and closes every DataSource (e2e)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['secure-store', 'gateway'] });
+  });
+
+  afterAll(async () => {
+    for (const app of ['secure-store', 'gateway'] as const) if (!stack?.app(app).isRunning) await stack?.startApp(app);
+    await stack?.close();
+  });
+
+  function createTenants(slugs: string[]) {
+    return slugs.map((slug) => stack.admin<{ apiKey: string }>('POST', '/admin/tenants', { slug, name: slug }));
+  }
+
+  it('shutdown - the gateway answers every request it accepted before exiting 0, and refuses new ones', async () => {
+    const slugs = Array.from({ length: 4 }, () => `e2e-${uniqueToken(8)}-gw`);
+    const inFlight = createTenants(slugs);
+    await eventually(async () => (await provisioningCount(slugs)) > 0, { what: 'creations in flight' });
+
+    const gateway = stack.app('gateway');
+    const port = gateway.port;
+    const exit = gateway.stop('SIGTERM');
+    const responses = await Promise.all(inFlight);
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    expect(await exit).toEqual({ code: 0, signal: null });
+    expect(gateway.records.some((r) => r['msg'] === 'stopped')).toBe(true);
+
+    const statuses = await pgQuery<{ status: string }>(`SELECT status FROM tenants WHERE slug = ANY($1)`, [slugs], 'polystore_test_system');
+    expect(statuses.map((s) => s.status)).toEqual(['active', 'active', 'active', 'active']);
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+
+    await stack.startApp('gateway');
+    for (const slug of slugs) expect((await stack.admin('DELETE', `/admin/tenants/${slug}`)).status).toBe(204);
+  });
+
+  it('shutdown - the secure store finishes in-flight messages, closes every DataSource, and exits 0', async () => {
+    const warm = await stack.createTenant('warm');
+    const customer = await stack.request({
+      method: 'POST',
+      path: '/v1/customers',
+      tenant: warm.slug,
+      apiKey: warm.apiKey,
+      body: { name: 'Warm', email: 'warm@example.com' },
+    });
+    expect(customer.status).toBe(201);
+    const application = `polystore-secure:${stack.prefix}-secure-store`;
+    expect(await countConnections(application)).toBeGreaterThan(0);
+
+    const slugs = Array.from({ length: 3 }, () => `e2e-${uniqueToken(8)}-st`);
+    const inFlight = createTenants(slugs);
+    await eventually(async () => (await provisioningCount(slugs)) === slugs.length, { what: 'provisioning in flight' });
+
+    const store = stack.app('secure-store');
+    const exit = await store.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    const closed = store.records.find((r) => r['msg']?.toString().startsWith('data sources closed'));
+    expect(Number(closed?.['closed'])).toBeGreaterThanOrEqual(1);
+    expect(await countConnections(application)).toBe(0);
+
+    // Whatever was accepted before SIGTERM completed; a request that arrived after it got a clean 503.
+    const responses = await Promise.all(inFlight);
+    for (const response of responses) expect([201, 503]).toContain(response.status);
+    expect(responses.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(1);
+
+    await stack.startApp('secure-store');
+    for (const [i, slug] of slugs.entries()) {
+      if (responses[i]!.status === 201) expect((await stack.admin('DELETE', `/admin/tenants/${slug}`)).status).toBe(204);
+    }
+  });
+});
