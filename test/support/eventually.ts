@@ -5,13 +5,13 @@
 export async function eventually<T>(
   probe: () => T | Promise<T>,
   { timeoutMs = 10_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
+): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await probe();
-      if (value !== false && value !== undefined && value !== null) return value;
+      if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | null | undefined>;
       lastError = new Error(`${what} not met (got ${String(value)})`);
     } catch (error) {
       lastError = error;

@@ -25,7 +25,7 @@ function routerWith(overrides: Partial<DataSourceRouterOptions> = {}): { router:
   const app = `rt-${uniqueToken(10)}`;
   const router = new DataSourceRouter({
     name: 'test',
-    resolvePlacement: async (tenant) => placementOf(tenant),
+    resolvePlacement: (tenant) => Promise.resolve(placementOf(tenant)),
     schema: { entities: [] },
     poolSize: 2,
     connectionBudget: 20,
@@ -71,7 +71,7 @@ describe('data-router (real PostgreSQL)', () => {
   it('data-router - 60 tenants served with a budget of 20 connections never open more than 20', async () => {
     const { router, app } = routerWith({ poolSize: 5, connectionBudget: 20 });
     const sampler = sampleConnections(app);
-    let peak = 0;
+    let peak: number;
     try {
       // 20 concurrent clients; together they visit every tenant twice (120 requests).
       const work = Array.from({ length: 20 }, async (_, client) => {
@@ -140,7 +140,7 @@ describe('data-router (real PostgreSQL)', () => {
 
   it('data-router - a placement version bump opens a fresh DataSource and retires the old one', async () => {
     let version = 1;
-    const { router } = routerWith({ resolvePlacement: async (tenant) => placementOf(tenant, version) });
+    const { router } = routerWith({ resolvePlacement: (tenant) => Promise.resolve(placementOf(tenant, version)) });
     try {
       await query(router, tenantOf(6));
       version = 2;
@@ -158,7 +158,7 @@ describe('data-router (real PostgreSQL)', () => {
   it('data-router - a missing database opens the circuit, fails fast, and recovers by itself', async () => {
     const tenant = parseTenantSlug(`t-missing-${run}`);
     const database = `${dbPrefix}missing`;
-    const { router } = routerWith({ resolvePlacement: async (t) => placementOf(t, 1, database) });
+    const { router } = routerWith({ resolvePlacement: (t) => Promise.resolve(placementOf(t, 1, database)) });
     try {
       for (let i = 0; i < 3; i++) {
         await expect(query(router, tenant)).rejects.toMatchObject({
@@ -183,7 +183,7 @@ describe('data-router (real PostgreSQL)', () => {
 
   it('data-router - a hostile database name from a placement never reaches the server', async () => {
     const { router } = routerWith({
-      resolvePlacement: async (tenant) => placementOf(tenant, 1, 'x"; DROP DATABASE postgres; --'),
+      resolvePlacement: (tenant) => Promise.resolve(placementOf(tenant, 1, 'x"; DROP DATABASE postgres; --')),
     });
     try {
       await expect(query(router, tenantOf(7))).rejects.toMatchObject({ code: DataRouterErrorCode.INVALID_PLACEMENT });

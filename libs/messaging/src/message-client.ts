@@ -110,7 +110,7 @@ export class MessageClient {
   private decode(data: Uint8Array, contract: Contract): ReplyPacket {
     const packet = safeJson(data);
     if (typeof packet !== 'object' || packet === null) throw MessagingException.remoteInternal(contract.pattern);
-    return packet as ReplyPacket;
+    return packet;
   }
 
   private transportError(error: unknown, contract: Contract): Error {

@@ -122,7 +122,7 @@ export class PolystoreNatsServer extends ServerNats {
     if (!message.reply) return;
     let id: unknown;
     try {
-      id = (message.json() as { id?: unknown }).id;
+      id = message.json<{ id?: unknown }>().id;
     } catch {
       id = undefined;
     }

@@ -45,7 +45,7 @@ const UNREACHABLE_ERRNOS = new Set([1040, 1044, 1045, 1049, 1053, 2002, 2003, 20
 const PG_CODELESS_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
 
 function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: unknown } {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 /**
