@@ -7,7 +7,10 @@ import tseslint from 'typescript-eslint';
 const APPS = ['gateway', 'secure-store', 'reliable-store', 'edge-store'];
 const LIBS = ['platform', 'tenancy', 'catalog', 'data-router', 'messaging', 'runtime', 'saga'];
 
-const deepLibImport = { group: ['\\#polystore/*/**'], message: "Import a lib through its public entry, '#polystore/<lib>'." };
+const deepLibImport = {
+  group: ['\\#polystore/*/**'],
+  message: "Import a lib through its public entry, '#polystore/<lib>'.",
+};
 const relativeLibImport = { group: ['**/libs/**'], message: "Import a lib through '#polystore/<lib>', never by path." };
 
 /** Per-app rule: no import of another app, no path into a lib. */
@@ -37,8 +40,14 @@ const libBoundaries = LIBS.map((lib) => ({
         patterns: [
           deepLibImport,
           { group: ['**/apps/**'], message: 'Libs never import apps.' },
-          { group: LIBS.filter((l) => l !== lib).map((l) => `**/${l}/src/**`), message: "Use '#polystore/<lib>', not another lib's files." },
-          { group: [`\\#polystore/${lib}`], message: 'Inside a lib, import concrete files, not its own index (barrel cycles).' },
+          {
+            group: LIBS.filter((l) => l !== lib).map((l) => `**/${l}/src/**`),
+            message: "Use '#polystore/<lib>', not another lib's files.",
+          },
+          {
+            group: [`\\#polystore/${lib}`],
+            message: 'Inside a lib, import concrete files, not its own index (barrel cycles).',
+          },
         ],
       },
     ],
@@ -58,7 +67,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Nest decorators and class-validator need classes that look "extraneous" to the rule.
       '@typescript-eslint/no-extraneous-class': 'off',

@@ -59,7 +59,8 @@ process.on('SIGTERM', () => stopAll('SIGTERM'));
 
 if (existsSync(`${root}scripts/mosquitto.sh`)) {
   const result = spawnSync(`${root}scripts/mosquitto.sh`, ['start'], { stdio: 'inherit' });
-  if (result.status !== 0) process.stdout.write('stack: the project Mosquitto did not start; MQTT ingest will be unavailable\n');
+  if (result.status !== 0)
+    process.stdout.write('stack: the project Mosquitto did not start; MQTT ingest will be unavailable\n');
 }
 // Stores first, so the gateway's first readiness check finds them.
 for (const app of APPS) start(app);

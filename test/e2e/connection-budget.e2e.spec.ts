@@ -21,7 +21,9 @@ describe('connection budget - many tenants, few connections (e2e through the gat
       env: { SECURE_DB_CONNECTION_BUDGET: '20', SECURE_DB_POOL_SIZE: '2' },
     });
     for (let batch = 0; batch < TENANTS; batch += 6) {
-      const created = await Promise.all(Array.from({ length: Math.min(6, TENANTS - batch) }, () => stack.createTenant()));
+      const created = await Promise.all(
+        Array.from({ length: Math.min(6, TENANTS - batch) }, () => stack.createTenant()),
+      );
       for (const t of created) {
         const customer = await stack.request({
           method: 'POST',
@@ -72,7 +74,9 @@ describe('connection budget - many tenants, few connections (e2e through the gat
 
     const t = tenants[7]!;
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => stack.request({ path: `/v1/customers/${t.customerId}`, tenant: t.slug, apiKey: t.apiKey })),
+      Array.from({ length: 50 }, () =>
+        stack.request({ path: `/v1/customers/${t.customerId}`, tenant: t.slug, apiKey: t.apiKey }),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
     const after = (await httpRequest({ port: storePort, path: '/metrics' })).text;

@@ -36,7 +36,11 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
     stack.request({ method, path, body, tenant: t.slug, apiKey: t.apiKey });
 
   it('customers - create, read, search by email (case-insensitive), delete', async () => {
-    const created = await call('POST', '/v1/customers', { name: 'Grace Hopper', email: 'Grace@Navy.example', phone: '+1 555 0100' });
+    const created = await call('POST', '/v1/customers', {
+      name: 'Grace Hopper',
+      email: 'Grace@Navy.example',
+      phone: '+1 555 0100',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'Grace Hopper', email: 'Grace@Navy.example', phone: '+1 555 0100' });
     const id = created.body.id as string;
@@ -83,8 +87,11 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
 
   it('audit - 100 concurrent reads are all audited, in one unbroken chain', async () => {
     const t = await stack.createTenant('burst');
-    const id = (await call('POST', '/v1/customers', { name: 'Burst', email: 'burst@example.com' }, t)).body.id as string;
-    const reads = await Promise.all(Array.from({ length: 100 }, () => call('GET', `/v1/customers/${id}`, undefined, t)));
+    const id = (await call('POST', '/v1/customers', { name: 'Burst', email: 'burst@example.com' }, t)).body
+      .id as string;
+    const reads = await Promise.all(
+      Array.from({ length: 100 }, () => call('GET', `/v1/customers/${id}`, undefined, t)),
+    );
     expect(reads.every((r) => r.status === 200)).toBe(true);
     const verdict = await call('GET', '/v1/audit/verify', undefined, t);
     expect(verdict.body).toEqual({ valid: true, checked: 101, firstInvalidSeq: null, reason: null });
@@ -143,18 +150,37 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
       ['a number', 7],
       ['null', null],
     ])('create with %s as the body -> 400', async (_label, body) => {
-      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: JSON.stringify(body) });
+      const res = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+        rawBody: JSON.stringify(body),
+      });
       expect(res.status).toBe(400);
     });
 
     it('malformed JSON -> 400 MALFORMED_JSON', async () => {
-      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: '{"name": "x",' });
+      const res = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+        rawBody: '{"name": "x",',
+      });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('MALFORMED_JSON');
     });
 
     it('an empty JSON body -> 400', async () => {
-      const res = await stack.request({ method: 'POST', path: '/v1/customers', tenant: tenant.slug, apiKey: tenant.apiKey, rawBody: '' , headers: { 'content-type': 'application/json' } });
+      const res = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+        rawBody: '',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
     });
 
@@ -172,7 +198,11 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
 
     it('a body over 1 MB -> 413, and nothing was stored', async () => {
       const before = (await call('GET', '/v1/audit')).body.items.length as number;
-      const res = await call('POST', '/v1/customers', { name: 'Big', email: 'big@example.com', padding: 'x'.repeat(1_100_000) });
+      const res = await call('POST', '/v1/customers', {
+        name: 'Big',
+        email: 'big@example.com',
+        padding: 'x'.repeat(1_100_000),
+      });
       expect(res.status).toBe(413);
       expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
       expect((await call('GET', '/v1/audit')).body.items.length).toBe(before);
@@ -197,15 +227,23 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
     });
 
     it('none of the above produced a 5xx or an error log', () => {
-      const errors = [...stack.apps.values()].flatMap((app) => app.records.filter((r) => r['level'] === 'error' || r['level'] === 'fatal'));
+      const errors = [...stack.apps.values()].flatMap((app) =>
+        app.records.filter((r) => r['level'] === 'error' || r['level'] === 'fatal'),
+      );
       expect(errors).toEqual([]);
-      const statuses = stack.app('gateway').records.map((r) => (r['res'] as { statusCode?: number } | undefined)?.statusCode ?? 0);
+      const statuses = stack
+        .app('gateway')
+        .records.map((r) => (r['res'] as { statusCode?: number } | undefined)?.statusCode ?? 0);
       expect(statuses.filter((s) => s >= 500)).toEqual([]);
     });
   });
 
   it('PII - no name, email or phone in plaintext in any database, log line or URL', async () => {
-    const pii = { name: 'Zebulon Quixote-Marchetti', email: 'zebulon.q.marchetti@pii-check.example', phone: '+33 6 12 34 56 78' };
+    const pii = {
+      name: 'Zebulon Quixote-Marchetti',
+      email: 'zebulon.q.marchetti@pii-check.example',
+      phone: '+33 6 12 34 56 78',
+    };
     const t = await stack.createTenant('pii');
     const created = await call('POST', '/v1/customers', pii, t);
     expect(created.status).toBe(201);
@@ -225,11 +263,16 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
     // The dump is not vacuous: the customer row is there, sealed.
     expect(tenantDump).toContain(String(created.body.id));
 
-    const logs = [...stack.apps.values()].map((app) => app.output).join('\n').toLowerCase();
+    const logs = [...stack.apps.values()]
+      .map((app) => app.output)
+      .join('\n')
+      .toLowerCase();
     expect(logs.length).toBeGreaterThan(1_000);
     for (const needle of needles) expect(logs).not.toContain(needle.toLowerCase());
     // URLs in the access log are paths only; search is a POST so the email is never in one.
-    const paths = stack.app('gateway').records.map((r) => String((r['req'] as { path?: string } | undefined)?.path ?? ''));
+    const paths = stack
+      .app('gateway')
+      .records.map((r) => String((r['req'] as { path?: string } | undefined)?.path ?? ''));
     expect(paths.some((p) => p.startsWith('/v1/customers'))).toBe(true);
     for (const needle of needles) expect(paths.join('\n').toLowerCase()).not.toContain(needle.toLowerCase());
   });

@@ -39,7 +39,11 @@ describe('fault isolation - a store or a tenant database that fails takes down n
     expect(ready.body.info).toHaveProperty('nats');
 
     const started = Date.now();
-    const secure = await stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey });
+    const secure = await stack.request({
+      path: `/v1/customers/${customerId}`,
+      tenant: tenant.slug,
+      apiKey: tenant.apiKey,
+    });
     expect(secure.status).toBe(503);
     expect(secure.body.code).toBe('SERVICE_UNAVAILABLE');
     expect(secure.headers['retry-after']).toBe('1');
@@ -51,17 +55,30 @@ describe('fault isolation - a store or a tenant database that fails takes down n
     expect((await stack.request({ path: '/docs' })).status).toBe(200);
 
     await stack.startApp('secure-store');
-    await eventually(async () => (await stack.request({ path: '/health/ready' })).status === 200, { what: 'ready again' });
-    const back = await stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey });
+    await eventually(async () => (await stack.request({ path: '/health/ready' })).status === 200, {
+      what: 'ready again',
+    });
+    const back = await stack.request({
+      path: `/v1/customers/${customerId}`,
+      tenant: tenant.slug,
+      apiKey: tenant.apiKey,
+    });
     expect(back.status).toBe(200);
     expect(back.body.email).toBe('kept@example.com');
     expect(stack.app('gateway').isRunning).toBe(true);
   });
 
-  it("fault isolation - a tenant whose database was dropped by hand gets 503 with a code; other tenants are unaffected", async () => {
+  it('fault isolation - a tenant whose database was dropped by hand gets 503 with a code; other tenants are unaffected', async () => {
     const victim = await stack.createTenant('victim');
     const bystander = await stack.createTenant('bystander');
-    const read = (t: TestTenant) => stack.request({ method: 'POST', path: '/v1/customers/search', tenant: t.slug, apiKey: t.apiKey, body: { email: 'x@example.com' } });
+    const read = (t: TestTenant) =>
+      stack.request({
+        method: 'POST',
+        path: '/v1/customers/search',
+        tenant: t.slug,
+        apiKey: t.apiKey,
+        body: { email: 'x@example.com' },
+      });
     expect((await read(victim)).status).toBe(200);
 
     await pgQuery(`DROP DATABASE "ps_secure_${victim.slug.replace(/-/g, '_')}" WITH (FORCE)`);
@@ -77,7 +94,9 @@ describe('fault isolation - a store or a tenant database that fails takes down n
     expect(Date.now() - started).toBeLessThan(200);
 
     expect((await read(bystander)).status).toBe(200);
-    expect((await stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey })).status).toBe(200);
+    expect(
+      (await stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey })).status,
+    ).toBe(200);
     // Cleanup of a half-dead tenant still works (drop is idempotent).
     expect((await stack.admin('DELETE', `/admin/tenants/${victim.slug}`)).status).toBe(204);
     stack.forget(victim.slug);

@@ -43,7 +43,11 @@ describe('graceful shutdown - SIGTERM drains in-flight work and closes every Dat
     expect(await exit).toEqual({ code: 0, signal: null });
     expect(gateway.records.some((r) => r['msg'] === 'stopped')).toBe(true);
 
-    const statuses = await pgQuery<{ status: string }>(`SELECT status FROM tenants WHERE slug = ANY($1)`, [slugs], 'polystore_test_system');
+    const statuses = await pgQuery<{ status: string }>(
+      `SELECT status FROM tenants WHERE slug = ANY($1)`,
+      [slugs],
+      'polystore_test_system',
+    );
     expect(statuses.map((s) => s.status)).toEqual(['active', 'active', 'active', 'active']);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
 
@@ -82,7 +86,8 @@ describe('graceful shutdown - SIGTERM drains in-flight work and closes every Dat
 
     await stack.startApp('secure-store');
     for (const [i, slug] of slugs.entries()) {
-      if (responses[i]!.status === 201) expect((await stack.admin('DELETE', `/admin/tenants/${slug}`)).status).toBe(204);
+      if (responses[i]!.status === 201)
+        expect((await stack.admin('DELETE', `/admin/tenants/${slug}`)).status).toBe(204);
     }
   });
 });

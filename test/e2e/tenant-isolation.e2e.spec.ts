@@ -61,7 +61,12 @@ describe('gateway - tenant resolution and isolation (e2e, real processes)', () =
   });
 
   it("isolation - B cannot delete A's customer, and A still has it", async () => {
-    const res = await stack.request({ method: 'DELETE', path: `/v1/customers/${customerOfA}`, tenant: b.slug, apiKey: b.apiKey });
+    const res = await stack.request({
+      method: 'DELETE',
+      path: `/v1/customers/${customerOfA}`,
+      tenant: b.slug,
+      apiKey: b.apiKey,
+    });
     expect(res.status).toBe(404);
     const still = await stack.request({ path: `/v1/customers/${customerOfA}`, tenant: a.slug, apiKey: a.apiKey });
     expect(still.status).toBe(200);
@@ -76,14 +81,22 @@ describe('gateway - tenant resolution and isolation (e2e, real processes)', () =
   it('isolation - a missing or invalid key is 401', async () => {
     const missing = await stack.request({ path: `/v1/customers/${customerOfA}`, tenant: a.slug });
     expect(missing.status).toBe(401);
-    const invalid = await stack.request({ path: `/v1/customers/${customerOfA}`, tenant: a.slug, apiKey: 'psk_' + 'x'.repeat(43) });
+    const invalid = await stack.request({
+      path: `/v1/customers/${customerOfA}`,
+      tenant: a.slug,
+      apiKey: 'psk_' + 'x'.repeat(43),
+    });
     expect(invalid.status).toBe(401);
-    const garbage = await stack.request({ path: `/v1/customers/${customerOfA}`, tenant: a.slug, apiKey: "' OR 1=1 --" });
+    const garbage = await stack.request({
+      path: `/v1/customers/${customerOfA}`,
+      tenant: a.slug,
+      apiKey: "' OR 1=1 --",
+    });
     expect(garbage.status).toBe(401);
   });
 
   it.each([
-    ["a quote and SQL", `x'; DROP DATABASE postgres; --.polystore.test`],
+    ['a quote and SQL', `x'; DROP DATABASE postgres; --.polystore.test`],
     ['two labels', `evil.${'a'}.polystore.test`],
     ['another domain', 'acme.evil.example'],
     ['a suffix trick', 'acme.polystore.test.evil.example'],

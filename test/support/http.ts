@@ -36,7 +36,14 @@ export function httpRequest<T = any>(request: HttpRequest): Promise<HttpResponse
   }
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: request.port, method: request.method ?? 'GET', path: request.path, headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port: request.port,
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -55,7 +62,9 @@ export function httpRequest<T = any>(request: HttpRequest): Promise<HttpResponse
         res.on('error', reject);
       },
     );
-    req.setTimeout(request.timeoutMs ?? 30_000, () => req.destroy(new Error(`HTTP ${request.method ?? 'GET'} ${request.path} timed out`)));
+    req.setTimeout(request.timeoutMs ?? 30_000, () =>
+      req.destroy(new Error(`HTTP ${request.method ?? 'GET'} ${request.path} timed out`)),
+    );
     req.on('error', reject);
     if (payload) req.write(payload);
     req.end();

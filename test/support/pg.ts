@@ -25,15 +25,18 @@ export async function pgQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
 
 /** Connections currently open by clients whose `application_name` is `applicationName`. */
 export async function countConnections(applicationName: string): Promise<number> {
-  const rows = await pgQuery<{ n: string }>('SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = $1', [
-    applicationName,
-  ]);
+  const rows = await pgQuery<{ n: string }>(
+    'SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
   return Number(rows[0]!.n);
 }
 
 /** Drops every database whose name starts with `prefix` (test cleanup). */
 export async function dropDatabasesLike(prefix: string): Promise<void> {
-  const rows = await pgQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}%`]);
+  const rows = await pgQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+    `${prefix}%`,
+  ]);
   for (const { datname } of rows) {
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(datname)) continue;
     await pgQuery(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);

@@ -81,7 +81,10 @@ export class RunningApp {
   }
 
   /** Sends `signal` and waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 20_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.isRunning) return this.exitInfo!;
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
@@ -181,7 +184,9 @@ export class TestStack {
   }
 
   /** A request to the gateway; `tenant` sets Host to `<tenant>.<base domain>`, else the base domain. */
-  request<T = any>(request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string }): Promise<HttpResponse<T>> {
+  request<T = any>(
+    request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string },
+  ): Promise<HttpResponse<T>> {
     const headers = { ...(request.headers ?? {}) };
     if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
     return httpRequest<T>({
@@ -199,7 +204,10 @@ export class TestStack {
   /** Creates a tenant through the admin API (slug `e2e-<random>`), deleted again by `close()`. */
   async createTenant(suffix = ''): Promise<TestTenant> {
     const slug = `e2e-${uniqueToken(8)}${suffix ? `-${suffix}` : ''}`;
-    const response = await this.admin<{ slug: string; apiKey: string }>('POST', '/admin/tenants', { slug, name: `Test ${slug}` });
+    const response = await this.admin<{ slug: string; apiKey: string }>('POST', '/admin/tenants', {
+      slug,
+      name: `Test ${slug}`,
+    });
     if (response.status !== 201) throw new Error(`creating ${slug} failed: ${response.status} ${response.text}`);
     this.tenants.add(slug);
     return { slug, apiKey: response.body.apiKey };

@@ -12,7 +12,10 @@ export const gatewayConfigSchema = z
       .string()
       .trim()
       .toLowerCase()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a domain name, e.g. localhost or example.com')
+      .regex(
+        /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+        'must be a domain name, e.g. localhost or example.com',
+      )
       .default('localhost'),
     /** Bearer token of the admin API (at least 16 characters). */
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -36,6 +36,10 @@ export class GatewayException extends CodedError<GatewayErrorCode> {
   }
 
   static wrongHost(expected: string): GatewayException {
-    return new GatewayException(GatewayErrorCode.WRONG_HOST, ErrorKind.INVALID_ARGUMENT, `this route is served on ${expected}`);
+    return new GatewayException(
+      GatewayErrorCode.WRONG_HOST,
+      ErrorKind.INVALID_ARGUMENT,
+      `this route is served on ${expected}`,
+    );
   }
 }

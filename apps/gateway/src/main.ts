@@ -34,7 +34,13 @@ const adapter = new FastifyAdapter({
   forceCloseConnections: 'idle',
 });
 const app = await NestFactory.create<NestFastifyApplication>(
-  GatewayModule.forRoot({ config, masterKey: resolveMasterKey(config), adminToken: resolveAdminToken(config), logger, metrics }),
+  GatewayModule.forRoot({
+    config,
+    masterKey: resolveMasterKey(config),
+    adminToken: resolveAdminToken(config),
+    logger,
+    metrics,
+  }),
   adapter,
   { bufferLogs: true },
 );
@@ -45,7 +51,9 @@ app.useGlobalPipes(
     forbidNonWhitelisted: true,
     transform: true,
     exceptionFactory: (errors) =>
-      GatewayException.validation(errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))),
+      GatewayException.validation(
+        errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })),
+      ),
   }),
 );
 registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);

@@ -12,9 +12,14 @@ export type SecureStoreErrorCode = (typeof SecureStoreErrorCode)[keyof typeof Se
 /** Errors raised by the secure store. */
 export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
   static customerNotFound(id: string): SecureStoreException {
-    return new SecureStoreException(SecureStoreErrorCode.CUSTOMER_NOT_FOUND, ErrorKind.NOT_FOUND, `customer ${id} not found`, {
-      id,
-    });
+    return new SecureStoreException(
+      SecureStoreErrorCode.CUSTOMER_NOT_FOUND,
+      ErrorKind.NOT_FOUND,
+      `customer ${id} not found`,
+      {
+        id,
+      },
+    );
   }
 
   static tenantKeyMissing(): SecureStoreException {
@@ -26,6 +31,10 @@ export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
   }
 
   static integrityFailure(what: string): SecureStoreException {
-    return new SecureStoreException(SecureStoreErrorCode.INTEGRITY_FAILURE, ErrorKind.INTERNAL, `integrity check failed: ${what}`);
+    return new SecureStoreException(
+      SecureStoreErrorCode.INTEGRITY_FAILURE,
+      ErrorKind.INTERNAL,
+      `integrity check failed: ${what}`,
+    );
   }
 }

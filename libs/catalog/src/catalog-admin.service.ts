@@ -56,11 +56,21 @@ export class CatalogAdminService {
   }
 
   /** Registers a tenant in `provisioning` state with its placements; `TENANT_EXISTS` if the slug is taken. */
-  async createTenant(input: { slug: TenantSlug; name: string; placements: readonly PlacementSpec[] }): Promise<TenantRecord> {
+  async createTenant(input: {
+    slug: TenantSlug;
+    name: string;
+    placements: readonly PlacementSpec[];
+  }): Promise<TenantRecord> {
     const id = randomUUID();
     try {
       await this.db.transaction(async (manager) => {
-        await manager.insert(TenantEntity, { id, slug: input.slug, name: input.name, status: 'provisioning', version: 1 });
+        await manager.insert(TenantEntity, {
+          id,
+          slug: input.slug,
+          name: input.name,
+          status: 'provisioning',
+          version: 1,
+        });
         for (const spec of input.placements) await this.insertPlacement(manager, id, spec);
       });
     } catch (error) {
@@ -113,7 +123,12 @@ export class CatalogAdminService {
     const byTenant = new Map<string, PlacementView[]>();
     for (const p of placements) {
       const list = byTenant.get(p.tenantId) ?? [];
-      list.push({ store: p.store, server: parseServerUrl(p.serverUrl).id, database: p.databaseName, version: p.version });
+      list.push({
+        store: p.store,
+        server: parseServerUrl(p.serverUrl).id,
+        database: p.databaseName,
+        version: p.version,
+      });
       byTenant.set(p.tenantId, list);
     }
     return tenants.map((t) => ({

@@ -43,6 +43,10 @@ export class CatalogException extends CodedError<CatalogErrorCode> {
   }
 
   static invalidPlacement(what: string): CatalogException {
-    return new CatalogException(CatalogErrorCode.INVALID_PLACEMENT, ErrorKind.INVALID_ARGUMENT, `invalid placement: ${what}`);
+    return new CatalogException(
+      CatalogErrorCode.INVALID_PLACEMENT,
+      ErrorKind.INVALID_ARGUMENT,
+      `invalid placement: ${what}`,
+    );
   }
 }

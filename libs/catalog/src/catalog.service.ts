@@ -154,4 +154,3 @@ function toTenantRecord(row: TenantEntity): TenantRecord {
     createdAt: row.createdAt,
   };
 }
-

@@ -5,6 +5,16 @@ export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
 export { defaultDatabaseName, splitServerUrl, type Placement } from './placement.js';
 export { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 export { CatalogService } from './catalog.service.js';
-export { CatalogAdminService, type PlacementSpec, type PlacementView, type TenantView } from './catalog-admin.service.js';
+export {
+  CatalogAdminService,
+  type PlacementSpec,
+  type PlacementView,
+  type TenantView,
+} from './catalog-admin.service.js';
 export { CatalogModule, type SystemSchemaExtension } from './catalog.module.js';
-export { CATALOG_ENTITIES, CATALOG_MIGRATIONS, openSystemDatabase, type SystemDatabaseOptions } from './system-database.js';
+export {
+  CATALOG_ENTITIES,
+  CATALOG_MIGRATIONS,
+  openSystemDatabase,
+  type SystemDatabaseOptions,
+} from './system-database.js';

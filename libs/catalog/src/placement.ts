@@ -30,7 +30,9 @@ export function splitServerUrl(serverUrl: string): StoredServer {
   try {
     parseServerUrl(serverUrl);
   } catch {
-    throw CatalogException.invalidPlacement('server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]');
+    throw CatalogException.invalidPlacement(
+      'server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]',
+    );
   }
   const url = new URL(serverUrl);
   if (url.pathname && url.pathname !== '/') {

@@ -32,7 +32,8 @@ export async function openSystemDatabase(options: SystemDatabaseOptions): Promis
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const server = new URL(options.url);
   server.pathname = '';
-  if (await DatabaseAdmin.ensureDatabase(server.toString(), database)) logger.log(`created system database ${database}`);
+  if (await DatabaseAdmin.ensureDatabase(server.toString(), database))
+    logger.log(`created system database ${database}`);
 
   const dataSource = new DataSource({
     type: 'postgres',

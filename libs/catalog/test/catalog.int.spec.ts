@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CatalogAdminService, CatalogErrorCode, CatalogService, openSystemDatabase, type CatalogOptions } from '#polystore/catalog';
+import {
+  CatalogAdminService,
+  CatalogErrorCode,
+  CatalogService,
+  openSystemDatabase,
+  type CatalogOptions,
+} from '#polystore/catalog';
 import { connectNats, MessageClient } from '#polystore/messaging';
 import { parseTenantSlug } from '#polystore/tenancy';
 import type { DataSource } from 'typeorm';
@@ -41,7 +47,11 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
 
   const slug = (s: string) => parseTenantSlug(`e2e-${uniqueToken(6)}-${s}`);
   const placements = (tenant: string) => [
-    { store: 'secure' as const, serverUrl: 'postgres://alice:s3cr%3At@10.1.2.3:6543', database: `ps_secure_${tenant.replace(/-/g, '_')}` },
+    {
+      store: 'secure' as const,
+      serverUrl: 'postgres://alice:s3cr%3At@10.1.2.3:6543',
+      database: `ps_secure_${tenant.replace(/-/g, '_')}`,
+    },
   ];
 
   beforeAll(async () => {
@@ -58,7 +68,11 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
   });
 
   it('catalog - migrations are idempotent: a second open applies nothing and keeps the data', async () => {
-    const again = await openSystemDatabase({ url: options.systemDbUrl, poolSize: 1, applicationName: 'catalog-test-2' });
+    const again = await openSystemDatabase({
+      url: options.systemDbUrl,
+      poolSize: 1,
+      applicationName: 'catalog-test-2',
+    });
     const rows = await again.query('SELECT count(*)::int AS n FROM catalog_migrations');
     expect(rows[0].n).toBeGreaterThanOrEqual(1);
     await again.destroy();
@@ -75,7 +89,13 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     expect(raw[0]!.server_url).toBe('postgres://alice@10.1.2.3:6543');
     expect(raw[0]!.secret).not.toContain(Buffer.from('s3cr:t').toString('hex'));
     const placement = await one.catalog.getPlacement(tenant, 'secure');
-    expect(placement).toMatchObject({ tenant, store: 'secure', database: `ps_secure_${tenant.replace(/-/g, '_')}`, version: 1, serverId: 'postgres://10.1.2.3:6543' });
+    expect(placement).toMatchObject({
+      tenant,
+      store: 'secure',
+      database: `ps_secure_${tenant.replace(/-/g, '_')}`,
+      version: 1,
+      serverId: 'postgres://10.1.2.3:6543',
+    });
     expect(new URL(placement.serverUrl).password).toBe(encodeURIComponent('s3cr:t'));
   });
 
@@ -90,10 +110,18 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
   it('catalog - unsafe placements are refused before anything is written', async () => {
     const tenant = slug('bad');
     await expect(
-      one.admin.createTenant({ slug: tenant, name: 'X', placements: [{ store: 'secure', serverUrl: 'postgres://h:5432', database: 'x"; DROP' }] }),
+      one.admin.createTenant({
+        slug: tenant,
+        name: 'X',
+        placements: [{ store: 'secure', serverUrl: 'postgres://h:5432', database: 'x"; DROP' }],
+      }),
     ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
     await expect(
-      one.admin.createTenant({ slug: tenant, name: 'X', placements: [{ store: 'secure', serverUrl: 'http://h', database: 'ok_db' }] }),
+      one.admin.createTenant({
+        slug: tenant,
+        name: 'X',
+        placements: [{ store: 'secure', serverUrl: 'http://h', database: 'ok_db' }],
+      }),
     ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
     expect(await one.catalog.findTenant(tenant)).toBeNull();
   });
@@ -107,7 +135,11 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     expect(await one.catalog.authenticate(key.secret)).toEqual({ keyId: key.keyId, tenant });
     expect(await one.catalog.authenticate(key.secret.slice(0, -1) + (key.secret.endsWith('A') ? 'B' : 'A'))).toBeNull();
     expect(await one.catalog.authenticate('not a key')).toBeNull();
-    const stored = await pgQuery<{ hash: string }>(`SELECT encode(key_hash, 'hex') AS hash FROM api_keys WHERE id = $1`, [key.keyId], 'polystore_test_system');
+    const stored = await pgQuery<{ hash: string }>(
+      `SELECT encode(key_hash, 'hex') AS hash FROM api_keys WHERE id = $1`,
+      [key.keyId],
+      'polystore_test_system',
+    );
     expect(stored[0]!.hash).toHaveLength(64);
     expect(stored[0]!.hash).not.toContain(Buffer.from(key.secret).toString('hex'));
   });
@@ -117,13 +149,22 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     // Process two caches "unknown tenant" (negative TTL 60 s in this test).
     expect(await two.catalog.findTenant(tenant)).toBeNull();
     await one.admin.createTenant({ slug: tenant, name: 'Inval', placements: [] });
-    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'provisioning', { timeoutMs: 2_000, what: 'creation seen' });
+    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'provisioning', {
+      timeoutMs: 2_000,
+      what: 'creation seen',
+    });
     await one.admin.setStatus(tenant, 'active');
-    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'active', { timeoutMs: 2_000, what: 'activation seen' });
+    await eventually(async () => (await two.catalog.findTenant(tenant))?.status === 'active', {
+      timeoutMs: 2_000,
+      what: 'activation seen',
+    });
     const seen: string[] = [];
     const off = two.catalog.onTenantChanged((t) => seen.push(t));
     await one.admin.deleteTenant(tenant);
-    await eventually(async () => (await two.catalog.findTenant(tenant)) === null, { timeoutMs: 2_000, what: 'deletion seen' });
+    await eventually(async () => (await two.catalog.findTenant(tenant)) === null, {
+      timeoutMs: 2_000,
+      what: 'deletion seen',
+    });
     expect(seen).toContain(tenant);
     off();
   });

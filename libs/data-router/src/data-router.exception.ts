@@ -34,10 +34,18 @@ export class DataRouterException extends CodedError<DataRouterErrorCode> {
   }
 
   static invalidPlacement(what: string): DataRouterException {
-    return new DataRouterException(DataRouterErrorCode.INVALID_PLACEMENT, ErrorKind.INTERNAL, `invalid placement: ${what}`);
+    return new DataRouterException(
+      DataRouterErrorCode.INVALID_PLACEMENT,
+      ErrorKind.INTERNAL,
+      `invalid placement: ${what}`,
+    );
   }
 
   static closed(): DataRouterException {
-    return new DataRouterException(DataRouterErrorCode.ROUTER_CLOSED, ErrorKind.UNAVAILABLE, 'data router is shutting down');
+    return new DataRouterException(
+      DataRouterErrorCode.ROUTER_CLOSED,
+      ErrorKind.UNAVAILABLE,
+      'data router is shutting down',
+    );
   }
 }

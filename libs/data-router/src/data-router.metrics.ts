@@ -8,7 +8,11 @@ import type { DataSourceRouter } from './data-source-router.js';
  */
 export function registerDataRouterMetrics(router: DataSourceRouter, registry: Registry): void {
   const labels = ['store', 'server'] as const;
-  const serverGauge = (name: string, help: string, pick: (s: ReturnType<DataSourceRouter['stats']>['servers'][number]) => number) =>
+  const serverGauge = (
+    name: string,
+    help: string,
+    pick: (s: ReturnType<DataSourceRouter['stats']>['servers'][number]) => number,
+  ) =>
     new Gauge({
       name,
       help,
@@ -23,8 +27,16 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
   serverGauge('polystore_datasources_live', 'DataSources holding a slot (opening, open or closing)', (s) => s.live);
   serverGauge('polystore_datasources_capacity', 'DataSource slots allowed by the connection budget', (s) => s.capacity);
   serverGauge('polystore_datasource_waiters', 'Tenants waiting for a DataSource slot', (s) => s.waiting);
-  serverGauge('polystore_datasource_evictions', 'Idle DataSources closed to make room (since start)', (s) => s.evictions);
-  serverGauge('polystore_datasource_busy_rejections', 'Requests refused with STORE_BUSY (since start)', (s) => s.busyRejections);
+  serverGauge(
+    'polystore_datasource_evictions',
+    'Idle DataSources closed to make room (since start)',
+    (s) => s.evictions,
+  );
+  serverGauge(
+    'polystore_datasource_busy_rejections',
+    'Requests refused with STORE_BUSY (since start)',
+    (s) => s.busyRejections,
+  );
 
   new Gauge({
     name: 'polystore_datasource_in_flight',
@@ -35,7 +47,10 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
       const stats = router.stats();
       this.reset();
       for (const ds of stats.dataSources) {
-        this.set({ store: stats.store, tenant: ds.tenant, database: ds.database, state: ds.state, circuit: ds.circuit }, ds.inFlight);
+        this.set(
+          { store: stats.store, tenant: ds.tenant, database: ds.database, state: ds.state, circuit: ds.circuit },
+          ds.inFlight,
+        );
       }
     },
   });
@@ -65,5 +80,9 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
     });
   totals('polystore_datasources_opened', 'DataSources opened since start', (s) => s.opened);
   totals('polystore_datasources_closed', 'DataSources closed since start', (s) => s.closed);
-  totals('polystore_datasource_init_failures', 'DataSource initializations that failed since start', (s) => s.initFailures);
+  totals(
+    'polystore_datasource_init_failures',
+    'DataSource initializations that failed since start',
+    (s) => s.initFailures,
+  );
 }

@@ -260,7 +260,9 @@ export class DataSourceRouter {
     await Promise.race([drained, timeout]);
     clearTimeout(timer);
     // Past the timeout, work still running is cut off: shutdown must end.
-    await Promise.all(all.filter((e) => e.dataSource?.isInitialized).map((e) => e.dataSource!.destroy().catch(() => undefined)));
+    await Promise.all(
+      all.filter((e) => e.dataSource?.isInitialized).map((e) => e.dataSource!.destroy().catch(() => undefined)),
+    );
     return all.filter((e) => e.dataSource).length;
   }
 
@@ -377,7 +379,10 @@ export class DataSourceRouter {
       server.busyRejections++;
       throw DataRouterException.busy(server.id, 'queue full');
     }
-    const waitMs = Math.max(0, Math.min(this.options.acquireTimeoutMs, RequestContextStore.remainingMs(this.options.acquireTimeoutMs)));
+    const waitMs = Math.max(
+      0,
+      Math.min(this.options.acquireTimeoutMs, RequestContextStore.remainingMs(this.options.acquireTimeoutMs)),
+    );
     const granted = new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
@@ -434,7 +439,9 @@ export class DataSourceRouter {
     if (underPressure) server.evictions++;
     entry.closed = entry
       .dataSource!.destroy()
-      .catch((error: unknown) => this.logger.warn(`closing ${entry.placement.database} failed: ${failureReason(error)}`))
+      .catch((error: unknown) =>
+        this.logger.warn(`closing ${entry.placement.database} failed: ${failureReason(error)}`),
+      )
       .finally(() => {
         this.counters.closed++;
         server.closing--;

@@ -7,7 +7,9 @@ import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddre
 const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
 
 async function withAdminConnection<T>(address: ServerAddress, work: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = new DataSource(connectionOptions(address, maintenanceDatabase(address.dialect), { entities: [] }, ADMIN_SETTINGS));
+  const ds = new DataSource(
+    connectionOptions(address, maintenanceDatabase(address.dialect), { entities: [] }, ADMIN_SETTINGS),
+  );
   try {
     await ds.initialize();
   } catch (error) {
@@ -52,7 +54,8 @@ export const DatabaseAdmin = {
   async dropDatabase(serverUrl: string, database: string): Promise<boolean> {
     assertDatabaseName(database);
     const address = parseServerUrl(serverUrl);
-    if (address.dialect === 'mongodb') throw DataRouterException.invalidPlacement('dropDatabase is done through the DataSource on MongoDB');
+    if (address.dialect === 'mongodb')
+      throw DataRouterException.invalidPlacement('dropDatabase is done through the DataSource on MongoDB');
     return withAdminConnection(address, async (ds) => {
       if (!(await exists(ds, address, database))) return false;
       const force = address.dialect === 'postgres' ? ' WITH (FORCE)' : '';

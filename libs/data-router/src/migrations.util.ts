@@ -23,14 +23,18 @@ export async function migrateDatabase(dataSource: DataSource, lockKey?: number):
   const postgres = dataSource.options.type === 'postgres';
   const runner = dataSource.createQueryRunner();
   try {
-    await runner.query(postgres ? 'SELECT pg_advisory_lock($1)' : 'SELECT GET_LOCK(?, 60)', [postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK]);
+    await runner.query(postgres ? 'SELECT pg_advisory_lock($1)' : 'SELECT GET_LOCK(?, 60)', [
+      postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK,
+    ]);
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
     const applied = await executor.executePendingMigrations();
     return { applied: applied.map((m) => m.name) };
   } finally {
     await runner
-      .query(postgres ? 'SELECT pg_advisory_unlock($1)' : 'SELECT RELEASE_LOCK(?)', [postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK])
+      .query(postgres ? 'SELECT pg_advisory_unlock($1)' : 'SELECT RELEASE_LOCK(?)', [
+        postgres ? (lockKey ?? PG_LOCK) : MYSQL_LOCK,
+      ])
       .catch(() => undefined);
     await runner.release();
   }

@@ -46,7 +46,8 @@ describe('data-router (real PostgreSQL)', () => {
   const TENANTS = 60;
 
   beforeAll(async () => {
-    for (let i = 0; i < TENANTS; i++) await DatabaseAdmin.ensureDatabase(TestServices.postgresUrl, databaseOf(tenantOf(i)));
+    for (let i = 0; i < TENANTS; i++)
+      await DatabaseAdmin.ensureDatabase(TestServices.postgresUrl, databaseOf(tenantOf(i)));
   }, 120_000);
 
   afterAll(async () => {
@@ -128,8 +129,14 @@ describe('data-router (real PostgreSQL)', () => {
       const started = Date.now();
       const waiting = query(router, tenantOf(4));
       const overflow = query(router, tenantOf(5));
-      await expect(overflow).rejects.toMatchObject({ code: DataRouterErrorCode.STORE_BUSY, details: { reason: 'queue full' } });
-      await expect(waiting).rejects.toMatchObject({ code: DataRouterErrorCode.STORE_BUSY, details: { reason: 'wait timed out' } });
+      await expect(overflow).rejects.toMatchObject({
+        code: DataRouterErrorCode.STORE_BUSY,
+        details: { reason: 'queue full' },
+      });
+      await expect(waiting).rejects.toMatchObject({
+        code: DataRouterErrorCode.STORE_BUSY,
+        details: { reason: 'wait timed out' },
+      });
       expect(Date.now() - started).toBeLessThan(900);
       await slow;
       await expect(query(router, tenantOf(4))).resolves.toEqual([{ one: 1 }]);

@@ -94,7 +94,10 @@ export class MessageClient {
    * Calls `handler` for every `event` published by any process (broadcast, no queue group).
    * Invalid payloads are logged and skipped; handler errors are logged, never thrown.
    */
-  subscribe<P extends z.ZodType>(event: EventContract<P>, handler: (payload: z.output<P>) => void | Promise<void>): Subscription {
+  subscribe<P extends z.ZodType>(
+    event: EventContract<P>,
+    handler: (payload: z.output<P>) => void | Promise<void>,
+  ): Subscription {
     return this.nc.subscribe(subjectFor(this.options.subjectPrefix, event.subject), {
       callback: (error, msg) => {
         if (error) return this.logger.warn(`subscription to ${event.subject} failed: ${error.message}`);

@@ -16,7 +16,10 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown, host: ArgumentsHost): Observable<WireError> {
     const wire = toWireError(exception);
     if (wire.kind === ErrorKind.INTERNAL && !(exception instanceof ZodError)) {
-      const pattern = host.getType() === 'rpc' ? host.switchToRpc().getContext<{ getSubject?: () => string }>().getSubject?.() : undefined;
+      const pattern =
+        host.getType() === 'rpc'
+          ? host.switchToRpc().getContext<{ getSubject?: () => string }>().getSubject?.()
+          : undefined;
       this.logger.error(
         { err: isCodedError(exception) ? exception : sanitize(exception), subject: pattern },
         'unexpected error in handler',

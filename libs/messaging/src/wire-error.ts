@@ -37,7 +37,12 @@ export function fromWireError(payload: unknown, pattern: string): CodedError {
   if (typeof payload === 'object' && payload !== null) {
     const { code, kind, message, details } = payload as Partial<WireError>;
     if (typeof code === 'string' && isErrorKind(kind) && typeof message === 'string') {
-      return new RemoteError(code, kind, message, typeof details === 'object' && details !== null ? details : undefined);
+      return new RemoteError(
+        code,
+        kind,
+        message,
+        typeof details === 'object' && details !== null ? details : undefined,
+      );
     }
   }
   return MessagingException.remoteInternal(pattern);

@@ -27,7 +27,13 @@ const Probe = {
     service,
     scope: 'tenant',
     request: z.object({ n: z.number().int() }).strict(),
-    response: z.object({ tenant: z.string(), correlationId: z.string(), actor: z.string().nullable(), deadline: z.number(), instance: z.string() }),
+    response: z.object({
+      tenant: z.string(),
+      correlationId: z.string(),
+      actor: z.string().nullable(),
+      deadline: z.number(),
+      instance: z.string(),
+    }),
   }),
   fail: defineContract({
     pattern: 'probe.fail',
@@ -43,7 +49,13 @@ const Probe = {
     request: z.object({ ms: z.number() }),
     response: z.object({ slept: z.number() }),
   }),
-  nobody: defineContract({ pattern: 'probe.nobody', service: 'ghost-store', scope: 'system', request: z.object({}), response: z.object({}) }),
+  nobody: defineContract({
+    pattern: 'probe.nobody',
+    service: 'ghost-store',
+    scope: 'system',
+    request: z.object({}),
+    response: z.object({}),
+  }),
 };
 
 const calls = { slow: 0 };
@@ -65,7 +77,8 @@ function probeController(instance: string) {
 
     @Handles(Probe.fail)
     fail(@Payload() request: ParsedRequestOf<typeof Probe.fail>) {
-      if (request.coded) throw new CodedError('THING_CONFLICT', ErrorKind.CONFLICT, 'the thing conflicts', { thing: 1 });
+      if (request.coded)
+        throw new CodedError('THING_CONFLICT', ErrorKind.CONFLICT, 'the thing conflicts', { thing: 1 });
       throw new Error('SELECT secret FROM internals -- must never leave the store');
     }
 
@@ -84,7 +97,12 @@ async function startServer(prefix: string, instance: string): Promise<INestMicro
   @Module({ controllers: [probeController(instance)] })
   class ProbeModule {}
   const app = await NestFactory.createMicroservice(ProbeModule, {
-    strategy: new PolystoreNatsServer({ url: TestServices.natsUrl, queue: service, subjectPrefix: prefix, name: instance }),
+    strategy: new PolystoreNatsServer({
+      url: TestServices.natsUrl,
+      queue: service,
+      subjectPrefix: prefix,
+      name: instance,
+    }),
     logger: false,
   });
   app.useGlobalFilters(new RpcErrorFilter());
@@ -110,7 +128,11 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   });
 
   it('messaging - tenant, correlation id, actor and deadline are restored before the handler runs', async () => {
-    const context = newRequestContext({ tenant: parseTenantSlug('acme'), actor: 'key-42', deadline: Date.now() + 3_000 });
+    const context = newRequestContext({
+      tenant: parseTenantSlug('acme'),
+      actor: 'key-42',
+      deadline: Date.now() + 3_000,
+    });
     const answer = await RequestContextStore.run(context, () => client.request(Probe.whoami, { n: 1 }));
     expect(answer).toMatchObject({ tenant: 'acme', correlationId: context.correlationId, actor: 'key-42' });
     expect(answer.deadline).toBeLessThanOrEqual(context.deadline);
@@ -164,7 +186,9 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   it('messaging - the wait never exceeds the deadline (DEADLINE_EXCEEDED, outcome unknown)', async () => {
     const started = Date.now();
     await expect(
-      RequestContextStore.run(newRequestContext({ deadline: Date.now() + 150 }), () => client.request(Probe.slow, { ms: 1_000 })),
+      RequestContextStore.run(newRequestContext({ deadline: Date.now() + 150 }), () =>
+        client.request(Probe.slow, { ms: 1_000 }),
+      ),
     ).rejects.toMatchObject({ code: MessagingErrorCode.DEADLINE_EXCEEDED });
     const waited = Date.now() - started;
     expect(waited).toBeGreaterThanOrEqual(140);
@@ -175,10 +199,14 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
     const before = calls.slow;
     const hdrs = natsHeaders();
     hdrs.set('Ps-Deadline', String(Date.now() - 1));
-    const reply = await nc.request(subjectFor(prefix, Probe.slow.pattern), JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: 'x1' }), {
-      timeout: 1_000,
-      headers: hdrs,
-    });
+    const reply = await nc.request(
+      subjectFor(prefix, Probe.slow.pattern),
+      JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: 'x1' }),
+      {
+        timeout: 1_000,
+        headers: hdrs,
+      },
+    );
     expect(reply.json<{ err: { code: string } }>().err.code).toBe('DEADLINE_EXCEEDED');
     expect(calls.slow).toBe(before);
   });
@@ -186,10 +214,14 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   it('messaging - a message with an invalid tenant header is refused before its handler', async () => {
     const hdrs = natsHeaders();
     hdrs.set('Ps-Tenant', 'NOT A SLUG');
-    const reply = await nc.request(subjectFor(prefix, Probe.whoami.pattern), JSON.stringify({ pattern: Probe.whoami.pattern, data: { n: 1 }, id: 'x2' }), {
-      timeout: 1_000,
-      headers: hdrs,
-    });
+    const reply = await nc.request(
+      subjectFor(prefix, Probe.whoami.pattern),
+      JSON.stringify({ pattern: Probe.whoami.pattern, data: { n: 1 }, id: 'x2' }),
+      {
+        timeout: 1_000,
+        headers: hdrs,
+      },
+    );
     expect(reply.json<{ err: { code: string } }>().err.code).toBe('INVALID_TENANT');
   });
 

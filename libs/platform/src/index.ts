@@ -13,4 +13,13 @@ export {
 export { createRootLogger, type LoggerSettings } from './logging/logger.factory.js';
 export { createMetricsRegistry } from './metrics/metrics.registry.js';
 export { METRICS_REGISTRY, MetricsModule } from './metrics/metrics.module.js';
-export { AeadError, constantTimeEqual, deriveKey, hmacSha256, open, randomKey, seal, sha256 } from './crypto/aead.util.js';
+export {
+  AeadError,
+  constantTimeEqual,
+  deriveKey,
+  hmacSha256,
+  open,
+  randomKey,
+  seal,
+  sha256,
+} from './crypto/aead.util.js';

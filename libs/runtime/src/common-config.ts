@@ -23,13 +23,19 @@ export const commonConfigShape = {
   MASTER_KEY: base64KeyVar(32).optional(),
   /** Where development secrets are kept when MASTER_KEY / ADMIN_TOKEN are not set. */
   DEV_SECRETS_FILE: z.string().default('.polystore/dev-secrets.json'),
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).default(`${hostname()}:${process.pid}`),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/)
+    .default(`${hostname()}:${process.pid}`),
   CATALOG_CACHE_TTL_MS: intVar(60_000, 0),
   CATALOG_POOL_SIZE: intVar(4, 1, 100),
   REQUEST_TIMEOUT_MS: intVar(5_000, 100, 600_000),
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
   /** Interface the HTTP servers bind to (0.0.0.0 in containers). */
-  HTTP_HOST: z.string().regex(/^[0-9a-fA-F:.]+$|^localhost$/, 'must be an IP address or localhost').default('127.0.0.1'),
+  HTTP_HOST: z
+    .string()
+    .regex(/^[0-9a-fA-F:.]+$|^localhost$/, 'must be an IP address or localhost')
+    .default('127.0.0.1'),
 };
 
 /** Connection limits of one store's tenant DataSources (variables prefixed by the store). */
@@ -42,7 +48,10 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
     [`${prefix}_DB_ACQUIRE_TIMEOUT_MS`]: intVar(3_000, 1),
     [`${prefix}_DB_CIRCUIT_FAILURES`]: intVar(3, 1),
     [`${prefix}_DB_CIRCUIT_HALF_OPEN_MS`]: intVar(2_000, 10),
-  } as Record<`${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS'}`, ReturnType<typeof intVar>>;
+  } as Record<
+    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS'}`,
+    ReturnType<typeof intVar>
+  >;
 }
 
 interface DevSecrets {
@@ -82,7 +91,8 @@ export function requiredInProduction(keys: readonly string[]) {
   return (config: Record<string, unknown>, ctx: z.RefinementCtx): void => {
     if (config['NODE_ENV'] !== 'production') return;
     for (const key of keys) {
-      if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+      if (config[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
     }
   };
 }

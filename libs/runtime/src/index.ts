@@ -10,4 +10,9 @@ export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';
 export { installShutdown, loadConfigOrExit } from './process.util.js';
 export { startStoreProcess, type StoreProcessOptions } from './store-process.js';
-export { TenantDataModule, tenantDataLimits, type TenantDataLimits, type TenantDataOptions } from './tenant-data.module.js';
+export {
+  TenantDataModule,
+  tenantDataLimits,
+  type TenantDataLimits,
+  type TenantDataOptions,
+} from './tenant-data.module.js';

@@ -96,4 +96,3 @@ export function tenantDataLimits(config: Record<string, unknown>, prefix: string
     circuitHalfOpenMs: get('CIRCUIT_HALF_OPEN_MS'),
   };
 }
-

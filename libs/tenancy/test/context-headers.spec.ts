@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { ContextHeader, RequestContextStore, newRequestContext, readContextHeaders, runAsTenant, writeContextHeaders, parseTenantSlug } from '#polystore/tenancy';
+import {
+  ContextHeader,
+  RequestContextStore,
+  newRequestContext,
+  readContextHeaders,
+  runAsTenant,
+  writeContextHeaders,
+  parseTenantSlug,
+} from '#polystore/tenancy';
 
 class Bag {
   private readonly values = new Map<string, string>();

@@ -36,7 +36,9 @@ describe('tenancy - Host -> tenant', () => {
     'acme.example.com/..',
     'x'.repeat(300),
   ])('%p is refused with MALFORMED_HOST', (host) => {
-    expect(() => parseHost(host, 'example.com')).toThrow(expect.objectContaining({ code: TenancyErrorCode.MALFORMED_HOST }));
+    expect(() => parseHost(host, 'example.com')).toThrow(
+      expect.objectContaining({ code: TenancyErrorCode.MALFORMED_HOST }),
+    );
   });
 
   it('slugs follow ^[a-z][a-z0-9-]{1,39}$', () => {

@@ -35,7 +35,8 @@ export class TenantAdminService {
       })),
     });
     try {
-      for (const store of this.directory.stores) await this.asTenant(slug, () => this.messages.request(store.provision, {}));
+      for (const store of this.directory.stores)
+        await this.asTenant(slug, () => this.messages.request(store.provision, {}));
       await this.admin.setStatus(slug, 'active');
       const key = await this.admin.issueApiKey(slug);
       this.logger.log({ tenant: slug }, 'tenant created');
@@ -62,7 +63,8 @@ export class TenantAdminService {
     const slug = parseTenantSlug(slugInput);
     if (!(await this.catalog.findTenant(slug))) throw CatalogException.tenantNotFound(slug);
     await this.admin.setStatus(slug, 'deleting');
-    for (const store of [...this.directory.stores].reverse()) await this.asTenant(slug, () => this.messages.request(store.drop, {}));
+    for (const store of [...this.directory.stores].reverse())
+      await this.asTenant(slug, () => this.messages.request(store.drop, {}));
     await this.admin.deleteTenant(slug);
     this.logger.log({ tenant: slug }, 'tenant deleted');
   }
@@ -70,12 +72,17 @@ export class TenantAdminService {
   private async undoCreate(slug: TenantSlug): Promise<void> {
     for (const store of [...this.directory.stores].reverse()) {
       await this.asTenant(slug, () => this.messages.request(store.drop, {})).catch((error: unknown) =>
-        this.logger.error({ tenant: slug, store: store.store, code: (error as { code?: string }).code }, 'could not drop a half-created tenant database'),
+        this.logger.error(
+          { tenant: slug, store: store.store, code: (error as { code?: string }).code },
+          'could not drop a half-created tenant database',
+        ),
       );
     }
-    await this.admin.deleteTenant(slug).catch((error: unknown) =>
-      this.logger.error({ tenant: slug, err: error }, 'could not remove a half-created tenant from the catalog'),
-    );
+    await this.admin
+      .deleteTenant(slug)
+      .catch((error: unknown) =>
+        this.logger.error({ tenant: slug, err: error }, 'could not remove a half-created tenant from the catalog'),
+      );
   }
 
   private asTenant<T>(slug: TenantSlug, work: () => Promise<T>): Promise<T> {

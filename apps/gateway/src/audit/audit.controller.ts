@@ -15,7 +15,10 @@ export class AuditController {
   @Get()
   @ApiOkResponse({ type: AuditPageDto })
   list(@Query() query: AuditQueryDto): Promise<AuditPageDto> {
-    return this.messages.request(Contracts.secure.audit.list, { afterSeq: query.afterSeq ?? 0, limit: query.limit ?? 100 });
+    return this.messages.request(Contracts.secure.audit.list, {
+      afterSeq: query.afterSeq ?? 0,
+      limit: query.limit ?? 100,
+    });
   }
 
   @Get('verify')

@@ -19,7 +19,8 @@ export class AdminGuard implements CanActivate {
       throw GatewayException.wrongHost(this.config.BASE_DOMAIN);
     }
     const token = bearerToken(request);
-    if (!token || !constantTimeEqual(token, this.adminToken)) throw GatewayException.unauthenticated('admin token required');
+    if (!token || !constantTimeEqual(token, this.adminToken))
+      throw GatewayException.unauthenticated('admin token required');
     return true;
   }
 }

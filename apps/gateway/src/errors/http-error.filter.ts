@@ -58,7 +58,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const correlationId = correlationIdOf(request.raw);
-    if (exception instanceof HttpException && exception.getStatus() === 503 && isHealthReport(exception.getResponse())) {
+    if (
+      exception instanceof HttpException &&
+      exception.getStatus() === 503 &&
+      isHealthReport(exception.getResponse())
+    ) {
       // Terminus reports "not ready" as a 503 carrying the per-check report: that report is the body.
       void reply.header('Retry-After', '1');
       void reply.status(503).send(exception.getResponse());

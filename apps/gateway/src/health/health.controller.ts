@@ -42,10 +42,13 @@ export class HealthController {
           })
           .withTimeout(timeout),
       () =>
-        this.indicators.check('nats').attempt(async () => {
-          if (this.nats.isClosed()) throw new Error('closed');
-          await this.nats.flush();
-        }).withTimeout(timeout),
+        this.indicators
+          .check('nats')
+          .attempt(async () => {
+            if (this.nats.isClosed()) throw new Error('closed');
+            await this.nats.flush();
+          })
+          .withTimeout(timeout),
       ...this.directory.stores.map(
         (entry) => () =>
           this.indicators

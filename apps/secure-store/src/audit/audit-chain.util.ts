@@ -51,7 +51,8 @@ export class ChainVerifier {
       if (this.failure) return false;
       if (record.seq !== this.expectedSeq) return this.fail(this.expectedSeq, 'record missing');
       if (!record.prevHash.equals(this.prevHash)) return this.fail(record.seq, 'broken link');
-      if (!chainHash(this.key, this.prevHash, record).equals(record.hash)) return this.fail(record.seq, 'record modified');
+      if (!chainHash(this.key, this.prevHash, record).equals(record.hash))
+        return this.fail(record.seq, 'record modified');
       this.prevHash = record.hash;
       this.expectedSeq++;
       this.checked++;

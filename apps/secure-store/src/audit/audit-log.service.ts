@@ -74,7 +74,14 @@ export class AuditLog {
       this.queues.set(tenant, queue);
     }
     const done = new Promise<void>((resolve, reject) => {
-      queue.entries.push({ event, actor: context.actor ?? null, correlationId: context.correlationId, at: new Date(), resolve, reject });
+      queue.entries.push({
+        event,
+        actor: context.actor ?? null,
+        correlationId: context.correlationId,
+        at: new Date(),
+        resolve,
+        reject,
+      });
     });
     if (!queue.flushing) void this.flush(tenant, queue);
     return done;

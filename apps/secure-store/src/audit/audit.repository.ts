@@ -20,7 +20,11 @@ export class AuditRepository {
     return head;
   }
 
-  async append(manager: EntityManager, entries: AuditEntryEntity[], head: { seq: number; hash: Buffer }): Promise<void> {
+  async append(
+    manager: EntityManager,
+    entries: AuditEntryEntity[],
+    head: { seq: number; hash: Buffer },
+  ): Promise<void> {
     await manager.getRepository(AuditEntryEntity).insert(entries);
     await manager.getRepository(AuditHeadEntity).update({ id: 1 }, { seq: head.seq, hash: head.hash });
   }
@@ -28,7 +32,9 @@ export class AuditRepository {
   /** Records after `afterSeq`, oldest first. */
   page(afterSeq: number, limit: number): Promise<AuditEntryEntity[]> {
     return this.router.run((ds) =>
-      ds.getRepository(AuditEntryEntity).find({ where: { seq: MoreThan(afterSeq) }, order: { seq: 'ASC' }, take: limit }),
+      ds
+        .getRepository(AuditEntryEntity)
+        .find({ where: { seq: MoreThan(afterSeq) }, order: { seq: 'ASC' }, take: limit }),
     );
   }
 

@@ -9,13 +9,17 @@ export class TenantKeyRepository {
 
   /** The active wrapped key, or null when none exists yet. */
   findActive(): Promise<TenantKeyEntity | null> {
-    return this.router.run((ds) => ds.getRepository(TenantKeyEntity).findOne({ where: { active: true }, order: { id: 'DESC' } }));
+    return this.router.run((ds) =>
+      ds.getRepository(TenantKeyEntity).findOne({ where: { active: true }, order: { id: 'DESC' } }),
+    );
   }
 
   /** Stores key #1 unless a key already exists (idempotent provisioning). */
   async insertFirst(wrappedKey: Buffer): Promise<void> {
     await this.router.run((ds) =>
-      ds.query('INSERT INTO tenant_keys (id, wrapped_key, active) VALUES (1, $1, true) ON CONFLICT (id) DO NOTHING', [wrappedKey]),
+      ds.query('INSERT INTO tenant_keys (id, wrapped_key, active) VALUES (1, $1, true) ON CONFLICT (id) DO NOTHING', [
+        wrappedKey,
+      ]),
     );
   }
 }

@@ -14,7 +14,12 @@ export interface CustomerFields {
 const aad = (tenant: string, id: string, field: string) => `${tenant}:customers:${id}:${field}`;
 
 /** Seals a customer's fields into a row; nothing in the row is readable without the tenant key. */
-export function sealCustomer(keys: TenantKeys, tenant: string, id: string, fields: CustomerFields): Omit<CustomerEntity, 'createdAt'> {
+export function sealCustomer(
+  keys: TenantKeys,
+  tenant: string,
+  id: string,
+  fields: CustomerFields,
+): Omit<CustomerEntity, 'createdAt'> {
   return {
     id,
     nameCt: seal(keys.fields, fields.name, aad(tenant, id, 'name')),

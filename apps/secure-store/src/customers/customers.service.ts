@@ -29,7 +29,9 @@ export class CustomersService {
     const fields = { name: input.name, email: input.email, phone: input.phone ?? null };
     const row = await this.router.transaction(async (manager) => {
       const saved = await this.customers.insert(manager, sealCustomer(keys, tenant, id, fields));
-      await this.audit.appendInTransaction(manager, keys, [{ action: 'customer.create', subjectId: id, outcome: 'ok' }]);
+      await this.audit.appendInTransaction(manager, keys, [
+        { action: 'customer.create', subjectId: id, outcome: 'ok' },
+      ]);
       return saved;
     });
     return { id, ...fields, createdAt: row.createdAt.toISOString() };
@@ -49,7 +51,11 @@ export class CustomersService {
     const tenant = RequestContextStore.requireTenant();
     const keys = await this.keyring.current();
     const rows = await this.customers.findByEmailIndex(emailBlindIndex(keys, email));
-    await this.audit.record({ action: 'customer.search', subjectId: null, outcome: rows.length > 0 ? 'ok' : 'not_found' });
+    await this.audit.record({
+      action: 'customer.search',
+      subjectId: null,
+      outcome: rows.length > 0 ? 'ok' : 'not_found',
+    });
     return rows.map((row) => openCustomer(keys, tenant, row));
   }
 

@@ -28,13 +28,16 @@ export function urlVar(protocols: readonly string[], fallback: string) {
     .string()
     .trim()
     .default(fallback)
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL with protocol ${protocols.map((p) => p.replace(/:$/, '://')).join(' or ')}`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with protocol ${protocols.map((p) => p.replace(/:$/, '://')).join(' or ')}`,
+    );
 }
 
 /** A TCP port (0 lets the OS choose). */
