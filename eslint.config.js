@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const APPS = ['gateway', 'secure-store', 'reliable-store', 'edge-store'];
-const LIBS = ['platform', 'tenancy', 'catalog', 'data-router', 'messaging', 'runtime', 'saga'];
+const LIBS = ['platform', 'tenancy', 'catalog', 'data-router', 'messaging', 'runtime', 'idempotency', 'saga'];
 
 const deepLibImport = {
   group: ['\\#polystore/*/**'],

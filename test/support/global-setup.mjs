@@ -22,7 +22,27 @@ async function query(sql, database = 'postgres') {
   }
 }
 
+async function dropMariaDbLeftovers() {
+  const mysql = await import('mysql2/promise');
+  const mariadb = new URL(process.env.RELIABLE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306');
+  const connection = await mysql.createConnection({
+    host: mariadb.hostname,
+    port: Number(mariadb.port || 3306),
+    user: decodeURIComponent(mariadb.username || 'root'),
+    password: mariadb.password ? decodeURIComponent(mariadb.password) : undefined,
+  });
+  try {
+    const [rows] = await connection.query(
+      `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name REGEXP '^ps_[a-z]+_e2e_[a-z0-9_]+$' OR schema_name REGEXP '^ps_rt_[a-z0-9_]+$'`,
+    );
+    for (const { name } of rows) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await connection.end();
+  }
+}
+
 export default async function globalSetup() {
+  await dropMariaDbLeftovers();
   if (!existsSync(new URL('../../dist/apps/gateway/src/main.js', import.meta.url))) {
     throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');
   }

@@ -1,11 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 import { uniqueToken } from './ids.js';
 import { TestServices } from './services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Deletes the JetStream streams whose names start with `namePrefix` (a stack's own). */
+async function deleteStreams(namePrefix: string): Promise<void> {
+  const nc = await connect({ servers: TestServices.natsUrl, name: 'test-cleanup' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const stream of jsm.streams.list()) {
+      if (stream.config.name.startsWith(namePrefix)) await jsm.streams.delete(stream.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
 
 /** The apps a test can start, as built by `npm run build`. */
 export type AppName = 'gateway' | 'secure-store' | 'reliable-store' | 'edge-store';
@@ -155,6 +170,11 @@ export class TestStack {
       RELIABLE_HTTP_PORT: '0',
       EDGE_HTTP_PORT: '0',
       INSTANCE_ID: `${this.prefix}-${app}`,
+      // The gateway provisions tenants in the stores this stack runs.
+      STORES: this.options.apps
+        .filter((a) => a.endsWith('-store'))
+        .map((a) => a.replace(/-store$/, ''))
+        .join(','),
       ...(this.options.env ?? {}),
       ...extra,
     };
@@ -218,11 +238,12 @@ export class TestStack {
     this.tenants.delete(slug);
   }
 
-  /** Deletes this suite's tenants (while the stack runs), then stops every app. */
+  /** Deletes this suite's tenants (while the stack runs), stops every app, removes its JetStream streams. */
   async close(): Promise<void> {
     if (this.apps.get('gateway')?.isRunning) {
       for (const slug of this.tenants) await this.admin('DELETE', `/admin/tenants/${slug}`).catch(() => undefined);
     }
     await Promise.all([...this.apps.values()].map((app) => app.stop('SIGTERM')));
+    await deleteStreams(this.prefix.toUpperCase());
   }
 }

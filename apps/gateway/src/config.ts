@@ -1,5 +1,6 @@
 import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
+import { STORE_NAMES } from '#polystore/catalog';
 import { z } from 'zod';
 
 /** Environment of the gateway, validated once at boot. */
@@ -21,6 +22,15 @@ export const gatewayConfigSchema = z
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Default servers of new tenants' databases, per store. */
     SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
+    RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
+    /** The stores this deployment runs: tenants are provisioned in each, readiness checks each. */
+    STORES: z
+      .string()
+      .default('secure,reliable,edge')
+      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+      .refine((list) => list.length > 0 && list.every((s) => (STORE_NAMES as readonly string[]).includes(s)), {
+        message: `must be a comma-separated list of ${STORE_NAMES.join(', ')}`,
+      }),
     /** Largest request body, in bytes (larger bodies get 413). */
     BODY_LIMIT_BYTES: intVar(1_048_576, 1_024, 64 * 1_048_576),
     /** Time a store has to answer a readiness ping. */

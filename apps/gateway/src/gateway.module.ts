@@ -16,6 +16,9 @@ import { ADMIN_TOKEN, GATEWAY_CONFIG, type GatewayConfig } from './config.js';
 import { RequestContextInterceptor } from './context/request-context.interceptor.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { CustomersService } from './customers/customers.service.js';
+import { DevicesController } from './devices/devices.controller.js';
+import { DevicesService } from './devices/devices.service.js';
+import { UsageController } from './usage/usage.controller.js';
 import { HttpErrorFilter } from './errors/http-error.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { StoreDirectory } from './stores/store-directory.js';
@@ -54,7 +57,7 @@ export class GatewayModule {
           applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
         }),
       ],
-      controllers: [HealthController, TenantAdminController, CustomersController, AuditController],
+      controllers: [HealthController, TenantAdminController, CustomersController, AuditController, DevicesController, UsageController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ADMIN_TOKEN, useValue: adminToken },
@@ -65,6 +68,7 @@ export class GatewayModule {
         AdminGuard,
         TenantAdminService,
         CustomersService,
+        DevicesService,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
 import {
+  armCrashPoints,
   correlationIdOf,
   installShutdown,
   loadConfigOrExit,
@@ -23,6 +24,7 @@ import { registerHttpMetrics } from './http-metrics.js';
 const SERVICE = 'gateway';
 
 const config = loadConfigOrExit(gatewayConfigSchema, process.env);
+armCrashPoints(config);
 const logger = createRootLogger({ service: SERVICE, level: config.LOG_LEVEL, mixin: contextLogFields });
 const metrics = createMetricsRegistry(SERVICE);
 

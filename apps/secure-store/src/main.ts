@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
-import { loadConfigOrExit, resolveMasterKey, startStoreProcess } from '#polystore/runtime';
+import { armCrashPoints, loadConfigOrExit, resolveMasterKey, startStoreProcess } from '#polystore/runtime';
 import { contextLogFields } from '#polystore/tenancy';
 import { secureStoreConfigSchema } from './config.js';
 import { SecureStoreModule } from './secure-store.module.js';
@@ -8,6 +8,7 @@ import { SecureStoreModule } from './secure-store.module.js';
 const SERVICE = 'secure-store';
 
 const config = loadConfigOrExit(secureStoreConfigSchema, process.env);
+armCrashPoints(config);
 const logger = createRootLogger({ service: SERVICE, level: config.LOG_LEVEL, mixin: contextLogFields });
 const metrics = createMetricsRegistry(SERVICE);
 

@@ -10,7 +10,7 @@ import {
 } from 'cockatiel';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DataRouterException } from './data-router.exception.js';
-import { connectionOptions, type StoreSchema } from './internal/connection-options.js';
+import { connectionOptions, detectMysqlFlavor, type StoreSchema } from './internal/connection-options.js';
 import { failureReason, isUnreachable } from './internal/failure.js';
 import { assertDatabaseName, parseServerUrl, type DataSourcePlacement, type ServerAddress } from './placement.js';
 
@@ -138,6 +138,8 @@ export class DataSourceRouter {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   /** What TypeORM asks a PostgreSQL server at every initialize, learnt once per server. */
   private readonly serverFacts = new Map<string, { version: string; searchSchema: string }>();
+  /** MySQL or MariaDB, per `mysql://` server, probed once. */
+  private readonly mysqlFlavors = new Map<string, Promise<'mysql' | 'mariadb'>>();
   private readonly sweeper: NodeJS.Timeout;
   private counters = { opened: 0, closed: 0, initFailures: 0 };
   private closed = false;
@@ -325,13 +327,22 @@ export class DataSourceRouter {
       throw error;
     }
     const started = Date.now();
-    const dataSource = new DataSource(
-      connectionOptions(address, entry.placement.database, this.options.schema, {
-        poolSize: this.options.poolSize,
-        applicationName: this.options.applicationName,
-        connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
-      }),
-    );
+    let dataSource: DataSource;
+    try {
+      dataSource = new DataSource(
+        connectionOptions(address, entry.placement.database, this.options.schema, {
+          poolSize: this.options.poolSize,
+          applicationName: this.options.applicationName,
+          connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
+          mysqlFlavor: address.dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
+        }),
+      );
+    } catch (error) {
+      if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+      entry.state = 'closing';
+      this.freeSlot(entry.server);
+      throw isUnreachable(error) ? DataRouterException.unavailable(entry.placement.database, failureReason(error), error) : error;
+    }
     const facts = this.serverFacts.get(address.id);
     if (facts && address.dialect === 'postgres') Object.assign(dataSource.driver, facts);
     try {
@@ -367,6 +378,16 @@ export class DataSourceRouter {
     if (typeof driver.version === 'string' && typeof driver.searchSchema === 'string') {
       this.serverFacts.set(serverId, { version: driver.version, searchSchema: driver.searchSchema });
     }
+  }
+
+  private mysqlFlavor(address: ServerAddress): Promise<'mysql' | 'mariadb'> {
+    let flavor = this.mysqlFlavors.get(address.id);
+    if (!flavor) {
+      flavor = detectMysqlFlavor(address, this.options.connectTimeoutMs ?? 3_000);
+      this.mysqlFlavors.set(address.id, flavor);
+      flavor.catch(() => this.mysqlFlavors.delete(address.id));
+    }
+    return flavor;
   }
 
   /** Takes one DataSource slot on `server`, waiting (bounded) for an eviction when full. */

@@ -1,4 +1,5 @@
 import { CatalogEvents } from './contracts/catalog.events.js';
+import { ReliableContracts } from './contracts/reliable.contract.js';
 import { SecureContracts } from './contracts/secure.contract.js';
 
 /**
@@ -7,6 +8,20 @@ import { SecureContracts } from './contracts/secure.contract.js';
  */
 export const Contracts = {
   secure: SecureContracts,
+  reliable: ReliableContracts,
+} as const;
+
+/**
+ * JetStream streams (durable, at-least-once). Subjects are prefixed like every other subject;
+ * stream names are derived from the prefix so stacks sharing one NATS server stay apart.
+ */
+export const Streams = {
+  /** Device registry events relayed from the reliable store's outbox; message id = event id. */
+  reliableEvents: {
+    name: (prefix: string) => `${prefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}_RELIABLE_EVENTS`,
+    subject: (prefix: string, tenant: string, type: string) => `${prefix}.events.reliable.${tenant}.${type}`,
+    wildcard: (prefix: string) => `${prefix}.events.reliable.>`,
+  },
 } as const;
 
 /** Every broadcast event of Polystore. */

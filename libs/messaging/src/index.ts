@@ -9,8 +9,17 @@ export {
   type RequestOf,
   type ResponseOf,
 } from './contract.js';
-export { Contracts, Events } from './contracts.js';
+export { Contracts, Events, Streams } from './contracts.js';
 export type { AuditEntryView, CustomerView } from './contracts/secure.contract.js';
+export {
+  DEVICE_EVENT_TYPES,
+  DEVICE_STATUSES,
+  deviceEventSchema,
+  type DeviceEvent,
+  type DeviceStatus,
+  type DeviceView,
+  type UsageRecordView,
+} from './contracts/reliable.contract.js';
 export { MessagingErrorCode, MessagingException } from './messaging.exception.js';
 export { RemoteError, fromWireError, toWireError, describeZodError, type WireError } from './wire-error.js';
 export { MessageClient, type MessageClientOptions } from './message-client.js';

@@ -23,3 +23,4 @@ export {
   seal,
   sha256,
 } from './crypto/aead.util.js';
+export { CrashPoints } from './testing/crash-points.js';

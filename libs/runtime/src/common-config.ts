@@ -31,6 +31,11 @@ export const commonConfigShape = {
   CATALOG_POOL_SIZE: intVar(4, 1, 100),
   REQUEST_TIMEOUT_MS: intVar(5_000, 100, 600_000),
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+  /** Test only (honoured when NODE_ENV=test): comma-separated crash points to arm, see CrashPoints. */
+  CRASH_POINTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   /** Interface the HTTP servers bind to (0.0.0.0 in containers). */
   HTTP_HOST: z
     .string()

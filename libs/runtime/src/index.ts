@@ -8,7 +8,7 @@ export {
 } from './common-config.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';
-export { installShutdown, loadConfigOrExit } from './process.util.js';
+export { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
 export { startStoreProcess, type StoreProcessOptions } from './store-process.js';
 export {
   TenantDataModule,
@@ -16,3 +16,4 @@ export {
   type TenantDataLimits,
   type TenantDataOptions,
 } from './tenant-data.module.js';
+export { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';

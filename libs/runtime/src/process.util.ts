@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { ConfigError, loadConfig } from '#polystore/platform';
+import { ConfigError, CrashPoints, loadConfig } from '#polystore/platform';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -47,4 +47,9 @@ export function installShutdown(app: INestApplication, logger: Logger, timeoutMs
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+}
+
+/** Arms the configured crash points, in tests only (`NODE_ENV=test`); a no-op otherwise. */
+export function armCrashPoints(config: { NODE_ENV: string; CRASH_POINTS: readonly string[] }): void {
+  if (config.NODE_ENV === 'test' && config.CRASH_POINTS.length > 0) CrashPoints.arm(config.CRASH_POINTS);
 }

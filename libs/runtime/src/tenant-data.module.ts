@@ -3,6 +3,7 @@ import { CatalogService, type StoreName } from '#polystore/catalog';
 import { DataSourceRouter, registerDataRouterMetrics, type StoreSchema } from '#polystore/data-router';
 import { METRICS_REGISTRY } from '#polystore/platform';
 import type { Registry } from 'prom-client';
+import { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
 
 /** Limits of a store's tenant DataSources (see `DataSourceRouterOptions`). */
 export interface TenantDataLimits {
@@ -44,7 +45,8 @@ class RouterLifecycle implements OnApplicationShutdown {
 /**
  * A store's tenant databases: one {@link DataSourceRouter} resolving placements through the
  * catalog (never from the caller), retiring DataSources when a tenant changes, exporting its
- * stats as metrics, and closing every DataSource at shutdown after in-flight work.
+ * stats as metrics, and closing every DataSource at shutdown after in-flight work; and the
+ * {@link TenantDatabaseProvisioner} that creates and drops the tenant's database.
  */
 @Module({})
 export class TenantDataModule {
@@ -76,9 +78,15 @@ export class TenantDataModule {
             return router;
           },
         },
+        {
+          provide: TenantDatabaseProvisioner,
+          inject: [CatalogService, DataSourceRouter],
+          useFactory: (catalog: CatalogService, router: DataSourceRouter) =>
+            new TenantDatabaseProvisioner(options.store, catalog, router),
+        },
         RouterLifecycle,
       ],
-      exports: [DataSourceRouter],
+      exports: [DataSourceRouter, TenantDatabaseProvisioner],
     };
   }
 }

@@ -21,7 +21,7 @@ export class StoreDirectory {
   readonly stores: readonly StoreEntry[];
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.stores = [
+    const all: StoreEntry[] = [
       {
         store: 'secure',
         service: 'secure-store',
@@ -30,6 +30,15 @@ export class StoreDirectory {
         drop: Contracts.secure.tenants.drop,
         health: Contracts.secure.health,
       },
+      {
+        store: 'reliable',
+        service: 'reliable-store',
+        defaultServerUrl: config.RELIABLE_SERVER_URL,
+        provision: Contracts.reliable.tenants.provision,
+        drop: Contracts.reliable.tenants.drop,
+        health: Contracts.reliable.health,
+      },
     ];
+    this.stores = all.filter((entry) => config.STORES.includes(entry.store));
   }
 }

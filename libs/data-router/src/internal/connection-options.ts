@@ -13,6 +13,8 @@ export interface ConnectionSettings {
   readonly poolSize: number;
   readonly applicationName: string;
   readonly connectTimeoutMs: number;
+  /** For `mysql://` servers: the TypeORM driver type matching the server (see {@link detectMysqlFlavor}). */
+  readonly mysqlFlavor?: 'mysql' | 'mariadb';
 }
 
 /**
@@ -59,7 +61,7 @@ export function connectionOptions(
     case 'mariadb':
       return {
         ...common,
-        type: address.dialect,
+        type: address.dialect === 'mysql' ? (settings.mysqlFlavor ?? 'mysql') : 'mariadb',
         poolSize: settings.poolSize,
         connectTimeout: settings.connectTimeoutMs,
         charset: 'utf8mb4',
@@ -85,6 +87,28 @@ export function connectionOptions(
           appName: settings.applicationName,
         },
       };
+  }
+}
+
+/**
+ * Whether a `mysql://` server is MySQL or MariaDB (TypeORM has a driver type for each; on
+ * MariaDB, `mariadb` was about twice as fast for inserts here). `mariadb://` URLs skip the probe.
+ */
+export async function detectMysqlFlavor(address: ServerAddress, connectTimeoutMs: number): Promise<'mysql' | 'mariadb'> {
+  const mysql = await import('mysql2/promise');
+  const connection = await mysql.createConnection({
+    host: address.host,
+    port: address.port,
+    user: address.username,
+    password: address.password,
+    connectTimeout: connectTimeoutMs,
+  });
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    const version = (rows as Array<{ version?: string }>)[0]?.version ?? '';
+    return version.toLowerCase().includes('mariadb') ? 'mariadb' : 'mysql';
+  } finally {
+    await connection.end().catch(() => undefined);
   }
 }
 

@@ -1,0 +1,41 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DEVICE_STATUSES, type DeviceStatus, type DeviceView } from '#polystore/messaging';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class ListDevicesQueryDto {
+  @ApiPropertyOptional({ enum: DEVICE_STATUSES })
+  @IsOptional()
+  @IsIn(DEVICE_STATUSES, { message: `status must be one of ${DEVICE_STATUSES.join(', ')}` })
+  status?: DeviceStatus;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class DeviceDto implements DeviceView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty({ enum: DEVICE_STATUSES }) status!: DeviceStatus;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) customerId!: string | null;
+  @ApiProperty() version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class DevicePageDto {
+  @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}

@@ -1,0 +1,24 @@
+import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
+import { intVar, portVar, urlVar } from '#polystore/platform';
+import { z } from 'zod';
+
+/** Environment of the reliable store, validated once at boot. */
+export const reliableStoreConfigSchema = z
+  .object({
+    ...commonConfigShape,
+    ...dataRouterConfigShape('RELIABLE'),
+    /** Default server of new tenants' reliable databases: MariaDB/MySQL (or PostgreSQL). */
+    RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
+    /** Metrics and health (`/metrics`, `/health/live`). */
+    RELIABLE_HTTP_PORT: portVar(3202),
+    /** How long an idempotency key (and its stored result) is kept. */
+    IDEMPOTENCY_TTL_MS: intVar(24 * 3_600_000, 60_000),
+    /** Catch-up drain of every tenant's outbox (the commit-time drain is immediate). */
+    OUTBOX_SWEEP_INTERVAL_MS: intVar(5 * 60_000, 1_000),
+  })
+  .superRefine(requiredInProduction(['MASTER_KEY']));
+
+export type ReliableStoreConfig = z.output<typeof reliableStoreConfigSchema>;
+
+/** Injection token of {@link ReliableStoreConfig}. */
+export const RELIABLE_CONFIG = Symbol('RELIABLE_CONFIG');

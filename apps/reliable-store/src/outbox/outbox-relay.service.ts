@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CatalogAdminService } from '#polystore/catalog';
+import { DataSourceRouter } from '#polystore/data-router';
+import { NATS_CONNECTION, Streams } from '#polystore/messaging';
+import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
+import { OutboxRepository } from './outbox.repository.js';
+
+const BATCH = 200;
+const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
+const MAX_AGE_NS = 7 * 24 * 3_600 * 1_000_000_000;
+
+/**
+ * Publishes each tenant's outbox to JetStream, at least once and in order per tenant.
+ *
+ * A commit that wrote events calls {@link notify}; the relay then drains that tenant. One drain
+ * per tenant database runs at a time across all replicas (a database lock, `GET_LOCK` /
+ * `pg_try_advisory_lock`), publishing events in `seq` order, each with its event id as the
+ * JetStream message id (duplicates within the stream's window are dropped), and marking them
+ * published. A crash between publish and mark republishes on the next drain: consumers dedup by
+ * event id. At boot, and every `OUTBOX_SWEEP_INTERVAL_MS`, every tenant is drained, which picks
+ * up what a crashed process left behind.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private js!: JetStreamClient;
+  private readonly draining = new Map<TenantSlug, Promise<void>>();
+  private readonly again = new Set<TenantSlug>();
+  private sweeper?: NodeJS.Timeout;
+  private stopped = false;
+  published = 0;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(RELIABLE_CONFIG) private readonly config: ReliableStoreConfig,
+    private readonly router: DataSourceRouter,
+    private readonly outbox: OutboxRepository,
+    private readonly catalog: CatalogAdminService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const prefix = this.config.NATS_SUBJECT_PREFIX;
+    const jsm = await jetstreamManager(this.nc);
+    const stream = {
+      name: Streams.reliableEvents.name(prefix),
+      subjects: [Streams.reliableEvents.wildcard(prefix)],
+      duplicate_window: DUPLICATE_WINDOW_NS,
+      max_age: MAX_AGE_NS,
+    };
+    await jsm.streams.add(stream).catch(async () => jsm.streams.update(stream.name, stream));
+    this.js = jetstream(this.nc);
+    void this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), this.config.OUTBOX_SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.draining.values()]);
+  }
+
+  /** The tenant committed events: drain its outbox soon (coalesced, never concurrent per tenant). */
+  notify(tenant: TenantSlug): void {
+    if (this.stopped) return;
+    if (this.draining.has(tenant)) {
+      this.again.add(tenant);
+      return;
+    }
+    const run = this.drain(tenant)
+      .catch((error: unknown) => this.logger.warn({ tenant, code: (error as { code?: string }).code }, 'outbox drain failed; the sweep retries'))
+      .finally(() => {
+        this.draining.delete(tenant);
+        if (this.again.delete(tenant)) this.notify(tenant);
+      });
+    this.draining.set(tenant, run);
+  }
+
+  /** Drains every tenant with a reliable placement (boot and periodic catch-up). */
+  async sweep(): Promise<void> {
+    const tenants = await this.catalog.listTenants().catch(() => []);
+    for (const tenant of tenants) {
+      if (this.stopped) return;
+      if (tenant.status !== 'active' || !tenant.placements.some((p) => p.store === 'reliable')) continue;
+      this.notify(tenant.slug);
+      await this.draining.get(tenant.slug);
+    }
+  }
+
+  private drain(tenant: TenantSlug): Promise<void> {
+    return runAsTenant(tenant, () => this.router.run((ds) => this.drainLocked(tenant, ds)), 60_000);
+  }
+
+  private async drainLocked(tenant: TenantSlug, ds: DataSource): Promise<void> {
+    const runner = ds.createQueryRunner();
+    try {
+      if (!(await tryLock(runner, ds))) return; // another replica is draining this tenant
+      try {
+        for (;;) {
+          const batch = await this.outbox.unpublished(runner.manager, BATCH);
+          if (batch.length === 0 || this.stopped) return;
+          for (const row of batch) {
+            await this.js.publish(Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type), row.payload, {
+              msgID: row.eventId,
+            });
+          }
+          await this.outbox.markPublished(runner.manager, batch.map((r) => r.seq));
+          this.published += batch.length;
+          if (batch.length < BATCH) return;
+        }
+      } finally {
+        await unlock(runner, ds);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+const PG_RELAY_LOCK = 7_164_202_000;
+
+async function tryLock(runner: QueryRunner, ds: DataSource): Promise<boolean> {
+  if (ds.options.type === 'postgres') {
+    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [PG_RELAY_LOCK])) as Array<{ locked: boolean }>;
+    return rows[0]?.locked === true;
+  }
+  // MySQL lock names are server-wide: include the database name.
+  const rows = (await runner.query('SELECT GET_LOCK(?, 0) AS locked', [lockName(ds)])) as Array<{ locked: number | string }>;
+  return Number(rows[0]?.locked) === 1;
+}
+
+async function unlock(runner: QueryRunner, ds: DataSource): Promise<void> {
+  if (ds.options.type === 'postgres') await runner.query('SELECT pg_advisory_unlock($1)', [PG_RELAY_LOCK]).catch(() => undefined);
+  else await runner.query('SELECT RELEASE_LOCK(?)', [lockName(ds)]).catch(() => undefined);
+}
+
+function lockName(ds: DataSource): string {
+  return `polystore_outbox_${String(ds.options.database)}`.slice(0, 64);
+}
+

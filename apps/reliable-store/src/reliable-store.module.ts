@@ -1,0 +1,78 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CatalogModule } from '#polystore/catalog';
+import { DataSourceRouter } from '#polystore/data-router';
+import { IdempotentExecutor } from '#polystore/idempotency';
+import { MessagingModule } from '#polystore/messaging';
+import { MetricsModule } from '#polystore/platform';
+import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { RELIABLE_CONFIG, type ReliableStoreConfig } from './config.js';
+import { DeviceRepository } from './devices/device.repository.js';
+import { DevicesHandler } from './devices/devices.handler.js';
+import { DevicesService } from './devices/devices.service.js';
+import { HealthHandler } from './health/health.handler.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
+import { OutboxRepository } from './outbox/outbox.repository.js';
+import { RELIABLE_SCHEMA } from './reliable.schema.js';
+import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
+import { UsageHandler } from './usage/usage.handler.js';
+import { UsageRepository } from './usage/usage.repository.js';
+import { UsageService } from './usage/usage.service.js';
+
+export interface ReliableStoreWiring {
+  readonly config: ReliableStoreConfig;
+  readonly masterKey: Buffer;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+/** The reliable store: device registry and usage ledger, idempotent, with a transactional outbox. */
+@Module({})
+export class ReliableStoreModule {
+  static forRoot({ config, masterKey, logger, metrics }: ReliableStoreWiring): DynamicModule {
+    return {
+      module: ReliableStoreModule,
+      imports: [
+        loggingModule(logger),
+        MetricsModule.forRoot(metrics),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: `reliable-store:${config.INSTANCE_ID}`,
+          subjectPrefix: config.NATS_SUBJECT_PREFIX,
+          defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
+          metrics,
+        }),
+        CatalogModule.forRoot({
+          systemDbUrl: config.SYSTEM_DB_URL,
+          masterKey,
+          cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
+          negativeCacheTtlMs: 2_000,
+          poolSize: config.CATALOG_POOL_SIZE,
+          applicationName: `polystore-reliable-store:${config.INSTANCE_ID}`.slice(0, 63),
+        }),
+        TenantDataModule.forStore({
+          store: 'reliable',
+          schema: RELIABLE_SCHEMA,
+          limits: tenantDataLimits(config, 'RELIABLE'),
+          applicationName: `polystore-reliable:${config.INSTANCE_ID}`.slice(0, 63),
+        }),
+      ],
+      controllers: [DevicesHandler, UsageHandler, TenantProvisioningHandler, HealthHandler],
+      providers: [
+        { provide: RELIABLE_CONFIG, useValue: config },
+        {
+          provide: IdempotentExecutor,
+          inject: [DataSourceRouter],
+          useFactory: (router: DataSourceRouter) => new IdempotentExecutor(router, { ttlMs: config.IDEMPOTENCY_TTL_MS }),
+        },
+        DeviceRepository,
+        DevicesService,
+        UsageRepository,
+        UsageService,
+        OutboxRepository,
+        OutboxRelay,
+      ],
+    };
+  }
+}

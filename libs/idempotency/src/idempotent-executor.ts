@@ -1,0 +1,111 @@
+import { classifySqlError, transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
+import type { RetryPolicy } from 'cockatiel';
+import { LessThan, type EntityManager } from 'typeorm';
+import { IdempotencyException } from './idempotency.exception.js';
+import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
+import { requestFingerprint } from './request-fingerprint.util.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/** The outcome of an idempotent operation. */
+export interface IdempotentOutcome<T> {
+  readonly result: T;
+  /** True when the result was stored by an earlier call with the same key. */
+  readonly replayed: boolean;
+}
+
+export interface IdempotentExecutorOptions {
+  /** How long a key is remembered (a replay after that may run the operation again). */
+  readonly ttlMs: number;
+  /** Overrides the default transient-failure retry (which also retries a released key). */
+  readonly retry?: RetryPolicy;
+}
+
+/** Raised inside the transaction when the key is already claimed; never leaves the executor. */
+class KeyAlreadyClaimed extends Error {}
+
+/** The key was claimed by a transaction that then rolled back: the operation must run again. */
+class KeyReleased extends Error {}
+
+/**
+ * Runs a write at most once per idempotency key, in the current tenant's database.
+ *
+ * In one transaction: claim the key (INSERT; a concurrent duplicate waits on the unique index
+ * and then fails), run the effect, store its result. So a key is stored if and only if its
+ * effect committed. A later call with the same key and request gets the stored result; with
+ * another request, `IDEMPOTENCY_MISMATCH` (409). Deadlocks, lock timeouts and lost connections
+ * retry the whole transaction (bounded, with backoff): safe, since a retry after an unseen
+ * commit finds the key.
+ */
+export class IdempotentExecutor {
+  private readonly retry: RetryPolicy;
+
+  constructor(
+    private readonly router: DataSourceRouter,
+    private readonly options: IdempotentExecutorOptions,
+  ) {
+    this.retry = options.retry ?? transientRetryPolicy({ alsoRetry: (error) => error instanceof KeyReleased });
+  }
+
+  /**
+   * Runs `work` once for `key`. `operation` and `request` define what "the same request" is;
+   * `work` runs inside the transaction that also stores the key and must do all its writes
+   * through the given manager. Its result must be JSON-serializable.
+   */
+  async execute<T>(
+    key: string,
+    operation: string,
+    request: unknown,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<IdempotentOutcome<T>> {
+    if (!KEY_PATTERN.test(key)) throw IdempotencyException.invalidKey();
+    const fingerprint = requestFingerprint(operation, request);
+    return this.retry.execute(async () => {
+      try {
+        return await this.router.transaction(async (manager) => {
+          await this.claim(manager, key, fingerprint);
+          const result = await work(manager);
+          await manager.update(IdempotencyKeyEntity, { key }, { result: JSON.stringify(result ?? null) });
+          return { result, replayed: false };
+        });
+      } catch (error) {
+        if (!(error instanceof KeyAlreadyClaimed)) throw error;
+        return this.replay<T>(key, fingerprint);
+      }
+    });
+  }
+
+  /** Deletes keys past their expiry, at most `limit` per call; returns how many. */
+  async purgeExpired(limit = 1_000): Promise<number> {
+    return this.router.run(async (ds) => {
+      const repository = ds.getRepository(IdempotencyKeyEntity);
+      const expired = await repository.find({ select: { key: true }, where: { expiresAt: LessThan(new Date()) }, take: limit });
+      if (expired.length === 0) return 0;
+      await repository.delete(expired.map((row) => row.key));
+      return expired.length;
+    });
+  }
+
+  private async claim(manager: EntityManager, key: string, fingerprint: string): Promise<void> {
+    const now = new Date();
+    try {
+      await manager.insert(IdempotencyKeyEntity, {
+        key,
+        requestHash: fingerprint,
+        result: null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.options.ttlMs),
+      });
+    } catch (error) {
+      if (classifySqlError(error) === 'unique_violation') throw new KeyAlreadyClaimed();
+      throw error;
+    }
+  }
+
+  private async replay<T>(key: string, fingerprint: string): Promise<IdempotentOutcome<T>> {
+    const stored = await this.router.run((ds) => ds.getRepository(IdempotencyKeyEntity).findOneBy({ key }));
+    if (!stored || stored.result === null) throw new KeyReleased('idempotency key claimed, then rolled back');
+    if (stored.requestHash !== fingerprint) throw IdempotencyException.mismatch();
+    return { result: JSON.parse(stored.result) as T, replayed: true };
+  }
+}

@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Contracts, Streams, deviceEventSchema, type DeviceView, type MessageClient } from '#polystore/messaging';
+import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
+import { eventually } from '../support/eventually.js';
+import { uniqueToken } from '../support/ids.js';
+import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { stackClient } from '../support/nats.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
+
+const D = Contracts.reliable.devices;
+
+describe('reliable store - device registry and usage ledger on real MariaDB (e2e)', () => {
+  let stack: TestStack;
+  let nc: NatsConnection;
+  let client: MessageClient;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ apps: ['secure-store', 'reliable-store', 'gateway'] });
+    ({ nc, client } = await stackClient(stack.prefix, 3_000));
+    tenant = await stack.createTenant();
+  });
+
+  afterAll(async () => {
+    await nc.drain();
+    await stack?.close();
+  });
+
+  const as = <T>(t: TestTenant, work: () => Promise<T>) => runAsTenant(parseTenantSlug(t.slug), work, 10_000);
+  const create = (t: TestTenant, key: string, name = 'Meter', extra: Record<string, unknown> = {}) =>
+    as(t, () => client.request(D.create, { idempotencyKey: key, name, model: 'M-1', ...extra }));
+  const rowsNamed = async (t: TestTenant, name: string) =>
+    (await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM devices WHERE name = ?', [name], reliableDb(t.slug)))[0]!.n;
+
+  it('reliable - creating a tenant creates and migrates its MariaDB database', async () => {
+    const tables = await mariaQuery<{ t: string }>(
+      'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name',
+      [reliableDb(tenant.slug)],
+    );
+    expect(tables.map((r) => r.t)).toEqual(['devices', 'idempotency_keys', 'outbox', 'reliable_migrations', 'usage_records']);
+  });
+
+  it('reliable - 20 concurrent duplicates of one create with the same key: one row, 20 identical answers', async () => {
+    const name = `dup-${uniqueToken(6)}`;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => create(tenant, `key-${name}`, name)));
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(await rowsNamed(tenant, name)).toBe(1);
+  });
+
+  it('reliable - the same key with another payload is a 409 IDEMPOTENCY_MISMATCH', async () => {
+    await create(tenant, 'key-mismatch', 'First');
+    await expect(create(tenant, 'key-mismatch', 'Second')).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH', kind: 'CONFLICT' });
+  });
+
+  it('reliable - killed (SIGKILL) between its commit and its reply: the retry returns the committed result, not a second row', async () => {
+    const name = `crash-${uniqueToken(6)}`;
+    await stack.app('reliable-store').stop('SIGTERM');
+    const doomed = await stack.startApp('reliable-store', { CRASH_POINTS: 'reliable.devices.create.after-commit' });
+    const lost = await create(tenant, `key-${name}`, name).catch((error: unknown) => error);
+    expect(lost).toMatchObject({ code: expect.stringMatching(/DEADLINE_EXCEEDED|SERVICE_UNAVAILABLE/) });
+    expect((await doomed.waitForExit()).signal).toBe('SIGKILL');
+    expect(doomed.output).toContain('crash point hit');
+    expect(await rowsNamed(tenant, name)).toBe(1); // committed before the crash
+
+    await stack.startApp('reliable-store');
+    const retried = await create(tenant, `key-${name}`, name);
+    const stored = await mariaQuery<{ id: string }>('SELECT id FROM devices WHERE name = ?', [name], reliableDb(tenant.slug));
+    expect(retried.id).toBe(stored[0]!.id);
+    expect(await rowsNamed(tenant, name)).toBe(1);
+  });
+
+  it('reliable - optimistic locking: of two updates from the same version, one wins and one gets 409 VERSION_CONFLICT', async () => {
+    const device = await create(tenant, `key-${uniqueToken(6)}`, 'Locked');
+    const update = (key: string, status: 'offline' | 'disabled') =>
+      as(tenant, () => client.request(D.updateStatus, { idempotencyKey: key, id: device.id, status, expectedVersion: device.version }));
+    const outcomes = await Promise.allSettled([update('u-a', 'offline'), update('u-b', 'disabled')]);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost[0]?.reason).toMatchObject({ code: 'VERSION_CONFLICT', kind: 'CONFLICT' });
+    const now = await as(tenant, () => client.request(D.get, { id: device.id }));
+    expect(now.version).toBe(2);
+    await expect(
+      as(tenant, () => client.request(D.updateStatus, { idempotencyKey: 'u-c', id: device.id, status: 'pending' })),
+    ).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+  });
+
+  it('reliable - every outbox row reaches a JetStream consumer, in order, across a relay crash, and none is applied twice', async () => {
+    const t = await stack.createTenant('outbox');
+    const jsm = await jetstreamManager(nc);
+    const stream = Streams.reliableEvents.name(stack.prefix);
+    const durable = `test_${uniqueToken(6)}`;
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      filter_subject: Streams.reliableEvents.subject(stack.prefix, t.slug, '*'),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+    });
+
+    const keys = Array.from({ length: 120 }, (_, i) => `ob-${i}`);
+    const createAll = async (batch: string[]) => {
+      for (let i = 0; i < batch.length; i += 10) {
+        await Promise.all(batch.slice(i, i + 10).map((key) => create(t, key, key).catch((error: unknown) => error)));
+      }
+    };
+    await createAll(keys.slice(0, 60));
+    // Crash the store while it is still writing and relaying, then let a new one take over.
+    const writing = createAll(keys.slice(60, 90));
+    await stack.app('reliable-store').stop('SIGKILL');
+    await writing;
+    await stack.startApp('reliable-store');
+    await createAll(keys); // retries (same keys) finish what the crash interrupted; replays change nothing
+    const outbox = await mariaQuery<{ event_id: string; seq: number }>('SELECT event_id, seq FROM outbox ORDER BY seq', [], reliableDb(t.slug));
+    expect(outbox).toHaveLength(120);
+
+    const consumer = await jetstream(nc).consumers.get(stream, durable);
+    const applied = new Set<string>();
+    const order: string[] = [];
+    let duplicates = 0;
+    await eventually(
+      async () => {
+        const batch = await consumer.fetch({ max_messages: 200, expires: 1_000 });
+        for await (const message of batch) {
+          const event = deviceEventSchema.parse(message.json());
+          if (applied.has(event.eventId)) duplicates++;
+          else {
+            applied.add(event.eventId);
+            order.push(event.eventId);
+          }
+          message.ack();
+        }
+        return applied.size >= outbox.length;
+      },
+      { timeoutMs: 30_000, what: 'every outbox event consumed' },
+    );
+    expect([...applied].sort()).toEqual(outbox.map((r) => r.event_id).sort());
+    expect(order).toEqual(outbox.map((r) => r.event_id)); // per-tenant order = outbox order
+    expect(duplicates).toBeGreaterThanOrEqual(0); // redeliveries may happen; the Set applied each event once
+    const unpublished = await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL', [], reliableDb(t.slug));
+    expect(unpublished[0]!.n).toBe(0);
+  }, 90_000);
+
+  describe('gateway routes', () => {
+    let devices: DeviceView[];
+
+    beforeAll(async () => {
+      const t = tenant;
+      devices = [];
+      for (let i = 0; i < 5; i++) devices.push(await create(t, `route-${i}`, `Route ${i}`, { status: i < 2 ? 'pending' : 'active' }));
+      await as(t, () =>
+        client.request(Contracts.reliable.usage.upsert, {
+          idempotencyKey: 'usage-1',
+          records: [
+            { deviceId: devices[2]!.id, periodStart: '2026-11-01T10:00:00.000Z', metric: 'kwh', amount: 3.5 },
+            { deviceId: devices[2]!.id, periodStart: '2026-11-01T11:00:00.000Z', metric: 'kwh', amount: 4 },
+            { deviceId: devices[3]!.id, periodStart: '2026-10-01T11:00:00.000Z', metric: 'kwh', amount: 9 },
+          ],
+        }),
+      );
+    });
+
+    const get = (path: string, t: TestTenant = tenant) => stack.request({ path, tenant: t.slug, apiKey: t.apiKey });
+
+    it('GET /v1/devices/:id returns the device; another tenant gets 404', async () => {
+      const res = await get(`/v1/devices/${devices[0]!.id}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual(devices[0]);
+      const other = await stack.createTenant('other');
+      expect((await get(`/v1/devices/${devices[0]!.id}`, other)).status).toBe(404);
+    });
+
+    it('GET /v1/devices pages newest first and filters by status', async () => {
+      const pending = await get('/v1/devices?status=pending&limit=50');
+      expect(pending.body.items.map((d: DeviceView) => d.name).sort()).toEqual(['Route 0', 'Route 1']);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { items: DeviceView[]; nextCursor: string | null } } = await get(
+          `/v1/devices?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        seen.push(...page.body.items.map((d) => d.id));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(new Set(seen).size).toBe(seen.length);
+      for (const d of devices) expect(seen).toContain(d.id);
+    });
+
+    it('GET /v1/usage returns the ledger for a period', async () => {
+      const res = await get('/v1/usage?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        items: [
+          { deviceId: devices[2]!.id, periodStart: '2026-11-01T10:00:00.000Z', metric: 'kwh', amount: 3.5 },
+          { deviceId: devices[2]!.id, periodStart: '2026-11-01T11:00:00.000Z', metric: 'kwh', amount: 4 },
+        ],
+        truncated: false,
+      });
+    });
+
+    it.each([
+      ['/v1/devices?status=broken', 'status'],
+      ['/v1/devices?limit=0', 'limit'],
+      ['/v1/devices?cursor=%00%01', 'cursor'],
+      ['/v1/devices/not-a-uuid', 'id'],
+      ['/v1/usage?from=yesterday&to=2026-11-02T00:00:00Z', 'from'],
+      ['/v1/usage?from=2026-11-01T00:00:00Z', 'to'],
+      ['/v1/usage?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z', 'to must be after from'],
+    ])('GET %s -> 400 naming %s', async (path, field) => {
+      const res = await get(path);
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain(field);
+    });
+  });
+});
