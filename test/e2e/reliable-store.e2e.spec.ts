@@ -94,7 +94,7 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     const durable = `test_${uniqueToken(6)}`;
     await jsm.consumers.add(stream, {
       durable_name: durable,
-      filter_subject: Streams.reliableEvents.subject(stack.prefix, t.slug, '*'),
+      filter_subject: Streams.reliableEvents.subject(stack.prefix, t.slug, '>'),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
     });
@@ -133,7 +133,7 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
         }
         return applied.size >= outbox.length;
       },
-      { timeoutMs: 30_000, what: 'every outbox event consumed' },
+      { timeoutMs: 30_000, what: `every outbox event consumed (${applied.size}/${outbox.length})` },
     );
     expect([...applied].sort()).toEqual(outbox.map((r) => r.event_id).sort());
     expect(order).toEqual(outbox.map((r) => r.event_id)); // per-tenant order = outbox order

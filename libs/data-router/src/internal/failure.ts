@@ -17,11 +17,15 @@ const UNREACHABLE_CODES = new Set([
   'ER_ACCESS_DENIED_ERROR',
   'ER_SERVER_SHUTDOWN',
   'ER_UNKNOWN_COM_ERROR',
+  // The database was dropped under open connections: its tables are gone.
+  'ER_NO_SUCH_TABLE',
+  'ER_NO_DB_ERROR',
 ]);
 
 /** PostgreSQL SQLSTATEs (class 08 connection exception, 57P operator intervention, ...). */
 const UNREACHABLE_SQLSTATES = new Set([
   '3D000', // invalid_catalog_name: the database does not exist
+  '42P01', // undefined_table: the database is not (or no longer) migrated
   '08000',
   '08001',
   '08003',
@@ -36,7 +40,7 @@ const UNREACHABLE_SQLSTATES = new Set([
 ]);
 
 /** MySQL/MariaDB error numbers with the same meaning. */
-const UNREACHABLE_ERRNOS = new Set([1040, 1044, 1045, 1049, 1053, 2002, 2003, 2006, 2013]);
+const UNREACHABLE_ERRNOS = new Set([1040, 1044, 1045, 1046, 1049, 1053, 1146, 2002, 2003, 2006, 2013]);
 
 /**
  * node-postgres reports a dropped or timed-out connection without any code; these two
@@ -50,7 +54,9 @@ function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: u
 
 /**
  * True when `error` says the database is unreachable or unusable, as opposed to a query-level
- * failure (constraint, syntax) that says nothing about the database's health. Looks through
+ * failure (constraint, syntax) that says nothing about the database's health. A missing table
+ * counts as unusable: a tenant database without its store's tables was dropped or never
+ * migrated, and serving it would only produce 500s. Looks through
  * TypeORM's `driverError` and `cause` chains.
  */
 export function isUnreachable(error: unknown, depth = 0): boolean {
