@@ -21,7 +21,11 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     mariadb = await PrivateMariaDb.create();
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'gateway'],
-      env: { RELIABLE_SERVER_URL: mariadb.url, RELIABLE_DB_CIRCUIT_FAILURES: '2', RELIABLE_DB_CIRCUIT_HALF_OPEN_MS: '500' },
+      env: {
+        RELIABLE_SERVER_URL: mariadb.url,
+        RELIABLE_DB_CIRCUIT_FAILURES: '2',
+        RELIABLE_DB_CIRCUIT_HALF_OPEN_MS: '500',
+      },
     });
     ({ nc, client } = await stackClient(stack.prefix, 3_000));
     tenant = await stack.createTenant();
@@ -45,8 +49,10 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     await mariadb?.destroy();
   });
 
-  const device = (t: TestTenant = tenant) => stack.request({ path: `/v1/devices/${deviceId}`, tenant: t.slug, apiKey: t.apiKey });
-  const customer = () => stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey });
+  const device = (t: TestTenant = tenant) =>
+    stack.request({ path: `/v1/devices/${deviceId}`, tenant: t.slug, apiKey: t.apiKey });
+  const customer = () =>
+    stack.request({ path: `/v1/customers/${customerId}`, tenant: tenant.slug, apiKey: tenant.apiKey });
 
   it('faults - MariaDB stopped: reliable routes answer 503 within the deadline, secure routes keep working, recovery is automatic', async () => {
     expect((await device()).status).toBe(200);
@@ -74,14 +80,18 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     expect(back.body.id).toBe(deviceId);
   }, 60_000);
 
-  it("faults - a tenant whose reliable database was dropped by hand gets 503 with a code; other tenants are unaffected", async () => {
+  it('faults - a tenant whose reliable database was dropped by hand gets 503 with a code; other tenants are unaffected', async () => {
     const victim = await stack.createTenant('victim');
     const victimDevice = await runAsTenant(parseTenantSlug(victim.slug), () =>
       client.request(Contracts.reliable.devices.create, { idempotencyKey: 'v1', name: 'Valve', model: 'V-1' }),
     );
     await mariaQuery(`DROP DATABASE \`${reliableDb(victim.slug)}\``, [], undefined, mariadb.url);
 
-    const res = await stack.request({ path: `/v1/devices/${victimDevice.id}`, tenant: victim.slug, apiKey: victim.apiKey });
+    const res = await stack.request({
+      path: `/v1/devices/${victimDevice.id}`,
+      tenant: victim.slug,
+      apiKey: victim.apiKey,
+    });
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
     expect(res.text).not.toMatch(/ps_reliable|1049|Unknown database/);

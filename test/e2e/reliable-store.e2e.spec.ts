@@ -32,14 +32,22 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
   const create = (t: TestTenant, key: string, name = 'Meter', extra: Record<string, unknown> = {}) =>
     as(t, () => client.request(D.create, { idempotencyKey: key, name, model: 'M-1', ...extra }));
   const rowsNamed = async (t: TestTenant, name: string) =>
-    (await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM devices WHERE name = ?', [name], reliableDb(t.slug)))[0]!.n;
+    (
+      await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM devices WHERE name = ?', [name], reliableDb(t.slug))
+    )[0]!.n;
 
   it('reliable - creating a tenant creates and migrates its MariaDB database', async () => {
     const tables = await mariaQuery<{ t: string }>(
       'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name',
       [reliableDb(tenant.slug)],
     );
-    expect(tables.map((r) => r.t)).toEqual(['devices', 'idempotency_keys', 'outbox', 'reliable_migrations', 'usage_records']);
+    expect(tables.map((r) => r.t)).toEqual([
+      'devices',
+      'idempotency_keys',
+      'outbox',
+      'reliable_migrations',
+      'usage_records',
+    ]);
   });
 
   it('reliable - 20 concurrent duplicates of one create with the same key: one row, 20 identical answers', async () => {
@@ -51,7 +59,10 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
 
   it('reliable - the same key with another payload is a 409 IDEMPOTENCY_MISMATCH', async () => {
     await create(tenant, 'key-mismatch', 'First');
-    await expect(create(tenant, 'key-mismatch', 'Second')).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH', kind: 'CONFLICT' });
+    await expect(create(tenant, 'key-mismatch', 'Second')).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_MISMATCH',
+      kind: 'CONFLICT',
+    });
   });
 
   it('reliable - killed (SIGKILL) between its commit and its reply: the retry returns the committed result, not a second row', async () => {
@@ -66,7 +77,11 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
 
     await stack.startApp('reliable-store');
     const retried = await create(tenant, `key-${name}`, name);
-    const stored = await mariaQuery<{ id: string }>('SELECT id FROM devices WHERE name = ?', [name], reliableDb(tenant.slug));
+    const stored = await mariaQuery<{ id: string }>(
+      'SELECT id FROM devices WHERE name = ?',
+      [name],
+      reliableDb(tenant.slug),
+    );
     expect(retried.id).toBe(stored[0]!.id);
     expect(await rowsNamed(tenant, name)).toBe(1);
   });
@@ -74,7 +89,9 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
   it('reliable - optimistic locking: of two updates from the same version, one wins and one gets 409 VERSION_CONFLICT', async () => {
     const device = await create(tenant, `key-${uniqueToken(6)}`, 'Locked');
     const update = (key: string, status: 'offline' | 'disabled') =>
-      as(tenant, () => client.request(D.updateStatus, { idempotencyKey: key, id: device.id, status, expectedVersion: device.version }));
+      as(tenant, () =>
+        client.request(D.updateStatus, { idempotencyKey: key, id: device.id, status, expectedVersion: device.version }),
+      );
     const outcomes = await Promise.allSettled([update('u-a', 'offline'), update('u-b', 'disabled')]);
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -112,7 +129,11 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     await writing;
     await stack.startApp('reliable-store');
     await createAll(keys); // retries (same keys) finish what the crash interrupted; replays change nothing
-    const outbox = await mariaQuery<{ event_id: string; seq: number }>('SELECT event_id, seq FROM outbox ORDER BY seq', [], reliableDb(t.slug));
+    const outbox = await mariaQuery<{ event_id: string; seq: number }>(
+      'SELECT event_id, seq FROM outbox ORDER BY seq',
+      [],
+      reliableDb(t.slug),
+    );
     expect(outbox).toHaveLength(120);
 
     const consumer = await jetstream(nc).consumers.get(stream, durable);
@@ -138,7 +159,11 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     expect([...applied].sort()).toEqual(outbox.map((r) => r.event_id).sort());
     expect(order).toEqual(outbox.map((r) => r.event_id)); // per-tenant order = outbox order
     expect(duplicates).toBeGreaterThanOrEqual(0); // redeliveries may happen; the Set applied each event once
-    const unpublished = await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL', [], reliableDb(t.slug));
+    const unpublished = await mariaQuery<{ n: number }>(
+      'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+      [],
+      reliableDb(t.slug),
+    );
     expect(unpublished[0]!.n).toBe(0);
   }, 90_000);
 
@@ -148,7 +173,8 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     beforeAll(async () => {
       const t = tenant;
       devices = [];
-      for (let i = 0; i < 5; i++) devices.push(await create(t, `route-${i}`, `Route ${i}`, { status: i < 2 ? 'pending' : 'active' }));
+      for (let i = 0; i < 5; i++)
+        devices.push(await create(t, `route-${i}`, `Route ${i}`, { status: i < 2 ? 'pending' : 'active' }));
       await as(t, () =>
         client.request(Contracts.reliable.usage.upsert, {
           idempotencyKey: 'usage-1',

@@ -44,7 +44,13 @@ export class PrivateMariaDb {
     const dir = mkdtempSync(join(tmpdir(), 'polystore-mariadb-'));
     const install = spawnSync(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--user=root', '--skip-test-db'],
+      [
+        '--no-defaults',
+        `--datadir=${dir}/data`,
+        '--auth-root-authentication-method=normal',
+        '--user=root',
+        '--skip-test-db',
+      ],
       { encoding: 'utf8' },
     );
     if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
@@ -74,7 +80,11 @@ export class PrivateMariaDb {
       ],
       { stdio: 'ignore' },
     );
-    await eventually(() => accepts(this.port), { timeoutMs: 30_000, intervalMs: 100, what: `MariaDB on :${this.port}` });
+    await eventually(() => accepts(this.port), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: `MariaDB on :${this.port}`,
+    });
   }
 
   /** Kills the server (SIGKILL: a crash, not a shutdown) and waits until it is gone. */

@@ -27,7 +27,14 @@ export const gatewayConfigSchema = z
     STORES: z
       .string()
       .default('secure,reliable,edge')
-      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+      .transform((v) => [
+        ...new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ])
       .refine((list) => list.length > 0 && list.every((s) => (STORE_NAMES as readonly string[]).includes(s)), {
         message: `must be a comma-separated list of ${STORE_NAMES.join(', ')}`,
       }),

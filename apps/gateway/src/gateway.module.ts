@@ -57,7 +57,14 @@ export class GatewayModule {
           applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
         }),
       ],
-      controllers: [HealthController, TenantAdminController, CustomersController, AuditController, DevicesController, UsageController],
+      controllers: [
+        HealthController,
+        TenantAdminController,
+        CustomersController,
+        AuditController,
+        DevicesController,
+        UsageController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ADMIN_TOKEN, useValue: adminToken },

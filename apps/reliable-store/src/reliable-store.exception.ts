@@ -16,11 +16,21 @@ export type ReliableStoreErrorCode = (typeof ReliableStoreErrorCode)[keyof typeo
 /** Errors raised by the reliable store. */
 export class ReliableStoreException extends CodedError<ReliableStoreErrorCode> {
   static deviceNotFound(id: string): ReliableStoreException {
-    return new ReliableStoreException(ReliableStoreErrorCode.DEVICE_NOT_FOUND, ErrorKind.NOT_FOUND, `device ${id} not found`, { id });
+    return new ReliableStoreException(
+      ReliableStoreErrorCode.DEVICE_NOT_FOUND,
+      ErrorKind.NOT_FOUND,
+      `device ${id} not found`,
+      { id },
+    );
   }
 
   static deviceExists(id: string): ReliableStoreException {
-    return new ReliableStoreException(ReliableStoreErrorCode.DEVICE_EXISTS, ErrorKind.CONFLICT, `device ${id} already exists`, { id });
+    return new ReliableStoreException(
+      ReliableStoreErrorCode.DEVICE_EXISTS,
+      ErrorKind.CONFLICT,
+      `device ${id} already exists`,
+      { id },
+    );
   }
 
   static versionConflict(id: string, expected: number, actual: number): ReliableStoreException {
@@ -42,7 +52,11 @@ export class ReliableStoreException extends CodedError<ReliableStoreErrorCode> {
   }
 
   static invalidCursor(): ReliableStoreException {
-    return new ReliableStoreException(ReliableStoreErrorCode.INVALID_CURSOR, ErrorKind.INVALID_ARGUMENT, 'cursor is invalid');
+    return new ReliableStoreException(
+      ReliableStoreErrorCode.INVALID_CURSOR,
+      ErrorKind.INVALID_ARGUMENT,
+      'cursor is invalid',
+    );
   }
 
   static invalidPeriod(message: string): ReliableStoreException {

@@ -64,7 +64,8 @@ export class ReliableStoreModule {
         {
           provide: IdempotentExecutor,
           inject: [DataSourceRouter],
-          useFactory: (router: DataSourceRouter) => new IdempotentExecutor(router, { ttlMs: config.IDEMPOTENCY_TTL_MS }),
+          useFactory: (router: DataSourceRouter) =>
+            new IdempotentExecutor(router, { ttlMs: config.IDEMPOTENCY_TTL_MS }),
         },
         DeviceRepository,
         DevicesService,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
 import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 import {
@@ -45,6 +46,12 @@ export interface DataSourceRouterOptions {
 }
 
 type EntryState = 'opening' | 'open' | 'closing';
+
+/** Leases kept until the end of one unit of work (see {@link DataSourceRouter.withLeaseScope}). */
+interface LeaseScope {
+  readonly held: Map<string, Promise<Entry>>;
+  closed: boolean;
+}
 
 interface Entry {
   readonly key: string;
@@ -141,6 +148,7 @@ export class DataSourceRouter {
   /** MySQL or MariaDB, per `mysql://` server, probed once. */
   private readonly mysqlFlavors = new Map<string, Promise<'mysql' | 'mariadb'>>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly scopes = new AsyncLocalStorage<LeaseScope>();
   private counters = { opened: 0, closed: 0, initFailures: 0 };
   private closed = false;
 
@@ -164,7 +172,7 @@ export class DataSourceRouter {
     const breaker = this.breakerFor(address, placement);
     try {
       return await breaker.execute(async () => {
-        const entry = await this.acquire(placement, address);
+        const entry = await this.leaseFor(placement, address);
         try {
           return await work(entry.dataSource!);
         } finally {
@@ -179,6 +187,28 @@ export class DataSourceRouter {
         throw DataRouterException.unavailable(placement.database, failureReason(error), error);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Runs a unit of work (a NATS message, a job step) whose `run()` calls all use the same
+   * DataSource lease, taken at the first `run()` and given back when `work` settles. Without it,
+   * a handler that reads, then writes, would give its DataSource back between the two and, under
+   * pressure, see it evicted and reopened: the lease scope makes one request cost at most one
+   * open. Each `run()` still counts as in-flight work of its own.
+   */
+  async withLeaseScope<T>(work: () => Promise<T>): Promise<T> {
+    const scope: LeaseScope = { held: new Map(), closed: false };
+    try {
+      return await this.scopes.run(scope, work);
+    } finally {
+      scope.closed = true;
+      for (const held of scope.held.values())
+        held.then(
+          (entry) => this.release(entry),
+          () => undefined,
+        );
+      scope.held.clear();
     }
   }
 
@@ -268,8 +298,26 @@ export class DataSourceRouter {
     return all.filter((e) => e.dataSource).length;
   }
 
+  /** A lease for one `run()`: inside an open lease scope, the scope's lease plus a use of its own. */
+  private async leaseFor(placement: DataSourcePlacement, address: ServerAddress): Promise<Entry> {
+    const scope = this.scopes.getStore();
+    if (!scope || scope.closed) return this.acquire(placement, address);
+    const key = entryKey(address, placement);
+    let held = scope.held.get(key);
+    if (!held) {
+      held = this.acquire(placement, address);
+      scope.held.set(key, held);
+      held.catch(() => scope.held.delete(key));
+    }
+    const entry = await held;
+    entry.users++;
+    entry.uses++;
+    entry.lastUsedAt = Date.now();
+    return entry;
+  }
+
   private async acquire(placement: DataSourcePlacement, address: ServerAddress): Promise<Entry> {
-    const key = `${address.id}/${placement.database}@${placement.version}`;
+    const key = entryKey(address, placement);
     let entry = this.entries.get(key);
     if (!entry || entry.state === 'closing') entry = this.open(key, placement, address);
     entry.users++;
@@ -341,7 +389,9 @@ export class DataSourceRouter {
       if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
       entry.state = 'closing';
       this.freeSlot(entry.server);
-      throw isUnreachable(error) ? DataRouterException.unavailable(entry.placement.database, failureReason(error), error) : error;
+      throw isUnreachable(error)
+        ? DataRouterException.unavailable(entry.placement.database, failureReason(error), error)
+        : error;
     }
     const facts = this.serverFacts.get(address.id);
     if (facts && address.dialect === 'postgres') Object.assign(dataSource.driver, facts);
@@ -526,6 +576,10 @@ export class DataSourceRouter {
     }
     return breaker;
   }
+}
+
+function entryKey(address: ServerAddress, placement: DataSourcePlacement): string {
+  return `${address.id}/${placement.database}@${placement.version}`;
 }
 
 function breakerKey(serverId: string, database: string): string {

@@ -51,5 +51,7 @@ export function classifySqlError(error: unknown): SqlFailure {
 /** True for failures that a retry of the whole transaction can cure. */
 export function isTransientSqlError(error: unknown): boolean {
   const failure = classifySqlError(error);
-  return failure === 'deadlock' || failure === 'lock_timeout' || failure === 'serialization' || failure === 'connection';
+  return (
+    failure === 'deadlock' || failure === 'lock_timeout' || failure === 'serialization' || failure === 'connection'
+  );
 }

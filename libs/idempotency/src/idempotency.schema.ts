@@ -16,7 +16,10 @@ export async function createIdempotencyTable(queryRunner: QueryRunner): Promise<
       ],
     }),
   );
-  await queryRunner.createIndex('idempotency_keys', new TableIndex({ name: 'idempotency_keys_expires_idx', columnNames: ['expires_at'] }));
+  await queryRunner.createIndex(
+    'idempotency_keys',
+    new TableIndex({ name: 'idempotency_keys_expires_idx', columnNames: ['expires_at'] }),
+  );
 }
 
 /** Drops `idempotency_keys` (migration `down`). */

@@ -79,7 +79,11 @@ export class IdempotentExecutor {
   async purgeExpired(limit = 1_000): Promise<number> {
     return this.router.run(async (ds) => {
       const repository = ds.getRepository(IdempotencyKeyEntity);
-      const expired = await repository.find({ select: { key: true }, where: { expiresAt: LessThan(new Date()) }, take: limit });
+      const expired = await repository.find({
+        select: { key: true },
+        where: { expiresAt: LessThan(new Date()) },
+        take: limit,
+      });
       if (expired.length === 0) return 0;
       await repository.delete(expired.map((row) => row.key));
       return expired.length;

@@ -8,7 +8,15 @@ import {
   dropIdempotencyTable,
 } from '#polystore/idempotency';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import { Column, Entity, PrimaryColumn, Table, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  Column,
+  Entity,
+  PrimaryColumn,
+  Table,
+  type EntityManager,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
@@ -109,7 +117,9 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
   it('the same key with another request is refused with IDEMPOTENCY_MISMATCH (a 409)', async () => {
     await seed('mm');
     await inTenant(() => executor.execute('key-mm', 'op', { n: 1 }, (m) => bump(m, 'mm').then(() => 'first')));
-    await expect(inTenant(() => executor.execute('key-mm', 'op', { n: 2 }, (m) => bump(m, 'mm').then(() => 'second')))).rejects.toMatchObject({
+    await expect(
+      inTenant(() => executor.execute('key-mm', 'op', { n: 2 }, (m) => bump(m, 'mm').then(() => 'second'))),
+    ).rejects.toMatchObject({
       code: IdempotencyErrorCode.IDEMPOTENCY_MISMATCH,
       kind: 'CONFLICT',
     });
@@ -136,7 +146,12 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
     await seed('left', 'right');
     let arrived = 0;
     const lock = (m: EntityManager, id: string) =>
-      m.getRepository(EffectEntity).createQueryBuilder('e').setLock('pessimistic_write').where('e.id = :id', { id }).getOne();
+      m
+        .getRepository(EffectEntity)
+        .createQueryBuilder('e')
+        .setLock('pessimistic_write')
+        .where('e.id = :id', { id })
+        .getOne();
     const writer = (key: string, first: string, second: string) =>
       inTenant(() =>
         executor.execute(key, 'swap', { first }, async (m) => {
@@ -156,12 +171,16 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
   }, 30_000);
 
   it('unique violations are recognised by code on this dialect', async () => {
-    const error = await inTenant(() => router.run((ds) => ds.getRepository(EffectEntity).insert({ id: 'left', applied: 0 }))).catch((e: unknown) => e);
+    const error = await inTenant(() =>
+      router.run((ds) => ds.getRepository(EffectEntity).insert({ id: 'left', applied: 0 })),
+    ).catch((e: unknown) => e);
     expect(classifySqlError(error)).toBe('unique_violation');
   });
 
   it('malformed keys are refused before anything runs', async () => {
-    await expect(inTenant(() => executor.execute("x' OR 1=1", 'op', {}, () => Promise.resolve(1)))).rejects.toMatchObject({
+    await expect(
+      inTenant(() => executor.execute("x' OR 1=1", 'op', {}, () => Promise.resolve(1))),
+    ).rejects.toMatchObject({
       code: IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY,
     });
   });
@@ -169,8 +188,12 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
   it('purgeExpired removes expired keys only', async () => {
     const shortLived = new IdempotentExecutor(router, { ttlMs: 1 });
     await inTenant(() => shortLived.execute('key-expiring', 'op', {}, () => Promise.resolve('x')));
-    await eventually(async () => (await inTenant(() => shortLived.purgeExpired())) >= 1, { what: 'expired key purged' });
-    const remaining = await inTenant(() => router.run((ds) => ds.getRepository(IdempotencyKeyEntity).findOneBy({ key: 'key-dup' })));
+    await eventually(async () => (await inTenant(() => shortLived.purgeExpired())) >= 1, {
+      what: 'expired key purged',
+    });
+    const remaining = await inTenant(() =>
+      router.run((ds) => ds.getRepository(IdempotencyKeyEntity).findOneBy({ key: 'key-dup' })),
+    );
     expect(remaining).not.toBeNull();
   });
 });

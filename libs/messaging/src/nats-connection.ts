@@ -19,5 +19,7 @@ export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // nats.js otherwise builds an Error per request just to keep a stack for a later failure.
+    noAsyncTraces: true,
   });
 }

@@ -43,7 +43,8 @@ export class PolystoreNatsServer extends ServerNats {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
-    });
+      noAsyncTraces: true,
+    } as ConstructorParameters<typeof ServerNats>[0]);
   }
 
   override bindEvents(client: NatsConnection): void {

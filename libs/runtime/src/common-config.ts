@@ -35,7 +35,12 @@ export const commonConfigShape = {
   CRASH_POINTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Interface the HTTP servers bind to (0.0.0.0 in containers). */
   HTTP_HOST: z
     .string()

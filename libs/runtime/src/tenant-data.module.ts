@@ -1,8 +1,10 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CatalogService, type StoreName } from '#polystore/catalog';
 import { DataSourceRouter, registerDataRouterMetrics, type StoreSchema } from '#polystore/data-router';
 import { METRICS_REGISTRY } from '#polystore/platform';
 import type { Registry } from 'prom-client';
+import { LeaseScopeInterceptor } from './lease-scope.interceptor.js';
 import { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
 
 /** Limits of a store's tenant DataSources (see `DataSourceRouterOptions`). */
@@ -85,6 +87,7 @@ export class TenantDataModule {
             new TenantDatabaseProvisioner(options.store, catalog, router),
         },
         RouterLifecycle,
+        { provide: APP_INTERCEPTOR, useClass: LeaseScopeInterceptor },
       ],
       exports: [DataSourceRouter, TenantDatabaseProvisioner],
     };

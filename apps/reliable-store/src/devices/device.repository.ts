@@ -20,7 +20,12 @@ export class DeviceRepository {
 
   /** Locks the row for the rest of the transaction. */
   findForUpdate(manager: EntityManager, id: string): Promise<DeviceEntity | null> {
-    return manager.getRepository(DeviceEntity).createQueryBuilder('d').setLock('pessimistic_write').where('d.id = :id', { id }).getOne();
+    return manager
+      .getRepository(DeviceEntity)
+      .createQueryBuilder('d')
+      .setLock('pessimistic_write')
+      .where('d.id = :id', { id })
+      .getOne();
   }
 
   /** Newest first, keyset-paged on (created_at, id); returns up to `limit + 1` rows to detect a next page. */
@@ -37,16 +42,24 @@ export class DeviceRepository {
           ),
         );
       }
-      return query.orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').take(limit + 1).getMany();
+      return query
+        .orderBy('d.created_at', 'DESC')
+        .addOrderBy('d.id', 'DESC')
+        .take(limit + 1)
+        .getMany();
     });
   }
 
   async save(manager: EntityManager, device: DeviceEntity): Promise<void> {
-    await manager.update(DeviceEntity, { id: device.id }, {
-      status: device.status,
-      version: device.version,
-      updatedAt: device.updatedAt,
-    });
+    await manager.update(
+      DeviceEntity,
+      { id: device.id },
+      {
+        status: device.status,
+        version: device.version,
+        updatedAt: device.updatedAt,
+      },
+    );
   }
 
   /** Deletes the device; true when it existed. */

@@ -41,7 +41,12 @@ export class DevicesService {
         updatedAt: now,
       });
       await this.insertNew(manager, device);
-      await this.outbox.append(manager, { type: 'device.created', deviceId: device.id, status: device.status, version: 1 });
+      await this.outbox.append(manager, {
+        type: 'device.created',
+        deviceId: device.id,
+        status: device.status,
+        version: 1,
+      });
       return toView(device);
     });
     CrashPoints.hit('reliable.devices.create.after-commit');
@@ -56,7 +61,11 @@ export class DevicesService {
   }
 
   async list(request: ParsedRequestOf<D['list']>): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
-    const rows = await this.devices.page(request.limit, request.status, request.cursor ? decodeCursor(request.cursor) : undefined);
+    const rows = await this.devices.page(
+      request.limit,
+      request.status,
+      request.cursor ? decodeCursor(request.cursor) : undefined,
+    );
     const items = rows.slice(0, request.limit);
     const last = items[items.length - 1];
     return { items: items.map(toView), nextCursor: rows.length > request.limit && last ? encodeCursor(last) : null };
@@ -65,21 +74,32 @@ export class DevicesService {
   /** Changes the status (row locked); `expectedVersion` turns a concurrent change into a 409. */
   async updateStatus(request: ParsedRequestOf<D['updateStatus']>): Promise<DeviceView> {
     const { idempotencyKey, ...change } = request;
-    const { result } = await this.idempotent.execute(idempotencyKey, 'devices.update-status', change, async (manager) => {
-      const device = await this.devices.findForUpdate(manager, change.id);
-      if (!device) throw ReliableStoreException.deviceNotFound(change.id);
-      if (change.expectedVersion !== undefined && device.version !== change.expectedVersion) {
-        throw ReliableStoreException.versionConflict(device.id, change.expectedVersion, device.version);
-      }
-      if (device.status === change.status) return toView(device);
-      if (!canTransition(device.status, change.status)) throw ReliableStoreException.invalidTransition(device.status, change.status);
-      device.status = change.status;
-      device.version += 1;
-      device.updatedAt = new Date();
-      await this.devices.save(manager, device);
-      await this.outbox.append(manager, { type: 'device.status_changed', deviceId: device.id, status: device.status, version: device.version });
-      return toView(device);
-    });
+    const { result } = await this.idempotent.execute(
+      idempotencyKey,
+      'devices.update-status',
+      change,
+      async (manager) => {
+        const device = await this.devices.findForUpdate(manager, change.id);
+        if (!device) throw ReliableStoreException.deviceNotFound(change.id);
+        if (change.expectedVersion !== undefined && device.version !== change.expectedVersion) {
+          throw ReliableStoreException.versionConflict(device.id, change.expectedVersion, device.version);
+        }
+        if (device.status === change.status) return toView(device);
+        if (!canTransition(device.status, change.status))
+          throw ReliableStoreException.invalidTransition(device.status, change.status);
+        device.status = change.status;
+        device.version += 1;
+        device.updatedAt = new Date();
+        await this.devices.save(manager, device);
+        await this.outbox.append(manager, {
+          type: 'device.status_changed',
+          deviceId: device.id,
+          status: device.status,
+          version: device.version,
+        });
+        return toView(device);
+      },
+    );
     this.relay.notify(RequestContextStore.requireTenant());
     return result;
   }

@@ -46,7 +46,9 @@ export class ReliableInit1764202000000 implements MigrationInterface {
           { name: 'amount', type: t.double },
           { name: 'updated_at', ...ts },
         ],
-        uniques: [new TableUnique({ name: 'usage_records_natural_key', columnNames: ['device_id', 'period_start', 'metric'] })],
+        uniques: [
+          new TableUnique({ name: 'usage_records_natural_key', columnNames: ['device_id', 'period_start', 'metric'] }),
+        ],
         indices: [new TableIndex({ name: 'usage_records_period_idx', columnNames: ['period_start'] })],
       }),
     );

@@ -72,7 +72,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     const run = this.drain(tenant)
-      .catch((error: unknown) => this.logger.warn({ tenant, code: (error as { code?: string }).code }, 'outbox drain failed; the sweep retries'))
+      .catch((error: unknown) =>
+        this.logger.warn({ tenant, code: (error as { code?: string }).code }, 'outbox drain failed; the sweep retries'),
+      )
       .finally(() => {
         this.draining.delete(tenant);
         if (this.again.delete(tenant)) this.notify(tenant);
@@ -104,11 +106,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           const batch = await this.outbox.unpublished(runner.manager, BATCH);
           if (batch.length === 0 || this.stopped) return;
           for (const row of batch) {
-            await this.js.publish(Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type), row.payload, {
-              msgID: row.eventId,
-            });
+            await this.js.publish(
+              Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type),
+              row.payload,
+              {
+                msgID: row.eventId,
+              },
+            );
           }
-          await this.outbox.markPublished(runner.manager, batch.map((r) => r.seq));
+          await this.outbox.markPublished(
+            runner.manager,
+            batch.map((r) => r.seq),
+          );
           this.published += batch.length;
           if (batch.length < BATCH) return;
         }
@@ -125,20 +134,24 @@ const PG_RELAY_LOCK = 7_164_202_000;
 
 async function tryLock(runner: QueryRunner, ds: DataSource): Promise<boolean> {
   if (ds.options.type === 'postgres') {
-    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [PG_RELAY_LOCK])) as Array<{ locked: boolean }>;
+    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [PG_RELAY_LOCK])) as Array<{
+      locked: boolean;
+    }>;
     return rows[0]?.locked === true;
   }
   // MySQL lock names are server-wide: include the database name.
-  const rows = (await runner.query('SELECT GET_LOCK(?, 0) AS locked', [lockName(ds)])) as Array<{ locked: number | string }>;
+  const rows = (await runner.query('SELECT GET_LOCK(?, 0) AS locked', [lockName(ds)])) as Array<{
+    locked: number | string;
+  }>;
   return Number(rows[0]?.locked) === 1;
 }
 
 async function unlock(runner: QueryRunner, ds: DataSource): Promise<void> {
-  if (ds.options.type === 'postgres') await runner.query('SELECT pg_advisory_unlock($1)', [PG_RELAY_LOCK]).catch(() => undefined);
+  if (ds.options.type === 'postgres')
+    await runner.query('SELECT pg_advisory_unlock($1)', [PG_RELAY_LOCK]).catch(() => undefined);
   else await runner.query('SELECT RELEASE_LOCK(?)', [lockName(ds)]).catch(() => undefined);
 }
 
 function lockName(ds: DataSource): string {
   return `polystore_outbox_${String(ds.options.database)}`.slice(0, 64);
 }
-

@@ -11,7 +11,12 @@ export class OutboxRepository {
   /** Appends an event; it commits (or not) with the change it describes. */
   async append(manager: EntityManager, event: Omit<DeviceEvent, 'eventId' | 'tenant' | 'occurredAt'>): Promise<void> {
     const now = new Date();
-    const full: DeviceEvent = { ...event, eventId: randomUUID(), tenant: RequestContextStore.requireTenant(), occurredAt: now.toISOString() };
+    const full: DeviceEvent = {
+      ...event,
+      eventId: randomUUID(),
+      tenant: RequestContextStore.requireTenant(),
+      occurredAt: now.toISOString(),
+    };
     await manager.insert(OutboxEventEntity, {
       eventId: full.eventId,
       type: full.type,

@@ -39,7 +39,12 @@ export class UsageRepository {
         .where('u.period_start >= :from AND u.period_start < :to', { from, to });
       if (deviceId) query.andWhere('u.device_id = :deviceId', { deviceId });
       if (metric) query.andWhere('u.metric = :metric', { metric });
-      return query.orderBy('u.period_start', 'ASC').addOrderBy('u.device_id', 'ASC').addOrderBy('u.metric', 'ASC').take(limit).getMany();
+      return query
+        .orderBy('u.period_start', 'ASC')
+        .addOrderBy('u.device_id', 'ASC')
+        .addOrderBy('u.metric', 'ASC')
+        .take(limit)
+        .getMany();
     });
   }
 }

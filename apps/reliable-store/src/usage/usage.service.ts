@@ -23,9 +23,14 @@ export class UsageService {
         throw ReliableStoreException.invalidPeriod('periodStart must be the start of an hour (UTC)');
       }
     }
-    const { result } = await this.idempotent.execute(request.idempotencyKey, 'usage.upsert', request.records, async (manager) => ({
-      upserted: await this.usage.upsert(manager, request.records),
-    }));
+    const { result } = await this.idempotent.execute(
+      request.idempotencyKey,
+      'usage.upsert',
+      request.records,
+      async (manager) => ({
+        upserted: await this.usage.upsert(manager, request.records),
+      }),
+    );
     return result;
   }
 
@@ -33,7 +38,8 @@ export class UsageService {
     const from = new Date(request.from);
     const to = new Date(request.to);
     if (to <= from) throw ReliableStoreException.invalidPeriod('to must be after from');
-    if (to.getTime() - from.getTime() > MAX_RANGE) throw ReliableStoreException.invalidPeriod('the range is at most 366 days');
+    if (to.getTime() - from.getTime() > MAX_RANGE)
+      throw ReliableStoreException.invalidPeriod('the range is at most 366 days');
     const rows = await this.usage.find(from, to, request.limit + 1, request.deviceId, request.metric);
     return {
       items: rows.slice(0, request.limit).map((r) => ({

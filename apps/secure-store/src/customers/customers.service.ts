@@ -40,7 +40,9 @@ export class CustomersService {
   /** Reads one customer; the read is audited (found or not) before the answer leaves. */
   async get(id: string): Promise<CustomerView> {
     const tenant = RequestContextStore.requireTenant();
-    const [keys, row] = await Promise.all([this.keyring.current(), this.customers.findById(id)]);
+    // One after the other: under a lease scope both use the same connection, never two.
+    const keys = await this.keyring.current();
+    const row = await this.customers.findById(id);
     await this.audit.record({ action: 'customer.read', subjectId: id, outcome: row ? 'ok' : 'not_found' });
     if (!row) throw SecureStoreException.customerNotFound(id);
     return openCustomer(keys, tenant, row);

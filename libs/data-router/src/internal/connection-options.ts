@@ -94,7 +94,10 @@ export function connectionOptions(
  * Whether a `mysql://` server is MySQL or MariaDB (TypeORM has a driver type for each; on
  * MariaDB, `mariadb` was about twice as fast for inserts here). `mariadb://` URLs skip the probe.
  */
-export async function detectMysqlFlavor(address: ServerAddress, connectTimeoutMs: number): Promise<'mysql' | 'mariadb'> {
+export async function detectMysqlFlavor(
+  address: ServerAddress,
+  connectTimeoutMs: number,
+): Promise<'mysql' | 'mariadb'> {
   const mysql = await import('mysql2/promise');
   const connection = await mysql.createConnection({
     host: address.host,

@@ -1,0 +1,136 @@
+// Starting and stopping the processes under test (gateway, secure store, the floor).
+//
+// Each process writes its log to a file (not a pipe): the apps log one access line per request
+// at `info`, and a pipe that the bench stopped reading would block them. The bench reads the
+// file only until the `{"msg":"ready","port":N}` line appears.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT } from './config.mjs';
+
+/** Every process this run started and has not seen exit: what cleanup must stop. */
+const running = new Set();
+/** Processes started so far; numbers the log files, so a restarted app never reads an old `ready`. */
+let started = 0;
+
+/** One started process. */
+class AppProcess {
+  constructor(name, child, logPath) {
+    this.name = name;
+    this.child = child;
+    this.logPath = logPath;
+    this.port = 0;
+    this.exit = null;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        running.delete(this);
+        resolve(this.exit);
+      }),
+    );
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  get isRunning() {
+    return this.exit === null;
+  }
+
+  /** The last `chars` characters of the log, for error messages. */
+  logTail(chars = 3000) {
+    try {
+      return readFileSync(this.logPath, 'utf8').slice(-chars);
+    } catch {
+      return '';
+    }
+  }
+
+  /** Waits for the `ready` log line and reads the port from it; fails if the process exits first. */
+  async waitReady(timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const ready = readyRecord(this.logPath);
+      if (ready) {
+        this.port = Number(ready.port);
+        return this;
+      }
+      if (!this.isRunning)
+        throw new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before ready:\n${this.logTail()}`);
+      await sleep(50);
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.logTail()}`);
+  }
+
+  /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
+  async stop(timeoutMs = 20_000) {
+    if (!this.isRunning) return this.exit;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The parsed `ready` record of a JSON-lines log file, or null. */
+function readyRecord(logPath) {
+  let text;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"ready"')) continue;
+    try {
+      const record = JSON.parse(line);
+      if (record.msg === 'ready' && record.port) return record;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return null;
+}
+
+/**
+ * Starts `node <script>` (a path relative to the repository root) with exactly `env` (plus
+ * PATH), logging to `<logDir>/<n>-<name>.log`, and waits until it is ready.
+ *
+ * `detached: true` puts the child in its own process group, so a Ctrl-C in the terminal reaches
+ * only the bench, which then deletes its tenants through the still-running gateway before it
+ * stops the apps itself.
+ */
+export async function startApp({ name, script, env, logDir }) {
+  const logPath = join(logDir, `${String(++started).padStart(2, '0')}-${name}.log`);
+  const fd = openSync(logPath, 'w');
+  const child = spawn(process.execPath, [join(ROOT, script)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
+  closeSync(fd);
+  const app = new AppProcess(name, child, logPath);
+  running.add(app);
+  try {
+    return await app.waitReady();
+  } catch (error) {
+    await app.stop(5_000);
+    throw error;
+  }
+}
+
+/** Stops every process still running (used by cleanup). */
+export async function stopAll() {
+  await Promise.all([...running].map((app) => app.stop()));
+}
+
+/** Last resort on a forced exit: SIGKILL whatever is left, synchronously. */
+export function killAll() {
+  for (const app of running) app.child.kill('SIGKILL');
+}
