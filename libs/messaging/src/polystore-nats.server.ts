@@ -44,7 +44,7 @@ export class PolystoreNatsServer extends ServerNats {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       noAsyncTraces: true,
-    } as ConstructorParameters<typeof ServerNats>[0]);
+    });
   }
 
   override bindEvents(client: NatsConnection): void {
