@@ -23,6 +23,7 @@ export const gatewayConfigSchema = z
     /** Default servers of new tenants' databases, per store. */
     SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
     RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
+    EDGE_SERVER_URL: urlVar(['postgres:', 'postgresql:', 'mongodb:'], 'postgres://root@127.0.0.1:5432'),
     /** The stores this deployment runs: tenants are provisioned in each, readiness checks each. */
     STORES: z
       .string()

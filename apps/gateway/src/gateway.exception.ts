@@ -2,16 +2,11 @@ import { CodedError, ErrorKind } from '#polystore/platform';
 
 export const GatewayErrorCode = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
-  MALFORMED_JSON: 'MALFORMED_JSON',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A valid key presented on another tenant's host. */
   WRONG_TENANT: 'WRONG_TENANT',
   /** A tenant route called on the base domain, or the admin API on a tenant host. */
   WRONG_HOST: 'WRONG_HOST',
-  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
-  INTERNAL: 'INTERNAL',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
 

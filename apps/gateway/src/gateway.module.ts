@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { CatalogModule } from '#polystore/catalog';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { loggingModule } from '#polystore/runtime';
+import { HttpErrorFilter, loggingModule } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TenantAdminController } from './admin/tenant-admin.controller.js';
@@ -19,7 +19,6 @@ import { CustomersService } from './customers/customers.service.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
 import { UsageController } from './usage/usage.controller.js';
-import { HttpErrorFilter } from './errors/http-error.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { StoreDirectory } from './stores/store-directory.js';
 

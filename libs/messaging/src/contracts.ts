@@ -1,4 +1,7 @@
+import { z } from 'zod';
+import { defineEvent } from './contract.js';
 import { CatalogEvents } from './contracts/catalog.events.js';
+import { EdgeContracts } from './contracts/edge.contract.js';
 import { ReliableContracts } from './contracts/reliable.contract.js';
 import { SecureContracts } from './contracts/secure.contract.js';
 
@@ -9,6 +12,7 @@ import { SecureContracts } from './contracts/secure.contract.js';
 export const Contracts = {
   secure: SecureContracts,
   reliable: ReliableContracts,
+  edge: EdgeContracts,
 } as const;
 
 /**
@@ -27,4 +31,11 @@ export const Streams = {
 /** Every broadcast event of Polystore. */
 export const Events = {
   catalog: CatalogEvents,
+  edge: {
+    /** A device's credentials were revoked: every edge replica drops what it cached for it. */
+    deviceRevoked: defineEvent({
+      subject: 'edge.device.revoked',
+      payload: z.object({ tenant: z.string(), deviceId: z.uuid() }),
+    }),
+  },
 } as const;

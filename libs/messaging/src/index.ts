@@ -20,6 +20,13 @@ export {
   type DeviceView,
   type UsageRecordView,
 } from './contracts/reliable.contract.js';
+export {
+  TELEMETRY_BUCKETS,
+  type DeviceCredentials,
+  type TelemetryBucket,
+  type TelemetryBucketRow,
+  type TelemetryPoint,
+} from './contracts/edge.contract.js';
 export { MessagingErrorCode, MessagingException } from './messaging.exception.js';
 export { RemoteError, fromWireError, toWireError, describeZodError, type WireError } from './wire-error.js';
 export { MessageClient, type MessageClientOptions } from './message-client.js';

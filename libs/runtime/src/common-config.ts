@@ -67,6 +67,8 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
 interface DevSecrets {
   masterKey: string;
   adminToken: string;
+  /** Added by `scripts/mosquitto.sh` (or on first use): the project Mosquitto's dynsec admin. */
+  mqttAdminPassword?: string;
 }
 
 /**
@@ -110,6 +112,29 @@ export function requiredInProduction(keys: readonly string[]) {
 /** The master key: MASTER_KEY, or (outside production) the development one. */
 export function resolveMasterKey(config: { MASTER_KEY?: Buffer; DEV_SECRETS_FILE: string }): Buffer {
   return config.MASTER_KEY ?? Buffer.from(developmentSecrets(config.DEV_SECRETS_FILE).masterKey, 'base64');
+}
+
+/**
+ * The MQTT dynsec admin password: MQTT_ADMIN_PASSWORD, the password in MQTT_URL, or (outside
+ * production) the development one, created in the secrets file on first use.
+ */
+export function resolveMqttAdminPassword(config: {
+  MQTT_ADMIN_PASSWORD?: string;
+  MQTT_URL: string;
+  NODE_ENV: string;
+  DEV_SECRETS_FILE: string;
+}): string {
+  if (config.MQTT_ADMIN_PASSWORD) return config.MQTT_ADMIN_PASSWORD;
+  const fromUrl = new URL(config.MQTT_URL).password;
+  if (fromUrl) return decodeURIComponent(fromUrl);
+  if (config.NODE_ENV === 'production')
+    throw new Error('MQTT_ADMIN_PASSWORD (or a password in MQTT_URL) is required in production');
+  const path = resolve(config.DEV_SECRETS_FILE);
+  const secrets = developmentSecrets(config.DEV_SECRETS_FILE);
+  if (secrets.mqttAdminPassword) return secrets.mqttAdminPassword;
+  const updated = { ...secrets, mqttAdminPassword: randomBytes(18).toString('base64url') };
+  writeFileSync(path, JSON.stringify(updated, null, 2), { mode: 0o600 });
+  return updated.mqttAdminPassword;
 }
 
 /** The admin token: ADMIN_TOKEN, or (outside production) the development one. */

@@ -5,6 +5,7 @@ export {
   requiredInProduction,
   resolveAdminToken,
   resolveMasterKey,
+  resolveMqttAdminPassword,
 } from './common-config.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';
@@ -17,3 +18,4 @@ export {
   type TenantDataOptions,
 } from './tenant-data.module.js';
 export { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
+export { HttpErrorCode, HttpErrorFilter, type ErrorBody } from './http-error.filter.js';

@@ -1,10 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
-import { PolystoreNatsServer, RpcErrorFilter } from '#polystore/messaging';
+import { PolystoreNatsServer } from '#polystore/messaging';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { installShutdown } from './process.util.js';
+import { registerAccessLog } from './logging.module.js';
+import { StoreErrorFilter } from './store-error.filter.js';
 
 export interface StoreProcessOptions {
   /** Service name and NATS queue group, e.g. `secure-store`. */
@@ -20,6 +22,8 @@ export interface StoreProcessOptions {
   readonly shutdownTimeoutMs: number;
   /** Largest HTTP body accepted, in bytes. */
   readonly bodyLimit?: number;
+  /** Log one line per HTTP request (the edge store's ingest). */
+  readonly accessLog?: boolean;
 }
 
 /**
@@ -34,7 +38,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
     { bufferLogs: true },
   );
   app.useLogger(app.get(NestPinoLogger));
-  app.useGlobalFilters(new RpcErrorFilter());
+  app.useGlobalFilters(new StoreErrorFilter());
   app.connectMicroservice(
     {
       strategy: new PolystoreNatsServer({
@@ -47,6 +51,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
     },
     { inheritAppConfig: true },
   );
+  if (options.accessLog) registerAccessLog(app.getHttpAdapter().getInstance(), options.logger);
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.httpHost);
   installShutdown(app, options.logger, options.shutdownTimeoutMs);

@@ -38,6 +38,14 @@ export class StoreDirectory {
         drop: Contracts.reliable.tenants.drop,
         health: Contracts.reliable.health,
       },
+      {
+        store: 'edge',
+        service: 'edge-store',
+        defaultServerUrl: config.EDGE_SERVER_URL,
+        provision: Contracts.edge.tenants.provision,
+        drop: Contracts.edge.tenants.drop,
+        health: Contracts.edge.health,
+      },
     ];
     this.stores = all.filter((entry) => config.STORES.includes(entry.store));
   }

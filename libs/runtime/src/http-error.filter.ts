@@ -1,8 +1,16 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { ErrorKind, isCodedError } from '#polystore/platform';
-import { correlationIdOf } from '#polystore/runtime';
+import { correlationIdOf } from './correlation-id.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayErrorCode } from '../gateway.exception.js';
+
+/** Codes of HTTP-level failures that happen before any handler runs. */
+export const HttpErrorCode = {
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+} as const;
 
 /** HTTP status of each error kind: the only place where codes become HTTP. */
 const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -34,23 +42,29 @@ function fastifyClientError(exception: unknown): { status: number; code: string;
   if (typeof e.code !== 'string' || !e.code.startsWith('FST_')) return null;
   switch (e.statusCode) {
     case 413:
-      return { status: 413, code: GatewayErrorCode.PAYLOAD_TOO_LARGE, message: 'request body is too large' };
+      return { status: 413, code: HttpErrorCode.PAYLOAD_TOO_LARGE, message: 'request body is too large' };
     case 415:
-      return { status: 415, code: GatewayErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'body must be application/json' };
+      return { status: 415, code: HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'body must be application/json' };
     case 400:
-      return { status: 400, code: GatewayErrorCode.MALFORMED_JSON, message: 'request body is not valid JSON' };
+      return { status: 400, code: HttpErrorCode.MALFORMED_JSON, message: 'request body is not valid JSON' };
     default:
       return { status: e.statusCode, code: e.code, message: 'bad request' };
   }
 }
 
 /**
- * The gateway's one exception filter. Coded errors (ours or relayed from a store) map by kind;
+ * The one HTTP exception filter (gateway, edge-store ingest). Coded errors (ours or relayed
+ * from a store) map by kind;
  * Nest and Fastify client errors keep their 4xx; anything else is logged with its correlation
  * id and answered as a generic 500, without message, SQL or stack.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
+  /** HTTP status of an error kind. */
+  static statusOf(kind: ErrorKind): number {
+    return STATUS_OF_KIND[kind];
+  }
+
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -69,7 +83,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     const body = this.toBody(exception, correlationId);
-    if (body.statusCode === 503) void reply.header('Retry-After', '1');
+    if (body.statusCode === 503 || body.statusCode === 429) void reply.header('Retry-After', '1');
     void reply.header('x-request-id', correlationId);
     void reply.status(body.statusCode).send(body);
   }
@@ -94,13 +108,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       return {
         statusCode,
-        code: statusCode === 404 ? GatewayErrorCode.ROUTE_NOT_FOUND : `HTTP_${statusCode}`,
+        code: statusCode === 404 ? HttpErrorCode.ROUTE_NOT_FOUND : `HTTP_${statusCode}`,
         message: statusCode === 404 ? 'no such route' : exception.message,
         correlationId,
       };
     }
     this.logger.error({ err: exception, correlationId }, 'unexpected error');
-    return { statusCode: 500, code: GatewayErrorCode.INTERNAL, message: 'internal error', correlationId };
+    return { statusCode: 500, code: HttpErrorCode.INTERNAL, message: 'internal error', correlationId };
   }
 }
 

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { defineContract } from '../contract.js';
+import { dropResponseSchema, emptySchema, healthResponseSchema, provisionResponseSchema } from './common.schema.js';
+
+const service = 'edge-store';
+
+export const TELEMETRY_BUCKETS = ['1m', '1h'] as const;
+export type TelemetryBucket = (typeof TELEMETRY_BUCKETS)[number];
+
+export const telemetryPointSchema = z.object({
+  seq: z.number().int(),
+  ts: z.string(),
+  receivedAt: z.string(),
+  metrics: z.record(z.string(), z.number()),
+});
+export type TelemetryPoint = z.infer<typeof telemetryPointSchema>;
+
+export const telemetryBucketSchema = z.object({
+  start: z.string(),
+  metric: z.string(),
+  avg: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number().int(),
+});
+export type TelemetryBucketRow = z.infer<typeof telemetryBucketSchema>;
+
+export const deviceCredentialsSchema = z.object({
+  deviceId: z.uuid(),
+  /** The device's secret for MQTT (password) and HTTP (bearer). Shown to the caller, stored hashed. */
+  token: z.string(),
+  mqtt: z.object({ username: z.string(), topic: z.string() }),
+});
+export type DeviceCredentials = z.infer<typeof deviceCredentialsSchema>;
+
+/** Contracts answered by `apps/edge-store` (telemetry, device credentials). */
+export const EdgeContracts = {
+  health: defineContract({
+    pattern: 'edge.health',
+    service,
+    scope: 'system',
+    request: emptySchema,
+    response: healthResponseSchema,
+    timeoutMs: 1_000,
+  }),
+  tenants: {
+    provision: defineContract({
+      pattern: 'edge.tenants.provision',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: provisionResponseSchema,
+      timeoutMs: 60_000,
+    }),
+    drop: defineContract({
+      pattern: 'edge.tenants.drop',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: dropResponseSchema,
+      timeoutMs: 60_000,
+    }),
+  },
+  devices: {
+    /**
+     * Gives a device its credentials (MQTT and HTTP). Idempotent: provisioning an active device
+     * again returns the same token; after a revoke, a new one.
+     */
+    provision: defineContract({
+      pattern: 'edge.devices.provision',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceId: z.uuid() }).strict(),
+      response: deviceCredentialsSchema,
+    }),
+    /** Revokes a device's credentials; it is refused at once (broker and HTTP). Idempotent. */
+    revoke: defineContract({
+      pattern: 'edge.devices.revoke',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceId: z.uuid() }).strict(),
+      response: z.object({ deviceId: z.uuid(), revoked: z.literal(true) }),
+    }),
+  },
+  telemetry: {
+    /** Raw points (paged) or, with `bucket`, avg/min/max/count per metric per bucket. */
+    query: defineContract({
+      pattern: 'edge.telemetry.query',
+      service,
+      scope: 'tenant',
+      request: z
+        .object({
+          deviceId: z.uuid(),
+          from: z.iso.datetime(),
+          to: z.iso.datetime(),
+          bucket: z.enum(TELEMETRY_BUCKETS).optional(),
+          limit: z.number().int().min(1).max(10_000).default(1_000),
+          cursor: z.string().max(200).optional(),
+        })
+        .strict(),
+      response: z.object({
+        points: z.array(telemetryPointSchema).optional(),
+        buckets: z.array(telemetryBucketSchema).optional(),
+        nextCursor: z.string().nullable(),
+      }),
+    }),
+    /** Deletes every reading of the given devices (customer erasure). Idempotent. */
+    erase: defineContract({
+      pattern: 'edge.telemetry.erase',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceIds: z.array(z.uuid()).max(10_000) }).strict(),
+      response: z.object({ deleted: z.number().int() }),
+      timeoutMs: 60_000,
+    }),
+  },
+} as const;

@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { eventually } from './eventually.js';
+import { freePort } from './mariadb-server.js';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+function asPostgres(args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 500,
+  });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A PostgreSQL server of the test's own (the machine's PostgreSQL 15 binaries, `initdb` into a
+ * temporary directory as the postgres user, a free port, trust auth, a `root` superuser), so a
+ * test can stop it, restart it, or move a tenant to it without touching the shared server.
+ */
+export class PrivatePostgres {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async create(): Promise<PrivatePostgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'polystore-pg-'));
+    chmodSync(dir, 0o755);
+    const ids = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, ids('-u'), ids('-g'));
+    const init = asPostgres([`${BIN}/initdb`, '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
+    const server = new PrivatePostgres(dir, await freePort());
+    await server.start();
+    const created = spawnSync(
+      `${BIN}/psql`,
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(server.port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-c',
+        'CREATE ROLE root SUPERUSER LOGIN',
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (created.status !== 0 && !created.stderr.includes('already exists'))
+      throw new Error(`creating role root failed: ${created.stderr}`);
+    return server;
+  }
+
+  /** `postgres://root@127.0.0.1:<port>` */
+  get url(): string {
+    return `postgres://root@127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const started = asPostgres([
+      `${BIN}/pg_ctl`,
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'server.log'),
+      '-o',
+      `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.dir} -c max_connections=60 -c fsync=off`,
+      '-w',
+      'start',
+    ]);
+    if (started.status !== 0) throw new Error(`pg_ctl start failed: ${started.output}`);
+    await eventually(() => accepts(this.port), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: `PostgreSQL on :${this.port}`,
+    });
+  }
+
+  /** Stops the server at once (immediate mode: no checkpoint, like a crash from clients' view). */
+  stop(): void {
+    asPostgres([`${BIN}/pg_ctl`, '-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+  }
+
+  destroy(): void {
+    this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
