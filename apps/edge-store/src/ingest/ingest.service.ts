@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { EdgeStoreException } from '../edge-store.exception.js';
 import { ReadingRepository } from '../telemetry/reading.repository.js';
 import { IngestBuffer, type ReadingRow } from './ingest-buffer.js';
@@ -11,6 +11,8 @@ export interface DeviceMessage {
   readonly tenant: TenantSlug;
   readonly deviceId: string;
   readonly payload: Buffer;
+  /** `performance.now()` when the message arrived (for the acknowledgement latency). */
+  readonly receivedAt: number;
 }
 
 /** What became of an MQTT message: stored, dead-lettered, or no room yet (try again later). */
@@ -26,6 +28,8 @@ export type MqttOutcome = 'queued' | 'no-room';
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   private readonly rejected: Counter<'path' | 'reason'>;
+  private readonly ackLatency: Histogram<'path'>;
+  private readonly stored: Counter<'path'>;
 
   constructor(
     readonly buffer: IngestBuffer,
@@ -38,6 +42,19 @@ export class IngestService {
       labelNames: ['path', 'reason'],
       registers: [metrics],
     });
+    this.ackLatency = new Histogram({
+      name: 'polystore_ingest_ack_seconds',
+      help: 'From receipt to acknowledgement (HTTP 202, MQTT PUBACK), i.e. until the commit',
+      labelNames: ['path'],
+      buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [metrics],
+    });
+    this.stored = new Counter({
+      name: 'polystore_ingest_readings_total',
+      help: 'Readings acknowledged after their commit, by path',
+      labelNames: ['path'],
+      registers: [metrics],
+    });
   }
 
   /** HTTP: stores every reading of `body` or none; resolves after commit. */
@@ -48,6 +65,7 @@ export class IngestService {
       throw EdgeStoreException.invalidReadings(invalid);
     }
     const rows = toRows(deviceId, valid);
+    const stopTimer = this.ackLatency.startTimer({ path: 'http' });
     await new Promise<void>((resolve, reject) => {
       const accepted = this.buffer.offer(tenant, rows, (error) => (error ? reject(error) : resolve()), {
         retry: false,
@@ -57,6 +75,8 @@ export class IngestService {
         reject(EdgeStoreException.busy());
       }
     });
+    stopTimer();
+    this.stored.inc({ path: 'http' }, rows.length);
     return { accepted: rows.length };
   }
 
@@ -79,7 +99,14 @@ export class IngestService {
       return 'queued';
     }
     const rows = toRows(message.deviceId, valid);
-    return this.buffer.offer(message.tenant, rows, done, { retry: true }) ? 'queued' : 'no-room';
+    const completed = (error?: Error) => {
+      if (!error) {
+        this.ackLatency.observe({ path: 'mqtt' }, (performance.now() - message.receivedAt) / 1000);
+        this.stored.inc({ path: 'mqtt' }, rows.length);
+      }
+      done(error);
+    };
+    return this.buffer.offer(message.tenant, rows, completed, { retry: true }) ? 'queued' : 'no-room';
   }
 
   private deadLetter(message: DeviceMessage, reason: string, done: (error?: Error) => void): void {

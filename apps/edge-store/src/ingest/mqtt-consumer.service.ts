@@ -157,7 +157,12 @@ export class MqttConsumer implements OnApplicationBootstrap, OnApplicationShutdo
       this.release(ack);
       return;
     }
-    const message: DeviceMessage = { tenant: match[1], deviceId: match[2]!, payload: Buffer.from(packet.payload) };
+    const message: DeviceMessage = {
+      tenant: match[1],
+      deviceId: match[2]!,
+      payload: Buffer.from(packet.payload),
+      receivedAt: performance.now(),
+    };
     this.offer(message, ack);
   }
 
