@@ -1,10 +1,11 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY } from '../support/stack.js';
+import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { TestServices } from '../support/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,6 +20,17 @@ function alive(pid: number): boolean {
 }
 
 describe('npm run stack - every app as its own process, prefixed logs, one signal stops all', () => {
+  // The edge store needs a broker whose admin password it knows: a private one, not whatever runs on 1884.
+  let broker: PrivateMosquitto;
+
+  beforeAll(async () => {
+    broker = await PrivateMosquitto.create();
+  });
+
+  afterAll(async () => {
+    await broker?.destroy();
+  });
+
   it('stack - starts the gateway and the stores, serves, and stops everything on SIGTERM', async () => {
     const prefix = `stk${uniqueToken(6)}`;
     const child = spawn(process.execPath, [`${ROOT}scripts/stack.mjs`], {
@@ -33,6 +45,8 @@ describe('npm run stack - every app as its own process, prefixed logs, one signa
         MASTER_KEY: TEST_MASTER_KEY,
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         GATEWAY_PORT: '0',
+        MQTT_URL: broker.url,
+        MQTT_ADMIN_PASSWORD: broker.adminPassword,
         SECURE_HTTP_PORT: '0',
         RELIABLE_HTTP_PORT: '0',
         EDGE_HTTP_PORT: '0',
@@ -47,25 +61,29 @@ describe('npm run stack - every app as its own process, prefixed logs, one signa
     const readyLines = await eventually(
       () => {
         const lines = output.split('\n').filter((l) => l.includes('"msg":"ready"'));
-        return lines.length >= 2 && lines.some((l) => l.startsWith('[gateway]')) ? lines : false;
+        return lines.length >= 4 && lines.some((l) => l.startsWith('[gateway]')) ? lines : false;
       },
-      { timeoutMs: 30_000, what: 'gateway and secure store ready' },
+      { timeoutMs: 45_000, what: 'the gateway and the three stores ready' },
     );
     expect(readyLines.some((l) => l.startsWith('[secure-store]'))).toBe(true);
     const gatewayLine = readyLines.find((l) => l.startsWith('[gateway]'))!;
     const gateway = JSON.parse(gatewayLine.slice(gatewayLine.indexOf('{'))) as { port: number; pid: number };
     const pids = readyLines.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { pid: number }).pid);
 
-    const ready = await eventually(async () => {
-      const res = await httpRequest({ port: gateway.port, path: '/health/ready', host: 'localhost' });
-      return res.status === 200 ? res : false;
-    });
-    expect(ready.body.info).toHaveProperty('secure-store');
+    const ready = await eventually(
+      async () => {
+        const res = await httpRequest({ port: gateway.port, path: '/health/ready', host: 'localhost' });
+        return res.status === 200 ? res : false;
+      },
+      { timeoutMs: 30_000, what: 'the gateway ready with every store' },
+    );
+    for (const store of ['secure-store', 'reliable-store', 'edge-store']) expect(ready.body.info).toHaveProperty(store);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toContain('[gateway] exited (code 0)');
-    expect(output).toContain('[secure-store] exited (code 0)');
+    for (const app of ['secure-store', 'reliable-store', 'edge-store'])
+      expect(output).toContain(`[${app}] exited (code 0)`);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });

@@ -24,3 +24,4 @@ export {
   sha256,
 } from './crypto/aead.util.js';
 export { CrashPoints } from './testing/crash-points.js';
+export { DeviceTokens } from './crypto/device-token.util.js';

@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CatalogService } from '#polystore/catalog';
+import { DeviceTokens } from '#polystore/platform';
 import { Events, MessageClient, type DeviceCredentials } from '#polystore/messaging';
-import { RequestContextStore, runAsTenant, type TenantSlug } from '#polystore/tenancy';
+import { isTenantSlug, RequestContextStore, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Subscription } from '@nats-io/transport-node';
 import { telemetryTopic, type BrokerAccess } from '../broker/broker-access.js';
 import { EdgeStoreException } from '../edge-store.exception.js';
 import { BROKER_ACCESS, MASTER_KEY } from '../edge.tokens.js';
 import { DeviceCredentialEntity } from './device-credential.entity.js';
 import { DeviceCredentialRepository } from './device-credential.repository.js';
-import { DeviceTokens } from './device-token.util.js';
 
 /** An authenticated device: where its readings go. */
 export interface DevicePrincipal {
@@ -95,8 +95,9 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     const cacheKey = DeviceTokens.hash(presented).toString('base64');
     const hit = this.verified.get(cacheKey);
     if (hit && hit.expiresAt > Date.now()) return hit.principal;
-    const claim = DeviceTokens.parse(presented);
-    if (!claim) throw EdgeStoreException.unauthenticated();
+    const parsed = DeviceTokens.parse(presented);
+    if (!parsed || !isTenantSlug(parsed.tenant)) throw EdgeStoreException.unauthenticated();
+    const claim = { tenant: parsed.tenant, deviceId: parsed.deviceId };
     const tenant = await this.catalog.findTenant(claim.tenant);
     if (!tenant || tenant.status !== 'active') throw EdgeStoreException.unauthenticated();
     const stored = await runAsTenant(claim.tenant, () => this.credentials.find(claim.deviceId));

@@ -1,0 +1,19 @@
+export { SagaErrorCode, SagaException } from './saga.exception.js';
+export {
+  DEFAULT_RETRY,
+  defineSaga,
+  isForwardOnly,
+  step,
+  type RetryPolicy,
+  type SagaDefinition,
+  type StepContext,
+  type StepDefinition,
+} from './definition.js';
+export { systemClock, type Clock } from './clock.js';
+export { SagaState, StepState, type SagaRecord, type StepRecord } from './saga-state.js';
+export { SagaCrashPoint, SagaOrchestrator, type SagaOrchestratorOptions } from './saga-orchestrator.js';
+export { SAGA_DATA_SOURCE, SagaModule } from './saga.module.js';
+export { SagaLog1764204000000 } from './migrations/1764204000000-saga-log.js';
+export { SagaInboxEntity } from './participant/saga-inbox.entity.js';
+export { createSagaInboxTable, dropSagaInboxTable } from './participant/saga-inbox.schema.js';
+export { PARTICIPANT_CRASH_POINT, ParticipantFence, type FenceOutcome } from './participant/participant-fence.js';

@@ -1,0 +1,503 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { CrashPoints } from '#polystore/platform';
+import { newRequestContext, RequestContextStore, type TenantSlug } from '#polystore/tenancy';
+import type { DataSource } from 'typeorm';
+import { systemClock, type Clock } from './clock.js';
+import {
+  DEFAULT_RETRY,
+  isForwardOnly,
+  type RetryPolicy,
+  type SagaDefinition,
+  type StepContext,
+  type StepDefinition,
+} from './definition.js';
+import { backoffMs, classifyFailure, describeError } from './internal/outcome.js';
+import { SagaLog } from './internal/saga-log.js';
+import { SagaErrorCode, SagaException } from './saga.exception.js';
+import { SagaState, StepState, TERMINAL_STATES, type SagaRecord, type StepRecord } from './saga-state.js';
+
+/** Tuning of an orchestrator. */
+export interface SagaOrchestratorOptions {
+  /** Identifies this process in leases (`gateway:<instance>`). */
+  readonly owner: string;
+  /** How long a lease lasts without renewal; a crashed owner's sagas are resumed after it. */
+  readonly leaseMs: number;
+  /** How often stale sagas are looked for (0 disables the sweeper). */
+  readonly sweepIntervalMs: number;
+  /** Sagas driven at once by the sweeper. */
+  readonly maxConcurrentRecoveries: number;
+  readonly clock?: Clock;
+}
+
+/** Crash points of the orchestrator, in the order a saga meets them (see CrashPoints). */
+export const SagaCrashPoint = {
+  AFTER_START: 'saga.after-start',
+  AFTER_STEP_INTENT: 'saga.after-step-intent',
+  AFTER_STEP_ACTION: 'saga.after-step-action',
+  AFTER_STEP_RESULT: 'saga.after-step-result',
+  AFTER_COMPENSATING: 'saga.after-compensating',
+  AFTER_COMPENSATION_INTENT: 'saga.after-compensation-intent',
+  AFTER_COMPENSATION: 'saga.after-compensation',
+} as const;
+
+class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly reason: unknown,
+  ) {
+    super(`step ${step} failed`);
+  }
+}
+
+/**
+ * Runs sagas: each step's intent is logged before it is sent (idempotency key `sagaId:step`),
+ * each outcome after; on a business failure, an exhausted retry or the deadline, the steps that
+ * may have acted are compensated in reverse order (parallel groups together, after the groups
+ * that depend on them). Compensations are retried with backoff; one that keeps failing parks the
+ * saga as COMPENSATION_FAILED (the others still run) for an operator's `retry` or `skip`.
+ *
+ * Any process may resume any saga: a lease (renewed while driving) says who drives it, and a
+ * fence (bumped at every claim) makes a stale owner's writes fail, so exactly one process acts.
+ * A sweeper claims sagas whose lease expired (`FOR UPDATE SKIP LOCKED`) and resumes them.
+ * Instances finish on the definition version they started with.
+ */
+export class SagaOrchestrator {
+  private readonly logger = new Logger(SagaOrchestrator.name);
+  private readonly log: SagaLog;
+  private readonly definitions = new Map<string, SagaDefinition<never>>();
+  private readonly clock: Clock;
+  private readonly driving = new Map<string, Promise<void>>();
+  private sweeper?: NodeJS.Timeout;
+  private sweeping = false;
+  private stopped = false;
+
+  constructor(
+    db: DataSource,
+    private readonly options: SagaOrchestratorOptions,
+  ) {
+    this.log = new SagaLog(db);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Makes a definition (one name and version) runnable. Keep old versions registered while instances run. */
+  register<I>(definition: SagaDefinition<I>): void {
+    this.definitions.set(`${definition.name}@${definition.version}`, definition as unknown as SagaDefinition<never>);
+  }
+
+  /** Starts the sweeper that resumes sagas whose owner died. */
+  startRecovery(): void {
+    if (this.options.sweepIntervalMs <= 0 || this.sweeper) return;
+    this.sweeper = setInterval(() => void this.recoverNow(), this.options.sweepIntervalMs);
+    this.sweeper.unref();
+    void this.recoverNow();
+  }
+
+  /** Stops the sweeper and waits for the sagas this process is driving to pause at a persisted state. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.driving.values()]);
+  }
+
+  /**
+   * Logs a new saga (PENDING), then drives it in the background; returns its id at once.
+   * `SAGA_CONFLICT` if another saga holds one of its semantic locks.
+   */
+  async start<I>(
+    definition: SagaDefinition<I>,
+    input: I,
+    options: { tenant?: TenantSlug; id?: string } = {},
+  ): Promise<string> {
+    this.register(definition);
+    const id = options.id ?? randomUUID();
+    const now = this.clock.now();
+    let position = 0;
+    await this.log.create({
+      id,
+      name: definition.name,
+      version: definition.version,
+      tenant: options.tenant ?? null,
+      input,
+      deadlineAt: new Date(now + definition.deadlineMs),
+      steps: definition.groups.flatMap((group, g) =>
+        group.map((s) => ({ step: s.name, position: position++, group: g })),
+      ),
+      locks: definition.locks?.(input) ?? [],
+      owner: this.options.owner,
+      leaseUntil: new Date(now + this.options.leaseMs),
+    });
+    CrashPoints.hit(SagaCrashPoint.AFTER_START);
+    this.spawn(id, 1);
+    return id;
+  }
+
+  /** The saga as logged. */
+  get(id: string): Promise<SagaRecord> {
+    return this.log.load(id);
+  }
+
+  list(filter: { state?: SagaState; tenant?: string; limit?: number }): Promise<SagaRecord[]> {
+    return this.log.list({ ...filter, limit: filter.limit ?? 100 });
+  }
+
+  /**
+   * Resolves with the saga once it is terminal or parked, or as it is after `timeoutMs` (real
+   * time: a caller's wait, not the saga's clock).
+   */
+  async waitFor(id: string, timeoutMs: number): Promise<SagaRecord> {
+    const until = Date.now() + timeoutMs;
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+    for (;;) {
+      const running = this.driving.get(id);
+      if (running) await Promise.race([running, pause(until - Date.now())]);
+      const saga = await this.log.load(id);
+      if (!isActive(saga.state) || Date.now() >= until) return saga;
+      if (!this.driving.has(id)) await pause(Math.min(50, until - Date.now()));
+    }
+  }
+
+  /**
+   * Operator: resumes a parked saga. COMPENSATION_FAILED: the failed compensations run again;
+   * FAILED (forward-only): the failed steps run again.
+   */
+  async retry(id: string): Promise<SagaRecord> {
+    const claim = await this.log.claimParked(id, this.options.owner, new Date(this.clock.now() + this.options.leaseMs));
+    if (!claim) throw SagaException.notParked(id, (await this.log.load(id)).state);
+    const saga = await this.log.load(id);
+    const next = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATING : SagaState.RUNNING;
+    // COMPENSATION_FAILED steps are compensated again as they are; FAILED forward steps run again.
+    if (next === SagaState.RUNNING) {
+      for (const s of saga.steps.filter((x) => x.state === StepState.FAILED)) {
+        await this.log.setStep(id, claim.fence, s.step, { state: StepState.PENDING });
+      }
+    }
+    await this.log.setSaga(id, claim.fence, { state: next, error: null });
+    this.spawn(id, claim.fence);
+    return this.waitFor(id, 30_000);
+  }
+
+  /** Operator: gives up on what failed and closes the saga (COMPENSATED, or SUCCEEDED for forward-only). */
+  async skip(id: string): Promise<SagaRecord> {
+    const claim = await this.log.claimParked(id, this.options.owner, new Date(this.clock.now() + this.options.leaseMs));
+    if (!claim) throw SagaException.notParked(id, (await this.log.load(id)).state);
+    const saga = await this.log.load(id);
+    for (const s of saga.steps) {
+      if (s.state === StepState.COMPENSATION_FAILED || s.state === StepState.FAILED) {
+        await this.log.setStep(id, claim.fence, s.step, { state: StepState.SKIPPED });
+      }
+    }
+    const closed = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATED : SagaState.SUCCEEDED;
+    await this.log.setSaga(id, claim.fence, {
+      state: closed,
+      error: { code: 'SKIPPED', message: 'closed by an operator (skip)' },
+    });
+    return this.log.load(id);
+  }
+
+  /** One sweep: claims stale sagas and drives them (bounded). Returns how many were claimed. */
+  async recoverNow(): Promise<number> {
+    if (this.sweeping || this.stopped) return 0;
+    this.sweeping = true;
+    try {
+      const free = this.options.maxConcurrentRecoveries - this.driving.size;
+      if (free <= 0) return 0;
+      const now = this.clock.now();
+      const claimed = await this.log.claimStale(
+        this.options.owner,
+        new Date(now + this.options.leaseMs),
+        free,
+        new Date(now),
+      );
+      for (const { id, fence } of claimed) this.spawn(id, fence);
+      if (claimed.length > 0) this.logger.log({ count: claimed.length }, 'resuming sagas');
+      return claimed.length;
+    } catch (error) {
+      this.logger.warn({ code: (error as { code?: string }).code }, 'saga recovery sweep failed');
+      return 0;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private spawn(id: string, fence: number): void {
+    if (this.driving.has(id)) return;
+    const run = this.drive(id, fence)
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) {
+          this.logger.warn({ sagaId: id }, 'saga taken over by another process');
+        } else {
+          this.logger.error({ sagaId: id, err: describeError(error) }, 'saga driver stopped; the sweeper resumes it');
+        }
+      })
+      .finally(() => this.driving.delete(id));
+    this.driving.set(id, run);
+  }
+
+  /** Drives a saga from its logged state to a terminal or parked one (or until the process stops). */
+  private async drive(id: string, fence: number): Promise<void> {
+    const heartbeat = setInterval(
+      () => {
+        void this.log.renewLease(id, fence, new Date(this.clock.now() + this.options.leaseMs)).catch(() => undefined);
+      },
+      Math.max(50, this.options.leaseMs / 3),
+    );
+    heartbeat.unref();
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const saga = await this.log.load(id);
+        if (saga.fence !== fence) throw SagaException.leaseLost(id);
+        const definition = this.definitions.get(`${saga.name}@${saga.version}`);
+        if (!definition) throw SagaException.unknownDefinition(saga.name, saga.version);
+        switch (saga.state) {
+          case SagaState.PENDING:
+            await this.log.setSaga(id, fence, { state: SagaState.RUNNING });
+            break;
+          case SagaState.RUNNING:
+            await this.advance(saga, definition, fence);
+            break;
+          case SagaState.COMPENSATING:
+            await this.compensate(saga, definition, fence);
+            return;
+          case SagaState.SUCCEEDED:
+          case SagaState.COMPENSATED:
+          case SagaState.FAILED:
+          case SagaState.COMPENSATION_FAILED:
+            return;
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** Runs the next group of steps; on success of the last one, finishes the saga. */
+  private async advance(saga: SagaRecord, definition: SagaDefinition<never>, fence: number): Promise<void> {
+    if (this.clock.now() > saga.deadlineAt.getTime() && !isForwardOnly(definition)) {
+      await this.beginCompensation(saga, fence, {
+        code: 'DEADLINE_EXCEEDED',
+        message: 'the saga did not finish before its deadline',
+      });
+      return;
+    }
+    const results = resultsOf(saga);
+    const group = definition.groups.find((g) => g.some((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED));
+    if (!group) {
+      await this.log.setSaga(saga.id, fence, {
+        state: SagaState.SUCCEEDED,
+        output: definition.output?.(results) ?? results,
+      });
+      return;
+    }
+    const outcomes = await Promise.allSettled(
+      group
+        .filter((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED)
+        .map((s) => this.runStep(saga, s, fence, results)),
+    );
+    const lost = outcomes.find(
+      (o) => o.status === 'rejected' && (o.reason as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST,
+    );
+    if (lost) throw (lost as PromiseRejectedResult).reason;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (!failed) return;
+    const reason = failed.reason instanceof StepFailed ? failed.reason : new StepFailed('unknown', failed.reason);
+    const error = { step: reason.step, ...describeError(reason.reason) };
+    if (isForwardOnly(definition)) {
+      await this.log.setSaga(saga.id, fence, { state: SagaState.FAILED, error });
+      this.logger.warn(
+        { sagaId: saga.id, saga: saga.name, ...error },
+        'forward-only saga failed; parked for an operator',
+      );
+    } else {
+      await this.beginCompensation(saga, fence, error);
+    }
+  }
+
+  private async beginCompensation(saga: SagaRecord, fence: number, error: unknown): Promise<void> {
+    await this.log.setSaga(saga.id, fence, { state: SagaState.COMPENSATING, error });
+    CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATING);
+  }
+
+  /** One step, retried per its policy; throws StepFailed on a business failure or when retries are exhausted. */
+  private async runStep(
+    saga: SagaRecord,
+    step: StepDefinition<never>,
+    fence: number,
+    results: Record<string, unknown>,
+  ): Promise<void> {
+    const policy = { ...DEFAULT_RETRY, ...(step.retry ?? {}) };
+    let attempt = stepOf(saga, step.name).attempts;
+    for (;;) {
+      attempt++;
+      // The intent is durable before anything is sent: a crash from here on resends with the same key.
+      await this.log.setStep(
+        saga.id,
+        fence,
+        step.name,
+        { state: StepState.RUNNING, attempts: attempt },
+        SagaState.RUNNING,
+      );
+      CrashPoints.hit(SagaCrashPoint.AFTER_STEP_INTENT);
+      try {
+        const output = await this.invoke(saga, step, attempt, results, 'action');
+        CrashPoints.hit(SagaCrashPoint.AFTER_STEP_ACTION);
+        const persisted = step.persist ? step.persist(output) : output;
+        const recorded = await this.log.setStep(
+          saga.id,
+          fence,
+          step.name,
+          { state: StepState.SUCCEEDED, output: persisted ?? null, error: null },
+          SagaState.RUNNING,
+        );
+        if (!recorded) throw new StepFailed(step.name, SagaException.leaseLost(saga.id)); // compensating meanwhile: late reply ignored
+        CrashPoints.hit(SagaCrashPoint.AFTER_STEP_RESULT);
+        results[step.name] = persisted;
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
+        const failure = classifyFailure(error, policy);
+        const deadlinePassed = this.clock.now() > saga.deadlineAt.getTime() && policy.maxAttempts !== Infinity;
+        if (failure === 'business' || attempt >= policy.maxAttempts || deadlinePassed) {
+          await this.log.setStep(saga.id, fence, step.name, { state: StepState.FAILED, error: describeError(error) });
+          throw new StepFailed(step.name, error);
+        }
+        await this.log.setStep(saga.id, fence, step.name, { error: describeError(error) });
+        await this.clock.sleep(backoffMs(policy, attempt));
+        if (this.stopped) throw SagaException.leaseLost(saga.id);
+      }
+    }
+  }
+
+  /** Compensates, group by group in reverse, every step that may have acted. */
+  private async compensate(saga: SagaRecord, definition: SagaDefinition<never>, fence: number): Promise<void> {
+    const results = resultsOf(saga);
+    let failed = false;
+    for (const group of [...definition.groups].reverse()) {
+      const todo = group.filter((s) => needsCompensation(stepOf(saga, s.name)) && s.compensation);
+      const outcomes = await Promise.allSettled(todo.map((s) => this.compensateStep(saga, s, fence, results)));
+      const lost = outcomes.find(
+        (o) => o.status === 'rejected' && (o.reason as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST,
+      );
+      if (lost) throw (lost as PromiseRejectedResult).reason;
+      if (outcomes.some((o) => o.status === 'fulfilled' && o.value === false)) failed = true;
+    }
+    if (failed) {
+      await this.log.setSaga(saga.id, fence, {
+        state: SagaState.COMPENSATION_FAILED,
+        error: {
+          code: 'COMPENSATION_FAILED',
+          message: 'a compensation kept failing; retry or skip it',
+          cause: saga.error,
+        },
+      });
+      this.logger.error({ sagaId: saga.id, saga: saga.name }, 'compensation failed; saga parked for an operator');
+    } else {
+      await this.log.setSaga(saga.id, fence, { state: SagaState.COMPENSATED });
+    }
+  }
+
+  /** Runs one compensation with bounded retry; false when it kept failing (the step is marked COMPENSATION_FAILED). */
+  private async compensateStep(
+    saga: SagaRecord,
+    step: StepDefinition<never>,
+    fence: number,
+    results: Record<string, unknown>,
+  ): Promise<boolean> {
+    const policy = {
+      ...DEFAULT_RETRY,
+      ...(step.retry ?? {}),
+      maxAttempts: Math.min(step.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, 10),
+    };
+    let attempt = stepOf(saga, step.name).compensationAttempts;
+    const limit = attempt + policy.maxAttempts;
+    for (;;) {
+      attempt++;
+      await this.log.setStep(saga.id, fence, step.name, {
+        state: StepState.COMPENSATING,
+        compensationAttempts: attempt,
+      });
+      CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION_INTENT);
+      try {
+        await this.invoke(saga, step, attempt, results, 'compensation');
+        await this.log.setStep(saga.id, fence, step.name, { state: StepState.COMPENSATED });
+        CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION);
+        return true;
+      } catch (error) {
+        if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
+        if (attempt >= limit) {
+          await this.log.setStep(saga.id, fence, step.name, {
+            state: StepState.COMPENSATION_FAILED,
+            error: describeError(error),
+          });
+          return false;
+        }
+        await this.log.setStep(saga.id, fence, step.name, { error: describeError(error) });
+        await this.clock.sleep(backoffMs(policy, attempt - (limit - policy.maxAttempts)));
+      }
+    }
+  }
+
+  /** Calls the action or compensation inside a request context (tenant, correlation = saga id, step deadline). */
+  private invoke(
+    saga: SagaRecord,
+    step: StepDefinition<never>,
+    attempt: number,
+    results: Record<string, unknown>,
+    phase: 'action' | 'compensation',
+  ): Promise<unknown> {
+    const timeoutMs = step.timeoutMs ?? 5_000;
+    const context: StepContext<never> = {
+      sagaId: saga.id,
+      tenant: (saga.tenant as TenantSlug | null) ?? null,
+      input: saga.input as never,
+      results,
+      key: `${saga.id}:${step.name}`,
+      attempt,
+    };
+    const requestContext = newRequestContext({
+      correlationId: saga.id,
+      deadline: Date.now() + timeoutMs,
+      ...(saga.tenant ? { tenant: saga.tenant as TenantSlug } : {}),
+    });
+    const work = phase === 'action' ? () => step.action(context) : () => step.compensation!(context);
+    return RequestContextStore.run(requestContext, () => withTimeout(work(), timeoutMs, step.name));
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(SagaException.stepTimeout(step, ms)), ms + 100);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function stepOf(saga: SagaRecord, name: string): StepRecord {
+  const found = saga.steps.find((s) => s.step === name);
+  if (!found) throw new Error(`saga ${saga.id} has no step ${name}`);
+  return found;
+}
+
+function resultsOf(saga: SagaRecord): Record<string, unknown> {
+  return Object.fromEntries(
+    saga.steps
+      .filter((s) => s.state === StepState.SUCCEEDED || s.state === StepState.COMPENSATING)
+      .map((s) => [s.step, s.output]),
+  );
+}
+
+/** Anything dispatched at least once may have acted; so may a step whose compensation is pending or failed. */
+function needsCompensation(step: StepRecord): boolean {
+  return (
+    step.state === StepState.SUCCEEDED ||
+    step.state === StepState.RUNNING ||
+    step.state === StepState.COMPENSATING ||
+    step.state === StepState.COMPENSATION_FAILED ||
+    (step.state === StepState.FAILED && step.attempts > 0)
+  );
+}
+
+function isActive(state: SagaState): boolean {
+  return !TERMINAL_STATES.includes(state) && state !== SagaState.FAILED && state !== SagaState.COMPENSATION_FAILED;
+}

@@ -1,0 +1,540 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openSystemDatabase } from '#polystore/catalog';
+import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
+import { CodedError, ErrorKind } from '#polystore/platform';
+import {
+  ParticipantFence,
+  SagaErrorCode,
+  SagaInboxEntity,
+  SagaLog1764204000000,
+  SagaOrchestrator,
+  SagaState,
+  StepState,
+  createSagaInboxTable,
+  defineSaga,
+  type Clock,
+  type SagaDefinition,
+  type StepDefinition,
+} from '#polystore/saga';
+import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
+import {
+  Column,
+  Entity,
+  PrimaryColumn,
+  Table,
+  type DataSource,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
+import { eventually } from '../../../test/support/eventually.js';
+import { uniqueToken } from '../../../test/support/ids.js';
+import { TestServices } from '../../../test/support/services.js';
+
+@Entity({ name: 'effects' })
+class EffectEntity {
+  @PrimaryColumn({ type: 'varchar', length: 200 })
+  key!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  step!: string;
+}
+
+class ParticipantInit1700000000001 implements MigrationInterface {
+  name = 'ParticipantInit1700000000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'effects',
+        columns: [
+          { name: 'key', type: 'varchar', length: '200', isPrimary: true },
+          { name: 'step', type: 'varchar', length: '64' },
+        ],
+      }),
+    );
+    await createSagaInboxTable(q);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('saga_inbox');
+    await q.dropTable('effects');
+  }
+}
+
+const TENANT = parseTenantSlug('saga-test');
+
+/** A participant store: effects written with the fence, in the same transaction. */
+class Participant {
+  readonly fence: ParticipantFence;
+  readonly compensationsOrder: string[] = [];
+  constructor(readonly router: DataSourceRouter) {
+    this.fence = new ParticipantFence(router);
+  }
+  act(sagaId: string, step: string) {
+    return runAsTenant(TENANT, () =>
+      this.fence.action(sagaId, step, async (m) => {
+        await m.insert(EffectEntity, { key: `${sagaId}:${step}`, step });
+        return { applied: step };
+      }),
+    );
+  }
+  undo(sagaId: string, step: string) {
+    return runAsTenant(TENANT, () =>
+      this.fence.compensation(sagaId, step, async (m) => {
+        this.compensationsOrder.push(step);
+        await m.delete(EffectEntity, { key: `${sagaId}:${step}` });
+      }),
+    );
+  }
+  async effects(sagaId: string): Promise<string[]> {
+    const rows = await runAsTenant(TENANT, () =>
+      this.router.run((ds) => ds.getRepository(EffectEntity).find({ where: {}, order: { key: 'ASC' } })),
+    );
+    return rows.filter((r) => r.key.startsWith(`${sagaId}:`)).map((r) => r.step);
+  }
+  async inbox(sagaId: string) {
+    return runAsTenant(TENANT, () => this.router.run((ds) => ds.getRepository(SagaInboxEntity).findBy({ sagaId })));
+  }
+}
+
+/** Behaviour knobs for a test step. */
+interface Knobs {
+  failTimes?: number;
+  businessFailure?: boolean;
+  compensationFailTimes?: number;
+  delayMs?: number;
+  calls?: { action: number; compensation: number };
+}
+
+const transient = () => new CodedError('STORE_DOWN', ErrorKind.UNAVAILABLE, 'store unavailable');
+
+function effectStep(
+  participant: Participant,
+  name: string,
+  knobs: Knobs = {},
+  extra: Partial<StepDefinition<{ n: number }>> = {},
+): StepDefinition<{ n: number }> {
+  const calls = (knobs.calls ??= { action: 0, compensation: 0 });
+  return {
+    name,
+    retry: { initialIntervalMs: 5, maxIntervalMs: 20, maxAttempts: 4 },
+    timeoutMs: 2_000,
+    async action(ctx) {
+      calls.action++;
+      if (knobs.delayMs) await new Promise((resolve) => setTimeout(resolve, knobs.delayMs));
+      if ((knobs.failTimes ?? 0) > 0) {
+        knobs.failTimes!--;
+        throw transient();
+      }
+      if (knobs.businessFailure) throw new CodedError('RULE_BROKEN', ErrorKind.CONFLICT, 'business says no');
+      return (await participant.act(ctx.sagaId, name)).result;
+    },
+    async compensation(ctx) {
+      calls.compensation++;
+      if ((knobs.compensationFailTimes ?? 0) > 0) {
+        knobs.compensationFailTimes!--;
+        throw transient();
+      }
+      await participant.undo(ctx.sagaId, name);
+    },
+    ...extra,
+  };
+}
+
+describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
+  const database = `ps_rt_saga_${uniqueToken(6)}`;
+  let db: DataSource;
+  let router: DataSourceRouter;
+  let participant: Participant;
+  const orchestrators: SagaOrchestrator[] = [];
+
+  const orchestrator = (extra: Partial<ConstructorParameters<typeof SagaOrchestrator>[1]> = {}) => {
+    const o = new SagaOrchestrator(db, {
+      owner: `test-${uniqueToken(4)}`,
+      leaseMs: 2_000,
+      sweepIntervalMs: 0,
+      maxConcurrentRecoveries: 20,
+      ...extra,
+    });
+    orchestrators.push(o);
+    return o;
+  };
+  const saga = (
+    name: string,
+    steps: Parameters<typeof defineSaga<{ n: number }>>[0]['steps'],
+    extra: { version?: number; deadlineMs?: number } = {},
+  ) =>
+    defineSaga<{ n: number }>({
+      name: `${name}-${uniqueToken(4)}`,
+      version: extra.version ?? 1,
+      deadlineMs: extra.deadlineMs ?? 30_000,
+      steps,
+    });
+
+  beforeAll(async () => {
+    db = await openSystemDatabase({
+      url: TestServices.systemDbUrl,
+      poolSize: 4,
+      applicationName: 'saga-test',
+      extraMigrations: [SagaLog1764204000000],
+    });
+    await DatabaseAdmin.ensureDatabase(TestServices.postgresUrl, database);
+    router = new DataSourceRouter({
+      name: 'saga-participant',
+      resolvePlacement: (tenant) =>
+        Promise.resolve({ tenant, serverUrl: TestServices.postgresUrl, database, version: 1 }),
+      schema: { entities: [EffectEntity, SagaInboxEntity], migrations: [ParticipantInit1700000000001] },
+      poolSize: 8,
+      connectionBudget: 16,
+      idleTtlMs: 60_000,
+      maxWaiters: 100,
+      acquireTimeoutMs: 5_000,
+      breaker: { consecutiveFailures: 5, halfOpenAfterMs: 500 },
+      applicationName: 'saga-participant',
+    });
+    await runAsTenant(TENANT, () => router.run((ds) => migrateDatabase(ds)));
+    participant = new Participant(router);
+  });
+
+  afterAll(async () => {
+    await Promise.all(orchestrators.map((o) => o.stop()));
+    await router.close();
+    await DatabaseAdmin.dropDatabase(TestServices.postgresUrl, database);
+    await db.destroy();
+  });
+
+  async function run(o: SagaOrchestrator, definition: SagaDefinition<{ n: number }>) {
+    const id = await o.start(definition, { n: 1 }, { tenant: TENANT });
+    return o.waitFor(id, 20_000);
+  }
+
+  it('saga - all steps succeed: SUCCEEDED, each effect once, outputs logged', async () => {
+    const o = orchestrator();
+    const done = await run(
+      o,
+      saga('happy', [
+        effectStep(participant, 'a'),
+        [effectStep(participant, 'b1'), effectStep(participant, 'b2')],
+        effectStep(participant, 'c'),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    expect(done.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(await participant.effects(done.id)).toEqual(['a', 'b1', 'b2', 'c']);
+    expect(done.steps[0]!.output).toEqual({ applied: 'a' });
+  });
+
+  it('saga scenario 3 - a step times out (unknown), its late success after compensation began is rejected by the fence', async () => {
+    const o = orchestrator();
+    let lateOutcome: unknown;
+    const slow: StepDefinition<{ n: number }> = {
+      name: 'slow',
+      timeoutMs: 100,
+      retry: { maxAttempts: 1 },
+      action: async (ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        try {
+          return (await participant.act(ctx.sagaId, 'slow')).result;
+        } catch (error) {
+          lateOutcome = error;
+          throw error;
+        }
+      },
+      compensation: async (ctx) => {
+        await participant.undo(ctx.sagaId, 'slow');
+      },
+    };
+    const done = await run(o, saga('late', [effectStep(participant, 'first'), slow]));
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    await eventually(() => lateOutcome !== undefined, { what: 'the late action reached the participant' });
+    expect(lateOutcome).toMatchObject({ code: SagaErrorCode.STEP_ALREADY_COMPENSATED });
+    expect(await participant.effects(done.id)).toEqual([]);
+  });
+
+  it('saga scenario 4 - a compensation for a step that never ran leaves a marker; the late action is rejected', async () => {
+    const sagaId = crypto.randomUUID();
+    const outcome = await participant.undo(sagaId, 'never-ran');
+    expect(outcome).toMatchObject({ empty: true });
+    await expect(participant.act(sagaId, 'never-ran')).rejects.toMatchObject({
+      code: SagaErrorCode.STEP_ALREADY_COMPENSATED,
+    });
+    expect(await participant.effects(sagaId)).toEqual([]);
+    expect((await participant.inbox(sagaId)).map((r) => r.state)).toEqual(['compensated']);
+  });
+
+  it('saga scenario 5 - duplicate actions and compensations have exactly one effect', async () => {
+    const sagaId = crypto.randomUUID();
+    const first = await Promise.all(Array.from({ length: 10 }, () => participant.act(sagaId, 'dup')));
+    expect(first.filter((o) => !o.duplicate)).toHaveLength(1);
+    expect(new Set(first.map((o) => JSON.stringify(o.result))).size).toBe(1);
+    expect(await participant.effects(sagaId)).toEqual(['dup']);
+    const undone = await Promise.all(Array.from({ length: 5 }, () => participant.undo(sagaId, 'dup')));
+    expect(undone.filter((o) => !o.duplicate)).toHaveLength(1);
+    expect(await participant.effects(sagaId)).toEqual([]);
+  });
+
+  it('saga scenario 6 - a compensation racing its action waits for it and undoes it; parallel replies in any order are consistent', async () => {
+    for (let round = 0; round < 10; round++) {
+      const sagaId = crypto.randomUUID();
+      const [acted, undone] = await Promise.allSettled([
+        participant.act(sagaId, 'race'),
+        participant.undo(sagaId, 'race'),
+      ]);
+      expect(undone.status).toBe('fulfilled');
+      // Either the action won and was undone, or the compensation won and the action was refused.
+      if (acted.status === 'fulfilled')
+        expect((undone as PromiseFulfilledResult<{ empty: boolean }>).value.empty).toBe(false);
+      else expect(acted.reason).toMatchObject({ code: SagaErrorCode.STEP_ALREADY_COMPENSATED });
+      expect(await participant.effects(sagaId)).toEqual([]);
+    }
+
+    const o = orchestrator();
+    const done = await run(
+      o,
+      saga('parallel', [
+        [effectStep(participant, 'slow', { delayMs: 150 }), effectStep(participant, 'fast')],
+        effectStep(participant, 'after'),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    expect(await participant.effects(done.id)).toEqual(['after', 'fast', 'slow']);
+  });
+
+  it('saga scenario 7 - a compensation that fails transiently is retried with backoff and succeeds', async () => {
+    const o = orchestrator();
+    const knobs: Knobs = { compensationFailTimes: 2 };
+    const done = await run(
+      o,
+      saga('comp-retry', [
+        effectStep(participant, 'a', knobs),
+        effectStep(participant, 'b', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    expect(done.steps.find((s) => s.step === 'a')).toMatchObject({
+      state: StepState.COMPENSATED,
+      compensationAttempts: 3,
+    });
+    expect(await participant.effects(done.id)).toEqual([]);
+  });
+
+  it('saga scenario 8 - a compensation that keeps failing parks the saga; the others still run; an operator retry finishes it', async () => {
+    const o = orchestrator();
+    const stubborn: Knobs = { compensationFailTimes: 100 };
+    const done = await run(
+      o,
+      saga('parked', [
+        effectStep(participant, 'a'),
+        effectStep(participant, 'b', stubborn),
+        effectStep(participant, 'c', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATION_FAILED);
+    expect(done.error).toMatchObject({ code: 'COMPENSATION_FAILED' });
+    // c was refused (business failure); it is compensated anyway, as an empty compensation (a marker).
+    expect(done.steps.map((s) => `${s.step}:${s.state}`)).toEqual([
+      'a:COMPENSATED',
+      'b:COMPENSATION_FAILED',
+      'c:COMPENSATED',
+    ]);
+    expect(await participant.effects(done.id)).toEqual(['b']); // a was undone despite b failing
+    stubborn.compensationFailTimes = 0; // the operator fixed the cause
+    const retried = await o.retry(done.id);
+    expect(retried.state).toBe(SagaState.COMPENSATED);
+    expect(await participant.effects(done.id)).toEqual([]);
+    await expect(o.retry(done.id)).rejects.toMatchObject({ code: SagaErrorCode.SAGA_NOT_PARKED });
+  });
+
+  it('saga scenario 8 - an operator can also skip a failed compensation', async () => {
+    const o = orchestrator();
+    const done = await run(
+      o,
+      saga('skipped', [
+        effectStep(participant, 'a', { compensationFailTimes: 100 }),
+        effectStep(participant, 'b', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATION_FAILED);
+    const skipped = await o.skip(done.id);
+    expect(skipped.state).toBe(SagaState.COMPENSATED);
+    expect(skipped.steps.find((s) => s.step === 'a')!.state).toBe(StepState.SKIPPED);
+    expect(skipped.error).toMatchObject({ code: 'SKIPPED' });
+  });
+
+  it('saga scenario 9 - compensations run in reverse order; a parallel group is compensated after the steps that depend on it', async () => {
+    const o = orchestrator();
+    participant.compensationsOrder.length = 0;
+    const done = await run(
+      o,
+      saga('order', [
+        effectStep(participant, 'a'),
+        [effectStep(participant, 'b1', { delayMs: 50 }), effectStep(participant, 'b2')],
+        effectStep(participant, 'c'),
+        effectStep(participant, 'd', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    const order = participant.compensationsOrder;
+    expect(order[0]).toBe('c');
+    expect(new Set(order.slice(1, 3))).toEqual(new Set(['b1', 'b2']));
+    expect(order[3]).toBe('a');
+  });
+
+  it('saga scenario 12 - the deadline expires mid-flight: the saga compensates', async () => {
+    let offset = 0;
+    const clock: Clock = {
+      now: () => Date.now() + offset,
+      sleep: async (ms) => {
+        offset += ms;
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+    const o = orchestrator({ clock });
+    const flaky: Knobs = { failTimes: 1_000 };
+    const done = await run(
+      o,
+      saga(
+        'deadline',
+        [
+          effectStep(participant, 'a'),
+          effectStep(participant, 'b', flaky, {
+            retry: { initialIntervalMs: 1_000, maxIntervalMs: 1_000, maxAttempts: 10_000 },
+          }),
+        ],
+        { deadlineMs: 10_000 },
+      ),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    expect(flaky.calls!.action).toBeGreaterThan(5);
+    expect(flaky.calls!.action).toBeLessThan(20);
+    expect(await participant.effects(done.id)).toEqual([]);
+  });
+
+  it('saga scenario 14 - a non-retryable business error goes straight to compensation, no retry loop', async () => {
+    const o = orchestrator();
+    const knobs: Knobs = { businessFailure: true };
+    const done = await run(o, saga('business', [effectStep(participant, 'a'), effectStep(participant, 'b', knobs)]));
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    expect(knobs.calls!.action).toBe(1);
+    expect(done.steps.find((s) => s.step === 'b')).toMatchObject({ state: StepState.COMPENSATED, attempts: 1 });
+    expect(done.error).toMatchObject({ step: 'b', code: 'RULE_BROKEN' });
+  });
+
+  it('saga - transient failures of an action are retried with the same key until it succeeds', async () => {
+    const o = orchestrator();
+    const knobs: Knobs = { failTimes: 2 };
+    const done = await run(o, saga('transient', [effectStep(participant, 'a', knobs)]));
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    expect(done.steps[0]!.attempts).toBe(3);
+    expect(await participant.effects(done.id)).toEqual(['a']);
+  });
+
+  it('saga scenario 15 - two orchestrator replicas recovering the same stale saga: lease and fence let exactly one act', async () => {
+    const dead = orchestrator({ leaseMs: 200 });
+    const gate = { open: false };
+    const counted: Knobs = {};
+    const definition = saga('stale', [
+      {
+        ...effectStep(participant, 'a', counted),
+        action: async (ctx) => {
+          counted.calls!.action++;
+          await eventually(() => gate.open, { timeoutMs: 20_000 });
+          return (await participant.act(ctx.sagaId, 'a')).result;
+        },
+      },
+      effectStep(participant, 'b'),
+    ]);
+    counted.calls = { action: 0, compensation: 0 };
+    const id = await dead.start(definition, { n: 1 }, { tenant: TENANT });
+    await eventually(() => counted.calls!.action === 1);
+    await dead.stop(); // the owner goes away while its action is still running
+    await db.query(`UPDATE sagas SET lease_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    const [one, two] = [orchestrator(), orchestrator()];
+    one.register(definition);
+    two.register(definition);
+    const claims = await Promise.all([one.recoverNow(), two.recoverNow()]);
+    expect(claims.filter((n) => n > 0)).toHaveLength(1);
+    gate.open = true;
+    const winner = claims[0]! > 0 ? one : two;
+    const done = await winner.waitFor(id, 20_000);
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    expect(await participant.effects(id)).toEqual(['a', 'b']);
+  });
+
+  it('saga scenario 16 - a definition changed while instances are in flight: they finish on the version they started with', async () => {
+    const o = orchestrator();
+    const gate = { open: false };
+    const name = `versioned-${uniqueToken(4)}`;
+    const v1 = defineSaga<{ n: number }>({
+      name,
+      version: 1,
+      deadlineMs: 30_000,
+      steps: [
+        {
+          ...effectStep(participant, 'old-a'),
+          action: async (ctx) => {
+            await eventually(() => gate.open, { timeoutMs: 20_000 });
+            return (await participant.act(ctx.sagaId, 'old-a')).result;
+          },
+        },
+        effectStep(participant, 'old-b'),
+      ],
+    });
+    const v2 = defineSaga<{ n: number }>({
+      name,
+      version: 2,
+      deadlineMs: 30_000,
+      steps: [effectStep(participant, 'new-a')],
+    });
+    const inFlight = await o.start(v1, { n: 1 }, { tenant: TENANT });
+    o.register(v2);
+    const fresh = await o.start(v2, { n: 2 }, { tenant: TENANT });
+    gate.open = true;
+    const [a, b] = [await o.waitFor(inFlight, 20_000), await o.waitFor(fresh, 20_000)];
+    expect([a.version, a.state, a.steps.map((s) => s.step)]).toEqual([1, SagaState.SUCCEEDED, ['old-a', 'old-b']]);
+    expect([b.version, b.state, b.steps.map((s) => s.step)]).toEqual([2, SagaState.SUCCEEDED, ['new-a']]);
+  });
+
+  it('saga scenario 10 - a semantic lock serializes two sagas on one entity', async () => {
+    const o = orchestrator();
+    const gate = { open: false };
+    const locked = defineSaga<{ n: number }>({
+      name: `locked-${uniqueToken(4)}`,
+      version: 1,
+      deadlineMs: 30_000,
+      locks: (input) => [`thing:${input.n}`],
+      steps: [
+        {
+          ...effectStep(participant, 'a'),
+          action: async (ctx) => {
+            await eventually(() => gate.open, { timeoutMs: 20_000 });
+            return (await participant.act(ctx.sagaId, 'a')).result;
+          },
+        },
+      ],
+    });
+    const first = await o.start(locked, { n: 42 }, { tenant: TENANT });
+    await expect(o.start(locked, { n: 42 }, { tenant: TENANT })).rejects.toMatchObject({
+      code: SagaErrorCode.SAGA_CONFLICT,
+    });
+    gate.open = true;
+    expect((await o.waitFor(first, 20_000)).state).toBe(SagaState.SUCCEEDED);
+    const second = await o.start(locked, { n: 42 }, { tenant: TENANT });
+    expect((await o.waitFor(second, 20_000)).state).toBe(SagaState.SUCCEEDED);
+  });
+
+  it('saga - a forward-only saga that hits a business failure is parked FAILED, and an operator retry completes it', async () => {
+    const o = orchestrator();
+    const knobs: Knobs = { businessFailure: true };
+    const forward = (name: string, k: Knobs = {}) => {
+      const s = effectStep(participant, name, k);
+      return { name: s.name, action: s.action, retry: { initialIntervalMs: 5, maxAttempts: 3 } } as StepDefinition<{
+        n: number;
+      }>;
+    };
+    const done = await run(o, saga('forward', [forward('a'), forward('b', knobs)]));
+    expect(done.state).toBe(SagaState.FAILED);
+    knobs.businessFailure = false;
+    const retried = await o.retry(done.id);
+    expect(retried.state).toBe(SagaState.SUCCEEDED);
+    expect(await participant.effects(done.id)).toEqual(['a', 'b']);
+  });
+});
