@@ -11,7 +11,7 @@ import type { EdgeStoreConfig } from './config.js';
 import { DeviceCredentialRepository } from './credentials/device-credential.repository.js';
 import { DeviceCredentialsService } from './credentials/device-credentials.service.js';
 import { DevicesHandler } from './credentials/devices.handler.js';
-import { EDGE_SCHEMA } from './edge.schema.js';
+import { edgeSchema } from './edge.schema.js';
 import { BROKER_ACCESS, EDGE_CONFIG, MASTER_KEY } from './edge.tokens.js';
 import { HealthHandler } from './health/health.handler.js';
 import { HttpIngestController } from './ingest/http-ingest.controller.js';
@@ -58,7 +58,7 @@ export class EdgeStoreModule {
         }),
         TenantDataModule.forStore({
           store: 'edge',
-          schema: EDGE_SCHEMA,
+          schema: edgeSchema,
           limits: tenantDataLimits(config, 'EDGE'),
           applicationName: `polystore-edge:${config.INSTANCE_ID}`.slice(0, 63),
         }),

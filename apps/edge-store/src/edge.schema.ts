@@ -1,11 +1,25 @@
-import type { StoreSchema } from '#polystore/data-router';
+import type { Dialect, StoreSchema } from '#polystore/data-router';
 import { DeviceCredentialEntity } from './credentials/device-credential.entity.js';
 import { EdgeInit1764203000000 } from './migrations/1764203000000-edge-init.js';
+import { EdgeMongoInit1764203000000 } from './mongodb/mongo-init.migration.js';
+import { MongoDeadLetterEntity, MongoDeviceCredentialEntity, MongoReadingEntity } from './mongodb/mongo.entities.js';
 import { DeadLetterEntity, ReadingEntity } from './telemetry/reading.entity.js';
 
-/** Entities and migrations of every tenant's edge database (PostgreSQL). */
-export const EDGE_SCHEMA: StoreSchema = {
+/** Entities and migrations of a tenant's edge database on PostgreSQL. */
+export const EDGE_POSTGRES_SCHEMA: StoreSchema = {
   entities: [DeviceCredentialEntity, ReadingEntity, DeadLetterEntity],
   migrations: [EdgeInit1764203000000],
   migrationsTableName: 'edge_migrations',
 };
+
+/** The same model on MongoDB: collections with `_id`, indexes created by the migration. */
+export const EDGE_MONGO_SCHEMA: StoreSchema = {
+  entities: [MongoDeviceCredentialEntity, MongoReadingEntity, MongoDeadLetterEntity],
+  migrations: [EdgeMongoInit1764203000000],
+  migrationsTableName: 'edge_migrations',
+};
+
+/** The edge schema for a server's dialect: MongoDB, or PostgreSQL for every SQL server. */
+export function edgeSchema(dialect: Dialect): StoreSchema {
+  return dialect === 'mongodb' ? EDGE_MONGO_SCHEMA : EDGE_POSTGRES_SCHEMA;
+}

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CatalogModule } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
 import { IdempotentExecutor } from '#polystore/idempotency';
+import { ParticipantFence } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
 import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
@@ -12,6 +13,7 @@ import { DeviceRepository } from './devices/device.repository.js';
 import { DevicesHandler } from './devices/devices.handler.js';
 import { DevicesService } from './devices/devices.service.js';
 import { HealthHandler } from './health/health.handler.js';
+import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { OutboxRepository } from './outbox/outbox.repository.js';
 import { RELIABLE_SCHEMA } from './reliable.schema.js';
@@ -58,7 +60,7 @@ export class ReliableStoreModule {
           applicationName: `polystore-reliable:${config.INSTANCE_ID}`.slice(0, 63),
         }),
       ],
-      controllers: [DevicesHandler, UsageHandler, TenantProvisioningHandler, HealthHandler],
+      controllers: [DevicesHandler, UsageHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],
       providers: [
         { provide: RELIABLE_CONFIG, useValue: config },
         {
@@ -73,6 +75,11 @@ export class ReliableStoreModule {
         UsageService,
         OutboxRepository,
         OutboxRelay,
+        {
+          provide: ParticipantFence,
+          inject: [DataSourceRouter],
+          useFactory: (router: DataSourceRouter) => new ParticipantFence(router),
+        },
       ],
     };
   }

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CatalogModule } from '#polystore/catalog';
+import { DataSourceRouter } from '#polystore/data-router';
+import { ParticipantFence } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
 import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
@@ -15,6 +17,7 @@ import { CustomerRepository } from './customers/customer.repository.js';
 import { CustomersHandler } from './customers/customers.handler.js';
 import { CustomersService } from './customers/customers.service.js';
 import { HealthHandler } from './health/health.handler.js';
+import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { SECURE_SCHEMA } from './secure.schema.js';
 import { INSTANCE_ID, MASTER_KEY } from './secure.tokens.js';
 import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
@@ -58,7 +61,7 @@ export class SecureStoreModule {
           applicationName: `polystore-secure:${config.INSTANCE_ID}`.slice(0, 63),
         }),
       ],
-      controllers: [CustomersHandler, AuditHandler, TenantProvisioningHandler, HealthHandler],
+      controllers: [CustomersHandler, AuditHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],
       providers: [
         { provide: MASTER_KEY, useValue: masterKey },
         { provide: INSTANCE_ID, useValue: config.INSTANCE_ID },
@@ -69,6 +72,11 @@ export class SecureStoreModule {
         AuditRepository,
         AuditLog,
         TenantProvisioningService,
+        {
+          provide: ParticipantFence,
+          inject: [DataSourceRouter],
+          useFactory: (router: DataSourceRouter) => new ParticipantFence(router),
+        },
       ],
     };
   }

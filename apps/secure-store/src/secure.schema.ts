@@ -1,12 +1,22 @@
 import type { StoreSchema } from '#polystore/data-router';
 import { AuditEntryEntity, AuditHeadEntity } from './audit/audit-entry.entity.js';
+import { SagaInboxEntity } from '#polystore/saga';
+import { SecureDeviceCredentialEntity } from './crypto/device-credential.entity.js';
 import { TenantKeyEntity } from './crypto/tenant-key.entity.js';
 import { CustomerEntity } from './customers/customer.entity.js';
 import { SecureInit1764201700000 } from './migrations/1764201700000-secure-init.js';
+import { SecureSaga1764204100000 } from './migrations/1764204100000-secure-saga.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
-  entities: [TenantKeyEntity, CustomerEntity, AuditEntryEntity, AuditHeadEntity],
-  migrations: [SecureInit1764201700000],
+  entities: [
+    TenantKeyEntity,
+    CustomerEntity,
+    AuditEntryEntity,
+    AuditHeadEntity,
+    SecureDeviceCredentialEntity,
+    SagaInboxEntity,
+  ],
+  migrations: [SecureInit1764201700000, SecureSaga1764204100000],
   migrationsTableName: 'secure_migrations',
 };

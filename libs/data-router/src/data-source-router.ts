@@ -11,7 +11,13 @@ import {
 } from 'cockatiel';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DataRouterException } from './data-router.exception.js';
-import { connectionOptions, detectMysqlFlavor, type StoreSchema } from './internal/connection-options.js';
+import {
+  connectionOptions,
+  detectMysqlFlavor,
+  resolveStoreSchema,
+  type StoreSchema,
+  type StoreSchemaByDialect,
+} from './internal/connection-options.js';
 import { failureReason, isUnreachable } from './internal/failure.js';
 import { assertDatabaseName, parseServerUrl, type DataSourcePlacement, type ServerAddress } from './placement.js';
 
@@ -24,8 +30,11 @@ export interface DataSourceRouterOptions {
   readonly name: string;
   /** Where a tenant's database lives; the catalog answers, never the request. */
   readonly resolvePlacement: (tenant: TenantSlug) => Promise<DataSourcePlacement>;
-  /** Entities and migrations of every DataSource this router opens. */
-  readonly schema: StoreSchema;
+  /**
+   * Entities and migrations of every DataSource this router opens, or a function giving them for
+   * the dialect of the placement's server (resolved each time a DataSource is built).
+   */
+  readonly schema: StoreSchema | StoreSchemaByDialect;
   /** Connections per DataSource (the driver pool's maximum). */
   readonly poolSize: number;
   /** Maximum connections this router may open to one server: `live DataSources x poolSize <= budget`. */
@@ -378,7 +387,7 @@ export class DataSourceRouter {
     let dataSource: DataSource;
     try {
       dataSource = new DataSource(
-        connectionOptions(address, entry.placement.database, this.options.schema, {
+        connectionOptions(address, entry.placement.database, resolveStoreSchema(this.options.schema, address.dialect), {
           poolSize: this.options.poolSize,
           applicationName: this.options.applicationName,
           connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,

@@ -22,6 +22,22 @@ async function withAdminConnection<T>(address: ServerAddress, work: (ds: DataSou
   }
 }
 
+/**
+ * MongoDB: a short-lived TypeORM `mongodb` DataSource (same connection options as the router's,
+ * credentials authenticated against `admin`) gives the driver's client for admin commands.
+ */
+function mongoClientOf(ds: DataSource) {
+  return ds.mongoManager.mongoQueryRunner.databaseConnection;
+}
+
+async function mongoDatabaseExists(ds: DataSource, database: string): Promise<boolean> {
+  const { databases } = await mongoClientOf(ds)
+    .db('admin')
+    .admin()
+    .listDatabases({ nameOnly: true, filter: { name: database } });
+  return databases.some((d) => d.name === database);
+}
+
 const DUPLICATE_DATABASE = new Set(['42P04', 'ER_DB_CREATE_EXISTS']);
 
 /**
@@ -50,12 +66,20 @@ export const DatabaseAdmin = {
     });
   },
 
-  /** Drops `database` (terminating its sessions on PostgreSQL); true when it existed. */
+  /**
+   * Drops `database` (terminating its sessions on PostgreSQL; MongoDB's `dropDatabase` command);
+   * true when it existed.
+   */
   async dropDatabase(serverUrl: string, database: string): Promise<boolean> {
     assertDatabaseName(database);
     const address = parseServerUrl(serverUrl);
-    if (address.dialect === 'mongodb')
-      throw DataRouterException.invalidPlacement('dropDatabase is done through the DataSource on MongoDB');
+    if (address.dialect === 'mongodb') {
+      return withAdminConnection(address, async (ds) => {
+        if (!(await mongoDatabaseExists(ds, database))) return false;
+        await mongoClientOf(ds).db(database).dropDatabase();
+        return true;
+      });
+    }
     return withAdminConnection(address, async (ds) => {
       if (!(await exists(ds, address, database))) return false;
       const force = address.dialect === 'postgres' ? ' WITH (FORCE)' : '';
@@ -64,10 +88,11 @@ export const DatabaseAdmin = {
     });
   },
 
-  /** True when `database` exists on the server. */
+  /** True when `database` exists on the server (on MongoDB: once something was written to it). */
   async databaseExists(serverUrl: string, database: string): Promise<boolean> {
     assertDatabaseName(database);
     const address = parseServerUrl(serverUrl);
+    if (address.dialect === 'mongodb') return withAdminConnection(address, (ds) => mongoDatabaseExists(ds, database));
     return withAdminConnection(address, (ds) => exists(ds, address, database));
   },
 };

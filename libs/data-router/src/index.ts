@@ -7,7 +7,7 @@ export {
   type Dialect,
   type ServerAddress,
 } from './placement.js';
-export type { StoreSchema } from './internal/connection-options.js';
+export { resolveStoreSchema, type StoreSchema, type StoreSchemaByDialect } from './internal/connection-options.js';
 export {
   DataSourceRouter,
   type DataSourceRouterOptions,

@@ -14,6 +14,11 @@ const MYSQL_LOCK = 'polystore_migrations';
  * database never interleave. Lock and migrations share one connection, so a pool of one is
  * enough. Idempotent: a current database applies nothing. `lockKey` separates independent
  * migration sets that live in one database (the catalog uses its own).
+ *
+ * MongoDB: there is no SQL lock and no transaction (TypeORM records applied migrations in the
+ * `migrationsTableName` collection); `lockKey` is ignored. Two processes migrating one database
+ * at the same moment may both run a migration, so MongoDB migrations must be idempotent
+ * (`createIndex` with the same name and keys is).
  */
 export async function migrateDatabase(dataSource: DataSource, lockKey?: number): Promise<MigrationReport> {
   if (dataSource.options.type === 'mongodb') {

@@ -3,6 +3,7 @@ import { defineEvent } from './contract.js';
 import { CatalogEvents } from './contracts/catalog.events.js';
 import { EdgeContracts } from './contracts/edge.contract.js';
 import { ReliableContracts } from './contracts/reliable.contract.js';
+import { SagaStepContracts } from './contracts/saga-participant.contract.js';
 import { SecureContracts } from './contracts/secure.contract.js';
 
 /**
@@ -13,6 +14,8 @@ export const Contracts = {
   secure: SecureContracts,
   reliable: ReliableContracts,
   edge: EdgeContracts,
+  /** Saga steps, by participant store (see `contracts/saga-participant.contract.ts`). */
+  sagaSteps: SagaStepContracts,
 } as const;
 
 /**

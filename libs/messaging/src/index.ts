@@ -35,3 +35,4 @@ export { PolystoreNatsServer, type PolystoreNatsServerOptions } from './polystor
 export { RpcErrorFilter } from './rpc-error.filter.js';
 export { ContractPipe, Handles } from './contract.pipe.js';
 export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';
+export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participant.contract.js';

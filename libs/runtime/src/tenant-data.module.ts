@@ -1,7 +1,12 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CatalogService, type StoreName } from '#polystore/catalog';
-import { DataSourceRouter, registerDataRouterMetrics, type StoreSchema } from '#polystore/data-router';
+import {
+  DataSourceRouter,
+  registerDataRouterMetrics,
+  type StoreSchema,
+  type StoreSchemaByDialect,
+} from '#polystore/data-router';
 import { METRICS_REGISTRY } from '#polystore/platform';
 import type { Registry } from 'prom-client';
 import { LeaseScopeInterceptor } from './lease-scope.interceptor.js';
@@ -20,7 +25,8 @@ export interface TenantDataLimits {
 
 export interface TenantDataOptions {
   readonly store: StoreName;
-  readonly schema: StoreSchema;
+  /** The store's schema, or a function of the server's dialect giving it. */
+  readonly schema: StoreSchema | StoreSchemaByDialect;
   readonly limits: TenantDataLimits;
   /** `application_name` of the store's connections. */
   readonly applicationName: string;

@@ -35,14 +35,14 @@ export interface StepContext<I> {
 export interface StepDefinition<I = never, O = unknown> {
   readonly name: string;
   /** The action. Must be idempotent by `ctx.key`; may throw a CodedError (business failure) or anything else. */
-  action(ctx: StepContext<I>): Promise<O>;
+  readonly action: (ctx: StepContext<I>) => Promise<O>;
   /** Undoes the action; must be idempotent and safe when the action never ran. Absent: forward-only. */
-  compensation?(ctx: StepContext<I>): Promise<void>;
+  readonly compensation?: (ctx: StepContext<I>) => Promise<void>;
   readonly retry?: Partial<RetryPolicy>;
   /** Budget of one attempt (default 5 s). */
   readonly timeoutMs?: number;
   /** What of the output is written to the log (default: all of it). Secrets must be left out. */
-  persist?(output: O): unknown;
+  readonly persist?: (output: O) => unknown;
 }
 
 /** A named, versioned saga: groups of steps run in order; the steps of one group run in parallel. */
@@ -53,9 +53,9 @@ export interface SagaDefinition<I = never> {
   /** Time from start after which a running saga stops and compensates. */
   readonly deadlineMs: number;
   /** Entities the saga works on (e.g. `device:<tenant>:<id>`): two sagas never hold one at once. */
-  locks?(input: I): string[];
+  readonly locks?: (input: I) => string[];
   /** What the saga returns (from step outputs), written to the log when it succeeds. */
-  output?(results: Readonly<Record<string, unknown>>): unknown;
+  readonly output?: (results: Readonly<Record<string, unknown>>) => unknown;
 }
 
 /** Declares a saga. Step names must be unique. */
@@ -64,8 +64,8 @@ export function defineSaga<I>(spec: {
   version: number;
   deadlineMs: number;
   steps: ReadonlyArray<StepDefinition<I> | ReadonlyArray<StepDefinition<I>>>;
-  locks?(input: I): string[];
-  output?(results: Readonly<Record<string, unknown>>): unknown;
+  locks?: (input: I) => string[];
+  output?: (results: Readonly<Record<string, unknown>>) => unknown;
 }): SagaDefinition<I> {
   const groups = spec.steps.map((s) =>
     Array.isArray(s) ? (s as ReadonlyArray<StepDefinition<I>>) : [s as StepDefinition<I>],

@@ -1,4 +1,5 @@
 export { SagaErrorCode, SagaException } from './saga.exception.js';
+export { describeError } from './internal/outcome.js';
 export {
   DEFAULT_RETRY,
   defineSaga,
@@ -12,8 +13,9 @@ export {
 export { systemClock, type Clock } from './clock.js';
 export { SagaState, StepState, type SagaRecord, type StepRecord } from './saga-state.js';
 export { SagaCrashPoint, SagaOrchestrator, type SagaOrchestratorOptions } from './saga-orchestrator.js';
-export { SAGA_DATA_SOURCE, SagaModule } from './saga.module.js';
+export { SagaModule } from './saga.module.js';
 export { SagaLog1764204000000 } from './migrations/1764204000000-saga-log.js';
 export { SagaInboxEntity } from './participant/saga-inbox.entity.js';
 export { createSagaInboxTable, dropSagaInboxTable } from './participant/saga-inbox.schema.js';
 export { PARTICIPANT_CRASH_POINT, ParticipantFence, type FenceOutcome } from './participant/participant-fence.js';
+export { handleSagaStep, type StepCommand, type StepReply } from './participant/step-handler.js';

@@ -7,7 +7,6 @@ import { systemClock, type Clock } from './clock.js';
 import {
   DEFAULT_RETRY,
   isForwardOnly,
-  type RetryPolicy,
   type SagaDefinition,
   type StepContext,
   type StepDefinition,
@@ -82,7 +81,7 @@ export class SagaOrchestrator {
 
   /** Makes a definition (one name and version) runnable. Keep old versions registered while instances run. */
   register<I>(definition: SagaDefinition<I>): void {
-    this.definitions.set(`${definition.name}@${definition.version}`, definition as unknown as SagaDefinition<never>);
+    this.definitions.set(`${definition.name}@${definition.version}`, definition);
   }
 
   /** Starts the sweeper that resumes sagas whose owner died. */

@@ -3,15 +3,13 @@ import {
   Injectable,
   Module,
   type DynamicModule,
+  type InjectionToken,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { SagaDefinition } from './definition.js';
 import { SagaOrchestrator, type SagaOrchestratorOptions } from './saga-orchestrator.js';
-
-/** Injection token of the system database's DataSource (the catalog's). */
-export const SAGA_DATA_SOURCE = Symbol('SAGA_DATA_SOURCE');
 
 @Injectable()
 class SagaLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,21 +33,20 @@ class SagaLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 export class SagaModule {
   static forRoot(
     options: SagaOrchestratorOptions & {
-      definitions: ReadonlyArray<SagaDefinition<never>>;
-      imports?: DynamicModule['imports'];
+      dataSource: InjectionToken;
+      definitions?: ReadonlyArray<SagaDefinition<never>>;
     },
   ): DynamicModule {
     return {
       module: SagaModule,
       global: true,
-      imports: options.imports ?? [],
       providers: [
         {
           provide: SagaOrchestrator,
-          inject: [SAGA_DATA_SOURCE],
+          inject: [options.dataSource],
           useFactory: (db: DataSource) => {
             const orchestrator = new SagaOrchestrator(db, options);
-            for (const definition of options.definitions) orchestrator.register(definition);
+            for (const definition of options.definitions ?? []) orchestrator.register(definition);
             return orchestrator;
           },
         },

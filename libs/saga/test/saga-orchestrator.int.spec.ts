@@ -453,7 +453,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     const claims = await Promise.all([one.recoverNow(), two.recoverNow()]);
     expect(claims.filter((n) => n > 0)).toHaveLength(1);
     gate.open = true;
-    const winner = claims[0]! > 0 ? one : two;
+    const winner = claims[0] > 0 ? one : two;
     const done = await winner.waitFor(id, 20_000);
     expect(done.state).toBe(SagaState.SUCCEEDED);
     expect(await participant.effects(id)).toEqual(['a', 'b']);

@@ -1,17 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { DataSourceRouter } from '#polystore/data-router';
+import { MongoDeviceCredentials } from '../mongodb/mongo-device-credentials.js';
+import { isMongo } from '../mongodb/mongo.util.js';
 import { DeviceCredentialEntity } from './device-credential.entity.js';
 
-/** Data access for the current tenant's device credentials. */
+/** Data access for the current tenant's device credentials (PostgreSQL, or MongoDB via `mongodb/`). */
 @Injectable()
 export class DeviceCredentialRepository {
   constructor(private readonly router: DataSourceRouter) {}
 
   find(deviceId: string): Promise<DeviceCredentialEntity | null> {
-    return this.router.run((ds) => ds.getRepository(DeviceCredentialEntity).findOneBy({ deviceId }));
+    return this.router.run((ds) =>
+      isMongo(ds)
+        ? MongoDeviceCredentials.find(ds, deviceId)
+        : ds.getRepository(DeviceCredentialEntity).findOneBy({ deviceId }),
+    );
   }
 
   async save(credential: DeviceCredentialEntity): Promise<void> {
-    await this.router.run((ds) => ds.getRepository(DeviceCredentialEntity).save(credential));
+    await this.router.run<unknown>((ds) =>
+      isMongo(ds)
+        ? MongoDeviceCredentials.save(ds, credential)
+        : ds.getRepository(DeviceCredentialEntity).save(credential),
+    );
   }
 }

@@ -2,11 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { DataSourceRouter } from '#polystore/data-router';
 import type { TelemetryBucket, TelemetryBucketRow, TelemetryPoint } from '#polystore/messaging';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
+import { MongoReadings } from '../mongodb/mongo-readings.js';
+import { isMongo } from '../mongodb/mongo.util.js';
 import { DeadLetterEntity } from './reading.entity.js';
 
 const BUCKET_INTERVAL: Record<TelemetryBucket, string> = { '1m': '1 minute', '1h': '1 hour' };
 
-/** Data access for the current tenant's readings (PostgreSQL). */
+/**
+ * Data access for the current tenant's readings: SQL on PostgreSQL; on a MongoDB placement each
+ * method hands its DataSource to {@link MongoReadings} (same results, see `mongodb/`).
+ */
 @Injectable()
 export class ReadingRepository {
   constructor(private readonly router: DataSourceRouter) {}
@@ -17,6 +22,7 @@ export class ReadingRepository {
    */
   insertBatch(rows: readonly ReadingRow[]): Promise<number> {
     return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.insertBatch(ds, rows);
       const result: unknown = await ds.query(
         `INSERT INTO readings (device_id, seq, ts, received_at, metrics)
          SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[])
@@ -34,94 +40,100 @@ export class ReadingRepository {
   }
 
   async insertDeadLetter(deviceId: string | null, reason: string, payload: Buffer): Promise<void> {
-    await this.router.run((ds) =>
-      ds.getRepository(DeadLetterEntity).insert({
+    await this.router.run<unknown>((ds) => {
+      const letter = {
         deviceId,
         reason: reason.slice(0, 500),
         payload: payload.subarray(0, 64 * 1024),
         receivedAt: new Date(),
-      }),
-    );
+      };
+      return isMongo(ds)
+        ? MongoReadings.insertDeadLetter(ds, letter)
+        : ds.getRepository(DeadLetterEntity).insert(letter);
+    });
   }
 
   /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */
-  async points(
+  points(
     deviceId: string,
     from: Date,
     to: Date,
     limit: number,
     after?: { ts: Date; seq: number },
   ): Promise<TelemetryPoint[]> {
-    const rows: Array<{ seq: string; ts: Date; received_at: Date; metrics: Record<string, number> }> =
-      await this.router.run((ds) =>
-        after
-          ? ds.query(
-              `SELECT seq, ts, received_at, metrics FROM readings
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.points(ds, deviceId, from, to, limit, after);
+      const rows: Array<{ seq: string; ts: Date; received_at: Date; metrics: Record<string, number> }> = await (after
+        ? ds.query(
+            `SELECT seq, ts, received_at, metrics FROM readings
              WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND (ts, seq) > ($4, $5)
              ORDER BY ts, seq LIMIT $6`,
-              [deviceId, from, to, after.ts, after.seq, limit],
-            )
-          : ds.query(
-              `SELECT seq, ts, received_at, metrics FROM readings
+            [deviceId, from, to, after.ts, after.seq, limit],
+          )
+        : ds.query(
+            `SELECT seq, ts, received_at, metrics FROM readings
              WHERE device_id = $1 AND ts >= $2 AND ts < $3
              ORDER BY ts, seq LIMIT $4`,
-              [deviceId, from, to, limit],
-            ),
-      );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      ts: r.ts.toISOString(),
-      receivedAt: r.received_at.toISOString(),
-      metrics: r.metrics,
-    }));
+            [deviceId, from, to, limit],
+          ));
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        ts: r.ts.toISOString(),
+        receivedAt: r.received_at.toISOString(),
+        metrics: r.metrics,
+      }));
+    });
   }
 
   /** avg/min/max/count per metric per bucket, in `[from, to)`, at most `limit` rows. */
-  async buckets(
+  buckets(
     deviceId: string,
     from: Date,
     to: Date,
     bucket: TelemetryBucket,
     limit: number,
   ): Promise<TelemetryBucketRow[]> {
-    const rows: Array<{ start: Date; metric: string; avg: number; min: number; max: number; count: string }> =
-      await this.router.run((ds) =>
-        ds.query(
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.buckets(ds, deviceId, from, to, bucket, limit);
+      const rows: Array<{ start: Date; metric: string; avg: number; min: number; max: number; count: string }> =
+        await ds.query(
           `SELECT date_bin($4::interval, r.ts, TIMESTAMPTZ 'epoch') AS start, m.key AS metric,
                 avg(m.value::float8) AS avg, min(m.value::float8) AS min, max(m.value::float8) AS max, count(*) AS count
          FROM readings r CROSS JOIN LATERAL jsonb_each_text(r.metrics) m
          WHERE r.device_id = $1 AND r.ts >= $2 AND r.ts < $3
          GROUP BY 1, 2 ORDER BY 1, 2 LIMIT $5`,
           [deviceId, from, to, BUCKET_INTERVAL[bucket], limit],
-        ),
-      );
-    return rows.map((r) => ({
-      start: r.start.toISOString(),
-      metric: r.metric,
-      avg: r.avg,
-      min: r.min,
-      max: r.max,
-      count: Number(r.count),
-    }));
+        );
+      return rows.map((r) => ({
+        start: r.start.toISOString(),
+        metric: r.metric,
+        avg: r.avg,
+        min: r.min,
+        max: r.max,
+        count: Number(r.count),
+      }));
+    });
   }
 
   /** Deletes every reading of the devices; returns how many. */
   async erase(deviceIds: readonly string[]): Promise<number> {
     if (deviceIds.length === 0) return 0;
-    const result: unknown = await this.router.run((ds) =>
-      ds.query('DELETE FROM readings WHERE device_id = ANY($1::uuid[])', [deviceIds]),
-    );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.erase(ds, deviceIds);
+      const result: unknown = await ds.query('DELETE FROM readings WHERE device_id = ANY($1::uuid[])', [deviceIds]);
+      return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    });
   }
 
   /** Deletes at most `batch` readings older than `cutoff`; returns how many (0 when done). */
-  async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
-    const result: unknown = await this.router.run((ds) =>
-      ds.query('DELETE FROM readings WHERE ctid IN (SELECT ctid FROM readings WHERE ts < $1 LIMIT $2)', [
-        cutoff,
-        batch,
-      ]),
-    );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+  deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.deleteOlderThan(ds, cutoff, batch);
+      const result: unknown = await ds.query(
+        'DELETE FROM readings WHERE ctid IN (SELECT ctid FROM readings WHERE ts < $1 LIMIT $2)',
+        [cutoff, batch],
+      );
+      return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    });
   }
 }

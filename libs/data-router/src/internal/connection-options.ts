@@ -9,6 +9,17 @@ export interface StoreSchema {
   readonly migrationsTableName?: string;
 }
 
+/**
+ * A store's schema for each dialect: stores whose entities or migrations differ per engine
+ * (e.g. MongoDB needs `@ObjectIdColumn()` entities and index-creating migrations) give a function.
+ */
+export type StoreSchemaByDialect = (dialect: Dialect) => StoreSchema;
+
+/** The schema a DataSource on a `dialect` server gets. */
+export function resolveStoreSchema(schema: StoreSchema | StoreSchemaByDialect, dialect: Dialect): StoreSchema {
+  return typeof schema === 'function' ? schema(dialect) : schema;
+}
+
 export interface ConnectionSettings {
   readonly poolSize: number;
   readonly applicationName: string;
@@ -78,8 +89,13 @@ export function connectionOptions(
         username: address.username,
         password: address.password,
         database,
+        // Server users (root included) live in `admin`, not in the tenant database TypeORM puts in the URL.
+        ...(address.username ? { authSource: 'admin' } : {}),
         entities: schema.entities,
+        migrations: schema.migrations ?? [],
+        migrationsTableName: schema.migrationsTableName,
         synchronize: false,
+        migrationsRun: false,
         logging: false,
         extra: {
           maxPoolSize: settings.poolSize,

@@ -43,13 +43,49 @@ const UNREACHABLE_SQLSTATES = new Set([
 const UNREACHABLE_ERRNOS = new Set([1040, 1044, 1045, 1046, 1049, 1053, 1146, 2002, 2003, 2006, 2013]);
 
 /**
+ * MongoDB driver error classes (by `name`, stable across driver versions) that mean the server
+ * cannot be reached: no server selectable within `serverSelectionTimeoutMS`, a network error or
+ * timeout, a closed client or a pool cleared after a network error.
+ */
+const MONGO_UNREACHABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoServerClosedError',
+]);
+
+/** MongoDB server error codes (numeric `code` of a `Mongo*` error) with the same meaning. */
+const MONGO_UNREACHABLE_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  18, // AuthenticationFailed
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/**
  * node-postgres reports a dropped or timed-out connection without any code; these two
  * messages are the driver's fixed texts for it, the only place where text is matched.
  */
 const PG_CODELESS_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
 
-function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: unknown } {
+function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: unknown; name?: unknown } {
   return typeof error === 'object' && error !== null ? error : {};
+}
+
+/** The class name of a MongoDB driver error (`MongoServerError`, `MongoNetworkError`...), if it is one. */
+function mongoErrorName(name: unknown): string | undefined {
+  return typeof name === 'string' && name.startsWith('Mongo') ? name : undefined;
 }
 
 /**
@@ -61,9 +97,16 @@ function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: u
  */
 export function isUnreachable(error: unknown, depth = 0): boolean {
   if (depth > 4 || typeof error !== 'object' || error === null) return false;
-  const { code, errno, message } = codesOf(error);
+  const { code, errno, message, name } = codesOf(error);
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATES.has(code))) return true;
   if (typeof errno === 'number' && UNREACHABLE_ERRNOS.has(errno)) return true;
+  const mongo = mongoErrorName(name);
+  if (
+    mongo &&
+    (MONGO_UNREACHABLE_NAMES.has(mongo) || (typeof code === 'number' && MONGO_UNREACHABLE_CODES.has(code)))
+  ) {
+    return true;
+  }
   if (typeof message === 'string' && code === undefined && PG_CODELESS_MESSAGES.some((m) => message.startsWith(m))) {
     return true;
   }
@@ -74,9 +117,11 @@ export function isUnreachable(error: unknown, depth = 0): boolean {
 
 /** A short, safe reason for logs and error messages (a code, never a message with SQL). */
 export function failureReason(error: unknown): string {
-  const { code, errno } = codesOf(error);
+  const { code, errno, name } = codesOf(error);
   if (typeof code === 'string') return code;
   if (typeof errno === 'number') return `errno ${errno}`;
+  const mongo = mongoErrorName(name);
+  if (mongo) return typeof code === 'number' ? `${mongo} ${code}` : mongo;
   const nested = error as { driverError?: unknown; cause?: unknown } | null;
   if (nested?.driverError) return failureReason(nested.driverError);
   if (nested?.cause) return failureReason(nested.cause);

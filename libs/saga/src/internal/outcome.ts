@@ -33,8 +33,8 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
   );
 }
 
-/** A safe description of an error for the log (code and message of coded errors only). */
-export function describeError(error: unknown): { code: string; message: string } {
-  if (isCodedError(error)) return { code: error.code, message: error.message };
-  return { code: 'INTERNAL', message: 'unexpected error' };
+/** A safe description of an error for the log (code, kind and message of coded errors only). */
+export function describeError(error: unknown): { code: string; kind: ErrorKind; message: string } {
+  if (isCodedError(error)) return { code: error.code, kind: error.kind, message: error.message };
+  return { code: 'INTERNAL', kind: ErrorKind.INTERNAL, message: 'unexpected error' };
 }

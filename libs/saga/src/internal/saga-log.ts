@@ -1,7 +1,7 @@
 import { classifySqlError } from '#polystore/data-router';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SagaException } from '../saga.exception.js';
-import { ACTIVE_STATES, SagaState, StepState, type SagaRecord, type StepRecord } from '../saga-state.js';
+import { ACTIVE_STATES, SagaState, type StepState, type SagaRecord, type StepRecord } from '../saga-state.js';
 
 interface SagaRow {
   id: string;

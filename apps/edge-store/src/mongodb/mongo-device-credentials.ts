@@ -1,0 +1,49 @@
+import type { DataSource } from 'typeorm';
+import { DeviceCredentialEntity } from '../credentials/device-credential.entity.js';
+import { MongoDeviceCredentialEntity } from './mongo.entities.js';
+import { normalizeDeviceId, toBuffer } from './mongo.util.js';
+
+type StoredCredential = Pick<
+  MongoDeviceCredentialEntity,
+  'deviceId' | 'tokenHash' | 'generation' | 'status' | 'updatedAt'
+>;
+
+/**
+ * `DeviceCredentialRepository` on MongoDB (see `mongo.entities.ts`): the `device_credentials`
+ * collection, one document per device (unique index on `deviceId`); reads give back the same
+ * `DeviceCredentialEntity` (token hash as a Buffer) as PostgreSQL.
+ */
+export const MongoDeviceCredentials = {
+  async find(ds: DataSource, deviceId: string): Promise<DeviceCredentialEntity | null> {
+    const doc = await ds
+      .getMongoRepository(MongoDeviceCredentialEntity)
+      .createCursor({ deviceId: normalizeDeviceId(deviceId) })
+      .project<StoredCredential>({ _id: 0, deviceId: 1, tokenHash: 1, generation: 1, status: 1, updatedAt: 1 })
+      .limit(1)
+      .next();
+    if (!doc) return null;
+    return Object.assign(new DeviceCredentialEntity(), {
+      deviceId: doc.deviceId,
+      tokenHash: toBuffer(doc.tokenHash),
+      generation: doc.generation,
+      status: doc.status,
+      updatedAt: doc.updatedAt,
+    });
+  },
+
+  /** Inserts or replaces the device's credential (like `save` on the primary key). */
+  async save(ds: DataSource, credential: DeviceCredentialEntity): Promise<void> {
+    await ds.getMongoRepository(MongoDeviceCredentialEntity).updateOne(
+      { deviceId: normalizeDeviceId(credential.deviceId) },
+      {
+        $set: {
+          tokenHash: credential.tokenHash,
+          generation: credential.generation,
+          status: credential.status,
+          updatedAt: credential.updatedAt,
+        },
+      },
+      { upsert: true },
+    );
+  },
+};

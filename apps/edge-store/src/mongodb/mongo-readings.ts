@@ -1,0 +1,165 @@
+import type { TelemetryBucket, TelemetryBucketRow, TelemetryPoint } from '#polystore/messaging';
+import type { DataSource } from 'typeorm';
+import type { ReadingRow } from '../ingest/ingest-buffer.js';
+import { MongoDeadLetterEntity, MongoReadingEntity } from './mongo.entities.js';
+import { normalizeDeviceId } from './mongo.util.js';
+
+/** `$dateTrunc` units of the buckets (UTC, like `date_bin` from the epoch on PostgreSQL). */
+const BUCKET_UNIT: Record<TelemetryBucket, 'minute' | 'hour'> = { '1m': 'minute', '1h': 'hour' };
+
+/** E11000: a concurrent writer inserted the same `{deviceId, seq}` first. */
+const DUPLICATE_KEY = 11000;
+
+/** A dead letter as the repository writes it (already truncated). */
+export interface DeadLetter {
+  readonly deviceId: string | null;
+  readonly reason: string;
+  readonly payload: Buffer;
+  readonly receivedAt: Date;
+}
+
+/**
+ * `ReadingRepository` on MongoDB (see `mongo.entities.ts`): same inputs, same results as the SQL
+ * statements, on the `readings` and `dead_letters` collections.
+ */
+export const MongoReadings = {
+  /**
+   * One unordered `bulkWrite` of upserts on `{deviceId, seq}` that only set fields on insert, so
+   * a redelivered or retried reading is stored once. Returns the readings inserted.
+   */
+  async insertBatch(ds: DataSource, rows: readonly ReadingRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const operations = rows.map((r) => ({
+      updateOne: {
+        filter: { deviceId: normalizeDeviceId(r.deviceId), seq: r.seq },
+        update: { $setOnInsert: { ts: r.ts, receivedAt: r.receivedAt, metrics: r.metrics } },
+        upsert: true,
+      },
+    }));
+    try {
+      const result = await ds.getMongoRepository(MongoReadingEntity).bulkWrite(operations, { ordered: false });
+      return result.upsertedCount;
+    } catch (error) {
+      // Two writers racing on one new key: the loser's upsert fails with E11000 (the server
+      // usually retries it itself). Those readings are stored; everything else in the batch ran.
+      const inserted = upsertedDespiteDuplicates(error);
+      if (inserted === undefined) throw error;
+      return inserted;
+    }
+  },
+
+  async insertDeadLetter(ds: DataSource, letter: DeadLetter): Promise<void> {
+    await ds.getMongoRepository(MongoDeadLetterEntity).insertOne({
+      ...letter,
+      deviceId: letter.deviceId === null ? null : normalizeDeviceId(letter.deviceId),
+    });
+  },
+
+  /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */
+  async points(
+    ds: DataSource,
+    deviceId: string,
+    from: Date,
+    to: Date,
+    limit: number,
+    after?: { ts: Date; seq: number },
+  ): Promise<TelemetryPoint[]> {
+    // Keyset `(ts, seq) > after`: the range starts at `after.ts` (so the index scan does too) and
+    // only the readings tied on `after.ts` need `seq > after.seq`.
+    const lower = after && after.ts > from ? after.ts : from;
+    const docs = await ds
+      .getMongoRepository(MongoReadingEntity)
+      .createCursor({
+        deviceId: normalizeDeviceId(deviceId),
+        ts: { $gte: lower, $lt: to },
+        ...(after ? { $or: [{ ts: { $gt: after.ts } }, { seq: { $gt: after.seq } }] } : {}),
+      })
+      .project<Pick<MongoReadingEntity, 'seq' | 'ts' | 'receivedAt' | 'metrics'>>({
+        _id: 0,
+        seq: 1,
+        ts: 1,
+        receivedAt: 1,
+        metrics: 1,
+      })
+      .sort({ ts: 1, seq: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => ({
+      seq: Number(d.seq),
+      ts: d.ts.toISOString(),
+      receivedAt: d.receivedAt.toISOString(),
+      metrics: d.metrics,
+    }));
+  },
+
+  /** avg/min/max/count per metric per bucket, in `[from, to)`, at most `limit` rows. */
+  async buckets(
+    ds: DataSource,
+    deviceId: string,
+    from: Date,
+    to: Date,
+    bucket: TelemetryBucket,
+    limit: number,
+  ): Promise<TelemetryBucketRow[]> {
+    const rows = await ds
+      .getMongoRepository(MongoReadingEntity)
+      .aggregate<{ _id: { start: Date; metric: string }; avg: number; min: number; max: number; count: number }>([
+        { $match: { deviceId: normalizeDeviceId(deviceId), ts: { $gte: from, $lt: to } } },
+        { $project: { _id: 0, ts: 1, metric: { $objectToArray: '$metrics' } } },
+        { $unwind: '$metric' },
+        {
+          $group: {
+            _id: { start: { $dateTrunc: { date: '$ts', unit: BUCKET_UNIT[bucket] } }, metric: '$metric.k' },
+            avg: { $avg: '$metric.v' },
+            min: { $min: '$metric.v' },
+            max: { $max: '$metric.v' },
+            count: { $sum: 1 },
+          },
+        },
+        { $sort: { '_id.start': 1, '_id.metric': 1 } },
+        { $limit: limit },
+      ])
+      .toArray();
+    return rows.map((r) => ({
+      start: r._id.start.toISOString(),
+      metric: r._id.metric,
+      avg: r.avg,
+      min: r.min,
+      max: r.max,
+      count: Number(r.count),
+    }));
+  },
+
+  /** Deletes every reading of the devices; returns how many. */
+  async erase(ds: DataSource, deviceIds: readonly string[]): Promise<number> {
+    const { deletedCount } = await ds
+      .getMongoRepository(MongoReadingEntity)
+      .deleteMany({ deviceId: { $in: deviceIds.map(normalizeDeviceId) } });
+    return deletedCount;
+  },
+
+  /** Deletes at most `batch` readings older than `cutoff` (their `_id`s first, then those); returns how many. */
+  async deleteOlderThan(ds: DataSource, cutoff: Date, batch: number): Promise<number> {
+    const repository = ds.getMongoRepository(MongoReadingEntity);
+    const victims = await repository
+      .createCursor({ ts: { $lt: cutoff } })
+      .project<Pick<MongoReadingEntity, '_id'>>({ _id: 1 })
+      .limit(batch)
+      .toArray();
+    if (victims.length === 0) return 0;
+    const { deletedCount } = await repository.deleteMany({ _id: { $in: victims.map((v) => v._id) } });
+    return deletedCount;
+  },
+};
+
+/**
+ * For a `MongoBulkWriteError` whose every write error is a duplicate key: the readings upserted
+ * by the rest of the batch. `undefined` for any other error.
+ */
+function upsertedDespiteDuplicates(error: unknown): number | undefined {
+  const failure = error as { name?: unknown; writeErrors?: unknown; result?: { upsertedCount?: unknown } };
+  if (failure?.name !== 'MongoBulkWriteError') return undefined;
+  const writeErrors: unknown[] = Array.isArray(failure.writeErrors) ? failure.writeErrors : [failure.writeErrors];
+  if (!writeErrors.every((e) => (e as { code?: unknown } | undefined)?.code === DUPLICATE_KEY)) return undefined;
+  return typeof failure.result?.upsertedCount === 'number' ? failure.result.upsertedCount : undefined;
+}

@@ -1,0 +1,72 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
+import { DeviceTokens } from '#polystore/platform';
+import { handleSagaStep, ParticipantFence } from '#polystore/saga';
+import { RequestContextStore } from '#polystore/tenancy';
+import { AuditLog } from '../audit/audit-log.service.js';
+import { SecureDeviceCredentialEntity } from '../crypto/device-credential.entity.js';
+import { TenantKeyring } from '../crypto/tenant-keyring.service.js';
+import { CustomerRepository } from '../customers/customer.repository.js';
+import { MASTER_KEY } from '../secure.tokens.js';
+
+const S = Contracts.sagaSteps.secure;
+
+/** The secure store's part in sagas, each step fenced in the same transaction as its effect. */
+@Controller()
+export class SagaStepsHandler {
+  private readonly tokens: DeviceTokens;
+
+  constructor(
+    private readonly fence: ParticipantFence,
+    private readonly customers: CustomerRepository,
+    private readonly keyring: TenantKeyring,
+    private readonly audit: AuditLog,
+    @Inject(MASTER_KEY) masterKey: Buffer,
+  ) {
+    this.tokens = new DeviceTokens(masterKey);
+  }
+
+  @Handles(S.issueCredential)
+  issueCredential(@Payload() request: ParsedRequestOf<typeof S.issueCredential>): Promise<StepOutcome> {
+    const tenant = RequestContextStore.requireTenant();
+    return handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        const generation = 1;
+        await m.insert(SecureDeviceCredentialEntity, {
+          deviceId: request.deviceId,
+          tokenHash: DeviceTokens.hash(this.tokens.token(tenant, request.deviceId, generation)),
+          generation,
+        });
+        return { deviceId: request.deviceId, generation };
+      },
+      compensation: async (m) => {
+        await m.delete(SecureDeviceCredentialEntity, { deviceId: request.deviceId });
+      },
+    });
+  }
+
+  @Handles(S.revokeCredential)
+  revokeCredential(@Payload() request: ParsedRequestOf<typeof S.revokeCredential>): Promise<StepOutcome> {
+    return handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        const result = await m.delete(SecureDeviceCredentialEntity, { deviceId: request.deviceId });
+        return { revoked: (result.affected ?? 0) > 0 };
+      },
+    });
+  }
+
+  @Handles(S.eraseCustomer)
+  async eraseCustomer(@Payload() request: ParsedRequestOf<typeof S.eraseCustomer>): Promise<StepOutcome> {
+    const keys = await this.keyring.current();
+    return handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        const existed = await this.customers.delete(m, request.customerId);
+        await this.audit.appendInTransaction(m, keys, [
+          { action: 'customer.delete', subjectId: request.customerId, outcome: existed ? 'ok' : 'not_found' },
+        ]);
+        return { erased: existed };
+      },
+    });
+  }
+}
