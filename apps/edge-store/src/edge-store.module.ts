@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CatalogModule } from '#polystore/catalog';
 import { MessagingModule } from '#polystore/messaging';
+import { DataSourceRouter } from '#polystore/data-router';
+import { ParticipantFence } from '#polystore/saga';
 import { METRICS_REGISTRY, MetricsModule } from '#polystore/platform';
 import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
@@ -14,6 +16,7 @@ import { DevicesHandler } from './credentials/devices.handler.js';
 import { edgeSchema } from './edge.schema.js';
 import { BROKER_ACCESS, EDGE_CONFIG, MASTER_KEY } from './edge.tokens.js';
 import { HealthHandler } from './health/health.handler.js';
+import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { HttpIngestController } from './ingest/http-ingest.controller.js';
 import { IngestBuffer } from './ingest/ingest-buffer.js';
 import { IngestService } from './ingest/ingest.service.js';
@@ -63,7 +66,14 @@ export class EdgeStoreModule {
           applicationName: `polystore-edge:${config.INSTANCE_ID}`.slice(0, 63),
         }),
       ],
-      controllers: [DevicesHandler, TelemetryHandler, TenantProvisioningHandler, HealthHandler, HttpIngestController],
+      controllers: [
+        DevicesHandler,
+        TelemetryHandler,
+        TenantProvisioningHandler,
+        HealthHandler,
+        HttpIngestController,
+        SagaStepsHandler,
+      ],
       providers: [
         { provide: EDGE_CONFIG, useValue: config },
         { provide: MASTER_KEY, useValue: masterKey },
@@ -106,6 +116,11 @@ export class EdgeStoreModule {
         TelemetryService,
         MqttConsumer,
         RetentionService,
+        {
+          provide: ParticipantFence,
+          inject: [DataSourceRouter],
+          useFactory: (router: DataSourceRouter) => new ParticipantFence(router),
+        },
       ],
     };
   }

@@ -43,6 +43,10 @@ export const gatewayConfigSchema = z
     BODY_LIMIT_BYTES: intVar(1_048_576, 1_024, 64 * 1_048_576),
     /** Time a store has to answer a readiness ping. */
     READY_TIMEOUT_MS: intVar(1_000, 50, 30_000),
+    /** A saga's lease: how soon another gateway resumes the sagas of one that died. */
+    SAGA_LEASE_MS: intVar(10_000, 100, 600_000),
+    /** How often the recovery sweeper looks for sagas whose owner died. */
+    SAGA_SWEEP_INTERVAL_MS: intVar(2_000, 0, 600_000),
     /** Time a store has to create and migrate a tenant's database. */
     PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
   })
@@ -55,3 +59,6 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 /** Injection token of the resolved admin token. */
 export const ADMIN_TOKEN = Symbol('ADMIN_TOKEN');
+
+/** Injection token of the master key (device tokens are derived from it). */
+export const MASTER_KEY = Symbol('MASTER_KEY');

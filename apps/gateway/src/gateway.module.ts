@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { CatalogModule } from '#polystore/catalog';
+import { CatalogModule, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
+import { SagaLog1764204000000, SagaModule } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
 import { HttpErrorFilter, loggingModule } from '#polystore/runtime';
@@ -12,7 +13,11 @@ import { TenantAdminService } from './admin/tenant-admin.service.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { TenantAuthGuard } from './auth/tenant-auth.guard.js';
-import { ADMIN_TOKEN, GATEWAY_CONFIG, type GatewayConfig } from './config.js';
+import { ADMIN_TOKEN, GATEWAY_CONFIG, MASTER_KEY, type GatewayConfig } from './config.js';
+import { DeviceRegistrationService } from './devices/device-registration.service.js';
+import { SagaRegistry } from './sagas/saga-registry.service.js';
+import { AdminSagasController, SagasController } from './sagas/sagas.controller.js';
+import { SagasService } from './sagas/sagas.service.js';
 import { RequestContextInterceptor } from './context/request-context.interceptor.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { CustomersService } from './customers/customers.service.js';
@@ -47,13 +52,23 @@ export class GatewayModule {
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
           metrics,
         }),
-        CatalogModule.forRoot({
-          systemDbUrl: config.SYSTEM_DB_URL,
-          masterKey,
-          cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
-          negativeCacheTtlMs: 2_000,
-          poolSize: config.CATALOG_POOL_SIZE,
-          applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
+        CatalogModule.forRoot(
+          {
+            systemDbUrl: config.SYSTEM_DB_URL,
+            masterKey,
+            cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
+            negativeCacheTtlMs: 2_000,
+            poolSize: config.CATALOG_POOL_SIZE,
+            applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
+          },
+          { migrations: [SagaLog1764204000000] },
+        ),
+        SagaModule.forRoot({
+          dataSource: SYSTEM_DATA_SOURCE,
+          owner: `gateway:${config.INSTANCE_ID}`,
+          leaseMs: config.SAGA_LEASE_MS,
+          sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
+          maxConcurrentRecoveries: 100,
         }),
       ],
       controllers: [
@@ -63,10 +78,16 @@ export class GatewayModule {
         AuditController,
         DevicesController,
         UsageController,
+        SagasController,
+        AdminSagasController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ADMIN_TOKEN, useValue: adminToken },
+        { provide: MASTER_KEY, useValue: masterKey },
+        SagaRegistry,
+        SagasService,
+        DeviceRegistrationService,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
         StoreDirectory,

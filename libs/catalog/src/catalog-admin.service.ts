@@ -57,11 +57,12 @@ export class CatalogAdminService {
 
   /** Registers a tenant in `provisioning` state with its placements; `TENANT_EXISTS` if the slug is taken. */
   async createTenant(input: {
+    id?: string;
     slug: TenantSlug;
     name: string;
     placements: readonly PlacementSpec[];
   }): Promise<TenantRecord> {
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     try {
       await this.db.transaction(async (manager) => {
         await manager.insert(TenantEntity, {
@@ -107,6 +108,13 @@ export class CatalogAdminService {
       revokedAt: null,
     });
     return { keyId, secret: key.secret };
+  }
+
+  /** Removes the tenant with this id (only that one, whatever its slug became); false when absent. */
+  async deleteTenantById(id: string, slug: TenantSlug): Promise<boolean> {
+    const result = await this.db.getRepository(TenantEntity).delete({ id });
+    this.changed(slug);
+    return (result.affected ?? 0) > 0;
   }
 
   /** Removes the tenant, its placements and its keys from the catalog; false when it was not there. */

@@ -62,6 +62,12 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** The tenant read from the database now, bypassing the cache (provisioning decisions). */
+  async findTenantFresh(slug: TenantSlug): Promise<TenantRecord | null> {
+    this.tenants.delete(slug);
+    return this.findTenant(slug);
+  }
+
   /** The tenant, if it exists and is active; `TENANT_NOT_FOUND` otherwise (also while provisioning). */
   async requireActiveTenant(slug: TenantSlug): Promise<TenantRecord> {
     const tenant = await this.findTenant(slug);

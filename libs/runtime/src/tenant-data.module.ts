@@ -1,6 +1,7 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { CatalogService, type StoreName } from '#polystore/catalog';
+import { CatalogService, SYSTEM_DATA_SOURCE, type StoreName } from '#polystore/catalog';
+import type { DataSource } from 'typeorm';
 import {
   DataSourceRouter,
   registerDataRouterMetrics,
@@ -88,9 +89,9 @@ export class TenantDataModule {
         },
         {
           provide: TenantDatabaseProvisioner,
-          inject: [CatalogService, DataSourceRouter],
-          useFactory: (catalog: CatalogService, router: DataSourceRouter) =>
-            new TenantDatabaseProvisioner(options.store, catalog, router),
+          inject: [CatalogService, DataSourceRouter, SYSTEM_DATA_SOURCE],
+          useFactory: (catalog: CatalogService, router: DataSourceRouter, systemDb: DataSource) =>
+            new TenantDatabaseProvisioner(options.store, catalog, router, systemDb),
         },
         RouterLifecycle,
         { provide: APP_INTERCEPTOR, useClass: LeaseScopeInterceptor },

@@ -1,12 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CatalogService, type StoreName } from '#polystore/catalog';
+import { CatalogException, CatalogService, type StoreName } from '#polystore/catalog';
+import type { DataSource } from 'typeorm';
 import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
-import { RequestContextStore } from '#polystore/tenancy';
+import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 
 /**
  * Creates and drops the current tenant's database for one store. The placement is read from
  * the catalog, fresh (never from the caller, never from a stale cache); both operations are
  * idempotent, so provisioning can be retried after any failure.
+ *
+ * Both run under a per-(store, tenant) advisory lock in the system database, and provisioning
+ * re-checks, under it, that the tenant is still `provisioning` or `active`: a provisioning
+ * request that arrives late, after the tenant-provisioning saga began compensating (status
+ * `deleting`), is refused instead of re-creating a database that is being dropped.
  */
 @Injectable()
 export class TenantDatabaseProvisioner {
@@ -16,11 +22,24 @@ export class TenantDatabaseProvisioner {
     private readonly store: StoreName,
     private readonly catalog: CatalogService,
     private readonly router: DataSourceRouter,
+    private readonly systemDb: DataSource,
   ) {}
 
   /** Ensures the database exists and carries every migration. */
   async provision(): Promise<{ database: string; created: boolean; migrations: string[] }> {
     const tenant = RequestContextStore.requireTenant();
+    return this.underTenantLock(tenant, async () => {
+      const record = await this.catalog.findTenantFresh(tenant);
+      if (!record) throw CatalogException.tenantNotFound(tenant);
+      if (record.status !== 'provisioning' && record.status !== 'active')
+        throw CatalogException.tenantNotReady(tenant, record.status);
+      return this.provisionUnlocked(tenant);
+    });
+  }
+
+  private async provisionUnlocked(
+    tenant: TenantSlug,
+  ): Promise<{ database: string; created: boolean; migrations: string[] }> {
     const placement = await this.catalog.getPlacementFresh(tenant, this.store);
     const created = await DatabaseAdmin.ensureDatabase(placement.serverUrl, placement.database);
     const { applied } = await this.router.run((ds) => migrateDatabase(ds));
@@ -31,11 +50,27 @@ export class TenantDatabaseProvisioner {
   /** Closes the tenant's DataSources (after in-flight work) and drops its database. */
   async drop(): Promise<{ dropped: boolean }> {
     const tenant = RequestContextStore.requireTenant();
+    return this.underTenantLock(tenant, () => this.dropUnlocked(tenant));
+  }
+
+  private async dropUnlocked(tenant: TenantSlug): Promise<{ dropped: boolean }> {
     const placement = await this.catalog.getPlacementFresh(tenant, this.store).catch(() => null);
     if (!placement) return { dropped: false };
     await this.router.releaseTenant(tenant);
     const dropped = await DatabaseAdmin.dropDatabase(placement.serverUrl, placement.database);
     this.logger.log({ store: this.store, database: placement.database, dropped }, 'tenant database dropped');
     return { dropped };
+  }
+
+  private async underTenantLock<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
+    const runner = this.systemDb.createQueryRunner();
+    const key = `polystore:provision:${this.store}:${tenant}`;
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      return await work();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+      await runner.release();
+    }
   }
 }

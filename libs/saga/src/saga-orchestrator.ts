@@ -101,7 +101,8 @@ export class SagaOrchestrator {
 
   /**
    * Logs a new saga (PENDING), then drives it in the background; returns its id at once.
-   * `SAGA_CONFLICT` if another saga holds one of its semantic locks.
+   * `SAGA_CONFLICT` if another saga holds one of its semantic locks. With an `id` (derived from
+   * an idempotency key), starting twice is harmless: the second call returns the same id.
    */
   async start<I>(
     definition: SagaDefinition<I>,
@@ -112,23 +113,33 @@ export class SagaOrchestrator {
     const id = options.id ?? randomUUID();
     const now = this.clock.now();
     let position = 0;
-    await this.log.create({
-      id,
-      name: definition.name,
-      version: definition.version,
-      tenant: options.tenant ?? null,
-      input,
-      deadlineAt: new Date(now + definition.deadlineMs),
-      steps: definition.groups.flatMap((group, g) =>
-        group.map((s) => ({ step: s.name, position: position++, group: g })),
-      ),
-      locks: definition.locks?.(input) ?? [],
-      owner: this.options.owner,
-      leaseUntil: new Date(now + this.options.leaseMs),
-    });
+    try {
+      await this.log.create({
+        id,
+        name: definition.name,
+        version: definition.version,
+        tenant: options.tenant ?? null,
+        input,
+        deadlineAt: new Date(now + definition.deadlineMs),
+        steps: definition.groups.flatMap((group, g) =>
+          group.map((s) => ({ step: s.name, position: position++, group: g })),
+        ),
+        locks: definition.locks?.(input) ?? [],
+        owner: this.options.owner,
+        leaseUntil: new Date(now + this.options.leaseMs),
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === SagaErrorCode.SAGA_ALREADY_STARTED) return id;
+      throw error;
+    }
     CrashPoints.hit(SagaCrashPoint.AFTER_START);
     this.spawn(id, 1);
     return id;
+  }
+
+  /** See `SagaLog.claimOutputFlag`: true for the one caller that sets `flag`. */
+  claimOutputFlag(id: string, flag: string): Promise<boolean> {
+    return this.log.claimOutputFlag(id, flag);
   }
 
   /** The saga as logged. */

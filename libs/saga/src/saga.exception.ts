@@ -11,6 +11,8 @@ export const SagaErrorCode = {
   SAGA_LEASE_LOST: 'SAGA_LEASE_LOST',
   /** Participant side: the step was already compensated, so a late action is refused. */
   STEP_ALREADY_COMPENSATED: 'STEP_ALREADY_COMPENSATED',
+  /** A saga with this id exists already (idempotent start). */
+  SAGA_ALREADY_STARTED: 'SAGA_ALREADY_STARTED',
   /** A step did not answer within its timeout. */
   STEP_TIMEOUT: 'STEP_TIMEOUT',
 } as const;
@@ -36,6 +38,12 @@ export class SagaException extends CodedError<SagaErrorCode> {
       'another operation on this entity is in progress',
       { resource, sagaId: holder },
     );
+  }
+
+  static alreadyStarted(id: string): SagaException {
+    return new SagaException(SagaErrorCode.SAGA_ALREADY_STARTED, ErrorKind.CONFLICT, `saga ${id} already exists`, {
+      id,
+    });
   }
 
   static unknownDefinition(name: string, version: number): SagaException {

@@ -5,6 +5,7 @@ import { DeviceTokens } from '#polystore/platform';
 import { Events, MessageClient, type DeviceCredentials } from '#polystore/messaging';
 import { isTenantSlug, RequestContextStore, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Subscription } from '@nats-io/transport-node';
+import type { EntityManager } from 'typeorm';
 import { telemetryTopic, type BrokerAccess } from '../broker/broker-access.js';
 import { EdgeStoreException } from '../edge-store.exception.js';
 import { BROKER_ACCESS, MASTER_KEY } from '../edge.tokens.js';
@@ -73,6 +74,56 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     // Always (re)grant: a crash between the save and the grant is repaired by the retry.
     await this.broker.grantDevice(tenant, deviceId, token);
     return { deviceId, token, mqtt: { username: deviceId, topic: telemetryTopic(tenant, deviceId) } };
+  }
+
+  /**
+   * Inside a saga step's transaction: makes the device's credential active (same generation if
+   * it already is) and returns its token; the broker grant follows the commit ({@link grant}).
+   */
+  async issueInTransaction(manager: EntityManager, deviceId: string): Promise<{ generation: number; token: string }> {
+    const tenant = RequestContextStore.requireTenant();
+    const existing = await manager.findOneBy(DeviceCredentialEntity, { deviceId });
+    const generation = existing ? (existing.status === 'active' ? existing.generation : existing.generation + 1) : 1;
+    const token = this.tokens.token(tenant, deviceId, generation);
+    if (!existing || existing.status !== 'active') {
+      await manager.save(
+        Object.assign(new DeviceCredentialEntity(), {
+          deviceId,
+          tokenHash: DeviceTokens.hash(token),
+          generation,
+          status: 'active' as const,
+          updatedAt: new Date(),
+        }),
+      );
+    }
+    return { generation, token };
+  }
+
+  /** Inside a saga step's transaction: marks the credential revoked (the broker follows: {@link forgetEverywhere}). */
+  async revokeInTransaction(manager: EntityManager, deviceId: string): Promise<void> {
+    await manager.update(
+      DeviceCredentialEntity,
+      { deviceId, status: 'active' },
+      { status: 'revoked', updatedAt: new Date() },
+    );
+  }
+
+  /** The token of the current tenant's device at `generation` (recomputed, never stored). */
+  tokenFor(deviceId: string, generation: number): string {
+    return this.tokens.token(RequestContextStore.requireTenant(), deviceId, generation);
+  }
+
+  /** After a commit: lets the device in at the broker (idempotent). */
+  async grant(deviceId: string, token: string): Promise<void> {
+    await this.broker.grantDevice(RequestContextStore.requireTenant(), deviceId, token);
+  }
+
+  /** After a commit: removes the device at the broker and in every replica's cache (idempotent). */
+  async forgetEverywhere(deviceId: string): Promise<void> {
+    const tenant = RequestContextStore.requireTenant();
+    await this.broker.revokeDevice(deviceId);
+    this.forget(deviceId);
+    this.messages.publish(Events.edge.deviceRevoked, { tenant, deviceId });
   }
 
   /** Revokes the device: refused at once by the broker and, after the broadcast, by every replica. */

@@ -1,5 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { CreatedTenantDto, CreateTenantDto, TenantListDto } from './tenant.dto.js';
 import { TenantAdminService } from './tenant-admin.service.js';
@@ -14,8 +22,24 @@ export class TenantAdminController {
 
   @Post()
   @ApiCreatedResponse({ type: CreatedTenantDto, description: 'Databases exist and are migrated in every store' })
-  create(@Body() body: CreateTenantDto): Promise<CreatedTenantDto> {
-    return this.tenants.create(body.slug, body.name);
+  @ApiAcceptedResponse({
+    description: 'Still provisioning: follow GET /admin/sagas, then POST /admin/tenants/:slug/api-keys',
+  })
+  async create(
+    @Body() body: CreateTenantDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CreatedTenantDto | { slug: string; sagaId: string }> {
+    const created = await this.tenants.create(body.slug, body.name);
+    void reply.status(created.done ? 201 : 202);
+    return created.done
+      ? { slug: created.slug, apiKey: created.apiKey }
+      : { slug: created.slug, sagaId: created.sagaId };
+  }
+
+  @Post(':slug/api-keys')
+  @ApiCreatedResponse({ type: CreatedTenantDto, description: 'A new key for the tenant, shown once' })
+  issueKey(@Param('slug') slug: string): Promise<CreatedTenantDto> {
+    return this.tenants.issueKey(slug);
   }
 
   @Get()

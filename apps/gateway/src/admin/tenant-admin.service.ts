@@ -1,15 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CatalogAdminService, CatalogException, CatalogService, defaultDatabaseName } from '#polystore/catalog';
 import { MessageClient } from '#polystore/messaging';
+import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
+import { SagaRegistry } from '../sagas/saga-registry.service.js';
+import { sagaFailure, stillRunning, succeeded } from '../sagas/saga-outcome.util.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import type { TenantDto } from './tenant.dto.js';
 
+/** Creating a tenant: done (with its key), or still provisioning in the background. */
+export type TenantCreation =
+  { done: true; slug: string; apiKey: string; sagaId: string } | { done: false; slug: string; sagaId: string };
+
 /**
- * Tenant lifecycle. Creating a tenant registers it (provisioning), has every store create and
- * migrate its database, activates it, and only then issues its API key. If any store fails,
- * what was created is dropped and the catalog entry removed before the error is returned.
+ * Tenant lifecycle. Creation is the tenant-provisioning saga (catalog entry, one database per
+ * store, activation; compensated by dropping what was created), so it completes or is undone even
+ * if this gateway crashes; the API key is issued once the saga succeeded, and shown once.
  */
 @Injectable()
 export class TenantAdminService {
@@ -20,12 +28,16 @@ export class TenantAdminService {
     private readonly admin: CatalogAdminService,
     private readonly messages: MessageClient,
     private readonly directory: StoreDirectory,
+    private readonly orchestrator: SagaOrchestrator,
+    private readonly sagas: SagaRegistry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async create(slugInput: string, name: string): Promise<{ slug: string; apiKey: string }> {
+  async create(slugInput: string, name: string): Promise<TenantCreation> {
     const slug = parseTenantSlug(slugInput);
-    await this.admin.createTenant({
+    if (await this.catalog.findTenantFresh(slug)) throw CatalogException.tenantExists(slug);
+    const input = {
+      tenantId: randomUUID(),
       slug,
       name,
       placements: this.directory.stores.map((s) => ({
@@ -33,18 +45,21 @@ export class TenantAdminService {
         serverUrl: s.defaultServerUrl,
         database: defaultDatabaseName(s.store, slug),
       })),
-    });
-    try {
-      for (const store of this.directory.stores)
-        await this.asTenant(slug, () => this.messages.request(store.provision, {}));
-      await this.admin.setStatus(slug, 'active');
-      const key = await this.admin.issueApiKey(slug);
-      this.logger.log({ tenant: slug }, 'tenant created');
-      return { slug, apiKey: key.secret };
-    } catch (error) {
-      await this.undoCreate(slug);
-      throw error;
-    }
+    };
+    const sagaId = await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug });
+    const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS);
+    if (stillRunning(saga)) return { done: false, slug, sagaId };
+    if (!succeeded(saga)) throw sagaFailure(saga);
+    const key = await this.admin.issueApiKey(slug);
+    this.logger.log({ tenant: slug, sagaId }, 'tenant created');
+    return { done: true, slug, apiKey: key.secret, sagaId };
+  }
+
+  /** A new API key for an active tenant (e.g. one whose creation finished in the background). */
+  async issueKey(slugInput: string): Promise<{ slug: string; apiKey: string }> {
+    const slug = parseTenantSlug(slugInput);
+    await this.catalog.requireActiveTenant(slug);
+    return { slug, apiKey: (await this.admin.issueApiKey(slug)).secret };
   }
 
   async list(): Promise<TenantDto[]> {
@@ -61,28 +76,12 @@ export class TenantAdminService {
   /** Drops the tenant's databases in every store, then its catalog entry. Retry-safe. */
   async delete(slugInput: string): Promise<void> {
     const slug = parseTenantSlug(slugInput);
-    if (!(await this.catalog.findTenant(slug))) throw CatalogException.tenantNotFound(slug);
+    if (!(await this.catalog.findTenantFresh(slug))) throw CatalogException.tenantNotFound(slug);
     await this.admin.setStatus(slug, 'deleting');
     for (const store of [...this.directory.stores].reverse())
       await this.asTenant(slug, () => this.messages.request(store.drop, {}));
     await this.admin.deleteTenant(slug);
     this.logger.log({ tenant: slug }, 'tenant deleted');
-  }
-
-  private async undoCreate(slug: TenantSlug): Promise<void> {
-    for (const store of [...this.directory.stores].reverse()) {
-      await this.asTenant(slug, () => this.messages.request(store.drop, {})).catch((error: unknown) =>
-        this.logger.error(
-          { tenant: slug, store: store.store, code: (error as { code?: string }).code },
-          'could not drop a half-created tenant database',
-        ),
-      );
-    }
-    await this.admin
-      .deleteTenant(slug)
-      .catch((error: unknown) =>
-        this.logger.error({ tenant: slug, err: error }, 'could not remove a half-created tenant from the catalog'),
-      );
   }
 
   private asTenant<T>(slug: TenantSlug, work: () => Promise<T>): Promise<T> {

@@ -1,5 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { uuidParam } from '../common.pipes.js';
 import { CreateCustomerDto, CustomerDto, CustomerListDto, SearchCustomersDto } from './customer.dto.js';
@@ -32,10 +40,16 @@ export class CustomersController {
     return this.customers.get(id);
   }
 
+  /** Erases a customer everywhere (saga): 204 when done, 202 `{sagaId}` when it goes on in the background. */
   @Delete(':id')
-  @HttpCode(204)
   @ApiNoContentResponse()
-  async delete(@Param('id', uuidParam('id')) id: string): Promise<void> {
-    await this.customers.delete(id);
+  @ApiAcceptedResponse({ description: 'Erasure continues: follow GET /v1/sagas/:sagaId' })
+  async delete(
+    @Param('id', uuidParam('id')) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ sagaId: string } | undefined> {
+    const sagaId = await this.customers.erase(id);
+    void reply.status(sagaId ? 202 : 204);
+    return sagaId ? { sagaId } : undefined;
   }
 }

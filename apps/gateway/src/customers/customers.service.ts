@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { CodedError, ErrorKind } from '#polystore/platform';
 import { Contracts, MessageClient, type CustomerView } from '#polystore/messaging';
+import { SagaOrchestrator } from '#polystore/saga';
+import { RequestContextStore } from '#polystore/tenancy';
+import { SagaRegistry } from '../sagas/saga-registry.service.js';
+import { sagaFailure, stillRunning, succeeded } from '../sagas/saga-outcome.util.js';
 import type { CreateCustomerDto } from './customer.dto.js';
 
 const C = Contracts.secure.customers;
@@ -7,7 +12,11 @@ const C = Contracts.secure.customers;
 /** Customer use cases, served by the secure store. */
 @Injectable()
 export class CustomersService {
-  constructor(private readonly messages: MessageClient) {}
+  constructor(
+    private readonly messages: MessageClient,
+    private readonly orchestrator: SagaOrchestrator,
+    private readonly sagas: SagaRegistry,
+  ) {}
 
   create(input: CreateCustomerDto): Promise<CustomerView> {
     return this.messages.request(C.create, { name: input.name, email: input.email, phone: input.phone ?? null });
@@ -21,7 +30,20 @@ export class CustomersService {
     return (await this.messages.request(C.search, { email })).items;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.messages.request(C.delete, { id });
+  /**
+   * Erasure (a forward-only saga): PII deleted in the secure store, references anonymized in the
+   * reliable store, the customer's devices' telemetry deleted in the edge store. Resolves with
+   * `null` when done within the deadline, with the saga id when it goes on in the background.
+   */
+  async erase(id: string): Promise<string | null> {
+    const tenant = RequestContextStore.requireTenant();
+    const sagaId = await this.orchestrator.start(this.sagas.customerErasure, { customerId: id }, { tenant });
+    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    if (stillRunning(saga)) return sagaId;
+    if (!succeeded(saga)) throw sagaFailure(saga);
+    const pii = saga.steps.find((s) => s.step === 'pii')?.output as { erased?: boolean } | undefined;
+    if (pii?.erased === false)
+      throw new CodedError('CUSTOMER_NOT_FOUND', ErrorKind.NOT_FOUND, `customer ${id} not found`, { id });
+    return null;
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEVICE_STATUSES, type DeviceStatus, type DeviceView } from '#polystore/messaging';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 
 export class ListDevicesQueryDto {
   @ApiPropertyOptional({ enum: DEVICE_STATUSES })
@@ -38,4 +38,33 @@ export class DeviceDto implements DeviceView {
 export class DevicePageDto {
   @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class RegisterDeviceDto {
+  @ApiProperty({ example: 'Boiler room meter', maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ example: 'EM-340', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  model!: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The customer the device belongs to' })
+  @IsOptional()
+  @IsUUID('all', { message: 'customerId must be a UUID' })
+  customerId?: string;
+}
+
+export class RegisteredDeviceDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) sagaId!: string;
+  @ApiPropertyOptional({ description: 'Device token for MQTT (password) and HTTP ingest (bearer); shown once' })
+  token?: string;
+}
+
+export class AcceptedDto {
+  @ApiProperty({ format: 'uuid' }) sagaId!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
 }

@@ -1,8 +1,26 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { GatewayException } from '../gateway.exception.js';
+import { DeviceRegistrationService } from './device-registration.service.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { uuidParam } from '../common.pipes.js';
-import { DeviceDto, DevicePageDto, ListDevicesQueryDto } from './device.dto.js';
+import {
+  AcceptedDto,
+  DeviceDto,
+  DevicePageDto,
+  ListDevicesQueryDto,
+  RegisterDeviceDto,
+  RegisteredDeviceDto,
+} from './device.dto.js';
 import { TelemetryPageDto, TelemetryQueryDto } from './telemetry.dto.js';
 import { DevicesService } from './devices.service.js';
 
@@ -12,7 +30,46 @@ import { DevicesService } from './devices.service.js';
 @UseGuards(TenantAuthGuard)
 @Controller('v1/devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly registration: DeviceRegistrationService,
+  ) {}
+
+  /** Registers a device (saga: registry, credential, edge provisioning, activation). */
+  @Post()
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A retried request with the same key joins the same registration',
+  })
+  @ApiCreatedResponse({ type: RegisteredDeviceDto })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/:sagaId' })
+  async register(
+    @Body() body: RegisterDeviceDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RegisteredDeviceDto | AcceptedDto> {
+    if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,200}$/.test(idempotencyKey)) {
+      throw GatewayException.validation(['Idempotency-Key must be 1-200 characters of [A-Za-z0-9._:-]']);
+    }
+    const answer = await this.registration.register(body, idempotencyKey);
+    void reply.status(answer.status);
+    return answer.body;
+  }
+
+  /** Deletes a device (forward-only saga: edge, secure, then the registry). */
+  @Delete(':id')
+  @ApiNoContentResponse()
+  @ApiAcceptedResponse({ type: AcceptedDto })
+  async delete(
+    @Param('id', uuidParam('id')) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AcceptedDto | undefined> {
+    await this.devices.get(id);
+    const answer = await this.registration.delete(id);
+    void reply.status(answer.status);
+    return answer.status === 202 ? answer.body : undefined;
+  }
 
   @Get()
   @ApiOkResponse({ type: DevicePageDto })

@@ -91,7 +91,9 @@ export class SagaLog {
         }
       });
     } catch (error) {
-      if (classifySqlError(error) !== 'unique_violation' || saga.locks.length === 0) throw error;
+      if (classifySqlError(error) !== 'unique_violation') throw error;
+      const existing: unknown[] = await this.db.query('SELECT 1 FROM sagas WHERE id = $1', [saga.id]);
+      if (existing.length > 0) throw SagaException.alreadyStarted(saga.id);
       const holders: Array<{ resource: string; saga_id: string }> = await this.db.query(
         'SELECT resource, saga_id FROM saga_locks WHERE resource = ANY($1)',
         [saga.locks],
@@ -195,6 +197,19 @@ export class SagaLog {
       );
       return true;
     });
+  }
+
+  /**
+   * Sets `flag` to true in the saga's output unless it already is; true for the one caller that
+   * set it (e.g. "the device token was shown").
+   */
+  async claimOutputFlag(id: string, flag: string): Promise<boolean> {
+    const result: [unknown, number] = await this.db.query(
+      `UPDATE sagas SET output = jsonb_set(COALESCE(output, '{}'::jsonb), ARRAY[$2::text], 'true'::jsonb)
+       WHERE id = $1 AND NOT COALESCE((output ->> $2)::boolean, false)`,
+      [id, flag],
+    );
+    return result[1] === 1;
   }
 
   /** Extends the lease of a saga this process drives; false when it was lost. */

@@ -1,0 +1,68 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
+import { handleSagaStep, ParticipantFence } from '#polystore/saga';
+import { In } from 'typeorm';
+import { DeviceCredentialsService } from '../credentials/device-credentials.service.js';
+import { ReadingEntity } from '../telemetry/reading.entity.js';
+
+const S = Contracts.sagaSteps.edge;
+
+/**
+ * The edge store's part in sagas. The credential change is fenced in the database transaction;
+ * the broker, which has no transactions, follows after the commit, idempotently: a duplicate step
+ * grants (or revokes) again, so a crash between the two is repaired by the orchestrator's retry.
+ */
+@Controller()
+export class SagaStepsHandler {
+  constructor(
+    private readonly fence: ParticipantFence,
+    private readonly credentials: DeviceCredentialsService,
+  ) {}
+
+  @Handles(S.provisionDevice)
+  async provisionDevice(@Payload() request: ParsedRequestOf<typeof S.provisionDevice>): Promise<StepOutcome> {
+    let token: string | undefined;
+    const outcome = await handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        const issued = await this.credentials.issueInTransaction(m, request.deviceId);
+        token = issued.token;
+        return { deviceId: request.deviceId, generation: issued.generation };
+      },
+      compensation: async (m) => {
+        await this.credentials.revokeInTransaction(m, request.deviceId);
+      },
+    });
+    if (request.phase === 'compensation') {
+      await this.credentials.forgetEverywhere(request.deviceId);
+    } else {
+      // A duplicate did not run the action: recompute the token of the stored generation.
+      const generation = (outcome.result as { generation: number }).generation;
+      await this.credentials.grant(request.deviceId, token ?? this.credentials.tokenFor(request.deviceId, generation));
+    }
+    return outcome;
+  }
+
+  @Handles(S.deprovisionDevice)
+  async deprovisionDevice(@Payload() request: ParsedRequestOf<typeof S.deprovisionDevice>): Promise<StepOutcome> {
+    const outcome = await handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        await this.credentials.revokeInTransaction(m, request.deviceId);
+        return { deviceId: request.deviceId };
+      },
+    });
+    await this.credentials.forgetEverywhere(request.deviceId);
+    return outcome;
+  }
+
+  @Handles(S.eraseTelemetry)
+  eraseTelemetry(@Payload() request: ParsedRequestOf<typeof S.eraseTelemetry>): Promise<StepOutcome> {
+    return handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        if (request.deviceIds.length === 0) return { deleted: 0 };
+        const result = await m.delete(ReadingEntity, { deviceId: In(request.deviceIds) });
+        return { deleted: result.affected ?? 0 };
+      },
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IdempotencyException } from '#polystore/idempotency';
+import { DeviceTokens, sha256 } from '#polystore/platform';
+import { SagaOrchestrator } from '#polystore/saga';
+import { RequestContextStore } from '#polystore/tenancy';
+import { MASTER_KEY } from '../config.js';
+import { SagaRegistry } from '../sagas/saga-registry.service.js';
+import { sagaFailure, stillRunning, succeeded, uuidFrom } from '../sagas/saga-outcome.util.js';
+import type { RegisterDeviceDto } from './device.dto.js';
+
+/** What the HTTP layer answers for a device operation run as a saga. */
+export type SagaAnswer<T> = { status: 201 | 204; body: T } | { status: 202; body: { sagaId: string; id: string } };
+
+/** Registering and deleting devices: sagas across the reliable, secure and edge stores. */
+@Injectable()
+export class DeviceRegistrationService {
+  private readonly tokens: DeviceTokens;
+
+  constructor(
+    private readonly orchestrator: SagaOrchestrator,
+    private readonly sagas: SagaRegistry,
+    @Inject(MASTER_KEY) masterKey: Buffer,
+  ) {
+    this.tokens = new DeviceTokens(masterKey);
+  }
+
+  /**
+   * Starts the registration saga and waits for it within the request's deadline: 201 with the
+   * device's token (shown this once) when it completes, 202 with the saga id otherwise. With an
+   * `Idempotency-Key`, a repeated request joins the same saga (and never shows the token again).
+   */
+  async register(
+    dto: RegisterDeviceDto,
+    idempotencyKey?: string,
+  ): Promise<SagaAnswer<{ id: string; token?: string; sagaId: string }>> {
+    const tenant = RequestContextStore.requireTenant();
+    const scoped = idempotencyKey ? `${tenant}:${idempotencyKey}` : null;
+    const deviceId = scoped ? uuidFrom(`device-registration:device:${scoped}`, sha256) : randomUUID();
+    const sagaId = scoped ? uuidFrom(`device-registration:saga:${scoped}`, sha256) : randomUUID();
+    const input = { deviceId, name: dto.name, model: dto.model, customerId: dto.customerId ?? null };
+    await this.orchestrator.start(this.sagas.deviceRegistration, input, { tenant, id: sagaId });
+    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    const { deviceId: _id, ...sent } = input;
+    const { deviceId: _stored, ...stored } = saga.input as typeof input;
+    if (JSON.stringify(sent) !== JSON.stringify(stored)) throw IdempotencyException.mismatch();
+    if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
+    if (!succeeded(saga)) throw sagaFailure(saga);
+    const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
+    return {
+      status: 201,
+      body: { id: deviceId, sagaId, ...(show ? { token: this.tokens.token(tenant, deviceId, 1) } : {}) },
+    };
+  }
+
+  /** Starts the (forward-only) deletion saga: 204 when done within the deadline, 202 otherwise. */
+  async delete(deviceId: string): Promise<SagaAnswer<undefined>> {
+    const tenant = RequestContextStore.requireTenant();
+    const sagaId = await this.orchestrator.start(this.sagas.deviceDeletion, { deviceId }, { tenant });
+    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
+    if (!succeeded(saga)) throw sagaFailure(saga);
+    return { status: 204, body: undefined };
+  }
+}

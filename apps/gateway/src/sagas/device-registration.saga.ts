@@ -1,0 +1,61 @@
+import { Contracts, type MessageClient } from '#polystore/messaging';
+import { defineSaga } from '#polystore/saga';
+import { participantStep, type ParticipantStepSpec } from './participant-step.util.js';
+
+/** What registering a device needs; the id is chosen by the gateway before the saga starts. */
+export interface DeviceRegistrationInput {
+  readonly deviceId: string;
+  readonly name: string;
+  readonly model: string;
+  readonly customerId: string | null;
+}
+
+const S = Contracts.sagaSteps;
+
+/**
+ * Registry row in the reliable store (pending) -> credential in the secure store -> provisioning
+ * in the edge store -> registry row active. Any failure compensates what ran, in reverse. The
+ * token is derived from MASTER_KEY (never logged); the gateway shows it once.
+ */
+export function deviceRegistrationSaga(messages: MessageClient) {
+  const step = (spec: ParticipantStepSpec<DeviceRegistrationInput>) => participantStep(messages, spec);
+  return defineSaga<DeviceRegistrationInput>({
+    name: 'device-registration',
+    version: 1,
+    deadlineMs: 60_000,
+    locks: (input) => [`device:${input.deviceId}`],
+    steps: [
+      step({
+        name: 'registry',
+        contract: S.reliable.registerDevice,
+        compensable: true,
+        fields: ({ input }) => ({
+          device: { id: input.deviceId, name: input.name, model: input.model, customerId: input.customerId },
+        }),
+        retry: { maxAttempts: 4 },
+      }),
+      step({
+        name: 'credential',
+        contract: S.secure.issueCredential,
+        compensable: true,
+        fields: ({ input }) => ({ deviceId: input.deviceId }),
+        retry: { maxAttempts: 4 },
+      }),
+      step({
+        name: 'provision',
+        contract: S.edge.provisionDevice,
+        compensable: true,
+        fields: ({ input }) => ({ deviceId: input.deviceId }),
+        retry: { maxAttempts: 4 },
+      }),
+      step({
+        name: 'activate',
+        contract: S.reliable.activateDevice,
+        compensable: false,
+        fields: ({ input }) => ({ deviceId: input.deviceId }),
+        retry: { maxAttempts: 8 },
+      }),
+    ],
+    output: () => ({ registered: true }),
+  });
+}

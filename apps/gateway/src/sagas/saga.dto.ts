@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { SagaRecord } from '#polystore/saga';
+import { SagaState } from '#polystore/saga';
+import { IsIn, IsOptional } from 'class-validator';
+
+export class SagaStepDto {
+  @ApiProperty() step!: string;
+  @ApiProperty({
+    enum: [
+      'PENDING',
+      'RUNNING',
+      'SUCCEEDED',
+      'FAILED',
+      'COMPENSATING',
+      'COMPENSATED',
+      'COMPENSATION_FAILED',
+      'SKIPPED',
+    ],
+  })
+  state!: string;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() compensationAttempts!: number;
+  @ApiPropertyOptional({ nullable: true, type: Object }) error!: unknown;
+}
+
+export class SagaDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ enum: Object.values(SagaState) }) state!: string;
+  @ApiProperty({ nullable: true, type: String }) tenant!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Object }) error!: unknown;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: [SagaStepDto] }) steps!: SagaStepDto[];
+  @ApiPropertyOptional({
+    description: 'Device token, on the first read after a device registration that finished in the background',
+  })
+  token?: string;
+}
+
+export class SagaListDto {
+  @ApiProperty({ type: [SagaDto] }) items!: SagaDto[];
+}
+
+export class SagaQueryDto {
+  @ApiPropertyOptional({ enum: Object.values(SagaState) })
+  @IsOptional()
+  @IsIn(Object.values(SagaState), { message: `state must be one of ${Object.values(SagaState).join(', ')}` })
+  state?: SagaState;
+}
+
+/** A saga as the API shows it: states, steps and errors; never its input (it may hold names). */
+export function toSagaDto(saga: SagaRecord): SagaDto {
+  return {
+    id: saga.id,
+    name: saga.name,
+    version: saga.version,
+    state: saga.state,
+    tenant: saga.tenant,
+    error: saga.error ?? null,
+    createdAt: saga.createdAt.toISOString(),
+    updatedAt: saga.updatedAt.toISOString(),
+    steps: saga.steps.map((s) => ({
+      step: s.step,
+      state: s.state,
+      attempts: s.attempts,
+      compensationAttempts: s.compensationAttempts,
+      error: s.error ?? null,
+    })),
+  };
+}
