@@ -11,6 +11,14 @@ export interface RetryPolicy {
   readonly nonRetryableCodes: readonly string[];
 }
 
+export const DEFAULT_COMPENSATION_RETRY: RetryPolicy = {
+  initialIntervalMs: 200,
+  backoffCoefficient: 2,
+  maxIntervalMs: 5_000,
+  maxAttempts: 8,
+  nonRetryableCodes: [],
+};
+
 export const DEFAULT_RETRY: RetryPolicy = {
   initialIntervalMs: 100,
   backoffCoefficient: 2,
@@ -39,6 +47,11 @@ export interface StepDefinition<I = never, O = unknown> {
   /** Undoes the action; must be idempotent and safe when the action never ran. Absent: forward-only. */
   readonly compensation?: (ctx: StepContext<I>) => Promise<void>;
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * Retry of the compensation (default: 8 attempts from 200 ms, doubling up to 5 s, about 16 s in
+   * all): compensations get more patience than actions, since giving up parks the saga.
+   */
+  readonly compensationRetry?: Partial<RetryPolicy>;
   /** Budget of one attempt (default 5 s). */
   readonly timeoutMs?: number;
   /** What of the output is written to the log (default: all of it). Secrets must be left out. */

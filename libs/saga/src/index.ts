@@ -1,6 +1,7 @@
 export { SagaErrorCode, SagaException } from './saga.exception.js';
 export { describeError } from './internal/outcome.js';
 export {
+  DEFAULT_COMPENSATION_RETRY,
   DEFAULT_RETRY,
   defineSaga,
   isForwardOnly,

@@ -5,6 +5,7 @@ import { newRequestContext, RequestContextStore, type TenantSlug } from '#polyst
 import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from './clock.js';
 import {
+  DEFAULT_COMPENSATION_RETRY,
   DEFAULT_RETRY,
   isForwardOnly,
   type SagaDefinition,
@@ -414,11 +415,7 @@ export class SagaOrchestrator {
     fence: number,
     results: Record<string, unknown>,
   ): Promise<boolean> {
-    const policy = {
-      ...DEFAULT_RETRY,
-      ...(step.retry ?? {}),
-      maxAttempts: Math.min(step.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts, 10),
-    };
+    const policy = { ...DEFAULT_COMPENSATION_RETRY, ...(step.compensationRetry ?? {}) };
     let attempt = stepOf(saga, step.name).compensationAttempts;
     const limit = attempt + policy.maxAttempts;
     for (;;) {

@@ -116,6 +116,7 @@ function effectStep(
   return {
     name,
     retry: { initialIntervalMs: 5, maxIntervalMs: 20, maxAttempts: 4 },
+    compensationRetry: { initialIntervalMs: 5, maxIntervalMs: 20, maxAttempts: 4 },
     timeoutMs: 2_000,
     async action(ctx) {
       calls.action++;

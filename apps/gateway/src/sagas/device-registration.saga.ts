@@ -32,21 +32,21 @@ export function deviceRegistrationSaga(messages: MessageClient) {
         fields: ({ input }) => ({
           device: { id: input.deviceId, name: input.name, model: input.model, customerId: input.customerId },
         }),
-        retry: { maxAttempts: 4 },
+        retry: { maxAttempts: 6 },
       }),
       step({
         name: 'credential',
         contract: S.secure.issueCredential,
         compensable: true,
         fields: ({ input }) => ({ deviceId: input.deviceId }),
-        retry: { maxAttempts: 4 },
+        retry: { maxAttempts: 6 },
       }),
       step({
         name: 'provision',
         contract: S.edge.provisionDevice,
         compensable: true,
         fields: ({ input }) => ({ deviceId: input.deviceId }),
-        retry: { maxAttempts: 4 },
+        retry: { maxAttempts: 6 },
       }),
       step({
         name: 'activate',
