@@ -35,7 +35,7 @@ export class SagaRegistry implements OnModuleInit {
     );
     this.deviceRegistration = deviceRegistrationSaga(messages);
     this.deviceDeletion = deviceDeletionSaga(messages);
-    this.customerErasure = customerErasureSaga(messages);
+    this.customerErasure = customerErasureSaga({ messages, catalog });
   }
 
   onModuleInit(): void {

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { HttpCode, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
@@ -36,12 +36,14 @@ export class AdminSagasController {
   }
 
   @Post(':id/retry')
+  @HttpCode(200)
   @ApiOkResponse({ type: SagaDto, description: 'Runs the failed compensations (or failed forward steps) again' })
   retry(@Param('id', uuidParam('id')) id: string): Promise<SagaDto> {
     return this.sagas.retry(id);
   }
 
   @Post(':id/skip')
+  @HttpCode(200)
   @ApiOkResponse({ type: SagaDto, description: 'Gives up on what failed and closes the saga' })
   skip(@Param('id', uuidParam('id')) id: string): Promise<SagaDto> {
     return this.sagas.skip(id);

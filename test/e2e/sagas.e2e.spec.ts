@@ -1,0 +1,449 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { eventually } from '../support/eventually.js';
+import { httpRequest } from '../support/http.js';
+import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { PrivateMosquitto } from '../support/mosquitto-server.js';
+import { pgQuery } from '../support/pg.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
+import { uniqueToken } from '../support/ids.js';
+import { TestServices } from '../support/services.js';
+
+const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
+const edgeDb = (slug: string) => `ps_edge_${slug.replace(/-/g, '_')}`;
+const TERMINAL = ['SUCCEEDED', 'COMPENSATED', 'FAILED', 'COMPENSATION_FAILED'];
+
+/** What the three stores hold for some devices of a tenant. */
+interface StoreView {
+  readonly registry: Map<string, string>; // device id -> status
+  readonly credentials: Set<string>; // secure store
+  readonly provisioned: Set<string>; // edge store, active credentials
+}
+
+/**
+ * Device registration, device deletion and customer erasure through the gateway, on the real
+ * stores, with the gateway (and a store) killed at named crash points. The suite has its own
+ * system database, so no other suite's gateway sweeps its sagas (and it sweeps none of theirs).
+ */
+describe('sagas - cross-store operations complete or are compensated, and survive crashes (e2e)', () => {
+  const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
+  let broker: PrivateMosquitto;
+  let stack: TestStack;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    broker = await PrivateMosquitto.create();
+    const systemUrl = new URL(TestServices.systemDbUrl);
+    systemUrl.pathname = `/${systemDb}`;
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      env: {
+        SYSTEM_DB_URL: systemUrl.toString(),
+        MQTT_URL: broker.url,
+        MQTT_ADMIN_PASSWORD: broker.adminPassword,
+        SAGA_LEASE_MS: '1500',
+        SAGA_SWEEP_INTERVAL_MS: '300',
+      },
+    });
+    tenant = await stack.createTenant('sagas');
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await broker?.destroy();
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
+  });
+
+  const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+    pgQuery<R>(sql, params, systemDb);
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, t = tenant) =>
+    stack.request({ method, path, body, headers, tenant: t.slug, apiKey: t.apiKey });
+  const register = (name = `meter-${uniqueToken(6)}`, extra: Record<string, unknown> = {}, headers = {}) =>
+    call('POST', '/v1/devices', { name, model: 'EM-340', ...extra }, headers);
+  const ingest = (token: string) =>
+    httpRequest({
+      port: stack.app('edge-store').port,
+      method: 'POST',
+      path: '/ingest',
+      headers: { authorization: `Bearer ${token}` },
+      body: [{ seq: 1, ts: new Date().toISOString(), metrics: { kwh: 1.5 } }],
+    });
+
+  /** The saga started for the device named `name` (names are unique per test). */
+  const sagaOfDevice = (name: string) =>
+    eventually(
+      async () =>
+        (
+          await system<{ id: string; state: string; device: string }>(
+            `SELECT id, state, input->>'deviceId' AS device FROM sagas WHERE name = 'device-registration' AND input->>'name' = $1`,
+            [name],
+          )
+        )[0],
+      { what: `a registration saga for ${name}` },
+    );
+  const sagaState = async (id: string) =>
+    (await system<{ state: string }>('SELECT state FROM sagas WHERE id = $1', [id]))[0]?.state;
+  const waitTerminal = (id: string, timeoutMs = 45_000) =>
+    eventually(
+      async () => {
+        const state = await sagaState(id);
+        return state && TERMINAL.includes(state) ? state : false;
+      },
+      { timeoutMs, what: `saga ${id} terminal` },
+    );
+
+  const storeView = async (deviceIds: readonly string[], t = tenant): Promise<StoreView> => {
+    if (deviceIds.length === 0) return { registry: new Map(), credentials: new Set(), provisioned: new Set() };
+    const registry = await mariaQuery<{ id: string; status: string }>(
+      'SELECT id, status FROM devices WHERE id IN (?)',
+      [deviceIds],
+      reliableDb(t.slug),
+    );
+    const credentials = await pgQuery<{ id: string }>(
+      'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
+      [deviceIds],
+      secureDb(t.slug),
+    );
+    const provisioned = await pgQuery<{ id: string }>(
+      `SELECT device_id::text AS id FROM device_credentials WHERE status = 'active' AND device_id = ANY($1::uuid[])`,
+      [deviceIds],
+      edgeDb(t.slug),
+    );
+    return {
+      registry: new Map(registry.map((r) => [r.id, r.status])),
+      credentials: new Set(credentials.map((r) => r.id)),
+      provisioned: new Set(provisioned.map((r) => r.id)),
+    };
+  };
+  /** "Consistent": a registered device is in all three stores (active), a compensated one in none. */
+  const expectConsistent = (view: StoreView, deviceId: string, state: string) => {
+    const held = {
+      registry: view.registry.get(deviceId) ?? null,
+      credential: view.credentials.has(deviceId),
+      provisioned: view.provisioned.has(deviceId),
+    };
+    if (state === 'SUCCEEDED')
+      expect({ deviceId, state, ...held }).toEqual({
+        deviceId,
+        state,
+        registry: 'active',
+        credential: true,
+        provisioned: true,
+      });
+    else
+      expect({ deviceId, state, ...held }).toEqual({
+        deviceId,
+        state,
+        registry: null,
+        credential: false,
+        provisioned: false,
+      });
+  };
+
+  /** Restarts the gateway once no saga is in flight (an armed crash point must hit the test's own saga). */
+  const restartGateway = async (env: Record<string, string> = {}) => {
+    await eventually(
+      async () =>
+        (
+          await system<{ n: string }>(
+            `SELECT count(*)::text AS n FROM sagas WHERE state IN ('PENDING', 'RUNNING', 'COMPENSATING')`,
+          )
+        )[0]!.n === '0',
+      { timeoutMs: 45_000, what: 'no saga in flight' },
+    );
+    await stack.app('gateway').stop('SIGKILL');
+    await stack.startApp('gateway', env);
+  };
+
+  it('saga - device registration: 201 with a token that works once shown; the three stores hold the device', async () => {
+    const res = await register('boiler-room');
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      sagaId: expect.any(String),
+      token: expect.stringMatching(/^pdt_/),
+    });
+    const { id, sagaId, token } = res.body as { id: string; sagaId: string; token: string };
+
+    expectConsistent(await storeView([id]), id, 'SUCCEEDED');
+    expect((await ingest(token)).status).toBe(202);
+    expect((await call('GET', `/v1/devices/${id}`)).body).toMatchObject({ id, status: 'active', name: 'boiler-room' });
+
+    const saga = await call('GET', `/v1/sagas/${sagaId}`);
+    expect(saga.status).toBe(200);
+    expect(saga.body).toMatchObject({ id: sagaId, name: 'device-registration', state: 'SUCCEEDED' });
+    expect(saga.body.steps.map((s: { step: string; state: string }) => `${s.step}:${s.state}`)).toEqual([
+      'registry:SUCCEEDED',
+      'credential:SUCCEEDED',
+      'provision:SUCCEEDED',
+      'activate:SUCCEEDED',
+    ]);
+    expect(saga.body.token).toBeUndefined(); // shown once, in the 201
+    expect(JSON.stringify(saga.body)).not.toContain('boiler-room'); // the input is not echoed
+  });
+
+  it('saga - bad input is a 400 naming the field, and starts no saga', async () => {
+    const before = await system<{ n: string }>(`SELECT count(*)::text AS n FROM sagas`);
+    const res = await call('POST', '/v1/devices', { name: '', model: 'EM-340', customerId: 'nope' });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('name must be');
+    expect(res.body.message).toContain('customerId must be a UUID');
+    const badKey = await register('x', {}, { 'idempotency-key': 'spaces are not allowed' });
+    expect(badKey.status).toBe(400);
+    expect(JSON.stringify(badKey.body)).toContain('Idempotency-Key');
+    expect((await system<{ n: string }>(`SELECT count(*)::text AS n FROM sagas`))[0]!.n).toBe(before[0]!.n);
+  });
+
+  it('saga - an Idempotency-Key makes a retried registration join the first one (no second device, no second token)', async () => {
+    const key = `reg-${uniqueToken(8)}`;
+    const first = await register('idem-meter', {}, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    const again = await register('idem-meter', {}, { 'idempotency-key': key });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ id: first.body.id, sagaId: first.body.sagaId });
+    const other = await register('another-name', {}, { 'idempotency-key': key });
+    expect(other.status).toBe(409);
+  });
+
+  it('saga scenario 13 - the edge store is down longer than a step timeout, then comes back: the registration compensates; scenarios 10 and 11 - meanwhile the device is pending, not listed as active, and cannot be deleted', async () => {
+    await stack.app('edge-store').stop('SIGKILL');
+    const name = `edge-down-${uniqueToken(6)}`;
+    let sagaId: string;
+    let device: string;
+    try {
+      const pending = register(name);
+      ({ id: sagaId, device } = await sagaOfDevice(name));
+      // Scenario 11: the registry row exists (pending) while the saga runs; it is never served as active.
+      await eventually(async () => (await storeView([device])).registry.get(device) === 'pending', {
+        what: 'pending registry row',
+      });
+      const active = await call('GET', '/v1/devices?status=active&limit=100');
+      expect(active.body.items.map((d: { id: string }) => d.id)).not.toContain(device);
+      expect((await call('GET', `/v1/devices/${device}`)).body.status).toBe('pending');
+      // Scenario 10: deleting it while it is being registered is refused by the semantic lock.
+      const del = await call('DELETE', `/v1/devices/${device}`);
+      expect(del.status).toBe(409);
+      expect(del.body.code).toBe('SAGA_CONFLICT');
+
+      // Provisioning keeps failing: the saga compensates (the edge store comes back meanwhile,
+      // so the compensation of the step it may have received can run).
+      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', { what: 'COMPENSATING' });
+      const answer = await pending;
+      expect([202, 503]).toContain(answer.status);
+    } finally {
+      await stack.startApp('edge-store');
+    }
+    expect(await waitTerminal(sagaId)).toBe('COMPENSATED');
+    expectConsistent(await storeView([device]), device, 'COMPENSATED');
+    const saga = await call('GET', `/v1/sagas/${sagaId}`);
+    expect(saga.body.steps.map((s: { step: string; state: string }) => `${s.step}:${s.state}`)).toEqual([
+      'registry:COMPENSATED',
+      'credential:COMPENSATED',
+      'provision:COMPENSATED',
+      'activate:PENDING',
+    ]);
+    expect(saga.body.error).toMatchObject({ step: 'provision', code: expect.any(String) });
+    // ...and with the edge store back, registrations work again.
+    expect((await register()).status).toBe(201);
+  });
+
+  it('saga scenario 8 - a compensation that keeps failing parks COMPENSATION_FAILED, the other compensations ran, an operator retry completes it', async () => {
+    await stack.app('edge-store').stop('SIGKILL');
+    const name = `parked-${uniqueToken(6)}`;
+    let sagaId: string;
+    let device: string;
+    try {
+      // Provisioning fails (edge down), and the secure store dies once the credential exists:
+      // the credential's compensation cannot reach it.
+      const pending = register(name);
+      ({ id: sagaId, device } = await sagaOfDevice(name));
+      await eventually(async () => (await storeView([device])).credentials.has(device), { what: 'credential issued' });
+      await stack.app('secure-store').stop('SIGKILL');
+      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', { what: 'COMPENSATING' });
+      await stack.startApp('edge-store');
+      await pending;
+      expect(await waitTerminal(sagaId, 60_000)).toBe('COMPENSATION_FAILED');
+      const parked = await stack.admin('GET', '/admin/sagas?state=COMPENSATION_FAILED');
+      expect(parked.status).toBe(200);
+      const listed = parked.body.items.find((s: { id: string }) => s.id === sagaId);
+      expect(listed.steps.find((s: { step: string }) => s.step === 'credential')).toMatchObject({
+        state: 'COMPENSATION_FAILED',
+        error: expect.objectContaining({ message: expect.any(String) }),
+      });
+      // The registry row was still compensated, after the failed one.
+      const view = await storeView([device]);
+      expect(view.registry.has(device)).toBe(false);
+      expect(view.credentials.has(device)).toBe(true); // left behind, visibly parked
+    } finally {
+      if (!stack.app('secure-store').isRunning) await stack.startApp('secure-store');
+      if (!stack.app('edge-store').isRunning) await stack.startApp('edge-store');
+    }
+    const retried = await stack.admin('POST', `/admin/sagas/${sagaId}/retry`);
+    expect(retried.status).toBe(200);
+    expect(await waitTerminal(sagaId)).toBe('COMPENSATED');
+    expectConsistent(await storeView([device]), device, 'COMPENSATED');
+  }, 90_000);
+
+  it('saga - operator API: 404 for an unknown saga, 409 for retrying a finished one, 400 for a bad state filter, admin token required', async () => {
+    const done = await register();
+    expect((await stack.admin('POST', `/admin/sagas/${randomUUID()}/retry`)).status).toBe(404);
+    const finished = await stack.admin('POST', `/admin/sagas/${done.body.sagaId}/retry`);
+    expect(finished.status).toBe(409);
+    expect(finished.body.code).toEqual(expect.any(String));
+    expect((await stack.admin('POST', `/admin/sagas/${done.body.sagaId}/skip`)).status).toBe(409);
+    const bad = await stack.admin('GET', '/admin/sagas?state=DONE');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('state');
+    const noToken = await stack.request({ path: '/admin/sagas', apiKey: tenant.apiKey });
+    expect(noToken.status).toBe(401);
+    // A tenant sees its own sagas only.
+    const other = await stack.createTenant('other');
+    expect((await call('GET', `/v1/sagas/${done.body.sagaId}`, undefined, {}, other)).status).toBe(404);
+  });
+
+  it('saga - device deletion (forward-only): 204; gone from the registry, the secure and the edge store; its token is refused', async () => {
+    const created = await register();
+    const { id, token } = created.body as { id: string; token: string };
+    expect((await ingest(token)).status).toBe(202);
+    const del = await call('DELETE', `/v1/devices/${id}`);
+    expect(del.status).toBe(204);
+    expectConsistent(await storeView([id]), id, 'COMPENSATED'); // held nowhere
+    expect((await call('GET', `/v1/devices/${id}`)).status).toBe(404);
+    expect((await ingest(token)).status).toBe(401);
+    expect((await call('DELETE', `/v1/devices/${id}`)).status).toBe(404);
+  });
+
+  it('saga - customer erasure (forward-only): PII deleted, device references anonymized, their telemetry deleted', async () => {
+    const customer = await call('POST', '/v1/customers', { name: 'Ada Lovelace', email: 'ada@example.org' });
+    expect(customer.status).toBe(201);
+    const customerId = customer.body.id as string;
+    const owned = await register('ada-meter', { customerId });
+    const { id: deviceId, token } = owned.body as { id: string; token: string };
+    expect((await ingest(token)).status).toBe(202);
+    const readings = () =>
+      pgQuery<{ n: string }>(
+        'SELECT count(*)::text AS n FROM readings WHERE device_id = $1',
+        [deviceId],
+        edgeDb(tenant.slug),
+      );
+    await eventually(async () => (await readings())[0]!.n === '1', { what: 'the reading stored' });
+
+    const erased = await call('DELETE', `/v1/customers/${customerId}`);
+    expect(erased.status).toBe(204);
+    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(404);
+    const [device] = await mariaQuery<{ customer_id: string | null; status: string }>(
+      'SELECT customer_id, status FROM devices WHERE id = ?',
+      [deviceId],
+      reliableDb(tenant.slug),
+    );
+    expect(device).toEqual({ customer_id: null, status: 'active' });
+    expect((await readings())[0]!.n).toBe('0');
+    // Erasing again: the customer is unknown, nothing else is touched.
+    expect((await call('DELETE', `/v1/customers/${customerId}`)).status).toBe(404);
+  });
+
+  describe.each([
+    ['saga.after-start', 'SUCCEEDED'],
+    ['saga.after-step-intent', 'SUCCEEDED'], // scenario 1: logged "dispatching", never sent
+    ['saga.after-step-action', 'SUCCEEDED'], // scenario 2: the participant committed, the reply was never logged
+    ['saga.after-step-result', 'SUCCEEDED'],
+    ['saga.after-compensating', 'COMPENSATED'],
+    ['saga.after-compensation-intent', 'COMPENSATED'],
+    ['saga.after-compensation', 'COMPENSATED'],
+  ])('saga crash point %s', (point, expected) => {
+    it(`saga scenarios 1, 2 - the gateway killed at ${point}, restarted: the saga ends ${expected} and the stores agree with the log`, async () => {
+      const compensating = expected === 'COMPENSATED';
+      const name = `crash-${point.replace(/\W/g, '-')}-${uniqueToken(4)}`;
+      await restartGateway({ CRASH_POINTS: point });
+      const gateway = stack.app('gateway');
+      try {
+        // To compensate, provisioning must fail: the edge store is down until compensation begins.
+        if (compensating) await stack.app('edge-store').stop('SIGKILL');
+        const answer = register(name).catch((error: Error) => error);
+        const { id: sagaId, device } = await sagaOfDevice(name);
+        if (compensating) {
+          await eventually(async () => !gateway.isRunning || (await sagaState(sagaId)) === 'COMPENSATING', {
+            what: 'COMPENSATING',
+          });
+          await stack.startApp('edge-store');
+        }
+        await gateway.waitForExit();
+        expect(gateway.output).toContain(`"crashPoint":"${point}"`);
+        const reply = await answer;
+        // The connection died with the gateway (an error from the http module, not an answer).
+        if (!compensating) expect(reply).toEqual(expect.objectContaining({ message: expect.any(String) }));
+        if (!compensating) expect(reply).not.toHaveProperty('status');
+        expect(TERMINAL).not.toContain(await sagaState(sagaId));
+        await stack.startApp('gateway');
+        expect(await waitTerminal(sagaId)).toBe(expected);
+        expectConsistent(await storeView([device]), device, expected);
+      } finally {
+        if (!stack.app('edge-store').isRunning) await stack.startApp('edge-store');
+        if (!stack.app('gateway').isRunning) await stack.startApp('gateway');
+      }
+    });
+  });
+
+  it('saga scenario 17 - the reliable store killed inside a step transaction: it rolls back, and the retried step applies once', async () => {
+    await stack.app('reliable-store').stop('SIGTERM');
+    await stack.startApp('reliable-store', { CRASH_POINTS: 'saga.participant.before-commit' });
+    const name = `store-crash-${uniqueToken(6)}`;
+    const answer = register(name);
+    await stack.app('reliable-store').waitForExit();
+    expect(stack.app('reliable-store').output).toContain('saga.participant.before-commit');
+    const { id: sagaId, device } = await sagaOfDevice(name);
+    expect((await storeView([device])).registry.has(device)).toBe(false); // rolled back
+    await stack.startApp('reliable-store');
+    await answer;
+    expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
+    const rows = await mariaQuery<{ n: number }>(
+      'SELECT count(*) AS n FROM devices WHERE id = ?',
+      [device],
+      reliableDb(tenant.slug),
+    );
+    expect(Number(rows[0]!.n)).toBe(1);
+    expectConsistent(await storeView([device]), device, 'SUCCEEDED');
+  });
+
+  it('saga scenario 18 - 200 registrations in flight when the gateway is SIGKILLed: after restart all are terminal and the stores agree with the log', async () => {
+    const batch = `burst-${uniqueToken(6)}`;
+    const requests = Array.from({ length: 200 }, (_, i) => register(`${batch}-${i}`).catch((error: Error) => error));
+    const started = () =>
+      system<{ n: string }>(`SELECT count(*)::text AS n FROM sagas WHERE input->>'name' LIKE $1`, [`${batch}-%`]);
+    await eventually(async () => Number((await started())[0]!.n) >= 60, {
+      timeoutMs: 30_000,
+      what: '60 sagas started',
+    });
+    await stack.app('gateway').stop('SIGKILL');
+    await Promise.all(requests);
+    const inFlight = await system<{ n: string }>(
+      `SELECT count(*)::text AS n FROM sagas WHERE input->>'name' LIKE $1 AND state NOT IN ('SUCCEEDED', 'COMPENSATED', 'FAILED', 'COMPENSATION_FAILED')`,
+      [`${batch}-%`],
+    );
+    expect(Number(inFlight[0]!.n)).toBeGreaterThan(0); // the kill really interrupted some
+
+    await stack.startApp('gateway');
+    const sagas = await eventually(
+      async () => {
+        const rows = await system<{ id: string; state: string; device: string }>(
+          `SELECT id, state, input->>'deviceId' AS device FROM sagas WHERE input->>'name' LIKE $1`,
+          [`${batch}-%`],
+        );
+        return rows.every((r) => TERMINAL.includes(r.state)) ? rows : false;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'every saga of the burst terminal' },
+    );
+    const view = await storeView(sagas.map((s) => s.device));
+    for (const saga of sagas) {
+      expect(['SUCCEEDED', 'COMPENSATED']).toContain(saga.state);
+      expectConsistent(view, saga.device, saga.state);
+    }
+    // Requests that never reached the log left nothing behind either.
+    const names = await mariaQuery<{ n: number }>(
+      'SELECT count(*) AS n FROM devices WHERE name LIKE ?',
+      [`${batch}-%`],
+      reliableDb(tenant.slug),
+    );
+    expect(Number(names[0]!.n)).toBe(sagas.filter((s) => s.state === 'SUCCEEDED').length);
+  }, 120_000);
+});
