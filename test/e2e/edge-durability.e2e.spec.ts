@@ -24,7 +24,9 @@ function rssMb(pid: number): number {
 }
 
 /** A test stack with its own broker, and helpers to provision devices and connect them. */
-async function edgeStack(options: { apps?: Parameters<typeof TestStack.start>[0]['apps']; env?: Record<string, string> } = {}) {
+async function edgeStack(
+  options: { apps?: Parameters<typeof TestStack.start>[0]['apps']; env?: Record<string, string> } = {},
+) {
   const broker = await PrivateMosquitto.create();
   const stack = await TestStack.start({
     apps: options.apps ?? ['edge-store', 'gateway'],
@@ -38,7 +40,9 @@ async function edgeStack(options: { apps?: Parameters<typeof TestStack.start>[0]
     nc,
     client: client as MessageClient,
     provision: (t: TestTenant) =>
-      runAsTenant(parseTenantSlug(t.slug), () => client.request(Contracts.edge.devices.provision, { deviceId: randomUUID() })),
+      runAsTenant(parseTenantSlug(t.slug), () =>
+        client.request(Contracts.edge.devices.provision, { deviceId: randomUUID() }),
+      ),
     async connect(credentials: DeviceCredentials): Promise<MqttClient> {
       const device = await mqtt.connectAsync(broker.url, {
         username: credentials.mqtt.username,
@@ -86,7 +90,9 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
         const publishes: Array<Promise<unknown>> = [];
         for (let seq = 1; seq <= 1_000; seq++) {
           publishes.push(
-            device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 }).then(() => acknowledged.add(`${credentials.deviceId}:${seq}`)),
+            device
+              .publishAsync(credentials.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 })
+              .then(() => acknowledged.add(`${credentials.deviceId}:${seq}`)),
           );
           if (seq % 100 === 0) await Promise.all(publishes.splice(0));
         }
@@ -97,9 +103,13 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
           const batch = Array.from({ length: 50 }, (_, i) => reading(start + i));
           for (;;) {
             const port = env.stack.app('edge-store').port;
-            const res = await httpRequest({ port, method: 'POST', path: '/ingest', headers: { authorization: `Bearer ${credentials.token}` }, body: batch }).catch(
-              () => null,
-            );
+            const res = await httpRequest({
+              port,
+              method: 'POST',
+              path: '/ingest',
+              headers: { authorization: `Bearer ${credentials.token}` },
+              body: batch,
+            }).catch(() => null);
             if (res?.status === 202) {
               batch.forEach((r) => acknowledged.add(`${credentials.deviceId}:${r.seq}`));
               break;
@@ -110,21 +120,28 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       });
 
       // Kill the store once part of the load is stored, while devices keep publishing.
-      await eventually(async () => (await storedCount(tenant)) >= 4_000, { timeoutMs: 60_000, what: '4,000 readings stored' });
+      await eventually(async () => (await storedCount(tenant)) >= 4_000, {
+        timeoutMs: 60_000,
+        what: '4,000 readings stored',
+      });
       await env.stack.app('edge-store').stop('SIGKILL');
       await Promise.all(mqttLoad); // the broker keeps acknowledging devices and queues for the store's session
       await env.stack.startApp('edge-store');
       await Promise.all(httpLoad);
 
       expect(acknowledged.size).toBe(20_000);
-      await eventually(async () => (await storedCount(tenant)) === 20_000, { timeoutMs: 90_000, what: 'all 20,000 readings stored' });
+      await eventually(async () => (await storedCount(tenant)) === 20_000, {
+        timeoutMs: 90_000,
+        what: 'all 20,000 readings stored',
+      });
       const perDevice = await pgQuery<{ device_id: string; n: number; distinct_seq: number; max_seq: string }>(
         'SELECT device_id, count(*)::int AS n, count(DISTINCT seq)::int AS distinct_seq, max(seq) AS max_seq FROM readings GROUP BY device_id',
         [],
         edgeDb(tenant.slug),
       );
       expect(perDevice).toHaveLength(20);
-      for (const row of perDevice) expect([row.n, row.distinct_seq, Number(row.max_seq)]).toEqual([1_000, 1_000, 1_000]);
+      for (const row of perDevice)
+        expect([row.n, row.distinct_seq, Number(row.max_seq)]).toEqual([1_000, 1_000, 1_000]);
     }, 180_000);
   });
 
@@ -134,7 +151,12 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
 
     beforeAll(async () => {
       env = await edgeStack({
-        env: { INGEST_MAX_QUEUED_READINGS: '2000', INGEST_MAX_CONCURRENT_WRITES: '1', INGEST_BATCH_MAX_ROWS: '500', MQTT_RECEIVE_MAXIMUM: '200' },
+        env: {
+          INGEST_MAX_QUEUED_READINGS: '2000',
+          INGEST_MAX_CONCURRENT_WRITES: '1',
+          INGEST_BATCH_MAX_ROWS: '500',
+          MQTT_RECEIVE_MAXIMUM: '200',
+        },
       });
       tenant = await env.stack.createTenant('pressure');
     }, 60_000);
@@ -163,7 +185,13 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
         httpDevices.map(async (credentials) => {
           for (let round = 0; round < 6; round++) {
             const batch = Array.from({ length: 1_000 }, (_, i) => reading(round * 1_000 + i));
-            const res = await httpRequest({ port: edge.port, method: 'POST', path: '/ingest', headers: { authorization: `Bearer ${credentials.token}` }, body: batch });
+            const res = await httpRequest({
+              port: edge.port,
+              method: 'POST',
+              path: '/ingest',
+              headers: { authorization: `Bearer ${credentials.token}` },
+              body: batch,
+            });
             if (res.status === 202) accepted += 1_000;
             else if (res.status === 429) {
               refused++;
@@ -184,9 +212,14 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
         }
       })();
       await Promise.all(
-        Array.from({ length: 3_000 }, (_, seq) => device.publishAsync(mqttDevice.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 })),
+        Array.from({ length: 3_000 }, (_, seq) =>
+          device.publishAsync(mqttDevice.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 }),
+        ),
       );
-      await eventually(async () => (await storedCount(tenant)) === accepted + 3_000, { timeoutMs: 60_000, what: 'everything acknowledged stored' });
+      await eventually(async () => (await storedCount(tenant)) === accepted + 3_000, {
+        timeoutMs: 60_000,
+        what: 'everything acknowledged stored',
+      });
       sampling = false;
       await Promise.all([sampler, watcher]);
 
@@ -230,7 +263,12 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       const device = await env.connect(credentials);
       const count = async () => {
         const { default: pg } = await import('pg');
-        const c = new pg.Client({ host: '127.0.0.1', port: edgeServer.port, user: 'root', database: edgeDb(tenant.slug) });
+        const c = new pg.Client({
+          host: '127.0.0.1',
+          port: edgeServer.port,
+          user: 'root',
+          database: edgeDb(tenant.slug),
+        });
         await c.connect();
         try {
           return Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM readings')).rows[0]!.n);
@@ -242,19 +280,39 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       await eventually(async () => (await count()) === 1, { what: 'the first reading stored on the edge server' });
 
       edgeServer.stop();
-      for (let seq = 1; seq <= 50; seq++) await device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 });
+      for (let seq = 1; seq <= 50; seq++)
+        await device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 });
       const edge = env.stack.app('edge-store');
-      await eventually(async () => /polystore_mqtt_held_acks\S* 50\b/.test((await httpRequest({ port: edge.port, path: '/metrics' })).text), {
-        what: '50 messages held unacknowledged',
+      await eventually(
+        async () =>
+          /polystore_mqtt_held_acks\S* 50\b/.test((await httpRequest({ port: edge.port, path: '/metrics' })).text),
+        {
+          what: '50 messages held unacknowledged',
+        },
+      );
+      const http = await httpRequest({
+        port: edge.port,
+        method: 'POST',
+        path: '/ingest',
+        headers: { authorization: `Bearer ${credentials.token}` },
+        body: reading(99),
       });
-      const http = await httpRequest({ port: edge.port, method: 'POST', path: '/ingest', headers: { authorization: `Bearer ${credentials.token}` }, body: reading(99) });
       expect([401, 503]).toContain(http.status); // the token check itself needs the edge database
-      const secure = await env.stack.request({ path: `/v1/customers/${customer.body.id}`, tenant: tenant.slug, apiKey: tenant.apiKey });
+      const secure = await env.stack.request({
+        path: `/v1/customers/${customer.body.id}`,
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+      });
       expect(secure.status).toBe(200);
 
       await edgeServer.start();
-      await eventually(async () => (await count()) === 51, { timeoutMs: 60_000, what: 'the 50 held readings stored after recovery' });
-      await eventually(async () => /polystore_mqtt_held_acks\S* 0\b/.test((await httpRequest({ port: edge.port, path: '/metrics' })).text));
+      await eventually(async () => (await count()) === 51, {
+        timeoutMs: 60_000,
+        what: 'the 50 held readings stored after recovery',
+      });
+      await eventually(async () =>
+        /polystore_mqtt_held_acks\S* 0\b/.test((await httpRequest({ port: edge.port, path: '/metrics' })).text),
+      );
     }, 120_000);
   });
 });

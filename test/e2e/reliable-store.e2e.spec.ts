@@ -46,6 +46,7 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
       'idempotency_keys',
       'outbox',
       'reliable_migrations',
+      'saga_inbox',
       'usage_records',
     ]);
   });

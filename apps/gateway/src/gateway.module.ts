@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CatalogModule, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
-import { SagaLog1764204000000, SagaModule } from '#polystore/saga';
+import { SAGA_MIGRATIONS, SagaModule } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
 import { HttpErrorFilter, loggingModule } from '#polystore/runtime';
@@ -61,7 +61,7 @@ export class GatewayModule {
             poolSize: config.CATALOG_POOL_SIZE,
             applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
           },
-          { migrations: [SagaLog1764204000000] },
+          { migrations: [...SAGA_MIGRATIONS] },
         ),
         SagaModule.forRoot({
           dataSource: SYSTEM_DATA_SOURCE,

@@ -15,7 +15,7 @@ export { systemClock, type Clock } from './clock.js';
 export { SagaState, StepState, type SagaRecord, type StepRecord } from './saga-state.js';
 export { SagaCrashPoint, SagaOrchestrator, type SagaOrchestratorOptions } from './saga-orchestrator.js';
 export { SagaModule } from './saga.module.js';
-export { SagaLog1764204000000 } from './migrations/1764204000000-saga-log.js';
+export { SAGA_MIGRATIONS } from './migrations/index.js';
 export { SagaInboxEntity } from './participant/saga-inbox.entity.js';
 export { createSagaInboxTable, dropSagaInboxTable } from './participant/saga-inbox.schema.js';
 export { PARTICIPANT_CRASH_POINT, ParticipantFence, type FenceOutcome } from './participant/participant-fence.js';

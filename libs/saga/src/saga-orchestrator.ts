@@ -68,6 +68,8 @@ export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly clock: Clock;
   private readonly driving = new Map<string, Promise<void>>();
+  /** Callers waiting (in this process) for a saga to turn to compensation. */
+  private readonly compensationWaiters = new Map<string, Set<() => void>>();
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
   private stopped = false;
@@ -103,12 +105,13 @@ export class SagaOrchestrator {
   /**
    * Logs a new saga (PENDING), then drives it in the background; returns its id at once.
    * `SAGA_CONFLICT` if another saga holds one of its semantic locks. With an `id` (derived from
-   * an idempotency key), starting twice is harmless: the second call returns the same id.
+   * an idempotency key), starting twice is harmless: the second call returns the same id. The
+   * actor (default: the current request context's) is logged, and every step runs as them.
    */
   async start<I>(
     definition: SagaDefinition<I>,
     input: I,
-    options: { tenant?: TenantSlug; id?: string } = {},
+    options: { tenant?: TenantSlug; id?: string; actor?: string } = {},
   ): Promise<string> {
     this.register(definition);
     const id = options.id ?? randomUUID();
@@ -120,6 +123,7 @@ export class SagaOrchestrator {
         name: definition.name,
         version: definition.version,
         tenant: options.tenant ?? null,
+        actor: options.actor ?? RequestContextStore.current()?.actor ?? null,
         input,
         deadlineAt: new Date(now + definition.deadlineMs),
         steps: definition.groups.flatMap((group, g) =>
@@ -154,18 +158,46 @@ export class SagaOrchestrator {
 
   /**
    * Resolves with the saga once it is terminal or parked, or as it is after `timeoutMs` (real
-   * time: a caller's wait, not the saga's clock).
+   * time: a caller's wait, not the saga's clock). With `untilDecided`, also as soon as it is
+   * COMPENSATING: its outcome is known (it failed), and a request can answer with the error
+   * while the compensation goes on in the background.
    */
-  async waitFor(id: string, timeoutMs: number): Promise<SagaRecord> {
+  async waitFor(id: string, timeoutMs: number, options: { untilDecided?: boolean } = {}): Promise<SagaRecord> {
     const until = Date.now() + timeoutMs;
-    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+    let timer: NodeJS.Timeout | undefined;
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, ms));
+      });
+    const done = (saga: SagaRecord) =>
+      !isActive(saga.state) || (options.untilDecided === true && saga.state === SagaState.COMPENSATING);
     for (;;) {
       const running = this.driving.get(id);
-      if (running) await Promise.race([running, pause(until - Date.now())]);
+      if (running) {
+        const waits: Array<Promise<unknown>> = [running, pause(until - Date.now())];
+        if (options.untilDecided) waits.push(this.compensationStarted(id));
+        await Promise.race(waits).finally(() => clearTimeout(timer));
+      }
       const saga = await this.log.load(id);
-      if (!isActive(saga.state) || Date.now() >= until) return saga;
+      if (done(saga) || Date.now() >= until) return saga;
       if (!this.driving.has(id)) await pause(Math.min(50, until - Date.now()));
     }
+  }
+
+  /** Resolves when this process turns saga `id` to COMPENSATING. */
+  private compensationStarted(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.compensationWaiters.get(id) ?? new Set();
+      const once = () => {
+        waiters.delete(once);
+        if (waiters.size === 0) this.compensationWaiters.delete(id);
+        resolve();
+      };
+      waiters.add(once);
+      this.compensationWaiters.set(id, waiters);
+      // The drive ending also ends the wait (see waitFor); drop the waiter then.
+      void this.driving.get(id)?.then(once, once);
+    });
   }
 
   /**
@@ -328,6 +360,7 @@ export class SagaOrchestrator {
   private async beginCompensation(saga: SagaRecord, fence: number, error: unknown): Promise<void> {
     await this.log.setSaga(saga.id, fence, { state: SagaState.COMPENSATING, error });
     CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATING);
+    for (const notify of [...(this.compensationWaiters.get(saga.id) ?? [])]) notify();
   }
 
   /** One step, retried per its policy; throws StepFailed on a business failure or when retries are exhausted. */
@@ -466,6 +499,7 @@ export class SagaOrchestrator {
       correlationId: saga.id,
       deadline: Date.now() + timeoutMs,
       ...(saga.tenant ? { tenant: saga.tenant as TenantSlug } : {}),
+      ...(saga.actor ? { actor: saga.actor } : {}),
     });
     const work = phase === 'action' ? () => step.action(context) : () => step.compensation!(context);
     return RequestContextStore.run(requestContext, () => withTimeout(work(), timeoutMs, step.name));

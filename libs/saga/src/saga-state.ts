@@ -33,6 +33,8 @@ export interface SagaRecord {
   readonly name: string;
   readonly version: number;
   readonly tenant: string | null;
+  /** Who started it (from the request context): its steps run as them. */
+  readonly actor: string | null;
   readonly state: SagaState;
   readonly input: unknown;
   readonly output: unknown;

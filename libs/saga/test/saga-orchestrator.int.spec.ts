@@ -6,7 +6,7 @@ import {
   ParticipantFence,
   SagaErrorCode,
   SagaInboxEntity,
-  SagaLog1764204000000,
+  SAGA_MIGRATIONS,
   SagaOrchestrator,
   SagaState,
   StepState,
@@ -175,7 +175,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
       url: TestServices.systemDbUrl,
       poolSize: 4,
       applicationName: 'saga-test',
-      extraMigrations: [SagaLog1764204000000],
+      extraMigrations: [...SAGA_MIGRATIONS],
     });
     await DatabaseAdmin.ensureDatabase(TestServices.postgresUrl, database);
     router = new DataSourceRouter({
@@ -417,6 +417,29 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(knobs.calls!.action).toBe(1);
     expect(done.steps.find((s) => s.step === 'b')).toMatchObject({ state: StepState.COMPENSATED, attempts: 1 });
     expect(done.error).toMatchObject({ step: 'b', code: 'RULE_BROKEN' });
+  });
+
+  it('saga - a caller waiting until decided gets the failure as soon as compensation begins, while it goes on', async () => {
+    const o = orchestrator();
+    const gate = { open: false };
+    const definition = saga('decided', [
+      {
+        ...effectStep(participant, 'a'),
+        compensation: async (ctx) => {
+          await eventually(() => gate.open, { timeoutMs: 20_000 });
+          await participant.undo(ctx.sagaId, 'a');
+        },
+      },
+      effectStep(participant, 'b', { businessFailure: true }),
+    ]);
+    const id = await o.start(definition, { n: 1 }, { tenant: TENANT });
+    const decided = await o.waitFor(id, 20_000, { untilDecided: true });
+    expect(decided.state).toBe(SagaState.COMPENSATING);
+    expect(decided.error).toMatchObject({ step: 'b', code: 'RULE_BROKEN' });
+    expect(await participant.effects(id)).toEqual(['a']); // not undone yet: the compensation waits
+    gate.open = true;
+    expect((await o.waitFor(id, 20_000)).state).toBe(SagaState.COMPENSATED);
+    expect(await participant.effects(id)).toEqual([]);
   });
 
   it('saga - transient failures of an action are retried with the same key until it succeeds', async () => {

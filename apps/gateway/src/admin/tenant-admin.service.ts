@@ -6,7 +6,7 @@ import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
-import { sagaFailure, stillRunning, succeeded } from '../sagas/saga-outcome.util.js';
+import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import type { TenantDto } from './tenant.dto.js';
 
@@ -47,7 +47,7 @@ export class TenantAdminService {
       })),
     };
     const sagaId = await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug });
-    const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS);
+    const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS, UNTIL_DECIDED);
     if (stillRunning(saga)) return { done: false, slug, sagaId };
     if (!succeeded(saga)) throw sagaFailure(saga);
     const key = await this.admin.issueApiKey(slug);

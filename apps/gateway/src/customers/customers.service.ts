@@ -4,7 +4,7 @@ import { Contracts, MessageClient, type CustomerView } from '#polystore/messagin
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
-import { sagaFailure, stillRunning, succeeded } from '../sagas/saga-outcome.util.js';
+import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
 import type { CreateCustomerDto } from './customer.dto.js';
 
 const C = Contracts.secure.customers;
@@ -38,7 +38,11 @@ export class CustomersService {
   async erase(id: string): Promise<string | null> {
     const tenant = RequestContextStore.requireTenant();
     const sagaId = await this.orchestrator.start(this.sagas.customerErasure, { customerId: id }, { tenant });
-    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    const saga = await this.orchestrator.waitFor(
+      sagaId,
+      Math.max(0, RequestContextStore.remainingMs() - 300),
+      UNTIL_DECIDED,
+    );
     if (stillRunning(saga)) return sagaId;
     if (!succeeded(saga)) throw sagaFailure(saga);
     const pii = saga.steps.find((s) => s.step === 'pii')?.output as { erased?: boolean } | undefined;

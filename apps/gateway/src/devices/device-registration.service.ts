@@ -6,7 +6,7 @@ import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { MASTER_KEY } from '../config.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
-import { sagaFailure, stillRunning, succeeded, uuidFrom } from '../sagas/saga-outcome.util.js';
+import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED, uuidFrom } from '../sagas/saga-outcome.util.js';
 import type { RegisterDeviceDto } from './device.dto.js';
 
 /** What the HTTP layer answers for a device operation run as a saga. */
@@ -40,7 +40,11 @@ export class DeviceRegistrationService {
     const sagaId = scoped ? uuidFrom(`device-registration:saga:${scoped}`, sha256) : randomUUID();
     const input = { deviceId, name: dto.name, model: dto.model, customerId: dto.customerId ?? null };
     await this.orchestrator.start(this.sagas.deviceRegistration, input, { tenant, id: sagaId });
-    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    const saga = await this.orchestrator.waitFor(
+      sagaId,
+      Math.max(0, RequestContextStore.remainingMs() - 300),
+      UNTIL_DECIDED,
+    );
     const { deviceId: _id, ...sent } = input;
     const { deviceId: _stored, ...stored } = saga.input as typeof input;
     if (JSON.stringify(sent) !== JSON.stringify(stored)) throw IdempotencyException.mismatch();
@@ -57,7 +61,11 @@ export class DeviceRegistrationService {
   async delete(deviceId: string): Promise<SagaAnswer<undefined>> {
     const tenant = RequestContextStore.requireTenant();
     const sagaId = await this.orchestrator.start(this.sagas.deviceDeletion, { deviceId }, { tenant });
-    const saga = await this.orchestrator.waitFor(sagaId, Math.max(0, RequestContextStore.remainingMs() - 300));
+    const saga = await this.orchestrator.waitFor(
+      sagaId,
+      Math.max(0, RequestContextStore.remainingMs() - 300),
+      UNTIL_DECIDED,
+    );
     if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
     if (!succeeded(saga)) throw sagaFailure(saga);
     return { status: 204, body: undefined };

@@ -15,10 +15,16 @@ export function succeeded(saga: SagaRecord): boolean {
   return saga.state === SagaState.SUCCEEDED;
 }
 
-/** True while the saga may still complete (the caller answers 202). */
+/**
+ * True while the saga may still complete (the caller answers 202). A COMPENSATING saga has
+ * failed: the caller answers with its error while the compensation goes on.
+ */
 export function stillRunning(saga: SagaRecord): boolean {
-  return saga.state === SagaState.PENDING || saga.state === SagaState.RUNNING || saga.state === SagaState.COMPENSATING;
+  return saga.state === SagaState.PENDING || saga.state === SagaState.RUNNING;
 }
+
+/** How the gateway waits for a saga it started for a request: until it succeeded or failed. */
+export const UNTIL_DECIDED = { untilDecided: true } as const;
 
 /** A UUID derived from a string (an idempotency key scoped to tenant and operation). */
 export function uuidFrom(text: string, sha256: (t: string) => Buffer): string {

@@ -1,4 +1,9 @@
-import { type CatalogAdminService, CatalogErrorCode, type CatalogService, type PlacementSpec } from '#polystore/catalog';
+import {
+  type CatalogAdminService,
+  CatalogErrorCode,
+  type CatalogService,
+  type PlacementSpec,
+} from '#polystore/catalog';
 import type { MessageClient } from '#polystore/messaging';
 import { defineSaga, type StepDefinition } from '#polystore/saga';
 import { parseTenantSlug } from '#polystore/tenancy';

@@ -8,6 +8,7 @@ interface SagaRow {
   name: string;
   version: number;
   tenant: string | null;
+  actor: string | null;
   state: SagaState;
   input: unknown;
   output: unknown;
@@ -36,6 +37,7 @@ export interface NewSaga {
   readonly name: string;
   readonly version: number;
   readonly tenant: string | null;
+  readonly actor: string | null;
   readonly input: unknown;
   readonly deadlineAt: Date;
   readonly steps: ReadonlyArray<{ step: string; position: number; group: number }>;
@@ -67,13 +69,14 @@ export class SagaLog {
     try {
       await this.db.transaction(async (m) => {
         await m.query(
-          `INSERT INTO sagas (id, name, version, tenant, state, input, deadline_at, lease_owner, lease_until, fence)
-           VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, 1)`,
+          `INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence)
+           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, 1)`,
           [
             saga.id,
             saga.name,
             saga.version,
             saga.tenant,
+            saga.actor,
             JSON.stringify(saga.input),
             saga.deadlineAt,
             saga.owner,
@@ -271,6 +274,7 @@ function toRecord(row: SagaRow, steps: StepRow[]): SagaRecord {
     name: row.name,
     version: row.version,
     tenant: row.tenant,
+    actor: row.actor,
     state: row.state,
     input: row.input,
     output: row.output,

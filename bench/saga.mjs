@@ -1,0 +1,365 @@
+#!/usr/bin/env node
+// Device registrations as a saga across the three stores, against the same writes done directly.
+//
+// Starts a private Mosquitto, the secure, reliable and edge stores and a gateway, creates
+// BENCH_SAGA_TENANTS tenants (default 20), then BENCH_CONNECTIONS concurrent clients (default
+// 50), each picking a tenant at random per registration, run these scenarios, BENCH_DURATION_S
+// seconds each (default 15) after BENCH_WARMUP_S of warm-up, alternating direct and saga twice:
+//   direct: the registration's four participant commands (registry row, credential, edge
+//           provisioning, activation) sent one after the other by the client over NATS: the
+//           same writes in the same stores, without the saga log, leases or locks;
+//   saga:   the gateway's device-registration saga run by a SagaOrchestrator in this process
+//           (same NATS client): start, then wait until it is done;
+//   http:   POST /v1/devices through the gateway (the saga as clients see it: 201 with the token).
+// Checks afterwards that every acknowledged registration is an active device in the registry.
+// Writes bench/results/<stamp>-saga-registrations.{json,md} and latest-saga-registrations.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DataSource } from 'typeorm';
+import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
+import { SagaOrchestrator, SagaState } from '#polystore/saga';
+import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
+import { mapLimit } from './lib/concurrency.mjs';
+import { ROOT } from './lib/config.mjs';
+import { expectStatus, request } from './lib/http.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { startMosquitto } from './lib/mosquitto.mjs';
+import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { startApp, stopAll } from './lib/processes.mjs';
+import { fileStamp } from './lib/report.mjs';
+
+const { deviceRegistrationSaga } = await import(
+  pathToFileURL(join(ROOT, 'dist/apps/gateway/src/sagas/device-registration.saga.js')).href
+);
+
+const log = (message) => console.log(message);
+const int = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+
+const settings = {
+  runId: randomBytes(3)
+    .toString('hex')
+    .replace(/^[0-9]/, 's'),
+  tenants: int('BENCH_SAGA_TENANTS', 20),
+  connections: int('BENCH_CONNECTIONS', 50),
+  durationS: int('BENCH_DURATION_S', 15),
+  warmupS: int('BENCH_WARMUP_S', 3),
+  pgServerUrl: process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432',
+  mariadbUrl: process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306',
+  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  catalogDatabase: 'polystore_bench_saga_system',
+  baseDomain: 'bench.test',
+  adminToken: `bench-admin-${randomBytes(18).toString('base64url')}`,
+  masterKey: randomBytes(32).toString('base64'),
+};
+const prefix = `benchs${settings.runId}`;
+const S = Contracts.sagaSteps;
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** The four commands of a registration, in order, without the orchestrator. */
+async function registerDirectly(client, slug) {
+  const sagaId = randomUUID();
+  const deviceId = randomUUID();
+  const send = (contract, step, fields) =>
+    runAsTenant(slug, () => client.request(contract, { sagaId, step, phase: 'action', ...fields }), 10_000);
+  await send(S.reliable.registerDevice, 'registry', {
+    device: { id: deviceId, name: 'Bench meter', model: 'BM-1', customerId: null },
+  });
+  await send(S.secure.issueCredential, 'credential', { deviceId });
+  await send(S.edge.provisionDevice, 'provision', { deviceId });
+  await send(S.reliable.activateDevice, 'activate', { deviceId });
+}
+
+async function registerWithSaga(orchestrator, definition, slug) {
+  const id = await orchestrator.start(
+    definition,
+    { deviceId: randomUUID(), name: 'Bench meter', model: 'BM-1', customerId: null },
+    { tenant: parseTenantSlug(slug) },
+  );
+  const saga = await orchestrator.waitFor(id, 30_000);
+  if (saga.state !== SagaState.SUCCEEDED) {
+    throw Object.assign(new Error(`saga ${saga.state}`), { code: saga.error?.code ?? saga.state });
+  }
+}
+
+async function registerOverHttp(gatewayPort, tenant) {
+  const response = await request({
+    port: gatewayPort,
+    host: `${tenant.slug}.${settings.baseDomain}`,
+    token: tenant.apiKey,
+    method: 'POST',
+    path: '/v1/devices',
+    body: { name: 'Bench meter', model: 'BM-1' },
+    timeoutMs: 30_000,
+  });
+  if (response.status !== 201) {
+    throw Object.assign(new Error(`HTTP ${response.status}`), {
+      code: response.body?.code ?? `HTTP_${response.status}`,
+    });
+  }
+}
+
+/** `connections` loops for `seconds`, each running `once(tenant)` back to back. */
+async function drive(tenants, seconds, once) {
+  const deadline = Date.now() + seconds * 1000;
+  const latencies = [];
+  let errors = 0;
+  const errorCodes = {};
+  await Promise.all(
+    Array.from({ length: settings.connections }, async () => {
+      while (Date.now() < deadline) {
+        const tenant = tenants[Math.floor(Math.random() * tenants.length)];
+        const started = performance.now();
+        try {
+          await once(tenant);
+          latencies.push(performance.now() - started);
+        } catch (error) {
+          errors++;
+          const code = error?.code ?? 'ERROR';
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    completed: sorted.length,
+    perSecond: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors,
+    errorCodes,
+  };
+}
+
+async function activeDevices(slugs) {
+  const mysql = await import('mysql2/promise');
+  const url = new URL(settings.mariadbUrl);
+  const connection = await mysql.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: url.username || 'root',
+  });
+  try {
+    let total = 0;
+    for (const slug of slugs) {
+      const [rows] = await connection.query(
+        `SELECT count(*) AS n FROM \`ps_reliable_${slug.replaceAll('-', '_')}\`.devices WHERE status = 'active'`,
+      );
+      total += Number(rows[0].n);
+    }
+    return total;
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Mean over the rounds of a scenario. */
+function combine(rounds) {
+  const mean = (f) => rounds.reduce((sum, r) => sum + f(r), 0) / rounds.length;
+  return {
+    rounds: rounds.length,
+    perSecond: mean((r) => r.perSecond),
+    p50: mean((r) => r.p50),
+    p99: mean((r) => r.p99),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+function renderMarkdown(run) {
+  const fmt = (n, digits = 1) => (n === null || n === undefined ? '–' : n.toFixed(digits));
+  const { direct, saga, http } = run.summary;
+  const row = (name, s, what) =>
+    `| ${name} | ${what} | ${fmt(s.perSecond)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${s.errors} |`;
+  return `# Device registration: saga vs the same writes done directly
+
+Run ${run.startedAt} on ${run.machine.cpus}, ${run.machine.memory}, Node ${run.machine.node} (PostgreSQL 15, MariaDB 10.11, NATS, Mosquitto and all four apps on this one machine).
+${run.settings.connections} concurrent clients, ${run.settings.tenants} tenants chosen at random per registration, ${run.settings.durationS} s measured per round after ${run.settings.warmupS} s of warm-up; direct and saga alternate (${direct.rounds} rounds each, means below).
+
+| scenario | what one registration is | registrations/s | p50 ms | p99 ms | errors |
+|---|---|---:|---:|---:|---:|
+${row('direct', direct, 'four participant commands over NATS, in sequence, from the client')}
+${row('saga', saga, 'the same four, driven by the saga orchestrator (log in the system database)')}
+${row('http', http, '`POST /v1/devices` through the gateway (saga, 201 with the token)')}
+
+**Cost of the saga**: latency ${fmt(saga.p50 / direct.p50, 2)}× at p50 and ${fmt(saga.p99 / direct.p99, 2)}× at p99 of the direct writes; throughput ${fmt(saga.perSecond / direct.perSecond, 2)}× (target: at most 2× the latency).
+Per round: ${run.rounds.map((r) => `${r.id} ${fmt(r.perSecond)}/s p50 ${fmt(r.p50)} ms`).join('; ')}.
+Active devices in the registries after the run: ${run.activeDevices}; registrations acknowledged: ${run.acknowledged} (${run.activeDevices === run.acknowledged ? 'every acknowledged registration is an active device' : 'MISMATCH'}).
+
+A saga adds, per registration, one transaction to create the saga (row, steps, semantic lock), one to log each step's intent and one for each step's result, and one to finish (state, lock released): about ten small PostgreSQL transactions in the system database for four participant commands. The participants do the same work in both scenarios (their inbox row is written in the transaction of the effect either way).
+`;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'polystore-bench-saga-'));
+  const slugs = Array.from(
+    { length: settings.tenants },
+    (_, i) => `benchs-${settings.runId}-${String(i + 1).padStart(3, '0')}`,
+  );
+  const tenants = [];
+  let gateway;
+  let broker;
+  let nc;
+  let systemDb;
+  let orchestrator;
+  try {
+    log(`saga-registrations: run ${settings.runId}, ${settings.tenants} tenants, ${settings.connections} clients`);
+    broker = await startMosquitto(dir);
+    const env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      SYSTEM_DB_URL: databaseUrl(settings.pgServerUrl, settings.catalogDatabase),
+      SECURE_SERVER_URL: settings.pgServerUrl,
+      RELIABLE_SERVER_URL: settings.mariadbUrl,
+      EDGE_SERVER_URL: settings.pgServerUrl,
+      NATS_URL: settings.natsUrl,
+      NATS_SUBJECT_PREFIX: prefix,
+      MASTER_KEY: settings.masterKey,
+      MQTT_URL: broker.url,
+      MQTT_ADMIN_PASSWORD: broker.password,
+    };
+    for (const store of ['secure', 'reliable', 'edge']) {
+      await startApp({
+        name: `${store}-store`,
+        script: `dist/apps/${store}-store/src/main.js`,
+        logDir: dir,
+        env: {
+          ...env,
+          LOG_LEVEL: 'info',
+          [`${store.toUpperCase()}_HTTP_PORT`]: '0',
+          INSTANCE_ID: `${prefix}-${store}`,
+        },
+      });
+    }
+    gateway = await startApp({
+      name: 'gateway',
+      script: 'dist/apps/gateway/src/main.js',
+      logDir: dir,
+      env: {
+        ...env,
+        LOG_LEVEL: 'info',
+        ADMIN_TOKEN: settings.adminToken,
+        BASE_DOMAIN: settings.baseDomain,
+        GATEWAY_PORT: '0',
+        INSTANCE_ID: `${prefix}-gateway`,
+      },
+    });
+    log(`creating ${settings.tenants} tenants ...`);
+    await mapLimit(slugs, 4, async (slug) => {
+      const body = await expectStatus(201, {
+        port: gateway.port,
+        host: settings.baseDomain,
+        token: settings.adminToken,
+        method: 'POST',
+        path: '/admin/tenants',
+        body: { slug, name: slug },
+      });
+      tenants.push({ slug, apiKey: body.apiKey });
+    });
+
+    nc = await connectNats({ url: settings.natsUrl, name: 'bench-saga' });
+    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    const url = new URL(databaseUrl(settings.pgServerUrl, settings.catalogDatabase));
+    systemDb = new DataSource({
+      type: 'postgres',
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      username: decodeURIComponent(url.username || 'root'),
+      database: settings.catalogDatabase,
+      poolSize: 10,
+      extra: { max: 10 },
+    });
+    await systemDb.initialize();
+    orchestrator = new SagaOrchestrator(systemDb, {
+      owner: `bench:${settings.runId}`,
+      leaseMs: 30_000,
+      sweepIntervalMs: 0,
+      maxConcurrentRecoveries: 1,
+    });
+    const definition = deviceRegistrationSaga(client);
+    orchestrator.register(definition);
+
+    const scenarios = {
+      direct: (t) => registerDirectly(client, t.slug),
+      saga: (t) => registerWithSaga(orchestrator, definition, t.slug),
+      http: (t) => registerOverHttp(gateway.port, t),
+    };
+    const rounds = [];
+    let acknowledged = 0;
+    for (const id of ['direct', 'saga', 'direct', 'saga', 'http']) {
+      log(`▶ ${id}: warm-up ${settings.warmupS} s, then ${settings.durationS} s`);
+      acknowledged += (await drive(tenants, settings.warmupS, scenarios[id])).completed;
+      const result = await drive(tenants, settings.durationS, scenarios[id]);
+      acknowledged += result.completed;
+      rounds.push({ id, ...result });
+      log(
+        `  ${result.perSecond.toFixed(1)} registrations/s, p50 ${result.p50?.toFixed(1)} ms, p99 ${result.p99?.toFixed(1)} ms, errors ${result.errors} ${JSON.stringify(result.errorCodes)}`,
+      );
+    }
+    const summary = Object.fromEntries(
+      ['direct', 'saga', 'http'].map((id) => [id, combine(rounds.filter((r) => r.id === id))]),
+    );
+    const run = {
+      startedAt: new Date().toISOString(),
+      settings: {
+        tenants: settings.tenants,
+        connections: settings.connections,
+        durationS: settings.durationS,
+        warmupS: settings.warmupS,
+      },
+      machine: await machineInfo(settings.pgServerUrl).then((m) => ({
+        cpus: `${m.cpuCount} × ${m.cpuModel}`,
+        memory: `${m.totalMemoryGiB} GiB`,
+        node: m.nodeVersion,
+        os: m.os,
+        git: m.git,
+      })),
+      rounds,
+      summary,
+      acknowledged,
+      activeDevices: await activeDevices(slugs),
+    };
+    const out = join(ROOT, 'bench/results');
+    mkdirSync(out, { recursive: true });
+    const stamp = fileStamp(new Date());
+    writeFileSync(join(out, `${stamp}-saga-registrations.json`), `${JSON.stringify(run, null, 2)}\n`);
+    const markdown = renderMarkdown(run);
+    writeFileSync(join(out, `${stamp}-saga-registrations.md`), markdown);
+    writeFileSync(join(out, 'latest-saga-registrations.md'), markdown);
+    log(`\n${markdown}`);
+  } finally {
+    await orchestrator?.stop().catch(() => undefined);
+    await systemDb?.destroy().catch(() => undefined);
+    await nc?.drain().catch(() => undefined);
+    if (gateway?.isRunning) {
+      log(`deleting ${tenants.length} tenants ...`);
+      await mapLimit(tenants, 4, (t) =>
+        request({
+          port: gateway.port,
+          host: settings.baseDomain,
+          token: settings.adminToken,
+          method: 'DELETE',
+          path: `/admin/tenants/${t.slug}`,
+        }),
+      );
+    }
+    await stopAll();
+    broker?.child.kill('SIGTERM');
+    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`).catch(
+      () => undefined,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
