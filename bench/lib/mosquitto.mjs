@@ -30,6 +30,7 @@ export async function startMosquitto(dir) {
   mkdirSync(join(dir, 'data'));
   const config = [
     'per_listener_settings false',
+    'set_tcp_nodelay true',
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
     'plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',

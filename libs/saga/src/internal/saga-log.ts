@@ -1,7 +1,7 @@
 import { classifySqlError } from '#polystore/data-router';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { SagaException } from '../saga.exception.js';
-import { ACTIVE_STATES, SagaState, type StepState, type SagaRecord, type StepRecord } from '../saga-state.js';
+import { ACTIVE_STATES, type SagaState, type StepState, type SagaRecord, type StepRecord } from '../saga-state.js';
 
 interface SagaRow {
   id: string;
@@ -57,9 +57,10 @@ export interface StepPatch {
 
 /**
  * The durable saga log in the system database. Every write that follows the creation is
- * fenced: it runs in a transaction that first bumps the saga row only if its `fence` is still
- * the caller's, so a process that lost the saga to another (lease expired and claimed) can
- * never write again (`SAGA_LEASE_LOST`).
+ * fenced: one statement that updates the saga row only if its `fence` is still the caller's
+ * (and the step or locks in the same statement), so a process that lost the saga to another
+ * (lease expired and claimed) can never write again (`SAGA_LEASE_LOST`). Each write is one
+ * round trip and one commit.
  */
 export class SagaLog {
   constructor(private readonly db: DataSource) {}
@@ -67,32 +68,32 @@ export class SagaLog {
   /** Inserts the saga, its steps and its semantic locks; `SAGA_CONFLICT` if a lock is taken. */
   async create(saga: NewSaga): Promise<void> {
     try {
-      await this.db.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence)
-           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, 1)`,
-          [
-            saga.id,
-            saga.name,
-            saga.version,
-            saga.tenant,
-            saga.actor,
-            JSON.stringify(saga.input),
-            saga.deadlineAt,
-            saga.owner,
-            saga.leaseUntil,
-          ],
-        );
-        for (const s of saga.steps) {
-          await m.query(
-            `INSERT INTO saga_steps (saga_id, step, position, grp, state) VALUES ($1, $2, $3, $4, 'PENDING')`,
-            [saga.id, s.step, s.position, s.group],
-          );
-        }
-        for (const resource of saga.locks) {
-          await m.query('INSERT INTO saga_locks (resource, saga_id) VALUES ($1, $2)', [resource, saga.id]);
-        }
-      });
+      // One statement (atomic on its own): the saga, its steps and its locks.
+      await this.db.query(
+        `WITH saga AS (
+           INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence)
+           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, 1)
+           RETURNING id),
+         steps AS (
+           INSERT INTO saga_steps (saga_id, step, position, grp, state)
+           SELECT saga.id, x.step, x.position, x.grp, 'PENDING'
+           FROM saga, jsonb_to_recordset($10::jsonb) AS x(step text, position int, grp int)
+           RETURNING 1)
+         INSERT INTO saga_locks (resource, saga_id) SELECT r, saga.id FROM saga, unnest($11::text[]) AS r`,
+        [
+          saga.id,
+          saga.name,
+          saga.version,
+          saga.tenant,
+          saga.actor,
+          JSON.stringify(saga.input),
+          saga.deadlineAt,
+          saga.owner,
+          saga.leaseUntil,
+          JSON.stringify(saga.steps.map((x) => ({ step: x.step, position: x.position, grp: x.group }))),
+          saga.locks,
+        ],
+      );
     } catch (error) {
       if (classifySqlError(error) !== 'unique_violation') throw error;
       const existing: unknown[] = await this.db.query('SELECT 1 FROM sagas WHERE id = $1', [saga.id]);
@@ -106,11 +107,8 @@ export class SagaLog {
   }
 
   async find(id: string): Promise<SagaRecord | null> {
-    const rows: SagaRow[] = await this.db.query('SELECT * FROM sagas WHERE id = $1', [id]);
-    const row = rows[0];
-    if (!row) return null;
-    const steps: StepRow[] = await this.db.query('SELECT * FROM saga_steps WHERE saga_id = $1 ORDER BY position', [id]);
-    return toRecord(row, steps);
+    const rows: SagaWithSteps[] = await this.db.query(`SELECT ${WITH_STEPS} FROM sagas s WHERE s.id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async load(id: string): Promise<SagaRecord> {
@@ -121,85 +119,89 @@ export class SagaLog {
 
   /** Sagas, newest first, optionally by state and tenant. */
   async list(filter: { state?: SagaState; tenant?: string; limit: number }): Promise<SagaRecord[]> {
-    const rows: SagaRow[] = await this.db.query(
-      `SELECT * FROM sagas WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR tenant = $2)
-       ORDER BY created_at DESC LIMIT $3`,
+    const rows: SagaWithSteps[] = await this.db.query(
+      `SELECT ${WITH_STEPS} FROM sagas s
+       WHERE ($1::text IS NULL OR s.state = $1) AND ($2::text IS NULL OR s.tenant = $2)
+       ORDER BY s.created_at DESC LIMIT $3`,
       [filter.state ?? null, filter.tenant ?? null, filter.limit],
     );
-    return Promise.all(
-      rows.map(async (row) =>
-        toRecord(row, await this.db.query('SELECT * FROM saga_steps WHERE saga_id = $1 ORDER BY position', [row.id])),
-      ),
-    );
+    return rows.map(toRecord);
   }
 
-  /** Runs `work` in a transaction that holds the saga's fence; throws `SAGA_LEASE_LOST` otherwise. */
-  async fenced<T>(id: string, fence: number, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (m) => {
-      const touched: [unknown, number] = await m.query(
-        'UPDATE sagas SET updated_at = now() WHERE id = $1 AND fence = $2',
-        [id, fence],
-      );
-      if (touched[1] !== 1) throw SagaException.leaseLost(id);
-      return work(m);
-    });
-  }
-
+  /**
+   * Sets the saga's state (and output or error). Reaching SUCCEEDED or COMPENSATED releases its
+   * semantic locks and its lease in the same statement. `SAGA_LEASE_LOST` if the fence moved.
+   */
   async setSaga(
     id: string,
     fence: number,
     patch: { state: SagaState; output?: unknown; error?: unknown },
   ): Promise<void> {
-    await this.fenced(id, fence, async (m) => {
-      await m.query(
-        `UPDATE sagas SET state = $2,
-           output = COALESCE($3::jsonb, output),
-           error = CASE WHEN $4::jsonb IS NULL THEN error ELSE $4::jsonb END
-         WHERE id = $1`,
-        [
-          id,
-          patch.state,
-          patch.output === undefined ? null : JSON.stringify(patch.output ?? null),
-          patch.error === undefined ? null : JSON.stringify(patch.error),
-        ],
-      );
-      if (patch.state === SagaState.SUCCEEDED || patch.state === SagaState.COMPENSATED) {
-        await m.query('DELETE FROM saga_locks WHERE saga_id = $1', [id]);
-        await m.query('UPDATE sagas SET lease_owner = NULL, lease_until = NULL WHERE id = $1', [id]);
-      }
-    });
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH saga AS (
+         UPDATE sagas SET
+           state = $3::varchar,
+           output = COALESCE($4::jsonb, output),
+           error = CASE WHEN $5::boolean THEN $6::jsonb ELSE error END,
+           lease_owner = CASE WHEN $3::varchar IN ('SUCCEEDED', 'COMPENSATED') THEN NULL ELSE lease_owner END,
+           lease_until = CASE WHEN $3::varchar IN ('SUCCEEDED', 'COMPENSATED') THEN NULL ELSE lease_until END,
+           updated_at = now()
+         WHERE id = $1 AND fence = $2
+         RETURNING id, state),
+       released AS (
+         DELETE FROM saga_locks WHERE saga_id IN (SELECT id FROM saga WHERE state IN ('SUCCEEDED', 'COMPENSATED'))
+         RETURNING 1)
+       SELECT id FROM saga`,
+      [
+        id,
+        fence,
+        patch.state,
+        patch.output === undefined ? null : JSON.stringify(patch.output ?? null),
+        patch.error !== undefined,
+        patch.error === undefined ? null : JSON.stringify(patch.error),
+      ],
+    );
+    if (rows.length !== 1) throw SagaException.leaseLost(id);
   }
 
-  /** Updates one step; with `whileState`, only if the saga is still in that state (late replies are ignored). */
+  /**
+   * Updates one step, in one statement that also checks the fence (`SAGA_LEASE_LOST`) and, with
+   * `whileState`, that the saga is still in that state: false when it is not (a late reply is
+   * ignored). A first intent of a PENDING saga moves it to RUNNING in the same statement.
+   */
   async setStep(id: string, fence: number, step: string, patch: StepPatch, whileState?: SagaState): Promise<boolean> {
-    return this.fenced(id, fence, async (m) => {
-      if (whileState) {
-        const rows: Array<{ state: string }> = await m.query('SELECT state FROM sagas WHERE id = $1', [id]);
-        if (rows[0]?.state !== whileState) return false;
-      }
-      await m.query(
-        `UPDATE saga_steps SET
-           state = COALESCE($3, state),
-           attempts = COALESCE($4, attempts),
-           compensation_attempts = COALESCE($5, compensation_attempts),
-           output = CASE WHEN $6::boolean THEN $7::jsonb ELSE output END,
-           error = CASE WHEN $8::boolean THEN $9::jsonb ELSE error END,
+    const rows: Array<{ fenced: boolean; updated: number }> = await this.db.query(
+      `WITH saga AS (
+         UPDATE sagas SET updated_at = now()
+         WHERE id = $1 AND fence = $2
+         RETURNING state),
+       step AS (
+         UPDATE saga_steps SET
+           state = COALESCE($4::varchar, state),
+           attempts = COALESCE($5::int, attempts),
+           compensation_attempts = COALESCE($6::int, compensation_attempts),
+           output = CASE WHEN $7::boolean THEN $8::jsonb ELSE output END,
+           error = CASE WHEN $9::boolean THEN $10::jsonb ELSE error END,
            updated_at = now()
-         WHERE saga_id = $1 AND step = $2`,
-        [
-          id,
-          step,
-          patch.state ?? null,
-          patch.attempts ?? null,
-          patch.compensationAttempts ?? null,
-          patch.output !== undefined,
-          patch.output === undefined ? null : JSON.stringify(patch.output ?? null),
-          patch.error !== undefined,
-          patch.error === undefined ? null : JSON.stringify(patch.error),
-        ],
-      );
-      return true;
-    });
+         WHERE saga_id = $1 AND step = $3 AND EXISTS (SELECT 1 FROM saga WHERE $11::varchar IS NULL OR saga.state = $11::varchar)
+         RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM saga) AS fenced, (SELECT count(*) FROM step)::int AS updated`,
+      [
+        id,
+        fence,
+        step,
+        patch.state ?? null,
+        patch.attempts ?? null,
+        patch.compensationAttempts ?? null,
+        patch.output !== undefined,
+        patch.output === undefined ? null : JSON.stringify(patch.output ?? null),
+        patch.error !== undefined,
+        patch.error === undefined ? null : JSON.stringify(patch.error),
+        whileState ?? null,
+      ],
+    );
+    if (!rows[0]?.fenced) throw SagaException.leaseLost(id);
+    return rows[0].updated === 1;
   }
 
   /**
@@ -268,7 +270,16 @@ export class SagaLog {
   }
 }
 
-function toRecord(row: SagaRow, steps: StepRow[]): SagaRecord {
+/** The columns of a saga with its steps as one JSON array (one query, one round trip). */
+const WITH_STEPS = `s.*, COALESCE(
+  (SELECT json_agg(st ORDER BY st.position) FROM saga_steps st WHERE st.saga_id = s.id), '[]'::json) AS steps`;
+
+interface SagaWithSteps extends SagaRow {
+  /** From json_agg: timestamps arrive as strings. */
+  steps: Array<Omit<StepRow, 'updated_at'> & { updated_at: string }>;
+}
+
+function toRecord(row: SagaWithSteps): SagaRecord {
   return {
     id: row.id,
     name: row.name,
@@ -283,7 +294,7 @@ function toRecord(row: SagaRow, steps: StepRow[]): SagaRecord {
     fence: Number(row.fence),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    steps: steps.map((s): StepRecord => ({
+    steps: row.steps.map((s): StepRecord => ({
       step: s.step,
       position: s.position,
       group: s.grp,
@@ -292,7 +303,7 @@ function toRecord(row: SagaRow, steps: StepRow[]): SagaRecord {
       compensationAttempts: s.compensation_attempts,
       output: s.output,
       error: s.error,
-      updatedAt: s.updated_at,
+      updatedAt: new Date(s.updated_at),
     })),
   };
 }
