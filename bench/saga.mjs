@@ -244,7 +244,7 @@ Where a direct registration's time goes (p50 per command, all rounds): ${Object.
 
 Consistency after the run (once no saga was in flight): active devices in the registries ${run.activeDevices}; expected ${run.expectedDevices} (direct registrations completed ${run.directCompleted} + registration sagas SUCCEEDED ${run.succeededSagas}, including any that finished after their caller stopped waiting): ${run.activeDevices === run.expectedDevices ? 'they match' : 'MISMATCH'}. Sagas by state: ${JSON.stringify(run.sagasByState)}.
 
-A saga adds, per registration, one transaction to create the saga (row, steps, semantic lock), one to log each step's intent and one for each result, and one to finish (state, lock released): about ten small PostgreSQL transactions in the system database around the same four participant commands (the participants write their inbox row in the transaction of the effect in both kinds).
+A saga adds, per registration, writes to its log in the system database, each one statement (one round trip, one commit): the creation (saga, steps and semantic lock together), each step's intent and each step's result, RUNNING and SUCCEEDED (the lock released with it), plus one read of the saga per group: 19 queries for this four-step saga, around the same four participant commands (the participants write their inbox row in the transaction of the effect in both kinds).
 `;
 }
 
