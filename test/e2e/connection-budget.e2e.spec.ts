@@ -18,7 +18,9 @@ describe('connection budget - many tenants, few connections (e2e through the gat
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['secure-store', 'gateway'],
-      env: { SECURE_DB_CONNECTION_BUDGET: '20', SECURE_DB_POOL_SIZE: '2' },
+      // The smallest catalog pool: 6 tenants provisioned at once must queue for the
+      // provisioning lock, not deadlock the pool (each lock pins a catalog connection).
+      env: { SECURE_DB_CONNECTION_BUDGET: '20', SECURE_DB_POOL_SIZE: '2', CATALOG_POOL_SIZE: '2' },
     });
     for (let batch = 0; batch < TENANTS; batch += 6) {
       const created = await Promise.all(

@@ -228,7 +228,16 @@ export class TestStack {
       slug,
       name: `Test ${slug}`,
     });
-    if (response.status !== 201) throw new Error(`creating ${slug} failed: ${response.status} ${response.text}`);
+    if (response.status !== 201) {
+      const logs = [...this.apps.values()].flatMap((app) =>
+        app.output
+          .split('\n')
+          .filter((line) => line.includes(slug) || /"level":"(error|fatal|warn)"/.test(line))
+          .slice(-20)
+          .map((line) => `${app.name}: ${line}`),
+      );
+      throw new Error(`creating ${slug} failed: ${response.status} ${response.text}\n${logs.join('\n')}`);
+    }
     this.tenants.add(slug);
     return { slug, apiKey: response.body.apiKey };
   }

@@ -28,7 +28,7 @@ export const commonConfigShape = {
     .regex(/^[A-Za-z0-9._:-]{1,64}$/)
     .default(`${hostname()}:${process.pid}`),
   CATALOG_CACHE_TTL_MS: intVar(60_000, 0),
-  CATALOG_POOL_SIZE: intVar(4, 1, 100),
+  CATALOG_POOL_SIZE: intVar(4, 2, 100),
   REQUEST_TIMEOUT_MS: intVar(5_000, 100, 600_000),
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
   /** Test only (honoured when NODE_ENV=test): comma-separated crash points to arm, see CrashPoints. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { CatalogException, CatalogService, type StoreName } from '#polystore/catalog';
 import type { DataSource } from 'typeorm';
 import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
@@ -13,17 +14,27 @@ import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
  * re-checks, under it, that the tenant is still `provisioning` or `active`: a provisioning
  * request that arrives late, after the tenant-provisioning saga began compensating (status
  * `deleting`), is refused instead of re-creating a database that is being dropped.
+ *
+ * The lock pins a system-database connection for the whole operation, and the work under it
+ * reads the catalog through the same pool; so at most `pool size - 1` operations hold a lock
+ * at once in a process (the others queue), and one connection is always left for those reads.
+ * Without that bound, as many concurrent provisions as the pool has connections deadlock
+ * until the pool's connect timeout.
  */
 @Injectable()
 export class TenantDatabaseProvisioner {
   private readonly logger = new Logger(TenantDatabaseProvisioner.name);
+  private readonly lockHolders: LimitFunction;
 
   constructor(
     private readonly store: StoreName,
     private readonly catalog: CatalogService,
     private readonly router: DataSourceRouter,
     private readonly systemDb: DataSource,
-  ) {}
+  ) {
+    // CATALOG_POOL_SIZE is at least 2 (validated with the config).
+    this.lockHolders = pLimit(Math.max(1, (systemDb.options.poolSize ?? 10) - 1));
+  }
 
   /** Ensures the database exists and carries every migration. */
   async provision(): Promise<{ database: string; created: boolean; migrations: string[] }> {
@@ -62,7 +73,11 @@ export class TenantDatabaseProvisioner {
     return { dropped };
   }
 
-  private async underTenantLock<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
+  private underTenantLock<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
+    return this.lockHolders(() => this.lockedRun(tenant, work));
+  }
+
+  private async lockedRun<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
     const runner = this.systemDb.createQueryRunner();
     const key = `polystore:provision:${this.store}:${tenant}`;
     try {
