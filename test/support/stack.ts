@@ -166,6 +166,8 @@ export class TestStack {
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       BASE_DOMAIN: this.baseDomain,
       GATEWAY_PORT: '0',
+      // Scheduled jobs only where a test asks for them (they would touch every test tenant).
+      JOBS: '',
       SECURE_HTTP_PORT: '0',
       RELIABLE_HTTP_PORT: '0',
       EDGE_HTTP_PORT: '0',

@@ -211,6 +211,38 @@ suite('edge store on MongoDB (MONGO_URL or a mongo:7 container)', () => {
     await expect(inTenant(() => readings.buckets(device, from, to, '1m', 2))).resolves.toHaveLength(2);
   });
 
+  it('edge-mongodb - readings per device per hour in [from, to), and the latest reading of each device', async () => {
+    const [a, b, silent] = [randomUUID(), randomUUID(), randomUUID()];
+    await inTenant(() =>
+      readings.insertBatch([
+        reading(a, 1, T0 - 1, { v: 1 }), // before the window
+        reading(a, 2, T0 + 60_000, { v: 1 }),
+        reading(a, 3, T0 + 120_000, { v: 1 }),
+        reading(a, 4, T0 + 3_600_000, { v: 1 }),
+        reading(a, 5, T0 + 2 * 3_600_000, { v: 1 }), // at `to`: excluded
+        reading(b, 1, T0 + 3_599_999, { v: 1 }),
+      ]),
+    );
+    const hourly = await inTenant(() =>
+      readings.hourlyCounts([a.toUpperCase(), b, silent], new Date(T0), new Date(T0 + 2 * 3_600_000)),
+    );
+    const byDevice = (x: { deviceId: string }, y: { deviceId: string }) => x.deviceId.localeCompare(y.deviceId);
+    expect(hourly).toEqual(
+      [
+        { deviceId: a, hour: '2026-03-01T10:00:00.000Z', readings: 2 },
+        { deviceId: a, hour: '2026-03-01T11:00:00.000Z', readings: 1 },
+        { deviceId: b, hour: '2026-03-01T10:00:00.000Z', readings: 1 },
+      ].sort(byDevice),
+    );
+    const lastSeen = await inTenant(() => readings.lastSeen([a, b.toUpperCase(), silent]));
+    expect(lastSeen).toEqual(
+      [
+        { deviceId: a, lastAt: new Date(T0 + 2 * 3_600_000).toISOString() },
+        { deviceId: b, lastAt: new Date(T0 + 3_599_999).toISOString() },
+      ].sort(byDevice),
+    );
+  });
+
   it('edge-mongodb - erase deletes every reading of the devices, and only theirs', async () => {
     await inTenant(() => readings.insertBatch([reading(OTHER_DEVICE, 1, T0, { v: 1 })]));
     const doomed = randomUUID();

@@ -1,6 +1,7 @@
 import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES } from '#polystore/catalog';
+import { BUILTIN_JOBS } from '#polystore/jobs';
 import { z } from 'zod';
 
 /** Environment of the gateway, validated once at boot. */
@@ -47,6 +48,25 @@ export const gatewayConfigSchema = z
     SAGA_LEASE_MS: intVar(10_000, 100, 600_000),
     /** How often the recovery sweeper looks for sagas whose owner died. */
     SAGA_SWEEP_INTERVAL_MS: intVar(2_000, 0, 600_000),
+    /** Jobs this gateway schedules (once across replicas): comma-separated names, empty for none. */
+    JOBS: z
+      .string()
+      .default('usage-rollup,device-offline')
+      .transform((v) => [
+        ...new Set(
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .refine((list) => list.every((name) => BUILTIN_JOBS.some((job) => job.name === name)), {
+        message: `must be a comma-separated list of ${BUILTIN_JOBS.map((job) => job.name).join(', ')} (or empty)`,
+      }),
+    /** A job run's lease: how soon another replica resumes the run of one that died. */
+    JOB_LEASE_MS: intVar(30_000, 100, 600_000),
+    /** How often due job slots and abandoned runs are looked for. */
+    JOB_TICK_MS: intVar(5_000, 10, 600_000),
     /** Time a store has to create and migrate a tenant's database. */
     PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
   })

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CatalogModule, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
+import { BUILTIN_JOBS, JOB_MIGRATIONS, JobsModule } from '#polystore/jobs';
 import { SAGA_MIGRATIONS, SagaModule } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
@@ -61,7 +62,7 @@ export class GatewayModule {
             poolSize: config.CATALOG_POOL_SIZE,
             applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
           },
-          { migrations: [...SAGA_MIGRATIONS] },
+          { migrations: [...SAGA_MIGRATIONS, ...JOB_MIGRATIONS] },
         ),
         SagaModule.forRoot({
           dataSource: SYSTEM_DATA_SOURCE,
@@ -69,6 +70,13 @@ export class GatewayModule {
           leaseMs: config.SAGA_LEASE_MS,
           sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
           maxConcurrentRecoveries: 100,
+        }),
+        JobsModule.forRoot({
+          dataSource: SYSTEM_DATA_SOURCE,
+          owner: `gateway:${config.INSTANCE_ID}`,
+          jobs: BUILTIN_JOBS.filter((job) => config.JOBS.includes(job.name)),
+          leaseMs: config.JOB_LEASE_MS,
+          tickMs: config.JOB_TICK_MS,
         }),
       ],
       controllers: [

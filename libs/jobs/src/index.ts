@@ -10,3 +10,15 @@ export {
 export { JobRunLog, type RunRecord, type RunState, type TenantOutcome, type TenantStatus } from './job-run-log.js';
 export { JobScheduler, slotOf, type JobRunResult, type JobSchedulerOptions } from './job-scheduler.js';
 export { JOB_MIGRATIONS } from './migrations/index.js';
+export {
+  BUILTIN_JOBS,
+  OFFLINE_AFTER_MS,
+  READINGS_METRIC,
+  USAGE_ROLLUP_LOOKBACK_MS,
+  deviceOfflineJob,
+  rollupWindow,
+  usageRollupJob,
+  type DeviceOfflineResult,
+  type UsageRollupResult,
+} from './jobs/index.js';
+export { JobsModule, type JobsModuleOptions } from './jobs.module.js';

@@ -88,7 +88,7 @@ export class JobRunLog {
     job: string,
     options: { owner: string; leaseMs: number; slot?: Date; params?: Record<string, unknown>; total?: number },
   ): Promise<RunRecord | null> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<RunRow[]>(
       `INSERT INTO job_runs (id, job, slot, params, state, owner, lease_until, total)
        VALUES ($1, $2, $3, $4::jsonb, 'RUNNING', $5, now() + $6 * interval '1 millisecond', $7)
        ON CONFLICT (job, slot) WHERE slot IS NOT NULL DO NOTHING
@@ -102,7 +102,7 @@ export class JobRunLog {
         options.leaseMs,
         options.total ?? 0,
       ],
-    )) as RunRow[];
+    );
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -173,16 +173,17 @@ export class JobRunLog {
 
   /** Outcomes recorded for the run so far. */
   async outcomes(runId: string): Promise<TenantOutcome[]> {
-    const rows = (await this.db.query(
-      `SELECT tenant, status, duration_ms, error, result FROM job_run_tenants WHERE run_id = $1 ORDER BY tenant`,
-      [runId],
-    )) as Array<{
-      tenant: string;
-      status: TenantStatus;
-      duration_ms: number;
-      error: TenantOutcome['error'] | null;
-      result: unknown;
-    }>;
+    const rows = await this.db.query<
+      Array<{
+        tenant: string;
+        status: TenantStatus;
+        duration_ms: number;
+        error: TenantOutcome['error'] | null;
+        result: unknown;
+      }>
+    >(`SELECT tenant, status, duration_ms, error, result FROM job_run_tenants WHERE run_id = $1 ORDER BY tenant`, [
+      runId,
+    ]);
     return rows.map((r) => ({
       tenant: r.tenant,
       status: r.status,
@@ -211,16 +212,16 @@ export class JobRunLog {
   }
 
   async get(runId: string): Promise<RunRecord | null> {
-    const rows = (await this.db.query('SELECT * FROM job_runs WHERE id = $1', [runId])) as RunRow[];
+    const rows = await this.db.query<RunRow[]>('SELECT * FROM job_runs WHERE id = $1', [runId]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /** The latest runs, newest first (of one job, or of all). */
   async list(options: { job?: string; limit?: number } = {}): Promise<RunRecord[]> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<RunRow[]>(
       `SELECT * FROM job_runs WHERE ($1::varchar IS NULL OR job = $1) ORDER BY created_at DESC LIMIT $2`,
       [options.job ?? null, options.limit ?? 20],
-    )) as RunRow[];
+    );
     return rows.map(toRecord);
   }
 }

@@ -113,10 +113,17 @@ export class JobScheduler {
    */
   async runNow(
     name: string,
-    options: { tenants?: string[]; resume?: boolean; onProgress?: (p: RunProgress) => void; signal?: AbortSignal } = {},
+    options: {
+      tenants?: string[];
+      /** What else the run depends on (it is matched, with the tenants, when resuming). */
+      params?: Record<string, unknown>;
+      resume?: boolean;
+      onProgress?: (p: RunProgress) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<JobRunResult> {
     const job = this.job(name);
-    const params = options.tenants ? { tenants: [...options.tenants].sort() } : {};
+    const params = { ...options.params, ...(options.tenants ? { tenants: [...options.tenants].sort() } : {}) };
     const run =
       (options.resume
         ? await this.options.log.claimAbandoned(job.name, this.options.owner, this.options.leaseMs, { params })
@@ -149,7 +156,7 @@ export class JobScheduler {
               controller.abort();
             }
           },
-          (error) => this.logger.warn({ job: job.name, runId: run.id, err: error }, 'lease renewal failed'),
+          (error: unknown) => this.logger.warn({ job: job.name, runId: run.id, err: error }, 'lease renewal failed'),
         );
       },
       Math.max(50, Math.floor(leaseMs / 3)),

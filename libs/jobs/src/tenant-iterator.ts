@@ -124,7 +124,7 @@ export async function forEachTenant<R>(options: ForEachTenantOptions<R>): Promis
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  if (checkpointError) throw checkpointError;
+  if (checkpointError) throw checkpointError instanceof Error ? checkpointError : new Error('checkpoint write failed');
   return {
     total,
     ...counts,

@@ -21,8 +21,12 @@ export {
   type UsageRecordView,
 } from './contracts/reliable.contract.js';
 export {
+  MAX_HOURLY_WINDOW_MS,
+  MAX_TELEMETRY_DEVICES,
   TELEMETRY_BUCKETS,
   type DeviceCredentials,
+  type HourlyReadings,
+  type LastSeen,
   type TelemetryBucket,
   type TelemetryBucketRow,
   type TelemetryPoint,

@@ -1,4 +1,10 @@
-import type { TelemetryBucket, TelemetryBucketRow, TelemetryPoint } from '#polystore/messaging';
+import type {
+  HourlyReadings,
+  LastSeen,
+  TelemetryBucket,
+  TelemetryBucketRow,
+  TelemetryPoint,
+} from '#polystore/messaging';
 import type { DataSource } from 'typeorm';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
 import { MongoDeadLetterEntity, MongoReadingEntity } from './mongo.entities.js';
@@ -128,6 +134,47 @@ export const MongoReadings = {
       max: r.max,
       count: Number(r.count),
     }));
+  },
+
+  /** Readings per device per hour (UTC, by device time) in `[from, to)`, ordered by device, hour. */
+  async hourlyCounts(ds: DataSource, deviceIds: readonly string[], from: Date, to: Date): Promise<HourlyReadings[]> {
+    const rows = await ds
+      .getMongoRepository(MongoReadingEntity)
+      .aggregate<{ _id: { deviceId: string; hour: Date }; readings: number }>([
+        { $match: { deviceId: { $in: deviceIds.map(normalizeDeviceId) }, ts: { $gte: from, $lt: to } } },
+        {
+          $group: {
+            _id: { deviceId: '$deviceId', hour: { $dateTrunc: { date: '$ts', unit: 'hour' } } },
+            readings: { $sum: 1 },
+          },
+        },
+        { $sort: { '_id.deviceId': 1, '_id.hour': 1 } },
+      ])
+      .toArray();
+    return rows.map((r) => ({
+      deviceId: r._id.deviceId,
+      hour: r._id.hour.toISOString(),
+      readings: Number(r.readings),
+    }));
+  },
+
+  /**
+   * The device time of each device's latest reading (devices without readings are left out).
+   * Sorted in the order of `readings_device_ts_idx` read backwards and grouped with `$first`, the
+   * shape MongoDB can answer with one index seek per device (DISTINCT_SCAN) instead of reading
+   * every reading of the devices.
+   */
+  async lastSeen(ds: DataSource, deviceIds: readonly string[]): Promise<LastSeen[]> {
+    const rows = await ds
+      .getMongoRepository(MongoReadingEntity)
+      .aggregate<{ _id: string; lastAt: Date }>([
+        { $match: { deviceId: { $in: deviceIds.map(normalizeDeviceId) } } },
+        { $sort: { deviceId: -1, ts: -1 } },
+        { $group: { _id: '$deviceId', lastAt: { $first: '$ts' } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    return rows.map((r) => ({ deviceId: r._id, lastAt: r.lastAt.toISOString() }));
   },
 
   /** Deletes every reading of the devices; returns how many. */

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSourceRouter } from '#polystore/data-router';
-import type { TelemetryBucket, TelemetryBucketRow, TelemetryPoint } from '#polystore/messaging';
+import type {
+  HourlyReadings,
+  LastSeen,
+  TelemetryBucket,
+  TelemetryBucketRow,
+  TelemetryPoint,
+} from '#polystore/messaging';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
 import { MongoReadings } from '../mongodb/mongo-readings.js';
 import { isMongo } from '../mongodb/mongo.util.js';
@@ -112,6 +118,43 @@ export class ReadingRepository {
         max: r.max,
         count: Number(r.count),
       }));
+    });
+  }
+
+  /**
+   * Readings per device per hour (UTC, by device time) in `[from, to)`, ordered by device, hour.
+   * One aggregate over the `(device_id, ts)` index: one range scan per device.
+   */
+  hourlyCounts(deviceIds: readonly string[], from: Date, to: Date): Promise<HourlyReadings[]> {
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.hourlyCounts(ds, deviceIds, from, to);
+      const rows: Array<{ device_id: string; hour: Date; readings: string }> = await ds.query(
+        `SELECT device_id, date_trunc('hour', ts, 'UTC') AS hour, count(*) AS readings
+         FROM readings
+         WHERE device_id = ANY($1::uuid[]) AND ts >= $2 AND ts < $3
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [deviceIds, from, to],
+      );
+      return rows.map((r) => ({ deviceId: r.device_id, hour: r.hour.toISOString(), readings: Number(r.readings) }));
+    });
+  }
+
+  /**
+   * The device time of each device's latest reading (devices without readings are left out):
+   * per device, the last entry of the `(device_id, ts)` index, so the cost does not grow with
+   * the readings kept.
+   */
+  lastSeen(deviceIds: readonly string[]): Promise<LastSeen[]> {
+    return this.router.run(async (ds) => {
+      if (isMongo(ds)) return MongoReadings.lastSeen(ds, deviceIds);
+      const rows: Array<{ device_id: string; last_at: Date }> = await ds.query(
+        `SELECT d.id AS device_id, last.ts AS last_at
+         FROM unnest($1::uuid[]) AS d(id)
+         CROSS JOIN LATERAL (SELECT r.ts FROM readings r WHERE r.device_id = d.id ORDER BY r.ts DESC LIMIT 1) last
+         ORDER BY 1`,
+        [deviceIds],
+      );
+      return rows.map((r) => ({ deviceId: r.device_id, lastAt: r.last_at.toISOString() }));
     });
   }
 

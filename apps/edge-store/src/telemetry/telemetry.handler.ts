@@ -15,6 +15,16 @@ export class TelemetryHandler {
     return this.telemetry.query(request);
   }
 
+  @Handles(T.hourly)
+  async hourly(@Payload() request: ParsedRequestOf<typeof T.hourly>): Promise<ResponseOf<typeof T.hourly>> {
+    return { items: await this.telemetry.hourly(request) };
+  }
+
+  @Handles(T.lastSeen)
+  async lastSeen(@Payload() request: ParsedRequestOf<typeof T.lastSeen>): Promise<ResponseOf<typeof T.lastSeen>> {
+    return { items: await this.telemetry.lastSeen(request.deviceIds) };
+  }
+
   @Handles(T.erase)
   async erase(@Payload() request: ParsedRequestOf<typeof T.erase>): Promise<ResponseOf<typeof T.erase>> {
     return { deleted: await this.telemetry.erase(request.deviceIds) };

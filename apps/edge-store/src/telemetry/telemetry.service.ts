@@ -1,13 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import type { Contracts, ParsedRequestOf, ResponseOf } from '#polystore/messaging';
+import {
+  MAX_HOURLY_WINDOW_MS,
+  type Contracts,
+  type HourlyReadings,
+  type LastSeen,
+  type ParsedRequestOf,
+  type ResponseOf,
+} from '#polystore/messaging';
 import { EdgeStoreException } from '../edge-store.exception.js';
 import { ReadingRepository } from './reading.repository.js';
 
 type Q = typeof Contracts.edge.telemetry.query;
+type H = typeof Contracts.edge.telemetry.hourly;
 
 const MAX_RANGE_MS = 366 * 24 * 3_600_000;
 
-/** The read side: raw points (keyset-paged on ts, seq) or per-bucket aggregates. */
+/** The read side: raw points (keyset-paged on ts, seq), per-bucket aggregates, and what jobs read. */
 @Injectable()
 export class TelemetryService {
   constructor(private readonly readings: ReadingRepository) {}
@@ -35,9 +43,28 @@ export class TelemetryService {
     };
   }
 
+  /** Readings per device per hour in a window of at most `MAX_HOURLY_WINDOW_MS`. */
+  async hourly(request: ParsedRequestOf<H>): Promise<HourlyReadings[]> {
+    const from = new Date(request.from);
+    const to = new Date(request.to);
+    if (to <= from) throw EdgeStoreException.invalidQuery('to must be after from');
+    if (to.getTime() - from.getTime() > MAX_HOURLY_WINDOW_MS)
+      throw EdgeStoreException.invalidQuery(`the window is at most ${MAX_HOURLY_WINDOW_MS / 3_600_000} hours`);
+    return this.readings.hourlyCounts(distinct(request.deviceIds), from, to);
+  }
+
+  lastSeen(deviceIds: readonly string[]): Promise<LastSeen[]> {
+    return this.readings.lastSeen(distinct(deviceIds));
+  }
+
   erase(deviceIds: readonly string[]): Promise<number> {
     return this.readings.erase(deviceIds);
   }
+}
+
+/** Device ids once each, lowercase (as PostgreSQL's `uuid` prints them and MongoDB stores them). */
+function distinct(deviceIds: readonly string[]): string[] {
+  return [...new Set(deviceIds.map((id) => id.toLowerCase()))];
 }
 
 function encodeCursor(ts: Date, seq: number): string {

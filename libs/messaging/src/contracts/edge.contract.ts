@@ -33,6 +33,32 @@ export const deviceCredentialsSchema = z.object({
 });
 export type DeviceCredentials = z.infer<typeof deviceCredentialsSchema>;
 
+/** Devices asked about in one call: a page of `reliable.devices.list`. */
+export const MAX_TELEMETRY_DEVICES = 200;
+/**
+ * Longest window of `edge.telemetry.hourly`. With {@link MAX_TELEMETRY_DEVICES}, an answer has at
+ * most 200 x 25 rows (about 500 KB), well within NATS' default 1 MB payload limit.
+ */
+export const MAX_HOURLY_WINDOW_MS = 24 * 3_600_000;
+
+const deviceIdsSchema = z.array(z.uuid()).min(1).max(MAX_TELEMETRY_DEVICES);
+
+export const hourlyReadingsSchema = z.object({
+  deviceId: z.uuid(),
+  /** Start of the hour (UTC), ISO. */
+  hour: z.iso.datetime(),
+  /** Readings whose device time is in that hour (and in the requested window). */
+  readings: z.number().int().min(1),
+});
+export type HourlyReadings = z.infer<typeof hourlyReadingsSchema>;
+
+export const lastSeenSchema = z.object({
+  deviceId: z.uuid(),
+  /** Device time of the device's latest reading, ISO. */
+  lastAt: z.iso.datetime(),
+});
+export type LastSeen = z.infer<typeof lastSeenSchema>;
+
 /** Contracts answered by `apps/edge-store` (telemetry, device credentials). */
 export const EdgeContracts = {
   health: defineContract({
@@ -112,6 +138,31 @@ export const EdgeContracts = {
       request: z.object({ deviceIds: z.array(z.uuid()).max(10_000) }).strict(),
       response: z.object({ deleted: z.number().int() }),
       timeoutMs: 60_000,
+    }),
+    /**
+     * Readings per device per hour (UTC, by device time) in `[from, to)` (at most 24 h), for the
+     * given devices; one row per (device, hour) that has readings, ordered by device, hour. Read
+     * by the usage rollup job.
+     */
+    hourly: defineContract({
+      pattern: 'edge.telemetry.hourly',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceIds: deviceIdsSchema, from: z.iso.datetime(), to: z.iso.datetime() }).strict(),
+      response: z.object({ items: z.array(hourlyReadingsSchema) }),
+      timeoutMs: 30_000,
+    }),
+    /**
+     * The device time of each given device's latest reading; devices without any reading are
+     * left out. Read by the device offline job.
+     */
+    lastSeen: defineContract({
+      pattern: 'edge.telemetry.last-seen',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceIds: deviceIdsSchema }).strict(),
+      response: z.object({ items: z.array(lastSeenSchema) }),
+      timeoutMs: 30_000,
     }),
   },
 } as const;

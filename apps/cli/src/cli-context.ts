@@ -1,0 +1,142 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
+import { JOB_MIGRATIONS, JobRunLog } from '#polystore/jobs';
+import { MessageClient, MessagingModule } from '#polystore/messaging';
+import { createRootLogger } from '#polystore/platform';
+import { loggingModule, resolveAdminToken, resolveMasterKey } from '#polystore/runtime';
+import { SAGA_MIGRATIONS } from '#polystore/saga';
+import { contextLogFields } from '#polystore/tenancy';
+import { Logger } from 'nestjs-pino';
+import { pino } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { CliConfig } from './config.js';
+
+@Module({})
+class CliModule {
+  static forRoot(config: CliConfig, masterKey: Buffer): DynamicModule {
+    const logger = createRootLogger({
+      service: 'cli',
+      level: config.LOG_LEVEL,
+      mixin: contextLogFields,
+      // stdout is the command's output (tables, --json); logs go to stderr.
+      destination: pino.destination({ dest: 2, sync: true }),
+    });
+    return {
+      module: CliModule,
+      imports: [
+        loggingModule(logger),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: `cli:${config.INSTANCE_ID}`,
+          subjectPrefix: config.NATS_SUBJECT_PREFIX,
+          defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        }),
+        CatalogModule.forRoot(
+          {
+            systemDbUrl: config.SYSTEM_DB_URL,
+            masterKey,
+            cacheTtlMs: 0,
+            negativeCacheTtlMs: 0,
+            poolSize: config.CATALOG_POOL_SIZE,
+            applicationName: `polystore-cli:${config.INSTANCE_ID}`.slice(0, 63),
+          },
+          // The CLI may be the first process on a fresh system database: it brings every table.
+          { migrations: [...SAGA_MIGRATIONS, ...JOB_MIGRATIONS] },
+        ),
+      ],
+    };
+  }
+}
+
+/** What the commands use: the catalog, NATS, the job-run log and the gateway's address. */
+export class CliContext {
+  private constructor(
+    readonly config: CliConfig,
+    private readonly app: INestApplicationContext,
+  ) {}
+
+  static async open(config: CliConfig): Promise<CliContext> {
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, resolveMasterKey(config)), {
+      bufferLogs: true,
+      abortOnError: false,
+    });
+    app.useLogger(app.get(Logger));
+    return new CliContext(config, app);
+  }
+
+  get catalog(): CatalogService {
+    return this.app.get(CatalogService);
+  }
+
+  get catalogAdmin(): CatalogAdminService {
+    return this.app.get(CatalogAdminService);
+  }
+
+  get messages(): MessageClient {
+    return this.app.get(MessageClient);
+  }
+
+  get systemDb(): DataSource {
+    return this.app.get(SYSTEM_DATA_SOURCE);
+  }
+
+  get runLog(): JobRunLog {
+    return new JobRunLog(this.systemDb);
+  }
+
+  /** Slugs of the active tenants, in creation order. */
+  async activeTenants(): Promise<string[]> {
+    return (await this.catalogAdmin.listTenants()).filter((t) => t.status === 'active').map((t) => t.slug);
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
+}
+
+/** Calls the gateway's admin API (tenant creation and deletion are sagas the gateway drives). */
+export function gatewayAdmin<T>(
+  config: CliConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const url = new URL(path, config.GATEWAY_URL);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${resolveAdminToken(config)}`,
+          // The admin API answers on the base domain only (fetch cannot set Host).
+          host: config.BASE_DOMAIN,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        timeout: 120_000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: response.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+          } catch {
+            resolve({ status: response.statusCode ?? 0, body: { message: text.slice(0, 200) } as T });
+          }
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer from the gateway at ${url.origin}`)));
+    request.on('error', (error) =>
+      reject(new Error(`cannot reach the gateway at ${url.origin} (GATEWAY_URL): ${error.message}`)),
+    );
+    request.end(payload);
+  });
+}

@@ -1,0 +1,23 @@
+import { InvalidArgumentError } from 'commander';
+import { isTenantSlug } from '#polystore/tenancy';
+
+/** A mistake in the command line: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** `a,b,c` as validated tenant slugs. */
+export function parseTenantList(value: string): string[] {
+  const slugs = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (slugs.length === 0) throw new UsageError('--tenants: give "all" or at least one slug');
+  const bad = slugs.find((slug) => !isTenantSlug(slug));
+  if (bad !== undefined) throw new UsageError(`--tenants: "${bad}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
+  return slugs;
+}

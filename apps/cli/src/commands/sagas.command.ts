@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { gatewayAdmin } from '../cli-context.js';
+import type { CliRuntime } from '../cli-runtime.js';
+import { printJson, printTable } from '../output.js';
+import { failIfNot } from './gateway-response.js';
+
+interface SagaView {
+  id: string;
+  name: string;
+  state: string;
+  tenant: string | null;
+  createdAt: string;
+  updatedAt: string;
+  error?: { code: string; message: string } | null;
+}
+
+/** Sagas through the gateway's operator API (the gateway drives them). */
+export function registerSagas(program: Command, runtime: CliRuntime): void {
+  const sagas = program.command('sagas').description('cross-store operations: list, retry or skip a parked one');
+
+  sagas
+    .command('list')
+    .description('sagas, newest first')
+    .option('--state <state>', 'PENDING | RUNNING | COMPENSATING | SUCCEEDED | COMPENSATED | FAILED | PARKED ...')
+    .option('--json', 'print JSON')
+    .action((flags: { state?: string; json?: boolean }) =>
+      runtime.runOffline(async (config) => {
+        const query = flags.state ? `?state=${encodeURIComponent(flags.state)}` : '';
+        const response = await gatewayAdmin<{ items: SagaView[] }>(config, 'GET', `/admin/sagas${query}`);
+        failIfNot(response, 200, '--state');
+        if (flags.json) printJson(response.body.items);
+        else
+          printTable(
+            response.body.items.map((s) => ({ ...s, error: s.error ? `${s.error.code}: ${s.error.message}` : '' })),
+            ['id', 'name', 'state', 'tenant', 'createdAt', 'error'],
+          );
+        return 0;
+      }),
+    );
+
+  for (const action of ['retry', 'skip'] as const) {
+    sagas
+      .command(`${action} <id>`)
+      .description(
+        action === 'retry' ? 'run a parked saga again from where it stopped' : 'mark the parked step done and go on',
+      )
+      .option('--json', 'print JSON')
+      .action((id: string, flags: { json?: boolean }) =>
+        runtime.runOffline(async (config) => {
+          const response = await gatewayAdmin<SagaView>(
+            config,
+            'POST',
+            `/admin/sagas/${encodeURIComponent(id)}/${action}`,
+          );
+          failIfNot(response, 200, 'id');
+          if (flags.json) printJson(response.body);
+          else process.stdout.write(`saga ${response.body.id} (${response.body.name}): ${response.body.state}\n`);
+          return 0;
+        }),
+      );
+  }
+}

@@ -1,0 +1,87 @@
+import { STORE_NAMES, isStoreName, type StoreName } from '#polystore/catalog';
+import { isTenantSlug } from '#polystore/tenancy';
+import type { Command } from 'commander';
+import { gatewayAdmin } from '../cli-context.js';
+import type { CliRuntime } from '../cli-runtime.js';
+import { printJson, printTable } from '../output.js';
+import { UsageError } from './arguments.js';
+import { failIfNot } from './gateway-response.js';
+import { registerTenantMove } from './tenant-move.command.js';
+
+function slugArgument(value: string): string {
+  if (!isTenantSlug(value)) throw new UsageError(`slug: "${value}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
+  return value;
+}
+
+export function storeArgument(value: string): StoreName {
+  if (!isStoreName(value)) throw new UsageError(`--store: unknown store "${value}" (${STORE_NAMES.join(', ')})`);
+  return value;
+}
+
+export function registerTenants(program: Command, runtime: CliRuntime): void {
+  const tenants = program.command('tenants').description('organizations and where their databases live');
+
+  tenants
+    .command('list')
+    .description('every tenant with its status and placements (from the catalog)')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) =>
+      runtime.run(async (cli) => {
+        const list = await cli.catalogAdmin.listTenants();
+        if (flags.json) printJson(list);
+        else
+          printTable(
+            list.map((t) => ({
+              slug: t.slug,
+              status: t.status,
+              created: t.createdAt,
+              placements: t.placements.map((p) => `${p.store}=${p.server}/${p.database} v${p.version}`).join(' '),
+            })),
+            ['slug', 'status', 'created', 'placements'],
+          );
+        return 0;
+      }),
+    );
+
+  tenants
+    .command('create <slug>')
+    .description('create a tenant and its databases (through the gateway); prints its API key once')
+    .option('--name <name>', 'display name (default: the slug)')
+    .option('--json', 'print JSON')
+    .action((slug: string, flags: { name?: string; json?: boolean }) =>
+      runtime.runOffline(async (config) => {
+        const response = await gatewayAdmin<{ slug: string; apiKey: string; status: string }>(
+          config,
+          'POST',
+          '/admin/tenants',
+          {
+            slug: slugArgument(slug),
+            name: flags.name ?? slug,
+          },
+        );
+        failIfNot(response, 201, 'slug');
+        if (flags.json) printJson(response.body);
+        else
+          process.stdout.write(
+            `tenant ${response.body.slug} created\nAPI key (shown once, keep it): ${response.body.apiKey}\n`,
+          );
+        return 0;
+      }),
+    );
+
+  tenants
+    .command('delete <slug>')
+    .description('delete a tenant and drop its databases (through the gateway)')
+    .option('--json', 'print JSON')
+    .action((slug: string, flags: { json?: boolean }) =>
+      runtime.runOffline(async (config) => {
+        const response = await gatewayAdmin(config, 'DELETE', `/admin/tenants/${slugArgument(slug)}`);
+        failIfNot(response, 204, 'slug');
+        if (flags.json) printJson({ slug, deleted: true });
+        else process.stdout.write(`tenant ${slug} deleted\n`);
+        return 0;
+      }),
+    );
+
+  registerTenantMove(tenants, runtime, slugArgument);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { CliRuntime, ExitCode } from './cli-runtime.js';
+import { registerJobs } from './commands/jobs.command.js';
+import { registerMigrate } from './commands/migrate.command.js';
+import { registerSagas } from './commands/sagas.command.js';
+import { registerTenants } from './commands/tenants.command.js';
+import { UsageError } from './commands/arguments.js';
+
+/**
+ * `npm run cli -- <command>`: operations over all tenants. It reads the same environment as
+ * the services (SYSTEM_DB_URL, NATS_URL, NATS_SUBJECT_PREFIX, MASTER_KEY, ...) plus GATEWAY_URL
+ * and ADMIN_TOKEN for what goes through the gateway.
+ */
+const program = new Command('polystore')
+  .description('Polystore operations: tenants, per-tenant migrations, jobs, sagas')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const runtime = new CliRuntime();
+registerTenants(program, runtime);
+registerMigrate(program, runtime);
+registerJobs(program, runtime);
+registerSagas(program, runtime);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; a usage mistake was already printed by commander.
+    process.exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = ExitCode.USAGE;
+  } else throw error;
+}

@@ -1,0 +1,108 @@
+import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
+import {
+  DataSourceRouter,
+  migrateDatabase,
+  pendingMigrations,
+  type StoreSchema,
+  type StoreSchemaByDialect,
+} from '#polystore/data-router';
+import { TenantSkipped, type TenantJob } from '#polystore/jobs';
+import { isCodedError } from '#polystore/platform';
+import type { TenantSlug } from '#polystore/tenancy';
+import { edgeSchema } from '../../../edge-store/src/edge.schema.js';
+import { RELIABLE_SCHEMA } from '../../../reliable-store/src/reliable.schema.js';
+import { SECURE_SCHEMA } from '../../../secure-store/src/secure.schema.js';
+
+/** Each store's tenant schema: the migrations `migrate` applies are the stores' own. */
+export const STORE_SCHEMAS: Record<StoreName, StoreSchema | StoreSchemaByDialect> = {
+  secure: SECURE_SCHEMA,
+  reliable: RELIABLE_SCHEMA,
+  edge: edgeSchema,
+};
+
+/** What `migrate` did (or, dry, would do) in one store of one tenant. */
+export type StoreMigration =
+  | { readonly store: StoreName; readonly applied: string[] }
+  | { readonly store: StoreName; readonly pending: string[] }
+  | { readonly store: StoreName; readonly placement: 'none' };
+
+export interface MigrateJobOptions {
+  readonly stores: readonly StoreName[];
+  readonly dryRun: boolean;
+  readonly concurrency: number;
+  readonly tenantTimeoutMs: number;
+}
+
+/**
+ * `migrate` as a tenant job: for each tenant, each store's pending migrations applied to the
+ * tenant's database (under the database's migration lock, like provisioning does), or listed
+ * with `dryRun`. One DataSource of one connection per (tenant, store) at a time, closed when
+ * the tenant is done, so the run holds at most `concurrency` connections per server.
+ */
+export function migrateJob(
+  catalog: CatalogService,
+  options: MigrateJobOptions,
+): TenantJob<StoreMigration[]> & { close(): Promise<void> } {
+  const routers = new Map(
+    options.stores.map((store) => [
+      store,
+      new DataSourceRouter({
+        name: `migrate-${store}`,
+        resolvePlacement: (tenant) => catalog.getPlacementFresh(tenant, store),
+        schema: STORE_SCHEMAS[store],
+        poolSize: 1,
+        connectionBudget: Math.max(1, options.concurrency),
+        idleTtlMs: 60_000,
+        maxWaiters: 10_000,
+        acquireTimeoutMs: options.tenantTimeoutMs,
+        // A broken database is that tenant's failure, reported; it must not block others.
+        breaker: { consecutiveFailures: 1_000_000, halfOpenAfterMs: 1 },
+        applicationName: `polystore-migrate:${store}`,
+      }),
+    ]),
+  );
+
+  const migrateStore = async (tenant: TenantSlug, store: StoreName): Promise<StoreMigration> => {
+    const router = routers.get(store)!;
+    try {
+      if (options.dryRun) return { store, pending: await router.run((ds) => pendingMigrations(ds)) };
+      return { store, applied: (await router.run((ds) => migrateDatabase(ds))).applied };
+    } catch (error) {
+      if (isCodedError(error) && error.code === CatalogErrorCode.PLACEMENT_NOT_FOUND)
+        return { store, placement: 'none' };
+      throw new StoreMigrationFailed(store, error);
+    } finally {
+      await router.releaseTenant(tenant);
+    }
+  };
+
+  return {
+    name: 'migrate',
+    description: "applies each store's pending migrations to every tenant database",
+    intervalMs: 0,
+    tenantTimeoutMs: options.tenantTimeoutMs,
+    concurrency: options.concurrency,
+    async run(tenant) {
+      const results: StoreMigration[] = [];
+      for (const store of options.stores) results.push(await migrateStore(tenant, store));
+      if (results.every((r) => 'placement' in r)) throw new TenantSkipped('no database in the selected stores');
+      return results;
+    },
+    async close() {
+      await Promise.all([...routers.values()].map((r) => r.close()));
+    },
+  };
+}
+
+/** A store's failure, named: the report says which of the tenant's databases failed. */
+class StoreMigrationFailed extends Error {
+  readonly code: string;
+  constructor(
+    readonly store: StoreName,
+    cause: unknown,
+  ) {
+    const inner = cause as { code?: unknown; message?: unknown };
+    super(`${store}: ${typeof inner?.message === 'string' ? inner.message : String(cause)}`, { cause });
+    this.code = typeof inner?.code === 'string' ? inner.code : 'MIGRATION_FAILED';
+  }
+}

@@ -1,0 +1,15 @@
+import type { TenantJob } from '../tenant-job.js';
+import { deviceOfflineJob } from './device-offline.job.js';
+import { usageRollupJob } from './usage-rollup.job.js';
+
+export { OFFLINE_AFTER_MS, deviceOfflineJob, type DeviceOfflineResult } from './device-offline.job.js';
+export {
+  READINGS_METRIC,
+  USAGE_ROLLUP_LOOKBACK_MS,
+  rollupWindow,
+  usageRollupJob,
+  type UsageRollupResult,
+} from './usage-rollup.job.js';
+
+/** The jobs every deployment schedules (see `libs/jobs/README.md`, "Built-in jobs"). */
+export const BUILTIN_JOBS: readonly TenantJob[] = [usageRollupJob, deviceOfflineJob];

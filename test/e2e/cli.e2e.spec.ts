@@ -1,0 +1,263 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
+import { eventually } from '../support/eventually.js';
+import { uniqueToken } from '../support/ids.js';
+import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { pgQuery } from '../support/pg.js';
+import { TestServices } from '../support/services.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const TENANTS = 30;
+const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
+/** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
+const NEWEST_SECURE_MIGRATION = 'SecureSaga1764204100000';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI (`npm run cli`) against a stack of its own (own system database): migrate over 30
+ * tenants with failures and resumption, tenants and sagas commands, errors and exit codes.
+ */
+describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
+  const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
+  let stack: TestStack;
+  const tenants: TestTenant[] = [];
+
+  const cliEnv = (extra: Record<string, string> = {}) => ({
+    ...stack.env('gateway'),
+    INSTANCE_ID: `cli-${uniqueToken(4)}`,
+    LOG_LEVEL: 'warn',
+    GATEWAY_URL: `http://127.0.0.1:${stack.app('gateway').port}`,
+    ...extra,
+  });
+
+  /** Starts the CLI; `onStderr` sees its progress lines as they come. */
+  function startCli(
+    args: string[],
+    extra: Record<string, string> = {},
+    onStderr?: (text: string, kill: () => void) => void,
+  ) {
+    const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, ...args], {
+      cwd: ROOT,
+      env: cliEnv(extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, () => child.kill('SIGKILL'));
+    });
+    return new Promise<CliResult>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  }
+  const cli = (...args: string[]) => startCli(args);
+
+  /** Takes the newest secure migration back out of every tenant's secure database. */
+  async function undoNewestSecureMigration(): Promise<void> {
+    const url = new URL(TestServices.postgresUrl);
+    for (const t of tenants) {
+      const ds = new DataSource({
+        type: 'postgres',
+        host: url.hostname,
+        port: Number(url.port || 5432),
+        username: decodeURIComponent(url.username || 'root'),
+        database: secureDb(t.slug),
+        entities: SECURE_SCHEMA.entities,
+        migrations: SECURE_SCHEMA.migrations,
+        migrationsTableName: SECURE_SCHEMA.migrationsTableName,
+      });
+      await ds.initialize();
+      try {
+        await ds.undoLastMigration({ transaction: 'each' });
+      } finally {
+        await ds.destroy();
+      }
+    }
+  }
+  const appliedEverywhere = async () => {
+    for (const t of tenants) {
+      const rows = await pgQuery(
+        'SELECT 1 FROM secure_migrations WHERE name = $1',
+        [NEWEST_SECURE_MIGRATION],
+        secureDb(t.slug),
+      );
+      if (rows.length !== 1) return false;
+    }
+    return true;
+  };
+
+  beforeAll(async () => {
+    const systemUrl = new URL(TestServices.systemDbUrl);
+    systemUrl.pathname = `/${systemDb}`;
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'gateway'],
+      env: { SYSTEM_DB_URL: systemUrl.toString() },
+    });
+    for (let i = 0; i < TENANTS; i += 6)
+      tenants.push(
+        ...(await Promise.all(Array.from({ length: Math.min(6, TENANTS - i) }, () => stack.createTenant()))),
+      );
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
+  }, 120_000);
+
+  it('migrate - every tenant current: a second run does nothing and says so, exit 0', async () => {
+    const result = await cli('migrate', '--store', 'all', '--tenants', 'all', '--concurrency', '4');
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain(`${TENANTS} ok, 0 failed, 0 skipped of ${TENANTS} tenants`);
+    expect(result.stdout).toContain('nothing to do: every tenant database is current (secure, reliable, edge)');
+    expect(result.stderr).toContain(`migrate: ${TENANTS}/${TENANTS} done`);
+  }, 120_000);
+
+  it('migrate - a migration added to the secure store reaches every tenant database (dry run first), then nothing is left', async () => {
+    await undoNewestSecureMigration();
+    expect(await appliedEverywhere()).toBe(false);
+
+    const dry = await cli('migrate', '--store', 'secure', '--dry-run', '--json');
+    expect(dry).toMatchObject({ code: 0 });
+    const dryReport = JSON.parse(dry.stdout);
+    expect(dryReport).toMatchObject({ ok: TENANTS, failed: 0, migrationsPending: TENANTS, migrationsApplied: 0 });
+    const noneApplied = await pgQuery(
+      'SELECT 1 FROM secure_migrations WHERE name = $1',
+      [NEWEST_SECURE_MIGRATION],
+      secureDb(tenants[0]!.slug),
+    );
+    expect(noneApplied).toHaveLength(0);
+
+    const run = await cli('migrate', '--store', 'secure', '--json');
+    expect(run).toMatchObject({ code: 0 });
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ total: TENANTS, ok: TENANTS, failed: 0, migrationsApplied: TENANTS });
+    for (const outcome of report.outcomes)
+      expect(outcome.result).toEqual([{ store: 'secure', applied: [NEWEST_SECURE_MIGRATION] }]);
+    expect(await appliedEverywhere()).toBe(true);
+
+    const again = await cli('migrate', '--store', 'secure');
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toContain('nothing to do: every tenant database is current (secure)');
+  }, 180_000);
+
+  it('migrate - killed (SIGKILL) halfway, the next run resumes it without repeating the finished tenants', async () => {
+    await undoNewestSecureMigration();
+    const lease = { JOB_LEASE_MS: '1000' };
+    const killed = await startCli(['migrate', '--store', 'secure', '--concurrency', '1'], lease, (stderr, kill) => {
+      if (stderr.includes('migrate: 10/30 done')) kill();
+    });
+    expect(killed.code).toBeNull();
+    const [run] = await pgQuery<{ id: string; ok: number }>(
+      `SELECT id FROM job_runs WHERE job = 'migrate' AND state = 'RUNNING'`,
+      [],
+      systemDb,
+    );
+    expect(run).toBeDefined();
+    const finishedBefore = await pgQuery<{ tenant: string; finished_at: Date }>(
+      'SELECT tenant, finished_at FROM job_run_tenants WHERE run_id = $1',
+      [run!.id],
+      systemDb,
+    );
+    expect(finishedBefore.length).toBeGreaterThanOrEqual(10);
+    expect(finishedBefore.length).toBeLessThan(TENANTS);
+    // The killed CLI's lease runs out; then any run of the same migrate resumes it.
+    await eventually(
+      async () =>
+        (await pgQuery('SELECT 1 FROM job_runs WHERE id = $1 AND lease_until < now()', [run!.id], systemDb)).length ===
+        1,
+      { what: 'the killed run lease to expire' },
+    );
+
+    const resumed = await cli('migrate', '--store', 'secure', '--json');
+    expect(resumed).toMatchObject({ code: 0 });
+    const report = JSON.parse(resumed.stdout);
+    expect(report).toMatchObject({
+      runId: run!.id,
+      total: TENANTS,
+      ok: TENANTS,
+      failed: 0,
+      resumed: finishedBefore.length,
+    });
+    const fromCheckpoint = report.outcomes
+      .filter((o: { fromCheckpoint?: boolean }) => o.fromCheckpoint)
+      .map((o: { tenant: string }) => o.tenant);
+    expect(fromCheckpoint.sort()).toEqual(finishedBefore.map((r) => r.tenant).sort());
+    // Finished tenants were not run again: their checkpoint rows are untouched.
+    const after = await pgQuery<{ tenant: string; finished_at: Date }>(
+      'SELECT tenant, finished_at FROM job_run_tenants WHERE run_id = $1',
+      [run!.id],
+      systemDb,
+    );
+    const afterByTenant = new Map(after.map((r) => [r.tenant, r.finished_at.getTime()]));
+    for (const r of finishedBefore) expect(afterByTenant.get(r.tenant)).toBe(r.finished_at.getTime());
+    expect(after).toHaveLength(TENANTS);
+    expect(await appliedEverywhere()).toBe(true);
+  }, 180_000);
+
+  it('migrate - 30 tenants, one reliable database dropped by hand: that tenant reported failed with its error, 29 ok, exit 1', async () => {
+    const broken = tenants[13]!;
+    await mariaQuery(`DROP DATABASE \`${reliableDb(broken.slug)}\``);
+    const result = await cli('migrate', '--store', 'all', '--json', '--fresh');
+    expect(result).toMatchObject({ code: 1 });
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ total: TENANTS, ok: TENANTS - 1, failed: 1 });
+    const failed = report.outcomes.filter((o: { status: string }) => o.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].tenant).toBe(broken.slug);
+    expect(failed[0].error.message).toMatch(/^reliable: /);
+
+    const human = await cli('migrate', '--store', 'reliable', '--fresh');
+    expect(human).toMatchObject({ code: 1 });
+    expect(human.stdout).toContain(`FAILED ${broken.slug} failed`);
+  }, 180_000);
+
+  it('tenants - create, list and delete through the CLI; a bad slug is a usage error naming it (exit 2)', async () => {
+    const slug = `e2e-cli-${uniqueToken(6)}`;
+    const created = await cli('tenants', 'create', slug, '--json');
+    expect(created).toMatchObject({ code: 0 });
+    expect(JSON.parse(created.stdout)).toMatchObject({ slug, apiKey: expect.any(String) });
+
+    const list = await cli('tenants', 'list', '--json');
+    expect(list).toMatchObject({ code: 0 });
+    const listed = JSON.parse(list.stdout).find((t: { slug: string }) => t.slug === slug);
+    expect(listed).toMatchObject({ status: 'active' });
+    expect(listed.placements.map((p: { store: string }) => p.store).sort()).toEqual(['reliable', 'secure']);
+
+    const bad = await cli('tenants', 'create', 'Bad_Slug');
+    expect(bad).toMatchObject({ code: 2 });
+    expect(bad.stderr).toContain('"Bad_Slug" is not a tenant slug');
+
+    const duplicate = await cli('tenants', 'create', slug);
+    expect(duplicate).toMatchObject({ code: 2 });
+    expect(duplicate.stderr).toMatch(/slug: .*TENANT_EXISTS|slug: .*exists/i);
+
+    const deleted = await cli('tenants', 'delete', slug);
+    expect(deleted).toMatchObject({ code: 0 });
+    const listAfter = JSON.parse((await cli('tenants', 'list', '--json')).stdout);
+    expect(listAfter.some((t: { slug: string }) => t.slug === slug)).toBe(false);
+  }, 120_000);
+
+  it('sagas - list shows the provisioning sagas; retry of an unknown saga is a usage error (exit 2)', async () => {
+    const list = await cli('sagas', 'list', '--state', 'SUCCEEDED', '--json');
+    expect(list).toMatchObject({ code: 0 });
+    const sagas = JSON.parse(list.stdout) as Array<{ name: string; tenant: string }>;
+    const provisioned = new Set(sagas.filter((s) => s.name === 'tenant-provisioning').map((s) => s.tenant));
+    for (const t of tenants) expect(provisioned.has(t.slug)).toBe(true);
+
+    const unknown = await cli('sagas', 'retry', '00000000-0000-4000-8000-000000000000');
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toMatch(/^error: id: /m);
+
+    const badState = await cli('sagas', 'list', '--state', 'NOPE');
+    expect(badState).toMatchObject({ code: 2 });
+    expect(badState.stderr).toContain('state must be one of');
+  }, 60_000);
+});
