@@ -12,7 +12,7 @@ import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './cata
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
-import { ServerSecretBox, splitServerUrl } from './placement.js';
+import { placementLockKey, ServerSecretBox, splitServerUrl } from './placement.js';
 import type { StoreName } from './store-name.js';
 
 /** What to create for one store when a tenant is created. */
@@ -122,6 +122,69 @@ export class CatalogAdminService {
     const result = await this.db.getRepository(TenantEntity).delete({ slug });
     this.changed(slug);
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Points the tenant's `store` placement at another server (same database name), in one
+   * transaction and only if the placement is still at `expectedVersion`: the version is bumped,
+   * so every process's data router opens a fresh DataSource on the new server, and
+   * `catalog.tenant.changed` is published so they do it at once. A password in `toServerUrl` is
+   * sealed like at creation. `PLACEMENT_VERSION_CONFLICT` when someone changed the placement
+   * since it was read; `TENANT_NOT_FOUND` / `PLACEMENT_NOT_FOUND` when there is none.
+   */
+  async movePlacement(
+    slug: TenantSlug,
+    store: StoreName,
+    toServerUrl: string,
+    expectedVersion: number,
+  ): Promise<PlacementView> {
+    const { serverUrl, password } = splitServerUrl(toServerUrl);
+    const moved = await this.db.transaction(async (manager) => {
+      const tenant = await manager.findOneBy(TenantEntity, { slug });
+      if (!tenant) throw CatalogException.tenantNotFound(slug);
+      const current = await manager.findOne(PlacementEntity, {
+        where: { tenantId: tenant.id, store },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) throw CatalogException.placementNotFound(slug, store);
+      if (current.version !== expectedVersion) {
+        throw CatalogException.placementVersionConflict(slug, store, expectedVersion, current.version);
+      }
+      await manager.update(
+        PlacementEntity,
+        { tenantId: tenant.id, store, version: expectedVersion },
+        {
+          serverUrl,
+          serverSecret: password === undefined ? null : this.secrets.seal(password, tenant.id, store),
+          version: expectedVersion + 1,
+        },
+      );
+      return { ...current, serverUrl, version: expectedVersion + 1 };
+    });
+    this.changed(slug);
+    return {
+      store,
+      server: parseServerUrl(moved.serverUrl).id,
+      database: moved.databaseName,
+      version: moved.version,
+    };
+  }
+
+  /**
+   * Runs `work` while holding the system-database advisory lock of (store, tenant) that the
+   * stores take to create or drop the tenant's database, so a move never races a provisioning
+   * or a deletion of the same database. The lock pins one catalog connection meanwhile.
+   */
+  async withPlacementLock<T>(slug: TenantSlug, store: StoreName, work: () => Promise<T>): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    const key = placementLockKey(store, slug);
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      return await work();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+      await runner.release();
+    }
   }
 
   /** All tenants with their placements (no credentials), oldest first. */

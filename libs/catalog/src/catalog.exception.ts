@@ -7,6 +7,8 @@ export const CatalogErrorCode = {
   TENANT_NOT_READY: 'TENANT_NOT_READY',
   PLACEMENT_NOT_FOUND: 'PLACEMENT_NOT_FOUND',
   INVALID_PLACEMENT: 'INVALID_PLACEMENT',
+  /** The placement changed since it was read (another move or write won): read it again. */
+  PLACEMENT_VERSION_CONFLICT: 'PLACEMENT_VERSION_CONFLICT',
 } as const;
 export type CatalogErrorCode = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
 
@@ -39,6 +41,15 @@ export class CatalogException extends CodedError<CatalogErrorCode> {
       ErrorKind.NOT_FOUND,
       `tenant ${tenant} has no ${store} placement`,
       { tenant, store },
+    );
+  }
+
+  static placementVersionConflict(tenant: string, store: string, expected: number, found: number): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.PLACEMENT_VERSION_CONFLICT,
+      ErrorKind.CONFLICT,
+      `the ${store} placement of tenant ${tenant} is at version ${found}, not ${expected}: it changed meanwhile`,
+      { tenant, store, expected, found },
     );
   }
 

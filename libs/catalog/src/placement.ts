@@ -19,6 +19,14 @@ export function defaultDatabaseName(store: StoreName, tenant: TenantSlug): strin
   return name;
 }
 
+/**
+ * Key of the system-database advisory lock (`pg_advisory_lock(hashtext(key))`) that serializes
+ * everything that creates, drops or moves one tenant's database in one store.
+ */
+export function placementLockKey(store: StoreName, tenant: TenantSlug): string {
+  return `polystore:provision:${store}:${tenant}`;
+}
+
 /** A server URL split for storage: the URL without its password, and the password apart. */
 export interface StoredServer {
   readonly serverUrl: string;

@@ -168,4 +168,49 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     expect(seen).toContain(tenant);
     off();
   });
+
+  it('catalog - moving a placement seals the new password, bumps the version and is seen by every process at once', async () => {
+    const tenant = slug('move');
+    await one.admin.createTenant({ slug: tenant, name: 'Move', placements: placements(tenant) });
+    expect(await two.catalog.getPlacement(tenant, 'secure')).toMatchObject({ version: 1 }); // cached for 60 s
+    const moved = await one.admin.movePlacement(tenant, 'secure', 'postgres://bob:n3w%40pw@10.9.9.9:5433', 1);
+    expect(moved).toEqual({
+      store: 'secure',
+      server: 'postgres://10.9.9.9:5433',
+      database: `ps_secure_${tenant.replace(/-/g, '_')}`,
+      version: 2,
+    });
+    const raw = await pgQuery<{ server_url: string; secret: string }>(
+      `SELECT p.server_url, encode(p.server_secret, 'hex') AS secret FROM placements p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = $1`,
+      [tenant],
+      'polystore_test_system',
+    );
+    expect(raw[0]!.server_url).toBe('postgres://bob@10.9.9.9:5433');
+    expect(raw[0]!.secret).not.toContain(Buffer.from('n3w@pw').toString('hex'));
+    const seen = await eventually(
+      async () => {
+        const p = await two.catalog.getPlacement(tenant, 'secure');
+        return p.version === 2 ? p : null;
+      },
+      { timeoutMs: 2_000, what: 'move seen by the other process' },
+    );
+    expect(seen).toMatchObject({ serverId: 'postgres://10.9.9.9:5433', version: 2 });
+    expect(new URL(seen.serverUrl).password).toBe(encodeURIComponent('n3w@pw'));
+  });
+
+  it('catalog - a move from a stale version is a PLACEMENT_VERSION_CONFLICT and changes nothing', async () => {
+    const tenant = slug('stale');
+    await one.admin.createTenant({ slug: tenant, name: 'Stale', placements: placements(tenant) });
+    await one.admin.movePlacement(tenant, 'secure', 'postgres://10.9.9.9:5433', 1);
+    await expect(one.admin.movePlacement(tenant, 'secure', 'postgres://10.8.8.8:5432', 1)).rejects.toMatchObject({
+      code: CatalogErrorCode.PLACEMENT_VERSION_CONFLICT,
+    });
+    expect(await one.catalog.getPlacementFresh(tenant, 'secure')).toMatchObject({
+      serverId: 'postgres://10.9.9.9:5433',
+      version: 2,
+    });
+    await expect(one.admin.movePlacement(tenant, 'edge', 'postgres://10.9.9.9:5433', 1)).rejects.toMatchObject({
+      code: CatalogErrorCode.PLACEMENT_NOT_FOUND,
+    });
+  });
 });

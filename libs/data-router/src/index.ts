@@ -3,11 +3,19 @@ export {
   DATABASE_NAME_PATTERN,
   assertDatabaseName,
   parseServerUrl,
+  quoteDatabaseName,
   type DataSourcePlacement,
   type Dialect,
   type ServerAddress,
 } from './placement.js';
-export { resolveStoreSchema, type StoreSchema, type StoreSchemaByDialect } from './internal/connection-options.js';
+export {
+  connectionOptions,
+  maintenanceDatabase,
+  resolveStoreSchema,
+  type ConnectionSettings,
+  type StoreSchema,
+  type StoreSchemaByDialect,
+} from './internal/connection-options.js';
 export {
   DataSourceRouter,
   type DataSourceRouterOptions,

@@ -1,9 +1,46 @@
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
+import { STORE_SCHEMAS } from '../migrate/migrate.job.js';
+import { describeMoveReport } from '../move/move-report.js';
+import { TenantMover } from '../move/tenant-mover.js';
+import { printJson } from '../output.js';
+import { resolveStoreSchema } from '#polystore/data-router';
 
-/** `tenants move`: wired to the tenant mover (apps/cli/src/move). */
+interface MoveFlags {
+  store: string;
+  to: string;
+  dropSource?: boolean;
+  json?: boolean;
+}
+
+/** `tenants move <slug> --store <store> --to <server-url>`: see docs/operations.md, "Moving a tenant". */
 export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugArgument: (v: string) => string): void {
-  void tenants;
-  void runtime;
-  void slugArgument;
+  tenants
+    .command('move <slug>')
+    .description("copy a tenant's database to another server, verify it, switch its placement (stack keeps running)")
+    .requiredOption('--store <store>', 'the store whose database moves (secure | edge on PostgreSQL)')
+    .requiredOption('--to <server-url>', 'the new server, e.g. postgres://user:password@10.0.0.2:5432 (no database)')
+    .option('--drop-source', 'drop the old copy once the move succeeded (default: keep it, refusing connections)')
+    .option('--json', 'print the report as JSON')
+    .action((slug: string, flags: MoveFlags) =>
+      runtime.run(async (cli) => {
+        const mover = new TenantMover({
+          catalogAdmin: cli.catalogAdmin,
+          catalog: cli.catalog,
+          schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
+        });
+        const started = performance.now();
+        const report = await mover.move({
+          slug: slugArgument(slug),
+          store: flags.store,
+          to: flags.to,
+          dropSource: flags.dropSource ?? false,
+          onProgress: (phase) =>
+            process.stderr.write(`tenants move: ${phase} (${Math.round(performance.now() - started)} ms)\n`),
+        });
+        if (flags.json) printJson(report);
+        else process.stdout.write(`${describeMoveReport(report).join('\n')}\n`);
+        return 0;
+      }),
+    );
 }

@@ -79,6 +79,15 @@ const MONGO_UNREACHABLE_CODES = new Set([
  */
 const PG_CODELESS_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
 
+/**
+ * PostgreSQL's `55000` (object not in prerequisite state) is a query-level error in general, but
+ * at severity `FATAL` the server is ending the session: it is how a connection to a database
+ * with `ALLOW_CONNECTIONS false` is refused (e.g. the old copy of a moved tenant).
+ */
+function isRefusedDatabase(code: unknown, severity: unknown): boolean {
+  return code === '55000' && severity === 'FATAL';
+}
+
 function codesOf(error: unknown): { code?: unknown; errno?: unknown; message?: unknown; name?: unknown } {
   return typeof error === 'object' && error !== null ? error : {};
 }
@@ -99,6 +108,7 @@ export function isUnreachable(error: unknown, depth = 0): boolean {
   if (depth > 4 || typeof error !== 'object' || error === null) return false;
   const { code, errno, message, name } = codesOf(error);
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATES.has(code))) return true;
+  if (isRefusedDatabase(code, (error as { severity?: unknown }).severity)) return true;
   if (typeof errno === 'number' && UNREACHABLE_ERRNOS.has(errno)) return true;
   const mongo = mongoErrorName(name);
   if (

@@ -1,0 +1,109 @@
+import { performance } from 'node:perf_hooks';
+import {
+  CatalogException,
+  isStoreName,
+  type CatalogAdminService,
+  type CatalogService,
+  splitServerUrl,
+  type Placement,
+  type StoreName,
+} from '#polystore/catalog';
+import { parseServerUrl, type Dialect, type StoreSchema } from '#polystore/data-router';
+import { parseTenantSlug, type TenantSlug } from '#polystore/tenancy';
+import { MoveException } from './move.exception.js';
+import type { MoveReport } from './move-report.js';
+import { PostgresMove, type MoveSettings } from './postgres-move.js';
+
+/** What a {@link TenantMover} works with. Apps never import apps: the caller supplies the schemas. */
+export interface TenantMoverDeps {
+  readonly catalogAdmin: CatalogAdminService;
+  readonly catalog: CatalogService;
+  /** The store's entities and migrations for a dialect (`SECURE_SCHEMA`, `edgeSchema(dialect)`...). */
+  readonly schemaFor: (store: StoreName, dialect: Dialect) => StoreSchema;
+  readonly settings?: Partial<MoveSettings>;
+}
+
+/** One move: `tenants move <slug> --store <store> --to <server-url> [--drop-source]`. */
+export interface MoveRequest {
+  readonly slug: string;
+  readonly store: string;
+  /** Target server URL (`postgres://user:pass@host:port`, no database): its password is sealed in the catalog. */
+  readonly to: string;
+  /** Drop the old copy once the move succeeded (default: keep it, refusing connections). */
+  readonly dropSource?: boolean;
+  /** Called at each phase, for a terminal or a log. */
+  readonly onProgress?: (phase: string) => void;
+}
+
+const DEFAULT_SETTINGS: MoveSettings = { lockTimeoutMs: 10_000, batchRows: 1_000, connectTimeoutMs: 5_000 };
+
+/**
+ * Moves a tenant's database for one store to another server while the stack keeps running:
+ * copies and verifies it under a short write fence, then switches the placement (version + 1,
+ * `catalog.tenant.changed`), so every running store opens the new server on its next request.
+ * Writes made during the fence wait, then fail retryably (503) and land on the new server when
+ * retried; none lands in the old copy, which is left refusing connections.
+ *
+ * PostgreSQL placements only: MariaDB/MySQL and MongoDB placements are refused with
+ * `MOVE_NOT_SUPPORTED` (see docs/operations.md, "Moving a tenant").
+ */
+export class TenantMover {
+  private readonly settings: MoveSettings;
+
+  constructor(private readonly deps: TenantMoverDeps) {
+    this.settings = { ...DEFAULT_SETTINGS, ...deps.settings };
+  }
+
+  async move(request: MoveRequest): Promise<MoveReport> {
+    const started = performance.now();
+    const progress = request.onProgress ?? (() => undefined);
+    const tenant = parseTenantSlug(request.slug);
+    if (!isStoreName(request.store)) throw MoveException.unknownStore(request.store);
+    const store = request.store;
+    progress('resolve placement');
+    this.checkTarget(await this.activePlacement(tenant, store), request.to);
+    const result = await this.deps.catalogAdmin.withPlacementLock(tenant, store, async () => {
+      // Read again under the lock: a provisioning, a drop or another move may have run meanwhile.
+      const placement = await this.activePlacement(tenant, store);
+      const dialect = this.checkTarget(placement, request.to);
+      const move = new PostgresMove(
+        {
+          placement,
+          to: request.to,
+          schema: this.deps.schemaFor(store, dialect),
+          dropSource: request.dropSource ?? false,
+          settings: this.settings,
+          progress,
+        },
+        this.deps.catalogAdmin,
+        this.deps.catalog,
+      );
+      return move.run();
+    });
+    progress('done');
+    return { ...result, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** The placement, read from the catalog now (no cache), of a tenant that is `active`. */
+  private async activePlacement(tenant: TenantSlug, store: StoreName): Promise<Placement> {
+    const record = await this.deps.catalog.findTenantFresh(tenant);
+    if (!record) throw CatalogException.tenantNotFound(tenant);
+    if (record.status !== 'active') throw CatalogException.tenantNotReady(tenant, record.status);
+    return this.deps.catalog.getPlacementFresh(tenant, store);
+  }
+
+  /** Refuses what cannot be moved before anything is touched; returns the dialect. */
+  private checkTarget(placement: Placement, to: string): Dialect {
+    splitServerUrl(to); // INVALID_PLACEMENT for a bad URL or one naming a database, without echoing it
+    const source = parseServerUrl(placement.serverUrl);
+    const target = parseServerUrl(to);
+    if (source.dialect !== 'postgres') {
+      throw MoveException.notSupported(
+        `${source.dialect} placements (the ${placement.store} store of ${placement.tenant})`,
+      );
+    }
+    if (target.dialect !== source.dialect) throw MoveException.dialectMismatch(source.dialect, target.dialect);
+    if (target.id === source.id) throw MoveException.sameServer(source.id);
+    return source.dialect;
+  }
+}
