@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { Contracts, type DeviceCredentials, type MessageClient } from '#polystore/messaging';
+import { Contracts, type DeviceCredentials } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import mqtt, { type MqttClient } from 'mqtt';
 import { eventually } from '../support/eventually.js';
@@ -38,7 +37,7 @@ async function edgeStack(
     broker,
     stack,
     nc,
-    client: client as MessageClient,
+    client: client,
     provision: (t: TestTenant) =>
       runAsTenant(parseTenantSlug(t.slug), () =>
         client.request(Contracts.edge.devices.provision, { deviceId: randomUUID() }),

@@ -136,6 +136,7 @@ export class TestStack {
   readonly prefix = `e2e${uniqueToken(6)}`;
   readonly baseDomain = 'polystore.test';
   readonly apps = new Map<AppName, RunningApp>();
+  private readonly replicas: RunningApp[] = [];
   private readonly tenants = new Set<string>();
 
   private constructor(private readonly options: StackOptions) {}
@@ -191,6 +192,19 @@ export class TestStack {
     });
     const running = new RunningApp(app, child);
     this.apps.set(app, running);
+    await running.ready();
+    return running;
+  }
+
+  /** Starts one more replica of `app` (same stack, its own instance id), stopped by `close()`. */
+  async startReplica(app: AppName, replica: string, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
+    const child = spawn(process.execPath, [`${ROOT}/dist/apps/${app}/src/main.js`], {
+      cwd: ROOT,
+      env: this.env(app, { INSTANCE_ID: `${this.prefix}-${app}-${replica}`, ...extraEnv }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const running = new RunningApp(app, child);
+    this.replicas.push(running);
     await running.ready();
     return running;
   }
@@ -254,7 +268,7 @@ export class TestStack {
     if (this.apps.get('gateway')?.isRunning) {
       for (const slug of this.tenants) await this.admin('DELETE', `/admin/tenants/${slug}`).catch(() => undefined);
     }
-    await Promise.all([...this.apps.values()].map((app) => app.stop('SIGTERM')));
+    await Promise.all([...this.apps.values(), ...this.replicas].map((app) => app.stop('SIGTERM')));
     await deleteStreams(this.prefix.toUpperCase());
   }
 }

@@ -63,6 +63,26 @@ export const gatewayConfigSchema = z
       .refine((list) => list.every((name) => BUILTIN_JOBS.some((job) => job.name === name)), {
         message: `must be a comma-separated list of ${BUILTIN_JOBS.map((job) => job.name).join(', ')} (or empty)`,
       }),
+    /** Interval overrides, `name=ms,...` (tests, operations); the jobs' own intervals otherwise. */
+    JOB_INTERVALS: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        const intervals: Record<string, number> = {};
+        for (const entry of v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
+          const [name, ms] = entry.split('=');
+          const value = Number(ms);
+          if (!name || !BUILTIN_JOBS.some((job) => job.name === name) || !Number.isInteger(value) || value < 100) {
+            ctx.addIssue({ code: 'custom', message: `"${entry}" must be <job>=<milliseconds ≥ 100>` });
+            return z.NEVER;
+          }
+          intervals[name] = value;
+        }
+        return intervals;
+      }),
     /** A job run's lease: how soon another replica resumes the run of one that died. */
     JOB_LEASE_MS: intVar(30_000, 100, 600_000),
     /** How often due job slots and abandoned runs are looked for. */

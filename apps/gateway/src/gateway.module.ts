@@ -77,6 +77,7 @@ export class GatewayModule {
           jobs: BUILTIN_JOBS.filter((job) => config.JOBS.includes(job.name)),
           leaseMs: config.JOB_LEASE_MS,
           tickMs: config.JOB_TICK_MS,
+          intervals: config.JOB_INTERVALS,
         }),
       ],
       controllers: [

@@ -22,6 +22,8 @@ export interface JobsModuleOptions {
   readonly jobs: readonly TenantJob[];
   readonly leaseMs: number;
   readonly tickMs: number;
+  /** Per-job interval overrides. */
+  readonly intervals?: Readonly<Record<string, number>>;
 }
 
 @Injectable()
@@ -62,6 +64,7 @@ export class JobsModule {
                 (await catalog.listTenants()).filter((t) => t.status === 'active').map((t) => t.slug),
               leaseMs: options.leaseMs,
               tickMs: options.jobs.length > 0 ? options.tickMs : 0,
+              ...(options.intervals ? { intervals: options.intervals } : {}),
             }),
         },
         JobsLifecycle,
