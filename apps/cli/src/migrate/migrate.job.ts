@@ -2,7 +2,9 @@ import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystor
 import {
   DataSourceRouter,
   migrateDatabase,
+  parseServerUrl,
   pendingMigrations,
+  resolveStoreSchema,
   type StoreSchema,
   type StoreSchemaByDialect,
 } from '#polystore/data-router';
@@ -12,6 +14,7 @@ import type { TenantSlug } from '#polystore/tenancy';
 import { edgeSchema } from '../../../edge-store/src/edge.schema.js';
 import { RELIABLE_SCHEMA } from '../../../reliable-store/src/reliable.schema.js';
 import { SECURE_SCHEMA } from '../../../secure-store/src/secure.schema.js';
+import { isCurrent } from './applied-migrations.js';
 
 /** Each store's tenant schema: the migrations `migrate` applies are the stores' own. */
 export const STORE_SCHEMAS: Record<StoreName, StoreSchema | StoreSchemaByDialect> = {
@@ -37,7 +40,9 @@ export interface MigrateJobOptions {
  * `migrate` as a tenant job: for each tenant, each store's pending migrations applied to the
  * tenant's database (under the database's migration lock, like provisioning does), or listed
  * with `dryRun`. One DataSource of one connection per (tenant, store) at a time, closed when
- * the tenant is done, so the run holds at most `concurrency` connections per server.
+ * the tenant is done, so the run holds at most `concurrency` connections per server. A database
+ * that is current is recognised first on a plain driver connection with one read (no DataSource,
+ * no lock): a no-op run costs one connection and one statement per tenant database.
  */
 export function migrateJob(
   catalog: CatalogService,
@@ -65,6 +70,11 @@ export function migrateJob(
   const migrateStore = async (tenant: TenantSlug, store: StoreName): Promise<StoreMigration> => {
     const router = routers.get(store)!;
     try {
+      // Most databases are current: one plain connection and one read say so, without a DataSource.
+      const placement = await catalog.getPlacementFresh(tenant, store);
+      const schema = resolveStoreSchema(STORE_SCHEMAS[store], parseServerUrl(placement.serverUrl).dialect);
+      if ((await isCurrent(placement, schema)) === true)
+        return options.dryRun ? { store, pending: [] } : { store, applied: [] };
       if (options.dryRun) return { store, pending: await router.run((ds) => pendingMigrations(ds)) };
       return { store, applied: (await router.run((ds) => migrateDatabase(ds))).applied };
     } catch (error) {
