@@ -12,7 +12,7 @@ import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './cata
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
-import { placementLockKey, ServerSecretBox, splitServerUrl } from './placement.js';
+import { ServerSecretBox, splitServerUrl, withPlacementLock } from './placement.js';
 import type { StoreName } from './store-name.js';
 
 /** What to create for one store when a tenant is created. */
@@ -175,16 +175,8 @@ export class CatalogAdminService {
    * stores take to create or drop the tenant's database, so a move never races a provisioning
    * or a deletion of the same database. The lock pins one catalog connection meanwhile.
    */
-  async withPlacementLock<T>(slug: TenantSlug, store: StoreName, work: () => Promise<T>): Promise<T> {
-    const runner = this.db.createQueryRunner();
-    const key = placementLockKey(store, slug);
-    try {
-      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
-      return await work();
-    } finally {
-      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
-      await runner.release();
-    }
+  withPlacementLock<T>(slug: TenantSlug, store: StoreName, work: () => Promise<T>): Promise<T> {
+    return withPlacementLock(this.db, store, slug, work);
   }
 
   /** All tenants with their placements (no credentials), oldest first. */

@@ -2,7 +2,13 @@ export { STORE_NAMES, isStoreName, type StoreName } from './store-name.js';
 export { CatalogErrorCode, CatalogException } from './catalog.exception.js';
 export type { TenantStatus } from './entities/tenant.entity.js';
 export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
-export { defaultDatabaseName, placementLockKey, splitServerUrl, type Placement } from './placement.js';
+export {
+  defaultDatabaseName,
+  placementLockKey,
+  splitServerUrl,
+  withPlacementLock,
+  type Placement,
+} from './placement.js';
 export { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 export { CatalogService } from './catalog.service.js';
 export {

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { deriveKey, open, seal } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
 import { assertDatabaseName, parseServerUrl, type DataSourcePlacement } from '#polystore/data-router';
@@ -25,6 +26,27 @@ export function defaultDatabaseName(store: StoreName, tenant: TenantSlug): strin
  */
 export function placementLockKey(store: StoreName, tenant: TenantSlug): string {
   return `polystore:provision:${store}:${tenant}`;
+}
+
+/**
+ * Runs `work` holding the (store, tenant) placement lock in the system database `db`. The lock
+ * pins one connection of `db`'s pool until `work` settles.
+ */
+export async function withPlacementLock<T>(
+  db: DataSource,
+  store: StoreName,
+  tenant: TenantSlug,
+  work: () => Promise<T>,
+): Promise<T> {
+  const runner = db.createQueryRunner();
+  const key = placementLockKey(store, tenant);
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    return await work();
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+    await runner.release();
+  }
 }
 
 /** A server URL split for storage: the URL without its password, and the password apart. */

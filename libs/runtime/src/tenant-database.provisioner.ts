@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { CatalogException, CatalogService, placementLockKey, type StoreName } from '#polystore/catalog';
+import { CatalogException, CatalogService, withPlacementLock, type StoreName } from '#polystore/catalog';
 import type { DataSource } from 'typeorm';
 import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
 import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
@@ -77,15 +77,7 @@ export class TenantDatabaseProvisioner {
     return this.lockHolders(() => this.lockedRun(tenant, work));
   }
 
-  private async lockedRun<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
-    const runner = this.systemDb.createQueryRunner();
-    const key = placementLockKey(this.store, tenant);
-    try {
-      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
-      return await work();
-    } finally {
-      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
-      await runner.release();
-    }
+  private lockedRun<T>(tenant: TenantSlug, work: () => Promise<T>): Promise<T> {
+    return withPlacementLock(this.systemDb, this.store, tenant, work);
   }
 }
