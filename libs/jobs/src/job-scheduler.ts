@@ -85,7 +85,10 @@ export class JobScheduler {
     await Promise.allSettled([...this.active]);
   }
 
-  /** One look at every job: an abandoned run to resume, else the current slot to start. */
+  /**
+   * One look at every job not running here: an abandoned run to resume, else the current slot
+   * to start. Resolves once the runs are started, not finished.
+   */
   async tick(now = new Date()): Promise<void> {
     await Promise.all(
       this.options.jobs
@@ -99,7 +102,14 @@ export class JobScheduler {
                 leaseMs: this.options.leaseMs,
                 slot: slotOf(now, this.intervalOf(job)),
               }));
-            if (run) await this.track(this.drive(job, run));
+            // Not awaited: a long run of one job must not hold up the ticks of the others.
+            if (run)
+              void this.track(this.drive(job, run)).catch((error: unknown) =>
+                this.logger.warn(
+                  { job: job.name, runId: run.id, err: error },
+                  'job run failed; it is resumed once its lease expires',
+                ),
+              );
           } catch (error) {
             this.logger.warn({ job: job.name, err: error }, 'job tick failed');
           }
