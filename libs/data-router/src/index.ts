@@ -26,7 +26,7 @@ export {
 } from './data-source-router.js';
 export { DatabaseAdmin } from './database-admin.js';
 export { registerDataRouterMetrics } from './data-router.metrics.js';
-export { migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';
+export { MYSQL_MIGRATION_LOCK, migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';
 export { classifySqlError, isTransientSqlError, type SqlFailure } from './sql-errors.js';
 export { transientRetryPolicy, type TransientRetryOptions } from './transient-retry.js';
 export { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf, uuidLength, type SqlDialect } from './portable-schema.js';

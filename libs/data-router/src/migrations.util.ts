@@ -6,7 +6,12 @@ export interface MigrationReport {
 }
 
 const PG_LOCK = 7_164_201_601;
-const MYSQL_LOCK = 'polystore_migrations';
+/**
+ * MySQL/MariaDB: the server-wide named lock (`GET_LOCK`) every migration run holds; a tenant move
+ * holds it too, so no migration recreates tables in a database the move is emptying.
+ */
+export const MYSQL_MIGRATION_LOCK = 'polystore_migrations';
+const MYSQL_LOCK = MYSQL_MIGRATION_LOCK;
 
 /**
  * Applies pending migrations of `dataSource`, each in its own transaction, while holding a

@@ -18,9 +18,18 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
   tenants
     .command('move <slug>')
     .description("copy a tenant's database to another server, verify it, switch its placement (stack keeps running)")
-    .requiredOption('--store <store>', 'the store whose database moves (secure | edge on PostgreSQL)')
-    .requiredOption('--to <server-url>', 'the new server, e.g. postgres://user:password@10.0.0.2:5432 (no database)')
-    .option('--drop-source', 'drop the old copy once the move succeeded (default: keep it, refusing connections)')
+    .requiredOption(
+      '--store <store>',
+      'the store whose database moves (secure | edge on PostgreSQL, reliable on MariaDB/MySQL)',
+    )
+    .requiredOption(
+      '--to <server-url>',
+      'the new server, e.g. postgres://user:password@10.0.0.2:5432 or mysql://user:password@10.0.0.3:3306 (no database)',
+    )
+    .option(
+      '--drop-source',
+      'drop the old copy once the move succeeded (default: keep it, refusing connections / its tables renamed away)',
+    )
     .option('--json', 'print the report as JSON')
     .action((slug: string, flags: MoveFlags) =>
       runtime.run(async (cli) => {

@@ -32,8 +32,14 @@ export interface MoveReport {
   /** Sessions of the old copy terminated at the switch (their waiting writes fail and are retried). */
   readonly sessionsTerminated: number;
   readonly durationMs: number;
-  /** The old copy: kept with `ALLOW_CONNECTIONS false`, or dropped (`--drop-source`). */
-  readonly sourceDatabase: 'kept, refusing connections' | 'dropped';
+  /**
+   * The old copy: kept with `ALLOW_CONNECTIONS false` (PostgreSQL), kept as its tables renamed
+   * into {@link sourceTablesMovedTo} while the emptied database itself is dropped (MariaDB/MySQL),
+   * or dropped (`--drop-source`).
+   */
+  readonly sourceDatabase: 'kept, refusing connections' | 'kept, tables renamed away' | 'dropped';
+  /** MariaDB/MySQL, kept: the database (`<db>_moved_<yyyymmddhhmmss>`, same server) holding the old tables. */
+  readonly sourceTablesMovedTo?: string;
 }
 
 /** The report as lines for a terminal. */
@@ -43,10 +49,19 @@ export function describeMoveReport(report: MoveReport): string[] {
     `moved ${report.store} database ${report.database} of ${report.tenant}: ${report.from} -> ${report.to}`,
     `placement version ${report.placementVersion.before} -> ${report.placementVersion.after}`,
     `writes paused for ${report.writesPausedMs} ms (fence taken in ${report.fenceAttempts} attempt(s), ${report.sessionsTerminated} old session(s) terminated); total ${report.durationMs} ms`,
-    `${report.tables.length} tables, ${rows} rows, ${report.sequences} sequences copied; counts and checksums match:`,
+    `${report.tables.length} tables, ${rows} rows, ${report.sequences} sequences/auto-increment counters copied; counts and checksums match:`,
     ...report.tables.map((t) => `  ${t.table}: ${t.target.rows} rows, ${t.target.checksum}`),
-    report.sourceDatabase === 'dropped'
-      ? `old copy on ${report.from}: dropped`
-      : `old copy on ${report.from}: kept, refusing connections (DROP DATABASE it once it is no longer needed)`,
+    describeOldCopy(report),
   ];
+}
+
+function describeOldCopy(report: MoveReport): string {
+  switch (report.sourceDatabase) {
+    case 'dropped':
+      return `old copy on ${report.from}: dropped`;
+    case 'kept, tables renamed away':
+      return `old copy on ${report.from}: its tables are in ${report.sourceTablesMovedTo} (${report.database} itself, emptied, was dropped; DROP DATABASE the copy once it is no longer needed)`;
+    case 'kept, refusing connections':
+      return `old copy on ${report.from}: kept, refusing connections (DROP DATABASE it once it is no longer needed)`;
+  }
 }

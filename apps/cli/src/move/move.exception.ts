@@ -21,6 +21,8 @@ export const MoveErrorCode = {
   MOVE_VERIFICATION_FAILED: 'MOVE_VERIFICATION_FAILED',
   /** The catalog write's outcome is unknown: the source was left closed (fail-safe). */
   MOVE_SWITCH_UNKNOWN: 'MOVE_SWITCH_UNKNOWN',
+  /** MariaDB/MySQL: an aborted move could not rename the old tables back; they are in the backup database. */
+  MOVE_RESTORE_FAILED: 'MOVE_RESTORE_FAILED',
   /** Switched, but the old copy's sessions could not all be terminated before the fence ended. */
   MOVE_FENCE_INCOMPLETE: 'MOVE_FENCE_INCOMPLETE',
 } as const;
@@ -128,6 +130,26 @@ export class MoveException extends CodedError<MoveErrorCode> {
       ErrorKind.INTERNAL,
       `could not confirm the placement switch; ${database} on ${server} was left refusing connections so no write can land in it: check the placement (tenants list) and re-allow connections only if it still points there`,
       { server, database },
+      { cause },
+    );
+  }
+
+  static switchUnknownRenamed(server: string, database: string, backup: string, cause?: unknown): MoveException {
+    return new MoveException(
+      MoveErrorCode.MOVE_SWITCH_UNKNOWN,
+      ErrorKind.INTERNAL,
+      `could not confirm the placement switch; the tables of ${database} on ${server} were left in ${backup} so no write can land in them: check the placement (tenants list) and rename them back (RENAME TABLE) only if it still points there`,
+      { server, database, backup },
+      { cause },
+    );
+  }
+
+  static restoreFailed(server: string, database: string, backup: string, cause?: unknown): MoveException {
+    return new MoveException(
+      MoveErrorCode.MOVE_RESTORE_FAILED,
+      ErrorKind.INTERNAL,
+      `the move was aborted, but the tables of ${database} on ${server} could not be renamed back from ${backup}: the placement is unchanged and the tenant is unavailable until they are (RENAME TABLE ${backup}.<t> TO ${database}.<t>)`,
+      { server, database, backup },
       { cause },
     );
   }

@@ -22,6 +22,7 @@ import {
   type DatabaseShape,
   type TableShape,
 } from './postgres-schema.util.js';
+import { switchPlacement, type SwitchState } from './placement-switch.util.js';
 import { asUnreachable } from './unreachable.util.js';
 
 /** Tuning of a move (defaults in `TenantMover`). */
@@ -64,7 +65,7 @@ export class PostgresMove {
   private targetDs?: DataSource;
   /** Set once the target database is known to be this move's (created by it, or empty). */
   private ownsTarget = false;
-  private state: 'before-switch' | 'switched' | 'switch-unknown' = 'before-switch';
+  private state: SwitchState = 'before-switch';
 
   constructor(
     private readonly plan: PostgresMovePlan,
@@ -202,27 +203,16 @@ export class PostgresMove {
     return rows.map((r) => r.name).join(', ');
   }
 
-  /**
-   * The catalog write. If its outcome is lost (the catalog connection broke around the commit),
-   * the placement is read again: switched means done, unchanged means abort, and unknown stops
-   * the move with the source left closed (`MOVE_SWITCH_UNKNOWN`).
-   */
-  private async switchPlacement(): Promise<PlacementView | Placement> {
-    const { tenant, store, version } = this.plan.placement;
-    try {
-      const after = await this.catalogAdmin.movePlacement(tenant, store, this.plan.to, version);
-      this.state = 'switched';
-      return after;
-    } catch (error) {
-      const now = await this.catalog.getPlacementFresh(tenant, store).catch(() => undefined);
-      if (now?.version === version + 1 && now.serverId === this.target.id) {
-        this.state = 'switched';
-        return now;
-      }
-      if (now?.version === version) throw error;
-      this.state = 'switch-unknown';
-      throw MoveException.switchUnknown(this.from.id, this.database, error);
-    }
+  private switchPlacement(): Promise<PlacementView | Placement> {
+    return switchPlacement(
+      this.catalogAdmin,
+      this.catalog,
+      this.plan.placement,
+      this.plan.to,
+      this.target.id,
+      (state) => (this.state = state),
+      (cause) => MoveException.switchUnknown(this.from.id, this.database, cause),
+    );
   }
 
   private async disposeSource(): Promise<MoveReport['sourceDatabase']> {

@@ -12,6 +12,7 @@ import { parseServerUrl, type Dialect, type StoreSchema } from '#polystore/data-
 import { parseTenantSlug, type TenantSlug } from '#polystore/tenancy';
 import { MoveException } from './move.exception.js';
 import type { MoveReport } from './move-report.js';
+import { MysqlMove } from './mysql-move.js';
 import { PostgresMove, type MoveSettings } from './postgres-move.js';
 
 /** What a {@link TenantMover} works with. Apps never import apps: the caller supplies the schemas. */
@@ -27,9 +28,9 @@ export interface TenantMoverDeps {
 export interface MoveRequest {
   readonly slug: string;
   readonly store: string;
-  /** Target server URL (`postgres://user:pass@host:port`, no database): its password is sealed in the catalog. */
+  /** Target server URL (`postgres://` or `mysql://user:pass@host:port`, no database): its password is sealed in the catalog. */
   readonly to: string;
-  /** Drop the old copy once the move succeeded (default: keep it, refusing connections). */
+  /** Drop the old copy once the move succeeded (default: keep it, refusing connections or its tables renamed away). */
   readonly dropSource?: boolean;
   /** Called at each phase, for a terminal or a log. */
   readonly onProgress?: (phase: string) => void;
@@ -42,9 +43,10 @@ const DEFAULT_SETTINGS: MoveSettings = { lockTimeoutMs: 10_000, batchRows: 1_000
  * copies and verifies it under a short write fence, then switches the placement (version + 1,
  * `catalog.tenant.changed`), so every running store opens the new server on its next request.
  * Writes made during the fence wait, then fail retryably (503) and land on the new server when
- * retried; none lands in the old copy, which is left refusing connections.
+ * retried; none lands in the old copy, which is left refusing connections (PostgreSQL) or without
+ * tables, renamed away under the fence into `<db>_moved_<timestamp>` (MariaDB/MySQL).
  *
- * PostgreSQL placements only: MariaDB/MySQL and MongoDB placements are refused with
+ * PostgreSQL and MariaDB/MySQL placements; MongoDB placements are refused with
  * `MOVE_NOT_SUPPORTED` (see docs/operations.md, "Moving a tenant").
  */
 export class TenantMover {
@@ -66,18 +68,18 @@ export class TenantMover {
       // Read again under the lock: a provisioning, a drop or another move may have run meanwhile.
       const placement = await this.activePlacement(tenant, store);
       const dialect = this.checkTarget(placement, request.to);
-      const move = new PostgresMove(
-        {
-          placement,
-          to: request.to,
-          schema: this.deps.schemaFor(store, dialect),
-          dropSource: request.dropSource ?? false,
-          settings: this.settings,
-          progress,
-        },
-        this.deps.catalogAdmin,
-        this.deps.catalog,
-      );
+      const plan = {
+        placement,
+        to: request.to,
+        schema: this.deps.schemaFor(store, dialect),
+        dropSource: request.dropSource ?? false,
+        settings: this.settings,
+        progress,
+      };
+      const move =
+        dialect === 'postgres'
+          ? new PostgresMove(plan, this.deps.catalogAdmin, this.deps.catalog)
+          : new MysqlMove(plan, this.deps.catalogAdmin, this.deps.catalog);
       return move.run();
     });
     progress('done');
@@ -97,13 +99,19 @@ export class TenantMover {
     splitServerUrl(to); // INVALID_PLACEMENT for a bad URL or one naming a database, without echoing it
     const source = parseServerUrl(placement.serverUrl);
     const target = parseServerUrl(to);
-    if (source.dialect !== 'postgres') {
+    if (source.dialect === 'mongodb') {
       throw MoveException.notSupported(
         `${source.dialect} placements (the ${placement.store} store of ${placement.tenant})`,
       );
     }
-    if (target.dialect !== source.dialect) throw MoveException.dialectMismatch(source.dialect, target.dialect);
+    if (family(target.dialect) !== family(source.dialect))
+      throw MoveException.dialectMismatch(source.dialect, target.dialect);
     if (target.id === source.id) throw MoveException.sameServer(source.id);
     return source.dialect;
   }
+}
+
+/** `mysql://` and `mariadb://` URLs name the same kind of server. */
+function family(dialect: Dialect): string {
+  return dialect === 'mariadb' ? 'mysql' : dialect;
 }
