@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { MessageClient } from '#polystore/messaging';
+import { CatalogErrorCode } from '#polystore/catalog';
+import { isCodedError } from '#polystore/platform';
 import { JobsException } from './jobs.exception.js';
 import type { JobRunLog, RunRecord } from './job-run-log.js';
 import type { TenantJob } from './tenant-job.js';
-import { forEachTenant, type RunProgress, type TenantRunReport } from './tenant-iterator.js';
+import { forEachTenant, TenantSkipped, type RunProgress, type TenantRunReport } from './tenant-iterator.js';
 
 export interface JobSchedulerOptions {
   /** This process, as lease owner (unique across replicas). */
@@ -183,7 +185,7 @@ export class JobScheduler {
         signal: controller.signal,
         checkpoint: { log, runId: run.id },
         ...(onProgress ? { onProgress } : {}),
-        work: (_tenant, tenantSignal) => job.run(_tenant, { signal: tenantSignal, now, messages }),
+        work: (tenant, tenantSignal) => skipWithoutDatabase(job.run(tenant, { signal: tenantSignal, now, messages })),
       });
       const state = report.cancelled ? 'RELEASED' : 'FINISHED';
       if (report.cancelled) await log.release(run.id, owner);
@@ -205,6 +207,20 @@ export class JobScheduler {
       clearInterval(heartbeat);
       this.running.delete(job.name);
     }
+  }
+}
+
+/**
+ * A tenant with no database in a store the job needs (a deployment without that store, or a
+ * tenant created before it was added) has nothing to do there: `skipped`, not `failed`.
+ */
+async function skipWithoutDatabase<R>(work: Promise<R>): Promise<R> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isCodedError(error) && error.code === CatalogErrorCode.PLACEMENT_NOT_FOUND)
+      throw new TenantSkipped(error.message);
+    throw error;
   }
 }
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openSystemDatabase } from '#polystore/catalog';
+import { CatalogException, openSystemDatabase } from '#polystore/catalog';
 import { DatabaseAdmin, DataSourceRouter } from '#polystore/data-router';
 import { forEachTenant, JOB_MIGRATIONS, JobRunLog, JobScheduler, TenantSkipped, type TenantJob } from '#polystore/jobs';
 import type { MessageClient } from '#polystore/messaging';
+import { parseTenantSlug } from '#polystore/tenancy';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../test/support/eventually.js';
@@ -222,4 +223,34 @@ describe('jobs - tenant iterator, checkpoint and scheduler (real PostgreSQL)', (
     );
     expect(await log.get(orphan.id)).toMatchObject({ state: 'FINISHED', ok: 5, failed: 0 });
   }, 60_000);
+
+  it('scheduler - a tenant without a database in a store the job needs is skipped, not failed', async () => {
+    const few = tenants.slice(0, 4);
+    const scheduler = new JobScheduler({
+      owner: 'manual',
+      jobs: [
+        {
+          name: `placement-${token}`,
+          description: 'needs a store one tenant is not placed in',
+          intervalMs: 60_000,
+          tenantTimeoutMs: 5_000,
+          concurrency: 2,
+          run: async (tenant) => {
+            if (tenant === few[1]) throw CatalogException.placementNotFound(parseTenantSlug(tenant), 'edge');
+            if (tenant === few[2]) throw new Error('broken');
+            return readTenantDatabase();
+          },
+        },
+      ],
+      log,
+      messages,
+      tenants: () => Promise.resolve(few),
+      leaseMs: 5_000,
+      tickMs: 0,
+    });
+    const report = await scheduler.runNow(`placement-${token}`);
+    expect(report).toMatchObject({ state: 'FINISHED', ok: 2, skipped: 1, failed: 1 });
+    expect(report.outcomes[1]).toMatchObject({ status: 'skipped', error: { code: 'SKIPPED' } });
+    expect(report.outcomes[2]).toMatchObject({ status: 'failed', error: { message: 'broken' } });
+  });
 });
