@@ -3,9 +3,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Contracts, type MessageClient } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { eventually } from '../support/eventually.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { dropDatabaseByHand } from '../support/db.js';
+import { reliableDb } from '../support/mariadb.js';
 import { PrivateMariaDb } from '../support/mariadb-server.js';
 import { stackClient } from '../support/nats.js';
+import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 
 describe('reliable store - MariaDB failures stay contained (e2e, a private MariaDB server)', () => {
@@ -85,7 +87,7 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     const victimDevice = await runAsTenant(parseTenantSlug(victim.slug), () =>
       client.request(Contracts.reliable.devices.create, { idempotencyKey: 'v1', name: 'Valve', model: 'V-1' }),
     );
-    await mariaQuery(`DROP DATABASE \`${reliableDb(victim.slug)}\``, [], undefined, mariadb.url);
+    await dropDatabaseByHand(mariadb.url, reliableDb(victim.slug));
 
     const res = await stack.request({
       path: `/v1/devices/${victimDevice.id}`,
@@ -96,6 +98,48 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
     expect(res.text).not.toMatch(/ps_reliable|1049|Unknown database/);
     expect((await device()).status).toBe(200);
+    expect((await stack.admin('DELETE', `/admin/tenants/${victim.slug}`)).status).toBe(204);
+    stack.forget(victim.slug);
+  }, 60_000);
+});
+
+describe('reliable store - a dropped PostgreSQL tenant database stays contained (e2e, the shared PostgreSQL server)', () => {
+  let stack: TestStack;
+  let nc: NatsConnection;
+  let client: MessageClient;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'gateway'],
+      env: { RELIABLE_SERVER_URL: TestServices.postgresUrl },
+    });
+    ({ nc, client } = await stackClient(stack.prefix, 3_000));
+  }, 120_000);
+
+  afterAll(async () => {
+    await nc?.drain();
+    await stack?.close();
+  });
+
+  const createDevice = (t: TestTenant, key: string) =>
+    runAsTenant(parseTenantSlug(t.slug), () =>
+      client.request(Contracts.reliable.devices.create, { idempotencyKey: key, name: 'Valve', model: 'V-1' }),
+    );
+  const getDevice = (t: TestTenant, id: string) =>
+    stack.request({ path: `/v1/devices/${id}`, tenant: t.slug, apiKey: t.apiKey });
+
+  it('faults - a tenant whose reliable database was dropped by hand (PostgreSQL) gets 503 with a code; other tenants are unaffected', async () => {
+    const bystander = await stack.createTenant();
+    const bystanderDevice = await createDevice(bystander, 'b1');
+    const victim = await stack.createTenant('victim');
+    const victimDevice = await createDevice(victim, 'v1');
+    await dropDatabaseByHand(TestServices.postgresUrl, reliableDb(victim.slug));
+
+    const res = await getDevice(victim, victimDevice.id);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
+    expect(res.text).not.toMatch(/ps_reliable|3D000|does not exist/);
+    expect((await getDevice(bystander, bystanderDevice.id)).status).toBe(200);
     expect((await stack.admin('DELETE', `/admin/tenants/${victim.slug}`)).status).toBe(204);
     stack.forget(victim.slug);
   }, 60_000);

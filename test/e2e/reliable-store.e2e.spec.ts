@@ -5,43 +5,56 @@ import { Contracts, Streams, deviceEventSchema, type DeviceView, type MessageCli
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { dbQuery, tableNames } from '../support/db.js';
+import { reliableDb } from '../support/mariadb.js';
 import { stackClient } from '../support/nats.js';
+import { pgQuery } from '../support/pg.js';
+import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 
 const D = Contracts.reliable.devices;
 
-describe('reliable store - device registry and usage ledger on real MariaDB (e2e)', () => {
+describe.each([
+  ['MariaDB', TestServices.mariadbUrl],
+  ['PostgreSQL', TestServices.postgresUrl],
+])('reliable store - device registry and usage ledger on real %s (e2e)', (dialect, serverUrl) => {
   let stack: TestStack;
   let nc: NatsConnection;
   let client: MessageClient;
   let tenant: TestTenant;
+  // A system database of its own: another suite's reliable store sweeps the outboxes of every
+  // tenant its catalog lists, and would publish this suite's events under its own subjects.
+  const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['secure-store', 'reliable-store', 'gateway'] });
+    const systemUrl = new URL(TestServices.systemDbUrl);
+    systemUrl.pathname = `/${systemDb}`;
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'gateway'],
+      env: { RELIABLE_SERVER_URL: serverUrl, SYSTEM_DB_URL: systemUrl.toString() },
+    });
     ({ nc, client } = await stackClient(stack.prefix, 3_000));
     tenant = await stack.createTenant();
   });
 
   afterAll(async () => {
-    await nc.drain();
+    await nc?.drain();
     await stack?.close();
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
   });
 
   const as = <T>(t: TestTenant, work: () => Promise<T>) => runAsTenant(parseTenantSlug(t.slug), work, 10_000);
   const create = (t: TestTenant, key: string, name = 'Meter', extra: Record<string, unknown> = {}) =>
     as(t, () => client.request(D.create, { idempotencyKey: key, name, model: 'M-1', ...extra }));
+  /** One query in the tenant's reliable database, on this suite's server. */
+  const tenantQuery = <R extends Record<string, unknown>>(t: TestTenant, sql: string, params: unknown[] = []) =>
+    dbQuery<R>(serverUrl, reliableDb(t.slug), sql, params);
+  // count(*) is a bigint: a string from pg, a number from mysql2.
   const rowsNamed = async (t: TestTenant, name: string) =>
-    (
-      await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM devices WHERE name = ?', [name], reliableDb(t.slug))
-    )[0]!.n;
+    Number((await tenantQuery<{ n: unknown }>(t, 'SELECT count(*) AS n FROM devices WHERE name = ?', [name]))[0]!.n);
 
-  it('reliable - creating a tenant creates and migrates its MariaDB database', async () => {
-    const tables = await mariaQuery<{ t: string }>(
-      'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name',
-      [reliableDb(tenant.slug)],
-    );
-    expect(tables.map((r) => r.t)).toEqual([
+  it(`reliable - creating a tenant creates and migrates its ${dialect} database`, async () => {
+    expect(await tableNames(serverUrl, reliableDb(tenant.slug))).toEqual([
       'devices',
       'idempotency_keys',
       'outbox',
@@ -78,11 +91,7 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
 
     await stack.startApp('reliable-store');
     const retried = await create(tenant, `key-${name}`, name);
-    const stored = await mariaQuery<{ id: string }>(
-      'SELECT id FROM devices WHERE name = ?',
-      [name],
-      reliableDb(tenant.slug),
-    );
+    const stored = await tenantQuery<{ id: string }>(tenant, 'SELECT id FROM devices WHERE name = ?', [name]);
     expect(retried.id).toBe(stored[0]!.id);
     expect(await rowsNamed(tenant, name)).toBe(1);
   });
@@ -130,11 +139,7 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     await writing;
     await stack.startApp('reliable-store');
     await createAll(keys); // retries (same keys) finish what the crash interrupted; replays change nothing
-    const outbox = await mariaQuery<{ event_id: string; seq: number }>(
-      'SELECT event_id, seq FROM outbox ORDER BY seq',
-      [],
-      reliableDb(t.slug),
-    );
+    const outbox = await tenantQuery<{ event_id: string }>(t, 'SELECT event_id FROM outbox ORDER BY seq');
     expect(outbox).toHaveLength(120);
 
     const consumer = await jetstream(nc).consumers.get(stream, durable);
@@ -160,12 +165,11 @@ describe('reliable store - device registry and usage ledger on real MariaDB (e2e
     expect([...applied].sort()).toEqual(outbox.map((r) => r.event_id).sort());
     expect(order).toEqual(outbox.map((r) => r.event_id)); // per-tenant order = outbox order
     expect(duplicates).toBeGreaterThanOrEqual(0); // redeliveries may happen; the Set applied each event once
-    const unpublished = await mariaQuery<{ n: number }>(
+    const unpublished = await tenantQuery<{ n: unknown }>(
+      t,
       'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
-      [],
-      reliableDb(t.slug),
     );
-    expect(unpublished[0]!.n).toBe(0);
+    expect(Number(unpublished[0]!.n)).toBe(0);
   }, 90_000);
 
   describe('gateway routes', () => {
