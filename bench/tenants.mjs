@@ -38,7 +38,7 @@ import { ROOT } from './lib/config.mjs';
 import { request } from './lib/http.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { startMosquitto } from './lib/mosquitto.mjs';
-import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { adminQuery, clientConfig, databaseUrl } from './lib/pg.mjs';
 import { killAll, startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 
@@ -136,18 +136,6 @@ function mysqlConfig(serverUrl, database) {
     user: decodeURIComponent(url.username || 'root'),
     password: url.password ? decodeURIComponent(url.password) : undefined,
     ...(database ? { database } : {}),
-  };
-}
-
-function pgConfig(serverUrl, database, applicationName) {
-  const url = new URL(serverUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username || 'root'),
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database,
-    application_name: applicationName,
   };
 }
 
@@ -459,7 +447,7 @@ function expectedRecords(times, now) {
 
 /** Every placement of the active tenants, from the catalog (what the CLI resolves one by one). */
 async function placements() {
-  const client = new pg.Client(pgConfig(settings.pgServerUrl, settings.catalogDatabase, 'polystore-bench-tenants'));
+  const client = new pg.Client(clientConfig(settings.pgServerUrl, settings.catalogDatabase, 'polystore-bench-tenants'));
   await client.connect();
   try {
     const { rows } = await client.query(
@@ -508,7 +496,7 @@ async function migrateBaseline(tenants, expected, concurrency) {
         await connection.end();
       }
     } else {
-      const client = new pg.Client(pgConfig(serverUrl, database, 'polystore-bench-floor'));
+      const client = new pg.Client(clientConfig(serverUrl, database, 'polystore-bench-floor'));
       await client.connect();
       try {
         applied = (await client.query(`SELECT name FROM "${table}"`)).rows.map((r) => r.name);
@@ -557,7 +545,7 @@ async function rollupBaseline(tenants, concurrency, metric) {
       try {
         const [devices] = await my.query('SELECT id FROM devices');
         if (devices.length === 0) return 0;
-        const client = new pg.Client(pgConfig(edge.serverUrl, edge.database, 'polystore-bench-floor'));
+        const client = new pg.Client(clientConfig(edge.serverUrl, edge.database, 'polystore-bench-floor'));
         await client.connect();
         let rows;
         try {

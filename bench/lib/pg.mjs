@@ -3,7 +3,7 @@
 import pg from 'pg';
 
 /** `postgres://user@host:port` + database -> a pg.Client config. */
-function clientConfig(serverUrl, database, applicationName) {
+export function clientConfig(serverUrl, database, applicationName) {
   const url = new URL(serverUrl);
   return {
     host: url.hostname,

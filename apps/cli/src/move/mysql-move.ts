@@ -10,7 +10,7 @@ import {
   type StoreSchema,
 } from '#polystore/data-router';
 import { DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
-import { selectRows } from './query.util.js';
+import { appliedMigrations, selectRows } from './query.util.js';
 import { MoveException } from './move.exception.js';
 import type { MovedTable, MoveReport } from './move-report.js';
 import {
@@ -251,12 +251,8 @@ export class MysqlMove {
     return mine;
   }
 
-  private async migrationNames(runner: QueryRunner): Promise<string> {
-    const rows = await selectRows<{ name: string }>(
-      runner,
-      `SELECT name FROM ${quoteMysqlIdent(this.migrationsTable)} ORDER BY name`,
-    );
-    return rows.map((r) => r.name).join(', ');
+  private migrationNames(runner: QueryRunner): Promise<string> {
+    return appliedMigrations(runner, quoteMysqlIdent(this.migrationsTable));
   }
 
   private switchPlacement(): Promise<PlacementView | Placement> {

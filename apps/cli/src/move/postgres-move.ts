@@ -9,7 +9,7 @@ import {
   type StoreSchema,
 } from '#polystore/data-router';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { selectRows } from './query.util.js';
+import { appliedMigrations } from './query.util.js';
 import { MoveException } from './move.exception.js';
 import type { MovedTable, MoveReport } from './move-report.js';
 import { applyExactTextSettings, copySequences, copyTable, digestTable, emptyTables } from './postgres-copy.util.js';
@@ -195,12 +195,8 @@ export class PostgresMove {
     return mine;
   }
 
-  private async migrationNames(runner: QueryRunner): Promise<string> {
-    const rows = await selectRows<{ name: string }>(
-      runner,
-      `SELECT name FROM ${quoteIdent(this.migrationsTable)} ORDER BY name`,
-    );
-    return rows.map((r) => r.name).join(', ');
+  private migrationNames(runner: QueryRunner): Promise<string> {
+    return appliedMigrations(runner, quoteIdent(this.migrationsTable));
   }
 
   private switchPlacement(): Promise<PlacementView | Placement> {
