@@ -35,6 +35,8 @@ export { MessagingErrorCode, MessagingException } from './messaging.exception.js
 export { RemoteError, fromWireError, toWireError, describeZodError, type WireError } from './wire-error.js';
 export { MessageClient, type MessageClientOptions } from './message-client.js';
 export { connectNats, type NatsSettings } from './nats-connection.js';
+export { InProcessNats, isInProcessUrl } from './in-process-nats.js';
+export { openEventStream, type EventStream, type EventStreamConfig } from './event-stream.js';
 export { PolystoreNatsServer, type PolystoreNatsServerOptions } from './polystore-nats.server.js';
 export { RpcErrorFilter } from './rpc-error.filter.js';
 export { ContractPipe, Handles } from './contract.pipe.js';

@@ -2,10 +2,13 @@ import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
 import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
 import { subjectFor } from './contract.js';
+import { isInProcessUrl } from './in-process-nats.js';
 import { MessagingException } from './messaging.exception.js';
+import { connectNats } from './nats-connection.js';
 import { toWireError } from './wire-error.js';
 
 export interface PolystoreNatsServerOptions {
+  /** NATS servers, or `inproc://<name>` for the in-process transport. */
   readonly url: string;
   /** Queue group: replicas of one service share its messages. */
   readonly queue: string;
@@ -26,7 +29,8 @@ type Publish = (packet: { response?: unknown; err?: unknown; isDisposed?: boolea
  * - a message whose tenant header is invalid, or whose deadline has passed, is answered with
  *   an error and never reaches its handler;
  * - at shutdown, subscriptions stop first, then in-flight handlers finish (bounded) before the
- *   connection closes.
+ *   connection closes;
+ * - `url: 'inproc://<name>'` serves on the in-process transport (see `connectNats`).
  */
 export class PolystoreNatsServer extends ServerNats {
   private inFlight = 0;
@@ -45,6 +49,15 @@ export class PolystoreNatsServer extends ServerNats {
       waitOnFirstConnect: true,
       noAsyncTraces: true,
     });
+  }
+
+  /**
+   * The in-process transport through {@link connectNats}; real NATS through Nest's own connect,
+   * with the options given to `super()` above, so nothing changes for `nats://`.
+   */
+  override createNatsClient(): Promise<NatsConnection> {
+    if (isInProcessUrl(this.settings.url)) return connectNats({ url: this.settings.url, name: this.settings.name });
+    return super.createNatsClient() as Promise<NatsConnection>;
   }
 
   override bindEvents(client: NatsConnection): void {

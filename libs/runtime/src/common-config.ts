@@ -13,7 +13,7 @@ export const commonConfigShape = {
     (v) => /^\/[a-z][a-z0-9_]{0,62}$/.test(new URL(v).pathname),
     'must name the system database, e.g. postgres://root@127.0.0.1:5432/polystore_system',
   ),
-  NATS_URL: urlVar(['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+  NATS_URL: urlVar(['nats:', 'tls:', 'inproc:'], 'nats://127.0.0.1:4222'),
   /** Prefix of every NATS subject; stacks sharing one NATS server use different prefixes. */
   NATS_SUBJECT_PREFIX: z
     .string()

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogAdminService } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
-import { NATS_CONNECTION, Streams } from '#polystore/messaging';
+import { NATS_CONNECTION, openEventStream, Streams, type EventStream } from '#polystore/messaging';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
@@ -14,7 +13,8 @@ const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
 const MAX_AGE_NS = 7 * 24 * 3_600 * 1_000_000_000;
 
 /**
- * Publishes each tenant's outbox to JetStream, at least once and in order per tenant.
+ * Publishes each tenant's outbox to its event stream (JetStream on NATS), at least once and in
+ * order per tenant.
  *
  * A commit that wrote events calls {@link notify}; the relay then drains that tenant. One drain
  * per tenant database runs at a time across all replicas (a database lock, `GET_LOCK` /
@@ -27,7 +27,7 @@ const MAX_AGE_NS = 7 * 24 * 3_600 * 1_000_000_000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private js!: JetStreamClient;
+  private stream!: EventStream;
   private readonly draining = new Map<TenantSlug, Promise<void>>();
   private readonly again = new Set<TenantSlug>();
   private sweeper?: NodeJS.Timeout;
@@ -44,15 +44,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     const prefix = this.config.NATS_SUBJECT_PREFIX;
-    const jsm = await jetstreamManager(this.nc);
-    const stream = {
+    this.stream = await openEventStream(this.nc, {
       name: Streams.reliableEvents.name(prefix),
       subjects: [Streams.reliableEvents.wildcard(prefix)],
-      duplicate_window: DUPLICATE_WINDOW_NS,
-      max_age: MAX_AGE_NS,
-    };
-    await jsm.streams.add(stream).catch(async () => jsm.streams.update(stream.name, stream));
-    this.js = jetstream(this.nc);
+      duplicateWindowNs: DUPLICATE_WINDOW_NS,
+      maxAgeNs: MAX_AGE_NS,
+    });
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), this.config.OUTBOX_SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -106,12 +103,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           const batch = await this.outbox.unpublished(runner.manager, BATCH);
           if (batch.length === 0 || this.stopped) return;
           for (const row of batch) {
-            await this.js.publish(
+            await this.stream.publish(
               Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type),
               row.payload,
-              {
-                msgID: row.eventId,
-              },
+              row.eventId,
             );
           }
           await this.outbox.markPublished(
