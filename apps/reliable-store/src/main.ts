@@ -1,25 +1,4 @@
 import 'reflect-metadata';
-import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
-import { armCrashPoints, loadConfigOrExit, resolveMasterKey, startStoreProcess } from '#polystore/runtime';
-import { contextLogFields } from '#polystore/tenancy';
-import { reliableStoreConfigSchema } from './config.js';
-import { ReliableStoreModule } from './reliable-store.module.js';
+import { startReliableStore } from './reliable-store.app.js';
 
-const SERVICE = 'reliable-store';
-
-const config = loadConfigOrExit(reliableStoreConfigSchema, process.env);
-armCrashPoints(config);
-const logger = createRootLogger({ service: SERVICE, level: config.LOG_LEVEL, mixin: contextLogFields });
-const metrics = createMetricsRegistry(SERVICE);
-
-await startStoreProcess({
-  service: SERVICE,
-  module: ReliableStoreModule.forRoot({ config, masterKey: resolveMasterKey(config), logger, metrics }),
-  logger,
-  httpPort: config.RELIABLE_HTTP_PORT,
-  httpHost: config.HTTP_HOST,
-  natsUrl: config.NATS_URL,
-  subjectPrefix: config.NATS_SUBJECT_PREFIX,
-  instanceId: config.INSTANCE_ID,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-});
+await startReliableStore(process.env);

@@ -24,12 +24,18 @@ export interface StoreProcessOptions {
   readonly bodyLimit?: number;
   /** Log one line per HTTP request (the edge store's ingest). */
   readonly accessLog?: boolean;
+  /**
+   * Stop on SIGTERM/SIGINT and exit (default). False when several apps share one process (the
+   * quickstart), whose owner closes each app itself.
+   */
+  readonly handleSignals?: boolean;
 }
 
 /**
  * Starts a store: a NestJS application answering its NATS patterns (queue group = service, so
  * replicas share the load) plus a small HTTP server; logs `ready` with the bound port; stops
- * gracefully on SIGTERM/SIGINT (subscriptions first, in-flight messages, then DataSources).
+ * gracefully on SIGTERM/SIGINT (subscriptions first, in-flight messages, then DataSources), or
+ * on `app.close()` when its process hosts several apps.
  */
 export async function startStoreProcess(options: StoreProcessOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -54,7 +60,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
   if (options.accessLog) registerAccessLog(app.getHttpAdapter().getInstance(), options.logger);
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.httpHost);
-  installShutdown(app, options.logger, options.shutdownTimeoutMs);
+  if (options.handleSignals !== false) installShutdown(app, options.logger, options.shutdownTimeoutMs);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : options.httpPort;
   options.logger.info({ port, instance: options.instanceId }, 'ready');

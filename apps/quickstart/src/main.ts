@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { loadConfigOrExit } from '#polystore/runtime';
+import { banner } from './banner.js';
+import { quickstartConfigSchema } from './config.js';
+import { ensureDemo } from './demo-tenant.js';
+import { startQuickstart } from './quickstart.js';
+
+// `npm start`: the whole system in this process, no server needed (see docs/quickstart.md).
+const startedAt = performance.now();
+const config = loadConfigOrExit(quickstartConfigSchema, process.env);
+const say = (line: string): void => void process.stdout.write(`[quickstart] ${line}\n`);
+
+say('starting: embedded PostgreSQL, secure, reliable and edge stores, gateway');
+const running = await startQuickstart(config, process.env, say).catch((error: Error) => {
+  process.stderr.write(`[quickstart] failed to start: ${error.message}\n`);
+  process.exit(1);
+});
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: stopping`);
+  const timer = setTimeout(() => process.exit(1), 30_000);
+  timer.unref();
+  running.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', () => stop('SIGINT'));
+process.once('SIGTERM', () => stop('SIGTERM'));
+
+const home = resolve(config.QUICKSTART_DIR);
+const demo = config.QUICKSTART_DEMO
+  ? await ensureDemo({ home, gatewayPort: running.gatewayPort, baseDomain: config.BASE_DOMAIN }).catch(
+      (error: Error) => {
+        process.stderr.write(`[quickstart] demo tenant: ${error.message}\n`);
+        return undefined;
+      },
+    )
+  : undefined;
+
+process.stdout.write(
+  banner({
+    gatewayUrl: `http://${config.BASE_DOMAIN}:${running.gatewayPort}`,
+    ingestUrl: `http://${config.BASE_DOMAIN}:${running.ingestPort}/ingest`,
+    postgresUrl: running.postgres.url('polystore_system'),
+    home,
+    baseDomain: config.BASE_DOMAIN,
+    gatewayPort: running.gatewayPort,
+    startedInMs: performance.now() - startedAt,
+    demo,
+  }),
+);
+say('ready');
