@@ -1,5 +1,5 @@
 import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
-import { intVar, portVar, urlVar } from '#polystore/platform';
+import { boolVar, intVar, portVar, urlVar } from '#polystore/platform';
 import { z } from 'zod';
 
 /** Environment of the edge store, validated once at boot. */
@@ -11,6 +11,11 @@ export const edgeStoreConfigSchema = z
     EDGE_SERVER_URL: urlVar(['postgres:', 'postgresql:', 'mongodb:'], 'postgres://root@127.0.0.1:5432'),
     /** HTTP ingest (`POST /ingest`), metrics and health. */
     EDGE_HTTP_PORT: portVar(3100),
+    /**
+     * false: no MQTT broker at all; devices push over HTTP only (the zero-server quickstart).
+     * The MQTT_* variables below are then ignored.
+     */
+    MQTT_ENABLED: boolVar(true),
     /** The project's Mosquitto (dynamic security). Credentials in the URL are the dynsec admin's. */
     MQTT_URL: urlVar(['mqtt:', 'mqtts:'], 'mqtt://127.0.0.1:1884'),
     MQTT_ADMIN_USERNAME: z.string().min(1).default('polystore-admin'),

@@ -8,6 +8,7 @@ import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/ru
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { HttpOnlyBrokerAccess } from './broker/http-only-broker-access.js';
 import { MosquittoDynamicSecurity } from './broker/mosquitto-dynamic-security.js';
 import type { EdgeStoreConfig } from './config.js';
 import { DeviceCredentialRepository } from './credentials/device-credential.repository.js';
@@ -30,6 +31,7 @@ import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler
 export interface EdgeStoreWiring {
   readonly config: EdgeStoreConfig;
   readonly masterKey: Buffer;
+  /** The dynsec admin's password (unused when `MQTT_ENABLED=false`). */
   readonly mqttAdminPassword: string;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -80,11 +82,13 @@ export class EdgeStoreModule {
         {
           provide: BROKER_ACCESS,
           useFactory: () =>
-            MosquittoDynamicSecurity.connect({
-              url: withoutCredentials(config.MQTT_URL),
-              username: config.MQTT_ADMIN_USERNAME,
-              password: mqttAdminPassword,
-            }),
+            config.MQTT_ENABLED
+              ? MosquittoDynamicSecurity.connect({
+                  url: withoutCredentials(config.MQTT_URL),
+                  username: config.MQTT_ADMIN_USERNAME,
+                  password: mqttAdminPassword,
+                })
+              : new HttpOnlyBrokerAccess(),
         },
         {
           provide: IngestBuffer,
@@ -114,7 +118,7 @@ export class EdgeStoreModule {
         DeviceCredentialsService,
         ReadingRepository,
         TelemetryService,
-        MqttConsumer,
+        ...(config.MQTT_ENABLED ? [MqttConsumer] : []),
         RetentionService,
         {
           provide: ParticipantFence,
