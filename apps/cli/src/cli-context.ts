@@ -1,12 +1,10 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
 import { JOB_MIGRATIONS, JobRunLog } from '#polystore/jobs';
 import { MessageClient, MessagingModule } from '#polystore/messaging';
 import { createRootLogger } from '#polystore/platform';
-import { loggingModule, resolveAdminToken, resolveMasterKey } from '#polystore/runtime';
+import { jsonRequest, loggingModule, resolveAdminToken, resolveMasterKey } from '#polystore/runtime';
 import { SAGA_MIGRATIONS } from '#polystore/saga';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger } from 'nestjs-pino';
@@ -98,45 +96,22 @@ export class CliContext {
 }
 
 /** Calls the gateway's admin API (tenant creation and deletion are sagas the gateway drives). */
-export function gatewayAdmin<T>(
+export async function gatewayAdmin<T>(
   config: CliConfig,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
   const url = new URL(path, config.GATEWAY_URL);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(
-      url,
-      {
-        method,
-        headers: {
-          authorization: `Bearer ${resolveAdminToken(config)}`,
-          // The admin API answers on the base domain only (fetch cannot set Host).
-          host: config.BASE_DOMAIN,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        timeout: 120_000,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: response.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
-          } catch {
-            resolve({ status: response.statusCode ?? 0, body: { message: text.slice(0, 200) } as T });
-          }
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer from the gateway at ${url.origin}`)));
-    request.on('error', (error) =>
-      reject(new Error(`cannot reach the gateway at ${url.origin} (GATEWAY_URL): ${error.message}`)),
-    );
-    request.end(payload);
+  return jsonRequest<T>({
+    method,
+    url,
+    // The admin API answers on the base domain only.
+    host: config.BASE_DOMAIN,
+    bearer: resolveAdminToken(config),
+    body,
+    timeoutMs: 120_000,
+  }).catch((error: Error) => {
+    throw new Error(`${error.message} (GATEWAY_URL)`);
   });
 }

@@ -7,6 +7,7 @@ export {
   resolveMasterKey,
   resolveMqttAdminPassword,
 } from './common-config.js';
+export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';
 export { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
