@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { EmbeddedPostgres } from '#polystore/embedded-postgres';
+import { startEdgeStore } from '../../edge-store/src/edge-store.app.js';
+import { startGateway } from '../../gateway/src/gateway.app.js';
+import { startReliableStore } from '../../reliable-store/src/reliable-store.app.js';
+import { startSecureStore } from '../../secure-store/src/secure-store.app.js';
+import type { QuickstartConfig } from './config.js';
+
+/** What runs: the embedded PostgreSQL, then the three stores and the gateway, in this process. */
+export interface RunningQuickstart {
+  readonly postgres: EmbeddedPostgres;
+  readonly gatewayPort: number;
+  readonly ingestPort: number;
+  /** Environment every app was started with (the infrastructure URLs point at the embedded parts). */
+  readonly env: Record<string, string | undefined>;
+  /** Stops the gateway first (no new requests), then the stores, then PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/** Name of the in-process NATS every app of the quickstart shares. */
+const IN_PROCESS_NATS = 'inproc://polystore';
+
+/**
+ * Starts the whole system in one process without any server: an embedded PostgreSQL (PGlite)
+ * serves the catalog and every store's tenant databases (the reliable store on PostgreSQL),
+ * the apps talk over an in-process NATS, and the edge store takes device data over HTTP only.
+ * The apps are the same modules the distributed stack runs; only their environment differs.
+ */
+export async function startQuickstart(
+  config: QuickstartConfig,
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+): Promise<RunningQuickstart> {
+  const home = resolve(config.QUICKSTART_DIR);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const postgres = await EmbeddedPostgres.start({
+    dataDir: join(home, 'postgres'),
+    port: config.EMBEDDED_PG_PORT,
+    log,
+  });
+  const apps: INestApplication[] = [];
+  const stop = async (): Promise<void> => {
+    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    await postgres.stop();
+  };
+  const appEnv: Record<string, string | undefined> = {
+    ...env,
+    NODE_ENV: config.NODE_ENV,
+    LOG_LEVEL: config.LOG_LEVEL,
+    // Infrastructure: every URL points at the embedded parts, whatever the caller's environment says.
+    SYSTEM_DB_URL: postgres.url('polystore_system'),
+    SECURE_SERVER_URL: postgres.url(),
+    RELIABLE_SERVER_URL: postgres.url(),
+    EDGE_SERVER_URL: postgres.url(),
+    NATS_URL: IN_PROCESS_NATS,
+    MQTT_ENABLED: 'false',
+    DEV_SECRETS_FILE: join(home, 'dev-secrets.json'),
+    BASE_DOMAIN: config.BASE_DOMAIN,
+    GATEWAY_PORT: String(config.GATEWAY_PORT),
+    EDGE_HTTP_PORT: String(config.EDGE_HTTP_PORT),
+    // The other stores' HTTP servers only serve health and metrics: any free port.
+    SECURE_HTTP_PORT: '0',
+    RELIABLE_HTTP_PORT: '0',
+    INSTANCE_ID: 'quickstart',
+  };
+  try {
+    // One after another: each opens (and, the first time, migrates) the system database, and
+    // the embedded PostgreSQL's advisory locks do not exclude sessions of one process.
+    apps.push(await startSecureStore(appEnv, { handleSignals: false }));
+    apps.push(await startReliableStore(appEnv, { handleSignals: false }));
+    const edge = await startEdgeStore(appEnv, { handleSignals: false });
+    apps.push(edge);
+    const gateway = await startGateway(appEnv, { handleSignals: false });
+    apps.push(gateway);
+    return {
+      postgres,
+      env: appEnv,
+      gatewayPort: portOf(gateway, config.GATEWAY_PORT),
+      ingestPort: portOf(edge, config.EDGE_HTTP_PORT),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function portOf(app: INestApplication, configured: number): number {
+  const address = (app.getHttpServer() as Server).address() as { port?: number } | null;
+  return address?.port ?? configured;
+}
