@@ -41,6 +41,20 @@ async function mongoDatabaseExists(ds: DataSource, database: string): Promise<bo
 const DUPLICATE_DATABASE = new Set(['42P04', 'ER_DB_CREATE_EXISTS']);
 
 /**
+ * The database exists already. On PostgreSQL, two CREATE DATABASE of one name racing each
+ * other (processes starting together on a new system database) fail the loser with a unique
+ * violation on `pg_database`, not with 42P04.
+ */
+function isDuplicateDatabase(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+  if (!driverError?.code) return false;
+  return (
+    DUPLICATE_DATABASE.has(driverError.code) ||
+    (driverError.code === '23505' && driverError.constraint === 'pg_database_datname_index')
+  );
+}
+
+/**
  * Creating and dropping whole databases on a server: the administrative side of placements.
  * Names are validated against `^[a-z][a-z0-9_]{0,62}$` and quoted; they come from the catalog.
  * Every operation is idempotent.
@@ -58,8 +72,7 @@ export const DatabaseAdmin = {
         await ds.query(`CREATE DATABASE ${quoteDatabaseName(address.dialect, database)}${charset}`);
         return true;
       } catch (error) {
-        const code = (error as { driverError?: { code?: string } }).driverError?.code;
-        if (code && DUPLICATE_DATABASE.has(code)) return false;
+        if (isDuplicateDatabase(error)) return false;
         if (isUnreachable(error)) throw DataRouterException.unavailable(address.id, failureReason(error), error);
         throw error;
       }

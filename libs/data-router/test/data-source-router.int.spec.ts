@@ -188,6 +188,14 @@ describe('data-router (real PostgreSQL)', () => {
     }
   });
 
+  it('database admin - creations of one database racing each other all succeed, one of them creates it', async () => {
+    const database = `${dbPrefix}race`;
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () => DatabaseAdmin.ensureDatabase(TestServices.postgresUrl, database)),
+    );
+    expect(created.filter(Boolean)).toHaveLength(1);
+  });
+
   it('data-router - a hostile database name from a placement never reaches the server', async () => {
     const { router } = routerWith({
       resolvePlacement: (tenant) => Promise.resolve(placementOf(tenant, 1, 'x"; DROP DATABASE postgres; --')),
