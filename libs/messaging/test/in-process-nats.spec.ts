@@ -1,108 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Payload } from '@nestjs/microservices';
+import type { INestMicroservice } from '@nestjs/common';
 import { errors, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { CodedError, ErrorKind } from '#polystore/platform';
+import { ErrorKind } from '#polystore/platform';
 import {
   connectNats,
-  defineContract,
   defineEvent,
-  Handles,
   InProcessNats,
   MessageClient,
   MessagingErrorCode,
   openEventStream,
-  PolystoreNatsServer,
-  RpcErrorFilter,
   subjectFor,
-  type ParsedRequestOf,
 } from '#polystore/messaging';
 import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
 import { z } from 'zod';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
+import { calls, Probe, startProbeServer } from './probe-service.js';
 
-const service = 'probe-store';
-const Probe = {
-  whoami: defineContract({
-    pattern: 'probe.whoami',
-    service,
-    scope: 'tenant',
-    request: z.object({ n: z.number().int() }).strict(),
-    response: z.object({
-      tenant: z.string(),
-      correlationId: z.string(),
-      actor: z.string().nullable(),
-      instance: z.string(),
-    }),
-  }),
-  fail: defineContract({
-    pattern: 'probe.fail',
-    service,
-    scope: 'system',
-    request: z.object({}),
-    response: z.object({}),
-  }),
-  slow: defineContract({
-    pattern: 'probe.slow',
-    service,
-    scope: 'system',
-    request: z.object({ ms: z.number() }),
-    response: z.object({ slept: z.number() }),
-  }),
-  nobody: defineContract({
-    pattern: 'probe.nobody',
-    service: 'ghost-store',
-    scope: 'system',
-    request: z.object({}),
-    response: z.object({}),
-  }),
-};
 const Pinged = defineEvent({ subject: 'probe.pinged', payload: z.object({ n: z.number() }) });
-
-const calls = { slow: 0 };
-
-function probeController(instance: string) {
-  @Controller()
-  class ProbeController {
-    @Handles(Probe.whoami)
-    whoami(@Payload() _request: ParsedRequestOf<typeof Probe.whoami>) {
-      const context = RequestContextStore.current()!;
-      return {
-        tenant: RequestContextStore.requireTenant(),
-        correlationId: context.correlationId,
-        actor: context.actor ?? null,
-        instance,
-      };
-    }
-
-    @Handles(Probe.fail)
-    fail() {
-      throw new CodedError('THING_CONFLICT', ErrorKind.CONFLICT, 'the thing conflicts', { thing: 1 });
-    }
-
-    @Handles(Probe.slow)
-    async slow(@Payload() request: ParsedRequestOf<typeof Probe.slow>) {
-      calls.slow++;
-      await new Promise((resolve) => setTimeout(resolve, request.ms));
-      return { slept: request.ms };
-    }
-  }
-  return ProbeController;
-}
-
-async function startServer(url: string, prefix: string, instance: string): Promise<INestMicroservice> {
-  @Module({ controllers: [probeController(instance)] })
-  class ProbeModule {}
-  const app = await NestFactory.createMicroservice(ProbeModule, {
-    strategy: new PolystoreNatsServer({ url, queue: service, subjectPrefix: prefix, name: instance }),
-    logger: false,
-  });
-  app.useGlobalFilters(new RpcErrorFilter());
-  await app.listen();
-  return app;
-}
 
 const inprocUrl = (): string => `inproc://ps-${uniqueToken(8)}`;
 const text = (msg: Msg): string => msg.string();
@@ -117,7 +32,7 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
   beforeAll(async () => {
     nc = await connectNats({ url, name: 'in-process-test' });
     client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
-    servers = [await startServer(url, prefix, 'one'), await startServer(url, prefix, 'two')];
+    servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
   });
 
   afterAll(async () => {
@@ -143,7 +58,7 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
   });
 
   it('in-process - a coded remote error comes back with its code, kind and details', async () => {
-    await expect(client.request(Probe.fail, {})).rejects.toMatchObject({
+    await expect(client.request(Probe.fail, { coded: true })).rejects.toMatchObject({
       code: 'THING_CONFLICT',
       kind: ErrorKind.CONFLICT,
       message: 'the thing conflicts',

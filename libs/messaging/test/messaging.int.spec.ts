@@ -1,114 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Payload } from '@nestjs/microservices';
+import type { INestMicroservice } from '@nestjs/common';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { CodedError, ErrorKind } from '#polystore/platform';
-import {
-  connectNats,
-  defineContract,
-  Handles,
-  MessageClient,
-  MessagingErrorCode,
-  PolystoreNatsServer,
-  RpcErrorFilter,
-  subjectFor,
-  type ParsedRequestOf,
-} from '#polystore/messaging';
+import { type CodedError, ErrorKind } from '#polystore/platform';
+import { connectNats, MessageClient, MessagingErrorCode, subjectFor } from '#polystore/messaging';
 import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
-import { z } from 'zod';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
-
-const service = 'probe-store';
-const Probe = {
-  whoami: defineContract({
-    pattern: 'probe.whoami',
-    service,
-    scope: 'tenant',
-    request: z.object({ n: z.number().int() }).strict(),
-    response: z.object({
-      tenant: z.string(),
-      correlationId: z.string(),
-      actor: z.string().nullable(),
-      deadline: z.number(),
-      instance: z.string(),
-    }),
-  }),
-  fail: defineContract({
-    pattern: 'probe.fail',
-    service,
-    scope: 'system',
-    request: z.object({ coded: z.boolean() }),
-    response: z.object({}),
-  }),
-  slow: defineContract({
-    pattern: 'probe.slow',
-    service,
-    scope: 'system',
-    request: z.object({ ms: z.number() }),
-    response: z.object({ slept: z.number() }),
-  }),
-  nobody: defineContract({
-    pattern: 'probe.nobody',
-    service: 'ghost-store',
-    scope: 'system',
-    request: z.object({}),
-    response: z.object({}),
-  }),
-};
-
-const calls = { slow: 0 };
-
-function probeController(instance: string) {
-  @Controller()
-  class ProbeController {
-    @Handles(Probe.whoami)
-    whoami(@Payload() _request: ParsedRequestOf<typeof Probe.whoami>) {
-      const context = RequestContextStore.current()!;
-      return {
-        tenant: RequestContextStore.requireTenant(),
-        correlationId: context.correlationId,
-        actor: context.actor ?? null,
-        deadline: context.deadline,
-        instance,
-      };
-    }
-
-    @Handles(Probe.fail)
-    fail(@Payload() request: ParsedRequestOf<typeof Probe.fail>) {
-      if (request.coded)
-        throw new CodedError('THING_CONFLICT', ErrorKind.CONFLICT, 'the thing conflicts', { thing: 1 });
-      throw new Error('SELECT secret FROM internals -- must never leave the store');
-    }
-
-    @Handles(Probe.slow)
-    async slow(@Payload() request: ParsedRequestOf<typeof Probe.slow>) {
-      calls.slow++;
-      await new Promise((resolve) => setTimeout(resolve, request.ms));
-      return { slept: request.ms };
-    }
-  }
-  return ProbeController;
-}
-
-async function startServer(prefix: string, instance: string): Promise<INestMicroservice> {
-  const { Module } = await import('@nestjs/common');
-  @Module({ controllers: [probeController(instance)] })
-  class ProbeModule {}
-  const app = await NestFactory.createMicroservice(ProbeModule, {
-    strategy: new PolystoreNatsServer({
-      url: TestServices.natsUrl,
-      queue: service,
-      subjectPrefix: prefix,
-      name: instance,
-    }),
-    logger: false,
-  });
-  app.useGlobalFilters(new RpcErrorFilter());
-  await app.listen();
-  return app;
-}
+import { calls, Probe, startProbeServer } from './probe-service.js';
 
 describe('messaging - typed NATS request/reply on a real NATS server', () => {
   const prefix = `mt${uniqueToken(6)}`;
@@ -119,7 +17,10 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   beforeAll(async () => {
     nc = await connectNats({ url: TestServices.natsUrl, name: 'messaging-test' });
     client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
-    servers = [await startServer(prefix, 'one'), await startServer(prefix, 'two')];
+    servers = [
+      await startProbeServer(TestServices.natsUrl, prefix, 'one'),
+      await startProbeServer(TestServices.natsUrl, prefix, 'two'),
+    ];
   });
 
   afterAll(async () => {
@@ -226,13 +127,16 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   });
 
   it('messaging - closing a server lets its in-flight handler answer first', async () => {
-    const extra = await startServer(prefix, 'three');
+    const extra = await startProbeServer(TestServices.natsUrl, prefix, 'three');
     // Park the other replicas so the slow request lands on the one being closed.
     await Promise.all(servers.map((s) => s.close()));
     const pending = client.request(Probe.slow, { ms: 300 }, { timeoutMs: 3_000 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await extra.close();
     await expect(pending).resolves.toEqual({ slept: 300 });
-    servers = [await startServer(prefix, 'one'), await startServer(prefix, 'two')];
+    servers = [
+      await startProbeServer(TestServices.natsUrl, prefix, 'one'),
+      await startProbeServer(TestServices.natsUrl, prefix, 'two'),
+    ];
   });
 });

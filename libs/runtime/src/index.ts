@@ -11,7 +11,13 @@ export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';
 export { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
-export { startStoreProcess, type StoreProcessOptions } from './store-process.js';
+export {
+  startStore,
+  startStoreProcess,
+  type StoreDefinition,
+  type StoreProcessOptions,
+  type StoreWiring,
+} from './store-process.js';
 export {
   TenantDataModule,
   tenantDataLimits,

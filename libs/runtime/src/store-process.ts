@@ -2,9 +2,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
 import { PolystoreNatsServer } from '#polystore/messaging';
+import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
+import { contextLogFields } from '#polystore/tenancy';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import { installShutdown } from './process.util.js';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import { resolveMasterKey } from './common-config.js';
+import { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
 import { registerAccessLog } from './logging.module.js';
 import { StoreErrorFilter } from './store-error.filter.js';
 
@@ -65,4 +70,70 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
   const port = typeof address === 'object' && address ? address.port : options.httpPort;
   options.logger.info({ port, instance: options.instanceId }, 'ready');
   return app;
+}
+
+/** The variables of {@link commonConfigShape} a store's start needs. */
+interface StoreConfigBase {
+  readonly NODE_ENV: string;
+  readonly LOG_LEVEL: string;
+  readonly CRASH_POINTS: readonly string[];
+  readonly MASTER_KEY?: Buffer;
+  readonly DEV_SECRETS_FILE: string;
+  readonly HTTP_HOST: string;
+  readonly NATS_URL: string;
+  readonly NATS_SUBJECT_PREFIX: string;
+  readonly INSTANCE_ID: string;
+  readonly SHUTDOWN_TIMEOUT_MS: number;
+}
+
+/** What a store's root module is built from. */
+export interface StoreWiring<C> {
+  readonly config: C;
+  readonly masterKey: Buffer;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+export interface StoreDefinition<C extends StoreConfigBase> {
+  readonly service: string;
+  readonly configSchema: z.ZodType<C, Record<string, unknown>>;
+  readonly module: (wiring: StoreWiring<C>) => DynamicModule;
+  readonly httpPort: (config: C) => number;
+  readonly bodyLimit?: (config: C) => number;
+  readonly accessLog?: boolean;
+}
+
+/**
+ * Starts a store from its definition and the environment `env`: validates the configuration
+ * (a bad variable is printed and the process exits 1), arms test crash points, builds the
+ * logger, metrics and master key, then {@link startStoreProcess}. Each store's `main.ts` runs it
+ * alone; the quickstart runs every app in one process with `handleSignals: false`.
+ */
+export function startStore<C extends StoreConfigBase>(
+  definition: StoreDefinition<C>,
+  env: Record<string, string | undefined>,
+  options: { handleSignals?: boolean } = {},
+): Promise<NestFastifyApplication> {
+  const config: C = loadConfigOrExit(definition.configSchema, env);
+  armCrashPoints(config);
+  const logger = createRootLogger({
+    service: definition.service,
+    level: config.LOG_LEVEL,
+    mixin: contextLogFields,
+  });
+  const metrics = createMetricsRegistry(definition.service);
+  return startStoreProcess({
+    service: definition.service,
+    module: definition.module({ config, masterKey: resolveMasterKey(config), logger, metrics }),
+    logger,
+    httpPort: definition.httpPort(config),
+    httpHost: config.HTTP_HOST,
+    natsUrl: config.NATS_URL,
+    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    instanceId: config.INSTANCE_ID,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    bodyLimit: definition.bodyLimit?.(config),
+    accessLog: definition.accessLog,
+    handleSignals: options.handleSignals,
+  });
 }
