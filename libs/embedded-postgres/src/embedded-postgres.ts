@@ -59,6 +59,7 @@ export class EmbeddedPostgres {
   private constructor(
     private readonly options: Required<Omit<EmbeddedPostgresOptions, 'log'>> & Pick<EmbeddedPostgresOptions, 'log'>,
     private readonly admin: Cluster,
+    private readonly releaseLock: () => void,
   ) {}
 
   /** Opens (or creates) the clusters under `dataDir` and starts listening. */
@@ -71,29 +72,36 @@ export class EmbeddedPostgres {
       dataDir: resolve(options.dataDir),
     };
     mkdirSync(join(settings.dataDir, 'databases'), { recursive: true });
-    const template = join(settings.dataDir, 'template');
-    if (!existsSync(template)) {
-      settings.log?.(`initialising the embedded PostgreSQL template in ${template}`);
-      rmSync(`${template}.new`, { recursive: true, force: true });
-      const fresh = await PGlite.create(`${template}.new`);
-      await fresh.close();
-      renameSync(`${template}.new`, template);
-    }
-    const admin = await openCluster(
-      clusterDir(settings.dataDir, 'server', template),
-      settings.maxConnectionsPerDatabase,
-    );
-    const embedded = new EmbeddedPostgres(settings, admin);
+    // PGlite does not guard its folders: two processes on one cluster would corrupt it.
+    const releaseLock = lockDataDir(settings.dataDir);
     try {
-      await embedded.listen();
-      await embedded.pruneDroppedDatabases();
+      const template = join(settings.dataDir, 'template');
+      if (!existsSync(template)) {
+        settings.log?.(`initialising the embedded PostgreSQL template in ${template}`);
+        rmSync(`${template}.new`, { recursive: true, force: true });
+        const fresh = await PGlite.create(`${template}.new`);
+        await fresh.close();
+        renameSync(`${template}.new`, template);
+      }
+      const admin = await openCluster(
+        clusterDir(settings.dataDir, 'server', template),
+        settings.maxConnectionsPerDatabase,
+      );
+      const embedded = new EmbeddedPostgres(settings, admin, releaseLock);
+      try {
+        await embedded.listen();
+        await embedded.pruneDroppedDatabases();
+      } catch (error) {
+        await embedded.lookup?.end().catch(() => undefined);
+        await admin.server.stop();
+        await admin.db.close();
+        throw error;
+      }
+      return embedded;
     } catch (error) {
-      await embedded.lookup?.end().catch(() => undefined);
-      await admin.server.stop();
-      await admin.db.close();
+      releaseLock();
       throw error;
     }
-    return embedded;
   }
 
   /** The port clients connect to. */
@@ -119,6 +127,7 @@ export class EmbeddedPostgres {
       await cluster.server.stop();
       await cluster.db.close();
     }
+    this.releaseLock();
   }
 
   private async listen(): Promise<void> {
@@ -217,6 +226,36 @@ export class EmbeddedPostgres {
     for (const entry of readdirSync(join(this.options.dataDir, 'databases'))) {
       if (!live.has(entry)) rmSync(join(this.options.dataDir, 'databases', entry), { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * Takes `<dataDir>/lock` (holding this process's pid) or fails naming the process that holds it;
+ * a lock left by a process that is gone is taken over. Returns the release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (isAlive(holder)) throw new Error(`${dataDir} is in use by process ${holder}`, { cause: error });
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

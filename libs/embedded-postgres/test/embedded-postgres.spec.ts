@@ -84,6 +84,11 @@ describe('EmbeddedPostgres (PGlite behind one wire-protocol port)', () => {
     }
   }, 60_000);
 
+  it('refuses a second server on a folder in use, naming the process that holds it', async () => {
+    await expect(EmbeddedPostgres.start({ dataDir, port: 0 })).rejects.toThrow(`is in use by process ${process.pid}`);
+    expect(await query(server.url('alpha'), 'SELECT v FROM t')).toEqual([{ v: 'in alpha' }]);
+  });
+
   it('keeps every database across a restart on the same folder', async () => {
     const port = server.port;
     await server.stop();
