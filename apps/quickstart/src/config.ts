@@ -1,5 +1,6 @@
 import { boolVar, logLevelVar, portVar } from '#polystore/platform';
 import { z } from 'zod';
+import { gatewayConfigSchema } from '../../gateway/src/config.js';
 
 /** Environment of `npm start` (the zero-server quickstart), validated once at start. */
 export const quickstartConfigSchema = z.object({
@@ -16,7 +17,7 @@ export const quickstartConfigSchema = z.object({
    * time, any free port the first time (tenants' placements keep the server's URL, port included).
    */
   EMBEDDED_PG_PORT: portVar(0),
-  BASE_DOMAIN: z.string().trim().toLowerCase().default('localhost'),
+  BASE_DOMAIN: gatewayConfigSchema.shape.BASE_DOMAIN,
   /** The apps' log level (the quickstart keeps the console for its banner; `info` shows every request). */
   LOG_LEVEL: logLevelVar.default('warn'),
   /** Create the `demo` tenant and a demo device on first start. */

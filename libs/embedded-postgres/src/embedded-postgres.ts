@@ -77,7 +77,7 @@ export class EmbeddedPostgres {
     try {
       const template = join(settings.dataDir, 'template');
       if (!existsSync(template)) {
-        settings.log?.(`initialising the embedded PostgreSQL template in ${template}`);
+        settings.log?.(`initialising the embedded PostgreSQL in ${settings.dataDir} (first start only, a few seconds)`);
         rmSync(`${template}.new`, { recursive: true, force: true });
         const fresh = await PGlite.create(`${template}.new`);
         await fresh.close();
