@@ -23,7 +23,10 @@ export async function ensureDemo(options: {
   readonly baseDomain: string;
 }): Promise<Demo> {
   const file = join(options.home, 'demo.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Demo;
+  // Saved after each step: a start stopped between the tenant and the device resumes at the device.
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Demo>) : {};
+  const save = (demo: Partial<Demo>): void => writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  if (saved.apiKey && saved.deviceId && saved.deviceToken) return saved as Demo;
 
   const gateway = new URL(`http://127.0.0.1:${options.gatewayPort}`);
   const call = <T>(method: string, path: string, host: string, bearer: string, body?: unknown) =>
@@ -36,34 +39,39 @@ export async function ensureDemo(options: {
       timeoutMs: 120_000,
     });
 
-  const adminToken = resolveAdminToken({ DEV_SECRETS_FILE: join(options.home, 'dev-secrets.json') });
-  const tenant = await call<{ apiKey: string }>('POST', '/admin/tenants', options.baseDomain, adminToken, {
-    slug: TENANT,
-    name: 'Demo organization',
-  });
-  if (tenant.status === 409) {
-    throw new Error(
-      `the demo tenant exists but ${file} (its API key) is gone; delete ${options.home} to start over, ` +
-        `or set QUICKSTART_DEMO=false`,
-    );
+  let apiKey = saved.apiKey;
+  if (!apiKey) {
+    const adminToken = resolveAdminToken({ DEV_SECRETS_FILE: join(options.home, 'dev-secrets.json') });
+    const tenant = await call<{ apiKey: string }>('POST', '/admin/tenants', options.baseDomain, adminToken, {
+      slug: TENANT,
+      name: 'Demo organization',
+    });
+    if (tenant.status === 409) {
+      throw new Error(
+        `the demo tenant exists but ${file} (its API key) is gone; delete ${options.home} to start over, ` +
+          `or set QUICKSTART_DEMO=false`,
+      );
+    }
+    if (tenant.status !== 201)
+      throw new Error(`creating the demo tenant: HTTP ${tenant.status} ${JSON.stringify(tenant.body)}`);
+    apiKey = tenant.body.apiKey;
+    save({ tenant: TENANT, apiKey });
   }
-  if (tenant.status !== 201)
-    throw new Error(`creating the demo tenant: HTTP ${tenant.status} ${JSON.stringify(tenant.body)}`);
 
-  const tenantHost = `${TENANT}.${options.baseDomain}`;
-  const device = await call<{ id: string; token: string }>('POST', '/v1/devices', tenantHost, tenant.body.apiKey, {
-    name: 'Demo sensor',
-    model: 'quickstart',
-  });
+  const device = await call<{ id: string; token: string }>(
+    'POST',
+    '/v1/devices',
+    `${TENANT}.${options.baseDomain}`,
+    apiKey,
+    {
+      name: 'Demo sensor',
+      model: 'quickstart',
+    },
+  );
   if (device.status !== 201)
     throw new Error(`registering the demo device: HTTP ${device.status} ${JSON.stringify(device.body)}`);
 
-  const demo: Demo = {
-    tenant: TENANT,
-    apiKey: tenant.body.apiKey,
-    deviceId: device.body.id,
-    deviceToken: device.body.token,
-  };
-  writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  const demo: Demo = { tenant: TENANT, apiKey, deviceId: device.body.id, deviceToken: device.body.token };
+  save(demo);
   return demo;
 }

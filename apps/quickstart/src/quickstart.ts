@@ -64,7 +64,8 @@ export async function startQuickstart(
     // The other stores' HTTP servers only serve health and metrics: any free port.
     SECURE_HTTP_PORT: '0',
     RELIABLE_HTTP_PORT: '0',
-    INSTANCE_ID: 'quickstart',
+    // Lease owners (sagas, jobs) must differ from a previous run's, which may have died holding some.
+    INSTANCE_ID: `quickstart:${process.pid}`,
   };
   try {
     // One after another: each opens (and, the first time, migrates) the system database, and
