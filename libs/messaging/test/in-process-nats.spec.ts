@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestMicroservice } from '@nestjs/common';
 import { errors, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { ErrorKind } from '#polystore/platform';
 import {
   connectNats,
   defineEvent,
@@ -11,17 +10,18 @@ import {
   openEventStream,
   subjectFor,
 } from '#polystore/messaging';
-import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
+import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { z } from 'zod';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
-import { calls, Probe, startProbeServer } from './probe-service.js';
+import { Probe, startProbeServer } from './probe-service.js';
 
 const Pinged = defineEvent({ subject: 'probe.pinged', payload: z.object({ n: z.number() }) });
 
 const inprocUrl = (): string => `inproc://ps-${uniqueToken(8)}`;
 const text = (msg: Msg): string => msg.string();
 
+/** What only the in-process transport has to prove; the contract both transports hold is messaging.int.spec.ts. */
 describe('in-process NATS - MessageClient and PolystoreNatsServer in one process, no NATS server', () => {
   const url = inprocUrl();
   const prefix = `ip${uniqueToken(6)}`;
@@ -47,34 +47,6 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
     await expect(nc.flush()).resolves.toBeUndefined();
   });
 
-  it('in-process - tenant, correlation id and actor headers reach the handler', async () => {
-    const context = newRequestContext({
-      tenant: parseTenantSlug('acme'),
-      actor: 'key-42',
-      deadline: Date.now() + 3_000,
-    });
-    const answer = await RequestContextStore.run(context, () => client.request(Probe.whoami, { n: 1 }));
-    expect(answer).toMatchObject({ tenant: 'acme', correlationId: context.correlationId, actor: 'key-42' });
-  });
-
-  it('in-process - a coded remote error comes back with its code, kind and details', async () => {
-    await expect(client.request(Probe.fail, { coded: true })).rejects.toMatchObject({
-      code: 'THING_CONFLICT',
-      kind: ErrorKind.CONFLICT,
-      message: 'the thing conflicts',
-      details: { thing: 1 },
-    });
-  });
-
-  it('in-process - no instance listening fails at once with SERVICE_UNAVAILABLE', async () => {
-    const started = Date.now();
-    await expect(client.request(Probe.nobody, {})).rejects.toMatchObject({
-      code: MessagingErrorCode.SERVICE_UNAVAILABLE,
-      details: { service: 'ghost-store' },
-    });
-    expect(Date.now() - started).toBeLessThan(200);
-  });
-
   it('in-process - no responders is the nats.js RequestError, a timeout the nats.js TimeoutError', async () => {
     const noResponders = await nc.request(`${prefix}.nobody.here`, 'x', { timeout: 1_000 }).catch((e: unknown) => e);
     expect(noResponders).toBeInstanceOf(errors.RequestError);
@@ -83,31 +55,6 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
     const mute = nc.subscribe(`${prefix}.mute`, { callback: () => undefined });
     await expect(nc.request(`${prefix}.mute`, 'x', { timeout: 50 })).rejects.toBeInstanceOf(errors.TimeoutError);
     mute.unsubscribe();
-  });
-
-  it('in-process - a slow handler fails the caller with DEADLINE_EXCEEDED at its deadline', async () => {
-    const started = Date.now();
-    await expect(
-      RequestContextStore.run(newRequestContext({ deadline: Date.now() + 150 }), () =>
-        client.request(Probe.slow, { ms: 500 }),
-      ),
-    ).rejects.toMatchObject({ code: MessagingErrorCode.DEADLINE_EXCEEDED });
-    const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(140);
-    expect(waited).toBeLessThan(450);
-  });
-
-  it('in-process - a message whose deadline already passed never reaches its handler', async () => {
-    const before = calls.slow;
-    const hdrs = natsHeaders();
-    hdrs.set('Ps-Deadline', String(Date.now() - 1));
-    const reply = await nc.request(
-      subjectFor(prefix, Probe.slow.pattern),
-      JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: 'x1' }),
-      { timeout: 1_000, headers: hdrs },
-    );
-    expect(reply.json<{ err: { code: string } }>().err.code).toBe('DEADLINE_EXCEEDED');
-    expect(calls.slow).toBe(before);
   });
 
   it('in-process - two servers in one queue group split 100 requests while a plain subscriber sees all', async () => {

@@ -8,19 +8,26 @@ import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
 import { calls, Probe, startProbeServer } from './probe-service.js';
 
-describe('messaging - typed NATS request/reply on a real NATS server', () => {
+/**
+ * The messaging contract, held by both transports: a real NATS server, and the in-process NATS
+ * the quickstart runs every app on (`inproc://`). Transport-specific behaviour of the latter is in
+ * in-process-nats.spec.ts.
+ */
+const TRANSPORTS = [
+  ['a real NATS server', TestServices.natsUrl],
+  ['the in-process NATS', `inproc://messaging-${uniqueToken(6)}`],
+] as const;
+
+describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, url) => {
   const prefix = `mt${uniqueToken(6)}`;
   let nc: NatsConnection;
   let client: MessageClient;
   let servers: INestMicroservice[];
 
   beforeAll(async () => {
-    nc = await connectNats({ url: TestServices.natsUrl, name: 'messaging-test' });
+    nc = await connectNats({ url, name: 'messaging-test' });
     client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
-    servers = [
-      await startProbeServer(TestServices.natsUrl, prefix, 'one'),
-      await startProbeServer(TestServices.natsUrl, prefix, 'two'),
-    ];
+    servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
   });
 
   afterAll(async () => {
@@ -127,16 +134,13 @@ describe('messaging - typed NATS request/reply on a real NATS server', () => {
   });
 
   it('messaging - closing a server lets its in-flight handler answer first', async () => {
-    const extra = await startProbeServer(TestServices.natsUrl, prefix, 'three');
+    const extra = await startProbeServer(url, prefix, 'three');
     // Park the other replicas so the slow request lands on the one being closed.
     await Promise.all(servers.map((s) => s.close()));
     const pending = client.request(Probe.slow, { ms: 300 }, { timeoutMs: 3_000 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await extra.close();
     await expect(pending).resolves.toEqual({ slept: 300 });
-    servers = [
-      await startProbeServer(TestServices.natsUrl, prefix, 'one'),
-      await startProbeServer(TestServices.natsUrl, prefix, 'two'),
-    ];
+    servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
   });
 });
