@@ -12,8 +12,12 @@ const config = loadConfigOrExit(quickstartConfigSchema, process.env);
 const say = (line: string): void => void process.stdout.write(`[quickstart] ${line}\n`);
 
 say('starting: embedded PostgreSQL, secure, reliable and edge stores, gateway');
-const running = await startQuickstart(config, process.env, say).catch((error: Error) => {
-  process.stderr.write(`[quickstart] failed to start: ${error.message}\n`);
+const running = await startQuickstart(config, process.env, say).catch((error: NodeJS.ErrnoException) => {
+  const hint =
+    error.code === 'EADDRINUSE'
+      ? `; another program has that port: choose others with GATEWAY_PORT and EDGE_HTTP_PORT (now ${config.GATEWAY_PORT} and ${config.EDGE_HTTP_PORT}; 0 picks a free one)`
+      : '';
+  process.stderr.write(`[quickstart] failed to start: ${error.message}${hint}\n`);
   process.exit(1);
 });
 
