@@ -58,6 +58,7 @@ describe.each([
       'devices',
       'idempotency_keys',
       'outbox',
+      'outbox_append_lock',
       'reliable_migrations',
       'saga_inbox',
       'usage_records',

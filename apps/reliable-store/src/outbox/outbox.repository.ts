@@ -14,14 +14,18 @@ export class OutboxRepository {
   /**
    * Appends an event; it commits (or not) with the change it describes.
    *
-   * On PostgreSQL, `seq` comes from a sequence when the row is inserted, not when it commits: two
-   * concurrent writers could commit seq 2 before seq 1 and the relay publish them in that order.
-   * A transaction-scoped advisory lock (per database, released at commit or rollback) makes the
-   * appends of one tenant commit in `seq` order, so the relay's `seq` order is the commit order.
+   * `seq` is assigned when the row is inserted (a sequence, AUTO_INCREMENT), not when it
+   * commits: two concurrent writers of one tenant could commit seq 2 before seq 1, and the relay
+   * would publish them in that order. So an append first takes a lock held until the
+   * transaction ends: a transaction-scoped advisory lock on PostgreSQL, the row of
+   * `outbox_append_lock` (`FOR UPDATE`) on MariaDB/MySQL. The appends of one tenant then commit
+   * in `seq` order, and the relay's `seq` order is the commit order.
    */
   async append(manager: EntityManager, event: Omit<DeviceEvent, 'eventId' | 'tenant' | 'occurredAt'>): Promise<void> {
     if (manager.connection.options.type === 'postgres') {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [PG_APPEND_LOCK]);
+    } else {
+      await manager.query('SELECT id FROM outbox_append_lock WHERE id = 1 FOR UPDATE');
     }
     const now = new Date();
     const full: DeviceEvent = {
