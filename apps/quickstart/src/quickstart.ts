@@ -61,6 +61,12 @@ export async function startQuickstart(
     BASE_DOMAIN: config.BASE_DOMAIN,
     GATEWAY_PORT: String(config.GATEWAY_PORT),
     EDGE_HTTP_PORT: String(config.EDGE_HTTP_PORT),
+    // The embedded PostgreSQL opens a database's cluster on its first session: half a second,
+    // several on a busy machine. Allow for it, unless the caller chose otherwise.
+    SECURE_DB_CONNECT_TIMEOUT_MS: env.SECURE_DB_CONNECT_TIMEOUT_MS ?? '30000',
+    RELIABLE_DB_CONNECT_TIMEOUT_MS: env.RELIABLE_DB_CONNECT_TIMEOUT_MS ?? '30000',
+    EDGE_DB_CONNECT_TIMEOUT_MS: env.EDGE_DB_CONNECT_TIMEOUT_MS ?? '30000',
+    REQUEST_TIMEOUT_MS: env.REQUEST_TIMEOUT_MS ?? '30000',
     // The other stores' HTTP servers only serve health and metrics: any free port.
     SECURE_HTTP_PORT: '0',
     RELIABLE_HTTP_PORT: '0',

@@ -58,8 +58,10 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
     [`${prefix}_DB_ACQUIRE_TIMEOUT_MS`]: intVar(3_000, 1),
     [`${prefix}_DB_CIRCUIT_FAILURES`]: intVar(3, 1),
     [`${prefix}_DB_CIRCUIT_HALF_OPEN_MS`]: intVar(2_000, 10),
+    /** Longest wait for a new connection to a tenant database (TCP, TLS, authentication). */
+    [`${prefix}_DB_CONNECT_TIMEOUT_MS`]: intVar(3_000, 100, 600_000),
   } as Record<
-    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS'}`,
+    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS' | 'CONNECT_TIMEOUT_MS'}`,
     ReturnType<typeof intVar>
   >;
 }

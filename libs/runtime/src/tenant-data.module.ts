@@ -22,6 +22,8 @@ export interface TenantDataLimits {
   readonly acquireTimeoutMs: number;
   readonly circuitFailures: number;
   readonly circuitHalfOpenMs: number;
+  /** Longest wait for a new connection (default 3 s). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface TenantDataOptions {
@@ -82,6 +84,7 @@ export class TenantDataModule {
                 halfOpenAfterMs: options.limits.circuitHalfOpenMs,
               },
               applicationName: options.applicationName,
+              connectTimeoutMs: options.limits.connectTimeoutMs,
             });
             registerDataRouterMetrics(router, metrics);
             return router;
@@ -112,5 +115,6 @@ export function tenantDataLimits(config: Record<string, unknown>, prefix: string
     acquireTimeoutMs: get('ACQUIRE_TIMEOUT_MS'),
     circuitFailures: get('CIRCUIT_FAILURES'),
     circuitHalfOpenMs: get('CIRCUIT_HALF_OPEN_MS'),
+    connectTimeoutMs: get('CONNECT_TIMEOUT_MS'),
   };
 }
