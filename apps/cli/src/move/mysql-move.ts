@@ -1,16 +1,7 @@
-import type { CatalogAdminService, CatalogService, Placement, PlacementView } from '#polystore/catalog';
-import {
-  assertDatabaseName,
-  connectionOptions,
-  DatabaseAdmin,
-  migrateDatabase,
-  MYSQL_MIGRATION_LOCK,
-  parseServerUrl,
-  type ServerAddress,
-  type StoreSchema,
-} from '#polystore/data-router';
-import { DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
-import { appliedMigrations, selectRows } from './query.util.js';
+import type { Placement, PlacementView } from '#polystore/catalog';
+import { assertDatabaseName, DatabaseAdmin, MYSQL_MIGRATION_LOCK } from '#polystore/data-router';
+import { type DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
+import { selectRows } from './query.util.js';
 import { MoveException } from './move.exception.js';
 import type { MovedTable, MoveReport } from './move-report.js';
 import {
@@ -21,21 +12,21 @@ import {
   emptyMysqlTables,
 } from './mysql-copy.util.js';
 import { MysqlWriteFence } from './mysql-fence.js';
-import {
-  mysqlShapeDifference,
-  quoteMysqlIdent,
-  readMysqlShape,
-  type MysqlDatabaseShape,
-  type MysqlTableShape,
-} from './mysql-schema.util.js';
-import { switchPlacement, type SwitchState } from './placement-switch.util.js';
+import { mysqlShapeDifference, quoteMysqlIdent, readMysqlShape, type MysqlDatabaseShape } from './mysql-schema.util.js';
 import type { PostgresMovePlan } from './postgres-move.js';
-import { asUnreachable } from './unreachable.util.js';
+import { assertCopiesMatch, DatabaseMove, sameNames, type CopyOutcome, type MoveResult } from './database-move.js';
 
 /** One MariaDB/MySQL move, fully resolved and checked by `TenantMover` (same fields as PostgreSQL's). */
 export type MysqlMovePlan = PostgresMovePlan;
 
-type MoveResult = Omit<MoveReport, 'durationMs'>;
+/**
+ * DataSources whose rows keep the server's own text for dates, decimals and big integers
+ * (`dateStrings`, `bigNumberStrings`): what is read is written back unchanged.
+ */
+const EXACT_TEXT = {
+  poolSize: 3,
+  extra: { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true } as Partial<DataSourceOptions>,
+};
 
 /** `<database>_moved_<yyyymmddhhmmss>` (UTC): where the old copy's tables go. */
 export function movedDatabaseName(database: string, at: Date): string {
@@ -57,35 +48,12 @@ export function movedDatabaseName(database: string, at: Date): string {
  * the switch rolls back: the tables are renamed back, the lock released, the target and the
  * backup database dropped, the placement untouched.
  */
-export class MysqlMove {
-  private readonly from: ServerAddress;
-  private readonly target: ServerAddress;
-  private readonly dataSources: DataSource[] = [];
-  private readonly runners: QueryRunner[] = [];
-  private targetDs?: DataSource;
-  private ownsTarget = false;
+export class MysqlMove extends DatabaseMove {
+  protected override readonly driver = EXACT_TEXT;
   /** The backup database, once this move created it (empty until the rename). */
   private backup?: string;
   /** Set when the old tables could not be renamed back: the backup database then holds them. */
   private backupHoldsTables = false;
-  private state: SwitchState = 'before-switch';
-
-  constructor(
-    private readonly plan: MysqlMovePlan,
-    private readonly catalogAdmin: CatalogAdminService,
-    private readonly catalog: CatalogService,
-  ) {
-    this.from = parseServerUrl(plan.placement.serverUrl);
-    this.target = parseServerUrl(plan.to);
-  }
-
-  private get database(): string {
-    return this.plan.placement.database;
-  }
-
-  private get migrationsTable(): string {
-    return this.plan.schema.migrationsTableName ?? 'migrations';
-  }
 
   async run(): Promise<MoveResult> {
     try {
@@ -99,25 +67,8 @@ export class MysqlMove {
       }
       throw error;
     } finally {
-      await Promise.all(this.runners.map((runner) => runner.release().catch(() => undefined)));
-      await Promise.all(this.dataSources.map((ds) => ds.destroy().catch(() => undefined)));
+      await this.closeAll();
     }
-  }
-
-  /** Creates the target database (refusing one that already has tables) and migrates it. */
-  private async prepareTarget(): Promise<void> {
-    this.plan.progress('prepare target');
-    const created = await asUnreachable(
-      () => DatabaseAdmin.ensureDatabase(this.plan.to, this.database),
-      (reason, cause) => MoveException.targetUnreachable(this.target.id, reason, cause),
-    );
-    this.targetDs = await this.open(this.target, this.database, this.plan.schema, 'target');
-    if (!created && (await countTables(this.targetDs, this.database)) > 0) {
-      throw MoveException.targetNotEmpty(this.target.id, this.database);
-    }
-    this.ownsTarget = true;
-    this.plan.progress('migrate target');
-    await migrateDatabase(this.targetDs);
   }
 
   private async fencedCopyAndSwitch(backup: string): Promise<MoveResult> {
@@ -164,14 +115,16 @@ export class MysqlMove {
     const fence = new MysqlWriteFence(source, admin, this.database, await flavorOf(source));
     this.plan.progress('pause writes');
     const fenceAttempts = await fence.acquire(names, this.plan.settings.lockTimeoutMs);
-    let copied: { tables: MovedTable[]; sequences: number };
+    let copied: CopyOutcome;
     let after: PlacementView | Placement;
     try {
       copied = await this.copyAndVerify(source, target, names);
       this.plan.progress('rename old tables');
       await fence.renameAway(names, backup);
       this.plan.progress('switch placement');
-      after = await this.switchPlacement();
+      after = await this.switchPlacement((cause) =>
+        MoveException.switchUnknownRenamed(this.from.id, this.database, backup, cause),
+      );
     } catch (error) {
       await target.query('ROLLBACK').catch(() => undefined);
       // After an unknown switch outcome the old tables stay renamed away: better unavailable than written twice.
@@ -187,20 +140,13 @@ export class MysqlMove {
     const writesPausedMs = await fence.release();
     this.plan.progress('kill old sessions');
     const sessionsTerminated = await fence.killOthers().catch(() => 0);
-    return {
-      tenant: this.plan.placement.tenant,
-      store: this.plan.placement.store,
-      database: this.database,
-      from: this.from.id,
-      to: this.target.id,
-      ...copied,
-      placementVersion: { before: this.plan.placement.version, after: after.version },
+    return this.report(copied, after, {
       writesPausedMs,
       fenceAttempts,
       sessionsTerminated,
       sourceDatabase: await this.disposeSource(admin, backup),
       ...(this.plan.dropSource ? {} : { sourceTablesMovedTo: backup }),
-    };
+    });
   }
 
   /**
@@ -213,7 +159,7 @@ export class MysqlMove {
     source: QueryRunner,
     target: QueryRunner,
     locked: readonly string[],
-  ): Promise<{ tables: MovedTable[]; sequences: number }> {
+  ): Promise<CopyOutcome> {
     await applyMysqlSessionSettings(source);
     await applyMysqlSessionSettings(target);
     const shape = await this.checkSameSchema(source, target);
@@ -232,8 +178,7 @@ export class MysqlMove {
         target: await digestMysqlTable(target, table),
       });
     }
-    const differing = moved.filter((t) => t.source.rows !== t.target.rows || t.source.checksum !== t.target.checksum);
-    if (differing.length > 0) throw MoveException.verificationFailed(differing.map((t) => t.table));
+    assertCopiesMatch(moved);
     await target.query('COMMIT');
     const sequences = await copyAutoIncrements(target, tables);
     return { tables: moved, sequences };
@@ -246,25 +191,8 @@ export class MysqlMove {
     if (!mine.tables.some((t) => t.name === this.migrationsTable)) {
       throw MoveException.schemaMismatch(`no ${this.migrationsTable} table on the source`);
     }
-    const [applied, applying] = [await this.migrationNames(source), await this.migrationNames(target)];
-    if (applied !== applying) throw MoveException.schemaMismatch(`migrations [${applied}] vs [${applying}]`);
+    await this.checkSameMigrations(source, target, quoteMysqlIdent(this.migrationsTable));
     return mine;
-  }
-
-  private migrationNames(runner: QueryRunner): Promise<string> {
-    return appliedMigrations(runner, quoteMysqlIdent(this.migrationsTable));
-  }
-
-  private switchPlacement(): Promise<PlacementView | Placement> {
-    return switchPlacement(
-      this.catalogAdmin,
-      this.catalog,
-      this.plan.placement,
-      this.plan.to,
-      this.target.id,
-      (state) => (this.state = state),
-      (cause) => MoveException.switchUnknownRenamed(this.from.id, this.database, this.backup!, cause),
-    );
   }
 
   /**
@@ -298,61 +226,13 @@ export class MysqlMove {
     await DatabaseAdmin.dropDatabase(serverUrl, database).catch(() => undefined);
   }
 
-  private async runnerOf(ds: DataSource): Promise<QueryRunner> {
-    const runner = ds.createQueryRunner();
-    this.runners.push(runner);
-    await runner.connect();
-    return runner;
-  }
-
-  /**
-   * A DataSource whose rows keep the server's own text for dates, decimals and big integers
-   * (`dateStrings`, `bigNumberStrings`): what is read is written back unchanged.
-   */
-  private async open(
-    address: ServerAddress,
-    database: string,
-    schema: StoreSchema,
-    side: 'source' | 'target',
-  ): Promise<DataSource> {
-    const options = {
-      ...connectionOptions(address, database, schema, {
-        poolSize: 3,
-        applicationName: 'polystore-move',
-        connectTimeoutMs: this.plan.settings.connectTimeoutMs,
-      }),
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-    } as DataSourceOptions;
-    const ds = new DataSource(options);
-    await asUnreachable(
-      () => ds.initialize(),
-      (reason, cause) =>
-        side === 'source'
-          ? MoveException.sourceUnreachable(address.id, reason, cause)
-          : MoveException.targetUnreachable(address.id, reason, cause),
+  protected async countTables(ds: DataSource): Promise<number> {
+    const rows: Array<{ n: number | string }> = await ds.query(
+      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+      [this.database],
     );
-    this.dataSources.push(ds);
-    return ds;
+    return Number(rows[0]!.n);
   }
-}
-
-function sameNames(tables: readonly MysqlTableShape[], names: readonly string[]): boolean {
-  return (
-    tables
-      .map((t) => t.name)
-      .sort()
-      .join() === [...names].sort().join()
-  );
-}
-
-async function countTables(ds: DataSource, database: string): Promise<number> {
-  const rows: Array<{ n: number | string }> = await ds.query(
-    'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
-    [database],
-  );
-  return Number(rows[0]!.n);
 }
 
 async function flavorOf(runner: QueryRunner): Promise<'mysql' | 'mariadb'> {
