@@ -20,6 +20,7 @@ import { PrivateMariaDb } from '../support/mariadb-server.js';
 import { stackClient } from '../support/nats.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { countInto, startWriter } from '../support/writer.js';
 
 const D = Contracts.reliable.devices;
 
@@ -84,7 +85,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     catalog.getPlacementFresh(parseTenantSlug(slug), store);
 
   /** Creates one device with an idempotency key, retrying (same key) on retryable answers; its id. */
-  const createDevice = async (t: TestTenant, key: string, statuses: Map<string, number>): Promise<string> => {
+  const createDevice = async (t: TestTenant, key: string, count: (outcome: string) => void): Promise<string> => {
     for (;;) {
       try {
         const device = await runAsTenant(
@@ -92,45 +93,30 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
           () => client.request(D.create, { idempotencyKey: key, name: key, model: 'M-1' }),
           10_000,
         );
-        statuses.set('ok', (statuses.get('ok') ?? 0) + 1);
+        count('ok');
         return device.id;
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'unknown';
-        statuses.set(code, (statuses.get(code) ?? 0) + 1);
+        count(code);
         if (!RETRYABLE.has(code)) throw error;
       }
     }
   };
 
-  /** A client creating devices without pause until stopped; keeps the id of every acknowledged create. */
-  const startWriter = (t: TestTenant, name: string) => {
-    const ids: string[] = [];
-    const statuses = new Map<string, number>();
-    let running = true;
-    let n = 0;
-    const loop = (async () => {
-      while (running) ids.push(await createDevice(t, `${name}-${n++}`, statuses));
-    })();
-    return {
-      ids,
-      statuses,
-      async stop() {
-        running = false;
-        await loop;
-      },
-    };
-  };
+  /** A client creating devices without pause until stopped (see startWriter); every create is retried until acknowledged. */
+  const deviceWriter = (t: TestTenant, name: string) =>
+    startWriter<string>((n, count) => createDevice(t, `${name}-${n}`, count));
 
   it('tenant move (MariaDB) - served from the new server afterwards; no acknowledged write is missing; the old database has no tables left', async () => {
     const tenant = await stack.createTenant('mmove');
     const database = reliableDb(tenant.slug);
     const statuses = new Map<string, number>();
     const before: string[] = [];
-    for (let i = 0; i < 20; i++) before.push(await createDevice(tenant, `before-${i}`, statuses));
+    for (let i = 0; i < 20; i++) before.push(await createDevice(tenant, `before-${i}`, countInto(statuses)));
     const placementBefore = await placementOf(tenant.slug);
     const pids = { store: stack.app('reliable-store').child.pid, gateway: stack.app('gateway').child.pid };
 
-    const writers = [startWriter(tenant, 'w1'), startWriter(tenant, 'w2')];
+    const writers = [deviceWriter(tenant, 'w1'), deviceWriter(tenant, 'w2')];
     const acknowledged = () => writers.reduce((sum, w) => sum + w.ids.length, 0);
     await eventually(() => acknowledged() >= 10, { what: 'writes under way before the move' });
 
@@ -233,7 +219,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     const database = reliableDb(tenant.slug);
     const statuses = new Map<string, number>();
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await createDevice(tenant, `stay-${i}`, statuses));
+    for (let i = 0; i < 5; i++) ids.push(await createDevice(tenant, `stay-${i}`, countInto(statuses)));
     const before = await placementOf(tenant.slug);
     const tablesBefore = await tablesOf(database);
     // The catalog write fails (version unchanged): the move must undo its rename.
@@ -264,7 +250,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
       });
       expect(got.status).toBe(200);
     }
-    await createDevice(tenant, 'after-failed-move', statuses);
+    await createDevice(tenant, 'after-failed-move', countInto(statuses));
     expect([...statuses.keys()].every((k) => k === 'ok' || RETRYABLE.has(k))).toBe(true);
   });
 });

@@ -21,6 +21,7 @@ import { freePort } from '../support/mariadb-server.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { startWriter } from '../support/writer.js';
 
 const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
 const SHARED_SERVER = new URL(TestServices.postgresUrl);
@@ -37,26 +38,15 @@ async function connectTo(database: string, port = Number(SHARED_SERVER.port || 5
  * it keeps the id of every `201`, and retries after a `503` (the answer while the tenant's writes
  * are paused, or when a paused write's connection is cut at the switch).
  */
-function startWriter(call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>) {
-  const ids: string[] = [];
-  const statuses = new Map<number, number>();
-  let running = true;
-  let n = 0;
-  const loop = (async () => {
-    while (running) {
-      const response = await call('POST', '/v1/customers', { name: `During ${n}`, email: `during-${n++}@example.com` });
-      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-      if (response.status === 201) ids.push(response.body.id as string);
-    }
-  })();
-  return {
-    ids,
-    statuses,
-    async stop() {
-      running = false;
-      await loop;
-    },
-  };
+/** A client creating customers without pause (see startWriter), counting HTTP statuses. */
+function customerWriter(
+  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>,
+) {
+  return startWriter<number>(async (n, count) => {
+    const response = await call('POST', '/v1/customers', { name: `During ${n}`, email: `during-${n}@example.com` });
+    count(response.status);
+    return response.status === 201 ? (response.body.id as string) : undefined;
+  });
 }
 
 describe('tenant move - a tenant moved to another PostgreSQL server while the stack runs (e2e)', () => {
@@ -119,7 +109,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     const placementBefore = await placementOf(tenant.slug);
     const pids = { store: stack.app('secure-store').child.pid, gateway: stack.app('gateway').child.pid };
 
-    const writers = [startWriter(call), startWriter(call)];
+    const writers = [customerWriter(call), customerWriter(call)];
     const acknowledged = () => writers.reduce((sum, w) => sum + w.ids.length, 0);
     await eventually(() => acknowledged() >= 10, { what: 'writes under way before the move' });
 
