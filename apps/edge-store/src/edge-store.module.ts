@@ -66,6 +66,7 @@ export class EdgeStoreModule {
           schema: edgeSchema,
           limits: tenantDataLimits(config, 'EDGE'),
           applicationName: `polystore-edge:${config.INSTANCE_ID}`.slice(0, 63),
+          masterKey,
         }),
       ],
       controllers: [

@@ -61,7 +61,8 @@ suite('edge store on MongoDB (MONGO_URL or a mongo:7 container)', () => {
   let firstMigration: string[];
 
   const inTenant = <T>(work: () => Promise<T>) => runAsTenant(TENANT, work, 30_000);
-  const withDataSource = <T>(work: (ds: DataSource) => Promise<T>) => inTenant(() => router.run(work));
+  const withDataSource = <T>(work: (ds: DataSource) => Promise<T>) =>
+    inTenant(() => router.run((db) => work(db.connection)));
 
   beforeAll(async () => {
     let serverUrl: string;
@@ -75,7 +76,13 @@ suite('edge store on MongoDB (MONGO_URL or a mongo:7 container)', () => {
         .start();
       serverUrl = `mongodb://${container.getHost()}:${container.getMappedPort(27017)}`;
     }
-    placement = { tenant: TENANT, serverUrl, database: `ps_edge_mongotest_${uniqueToken(8)}`, version: 1 };
+    placement = {
+      tenant: TENANT,
+      serverUrl,
+      database: `ps_edge_mongotest_${uniqueToken(8)}`,
+      kind: 'database',
+      version: 1,
+    };
     router = new DataSourceRouter({
       name: 'edge-mongotest',
       resolvePlacement: () => Promise.resolve(placement),

@@ -1,8 +1,11 @@
 import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES } from '#polystore/catalog';
+import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { BUILTIN_JOBS } from '#polystore/jobs';
 import { z } from 'zod';
+
+const placementKindVar = z.enum(PLACEMENT_KINDS as ['schema', 'database', 'dedicated']).optional();
 
 /** Environment of the gateway, validated once at boot. */
 export const gatewayConfigSchema = z
@@ -25,6 +28,13 @@ export const gatewayConfigSchema = z
     SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
     RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
     EDGE_SERVER_URL: urlVar(['postgres:', 'postgresql:', 'mongodb:'], 'postgres://root@127.0.0.1:5432'),
+    /**
+     * Placement kind of new tenants, per store (`schema`, `database`, `dedicated`): by default a
+     * schema on a PostgreSQL server, a database of its own on MySQL/MariaDB and MongoDB.
+     */
+    SECURE_PLACEMENT_KIND: placementKindVar,
+    RELIABLE_PLACEMENT_KIND: placementKindVar,
+    EDGE_PLACEMENT_KIND: placementKindVar,
     /** The stores this deployment runs: tenants are provisioned in each, readiness checks each. */
     STORES: z
       .string()
@@ -90,7 +100,18 @@ export const gatewayConfigSchema = z
     /** Time a store has to create and migrate a tenant's database. */
     PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN']));
+  .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN']))
+  .superRefine((config, ctx) => {
+    for (const store of ['SECURE', 'RELIABLE', 'EDGE'] as const) {
+      const kind = config[`${store}_PLACEMENT_KIND`];
+      if (kind === 'schema' && !/^postgres(ql)?:$/.test(new URL(config[`${store}_SERVER_URL`]).protocol))
+        ctx.addIssue({
+          code: 'custom',
+          path: [`${store}_PLACEMENT_KIND`],
+          message: `schema needs a PostgreSQL ${store}_SERVER_URL`,
+        });
+    }
+  });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 

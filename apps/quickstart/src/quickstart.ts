@@ -55,6 +55,11 @@ export async function startQuickstart(
     SECURE_SERVER_URL: postgres.url(),
     RELIABLE_SERVER_URL: postgres.url(),
     EDGE_SERVER_URL: postgres.url(),
+    // A database of its own per tenant and store: the embedded PostgreSQL runs one statement at a
+    // time per database, so one shared database would serialize every tenant on one cluster.
+    SECURE_PLACEMENT_KIND: 'database',
+    RELIABLE_PLACEMENT_KIND: 'database',
+    EDGE_PLACEMENT_KIND: 'database',
     NATS_URL: IN_PROCESS_NATS,
     MQTT_ENABLED: 'false',
     DEV_SECRETS_FILE: join(home, 'dev-secrets.json'),

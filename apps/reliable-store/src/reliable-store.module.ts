@@ -58,6 +58,7 @@ export class ReliableStoreModule {
           schema: RELIABLE_SCHEMA,
           limits: tenantDataLimits(config, 'RELIABLE'),
           applicationName: `polystore-reliable:${config.INSTANCE_ID}`.slice(0, 63),
+          masterKey,
         }),
       ],
       controllers: [DevicesHandler, UsageHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],

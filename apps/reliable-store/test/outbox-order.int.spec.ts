@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter } from '#polystore/data-router';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
@@ -23,11 +23,11 @@ async function sessionId(manager: EntityManager): Promise<number> {
 }
 
 /** True while session `id` waits for a lock. */
-async function waitsForLock(ds: DataSource, id: number): Promise<boolean> {
+async function waitsForLock(db: EntityManager, id: number): Promise<boolean> {
   const rows: unknown[] =
-    ds.options.type === 'postgres'
-      ? await ds.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [id])
-      : await ds.query(
+    db.connection.options.type === 'postgres'
+      ? await db.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [id])
+      : await db.query(
           `SELECT 1 FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ? AND trx_state = 'LOCK WAIT'`,
           [id],
         );
@@ -57,7 +57,7 @@ describe.each(SERVERS)('reliable outbox - seq order is commit order, on real %s'
     await DatabaseAdmin.ensureDatabase(serverUrl, database);
     router = new DataSourceRouter({
       name: 'outbox-order-test',
-      resolvePlacement: (t) => Promise.resolve({ tenant: t, serverUrl, database, version: 1 }),
+      resolvePlacement: (t) => Promise.resolve({ tenant: t, serverUrl, database, kind: 'database', version: 1 }),
       schema: RELIABLE_SCHEMA,
       poolSize: 4,
       connectionBudget: 8,
@@ -67,7 +67,7 @@ describe.each(SERVERS)('reliable outbox - seq order is commit order, on real %s'
       breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
       applicationName: 'outbox-order-test',
     });
-    await inTenant(() => router.run((ds) => migrateDatabase(ds)));
+    await inTenant(() => router.migrate());
   });
 
   afterAll(async () => {
@@ -97,7 +97,7 @@ describe.each(SERVERS)('reliable outbox - seq order is commit order, on real %s'
         steps.push('second appended');
       }),
     );
-    await eventually(() => second > 0 && inTenant(() => router.run((ds) => waitsForLock(ds, second))), {
+    await eventually(() => second > 0 && inTenant(() => router.run((db) => waitsForLock(db, second))), {
       what: 'the second append waiting for the first to commit',
     });
     expect(steps).toEqual(['first appended']);
@@ -106,7 +106,7 @@ describe.each(SERVERS)('reliable outbox - seq order is commit order, on real %s'
     await Promise.all([first, later]);
     expect(steps).toEqual(['first appended', 'first commits', 'second appended']);
     const rows = await inTenant(() =>
-      router.run((ds) => ds.query<Array<{ payload: string }>>('SELECT payload FROM outbox ORDER BY seq')),
+      router.run((db) => db.query<Array<{ payload: string }>>('SELECT payload FROM outbox ORDER BY seq')),
     );
     expect(rows.map((r) => (JSON.parse(r.payload) as { deviceId: string }).deviceId.slice(-1))).toEqual(['1', '2']);
   });

@@ -59,6 +59,7 @@ export class SecureStoreModule {
           schema: SECURE_SCHEMA,
           limits: tenantDataLimits(config, 'SECURE'),
           applicationName: `polystore-secure:${config.INSTANCE_ID}`.slice(0, 63),
+          masterKey,
         }),
       ],
       controllers: [CustomersHandler, AuditHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],

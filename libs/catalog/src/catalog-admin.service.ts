@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Events, MessageClient } from '#polystore/messaging';
 import type { TenantSlug } from '#polystore/tenancy';
-import { assertDatabaseName, parseServerUrl } from '#polystore/data-router';
+import { assertDatabaseName, parseServerUrl, type PlacementKind } from '#polystore/data-router';
 import { DataSource, type EntityManager } from 'typeorm';
 import { issueApiKey } from './api-key.util.js';
 import { CatalogException } from './catalog.exception.js';
@@ -20,14 +20,19 @@ export interface PlacementSpec {
   readonly store: StoreName;
   /** Server URL; a password in it is sealed, never stored in clear. */
   readonly serverUrl: string;
+  readonly kind: PlacementKind;
   readonly database: string;
+  /** `schema` placements only. */
+  readonly schema?: string;
 }
 
 /** A placement as shown to operators: no credentials. */
 export interface PlacementView {
   readonly store: string;
+  readonly kind: PlacementKind;
   readonly server: string;
   readonly database: string;
+  readonly schema?: string;
   readonly version: number;
 }
 
@@ -162,12 +167,7 @@ export class CatalogAdminService {
       return { ...current, serverUrl, version: expectedVersion + 1 };
     });
     this.changed(slug);
-    return {
-      store,
-      server: parseServerUrl(moved.serverUrl).id,
-      database: moved.databaseName,
-      version: moved.version,
-    };
+    return viewOf(moved);
   }
 
   /**
@@ -186,12 +186,7 @@ export class CatalogAdminService {
     const byTenant = new Map<string, PlacementView[]>();
     for (const p of placements) {
       const list = byTenant.get(p.tenantId) ?? [];
-      list.push({
-        store: p.store,
-        server: parseServerUrl(p.serverUrl).id,
-        database: p.databaseName,
-        version: p.version,
-      });
+      list.push(viewOf(p));
       byTenant.set(p.tenantId, list);
     }
     return tenants.map((t) => ({
@@ -207,6 +202,11 @@ export class CatalogAdminService {
 
   private async insertPlacement(manager: EntityManager, tenantId: string, spec: PlacementSpec): Promise<void> {
     assertPlacementDatabase(spec.database);
+    if ((spec.kind === 'schema') !== (spec.schema !== undefined))
+      throw CatalogException.invalidPlacement('a schema name goes with a schema placement, and only there');
+    if (spec.schema !== undefined) assertPlacementDatabase(spec.schema);
+    if (spec.kind === 'schema' && parseServerUrl(spec.serverUrl).dialect !== 'postgres')
+      throw CatalogException.invalidPlacement('schema placements need a PostgreSQL server');
     const { serverUrl, password } = splitServerUrl(spec.serverUrl);
     await manager.insert(PlacementEntity, {
       tenantId,
@@ -214,6 +214,8 @@ export class CatalogAdminService {
       serverUrl,
       serverSecret: password === undefined ? null : this.secrets.seal(password, tenantId, spec.store),
       databaseName: spec.database,
+      kind: spec.kind,
+      schemaName: spec.schema ?? null,
       version: 1,
     });
   }
@@ -222,6 +224,17 @@ export class CatalogAdminService {
     this.catalog.invalidate(slug);
     this.messages.publish(Events.catalog.tenantChanged, { tenant: slug });
   }
+}
+
+function viewOf(p: PlacementEntity): PlacementView {
+  return {
+    store: p.store,
+    kind: p.kind,
+    server: parseServerUrl(p.serverUrl).id,
+    database: p.databaseName,
+    ...(p.schemaName ? { schema: p.schemaName } : {}),
+    version: p.version,
+  };
 }
 
 function assertPlacementDatabase(database: string): void {

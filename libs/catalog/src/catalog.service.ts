@@ -145,6 +145,8 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
       serverUrl,
       serverId: parseServerUrl(serverUrl).id,
       database: row.databaseName,
+      kind: row.kind,
+      ...(row.schemaName ? { schema: row.schemaName } : {}),
       version: row.version,
     };
   }

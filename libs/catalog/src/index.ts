@@ -3,7 +3,9 @@ export { CatalogErrorCode, CatalogException } from './catalog.exception.js';
 export type { TenantStatus } from './entities/tenant.entity.js';
 export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
 export {
-  defaultDatabaseName,
+  defaultPlacementKind,
+  placementNames,
+  sharedDatabaseName,
   placementLockKey,
   splitServerUrl,
   withPlacementLock,

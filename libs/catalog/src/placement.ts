@@ -1,7 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { deriveKey, open, seal } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
-import { assertDatabaseName, parseServerUrl, type DataSourcePlacement } from '#polystore/data-router';
+import {
+  assertDatabaseName,
+  parseServerUrl,
+  type DataSourcePlacement,
+  type PlacementKind,
+} from '#polystore/data-router';
 import { CatalogException } from './catalog.exception.js';
 import type { StoreName } from './store-name.js';
 
@@ -13,11 +18,34 @@ export interface Placement extends DataSourcePlacement {
   readonly serverId: string;
 }
 
-/** The default database name of a tenant in a store: `ps_<store>_<slug with - as _>`. */
-export function defaultDatabaseName(store: StoreName, tenant: TenantSlug): string {
-  const name = `ps_${store}_${tenant.replace(/-/g, '_')}`;
-  assertDatabaseName(name);
-  return name;
+/** The store's shared database on a PostgreSQL server: it holds the `schema` placements. */
+export function sharedDatabaseName(store: StoreName): string {
+  return `polystore_${store}`;
+}
+
+/**
+ * Names of a new placement, derived from the tenant's immutable id (never from its slug, so a
+ * slug can be reused without meeting old data): `ps_<store>_<id hex>` is the tenant's schema (and
+ * role) inside `polystore_<store>` for a `schema` placement, its database otherwise.
+ */
+export function placementNames(
+  store: StoreName,
+  tenantId: string,
+  kind: PlacementKind,
+): { database: string; schema?: string } {
+  const hex = tenantId.toLowerCase().replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw CatalogException.invalidPlacement('tenant id must be a UUID');
+  const own = `ps_${store}_${hex}`;
+  assertDatabaseName(own);
+  return kind === 'schema' ? { database: sharedDatabaseName(store), schema: own } : { database: own };
+}
+
+/**
+ * The kind a new placement gets when the operator does not choose: a schema on PostgreSQL, a
+ * database of its own on MySQL/MariaDB and MongoDB.
+ */
+export function defaultPlacementKind(serverUrl: string): PlacementKind {
+  return parseServerUrl(serverUrl).dialect === 'postgres' ? 'schema' : 'database';
 }
 
 /**

@@ -5,10 +5,11 @@ import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 import { CatalogInit1764201600000 } from './migrations/1764201600000-catalog-init.js';
+import { CatalogPlacementKinds1764206000000 } from './migrations/1764206000000-catalog-placement-kinds.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
-export const CATALOG_MIGRATIONS = [CatalogInit1764201600000];
+export const CATALOG_MIGRATIONS = [CatalogInit1764201600000, CatalogPlacementKinds1764206000000];
 
 export interface SystemDatabaseOptions {
   /** `postgres://user[:pass]@host:port/database` */

@@ -50,6 +50,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     {
       store: 'secure' as const,
       serverUrl: 'postgres://alice:s3cr%3At@10.1.2.3:6543',
+      kind: 'database' as const,
       database: `ps_secure_${tenant.replace(/-/g, '_')}`,
     },
   ];
@@ -113,14 +114,14 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       one.admin.createTenant({
         slug: tenant,
         name: 'X',
-        placements: [{ store: 'secure', serverUrl: 'postgres://h:5432', database: 'x"; DROP' }],
+        placements: [{ store: 'secure', serverUrl: 'postgres://h:5432', kind: 'database', database: 'x"; DROP' }],
       }),
     ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
     await expect(
       one.admin.createTenant({
         slug: tenant,
         name: 'X',
-        placements: [{ store: 'secure', serverUrl: 'http://h', database: 'ok_db' }],
+        placements: [{ store: 'secure', serverUrl: 'http://h', kind: 'database', database: 'ok_db' }],
       }),
     ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
     expect(await one.catalog.findTenant(tenant)).toBeNull();
@@ -176,6 +177,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     const moved = await one.admin.movePlacement(tenant, 'secure', 'postgres://bob:n3w%40pw@10.9.9.9:5433', 1);
     expect(moved).toEqual({
       store: 'secure',
+      kind: 'database',
       server: 'postgres://10.9.9.9:5433',
       database: `ps_secure_${tenant.replace(/-/g, '_')}`,
       version: 2,

@@ -24,9 +24,17 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
         for (const server of stats.servers) this.set({ store: stats.store, server: server.server }, pick(server));
       },
     });
-  serverGauge('polystore_datasources_live', 'DataSources holding a slot (opening, open or closing)', (s) => s.live);
-  serverGauge('polystore_datasources_capacity', 'DataSource slots allowed by the connection budget', (s) => s.capacity);
-  serverGauge('polystore_datasource_waiters', 'Tenants waiting for a DataSource slot', (s) => s.waiting);
+  serverGauge(
+    'polystore_datasources_live',
+    'Connections reserved on the server: shared pools plus own pools (opening, open or closing)',
+    (s) => s.live,
+  );
+  serverGauge(
+    'polystore_datasources_capacity',
+    'Connections the budget allows on the server',
+    (s) => s.connectionBudget,
+  );
+  serverGauge('polystore_datasource_waiters', 'Pools waiting for room in the server budget', (s) => s.waiting);
   serverGauge(
     'polystore_datasource_evictions',
     'Idle DataSources closed to make room (since start)',
@@ -36,6 +44,52 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
     'polystore_datasource_busy_rejections',
     'Requests refused with STORE_BUSY (since start)',
     (s) => s.busyRejections,
+  );
+
+  const poolGauge = (
+    name: string,
+    help: string,
+    pick: (p: ReturnType<DataSourceRouter['stats']>['sharedPools'][number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['store', 'server', 'database'],
+      registers: [registry],
+      collect() {
+        const stats = router.stats();
+        this.reset();
+        for (const pool of stats.sharedPools)
+          this.set({ store: stats.store, server: pool.server, database: pool.database }, pick(pool));
+      },
+    });
+  poolGauge(
+    'polystore_shared_pool_size',
+    'Connections of a shared pool (one per server or shared database)',
+    (p) => p.size,
+  );
+  poolGauge('polystore_shared_pool_in_use', 'Shared-pool connections serving a unit of work now', (p) => p.inUse);
+  poolGauge(
+    'polystore_shared_pool_waiting',
+    'Units of work waiting for a shared-pool connection or their tenant cap',
+    (p) => p.waiting,
+  );
+  poolGauge('polystore_shared_pool_tenants_active', 'Tenants with work in a shared pool now', (p) => p.tenantsActive);
+  poolGauge('polystore_shared_pool_units', 'Units of work served by a shared pool (since start)', (p) => p.units);
+  poolGauge(
+    'polystore_shared_pool_recycled',
+    'Connections closed at their use or age limit (since start)',
+    (p) => p.recycled,
+  );
+  poolGauge(
+    'polystore_shared_pool_discarded',
+    'Connections destroyed after an error left their state unknown (since start)',
+    (p) => p.discarded,
+  );
+  poolGauge(
+    'polystore_shared_pool_busy_rejections',
+    'Units refused with STORE_BUSY by a shared pool (since start)',
+    (p) => p.busyRejections,
   );
 
   new Gauge({

@@ -9,7 +9,7 @@ import {
   handleWhen,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { DataRouterException } from './data-router.exception.js';
 import {
   connectionOptions,
@@ -19,10 +19,28 @@ import {
   type StoreSchemaByDialect,
 } from './internal/connection-options.js';
 import { failureReason, isUnreachable } from './internal/failure.js';
-import { assertDatabaseName, parseServerUrl, type DataSourcePlacement, type ServerAddress } from './placement.js';
+import { budgetFromServer, usableConnections, type ServerShare } from './internal/server-budget.js';
+import {
+  LANDING_DATABASE,
+  SharedPool,
+  discardConnection,
+  runUnit,
+  type IsolationLevel,
+  type SharedPoolStats,
+  type TenantBinding,
+  type UnitMode,
+} from './internal/shared-pool.js';
+import {
+  migrateDatabase,
+  migrateOnRunner,
+  pendingMigrations,
+  pendingOnRunner,
+  type MigrationReport,
+} from './migrations.util.js';
+import { assertPlacement, parseServerUrl, type DataSourcePlacement, type ServerAddress } from './placement.js';
+import { DatabaseAdmin } from './database-admin.js';
 
-/** Transaction isolation levels understood by every SQL dialect the router supports. */
-export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+export type { IsolationLevel, SharedPoolStats } from './internal/shared-pool.js';
 
 /** How a {@link DataSourceRouter} finds, opens and bounds tenant DataSources. */
 export interface DataSourceRouterOptions {
@@ -35,12 +53,30 @@ export interface DataSourceRouterOptions {
    * the dialect of the placement's server (resolved each time a DataSource is built).
    */
   readonly schema: StoreSchema | StoreSchemaByDialect;
-  /** Connections per DataSource (the driver pool's maximum). */
+  /** Connections per DataSource of a placement with a pool of its own (`dedicated`, `database` on PostgreSQL). */
   readonly poolSize: number;
-  /** Maximum connections this router may open to one server: `live DataSources x poolSize <= budget`. */
+  /**
+   * Maximum connections this router may open to one server (shared pools and own pools together).
+   * With {@link serverShare}, the server's own limit lowers it.
+   */
   readonly connectionBudget: number;
-  /** Overrides the budget for particular servers (by `dialect://host:port`). */
+  /** Derives the budget from the server's `max_connections`: see {@link ServerShare}. */
+  readonly serverShare?: ServerShare;
+  /** Overrides the budget for particular servers (by `dialect://host:port`); no probe then. */
   readonly budgetFor?: (serverId: string) => number | undefined;
+  /** Connections of the one pool serving every shared placement on a server (capped by the budget). Default 20. */
+  readonly sharedPoolSize?: number;
+  /** Connections one tenant may hold at once in a shared pool. Default: half the shared pool. */
+  readonly tenantCap?: number;
+  /** A shared-pool connection is closed after this many units of work. Default 10,000. */
+  readonly connectionMaxUses?: number;
+  /** A shared-pool connection is closed after serving this long. Default 30 minutes. */
+  readonly connectionMaxAgeMs?: number;
+  /**
+   * The login of PostgreSQL shared pools: a `NOINHERIT` role that is only a member of the tenant
+   * roles (see `SchemaAdmin`). Without it the server URL's user logs in (tests, development).
+   */
+  readonly sharedLogin?: (address: ServerAddress) => { readonly username: string; readonly password?: string };
   /** A DataSource unused for this long is closed. */
   readonly idleTtlMs: number;
   /** Tenants that may wait for a slot on one server; beyond it `STORE_BUSY` is immediate. */
@@ -82,16 +118,20 @@ interface Entry {
 }
 
 interface Waiter {
+  readonly units: number;
   resolve(): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
+/** One server's connection budget, counted in connections. */
 interface ServerSlots {
   readonly id: string;
+  /** Connections this router may hold on the server. */
   readonly capacity: number;
-  /** Entries holding a slot: opening, open or closing. */
+  /** Connections reserved: by shared pools, and by own-pool DataSources opening, open or closing. */
   live: number;
+  /** Connections being freed by DataSources closing. */
   closing: number;
   readonly waiters: Waiter[];
   evictions: number;
@@ -101,8 +141,9 @@ interface ServerSlots {
 /** Counters and state of one server, as exported to metrics. */
 export interface ServerStats {
   readonly server: string;
-  readonly capacity: number;
+  /** Connections this router may hold on the server. */
   readonly connectionBudget: number;
+  /** Connections reserved (shared pools' sizes plus own pools' sizes). */
   readonly live: number;
   readonly waiting: number;
   readonly evictions: number;
@@ -130,27 +171,36 @@ export interface RouterStats {
   readonly closed: number;
   readonly initFailures: number;
   readonly servers: readonly ServerStats[];
+  readonly sharedPools: readonly SharedPoolStats[];
   readonly dataSources: readonly DataSourceStats[];
 }
 
 /**
- * `(store, tenant) -> initialized TypeORM DataSource`, the only way to reach a tenant database.
+ * `(store, tenant) -> a unit of work bound to the tenant's placement`, the only way to reach
+ * tenant data.
  *
  * Guarantees (see the lib README for the full contract and its limits):
- * - single-flight: concurrent first requests for a cold tenant share one `initialize()`;
- * - bounded: per server, `live DataSources x poolSize <= connectionBudget`; at the budget an
- *   idle DataSource (least recently used first) is closed to make room, otherwise the caller
- *   waits in a bounded queue and then fails with `STORE_BUSY`, never "too many clients";
- * - a DataSource with work in flight is never closed, by eviction, idle TTL or retirement;
- * - keyed by placement and version: a moved tenant gets a fresh DataSource;
+ * - shared placements (`schema` on PostgreSQL, `database` on MySQL/MariaDB) are served by one
+ *   pool per server (per shared database on PostgreSQL), whatever the number of tenants; each
+ *   unit of work is bound to its tenant failing closed and given back clean or not at all; a
+ *   per-tenant cap keeps one tenant from taking the whole pool;
+ * - a placement with a pool of its own (`dedicated`, `database` on PostgreSQL or MongoDB) gets a
+ *   DataSource opened single-flight, keyed by placement version, closed when idle or evicted
+ *   least recently used first when the server's budget is full; work in flight is never cut;
+ * - bounded: per server, shared pools plus own pools never exceed the connection budget (derived
+ *   from the server's `max_connections` when `serverShare` is set); waits are bounded and end in
+ *   `STORE_BUSY`, never "too many clients";
  * - a circuit breaker per placement turns a dead database into fast `DATABASE_UNAVAILABLE`
  *   failures and recovers by itself (half-open probe);
- * - database names are validated; nothing from a request reaches a connection.
+ * - names are validated; nothing from a request reaches SQL or a connection.
  */
 export class DataSourceRouter {
   private readonly logger: Logger;
   private readonly entries = new Map<string, Entry>();
-  private readonly servers = new Map<string, ServerSlots>();
+  private readonly servers = new Map<string, Promise<ServerSlots>>();
+  private readonly settledServers = new Map<string, ServerSlots>();
+  private readonly sharedPools = new Map<string, Promise<SharedPool>>();
+  private readonly openPools = new Map<string, SharedPool>();
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   /** What TypeORM asks a PostgreSQL server at every initialize, learnt once per server. */
   private readonly serverFacts = new Map<string, { version: string; searchSchema: string }>();
@@ -169,42 +219,26 @@ export class DataSourceRouter {
   }
 
   /**
-   * Runs `work` with the current tenant's DataSource (tenant from the request context).
-   * The DataSource stays open until `work` settles.
+   * Runs `work` for the current tenant (from the request context) on one connection of its
+   * placement: in a transaction bound to the tenant on a shared PostgreSQL pool, bound to the
+   * tenant's database on a shared MySQL pool, plain otherwise. Open transactions are rolled back
+   * and the connection given back clean (or destroyed) when `work` settles.
    */
-  async run<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-    const tenant = RequestContextStore.requireTenant();
-    if (this.closed) throw DataRouterException.closed();
-    const placement = await this.options.resolvePlacement(tenant);
-    assertDatabaseName(placement.database);
-    const address = parseServerUrl(placement.serverUrl);
-    const breaker = this.breakerFor(address, placement);
-    try {
-      return await breaker.execute(async () => {
-        const entry = await this.leaseFor(placement, address);
-        try {
-          return await work(entry.dataSource!);
-        } finally {
-          this.release(entry);
-        }
-      });
-    } catch (error) {
-      if (error instanceof BrokenCircuitError) {
-        throw DataRouterException.unavailable(placement.database, 'circuit open', error);
-      }
-      if (isUnreachable(error) && !(error instanceof DataRouterException)) {
-        throw DataRouterException.unavailable(placement.database, failureReason(error), error);
-      }
-      throw error;
-    }
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.unitOfWork({ transaction: false }, work);
+  }
+
+  /** Runs `work` in a transaction on the current tenant's placement. */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    return this.unitOfWork({ transaction: true, ...(isolation ? { isolation } : {}) }, work);
   }
 
   /**
-   * Runs a unit of work (a NATS message, a job step) whose `run()` calls all use the same
-   * DataSource lease, taken at the first `run()` and given back when `work` settles. Without it,
-   * a handler that reads, then writes, would give its DataSource back between the two and, under
-   * pressure, see it evicted and reopened: the lease scope makes one request cost at most one
-   * open. Each `run()` still counts as in-flight work of its own.
+   * Runs a unit of work (a NATS message, a job step) whose `run()` calls on a placement with a
+   * pool of its own all use the same DataSource lease, taken at the first `run()` and given back
+   * when `work` settles: without it, a handler that reads, then writes, would give its DataSource
+   * back between the two and, under pressure, see it evicted and reopened. Shared pools need no
+   * lease (nothing is opened per tenant).
    */
   async withLeaseScope<T>(work: () => Promise<T>): Promise<T> {
     const scope: LeaseScope = { held: new Map(), closed: false };
@@ -221,14 +255,31 @@ export class DataSourceRouter {
     }
   }
 
-  /** Runs `work` in a transaction on the current tenant's database. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
-    return this.run((ds) => (isolation ? ds.transaction(isolation, work) : ds.transaction(work)));
+  /**
+   * Applies the store's pending migrations to the current tenant's placement, under a lock per
+   * schema or database: on a shared PostgreSQL pool in a session bound to the tenant's role and
+   * schema (the connection is closed afterwards); on a shared MySQL server through a short-lived
+   * connection to the tenant's database; otherwise through the placement's own DataSource.
+   */
+  migrate(): Promise<MigrationReport> {
+    return this.withMigrationTarget(
+      (dataSource, runner, lockKey) => migrateOnRunner(dataSource, runner, lockKey),
+      (dataSource) => migrateDatabase(dataSource),
+    );
+  }
+
+  /** Names of the migrations {@link migrate} would apply to the current tenant (nothing changes). */
+  pendingMigrations(): Promise<string[]> {
+    return this.withMigrationTarget(
+      (dataSource, runner) => pendingOnRunner(dataSource, runner),
+      (dataSource) => pendingMigrations(dataSource),
+    );
   }
 
   /**
-   * Closes the tenant's DataSources once their in-flight work is done (e.g. before its database
-   * is dropped). New requests for the tenant open a fresh DataSource.
+   * Closes the tenant's own DataSources once their in-flight work is done (e.g. before its
+   * database is dropped). New requests for the tenant open a fresh DataSource. Shared pools hold
+   * nothing of a tenant between units of work.
    */
   async releaseTenant(tenant: string): Promise<void> {
     const mine = [...this.entries.values()].filter((e) => e.placement.tenant === tenant);
@@ -239,7 +290,7 @@ export class DataSourceRouter {
     await Promise.all(mine.map((entry) => this.closeWhenIdle(entry)));
   }
 
-  /** Marks the tenant's DataSources as stale (placement changed): each closes when idle. */
+  /** Marks the tenant's own DataSources as stale (placement changed): each closes when idle. */
   retire(tenant: string): void {
     for (const entry of this.entries.values()) {
       if (entry.placement.tenant !== tenant) continue;
@@ -264,30 +315,30 @@ export class DataSourceRouter {
         idleMs: entry.users > 0 ? 0 : now - entry.lastUsedAt,
         uses: entry.uses,
         initMs: entry.initMs ?? null,
-        circuit: circuitName(this.breakers.get(breakerKey(entry.server.id, entry.placement.database))?.state),
+        circuit: circuitName(this.breakers.get(breakerKey(entry.server.id, entry.placement))?.state),
       });
     }
     return {
       store: this.options.name,
       ...this.counters,
-      servers: [...this.servers.values()].map((s) => ({
+      servers: [...this.settledServers.values()].map((s) => ({
         server: s.id,
-        capacity: s.capacity,
-        connectionBudget: s.capacity * this.options.poolSize,
+        connectionBudget: s.capacity,
         live: s.live,
         waiting: s.waiters.length,
         evictions: s.evictions,
         busyRejections: s.busyRejections,
       })),
+      sharedPools: [...this.openPools.values()].map((pool) => pool.stats()),
       dataSources,
     };
   }
 
-  /** Stops taking work, waits for in-flight work (bounded), closes every DataSource. */
+  /** Stops taking work, waits for in-flight work (bounded), closes every DataSource and pool. */
   async close(timeoutMs = 10_000): Promise<number> {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const server of this.servers.values()) {
+    for (const server of this.settledServers.values()) {
       for (const waiter of server.waiters.splice(0)) {
         clearTimeout(waiter.timer);
         waiter.reject(DataRouterException.closed());
@@ -304,7 +355,207 @@ export class DataSourceRouter {
     await Promise.all(
       all.filter((e) => e.dataSource?.isInitialized).map((e) => e.dataSource!.destroy().catch(() => undefined)),
     );
-    return all.filter((e) => e.dataSource).length;
+    const pools = (await Promise.all([...this.sharedPools.values()].map((pool) => pool.catch(() => undefined)))).filter(
+      (pool): pool is SharedPool => pool !== undefined,
+    );
+    await Promise.all(pools.map((pool) => pool.close(() => DataRouterException.closed())));
+    return all.filter((e) => e.dataSource).length + pools.length;
+  }
+
+  private unitOfWork<T>(mode: UnitMode, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.guarded((placement, address) =>
+      isShared(placement, address)
+        ? this.runShared(placement, address, mode, work)
+        : this.runOwn(placement, address, mode, work),
+    );
+  }
+
+  /**
+   * Resolves the current tenant's placement (from the request context, through the catalog) and
+   * runs `work` on it behind the placement's circuit breaker; connection-level failures become
+   * `DATABASE_UNAVAILABLE`.
+   */
+  private async guarded<T>(work: (placement: DataSourcePlacement, address: ServerAddress) => Promise<T>): Promise<T> {
+    const tenant = RequestContextStore.requireTenant();
+    if (this.closed) throw DataRouterException.closed();
+    const placement = await this.options.resolvePlacement(tenant);
+    const address = parseServerUrl(placement.serverUrl);
+    assertPlacement(placement, address.dialect);
+    const breaker = this.breakerFor(address, placement);
+    try {
+      return await breaker.execute(() => work(placement, address));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw DataRouterException.unavailable(placement.database, 'circuit open', error);
+      }
+      if (isUnreachable(error) && !(error instanceof DataRouterException)) {
+        throw DataRouterException.unavailable(placement.database, failureReason(error), error);
+      }
+      throw error;
+    }
+  }
+
+  private async runShared<T>(
+    placement: DataSourcePlacement,
+    address: ServerAddress,
+    mode: UnitMode,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const pool = await this.sharedPoolFor(placement, address);
+    return pool.run(
+      bindingOf(placement),
+      mode,
+      () => this.waitBudgetMs(),
+      (reason) => DataRouterException.busy(pool.serverId, reason),
+      work,
+    );
+  }
+
+  private async runOwn<T>(
+    placement: DataSourcePlacement,
+    address: ServerAddress,
+    mode: UnitMode,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const entry = await this.leaseFor(placement, address);
+    try {
+      const dataSource = entry.dataSource!;
+      if (address.dialect === 'mongodb')
+        return await (mode.transaction ? dataSource.transaction(work) : work(dataSource.manager));
+      const dialect = address.dialect;
+      const runner = dataSource.createQueryRunner();
+      return await runUnit(runner, dialect, mode, undefined, work, (clean) => {
+        if (clean) void runner.release();
+        else discardConnection(runner, dialect);
+      });
+    } finally {
+      this.release(entry);
+    }
+  }
+
+  private withMigrationTarget<T>(
+    onShared: (dataSource: DataSource, runner: QueryRunner, lockKey: string) => Promise<T>,
+    onOwn: (dataSource: DataSource) => Promise<T>,
+  ): Promise<T> {
+    return this.guarded(async (placement, address) => {
+      if (!isShared(placement, address)) {
+        const entry = await this.leaseFor(placement, address);
+        try {
+          return await onOwn(entry.dataSource!);
+        } finally {
+          this.release(entry);
+        }
+      }
+      if (address.dialect !== 'postgres') {
+        // TypeORM qualifies the migrations table with the DataSource's database (the landing
+        // database here), so MySQL migrations run through a short-lived DataSource of their own.
+        return this.withShortLivedDataSource(placement, address, onOwn);
+      }
+      const pool = await this.sharedPoolFor(placement, address);
+      return pool.session(
+        bindingOf(placement),
+        () => this.waitBudgetMs(),
+        (reason) => DataRouterException.busy(pool.serverId, reason),
+        (runner) => onShared(pool.dataSource, runner, `polystore:migrate:${placement.database}:${placement.schema!}`),
+      );
+    });
+  }
+
+  private async withShortLivedDataSource<T>(
+    placement: DataSourcePlacement,
+    address: ServerAddress,
+    work: (dataSource: DataSource) => Promise<T>,
+  ): Promise<T> {
+    const server = await this.serverFor(address);
+    await this.reserveSlot(server, 1);
+    const dataSource = new DataSource(
+      connectionOptions(address, placement.database, resolveStoreSchema(this.options.schema, address.dialect), {
+        poolSize: 1,
+        applicationName: this.options.applicationName,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
+        mysqlFlavor: address.dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
+      }),
+    );
+    try {
+      await dataSource.initialize();
+      return await work(dataSource);
+    } finally {
+      await dataSource.destroy().catch(() => undefined);
+      this.freeUnits(server, 1);
+    }
+  }
+
+  /** Time a unit of work may wait for a connection: the acquire timeout, cut by the request deadline. */
+  private waitBudgetMs(): number {
+    return Math.max(
+      0,
+      Math.min(this.options.acquireTimeoutMs, RequestContextStore.remainingMs(this.options.acquireTimeoutMs)),
+    );
+  }
+
+  private sharedPoolFor(placement: DataSourcePlacement, address: ServerAddress): Promise<SharedPool> {
+    const key = sharedKey(placement, address);
+    let pool = this.sharedPools.get(key);
+    if (!pool) {
+      pool = this.openSharedPool(key, placement, address);
+      this.sharedPools.set(key, pool);
+      pool.then(
+        (opened) => this.openPools.set(key, opened),
+        () => {
+          if (this.sharedPools.get(key) === pool) this.sharedPools.delete(key);
+        },
+      );
+    }
+    return pool;
+  }
+
+  private async openSharedPool(
+    key: string,
+    placement: DataSourcePlacement,
+    address: ServerAddress,
+  ): Promise<SharedPool> {
+    const server = await this.serverFor(address);
+    const size = Math.min(this.options.sharedPoolSize ?? 20, server.capacity);
+    await this.reserveSlot(server, size);
+    const dialect = address.dialect as Exclude<ServerAddress['dialect'], 'mongodb'>;
+    const database = dialect === 'postgres' ? placement.database : LANDING_DATABASE;
+    const login = dialect === 'postgres' ? this.options.sharedLogin?.(address) : undefined;
+    const loginAddress: ServerAddress = login
+      ? { ...address, username: login.username, ...(login.password === undefined ? {} : { password: login.password }) }
+      : address;
+    let dataSource: DataSource | undefined;
+    try {
+      if (dialect !== 'postgres') await DatabaseAdmin.ensureDatabase(placement.serverUrl, LANDING_DATABASE);
+      dataSource = new DataSource(
+        connectionOptions(loginAddress, database, resolveStoreSchema(this.options.schema, dialect), {
+          poolSize: size,
+          applicationName: this.options.applicationName,
+          connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
+          mysqlFlavor: dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
+        }),
+      );
+      await dataSource.initialize();
+      // TypeORM fills the driver's default schema with the login's current schema at initialize
+      // (`public`) and then qualifies unqualified names with it (the migrations table, `hasTable`).
+      // A shared database's DataSource must stay schema-less: every name follows the search path
+      // that the binding sets to the tenant's schema.
+      if (dialect === 'postgres') Object.assign(dataSource.driver, { schema: undefined });
+    } catch (error) {
+      this.counters.initFailures++;
+      await dataSource?.destroy().catch(() => undefined);
+      this.freeUnits(server, size);
+      this.logger.warn(`cannot open the shared pool of ${database} on ${address.id}: ${failureReason(error)}`);
+      throw isUnreachable(error) ? DataRouterException.unavailable(database, failureReason(error), error) : error;
+    }
+    this.counters.opened++;
+    const maxWaiters = Math.max(1, this.options.maxWaiters);
+    return new SharedPool(address.id, dialect, database, dataSource, {
+      size,
+      tenantCap: Math.max(1, Math.min(size, this.options.tenantCap ?? Math.ceil(size / 2))),
+      maxWaiters,
+      maxUses: this.options.connectionMaxUses ?? 10_000,
+      maxAgeMs: this.options.connectionMaxAgeMs ?? 30 * 60_000,
+    });
   }
 
   /** A lease for one `run()`: inside an open lease scope, the scope's lease plus a use of its own. */
@@ -328,7 +579,7 @@ export class DataSourceRouter {
   private async acquire(placement: DataSourcePlacement, address: ServerAddress): Promise<Entry> {
     const key = entryKey(address, placement);
     let entry = this.entries.get(key);
-    if (!entry || entry.state === 'closing') entry = this.open(key, placement, address);
+    if (!entry || entry.state === 'closing') entry = await this.open(key, placement, address);
     entry.users++;
     try {
       await entry.ready;
@@ -353,8 +604,11 @@ export class DataSourceRouter {
     this.makeRoomForWaiters(entry.server);
   }
 
-  private open(key: string, placement: DataSourcePlacement, address: ServerAddress): Entry {
-    const server = this.serverFor(address.id);
+  private async open(key: string, placement: DataSourcePlacement, address: ServerAddress): Promise<Entry> {
+    const server = await this.serverFor(address);
+    // Another caller may have opened it while the server's budget was probed.
+    const existing = this.entries.get(key);
+    if (existing && existing.state !== 'closing') return existing;
     const now = Date.now();
     const entry: Entry = {
       key,
@@ -377,8 +631,9 @@ export class DataSourceRouter {
   }
 
   private async initialize(entry: Entry, address: ServerAddress): Promise<DataSource> {
+    const units = this.options.poolSize;
     try {
-      await this.reserveSlot(entry.server);
+      await this.reserveSlot(entry.server, units);
     } catch (error) {
       if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
       throw error;
@@ -388,7 +643,7 @@ export class DataSourceRouter {
     try {
       dataSource = new DataSource(
         connectionOptions(address, entry.placement.database, resolveStoreSchema(this.options.schema, address.dialect), {
-          poolSize: this.options.poolSize,
+          poolSize: units,
           applicationName: this.options.applicationName,
           connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
           mysqlFlavor: address.dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
@@ -397,7 +652,7 @@ export class DataSourceRouter {
     } catch (error) {
       if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
       entry.state = 'closing';
-      this.freeSlot(entry.server);
+      this.freeUnits(entry.server, units);
       throw isUnreachable(error)
         ? DataRouterException.unavailable(entry.placement.database, failureReason(error), error)
         : error;
@@ -412,7 +667,7 @@ export class DataSourceRouter {
       if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
       entry.state = 'closing';
       await dataSource.destroy().catch(() => undefined);
-      this.freeSlot(entry.server);
+      this.freeUnits(entry.server, units);
       this.logger.warn(`cannot open ${entry.placement.database} on ${address.id}: ${failureReason(error)}`);
       throw isUnreachable(error)
         ? DataRouterException.unavailable(entry.placement.database, failureReason(error), error)
@@ -449,22 +704,20 @@ export class DataSourceRouter {
     return flavor;
   }
 
-  /** Takes one DataSource slot on `server`, waiting (bounded) for an eviction when full. */
-  private async reserveSlot(server: ServerSlots): Promise<void> {
-    if (server.live < server.capacity && server.waiters.length === 0) {
-      server.live++;
+  /** Reserves `units` connections on `server`, waiting (bounded) for evictions when full. */
+  private async reserveSlot(server: ServerSlots, units: number): Promise<void> {
+    if (server.live + units <= server.capacity && server.waiters.length === 0) {
+      server.live += units;
       return;
     }
     if (server.waiters.length >= this.options.maxWaiters) {
       server.busyRejections++;
       throw DataRouterException.busy(server.id, 'queue full');
     }
-    const waitMs = Math.max(
-      0,
-      Math.min(this.options.acquireTimeoutMs, RequestContextStore.remainingMs(this.options.acquireTimeoutMs)),
-    );
+    const waitMs = this.waitBudgetMs();
     const granted = new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
+        units,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -472,6 +725,7 @@ export class DataSourceRouter {
           if (index >= 0) server.waiters.splice(index, 1);
           server.busyRejections++;
           reject(DataRouterException.busy(server.id, 'wait timed out'));
+          this.grantWaiters(server);
         }, waitMs),
       };
       server.waiters.push(waiter);
@@ -480,20 +734,25 @@ export class DataSourceRouter {
     await granted;
   }
 
-  /** Gives a freed slot to the oldest waiter, or returns it to the pool. */
-  private freeSlot(server: ServerSlots): void {
-    const waiter = server.waiters.shift();
-    if (waiter) {
+  /** Gives `units` connections back to the server's budget, then to waiters that now fit. */
+  private freeUnits(server: ServerSlots, units: number): void {
+    server.live -= units;
+    this.grantWaiters(server);
+  }
+
+  private grantWaiters(server: ServerSlots): void {
+    while (server.waiters.length > 0 && server.live + server.waiters[0]!.units <= server.capacity) {
+      const waiter = server.waiters.shift()!;
       clearTimeout(waiter.timer);
+      server.live += waiter.units;
       waiter.resolve();
-    } else {
-      server.live--;
     }
   }
 
-  /** Evicts idle DataSources (least recently used first) until every waiter has a slot coming. */
+  /** Evicts idle DataSources (least recently used first) until every waiter has room coming. */
   private makeRoomForWaiters(server: ServerSlots): void {
-    while (server.closing < server.waiters.length) {
+    const wanted = server.waiters.reduce((sum, w) => sum + w.units, 0);
+    while (server.live - server.closing + wanted > server.capacity) {
       const victim = this.leastRecentlyUsedIdle(server);
       if (!victim) return;
       this.evict(victim, true);
@@ -509,13 +768,14 @@ export class DataSourceRouter {
     return victim;
   }
 
-  /** Closes an idle, open entry; its slot goes to a waiter (or back to the pool) once closed. */
+  /** Closes an idle, open entry; its connections go to waiters (or back to the budget) once closed. */
   private evict(entry: Entry, underPressure: boolean): void {
     if (entry.state !== 'open' || entry.users > 0) return;
     entry.state = 'closing';
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
     const server = entry.server;
-    server.closing++;
+    const units = this.options.poolSize;
+    server.closing += units;
     if (underPressure) server.evictions++;
     entry.closed = entry
       .dataSource!.destroy()
@@ -524,8 +784,8 @@ export class DataSourceRouter {
       )
       .finally(() => {
         this.counters.closed++;
-        server.closing--;
-        this.freeSlot(server);
+        server.closing -= units;
+        this.freeUnits(server, units);
       });
   }
 
@@ -542,36 +802,57 @@ export class DataSourceRouter {
     const live = new Set<string>();
     for (const entry of this.entries.values()) {
       if (entry.state === 'open' && entry.users === 0 && entry.lastUsedAt < cutoff) this.evict(entry, false);
-      else live.add(breakerKey(entry.server.id, entry.placement.database));
+      else live.add(breakerKey(entry.server.id, entry.placement));
     }
-    // Forget healthy breakers of databases no longer open, so the map stays as small as the working set.
+    // Forget healthy breakers of placements not in use, so the map stays as small as the working set.
     for (const [key, breaker] of this.breakers) {
       if (breaker.state === CircuitState.Closed && !live.has(key)) this.breakers.delete(key);
     }
   }
 
-  private serverFor(serverId: string): ServerSlots {
-    let server = this.servers.get(serverId);
+  /** The server's budget, probed once (`serverShare`) and single-flight; a failed probe is retried next time. */
+  private serverFor(address: ServerAddress): Promise<ServerSlots> {
+    let server = this.servers.get(address.id);
     if (!server) {
-      const budget = this.options.budgetFor?.(serverId) ?? this.options.connectionBudget;
-      server = {
-        id: serverId,
-        capacity: Math.max(1, Math.floor(budget / this.options.poolSize)),
-        live: 0,
-        closing: 0,
-        waiters: [],
-        evictions: 0,
-        busyRejections: 0,
-      };
-      this.servers.set(serverId, server);
+      server = this.budgetOf(address).then((capacity) => {
+        const slots: ServerSlots = {
+          id: address.id,
+          capacity,
+          live: 0,
+          closing: 0,
+          waiters: [],
+          evictions: 0,
+          busyRejections: 0,
+        };
+        this.settledServers.set(address.id, slots);
+        return slots;
+      });
+      this.servers.set(address.id, server);
+      server.catch(() => this.servers.delete(address.id));
     }
     return server;
   }
 
+  private async budgetOf(address: ServerAddress): Promise<number> {
+    const fixed = this.options.budgetFor?.(address.id);
+    if (fixed !== undefined) return Math.max(1, fixed);
+    const share = this.options.serverShare;
+    if (!share || address.dialect === 'mongodb') return this.options.connectionBudget;
+    try {
+      const usable = await usableConnections(address, this.options.connectTimeoutMs ?? 3_000);
+      const budget = budgetFromServer(this.options.connectionBudget, usable, share);
+      this.logger.log(`${address.id}: ${usable} usable connections, budget ${budget}`);
+      return budget;
+    } catch (error) {
+      throw DataRouterException.unavailable(address.id, failureReason(error), error);
+    }
+  }
+
   private breakerFor(address: ServerAddress, placement: DataSourcePlacement): CircuitBreakerPolicy {
-    const key = breakerKey(address.id, placement.database);
+    const key = breakerKey(address.id, placement);
     let breaker = this.breakers.get(key);
     if (!breaker) {
+      const name = placement.schema ? `${placement.database}.${placement.schema}` : placement.database;
       breaker = circuitBreaker(
         handleWhen((error) => isUnreachable(error)),
         {
@@ -579,20 +860,35 @@ export class DataSourceRouter {
           breaker: new ConsecutiveBreaker(this.options.breaker.consecutiveFailures),
         },
       );
-      breaker.onBreak(() => this.logger.warn(`circuit opened for ${placement.database} on ${address.id}`));
-      breaker.onReset(() => this.logger.log(`circuit closed for ${placement.database} on ${address.id}`));
+      breaker.onBreak(() => this.logger.warn(`circuit opened for ${name} on ${address.id}`));
+      breaker.onReset(() => this.logger.log(`circuit closed for ${name} on ${address.id}`));
       this.breakers.set(key, breaker);
     }
     return breaker;
   }
 }
 
+/** Shared placements: a schema on PostgreSQL, a database on a MySQL/MariaDB server. */
+function isShared(placement: DataSourcePlacement, address: ServerAddress): boolean {
+  if (placement.kind === 'schema') return true;
+  return placement.kind === 'database' && (address.dialect === 'mysql' || address.dialect === 'mariadb');
+}
+
+function bindingOf(placement: DataSourcePlacement): TenantBinding {
+  return { tenant: placement.tenant, target: placement.kind === 'schema' ? placement.schema! : placement.database };
+}
+
+/** One shared pool per PostgreSQL database, one per MySQL/MariaDB server. */
+function sharedKey(placement: DataSourcePlacement, address: ServerAddress): string {
+  return address.dialect === 'postgres' ? `${address.id}/${placement.database}` : address.id;
+}
+
 function entryKey(address: ServerAddress, placement: DataSourcePlacement): string {
   return `${address.id}/${placement.database}@${placement.version}`;
 }
 
-function breakerKey(serverId: string, database: string): string {
-  return `${serverId}/${database}`;
+function breakerKey(serverId: string, placement: DataSourcePlacement): string {
+  return `${serverId}/${placement.database}/${placement.schema ?? ''}`;
 }
 
 function circuitName(state: CircuitState | undefined): DataSourceStats['circuit'] {

@@ -6,10 +6,12 @@ import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddre
 
 const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
 
-async function withAdminConnection<T>(address: ServerAddress, work: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = new DataSource(
-    connectionOptions(address, maintenanceDatabase(address.dialect), { entities: [] }, ADMIN_SETTINGS),
-  );
+async function withAdminConnection<T>(
+  address: ServerAddress,
+  work: (ds: DataSource) => Promise<T>,
+  database = maintenanceDatabase(address.dialect),
+): Promise<T> {
+  const ds = new DataSource(connectionOptions(address, database, { entities: [] }, ADMIN_SETTINGS));
   try {
     await ds.initialize();
   } catch (error) {
@@ -115,5 +117,116 @@ async function exists(ds: DataSource, address: ServerAddress, database: string):
     address.dialect === 'postgres'
       ? await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
       : await ds.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [database]);
+  return rows.length > 0;
+}
+
+/** The login of a store's PostgreSQL shared pools (see {@link SchemaAdmin}). */
+export interface RuntimeLogin {
+  readonly username: string;
+  readonly password?: string;
+}
+
+/** Role passwords are spliced into DDL (no parameters there): only these characters pass. */
+const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * `schema` placements on PostgreSQL: one shared database per store and server, a schema per
+ * tenant owned by a role of the same name (`NOLOGIN`), and one runtime login role per store,
+ * `NOINHERIT` and a member of every tenant role of the store: it has no rights of its own, so a
+ * query that ran without the router's binding (`set_config('role', ...)`) reads nothing.
+ * Names come from the catalog and are validated and quoted; every operation is idempotent and
+ * safe to run from several processes at once.
+ */
+export const SchemaAdmin = {
+  /**
+   * Creates (if missing) the shared database, the runtime login role, the tenant's role, its
+   * membership in the runtime role and the tenant's schema owned by its role; true when the schema
+   * was created by this call.
+   */
+  async ensureTenantSchema(
+    serverUrl: string,
+    database: string,
+    schema: string,
+    runtime: RuntimeLogin,
+  ): Promise<boolean> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    const role = quoteIdentifier(schema);
+    const login = quoteIdentifier(runtime.username);
+    if (runtime.password !== undefined && !SAFE_PASSWORD.test(runtime.password))
+      throw DataRouterException.invalidPlacement('runtime password must be 16-128 characters of [A-Za-z0-9_-]');
+    await DatabaseAdmin.ensureDatabase(serverUrl, database);
+    return withAdminConnection(
+      address,
+      async (ds) => {
+        const existed = await schemaExists(ds, schema);
+        const password = runtime.password === undefined ? '' : ` PASSWORD '${runtime.password}'`;
+        await ds.query(
+          `DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(runtime.username)}) THEN
+               CREATE ROLE ${login} LOGIN NOINHERIT${password};
+             END IF;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END $$;
+           DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(schema)}) THEN
+               CREATE ROLE ${role} NOLOGIN;
+             END IF;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END $$;
+           GRANT ${role} TO ${login};
+           CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role};`,
+        );
+        return !existed;
+      },
+      database,
+    );
+  },
+
+  /** Drops the tenant's schema (with everything in it) and its role; true when the schema existed. */
+  async dropTenantSchema(serverUrl: string, database: string, schema: string): Promise<boolean> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    const role = quoteIdentifier(schema);
+    if (!(await DatabaseAdmin.databaseExists(serverUrl, database))) return false;
+    return withAdminConnection(
+      address,
+      async (ds) => {
+        const existed = await schemaExists(ds, schema);
+        await ds.query(`DROP SCHEMA IF EXISTS ${role} CASCADE; DROP ROLE IF EXISTS ${role};`);
+        return existed;
+      },
+      database,
+    );
+  },
+
+  /** True when the tenant's schema exists in the shared database. */
+  async tenantSchemaExists(serverUrl: string, database: string, schema: string): Promise<boolean> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    quoteIdentifier(schema);
+    if (!(await DatabaseAdmin.databaseExists(serverUrl, database))) return false;
+    return withAdminConnection(address, (ds) => schemaExists(ds, schema), database);
+  },
+};
+
+function assertPostgres(address: ServerAddress): void {
+  if (address.dialect !== 'postgres') throw DataRouterException.invalidPlacement('schema placements need PostgreSQL');
+}
+
+/** A validated name, double-quoted. */
+function quoteIdentifier(name: string): string {
+  assertDatabaseName(name);
+  return `"${name}"`;
+}
+
+/** A validated name as a string literal (for catalog lookups inside DO blocks). */
+function literal(name: string): string {
+  assertDatabaseName(name);
+  return `'${name}'`;
+}
+
+async function schemaExists(ds: DataSource, schema: string): Promise<boolean> {
+  const rows: unknown[] = await ds.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   return rows.length > 0;
 }

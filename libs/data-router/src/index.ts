@@ -1,11 +1,14 @@
 export { DataRouterErrorCode, DataRouterException } from './data-router.exception.js';
 export {
   DATABASE_NAME_PATTERN,
+  PLACEMENT_KINDS,
   assertDatabaseName,
+  assertPlacement,
   parseServerUrl,
   quoteDatabaseName,
   type DataSourcePlacement,
   type Dialect,
+  type PlacementKind,
   type ServerAddress,
 } from './placement.js';
 export {
@@ -23,8 +26,11 @@ export {
   type IsolationLevel,
   type RouterStats,
   type ServerStats,
+  type SharedPoolStats,
 } from './data-source-router.js';
-export { DatabaseAdmin } from './database-admin.js';
+export { DatabaseAdmin, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
+export { LANDING_DATABASE } from './internal/shared-pool.js';
+export type { ServerShare } from './internal/server-budget.js';
 export { registerDataRouterMetrics } from './data-router.metrics.js';
 export { MYSQL_MIGRATION_LOCK, migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';
 export { classifySqlError, isTransientSqlError, type SqlFailure } from './sql-errors.js';

@@ -1,4 +1,4 @@
-import { MigrationExecutor, type DataSource } from 'typeorm';
+import { MigrationExecutor, type DataSource, type QueryRunner } from 'typeorm';
 
 /** Result of migrating one database. */
 export interface MigrationReport {
@@ -58,4 +58,31 @@ export async function pendingMigrations(dataSource: DataSource): Promise<string[
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * Applies pending migrations of `dataSource` through `runner`, a PostgreSQL session already bound
+ * to one tenant's role and schema (a `schema` placement): the migrations table and every object
+ * land in that schema, owned by the tenant's role. Each migration in its own transaction, under
+ * an advisory lock named by `lockKey` (one per schema), so two processes never interleave.
+ */
+export async function migrateOnRunner(
+  dataSource: DataSource,
+  runner: QueryRunner,
+  lockKey: string,
+): Promise<MigrationReport> {
+  await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+  try {
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'each';
+    const applied = await executor.executePendingMigrations();
+    return { applied: applied.map((m) => m.name) };
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  }
+}
+
+/** Names of the migrations {@link migrateOnRunner} would apply through `runner` (nothing changes). */
+export async function pendingOnRunner(dataSource: DataSource, runner: QueryRunner): Promise<string[]> {
+  return (await new MigrationExecutor(dataSource, runner).getPendingMigrations()).map((m) => m.name);
 }

@@ -1,16 +1,36 @@
 import { DataRouterException } from './data-router.exception.js';
 
 /**
- * Where one tenant's database for one store lives, as the catalog says. The router never
- * builds one from request data: placements come from the catalog only.
+ * How a tenant's data sits on a server, for one store:
+ * - `schema` (PostgreSQL): a schema (and a role of the same name) of its own inside one shared
+ *   database per store and server, served by one pool per server whatever the tenant count;
+ * - `database`: a database of its own on a shared server. MySQL/MariaDB: one pool per server
+ *   (each checkout is bound to the database). PostgreSQL and MongoDB connections are bound to one
+ *   database, so there it is served by a pool per database (the layout before schemas existed);
+ * - `dedicated`: a server of the tenant's own, with its own pool.
+ */
+export type PlacementKind = 'schema' | 'database' | 'dedicated';
+
+/** Every placement kind, in the order operators see them. */
+export const PLACEMENT_KINDS: readonly PlacementKind[] = ['schema', 'database', 'dedicated'];
+
+/**
+ * Where one tenant's data for one store lives, as the catalog says. The router never builds one
+ * from request data: placements come from the catalog only.
  */
 export interface DataSourcePlacement {
   /** Tenant slug, for stats and per-tenant eviction. */
   readonly tenant: string;
   /** Server URL with credentials (`postgres://user:pass@host:port`), used only to connect. */
   readonly serverUrl: string;
-  /** Database name on that server; must match {@link DATABASE_NAME_PATTERN}. */
+  /**
+   * Database name on that server; must match {@link DATABASE_NAME_PATTERN}. For a `schema`
+   * placement, the store's shared database on that server.
+   */
   readonly database: string;
+  readonly kind: PlacementKind;
+  /** `schema` placements only: the tenant's schema, which is also the name of its role. */
+  readonly schema?: string;
   /** Bumped by the catalog whenever the placement changes (a moved tenant gets a new DataSource). */
   readonly version: number;
 }
@@ -68,6 +88,18 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
 /** Throws `INVALID_PLACEMENT` unless `database` matches {@link DATABASE_NAME_PATTERN}. */
 export function assertDatabaseName(database: string): void {
   if (!DATABASE_NAME_PATTERN.test(database)) throw DataRouterException.invalidPlacement('database name');
+}
+
+/**
+ * Throws `INVALID_PLACEMENT` unless the placement is coherent: a valid database name, and for a
+ * `schema` placement a valid schema name on a PostgreSQL server.
+ */
+export function assertPlacement(placement: DataSourcePlacement, dialect: Dialect): void {
+  assertDatabaseName(placement.database);
+  if (placement.kind !== 'schema') return;
+  if (dialect !== 'postgres') throw DataRouterException.invalidPlacement('schema placements need PostgreSQL');
+  if (!placement.schema || !DATABASE_NAME_PATTERN.test(placement.schema))
+    throw DataRouterException.invalidPlacement('schema name');
 }
 
 /** Quotes a validated database name as an SQL identifier for `dialect`. */

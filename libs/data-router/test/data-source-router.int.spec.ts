@@ -18,7 +18,7 @@ const databaseOf = (tenant: string) => `${dbPrefix}${tenant.replace(/-/g, '_')}`
 const tenantOf = (i: number) => parseTenantSlug(`t${i}`);
 
 function placementOf(tenant: TenantSlug, version = 1, database = databaseOf(tenant)): DataSourcePlacement {
-  return { tenant, serverUrl: TestServices.postgresUrl, database, version };
+  return { tenant, serverUrl: TestServices.postgresUrl, database, kind: 'database', version };
 }
 
 function routerWith(overrides: Partial<DataSourceRouterOptions> = {}): { router: DataSourceRouter; app: string } {
@@ -88,7 +88,7 @@ describe('data-router (real PostgreSQL)', () => {
       const failures = outcomes.filter((o) => o.status === 'rejected');
       expect(failures).toEqual([]);
       const stats = router.stats();
-      expect(stats.servers[0]!.capacity).toBe(4);
+      expect(stats.servers[0]!.connectionBudget).toBe(20);
       expect(stats.opened).toBeGreaterThanOrEqual(TENANTS);
       expect(stats.servers[0]!.evictions).toBeGreaterThan(0);
     } finally {

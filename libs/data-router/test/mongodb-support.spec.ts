@@ -5,7 +5,6 @@ import {
   DataRouterErrorCode,
   DataSourceRouter,
   DatabaseAdmin,
-  migrateDatabase,
   parseServerUrl,
   resolveStoreSchema,
   type StoreSchema,
@@ -87,7 +86,8 @@ describe('data-router MongoDB support (no server needed)', () => {
     const tenant = parseTenantSlug('mongo-down');
     const router = new DataSourceRouter({
       name: 'test-mongo',
-      resolvePlacement: (t) => Promise.resolve({ tenant: t, serverUrl, database: 'ps_edge_mongo_down', version: 1 }),
+      resolvePlacement: (t) =>
+        Promise.resolve({ tenant: t, serverUrl, database: 'ps_edge_mongo_down', kind: 'database', version: 1 }),
       schema: () => ({ entities: [] }),
       poolSize: 2,
       connectionBudget: 10,
@@ -101,7 +101,7 @@ describe('data-router MongoDB support (no server needed)', () => {
     try {
       for (const reason of ['MongoServerSelectionError', 'MongoServerSelectionError', 'circuit open']) {
         const started = Date.now();
-        const error = await runAsTenant(tenant, () => router.run((ds) => migrateDatabase(ds)), 10_000).then(
+        const error = await runAsTenant(tenant, () => router.migrate(), 10_000).then(
           () => undefined,
           (e: unknown) => e,
         );

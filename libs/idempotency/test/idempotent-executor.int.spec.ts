@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DatabaseAdmin, DataSourceRouter, classifySqlError, migrateDatabase } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter, classifySqlError } from '#polystore/data-router';
 import {
   IdempotencyErrorCode,
   IdempotencyKeyEntity,
@@ -78,7 +78,7 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
     await DatabaseAdmin.ensureDatabase(serverUrl, database);
     router = new DataSourceRouter({
       name: 'idem-test',
-      resolvePlacement: (t) => Promise.resolve({ tenant: t, serverUrl, database, version: 1 }),
+      resolvePlacement: (t) => Promise.resolve({ tenant: t, serverUrl, database, kind: 'database', version: 1 }),
       schema: { entities: [EffectEntity, IdempotencyKeyEntity], migrations: [EffectsInit1700000000000] },
       poolSize: 10,
       connectionBudget: 20,
@@ -88,7 +88,7 @@ describe.each(SERVERS)('idempotency - at most once per key, on real %s', (_name,
       breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
       applicationName: 'idem-test',
     });
-    await inTenant(() => router.run((ds) => migrateDatabase(ds)));
+    await inTenant(() => router.migrate());
     executor = new IdempotentExecutor(router, { ttlMs: 60_000 });
   });
 

@@ -39,7 +39,13 @@ describe('jobs - tenant iterator, checkpoint and scheduler (real PostgreSQL)', (
     router = new DataSourceRouter({
       name: 'jobs-test',
       resolvePlacement: (tenant) =>
-        Promise.resolve({ tenant, serverUrl: TestServices.postgresUrl, database: databaseOf(tenant), version: 1 }),
+        Promise.resolve({
+          tenant,
+          serverUrl: TestServices.postgresUrl,
+          database: databaseOf(tenant),
+          kind: 'database',
+          version: 1,
+        }),
       schema: { entities: [] },
       poolSize: 1,
       connectionBudget: 8,

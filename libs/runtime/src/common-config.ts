@@ -51,8 +51,22 @@ export const commonConfigShape = {
 /** Connection limits of one store's tenant DataSources (variables prefixed by the store). */
 export function dataRouterConfigShape<P extends string>(prefix: P) {
   return {
+    /** Connections of each placement with a pool of its own (`dedicated`, `database` on PostgreSQL). */
     [`${prefix}_DB_POOL_SIZE`]: intVar(2, 1, 100),
+    /** Most connections one process opens to one server; lowered by the server's own limit (below). */
     [`${prefix}_DB_CONNECTION_BUDGET`]: intVar(40, 1, 10_000),
+    /** Share, in percent, of a server's usable connections (max_connections - reserved) one process may hold. */
+    [`${prefix}_DB_SERVER_SHARE`]: intVar(25, 1, 100),
+    /** Connections of a server left aside before the share is taken (admin sessions, other services). */
+    [`${prefix}_DB_SERVER_RESERVE`]: intVar(10, 0, 100_000),
+    /** Connections of the one pool serving every shared placement (schema, database on MySQL) of a server. */
+    [`${prefix}_DB_SHARED_POOL_SIZE`]: intVar(20, 1, 1_000),
+    /** Connections one tenant may hold at once in a shared pool; 0 = half the pool. */
+    [`${prefix}_DB_TENANT_CAP`]: intVar(0, 0, 1_000),
+    /** A shared-pool connection is closed after this many units of work (bounds each backend's catalog cache). */
+    [`${prefix}_DB_CONNECTION_MAX_USES`]: intVar(10_000, 1),
+    /** A shared-pool connection is closed after serving this long. */
+    [`${prefix}_DB_CONNECTION_MAX_AGE_MS`]: intVar(1_800_000, 1_000),
     [`${prefix}_DB_IDLE_TTL_MS`]: intVar(60_000, 100),
     [`${prefix}_DB_MAX_WAITERS`]: intVar(500, 0),
     [`${prefix}_DB_ACQUIRE_TIMEOUT_MS`]: intVar(3_000, 1),
@@ -61,7 +75,7 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
     /** Longest wait for a new connection to a tenant database (TCP, TLS, authentication). */
     [`${prefix}_DB_CONNECT_TIMEOUT_MS`]: intVar(3_000, 100, 600_000),
   } as Record<
-    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS' | 'CONNECT_TIMEOUT_MS'}`,
+    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'SERVER_SHARE' | 'SERVER_RESERVE' | 'SHARED_POOL_SIZE' | 'TENANT_CAP' | 'CONNECTION_MAX_USES' | 'CONNECTION_MAX_AGE_MS' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS' | 'CONNECT_TIMEOUT_MS'}`,
     ReturnType<typeof intVar>
   >;
 }

@@ -20,6 +20,7 @@ export {
 } from './store-process.js';
 export {
   TenantDataModule,
+  runtimeLogin,
   tenantDataLimits,
   type TenantDataLimits,
   type TenantDataOptions,

@@ -5,10 +5,11 @@ import type { DataSource } from 'typeorm';
 import {
   DataSourceRouter,
   registerDataRouterMetrics,
+  type RuntimeLogin,
   type StoreSchema,
   type StoreSchemaByDialect,
 } from '#polystore/data-router';
-import { METRICS_REGISTRY } from '#polystore/platform';
+import { METRICS_REGISTRY, deriveKey } from '#polystore/platform';
 import type { Registry } from 'prom-client';
 import { LeaseScopeInterceptor } from './lease-scope.interceptor.js';
 import { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
@@ -17,6 +18,14 @@ import { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
 export interface TenantDataLimits {
   readonly poolSize: number;
   readonly connectionBudget: number;
+  /** Fraction of the server's usable connections this process may hold (`<STORE>_DB_SERVER_SHARE`). */
+  readonly serverShare: number;
+  /** Connections left aside on each server (`<STORE>_DB_SERVER_RESERVE`). */
+  readonly serverReserve: number;
+  readonly sharedPoolSize: number;
+  readonly tenantCap?: number;
+  readonly connectionMaxUses: number;
+  readonly connectionMaxAgeMs: number;
   readonly idleTtlMs: number;
   readonly maxWaiters: number;
   readonly acquireTimeoutMs: number;
@@ -33,6 +42,20 @@ export interface TenantDataOptions {
   readonly limits: TenantDataLimits;
   /** `application_name` of the store's connections. */
   readonly applicationName: string;
+  /** Derives the password of the store's runtime login role (see {@link runtimeLogin}). */
+  readonly masterKey: Buffer;
+}
+
+/**
+ * The login role of a store's PostgreSQL shared pools: `ps_<store>_runtime`, `NOINHERIT`, a member
+ * of the store's tenant roles only; its password derives from the master key, so every replica
+ * knows it and none stores it.
+ */
+export function runtimeLogin(store: StoreName, masterKey: Buffer): RuntimeLogin {
+  return {
+    username: `ps_${store}_runtime`,
+    password: deriveKey(masterKey, `polystore/${store}/runtime-login`).toString('base64url'),
+  };
 }
 
 @Injectable()
@@ -76,6 +99,12 @@ export class TenantDataModule {
               schema: options.schema,
               poolSize: options.limits.poolSize,
               connectionBudget: options.limits.connectionBudget,
+              serverShare: { share: options.limits.serverShare, reserve: options.limits.serverReserve },
+              sharedPoolSize: options.limits.sharedPoolSize,
+              ...(options.limits.tenantCap ? { tenantCap: options.limits.tenantCap } : {}),
+              connectionMaxUses: options.limits.connectionMaxUses,
+              connectionMaxAgeMs: options.limits.connectionMaxAgeMs,
+              sharedLogin: () => runtimeLogin(options.store, options.masterKey),
               idleTtlMs: options.limits.idleTtlMs,
               maxWaiters: options.limits.maxWaiters,
               acquireTimeoutMs: options.limits.acquireTimeoutMs,
@@ -94,7 +123,13 @@ export class TenantDataModule {
           provide: TenantDatabaseProvisioner,
           inject: [CatalogService, DataSourceRouter, SYSTEM_DATA_SOURCE],
           useFactory: (catalog: CatalogService, router: DataSourceRouter, systemDb: DataSource) =>
-            new TenantDatabaseProvisioner(options.store, catalog, router, systemDb),
+            new TenantDatabaseProvisioner(
+              options.store,
+              catalog,
+              router,
+              systemDb,
+              runtimeLogin(options.store, options.masterKey),
+            ),
         },
         RouterLifecycle,
         { provide: APP_INTERCEPTOR, useClass: LeaseScopeInterceptor },
@@ -110,6 +145,12 @@ export function tenantDataLimits(config: Record<string, unknown>, prefix: string
   return {
     poolSize: get('POOL_SIZE'),
     connectionBudget: get('CONNECTION_BUDGET'),
+    serverShare: get('SERVER_SHARE') / 100,
+    serverReserve: get('SERVER_RESERVE'),
+    sharedPoolSize: get('SHARED_POOL_SIZE'),
+    ...(get('TENANT_CAP') ? { tenantCap: get('TENANT_CAP') } : {}),
+    connectionMaxUses: get('CONNECTION_MAX_USES'),
+    connectionMaxAgeMs: get('CONNECTION_MAX_AGE_MS'),
     idleTtlMs: get('IDLE_TTL_MS'),
     maxWaiters: get('MAX_WAITERS'),
     acquireTimeoutMs: get('ACQUIRE_TIMEOUT_MS'),

@@ -2,11 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { CatalogException, CatalogService, withPlacementLock, type StoreName } from '#polystore/catalog';
 import type { DataSource } from 'typeorm';
-import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter, SchemaAdmin, type RuntimeLogin } from '#polystore/data-router';
 import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 
 /**
- * Creates and drops the current tenant's database for one store. The placement is read from
+ * Creates and drops the current tenant's placement for one store: its schema and role in the
+ * store's shared database (`schema`), or its database (`database`, `dedicated`). The placement is read from
  * the catalog, fresh (never from the caller, never from a stale cache); both operations are
  * idempotent, so provisioning can be retried after any failure.
  *
@@ -31,12 +32,13 @@ export class TenantDatabaseProvisioner {
     private readonly catalog: CatalogService,
     private readonly router: DataSourceRouter,
     private readonly systemDb: DataSource,
+    private readonly runtimeLogin: RuntimeLogin,
   ) {
     // CATALOG_POOL_SIZE is at least 2 (validated with the config).
     this.lockHolders = pLimit(Math.max(1, (systemDb.options.poolSize ?? 10) - 1));
   }
 
-  /** Ensures the database exists and carries every migration. */
+  /** Ensures the schema or database exists and carries every migration. */
   async provision(): Promise<{ database: string; created: boolean; migrations: string[] }> {
     const tenant = RequestContextStore.requireTenant();
     return this.underTenantLock(tenant, async () => {
@@ -52,13 +54,25 @@ export class TenantDatabaseProvisioner {
     tenant: TenantSlug,
   ): Promise<{ database: string; created: boolean; migrations: string[] }> {
     const placement = await this.catalog.getPlacementFresh(tenant, this.store);
-    const created = await DatabaseAdmin.ensureDatabase(placement.serverUrl, placement.database);
-    const { applied } = await this.router.run((ds) => migrateDatabase(ds));
-    this.logger.log({ store: this.store, database: placement.database, created, applied }, 'tenant database ready');
-    return { database: placement.database, created, migrations: applied };
+    const created =
+      placement.kind === 'schema'
+        ? await SchemaAdmin.ensureTenantSchema(
+            placement.serverUrl,
+            placement.database,
+            placement.schema!,
+            this.runtimeLogin,
+          )
+        : await DatabaseAdmin.ensureDatabase(placement.serverUrl, placement.database);
+    const { applied } = await this.router.migrate();
+    const where = placement.schema ? `${placement.database}.${placement.schema}` : placement.database;
+    this.logger.log(
+      { store: this.store, placement: where, kind: placement.kind, created, applied },
+      'tenant data ready',
+    );
+    return { database: where, created, migrations: applied };
   }
 
-  /** Closes the tenant's DataSources (after in-flight work) and drops its database. */
+  /** Closes the tenant's DataSources (after in-flight work) and drops its schema or database. */
   async drop(): Promise<{ dropped: boolean }> {
     const tenant = RequestContextStore.requireTenant();
     return this.underTenantLock(tenant, () => this.dropUnlocked(tenant));
@@ -68,8 +82,14 @@ export class TenantDatabaseProvisioner {
     const placement = await this.catalog.getPlacementFresh(tenant, this.store).catch(() => null);
     if (!placement) return { dropped: false };
     await this.router.releaseTenant(tenant);
-    const dropped = await DatabaseAdmin.dropDatabase(placement.serverUrl, placement.database);
-    this.logger.log({ store: this.store, database: placement.database, dropped }, 'tenant database dropped');
+    const dropped =
+      placement.kind === 'schema'
+        ? await SchemaAdmin.dropTenantSchema(placement.serverUrl, placement.database, placement.schema!)
+        : await DatabaseAdmin.dropDatabase(placement.serverUrl, placement.database);
+    this.logger.log(
+      { store: this.store, database: placement.database, kind: placement.kind, dropped },
+      'tenant data dropped',
+    );
     return { dropped };
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openSystemDatabase } from '#polystore/catalog';
-import { DatabaseAdmin, DataSourceRouter, migrateDatabase } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter } from '#polystore/data-router';
 import { CodedError, ErrorKind } from '#polystore/platform';
 import {
   ParticipantFence,
@@ -181,7 +181,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     router = new DataSourceRouter({
       name: 'saga-participant',
       resolvePlacement: (tenant) =>
-        Promise.resolve({ tenant, serverUrl: TestServices.postgresUrl, database, version: 1 }),
+        Promise.resolve({ tenant, serverUrl: TestServices.postgresUrl, database, kind: 'database', version: 1 }),
       schema: { entities: [EffectEntity, SagaInboxEntity], migrations: [ParticipantInit1700000000001] },
       poolSize: 8,
       connectionBudget: 16,
@@ -191,7 +191,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
       breaker: { consecutiveFailures: 5, halfOpenAfterMs: 500 },
       applicationName: 'saga-participant',
     });
-    await runAsTenant(TENANT, () => router.run((ds) => migrateDatabase(ds)));
+    await runAsTenant(TENANT, () => router.migrate());
     participant = new Participant(router);
   });
 

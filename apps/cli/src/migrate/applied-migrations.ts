@@ -18,7 +18,8 @@ export function migrationNames(schema: StoreSchema): string[] {
 }
 
 /**
- * Whether every migration of `schema` is recorded in the placement's database, read on one
+ * Whether every migration of `schema` is recorded in the placement's database (in the tenant's
+ * own schema for a `schema` placement), read on one
  * plain driver connection (no TypeORM DataSource, one statement): the fast answer for a
  * database that is current, which most are. `undefined` when this cannot tell (MongoDB, no
  * migrations table yet): the caller then takes the full path, which also reports errors.
@@ -27,12 +28,17 @@ export async function isCurrent(placement: Placement, schema: StoreSchema): Prom
   const address = parseServerUrl(placement.serverUrl);
   const table = schema.migrationsTableName ?? 'migrations';
   if (address.dialect === 'mongodb' || !TABLE_NAME.test(table) || !Array.isArray(schema.migrations)) return undefined;
+  if (placement.schema !== undefined && !TABLE_NAME.test(placement.schema)) return undefined;
   const expected = migrationNames(schema);
   let recorded: string[];
   try {
     recorded =
       address.dialect === 'postgres'
-        ? await readPostgres(address, placement.database, table)
+        ? await readPostgres(
+            address,
+            placement.database,
+            placement.schema ? `"${placement.schema}"."${table}"` : `"${table}"`,
+          )
         : await readMysql(address, placement.database, table);
   } catch {
     return undefined;
@@ -44,7 +50,7 @@ export async function isCurrent(placement: Placement, schema: StoreSchema): Prom
 async function readPostgres(
   address: ReturnType<typeof parseServerUrl>,
   database: string,
-  table: string,
+  qualifiedTable: string,
 ): Promise<string[]> {
   const client = new pg.Client({
     host: address.host,
@@ -57,7 +63,7 @@ async function readPostgres(
   });
   await client.connect();
   try {
-    return (await client.query<{ name: string }>(`SELECT name FROM "${table}"`)).rows.map((r) => r.name);
+    return (await client.query<{ name: string }>(`SELECT name FROM ${qualifiedTable}`)).rows.map((r) => r.name);
   } finally {
     await client.end().catch(() => undefined);
   }

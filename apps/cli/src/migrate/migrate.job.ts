@@ -1,9 +1,7 @@
 import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
 import {
   DataSourceRouter,
-  migrateDatabase,
   parseServerUrl,
-  pendingMigrations,
   resolveStoreSchema,
   type StoreSchema,
   type StoreSchemaByDialect,
@@ -75,8 +73,8 @@ export function migrateJob(
       const schema = resolveStoreSchema(STORE_SCHEMAS[store], parseServerUrl(placement.serverUrl).dialect);
       if ((await isCurrent(placement, schema)) === true)
         return options.dryRun ? { store, pending: [] } : { store, applied: [] };
-      if (options.dryRun) return { store, pending: await router.run((ds) => pendingMigrations(ds)) };
-      return { store, applied: (await router.run((ds) => migrateDatabase(ds))).applied };
+      if (options.dryRun) return { store, pending: await router.pendingMigrations() };
+      return { store, applied: (await router.migrate()).applied };
     } catch (error) {
       if (isCodedError(error) && error.code === CatalogErrorCode.PLACEMENT_NOT_FOUND)
         return { store, placement: 'none' };

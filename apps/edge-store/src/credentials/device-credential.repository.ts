@@ -10,18 +10,18 @@ export class DeviceCredentialRepository {
   constructor(private readonly router: DataSourceRouter) {}
 
   find(deviceId: string): Promise<DeviceCredentialEntity | null> {
-    return this.router.run((ds) =>
-      isMongo(ds)
-        ? MongoDeviceCredentials.find(ds, deviceId)
-        : ds.getRepository(DeviceCredentialEntity).findOneBy({ deviceId }),
+    return this.router.run((db) =>
+      isMongo(db)
+        ? MongoDeviceCredentials.find(db.connection, deviceId)
+        : db.getRepository(DeviceCredentialEntity).findOneBy({ deviceId }),
     );
   }
 
   async save(credential: DeviceCredentialEntity): Promise<void> {
-    await this.router.run<unknown>((ds) =>
-      isMongo(ds)
-        ? MongoDeviceCredentials.save(ds, credential)
-        : ds.getRepository(DeviceCredentialEntity).save(credential),
+    await this.router.run<unknown>((db) =>
+      isMongo(db)
+        ? MongoDeviceCredentials.save(db.connection, credential)
+        : db.getRepository(DeviceCredentialEntity).save(credential),
     );
   }
 }

@@ -1,9 +1,9 @@
 import type { Binary } from 'mongodb';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 
-/** True when `ds` is a MongoDB DataSource (the tenant's placement is on a `mongodb://` server). */
-export function isMongo(ds: DataSource): boolean {
-  return ds.options.type === 'mongodb';
+/** True when `db` works on MongoDB (the tenant's placement is on a `mongodb://` server). */
+export function isMongo(db: EntityManager): boolean {
+  return db.connection.options.type === 'mongodb';
 }
 
 /** Device ids as PostgreSQL's `uuid` type stores and prints them (lowercase), so lookups match either way. */

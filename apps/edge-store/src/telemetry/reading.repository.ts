@@ -27,9 +27,9 @@ export class ReadingRepository {
    * `(device_id, seq)`, so a redelivered or retried reading is stored once. Returns rows inserted.
    */
   insertBatch(rows: readonly ReadingRow[]): Promise<number> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.insertBatch(ds, rows);
-      const result: unknown = await ds.query(
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.insertBatch(db.connection, rows);
+      const result: unknown = await db.query(
         `INSERT INTO readings (device_id, seq, ts, received_at, metrics)
          SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[])
          ON CONFLICT (device_id, seq) DO NOTHING`,
@@ -46,16 +46,16 @@ export class ReadingRepository {
   }
 
   async insertDeadLetter(deviceId: string | null, reason: string, payload: Buffer): Promise<void> {
-    await this.router.run<unknown>((ds) => {
+    await this.router.run<unknown>((db) => {
       const letter = {
         deviceId,
         reason: reason.slice(0, 500),
         payload: payload.subarray(0, 64 * 1024),
         receivedAt: new Date(),
       };
-      return isMongo(ds)
-        ? MongoReadings.insertDeadLetter(ds, letter)
-        : ds.getRepository(DeadLetterEntity).insert(letter);
+      return isMongo(db)
+        ? MongoReadings.insertDeadLetter(db.connection, letter)
+        : db.getRepository(DeadLetterEntity).insert(letter);
     });
   }
 
@@ -67,16 +67,16 @@ export class ReadingRepository {
     limit: number,
     after?: { ts: Date; seq: number },
   ): Promise<TelemetryPoint[]> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.points(ds, deviceId, from, to, limit, after);
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.points(db.connection, deviceId, from, to, limit, after);
       const rows: Array<{ seq: string; ts: Date; received_at: Date; metrics: Record<string, number> }> = await (after
-        ? ds.query(
+        ? db.query(
             `SELECT seq, ts, received_at, metrics FROM readings
              WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND (ts, seq) > ($4, $5)
              ORDER BY ts, seq LIMIT $6`,
             [deviceId, from, to, after.ts, after.seq, limit],
           )
-        : ds.query(
+        : db.query(
             `SELECT seq, ts, received_at, metrics FROM readings
              WHERE device_id = $1 AND ts >= $2 AND ts < $3
              ORDER BY ts, seq LIMIT $4`,
@@ -99,10 +99,10 @@ export class ReadingRepository {
     bucket: TelemetryBucket,
     limit: number,
   ): Promise<TelemetryBucketRow[]> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.buckets(ds, deviceId, from, to, bucket, limit);
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.buckets(db.connection, deviceId, from, to, bucket, limit);
       const rows: Array<{ start: Date; metric: string; avg: number; min: number; max: number; count: string }> =
-        await ds.query(
+        await db.query(
           `SELECT date_bin($4::interval, r.ts, TIMESTAMPTZ 'epoch') AS start, m.key AS metric,
                 avg(m.value::float8) AS avg, min(m.value::float8) AS min, max(m.value::float8) AS max, count(*) AS count
          FROM readings r CROSS JOIN LATERAL jsonb_each_text(r.metrics) m
@@ -126,9 +126,9 @@ export class ReadingRepository {
    * One aggregate over the `(device_id, ts)` index: one range scan per device.
    */
   hourlyCounts(deviceIds: readonly string[], from: Date, to: Date): Promise<HourlyReadings[]> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.hourlyCounts(ds, deviceIds, from, to);
-      const rows: Array<{ device_id: string; hour: Date; readings: string }> = await ds.query(
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.hourlyCounts(db.connection, deviceIds, from, to);
+      const rows: Array<{ device_id: string; hour: Date; readings: string }> = await db.query(
         `SELECT device_id, date_trunc('hour', ts, 'UTC') AS hour, count(*) AS readings
          FROM readings
          WHERE device_id = ANY($1::uuid[]) AND ts >= $2 AND ts < $3
@@ -145,9 +145,9 @@ export class ReadingRepository {
    * the readings kept.
    */
   lastSeen(deviceIds: readonly string[]): Promise<LastSeen[]> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.lastSeen(ds, deviceIds);
-      const rows: Array<{ device_id: string; last_at: Date }> = await ds.query(
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.lastSeen(db.connection, deviceIds);
+      const rows: Array<{ device_id: string; last_at: Date }> = await db.query(
         `SELECT d.id AS device_id, last.ts AS last_at
          FROM unnest($1::uuid[]) AS d(id)
          CROSS JOIN LATERAL (SELECT r.ts FROM readings r WHERE r.device_id = d.id ORDER BY r.ts DESC LIMIT 1) last
@@ -161,18 +161,18 @@ export class ReadingRepository {
   /** Deletes every reading of the devices; returns how many. */
   async erase(deviceIds: readonly string[]): Promise<number> {
     if (deviceIds.length === 0) return 0;
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.erase(ds, deviceIds);
-      const result: unknown = await ds.query('DELETE FROM readings WHERE device_id = ANY($1::uuid[])', [deviceIds]);
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.erase(db.connection, deviceIds);
+      const result: unknown = await db.query('DELETE FROM readings WHERE device_id = ANY($1::uuid[])', [deviceIds]);
       return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
     });
   }
 
   /** Deletes at most `batch` readings older than `cutoff`; returns how many (0 when done). */
   deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
-    return this.router.run(async (ds) => {
-      if (isMongo(ds)) return MongoReadings.deleteOlderThan(ds, cutoff, batch);
-      const result: unknown = await ds.query(
+    return this.router.run(async (db) => {
+      if (isMongo(db)) return MongoReadings.deleteOlderThan(db.connection, cutoff, batch);
+      const result: unknown = await db.query(
         'DELETE FROM readings WHERE ctid IN (SELECT ctid FROM readings WHERE ts < $1 LIMIT $2)',
         [cutoff, batch],
       );

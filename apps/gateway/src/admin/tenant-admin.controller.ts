@@ -29,7 +29,7 @@ export class TenantAdminController {
     @Body() body: CreateTenantDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedTenantDto | { slug: string; sagaId: string }> {
-    const created = await this.tenants.create(body.slug, body.name);
+    const created = await this.tenants.create(body.slug, body.name, body.placements ?? []);
     void reply.status(created.done ? 201 : 202);
     return created.done
       ? { slug: created.slug, apiKey: created.apiKey }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CatalogAdminService, CatalogException, CatalogService, defaultDatabaseName } from '#polystore/catalog';
+import {
+  CatalogAdminService,
+  CatalogException,
+  CatalogService,
+  defaultPlacementKind,
+  placementNames,
+  type PlacementSpec,
+} from '#polystore/catalog';
+import type { PlacementKind } from '#polystore/data-router';
 import { MessageClient } from '#polystore/messaging';
 import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
@@ -9,6 +17,13 @@ import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import type { TenantDto } from './tenant.dto.js';
+
+/** Where one store places a new tenant, as the operator asked. */
+export interface PlacementChoice {
+  readonly store: string;
+  readonly kind?: PlacementKind;
+  readonly server?: string;
+}
 
 /** Creating a tenant: done (with its key), or still provisioning in the background. */
 export type TenantCreation =
@@ -33,19 +48,12 @@ export class TenantAdminService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async create(slugInput: string, name: string): Promise<TenantCreation> {
+  async create(slugInput: string, name: string, choices: readonly PlacementChoice[] = []): Promise<TenantCreation> {
     const slug = parseTenantSlug(slugInput);
+    const tenantId = randomUUID();
+    const placements = this.placementsFor(tenantId, choices);
     if (await this.catalog.findTenantFresh(slug)) throw CatalogException.tenantExists(slug);
-    const input = {
-      tenantId: randomUUID(),
-      slug,
-      name,
-      placements: this.directory.stores.map((s) => ({
-        store: s.store,
-        serverUrl: s.defaultServerUrl,
-        database: defaultDatabaseName(s.store, slug),
-      })),
-    };
+    const input = { tenantId, slug, name, placements };
     const sagaId = await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug });
     const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS, UNTIL_DECIDED);
     if (stillRunning(saga)) return { done: false, slug, sagaId };
@@ -53,6 +61,29 @@ export class TenantAdminService {
     const key = await this.admin.issueApiKey(slug);
     this.logger.log({ tenant: slug, sagaId }, 'tenant created');
     return { done: true, slug, apiKey: key.secret, sagaId };
+  }
+
+  /**
+   * One placement per store this deployment runs: the operator's choice where given, else the
+   * store's default server and kind. Names derive from the tenant's id, never from its slug.
+   */
+  private placementsFor(tenantId: string, choices: readonly PlacementChoice[]): PlacementSpec[] {
+    const runs = new Set<string>(this.directory.stores.map((s) => s.store));
+    const seen = new Set<string>();
+    for (const choice of choices) {
+      if (!runs.has(choice.store))
+        throw CatalogException.invalidPlacement(`store ${choice.store} does not run in this deployment`);
+      if (seen.has(choice.store)) throw CatalogException.invalidPlacement(`store ${choice.store} is named twice`);
+      seen.add(choice.store);
+    }
+    return this.directory.stores.map((s) => {
+      const choice = choices.find((c) => c.store === s.store);
+      if (choice?.kind === 'dedicated' && !choice.server)
+        throw CatalogException.invalidPlacement(`a dedicated ${s.store} placement needs its server`);
+      const serverUrl = choice?.server ?? s.defaultServerUrl;
+      const kind = choice?.kind ?? (choice?.server ? defaultPlacementKind(serverUrl) : s.defaultKind);
+      return { store: s.store, serverUrl, kind, ...placementNames(s.store, tenantId, kind) };
+    });
   }
 
   /** A new API key for an active tenant (e.g. one whose creation finished in the background). */

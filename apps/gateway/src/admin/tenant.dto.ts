@@ -1,5 +1,33 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { STORE_NAMES } from '#polystore/catalog';
+import { PLACEMENT_KINDS, type PlacementKind } from '#polystore/data-router';
+
+/** Where one store places the new tenant, when the default does not suit. */
+export class PlacementChoiceDto {
+  @ApiProperty({ enum: STORE_NAMES, example: 'secure' })
+  @IsIn(STORE_NAMES, { message: `store must be one of ${STORE_NAMES.join(', ')}` })
+  store!: string;
+
+  @ApiPropertyOptional({
+    enum: PLACEMENT_KINDS,
+    description:
+      'schema: a schema of its own in the shared database (PostgreSQL); database: a database of its own on a shared server; dedicated: a server of its own (give `server`). Default: schema on PostgreSQL, database otherwise.',
+  })
+  @IsOptional()
+  @IsIn(PLACEMENT_KINDS, { message: `kind must be one of ${PLACEMENT_KINDS.join(', ')}` })
+  kind?: PlacementKind;
+
+  @ApiPropertyOptional({
+    example: 'postgres://polystore@10.0.0.7:5432',
+    description: "The server (required for dedicated); a password in it is stored sealed. Default: the store's server.",
+  })
+  @IsOptional()
+  @IsString({ message: 'server must be a server URL' })
+  @Length(1, 500, { message: 'server must be a server URL of at most 500 characters' })
+  server?: string;
+}
 
 export class CreateTenantDto {
   @ApiProperty({ example: 'acme', pattern: '^[a-z][a-z0-9-]{1,39}$' })
@@ -11,6 +39,14 @@ export class CreateTenantDto {
   @IsString()
   @Length(1, 200)
   name!: string;
+
+  @ApiPropertyOptional({ type: [PlacementChoiceDto], description: 'Per store; stores not named get the default.' })
+  @IsOptional()
+  @IsArray({ message: 'placements must be an array' })
+  @ArrayMaxSize(STORE_NAMES.length, { message: `placements must name each store at most once` })
+  @ValidateNested({ each: true })
+  @Type(() => PlacementChoiceDto)
+  placements?: PlacementChoiceDto[];
 }
 
 export class CreatedTenantDto {
@@ -20,8 +56,10 @@ export class CreatedTenantDto {
 
 export class PlacementDto {
   @ApiProperty({ example: 'secure' }) store!: string;
+  @ApiProperty({ enum: PLACEMENT_KINDS }) kind!: string;
   @ApiProperty({ example: 'postgres://127.0.0.1:5432', description: 'Server, without credentials' }) server!: string;
   @ApiProperty() database!: string;
+  @ApiPropertyOptional({ description: 'schema placements: the tenant schema in the shared database' }) schema?: string;
   @ApiProperty() version!: number;
 }
 

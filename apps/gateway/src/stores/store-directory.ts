@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { StoreName } from '#polystore/catalog';
+import { defaultPlacementKind, type StoreName } from '#polystore/catalog';
+import type { PlacementKind } from '#polystore/data-router';
 import { Contracts, type Contract } from '#polystore/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 
@@ -10,6 +11,8 @@ export interface StoreEntry {
   readonly service: string;
   /** Server new tenants are placed on. */
   readonly defaultServerUrl: string;
+  /** How new tenants are placed there, unless the operator chooses. */
+  readonly defaultKind: PlacementKind;
   readonly provision: Contract;
   readonly drop: Contract;
   readonly health: Contract;
@@ -26,6 +29,7 @@ export class StoreDirectory {
         store: 'secure',
         service: 'secure-store',
         defaultServerUrl: config.SECURE_SERVER_URL,
+        defaultKind: config.SECURE_PLACEMENT_KIND ?? defaultPlacementKind(config.SECURE_SERVER_URL),
         provision: Contracts.secure.tenants.provision,
         drop: Contracts.secure.tenants.drop,
         health: Contracts.secure.health,
@@ -34,6 +38,7 @@ export class StoreDirectory {
         store: 'reliable',
         service: 'reliable-store',
         defaultServerUrl: config.RELIABLE_SERVER_URL,
+        defaultKind: config.RELIABLE_PLACEMENT_KIND ?? defaultPlacementKind(config.RELIABLE_SERVER_URL),
         provision: Contracts.reliable.tenants.provision,
         drop: Contracts.reliable.tenants.drop,
         health: Contracts.reliable.health,
@@ -42,6 +47,7 @@ export class StoreDirectory {
         store: 'edge',
         service: 'edge-store',
         defaultServerUrl: config.EDGE_SERVER_URL,
+        defaultKind: config.EDGE_PLACEMENT_KIND ?? defaultPlacementKind(config.EDGE_SERVER_URL),
         provision: Contracts.edge.tenants.provision,
         drop: Contracts.edge.tenants.drop,
         health: Contracts.edge.health,

@@ -1,9 +1,8 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * One row that outbox appends lock (`SELECT ... FOR UPDATE`) on MariaDB/MySQL, so that the
- * appends of one tenant commit in `seq` order (see `OutboxRepository.append`). Created on
- * PostgreSQL too, where appends take an advisory lock instead, so the schema is the same.
+ * One row that outbox appends lock (`SELECT ... FOR UPDATE`), so that the appends of one tenant
+ * commit in `seq` order (see `OutboxRepository.append`).
  */
 export class ReliableOutboxOrder1764205600000 implements MigrationInterface {
   name = 'ReliableOutboxOrder1764205600000';

@@ -4,7 +4,7 @@ import { CatalogAdminService } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
 import { NATS_CONNECTION, openEventStream, Streams, type EventStream } from '#polystore/messaging';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
 import { OutboxRepository } from './outbox.repository.js';
 
@@ -91,62 +91,60 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private drain(tenant: TenantSlug): Promise<void> {
-    return runAsTenant(tenant, () => this.router.run((ds) => this.drainLocked(tenant, ds)), 60_000);
+    return runAsTenant(tenant, () => this.router.run((db) => this.drainLocked(tenant, db)), 60_000);
   }
 
-  private async drainLocked(tenant: TenantSlug, ds: DataSource): Promise<void> {
-    const runner = ds.createQueryRunner();
+  /** Drains on the unit of work's own connection (the router binds it to the tenant). */
+  private async drainLocked(tenant: TenantSlug, db: EntityManager): Promise<void> {
+    const runner = db.queryRunner!;
+    const postgres = db.connection.options.type === 'postgres';
+    if (!(await tryLock(runner, postgres))) return; // another replica is draining this tenant
     try {
-      if (!(await tryLock(runner, ds))) return; // another replica is draining this tenant
-      try {
-        for (;;) {
-          const batch = await this.outbox.unpublished(runner.manager, BATCH);
-          if (batch.length === 0 || this.stopped) return;
-          for (const row of batch) {
-            await this.stream.publish(
-              Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type),
-              row.payload,
-              row.eventId,
-            );
-          }
-          await this.outbox.markPublished(
-            runner.manager,
-            batch.map((r) => r.seq),
+      for (;;) {
+        const batch = await this.outbox.unpublished(runner.manager, BATCH);
+        if (batch.length === 0 || this.stopped) return;
+        for (const row of batch) {
+          await this.stream.publish(
+            Streams.reliableEvents.subject(this.config.NATS_SUBJECT_PREFIX, tenant, row.type),
+            row.payload,
+            row.eventId,
           );
-          this.published += batch.length;
-          if (batch.length < BATCH) return;
         }
-      } finally {
-        await unlock(runner, ds);
+        await this.outbox.markPublished(
+          runner.manager,
+          batch.map((r) => r.seq),
+        );
+        this.published += batch.length;
+        if (batch.length < BATCH) return;
       }
     } finally {
-      await runner.release();
+      await unlock(runner, postgres);
     }
   }
 }
 
-const PG_RELAY_LOCK = 7_164_202_000;
+/**
+ * The relay's lock is named by the tenant's schema (PostgreSQL: advisory locks are per database,
+ * and one shared database holds many tenants' schemas) or database (MySQL: lock names are
+ * server-wide), read by the server itself from the connection's binding.
+ */
+const PG_RELAY_LOCK = "hashtext('polystore_outbox:' || current_schema())";
+const MYSQL_RELAY_LOCK = "LEFT(CONCAT('polystore_outbox_', DATABASE()), 64)";
 
-async function tryLock(runner: QueryRunner, ds: DataSource): Promise<boolean> {
-  if (ds.options.type === 'postgres') {
-    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [PG_RELAY_LOCK])) as Array<{
+async function tryLock(runner: QueryRunner, postgres: boolean): Promise<boolean> {
+  if (postgres) {
+    const rows = (await runner.query(`SELECT pg_try_advisory_lock(${PG_RELAY_LOCK}) AS locked`)) as Array<{
       locked: boolean;
     }>;
     return rows[0]?.locked === true;
   }
-  // MySQL lock names are server-wide: include the database name.
-  const rows = (await runner.query('SELECT GET_LOCK(?, 0) AS locked', [lockName(ds)])) as Array<{
+  const rows = (await runner.query(`SELECT GET_LOCK(${MYSQL_RELAY_LOCK}, 0) AS locked`)) as Array<{
     locked: number | string;
   }>;
   return Number(rows[0]?.locked) === 1;
 }
 
-async function unlock(runner: QueryRunner, ds: DataSource): Promise<void> {
-  if (ds.options.type === 'postgres')
-    await runner.query('SELECT pg_advisory_unlock($1)', [PG_RELAY_LOCK]).catch(() => undefined);
-  else await runner.query('SELECT RELEASE_LOCK(?)', [lockName(ds)]).catch(() => undefined);
-}
-
-function lockName(ds: DataSource): string {
-  return `polystore_outbox_${String(ds.options.database)}`.slice(0, 64);
+async function unlock(runner: QueryRunner, postgres: boolean): Promise<void> {
+  if (postgres) await runner.query(`SELECT pg_advisory_unlock(${PG_RELAY_LOCK})`).catch(() => undefined);
+  else await runner.query(`SELECT RELEASE_LOCK(${MYSQL_RELAY_LOCK})`).catch(() => undefined);
 }

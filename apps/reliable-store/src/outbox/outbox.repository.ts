@@ -5,9 +5,6 @@ import { RequestContextStore } from '#polystore/tenancy';
 import { IsNull, type EntityManager } from 'typeorm';
 import { OutboxEventEntity } from './outbox-event.entity.js';
 
-/** Advisory lock key serializing outbox appends in a tenant database (not the relay's key). */
-const PG_APPEND_LOCK = 7_164_202_001;
-
 /** Writes events into the current tenant's outbox, inside the caller's transaction. */
 @Injectable()
 export class OutboxRepository {
@@ -17,16 +14,13 @@ export class OutboxRepository {
    * `seq` is assigned when the row is inserted (a sequence, AUTO_INCREMENT), not when it
    * commits: two concurrent writers of one tenant could commit seq 2 before seq 1, and the relay
    * would publish them in that order. So an append first takes a lock held until the
-   * transaction ends: a transaction-scoped advisory lock on PostgreSQL, the row of
-   * `outbox_append_lock` (`FOR UPDATE`) on MariaDB/MySQL. The appends of one tenant then commit
-   * in `seq` order, and the relay's `seq` order is the commit order.
+   * transaction ends: the one row of the tenant's own `outbox_append_lock` (`FOR UPDATE`), on
+   * every dialect. (An advisory lock with a fixed key, as PostgreSQL used before, would serialize
+   * every tenant of a shared database.) The appends of one tenant then commit in `seq` order, and
+   * the relay's `seq` order is the commit order.
    */
   async append(manager: EntityManager, event: Omit<DeviceEvent, 'eventId' | 'tenant' | 'occurredAt'>): Promise<void> {
-    if (manager.connection.options.type === 'postgres') {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [PG_APPEND_LOCK]);
-    } else {
-      await manager.query('SELECT id FROM outbox_append_lock WHERE id = 1 FOR UPDATE');
-    }
+    await manager.query('SELECT id FROM outbox_append_lock WHERE id = 1 FOR UPDATE');
     const now = new Date();
     const full: DeviceEvent = {
       ...event,

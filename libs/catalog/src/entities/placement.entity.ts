@@ -1,3 +1,4 @@
+import type { PlacementKind } from '#polystore/data-router';
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /**
@@ -20,6 +21,14 @@ export class PlacementEntity {
 
   @Column({ type: 'varchar', length: 63, name: 'database_name' })
   databaseName!: string;
+
+  /** `schema`, `database` or `dedicated` (see `PlacementKind`). */
+  @Column({ type: 'varchar', length: 16 })
+  kind!: PlacementKind;
+
+  /** `schema` placements: the tenant's schema in `database_name` (also its role's name). */
+  @Column({ type: 'varchar', length: 63, name: 'schema_name', nullable: true })
+  schemaName!: string | null;
 
   @Column({ type: 'integer' })
   version!: number;

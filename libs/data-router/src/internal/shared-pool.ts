@@ -1,0 +1,286 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { quoteDatabaseName, type Dialect } from '../placement.js';
+import { isUnreachable } from './failure.js';
+import { Gate } from './gate.js';
+
+/** Transaction isolation levels understood by every SQL dialect the router supports. */
+export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+/** How one shared pool is bounded. */
+export interface SharedPoolLimits {
+  /** Connections of the pool (its share of the server's budget). */
+  readonly size: number;
+  /** Connections one tenant may hold at once, so a busy tenant cannot starve the others. */
+  readonly tenantCap: number;
+  /** Units of work that may wait for a connection (per pool, and per tenant). */
+  readonly maxWaiters: number;
+  /** A connection is closed after this many units of work (bounds each backend's catalog cache). */
+  readonly maxUses: number;
+  /** A connection is closed once it has served for this long. */
+  readonly maxAgeMs: number;
+}
+
+/** The tenant a unit of work is bound to: its schema/role (PostgreSQL) or its database (MySQL). */
+export interface TenantBinding {
+  readonly tenant: string;
+  readonly target: string;
+}
+
+/** Whether a unit of work runs in a transaction (always, on PostgreSQL), and at which isolation. */
+export interface UnitMode {
+  readonly transaction: boolean;
+  readonly isolation?: IsolationLevel;
+}
+
+/** Counters of one shared pool, as exported to metrics. */
+export interface SharedPoolStats {
+  readonly server: string;
+  readonly database: string;
+  readonly size: number;
+  readonly tenantCap: number;
+  readonly inUse: number;
+  readonly waiting: number;
+  readonly tenantsActive: number;
+  readonly units: number;
+  /** Connections closed because they reached `maxUses` or `maxAgeMs`. */
+  readonly recycled: number;
+  /** Connections closed because their state was unknown after an error. */
+  readonly discarded: number;
+  readonly busyRejections: number;
+}
+
+/**
+ * PostgreSQL: the tenant's role and search path, local to the transaction, in one round trip.
+ * The pool logs in as a `NOINHERIT` role that is only a member of the tenant roles, so work that
+ * somehow ran without this binding could read nothing.
+ */
+const BIND_POSTGRES = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)";
+/** The same for a whole session (migrations commit one by one); the connection is closed after. */
+const BIND_POSTGRES_SESSION = "SELECT set_config('role', $1, false), set_config('search_path', $2, false)";
+
+/** The empty database every MySQL/MariaDB connection of a shared pool rests in between tenants. */
+export const LANDING_DATABASE = 'polystore_landing';
+
+type Busy = (reason: 'queue full' | 'wait timed out') => Error;
+
+/**
+ * One pool of connections to one server (MySQL/MariaDB) or one shared database (PostgreSQL),
+ * serving every tenant placed there. Each unit of work gets a connection bound to its tenant and
+ * gives it back clean or not at all:
+ * - PostgreSQL: a transaction whose first statement sets the tenant's role and search path
+ *   (`set_config(..., true)`, gone at commit or rollback);
+ * - MySQL/MariaDB: `USE <tenant database>` at checkout, `USE polystore_landing` (an empty
+ *   database) before the connection goes back;
+ * - an open transaction is rolled back before release (TypeORM's `release()` does not); a
+ *   connection whose state is unknown (a connection-level error, a failed rollback or unbind) is
+ *   destroyed; a connection that reached its use or age limit is closed.
+ * Waits for a connection (and for the tenant's cap) are bounded and end in the caller's busy error,
+ * so the driver's own pool never queues.
+ */
+export class SharedPool {
+  private readonly slots: Gate;
+  private readonly tenants = new Map<string, Gate>();
+  private readonly lives = new WeakMap<object, { uses: number; bornAt: number }>();
+  private readonly counters = { units: 0, recycled: 0, discarded: 0, busyRejections: 0 };
+
+  constructor(
+    readonly serverId: string,
+    readonly dialect: Exclude<Dialect, 'mongodb'>,
+    readonly database: string,
+    readonly dataSource: DataSource,
+    private readonly limits: SharedPoolLimits,
+  ) {
+    this.slots = new Gate(limits.size, limits.maxWaiters);
+  }
+
+  /** Runs `work` on a connection bound to `binding`, within the tenant's cap and the pool's size. */
+  async run<T>(
+    binding: TenantBinding,
+    mode: UnitMode,
+    waitMs: () => number,
+    busy: Busy,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.withSlot(binding.tenant, waitMs, busy, () => this.unit(binding, mode, work));
+  }
+
+  /**
+   * Runs `work` with a connection bound to the tenant for its whole session (migrations, which
+   * commit one by one). The connection is closed afterwards, whatever happened: no session
+   * setting can outlive it.
+   */
+  async session<T>(
+    binding: TenantBinding,
+    waitMs: () => number,
+    busy: Busy,
+    work: (runner: QueryRunner) => Promise<T>,
+  ): Promise<T> {
+    return this.withSlot(binding.tenant, waitMs, busy, async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        if (this.dialect === 'postgres') await runner.query(BIND_POSTGRES_SESSION, [binding.target, binding.target]);
+        else await runner.query(`USE ${quoteDatabaseName(this.dialect, binding.target)}`);
+        return await work(runner);
+      } finally {
+        this.discard(runner);
+      }
+    });
+  }
+
+  stats(): SharedPoolStats {
+    return {
+      server: this.serverId,
+      database: this.database,
+      size: this.limits.size,
+      tenantCap: this.limits.tenantCap,
+      inUse: this.slots.holders,
+      waiting: this.slots.waiting + [...this.tenants.values()].reduce((n, gate) => n + gate.waiting, 0),
+      tenantsActive: this.tenants.size,
+      ...this.counters,
+    };
+  }
+
+  /** Fails every waiting unit and closes the pool's connections. */
+  async close(error: () => Error): Promise<void> {
+    this.slots.rejectAll(error);
+    for (const gate of this.tenants.values()) gate.rejectAll(error);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
+  }
+
+  private async withSlot<T>(tenant: string, waitMs: () => number, busy: Busy, work: () => Promise<T>): Promise<T> {
+    const counted: Busy = (reason) => {
+      this.counters.busyRejections++;
+      return busy(reason);
+    };
+    let cap = this.tenants.get(tenant);
+    if (!cap) {
+      cap = new Gate(this.limits.tenantCap, this.limits.maxWaiters);
+      this.tenants.set(tenant, cap);
+    }
+    try {
+      await cap.enter(waitMs(), counted);
+      try {
+        await this.slots.enter(waitMs(), counted);
+        try {
+          return await work();
+        } finally {
+          this.slots.leave();
+        }
+      } finally {
+        cap.leave();
+      }
+    } finally {
+      if (cap.holders === 0 && cap.waiting === 0 && this.tenants.get(tenant) === cap) this.tenants.delete(tenant);
+    }
+  }
+
+  private unit<T>(binding: TenantBinding, mode: UnitMode, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    this.counters.units++;
+    const runner = this.dataSource.createQueryRunner();
+    return runUnit(runner, this.dialect, mode, binding, work, (clean) => this.giveBack(runner, clean));
+  }
+
+  /** Back to the pool when clean and young enough; closed otherwise. */
+  private giveBack(runner: QueryRunner, clean: boolean): void {
+    const connection = connectionOf(runner);
+    if (!connection) {
+      void runner.release();
+      return;
+    }
+    const now = Date.now();
+    let life = this.lives.get(connection);
+    if (!life) {
+      life = { uses: 0, bornAt: now };
+      this.lives.set(connection, life);
+    }
+    life.uses++;
+    const worn = life.uses >= this.limits.maxUses || now - life.bornAt >= this.limits.maxAgeMs;
+    if (clean && !worn) {
+      void runner.release();
+      return;
+    }
+    if (clean) this.counters.recycled++;
+    else this.counters.discarded++;
+    this.discard(runner);
+  }
+
+  private discard(runner: QueryRunner): void {
+    discardConnection(runner, this.dialect);
+  }
+}
+
+/**
+ * One unit of work on `runner`, giving the connection back clean or not at all: bound to
+ * `binding` when given (see {@link SharedPool}), in a transaction when `mode` asks (always for a
+ * bound PostgreSQL unit), open transactions rolled back before `giveBack(clean)`; `clean` is false
+ * when the connection's state is unknown (a connection-level error, a failed rollback or unbind).
+ */
+export async function runUnit<T>(
+  runner: QueryRunner,
+  dialect: Exclude<Dialect, 'mongodb'>,
+  mode: UnitMode,
+  binding: TenantBinding | undefined,
+  work: (manager: EntityManager) => Promise<T>,
+  giveBack: (clean: boolean) => void,
+): Promise<T> {
+  let clean = true;
+  try {
+    if (binding && dialect === 'postgres') {
+      await runner.startTransaction(mode.isolation);
+      await runner.query(BIND_POSTGRES, [binding.target, binding.target]);
+    } else {
+      if (binding) await runner.query(`USE ${quoteDatabaseName(dialect, binding.target)}`);
+      if (mode.transaction) await runner.startTransaction(mode.isolation);
+    }
+    const result = await work(runner.manager);
+    while (runner.isTransactionActive) await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    clean = !isUnreachable(error) && (await rollBackAll(runner));
+    throw error;
+  } finally {
+    if (clean && runner.isTransactionActive) clean = await rollBackAll(runner);
+    if (clean && binding && dialect !== 'postgres') {
+      clean = await runner.query(`USE ${quoteDatabaseName(dialect, LANDING_DATABASE)}`).then(
+        () => true,
+        () => false,
+      );
+    }
+    giveBack(clean);
+  }
+}
+
+/** Closes the runner's connection instead of returning it to its pool. */
+export function discardConnection(runner: QueryRunner, dialect: Exclude<Dialect, 'mongodb'>): void {
+  const connection = connectionOf(runner);
+  if (!connection) {
+    void runner.release();
+    return;
+  }
+  if (dialect === 'postgres') {
+    // pg-pool destroys a client released with an error.
+    void (runner as unknown as PostgresRunner).releasePostgresConnection(new Error('polystore: connection discarded'));
+    return;
+  }
+  // mysql2: destroy() takes the connection out of its pool; release() must not follow.
+  (connection as { destroy(): void }).destroy();
+  (runner as { isReleased: boolean }).isReleased = true;
+}
+
+interface PostgresRunner {
+  releasePostgresConnection(error?: Error): Promise<void>;
+}
+
+function connectionOf(runner: QueryRunner): object | undefined {
+  return (runner as unknown as { databaseConnection?: object }).databaseConnection;
+}
+
+/** Rolls back every open level of the runner's transaction; false when the connection failed. */
+async function rollBackAll(runner: QueryRunner): Promise<boolean> {
+  try {
+    for (let depth = 0; runner.isTransactionActive && depth < 64; depth++) await runner.rollbackTransaction();
+    return !runner.isTransactionActive;
+  } catch {
+    return false;
+  }
+}
