@@ -63,7 +63,7 @@ function routerWith(
 /** Reads the tenant's marker; each tenant's schema/database holds its own slug only. */
 const readMarker = (router: DataSourceRouter, tenant: TenantSlug) =>
   inTenant(tenant, () =>
-    router.run(async (db) => (await db.query('SELECT tenant FROM marker')) as Array<{ tenant: string }>),
+    router.run(async (db) => await db.query<Array<{ tenant: string }>>('SELECT tenant FROM marker')),
   );
 
 describe('data-router - schema placements (real PostgreSQL)', () => {
@@ -190,9 +190,7 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     const { router } = routerWith(placementOf, { sharedLogin, sharedPoolSize: 1 });
     try {
       const pid = await inTenant(tenantOf(3), () =>
-        router.run(
-          async (db) => ((await db.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>)[0]!.pid,
-        ),
+        router.run(async (db) => (await db.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid'))[0]!.pid),
       );
       await expect(
         inTenant(tenantOf(3), () =>
@@ -205,10 +203,10 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
       ).rejects.toThrow('handler failed');
       const seen = await inTenant(tenantOf(5), () =>
         router.run(async (db) => {
-          const [state] = (await db.query(
+          const [state] = await db.query<Array<{ pid: number; role: string; path: string }>>(
             "SELECT pg_backend_pid() AS pid, current_user AS role, current_setting('search_path') AS path",
-          )) as Array<{ pid: number; role: string; path: string }>;
-          const marker = (await db.query('SELECT tenant FROM marker')) as Array<{ tenant: string }>;
+          );
+          const marker = await db.query<Array<{ tenant: string }>>('SELECT tenant FROM marker');
           return { ...state!, marker };
         }),
       );
@@ -269,8 +267,8 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
       await expect(victim).rejects.toMatchObject({ code: DataRouterErrorCode.DATABASE_UNAVAILABLE });
       const seen = await inTenant(tenantOf(9), () =>
         router.run(async (db) => ({
-          pid: ((await db.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>)[0]!.pid,
-          marker: (await db.query('SELECT tenant FROM marker')) as Array<{ tenant: string }>,
+          pid: (await db.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid'))[0]!.pid,
+          marker: await db.query<Array<{ tenant: string }>>('SELECT tenant FROM marker'),
         })),
       );
       expect(seen.pid).not.toBe(pid);
