@@ -1,11 +1,19 @@
 // ESLint (flat config): typescript-eslint with type information, plus the architecture rules of
 // STYLE.md enforced as import restrictions (one public entry per lib, apps never import apps).
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const APPS = ['gateway', 'secure-store', 'reliable-store', 'edge-store'];
-const LIBS = ['platform', 'tenancy', 'catalog', 'data-router', 'messaging', 'runtime', 'idempotency', 'saga'];
+/** Every app and lib in the tree: a new one is covered by the boundaries without editing this file. */
+const folders = (dir) =>
+  readdirSync(new URL(`./${dir}/`, import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+const APPS = folders('apps');
+const LIBS = folders('libs');
+/** Apps that compose others (one process running them all, an operator CLI): through their public entry only. */
+const COMPOSERS = ['quickstart', 'cli'];
 
 const deepLibImport = {
   group: ['\\#polystore/*/**'],
@@ -13,22 +21,25 @@ const deepLibImport = {
 };
 const relativeLibImport = { group: ['**/libs/**'], message: "Import a lib through '#polystore/<lib>', never by path." };
 
-/** Per-app rule: no import of another app, no path into a lib. */
-const appBoundaries = APPS.map((app) => ({
-  files: [`apps/${app}/**/*.ts`],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: [
-          deepLibImport,
-          relativeLibImport,
-          { group: APPS.filter((a) => a !== app).map((a) => `**/${a}/**`), message: 'Apps never import other apps.' },
-        ],
-      },
-    ],
-  },
-}));
+/**
+ * Per-app rule: no path into a lib; no import of another app, except that the composing apps
+ * (quickstart, CLI) may import another app's public entry, `apps/<app>/src/index.ts`.
+ */
+const appBoundaries = APPS.map((app) => {
+  const others = APPS.filter((a) => a !== app);
+  const otherApps = COMPOSERS.includes(app)
+    ? {
+        regex: `(^|/)(${others.join('|')})/(?!src/index\\.js$)`,
+        message: "Import another app only through its public entry, 'apps/<app>/src/index.js'.",
+      }
+    : { group: others.map((a) => `**/${a}/**`), message: 'Apps never import other apps.' };
+  return {
+    files: [`apps/${app}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepLibImport, relativeLibImport, otherApps] }],
+    },
+  };
+});
 
 /** Per-lib rule: no app, no other lib's internals, no import of its own barrel (cycles). */
 const libBoundaries = LIBS.map((lib) => ({

@@ -1,6 +1,6 @@
 import { boolVar, logLevelVar, portVar } from '#polystore/platform';
 import { z } from 'zod';
-import { gatewayConfigSchema } from '../../gateway/src/config.js';
+import { gatewayConfigSchema } from '../../gateway/src/index.js';
 
 /** Environment of `npm start` (the zero-server quickstart), validated once at start. */
 export const quickstartConfigSchema = z.object({

@@ -3,10 +3,10 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { EmbeddedPostgres } from '#polystore/embedded-postgres';
-import { startEdgeStore } from '../../edge-store/src/edge-store.app.js';
-import { startGateway } from '../../gateway/src/gateway.app.js';
-import { startReliableStore } from '../../reliable-store/src/reliable-store.app.js';
-import { startSecureStore } from '../../secure-store/src/secure-store.app.js';
+import { startEdgeStore } from '../../edge-store/src/index.js';
+import { startGateway } from '../../gateway/src/index.js';
+import { startReliableStore } from '../../reliable-store/src/index.js';
+import { startSecureStore } from '../../secure-store/src/index.js';
 import type { QuickstartConfig } from './config.js';
 
 /** What runs: the embedded PostgreSQL, then the three stores and the gateway, in this process. */

@@ -9,9 +9,9 @@ import {
 import { TenantSkipped, type TenantJob } from '#polystore/jobs';
 import { isCodedError } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
-import { edgeSchema } from '../../../edge-store/src/edge.schema.js';
-import { RELIABLE_SCHEMA } from '../../../reliable-store/src/reliable.schema.js';
-import { SECURE_SCHEMA } from '../../../secure-store/src/secure.schema.js';
+import { edgeSchema } from '../../../edge-store/src/index.js';
+import { RELIABLE_SCHEMA } from '../../../reliable-store/src/index.js';
+import { SECURE_SCHEMA } from '../../../secure-store/src/index.js';
 import { isCurrent } from './applied-migrations.js';
 
 /** Each store's tenant schema: the migrations `migrate` applies are the stores' own. */

@@ -46,8 +46,9 @@ const DEFAULT_SETTINGS: MoveSettings = { lockTimeoutMs: 10_000, batchRows: 1_000
  * retried; none lands in the old copy, which is left refusing connections (PostgreSQL) or without
  * tables, renamed away under the fence into `<db>_moved_<timestamp>` (MariaDB/MySQL).
  *
- * PostgreSQL and MariaDB/MySQL placements; MongoDB placements are refused with
- * `MOVE_NOT_SUPPORTED` (see docs/operations.md, "Moving a tenant").
+ * PostgreSQL and MariaDB/MySQL placements of the `database` and `dedicated` kinds, which keep
+ * their kind; `schema` placements and MongoDB placements are refused with `MOVE_NOT_SUPPORTED`
+ * (see docs/operations.md, "Moving a tenant").
  */
 export class TenantMover {
   private readonly settings: MoveSettings;
@@ -102,6 +103,12 @@ export class TenantMover {
     if (source.dialect === 'mongodb') {
       throw MoveException.notSupported(
         `${source.dialect} placements (the ${placement.store} store of ${placement.tenant})`,
+      );
+    }
+    // Whole databases move; a schema inside the shared database does not yet (docs/operations.md).
+    if (placement.kind === 'schema') {
+      throw MoveException.notSupported(
+        `schema placements yet (the ${placement.store} store of ${placement.tenant} is a schema in ${placement.database})`,
       );
     }
     if (family(target.dialect) !== family(source.dialect))

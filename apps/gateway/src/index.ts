@@ -1,0 +1,4 @@
+// Public entry of the gateway for the apps that compose others (quickstart): how to start it,
+// and its configuration schema. Nothing else of this app is imported from outside it.
+export { startGateway } from './gateway.app.js';
+export { gatewayConfigSchema } from './config.js';
