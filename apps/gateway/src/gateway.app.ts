@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -27,6 +27,19 @@ const SERVICE = 'gateway';
  * and the process exits 1). `main.ts` runs it alone; the quickstart runs every app in one process
  * and passes `handleSignals: false`.
  */
+/**
+ * Every constraint message, nested ones included and named by their path
+ * (`placements.0: kind must be one of ...`), so a 400 names the field that is wrong.
+ */
+function validationMessages(errors: readonly ValidationError[], path = ''): string[] {
+  return errors.flatMap((e) => {
+    const here = path ? `${path}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => (path ? `${path}: ${message}` : message));
+    const nested = validationMessages(e.children ?? [], here);
+    return own.length + nested.length > 0 ? [...own, ...nested] : [`${here} is invalid`];
+  });
+}
+
 export async function startGateway(
   env: Record<string, string | undefined>,
   options: { handleSignals?: boolean } = {},
@@ -60,10 +73,7 @@ export async function startGateway(
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) =>
-        GatewayException.validation(
-          errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })),
-        ),
+      exceptionFactory: (errors) => GatewayException.validation(validationMessages(errors)),
     }),
   );
   registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);

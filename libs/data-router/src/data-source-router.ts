@@ -515,7 +515,9 @@ export class DataSourceRouter {
     address: ServerAddress,
   ): Promise<SharedPool> {
     const server = await this.serverFor(address);
-    const size = Math.min(this.options.sharedPoolSize ?? 20, server.capacity);
+    // Room is left for one placement with a pool of its own on the same server (a `database`
+    // placement on PostgreSQL): the shared pool never takes the whole budget.
+    const size = Math.max(1, Math.min(this.options.sharedPoolSize ?? 20, server.capacity - this.options.poolSize));
     await this.reserveSlot(server, size);
     const dialect = address.dialect as Exclude<ServerAddress['dialect'], 'mongodb'>;
     const database = dialect === 'postgres' ? placement.database : LANDING_DATABASE;

@@ -480,7 +480,8 @@ describe('data-router - database placements on one MariaDB pool (real MariaDB)',
       await expect(readMarker(router, tenantOf(3))).resolves.toEqual([{ tenant: 't3' }]);
       const expected = Math.floor((Number(max) - 10) * 0.1);
       expect(router.stats().servers[0]!.connectionBudget).toBe(expected);
-      expect(router.stats().sharedPools[0]!.size).toBe(expected);
+      // The shared pool leaves room for one own-pool placement (poolSize 2) on the server.
+      expect(router.stats().sharedPools[0]!.size).toBe(expected - 2);
     } finally {
       await router.close();
     }

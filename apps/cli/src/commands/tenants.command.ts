@@ -35,7 +35,12 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
               slug: t.slug,
               status: t.status,
               created: t.createdAt,
-              placements: t.placements.map((p) => `${p.store}=${p.server}/${p.database} v${p.version}`).join(' '),
+              placements: t.placements
+                .map(
+                  (p) =>
+                    `${p.store}=${p.kind}:${p.server}/${p.database}${p.schema ? `.${p.schema}` : ''} v${p.version}`,
+                )
+                .join(' '),
             })),
             ['slug', 'status', 'created', 'placements'],
           );
@@ -47,8 +52,13 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
     .command('create <slug>')
     .description('create a tenant and its databases (through the gateway); prints its API key once')
     .option('--name <name>', 'display name (default: the slug)')
+    .option(
+      '--placement <store=kind[@server-url]>',
+      'where one store places the tenant: kind schema, database or dedicated (dedicated needs @server-url); repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--json', 'print JSON')
-    .action((slug: string, flags: { name?: string; json?: boolean }) =>
+    .action((slug: string, flags: { name?: string; placement?: string[]; json?: boolean }) =>
       runtime.runOffline(async (config) => {
         const response = await gatewayAdmin<{ slug: string; apiKey: string; status: string }>(
           config,
@@ -57,6 +67,7 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
           {
             slug: slugArgument(slug),
             name: flags.name ?? slug,
+            ...(flags.placement ? { placements: flags.placement.map(placementArgument) } : {}),
           },
         );
         failIfNot(response, 201, 'slug');
@@ -84,4 +95,12 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
     );
 
   registerTenantMove(tenants, runtime, slugArgument);
+}
+
+/** `store=kind[@server-url]` as the admin API takes it; the gateway validates the values. */
+function placementArgument(value: string): { store: string; kind: string; server?: string } {
+  const match = /^([a-z]+)=([a-z]+)(?:@(.+))?$/.exec(value);
+  if (!match)
+    throw new Error(`--placement must look like store=kind[@server-url], e.g. secure=dedicated@postgres://host:5432`);
+  return { store: match[1]!, kind: match[2]!, ...(match[3] ? { server: match[3] } : {}) };
 }

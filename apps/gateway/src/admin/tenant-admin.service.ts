@@ -6,9 +6,10 @@ import {
   CatalogService,
   defaultPlacementKind,
   placementNames,
+  splitServerUrl,
   type PlacementSpec,
 } from '#polystore/catalog';
-import type { PlacementKind } from '#polystore/data-router';
+import { parseServerUrl, type PlacementKind } from '#polystore/data-router';
 import { MessageClient } from '#polystore/messaging';
 import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
@@ -81,7 +82,12 @@ export class TenantAdminService {
       if (choice?.kind === 'dedicated' && !choice.server)
         throw CatalogException.invalidPlacement(`a dedicated ${s.store} placement needs its server`);
       const serverUrl = choice?.server ?? s.defaultServerUrl;
+      const dialect = parseServerUrl(splitServerUrl(serverUrl).serverUrl).dialect;
+      if (!s.dialects.includes(dialect))
+        throw CatalogException.invalidPlacement(`the ${s.store} store runs on ${s.dialects.join(', ')} servers`);
       const kind = choice?.kind ?? (choice?.server ? defaultPlacementKind(serverUrl) : s.defaultKind);
+      if (kind === 'schema' && dialect !== 'postgres')
+        throw CatalogException.invalidPlacement(`a schema placement needs a PostgreSQL server (${s.store})`);
       return { store: s.store, serverUrl, kind, ...placementNames(s.store, tenantId, kind) };
     });
   }

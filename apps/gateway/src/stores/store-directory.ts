@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { defaultPlacementKind, type StoreName } from '#polystore/catalog';
-import type { PlacementKind } from '#polystore/data-router';
+import type { Dialect, PlacementKind } from '#polystore/data-router';
 import { Contracts, type Contract } from '#polystore/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 
@@ -13,6 +13,8 @@ export interface StoreEntry {
   readonly defaultServerUrl: string;
   /** How new tenants are placed there, unless the operator chooses. */
   readonly defaultKind: PlacementKind;
+  /** Server engines the store runs on (an operator's server must be one of them). */
+  readonly dialects: readonly Dialect[];
   readonly provision: Contract;
   readonly drop: Contract;
   readonly health: Contract;
@@ -30,6 +32,7 @@ export class StoreDirectory {
         service: 'secure-store',
         defaultServerUrl: config.SECURE_SERVER_URL,
         defaultKind: config.SECURE_PLACEMENT_KIND ?? defaultPlacementKind(config.SECURE_SERVER_URL),
+        dialects: ['postgres'],
         provision: Contracts.secure.tenants.provision,
         drop: Contracts.secure.tenants.drop,
         health: Contracts.secure.health,
@@ -39,6 +42,7 @@ export class StoreDirectory {
         service: 'reliable-store',
         defaultServerUrl: config.RELIABLE_SERVER_URL,
         defaultKind: config.RELIABLE_PLACEMENT_KIND ?? defaultPlacementKind(config.RELIABLE_SERVER_URL),
+        dialects: ['mysql', 'mariadb', 'postgres'],
         provision: Contracts.reliable.tenants.provision,
         drop: Contracts.reliable.tenants.drop,
         health: Contracts.reliable.health,
@@ -48,6 +52,7 @@ export class StoreDirectory {
         service: 'edge-store',
         defaultServerUrl: config.EDGE_SERVER_URL,
         defaultKind: config.EDGE_PLACEMENT_KIND ?? defaultPlacementKind(config.EDGE_SERVER_URL),
+        dialects: ['postgres', 'mongodb'],
         provision: Contracts.edge.tenants.provision,
         drop: Contracts.edge.tenants.drop,
         health: Contracts.edge.health,
