@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 import { uniqueToken } from './ids.js';
 import { TestServices } from './services.js';
+import { tenantSql, type TenantPlacement } from './tenant-data.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -237,12 +238,19 @@ export class TestStack {
     return this.request<T>({ method, path, body, apiKey: TEST_ADMIN_TOKEN });
   }
 
-  /** Creates a tenant through the admin API (slug `e2e-<random>`), deleted again by `close()`. */
-  async createTenant(suffix = ''): Promise<TestTenant> {
+  /**
+   * Creates a tenant through the admin API (slug `e2e-<random>`), deleted again by `close()`.
+   * `placements` chooses a kind (or server) per store; stores not named get the default.
+   */
+  async createTenant(
+    suffix = '',
+    placements?: ReadonlyArray<{ store: string; kind?: string; server?: string }>,
+  ): Promise<TestTenant> {
     const slug = `e2e-${uniqueToken(8)}${suffix ? `-${suffix}` : ''}`;
     const response = await this.admin<{ slug: string; apiKey: string }>('POST', '/admin/tenants', {
       slug,
       name: `Test ${slug}`,
+      ...(placements ? { placements } : {}),
     });
     if (response.status !== 201) {
       const logs = [...this.apps.values()].flatMap((app) =>
@@ -256,6 +264,27 @@ export class TestStack {
     }
     this.tenants.add(slug);
     return { slug, apiKey: response.body.apiKey };
+  }
+
+  /** The tenant's placement in `store`, as the admin API lists it. */
+  async placement(slug: string, store: string): Promise<TenantPlacement> {
+    const response = await this.admin<{ items: Array<{ slug: string; placements: TenantPlacement[] }> }>(
+      'GET',
+      '/admin/tenants',
+    );
+    const placement = response.body.items.find((t) => t.slug === slug)?.placements.find((p) => p.store === store);
+    if (!placement) throw new Error(`${slug} has no ${store} placement (${response.status} ${response.text})`);
+    return placement;
+  }
+
+  /** Runs SQL in the tenant's own data in `store` (its schema, or its database): see `tenantSql`. */
+  async tenantSql<R = Record<string, unknown>>(
+    slug: string,
+    store: string,
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<R[]> {
+    return tenantSql<R>(await this.placement(slug, store), sql, params);
   }
 
   /** Forgets a tenant the test deleted itself. */
