@@ -30,6 +30,7 @@ function interpolate(value: string, env: Record<string, string>): string {
 
 type Service = {
   image?: string;
+  profiles?: string[];
   build?: { context: string; dockerfile: string };
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
@@ -50,6 +51,8 @@ const APPS: Record<string, { schema: ZodType; servers: string[] }> = {
   'edge-store': { schema: edgeStoreConfigSchema, servers: ['postgres', 'nats', 'mosquitto'] },
 };
 const SERVERS = ['postgres', 'mariadb', 'nats', 'mosquitto'];
+/** The `citus` profile: a coordinator, two workers and the one-shot that registers them. */
+const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-setup'];
 
 /**
  * docker-compose.yml, checked statically (no Docker engine here): every server and app is
@@ -59,7 +62,10 @@ const SERVERS = ['postgres', 'mariadb', 'nats', 'mosquitto'];
  */
 describe('docker-compose.yml - the full stack, checked statically', () => {
   it('compose - every server and every app is a service; the servers have health checks; NATS runs JetStream', () => {
-    expect(Object.keys(services).sort()).toEqual([...SERVERS, ...Object.keys(APPS)].sort());
+    expect(Object.keys(services).sort()).toEqual([...SERVERS, ...Object.keys(APPS), ...CITUS].sort());
+    // The default `docker compose up` starts no Citus service.
+    const byDefault = Object.entries(services).filter(([, s]) => !s.profiles);
+    expect(byDefault.map(([name]) => name).sort()).toEqual([...SERVERS, ...Object.keys(APPS)].sort());
     for (const server of SERVERS) expect(services[server]!.healthcheck?.test).toBeDefined();
     expect(JSON.stringify(services['nats']!.command)).toMatch(/-js|--jetstream/);
   });
@@ -94,6 +100,20 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
       ).toThrow(/MASTER_KEY/);
     },
   );
+
+  it('compose - the citus profile: schema-based sharding on the coordinator, healthy nodes, workers registered after they are healthy', () => {
+    for (const name of CITUS) expect(services[name]!.profiles).toEqual(['citus']);
+    expect(JSON.stringify(services['citus-coordinator']!.command)).toContain('citus.enable_schema_based_sharding=on');
+    for (const node of CITUS.slice(0, 3)) {
+      expect(services[node]!.image).toMatch(/^citusdata\/citus:1[2-9]/);
+      expect(JSON.stringify(services[node]!.healthcheck?.test)).toContain('pg_isready');
+    }
+    const setup = services['citus-setup']!;
+    for (const node of CITUS.slice(0, 3)) expect(setup.depends_on?.[node]).toEqual({ condition: 'service_healthy' });
+    const sql = JSON.stringify(setup.command);
+    expect(sql).toContain("citus_add_node('citus-worker-1', 5432)");
+    expect(sql).toContain("citus_add_node('citus-worker-2', 5432)");
+  });
 
   it('compose - the secure and reliable stores publish no port (replicas share their NATS queue group)', () => {
     expect(services['secure-store']!.ports).toBeUndefined();
