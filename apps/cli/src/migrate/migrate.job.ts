@@ -12,7 +12,7 @@ import type { TenantSlug } from '#polystore/tenancy';
 import { edgeSchema } from '../../../edge-store/src/index.js';
 import { RELIABLE_SCHEMA } from '../../../reliable-store/src/index.js';
 import { SECURE_SCHEMA } from '../../../secure-store/src/index.js';
-import { isCurrent } from './applied-migrations.js';
+import { FleetMigrationState } from './applied-migrations.js';
 
 /** Each store's tenant schema: the migrations `migrate` applies are the stores' own. */
 export const STORE_SCHEMAS: Record<StoreName, StoreSchema | StoreSchemaByDialect> = {
@@ -38,14 +38,16 @@ export interface MigrateJobOptions {
  * `migrate` as a tenant job: for each tenant, each store's pending migrations applied to the
  * tenant's database (under the database's migration lock, like provisioning does), or listed
  * with `dryRun`. One DataSource of one connection per (tenant, store) at a time, closed when
- * the tenant is done, so the run holds at most `concurrency` connections per server. A database
- * that is current is recognised first on a plain driver connection with one read (no DataSource,
- * no lock): a no-op run costs one connection and one statement per tenant database.
+ * the tenant is done, so the run holds at most `concurrency` connections per server. A placement
+ * that is current is recognised first without a DataSource or a lock: the `schema` placements of
+ * a shared database all at once, in a few statements (`FleetMigrationState`); a database of its
+ * own on a plain driver connection with one read.
  */
 export function migrateJob(
   catalog: CatalogService,
   options: MigrateJobOptions,
 ): TenantJob<StoreMigration[]> & { close(): Promise<void> } {
+  const fleet = new FleetMigrationState();
   const routers = new Map(
     options.stores.map((store) => [
       store,
@@ -71,7 +73,7 @@ export function migrateJob(
       // Most databases are current: one plain connection and one read say so, without a DataSource.
       const placement = await catalog.getPlacementFresh(tenant, store);
       const schema = resolveStoreSchema(STORE_SCHEMAS[store], parseServerUrl(placement.serverUrl).dialect);
-      if ((await isCurrent(placement, schema)) === true)
+      if ((await fleet.isCurrent(placement, schema)) === true)
         return options.dryRun ? { store, pending: [] } : { store, applied: [] };
       if (options.dryRun) return { store, pending: await router.pendingMigrations() };
       return { store, applied: (await router.migrate()).applied };
