@@ -54,15 +54,18 @@ export class CliContext {
   private constructor(
     readonly config: CliConfig,
     private readonly app: INestApplicationContext,
+    /** The stores' master key: server passwords in the catalog, the stores' runtime logins. */
+    readonly masterKey: Buffer,
   ) {}
 
   static async open(config: CliConfig): Promise<CliContext> {
-    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, resolveMasterKey(config)), {
+    const masterKey = resolveMasterKey(config);
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, masterKey), {
       bufferLogs: true,
       abortOnError: false,
     });
     app.useLogger(app.get(Logger));
-    return new CliContext(config, app);
+    return new CliContext(config, app, masterKey);
   }
 
   get catalog(): CatalogService {

@@ -26,6 +26,14 @@ export interface PlacementSpec {
   readonly schema?: string;
 }
 
+/** How a placement sits on its server: its kind and names. */
+export interface PlacementLayout {
+  readonly kind: PlacementKind;
+  readonly database: string;
+  /** `schema` placements only. */
+  readonly schema?: string;
+}
+
 /** A placement as shown to operators: no credentials. */
 export interface PlacementView {
   readonly store: string;
@@ -130,20 +138,25 @@ export class CatalogAdminService {
   }
 
   /**
-   * Points the tenant's `store` placement at another server (same database name), in one
-   * transaction and only if the placement is still at `expectedVersion`: the version is bumped,
-   * so every process's data router opens a fresh DataSource on the new server, and
-   * `catalog.tenant.changed` is published so they do it at once. A password in `toServerUrl` is
-   * sealed like at creation. `PLACEMENT_VERSION_CONFLICT` when someone changed the placement
-   * since it was read; `TENANT_NOT_FOUND` / `PLACEMENT_NOT_FOUND` when there is none.
+   * Points the tenant's `store` placement at another server (same database name), or, with
+   * `layout`, at another kind and names on it (a schema moved to a server of its own, a database
+   * moved into a schema), in one transaction and only if the placement is still at
+   * `expectedVersion`: the version is bumped, so every process's data router serves the tenant
+   * from its new home on the next request, and `catalog.tenant.changed` is published so they do
+   * it at once. A password in `toServerUrl` is sealed like at creation.
+   * `PLACEMENT_VERSION_CONFLICT` when someone changed the placement since it was read;
+   * `TENANT_NOT_FOUND` / `PLACEMENT_NOT_FOUND` when there is none; `INVALID_PLACEMENT` for a
+   * layout that does not hold together.
    */
   async movePlacement(
     slug: TenantSlug,
     store: StoreName,
     toServerUrl: string,
     expectedVersion: number,
+    layout?: PlacementLayout,
   ): Promise<PlacementView> {
     const { serverUrl, password } = splitServerUrl(toServerUrl);
+    if (layout) assertLayout(layout, toServerUrl);
     const moved = await this.db.transaction(async (manager) => {
       const tenant = await manager.findOneBy(TenantEntity, { slug });
       if (!tenant) throw CatalogException.tenantNotFound(slug);
@@ -162,9 +175,15 @@ export class CatalogAdminService {
           serverUrl,
           serverSecret: password === undefined ? null : this.secrets.seal(password, tenant.id, store),
           version: expectedVersion + 1,
+          ...(layout ? { kind: layout.kind, databaseName: layout.database, schemaName: layout.schema ?? null } : {}),
         },
       );
-      return { ...current, serverUrl, version: expectedVersion + 1 };
+      return {
+        ...current,
+        serverUrl,
+        version: expectedVersion + 1,
+        ...(layout ? { kind: layout.kind, databaseName: layout.database, schemaName: layout.schema ?? null } : {}),
+      };
     });
     this.changed(slug);
     return viewOf(moved);
@@ -201,12 +220,7 @@ export class CatalogAdminService {
   }
 
   private async insertPlacement(manager: EntityManager, tenantId: string, spec: PlacementSpec): Promise<void> {
-    assertPlacementDatabase(spec.database);
-    if ((spec.kind === 'schema') !== (spec.schema !== undefined))
-      throw CatalogException.invalidPlacement('a schema name goes with a schema placement, and only there');
-    if (spec.schema !== undefined) assertPlacementDatabase(spec.schema);
-    if (spec.kind === 'schema' && parseServerUrl(spec.serverUrl).dialect !== 'postgres')
-      throw CatalogException.invalidPlacement('schema placements need a PostgreSQL server');
+    assertLayout(spec, spec.serverUrl);
     const { serverUrl, password } = splitServerUrl(spec.serverUrl);
     await manager.insert(PlacementEntity, {
       tenantId,
@@ -235,6 +249,16 @@ function viewOf(p: PlacementEntity): PlacementView {
     ...(p.schemaName ? { schema: p.schemaName } : {}),
     version: p.version,
   };
+}
+
+/** `INVALID_PLACEMENT` unless the names are valid and a schema goes with a `schema` placement on PostgreSQL. */
+function assertLayout(layout: PlacementLayout, serverUrl: string): void {
+  assertPlacementDatabase(layout.database);
+  if ((layout.kind === 'schema') !== (layout.schema !== undefined))
+    throw CatalogException.invalidPlacement('a schema name goes with a schema placement, and only there');
+  if (layout.schema !== undefined) assertPlacementDatabase(layout.schema);
+  if (layout.kind === 'schema' && parseServerUrl(serverUrl).dialect !== 'postgres')
+    throw CatalogException.invalidPlacement('schema placements need a PostgreSQL server');
 }
 
 function assertPlacementDatabase(database: string): void {

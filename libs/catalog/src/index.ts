@@ -15,6 +15,7 @@ export { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './cata
 export { CatalogService } from './catalog.service.js';
 export {
   CatalogAdminService,
+  type PlacementLayout,
   type PlacementSpec,
   type PlacementView,
   type TenantView,

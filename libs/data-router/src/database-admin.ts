@@ -183,7 +183,11 @@ export const SchemaAdmin = {
     );
   },
 
-  /** Drops the tenant's schema (with everything in it) and its role; true when the schema existed. */
+  /**
+   * Drops the tenant's schema (with everything in it) and its role, and whatever else the role
+   * owns in the shared database (a schema a move renamed away and kept); true when the schema
+   * existed.
+   */
   async dropTenantSchema(serverUrl: string, database: string, schema: string): Promise<boolean> {
     const address = parseServerUrl(serverUrl);
     assertPostgres(address);
@@ -193,11 +197,35 @@ export const SchemaAdmin = {
       address,
       async (ds) => {
         const existed = await schemaExists(ds, schema);
-        await ds.query(`DROP SCHEMA IF EXISTS ${role} CASCADE; DROP ROLE IF EXISTS ${role};`);
+        await ds.query(`DROP SCHEMA IF EXISTS ${role} CASCADE;`);
+        await dropRoleOn(ds, schema);
         return existed;
       },
       database,
     );
+  },
+
+  /** Drops one schema of the shared database with everything in it (not its owner); true when it existed. */
+  async dropSchema(serverUrl: string, database: string, schema: string): Promise<boolean> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    const quoted = quoteIdentifier(schema);
+    return withAdminConnection(
+      address,
+      async (ds) => {
+        const existed = await schemaExists(ds, schema);
+        await ds.query(`DROP SCHEMA IF EXISTS ${quoted} CASCADE`);
+        return existed;
+      },
+      database,
+    );
+  },
+
+  /** Drops a tenant role, and what it owns in `database`. */
+  async dropRole(serverUrl: string, database: string, role: string): Promise<void> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    await withAdminConnection(address, (ds) => dropRoleOn(ds, role), database);
   },
 
   /** True when the tenant's schema exists in the shared database. */
@@ -224,6 +252,19 @@ function quoteIdentifier(name: string): string {
 function literal(name: string): string {
   assertDatabaseName(name);
   return `'${name}'`;
+}
+
+/** `DROP OWNED BY` (in the connection's database) then `DROP ROLE`, when the role exists. */
+async function dropRoleOn(ds: DataSource, role: string): Promise<void> {
+  const quoted = quoteIdentifier(role);
+  await ds.query(
+    `DO $$ BEGIN
+       IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) THEN
+         EXECUTE 'DROP OWNED BY ${quoted}';
+         EXECUTE 'DROP ROLE ${quoted}';
+       END IF;
+     END $$`,
+  );
 }
 
 async function schemaExists(ds: DataSource, schema: string): Promise<boolean> {

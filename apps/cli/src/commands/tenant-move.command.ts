@@ -5,10 +5,12 @@ import { describeMoveReport } from '../move/move-report.js';
 import { TenantMover } from '../move/tenant-mover.js';
 import { printJson } from '../output.js';
 import { resolveStoreSchema } from '#polystore/data-router';
+import { runtimeLogin } from '#polystore/runtime';
 
 interface MoveFlags {
   store: string;
   to: string;
+  kind?: string;
   dropSource?: boolean;
   json?: boolean;
 }
@@ -17,7 +19,9 @@ interface MoveFlags {
 export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugArgument: (v: string) => string): void {
   tenants
     .command('move <slug>')
-    .description("copy a tenant's database to another server, verify it, switch its placement (stack keeps running)")
+    .description(
+      "copy a tenant's data to another server or placement kind, verify it, switch its placement (stack keeps running)",
+    )
     .requiredOption(
       '--store <store>',
       'the store whose database moves (secure | edge on PostgreSQL, reliable on MariaDB/MySQL)',
@@ -25,6 +29,10 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
     .requiredOption(
       '--to <server-url>',
       'the new server, e.g. postgres://user:password@10.0.0.2:5432 or mysql://user:password@10.0.0.3:3306 (no database)',
+    )
+    .option(
+      '--kind <kind>',
+      'the kind on the target: schema (PostgreSQL shared database), database, dedicated (default: the same kind)',
     )
     .option(
       '--drop-source',
@@ -37,12 +45,14 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
           catalogAdmin: cli.catalogAdmin,
           catalog: cli.catalog,
           schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
+          runtimeLogin: (store) => runtimeLogin(store, cli.masterKey),
         });
         const started = performance.now();
         const report = await mover.move({
           slug: slugArgument(slug),
           store: flags.store,
           to: flags.to,
+          ...(flags.kind ? { kind: flags.kind } : {}),
           dropSource: flags.dropSource ?? false,
           onProgress: (phase) =>
             process.stderr.write(`tenants move: ${phase} (${Math.round(performance.now() - started)} ms)\n`),

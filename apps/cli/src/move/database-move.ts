@@ -4,6 +4,7 @@ import {
   DatabaseAdmin,
   migrateDatabase,
   parseServerUrl,
+  SchemaAdmin,
   type ServerAddress,
   type StoreSchema,
 } from '#polystore/data-router';
@@ -49,16 +50,25 @@ export abstract class DatabaseMove {
     this.target = parseServerUrl(plan.to);
   }
 
+  /** The source database (for a schema placement, the shared database that holds it). */
   protected get database(): string {
     return this.plan.placement.database;
+  }
+
+  /** Where the data goes on the target: a database of its own, or a schema in a shared database. */
+  protected get layout() {
+    return this.plan.layout;
   }
 
   protected get migrationsTable(): string {
     return this.plan.schema.migrationsTableName ?? 'migrations';
   }
 
-  /** Tables in the target database (a target that already has some is not this move's to fill). */
-  protected abstract countTables(ds: DataSource): Promise<number>;
+  /**
+   * Tables in the target database, or in the target schema (a target that already has some is not
+   * this move's to fill).
+   */
+  protected abstract countTables(ds: DataSource, schema: string | undefined): Promise<number>;
 
   /** Releases every connection first (a pool waits for its checked-out ones), then closes every DataSource. */
   protected async closeAll(): Promise<void> {
@@ -66,20 +76,34 @@ export abstract class DatabaseMove {
     await Promise.all(this.dataSources.splice(0).map((ds) => ds.destroy().catch(() => undefined)));
   }
 
-  /** Creates the target database (refusing one that already has tables) and migrates it. */
+  /**
+   * Creates the target (a database; or a schema, its role and the stores' runtime login in the
+   * shared database), refusing one that already has tables, and migrates it with the stores'
+   * own migrations (in a schema: as the tenant's role, so it owns everything, as provisioning does).
+   */
   protected async prepareTarget(): Promise<void> {
     this.plan.progress('prepare target');
+    const { database, schema } = this.layout;
     const created = await asUnreachable(
-      () => DatabaseAdmin.ensureDatabase(this.plan.to, this.database),
+      () =>
+        schema === undefined
+          ? DatabaseAdmin.ensureDatabase(this.plan.to, database)
+          : SchemaAdmin.ensureTenantSchema(this.plan.to, database, schema, this.runtimeLogin()),
       (reason, cause) => MoveException.targetUnreachable(this.target.id, reason, cause),
     );
-    this.targetDs = await this.open(this.target, this.database, this.plan.schema, 'target');
-    if (!created && (await this.countTables(this.targetDs)) > 0) {
-      throw MoveException.targetNotEmpty(this.target.id, this.database);
+    this.targetDs = await this.open(this.target, database, this.plan.schema, 'target', schema);
+    if (!created && (await this.countTables(this.targetDs, schema)) > 0) {
+      throw MoveException.targetNotEmpty(this.target.id, schema === undefined ? database : `${database}.${schema}`);
     }
     this.ownsTarget = true;
     this.plan.progress('migrate target');
     await migrateDatabase(this.targetDs);
+  }
+
+  private runtimeLogin() {
+    if (!this.plan.runtimeLogin)
+      throw MoveException.notSupported("a move into a schema without the stores' runtime login (MASTER_KEY)");
+    return this.plan.runtimeLogin;
   }
 
   /** Pool size and driver options of every DataSource the move opens (the dialect may add its own). */
@@ -87,22 +111,32 @@ export abstract class DatabaseMove {
     poolSize: 2,
   };
 
-  /** A DataSource of the move, closed by {@link closeAll}. */
+  /**
+   * A DataSource of the move, closed by {@link closeAll}. With `pgSchema` (PostgreSQL), its
+   * sessions start bound to that tenant schema and role (`-c search_path -c role`): the names
+   * are the schema's, what is created is owned by the tenant's role.
+   */
   protected async open(
     address: ServerAddress,
     database: string | undefined,
     schema: StoreSchema,
     side: 'source' | 'target',
+    pgSchema?: string,
   ): Promise<DataSource> {
     const { driver } = this;
-    const ds = new DataSource({
-      ...connectionOptions(address, database, schema, {
-        poolSize: driver.poolSize,
-        applicationName: APPLICATION_NAME,
-        connectTimeoutMs: this.plan.settings.connectTimeoutMs,
-      }),
-      ...driver.extra,
-    } as DataSourceOptions);
+    const base = connectionOptions(address, database, schema, {
+      poolSize: driver.poolSize,
+      applicationName: APPLICATION_NAME,
+      connectTimeoutMs: this.plan.settings.connectTimeoutMs,
+    });
+    const options = { ...base, ...driver.extra } as DataSourceOptions;
+    if (pgSchema !== undefined) {
+      // Names are validated placement names ([a-z][a-z0-9_]*): no quoting needed in the option string.
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(pgSchema)) throw MoveException.notSupported(`the schema name ${pgSchema}`);
+      const extra = (base.extra ?? {}) as Record<string, unknown>;
+      Object.assign(options, { extra: { ...extra, options: `-c search_path=${pgSchema} -c role=${pgSchema}` } });
+    }
+    const ds = new DataSource(options);
     await asUnreachable(
       () => ds.initialize(),
       (reason, cause) =>
@@ -138,6 +172,7 @@ export abstract class DatabaseMove {
       this.catalog,
       this.plan.placement,
       this.plan.to,
+      this.layout,
       this.target.id,
       (state) => (this.state = state),
       unknown,
@@ -153,17 +188,25 @@ export abstract class DatabaseMove {
       'writesPausedMs' | 'fenceAttempts' | 'sessionsTerminated' | 'sourceDatabase' | 'sourceTablesMovedTo'
     >,
   ): MoveResult {
+    const { placement } = this.plan;
     return {
-      tenant: this.plan.placement.tenant,
-      store: this.plan.placement.store,
+      tenant: placement.tenant,
+      store: placement.store,
       database: this.database,
       from: this.from.id,
       to: this.target.id,
+      kind: { before: placement.kind, after: this.layout.kind },
+      location: { before: locationOf(placement), after: locationOf(this.layout) },
       ...copied,
       placementVersion: { before: this.plan.placement.version, after: after.version },
       ...rest,
     };
   }
+}
+
+/** `<database>` or `<database>.<schema>`. */
+function locationOf(where: { readonly database: string; readonly schema?: string }): string {
+  return where.schema === undefined ? where.database : `${where.database}.${where.schema}`;
 }
 
 /** Fails the move unless every table has the same row count and checksum on both sides. */

@@ -1,4 +1,5 @@
 import type { StoreName } from '#polystore/catalog';
+import type { PlacementKind } from '#polystore/data-router';
 
 /** Row count and checksum of one table on one side of a move. */
 export interface TableDigest {
@@ -18,9 +19,14 @@ export interface MovedTable {
 export interface MoveReport {
   readonly tenant: string;
   readonly store: StoreName;
+  /** The source database (for a schema placement, the shared database holding it). */
   readonly database: string;
   readonly from: string;
   readonly to: string;
+  /** The placement's kind before and after (a schema moved to a server of its own, ...). */
+  readonly kind: { readonly before: PlacementKind; readonly after: PlacementKind };
+  /** Where the data sat and sits: `<database>` or `<database>.<schema>`. */
+  readonly location: { readonly before: string; readonly after: string };
   readonly tables: readonly MovedTable[];
   /** Sequences whose position was carried over. */
   readonly sequences: number;
@@ -37,8 +43,12 @@ export interface MoveReport {
    * into {@link sourceTablesMovedTo} while the emptied database itself is dropped (MariaDB/MySQL),
    * or dropped (`--drop-source`).
    */
-  readonly sourceDatabase: 'kept, refusing connections' | 'kept, tables renamed away' | 'dropped';
-  /** MariaDB/MySQL, kept: the database (`<db>_moved_<yyyymmddhhmmss>`, same server) holding the old tables. */
+  readonly sourceDatabase:
+    'kept, refusing connections' | 'kept, tables renamed away' | 'kept, schema renamed away' | 'dropped';
+  /**
+   * Kept: where the old tables are, on the source server: the database `<db>_m<stamp>`
+   * (MariaDB/MySQL) or the schema `<schema>_m<stamp>` in the shared database (a schema placement).
+   */
   readonly sourceTablesMovedTo?: string;
 }
 
@@ -46,7 +56,7 @@ export interface MoveReport {
 export function describeMoveReport(report: MoveReport): string[] {
   const rows = report.tables.reduce((sum, t) => sum + t.target.rows, 0);
   return [
-    `moved ${report.store} database ${report.database} of ${report.tenant}: ${report.from} -> ${report.to}`,
+    `moved the ${report.store} data of ${report.tenant}: ${report.kind.before} ${report.from}/${report.location.before} -> ${report.kind.after} ${report.to}/${report.location.after}`,
     `placement version ${report.placementVersion.before} -> ${report.placementVersion.after}`,
     `writes paused for ${report.writesPausedMs} ms (fence taken in ${report.fenceAttempts} attempt(s), ${report.sessionsTerminated} old session(s) terminated); total ${report.durationMs} ms`,
     `${report.tables.length} tables, ${rows} rows, ${report.sequences} sequences/auto-increment counters copied; counts and checksums match:`,
@@ -61,6 +71,8 @@ function describeOldCopy(report: MoveReport): string {
       return `old copy on ${report.from}: dropped`;
     case 'kept, tables renamed away':
       return `old copy on ${report.from}: its tables are in ${report.sourceTablesMovedTo} (${report.database} itself, emptied, was dropped; DROP DATABASE the copy once it is no longer needed)`;
+    case 'kept, schema renamed away':
+      return `old copy on ${report.from}: the schema ${report.sourceTablesMovedTo} in ${report.database} (DROP SCHEMA ... CASCADE it once it is no longer needed)`;
     case 'kept, refusing connections':
       return `old copy on ${report.from}: kept, refusing connections (DROP DATABASE it once it is no longer needed)`;
   }

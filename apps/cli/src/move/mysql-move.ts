@@ -1,8 +1,9 @@
 import type { Placement, PlacementView } from '#polystore/catalog';
-import { assertDatabaseName, DatabaseAdmin, MYSQL_MIGRATION_LOCK } from '#polystore/data-router';
+import { DatabaseAdmin, MYSQL_MIGRATION_LOCK } from '#polystore/data-router';
 import { type DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
 import { selectRows } from './query.util.js';
 import { MoveException } from './move.exception.js';
+import { movedName } from './moved-name.util.js';
 import type { MovedTable, MoveReport } from './move-report.js';
 import {
   applyMysqlSessionSettings,
@@ -28,13 +29,9 @@ const EXACT_TEXT = {
   extra: { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true } as Partial<DataSourceOptions>,
 };
 
-/** `<database>_moved_<yyyymmddhhmmss>` (UTC): where the old copy's tables go. */
+/** `<database>_m<yyyymmddhhmmss>` (UTC): where the old copy's tables go. */
 export function movedDatabaseName(database: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  const name = `${database}_moved_${stamp}`;
-  if (name.length > 64) throw MoveException.notSupported(`a database name this long (${database})`);
-  assertDatabaseName(name);
-  return name;
+  return movedName(database, at, 64);
 }
 
 /**
@@ -42,7 +39,7 @@ export function movedDatabaseName(database: string, at: Date): string {
  * migrated by the store's own migrations, then, holding the source server's migration lock and
  * under the source's write fence (`LOCK TABLES ... WRITE`, see {@link MysqlWriteFence}), every
  * row is copied, counted and checksummed on both sides, every source table is renamed into
- * `<db>_moved_<timestamp>` (still under the lock: from then on the old database has no tables, a
+ * `<db>_m<timestamp>` (still under the lock: from then on the old database has no tables, a
  * stale writer fails with "table doesn't exist"), the placement is switched, the lock released,
  * the old database's sessions killed and the emptied database dropped. Anything that fails before
  * the switch rolls back: the tables are renamed back, the lock released, the target and the

@@ -1,10 +1,16 @@
-import type { CatalogAdminService, CatalogService, Placement, PlacementView } from '#polystore/catalog';
+import type {
+  CatalogAdminService,
+  CatalogService,
+  Placement,
+  PlacementLayout,
+  PlacementView,
+} from '#polystore/catalog';
 
 /** Where a move stands with respect to its catalog write. */
 export type SwitchState = 'before-switch' | 'switched' | 'switch-unknown';
 
 /**
- * The catalog write of a move: the placement gets the target server and `version + 1`, only if
+ * The catalog write of a move: the placement gets the target server, layout and `version + 1`, only if
  * its version is still the one the move started from. If the outcome is lost (the catalog
  * connection broke around the commit), the placement is read again: switched means done,
  * unchanged means abort (the error is rethrown), and anything else is `unknown(cause)`, thrown
@@ -15,13 +21,14 @@ export async function switchPlacement(
   catalog: CatalogService,
   placement: Placement,
   to: string,
+  layout: PlacementLayout,
   targetId: string,
   onState: (state: SwitchState) => void,
   unknown: (cause: unknown) => Error,
 ): Promise<PlacementView | Placement> {
   const { tenant, store, version } = placement;
   try {
-    const after = await catalogAdmin.movePlacement(tenant, store, to, version);
+    const after = await catalogAdmin.movePlacement(tenant, store, to, version, layout);
     onState('switched');
     return after;
   } catch (error) {

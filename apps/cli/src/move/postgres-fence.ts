@@ -10,12 +10,61 @@ import { quoteIdent } from './postgres-schema.util.js';
 const MAX_ATTEMPT_WAIT_MS = 500;
 
 /**
- * The write fence on a PostgreSQL source database: one REPEATABLE READ transaction holding
- * `EXCLUSIVE` locks on the tenant's tables (readers go on, every writer waits), whose snapshot is
- * what gets copied. Closing it for good is four steps in this order: refuse new connections
- * (from a second, administrative connection, so it takes effect at once), switch the placement
- * (the caller), terminate every other session of the database (the writers waiting on the lock
- * fail and their clients retry against the new placement), and only then release the locks.
+ * How the old copy of a tenant is closed at the switch: no new work may reach it, and the
+ * sessions that still could (they hold or wait for a lock on its tables) are terminated.
+ */
+export interface SourceCloser {
+  /** Stops new work from reaching the old copy. */
+  close(admin: QueryRunner): Promise<void>;
+  /** Undoes {@link close} (a move that aborts before its switch). */
+  reopen(admin: QueryRunner): Promise<void>;
+  /** Lists `(pid, signalled)` of the sessions to terminate, terminating them; `$1` is the fence's own pid. */
+  readonly terminateSql: string;
+  readonly terminateParams: readonly unknown[];
+}
+
+/**
+ * A database of its own: `ALTER DATABASE ... ALLOW_CONNECTIONS false` (nobody, superusers
+ * included, connects any more, a stale replica included), then every other session of the
+ * database is terminated.
+ */
+export function databaseCloser(database: string): SourceCloser {
+  const quoted = quoteDatabaseName('postgres', database);
+  return {
+    close: async (admin) => void (await admin.query(`ALTER DATABASE ${quoted} ALLOW_CONNECTIONS false`)),
+    reopen: async (admin) => void (await admin.query(`ALTER DATABASE ${quoted} ALLOW_CONNECTIONS true`)),
+    terminateSql: `SELECT pid, pg_terminate_backend(pid) AS signalled FROM pg_stat_activity WHERE datname = $2 AND pid <> $1`,
+    terminateParams: [database],
+  };
+}
+
+/**
+ * A schema in a shared database (other tenants keep being served there): the schema is renamed
+ * away (`<schema>_m<stamp>`), so a store still bound to the old placement finds no table
+ * (`42P01`, a retryable 503) instead of writing into the old copy; then the sessions holding or
+ * waiting for a lock on one of its tables (by the schema's oid, which the rename keeps) are
+ * terminated: a writer that resolved the table before the rename and waits on the fence fails
+ * instead of writing once the fence is released. No other tenant's session is touched.
+ */
+export function schemaCloser(schema: string, schemaOid: number, movedTo: string): SourceCloser {
+  const [from, to] = [quoteIdent(schema), quoteIdent(movedTo)];
+  return {
+    close: async (admin) => void (await admin.query(`ALTER SCHEMA ${from} RENAME TO ${to}`)),
+    reopen: async (admin) => void (await admin.query(`ALTER SCHEMA ${to} RENAME TO ${from}`)),
+    terminateSql: `SELECT pid, pg_terminate_backend(pid) AS signalled FROM (
+        SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relnamespace = $2::oid AND l.pid <> $1) AS holders`,
+    terminateParams: [schemaOid],
+  };
+}
+
+/**
+ * The write fence on a PostgreSQL source: one REPEATABLE READ transaction holding `EXCLUSIVE`
+ * locks on the tenant's tables (readers go on, every writer waits), whose snapshot is what gets
+ * copied. Closing it for good is four steps in this order: close the old copy (from a second,
+ * administrative connection, so it takes effect at once; see {@link SourceCloser}), switch the
+ * placement (the caller), terminate the old copy's other sessions (the writers waiting on the
+ * lock fail and their clients retry against the new placement), and only then release the locks.
  */
 export class PostgresWriteFence {
   private lockedAt?: number;
@@ -24,11 +73,11 @@ export class PostgresWriteFence {
   private releasedAfterMs?: number;
 
   constructor(
-    /** A dedicated connection to the source database. */
+    /** A dedicated connection to the source (bound to the tenant's schema for a schema placement). */
     private readonly runner: QueryRunner,
-    /** A connection to the same server's maintenance database. */
+    /** An administrative connection to the same server. */
     private readonly admin: QueryRunner,
-    private readonly database: string,
+    private readonly closer: SourceCloser,
   ) {}
 
   /**
@@ -67,22 +116,21 @@ export class PostgresWriteFence {
     return this.lockedAt === undefined ? 0 : Math.round(performance.now() - this.lockedAt);
   }
 
-  /** `ALTER DATABASE ... ALLOW_CONNECTIONS false`: from now on nobody (superusers included) connects. */
+  /** Closes the old copy: from now on no new work reaches it (see {@link SourceCloser}). */
   async refuseConnections(): Promise<void> {
-    await this.admin.query(`ALTER DATABASE ${quoteDatabaseName('postgres', this.database)} ALLOW_CONNECTIONS false`);
+    await this.closer.close(this.admin);
     this.refusing = true;
   }
 
   /** Undoes {@link refuseConnections} (a move that aborts before its switch). */
   async allowConnections(): Promise<void> {
     if (!this.refusing) return;
-    await this.admin.query(`ALTER DATABASE ${quoteDatabaseName('postgres', this.database)} ALLOW_CONNECTIONS true`);
+    await this.closer.reopen(this.admin);
     this.refusing = false;
   }
 
   /**
-   * Terminates every other session of the source database and waits (bounded) until they are
-   * gone. Through the administrative connection; if that one failed, through the fence's own
+   * Terminates the old copy's other sessions and waits (bounded) until they are gone. Through the administrative connection; if that one failed, through the fence's own
    * (whose `pg_stat_activity` view must then be refreshed, it is cached per transaction).
    * Returns how many sessions were terminated.
    */
@@ -111,11 +159,10 @@ export class PostgresWriteFence {
     const terminated = new Set<number>();
     for (;;) {
       if (clearSnapshot) await runner.query('SELECT pg_stat_clear_snapshot()');
-      const sessions = await selectRows<{ pid: number; signalled: boolean }>(
-        runner,
-        `SELECT pid, pg_terminate_backend(pid) AS signalled FROM pg_stat_activity WHERE datname = $1 AND pid <> $2`,
-        [this.database, this.pid],
-      );
+      const sessions = await selectRows<{ pid: number; signalled: boolean }>(runner, this.closer.terminateSql, [
+        this.pid,
+        ...this.closer.terminateParams,
+      ]);
       for (const session of sessions) if (session.signalled) terminated.add(session.pid);
       if (sessions.length === 0 || performance.now() > deadline) return terminated.size;
       // Terminated backends leave pg_stat_activity a moment after the signal.

@@ -1,10 +1,18 @@
-import type { Placement, PlacementView } from '#polystore/catalog';
-import { DatabaseAdmin, maintenanceDatabase, type StoreSchema } from '#polystore/data-router';
+import type { Placement, PlacementLayout, PlacementView } from '#polystore/catalog';
+import {
+  DatabaseAdmin,
+  maintenanceDatabase,
+  SchemaAdmin,
+  type RuntimeLogin,
+  type StoreSchema,
+} from '#polystore/data-router';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { MoveException } from './move.exception.js';
 import type { MovedTable, MoveReport } from './move-report.js';
 import { applyExactTextSettings, copySequences, copyTable, digestTable, emptyTables } from './postgres-copy.util.js';
-import { PostgresWriteFence } from './postgres-fence.js';
+import { databaseCloser, PostgresWriteFence, schemaCloser } from './postgres-fence.js';
+import { movedName } from './moved-name.util.js';
+import { selectRows } from './query.util.js';
 import {
   insertOrder,
   quoteIdent,
@@ -29,6 +37,10 @@ export interface PostgresMovePlan {
   readonly placement: Placement;
   /** Target server URL, credentials included (used only to connect and to seal into the catalog). */
   readonly to: string;
+  /** Kind and names on the target: the same as the source's, or another kind (`--kind`). */
+  readonly layout: PlacementLayout;
+  /** The stores' runtime login, for a move into a schema (its role is granted to it). */
+  readonly runtimeLogin?: RuntimeLogin;
   readonly schema: StoreSchema;
   readonly dropSource: boolean;
   readonly settings: MoveSettings;
@@ -36,12 +48,14 @@ export interface PostgresMovePlan {
 }
 
 /**
- * Moves one tenant database from one PostgreSQL server to another: the target is created and
- * migrated by the stores' own migrations, then, under the source's write fence, every row is
- * copied, counted and checksummed on both sides, the source stops accepting connections, the
- * placement is switched, the source's sessions are terminated, and the fence is released.
- * Anything that fails before the switch rolls back: the target is dropped, the source is
- * unlocked and connectable again, the placement is untouched.
+ * Moves one tenant's data for one store between PostgreSQL placements: a database of its own or
+ * a schema in a shared database, on the same server or another (a schema to a server of its own,
+ * a database into a schema, ...). The target is created and migrated by the stores' own
+ * migrations, then, under the source's write fence, every row is copied, counted and
+ * checksummed on both sides, the old copy is closed (a database stops accepting connections; a
+ * schema is renamed away), the placement is switched, the old copy's sessions are terminated, and
+ * the fence is released. Anything that fails before the switch rolls back: the target is dropped,
+ * the source is unlocked and open again, the placement is untouched.
  */
 export class PostgresMove extends DatabaseMove {
   async run(): Promise<MoveResult> {
@@ -57,13 +71,15 @@ export class PostgresMove extends DatabaseMove {
   }
 
   private async fencedCopyAndSwitch(): Promise<MoveResult> {
-    const source = await this.runnerOn(this.database);
-    const admin = await this.runnerOn(maintenanceDatabase('postgres'));
+    const sourceSchema = this.plan.placement.schema;
+    const source = await this.runnerOn(this.database, sourceSchema);
+    // A schema's old copy is closed from its shared database; a database's, from the maintenance one.
+    const admin = await this.runnerOn(sourceSchema === undefined ? maintenanceDatabase('postgres') : this.database);
     const target = await this.runnerOf(this.targetDs!);
-    const locked = (await readDatabaseShape(source)).tables
+    const locked = (await readDatabaseShape(source, sourceSchema === undefined)).tables
       .map((t) => t.name)
       .filter((name) => name !== this.migrationsTable);
-    const fence = new PostgresWriteFence(source, admin, this.database);
+    const fence = new PostgresWriteFence(source, admin, await this.closerOf(admin));
     this.plan.progress('pause writes');
     const fenceAttempts = await fence.acquire(locked, this.plan.settings.lockTimeoutMs);
     let copied: CopyOutcome;
@@ -91,8 +107,24 @@ export class PostgresMove extends DatabaseMove {
       writesPausedMs,
       fenceAttempts,
       sessionsTerminated,
-      sourceDatabase: await this.disposeSource(),
+      ...(await this.disposeSource()),
     });
+  }
+
+  /** Where the old schema goes at the switch (kept until dropped): `<schema>_m<yyyymmddhhmmss>`. */
+  private movedSchemaName?: string;
+
+  private async closerOf(admin: QueryRunner) {
+    const schema = this.plan.placement.schema;
+    if (schema === undefined) return databaseCloser(this.database);
+    const [row] = await selectRows<{ oid: number }>(
+      admin,
+      'SELECT oid::int AS oid FROM pg_namespace WHERE nspname = $1',
+      [schema],
+    );
+    if (!row) throw MoveException.notSupported(`a schema that does not exist (${this.database}.${schema})`);
+    this.movedSchemaName = movedName(schema, new Date(), 63);
+    return schemaCloser(schema, row.oid, this.movedSchemaName);
   }
 
   /**
@@ -123,37 +155,59 @@ export class PostgresMove extends DatabaseMove {
   }
 
   private async checkSameSchema(source: QueryRunner, target: QueryRunner): Promise<DatabaseShape> {
-    const [mine, theirs] = [await readDatabaseShape(source), await readDatabaseShape(target)];
+    const [mine, theirs] = [
+      await readDatabaseShape(source, this.plan.placement.schema === undefined),
+      await readDatabaseShape(target, this.layout.schema === undefined),
+    ];
     const difference = shapeDifference(mine, theirs);
     if (difference) throw MoveException.schemaMismatch(difference);
     await this.checkSameMigrations(source, target, quoteIdent(this.migrationsTable));
     return mine;
   }
 
-  private async disposeSource(): Promise<MoveReport['sourceDatabase']> {
-    if (!this.plan.dropSource) return 'kept, refusing connections';
+  private async disposeSource(): Promise<Pick<MoveReport, 'sourceDatabase' | 'sourceTablesMovedTo'>> {
+    const { placement } = this.plan;
+    if (placement.schema === undefined) {
+      if (!this.plan.dropSource) return { sourceDatabase: 'kept, refusing connections' };
+      this.plan.progress('drop source');
+      await DatabaseAdmin.dropDatabase(placement.serverUrl, this.database);
+      return { sourceDatabase: 'dropped' };
+    }
+    if (!this.plan.dropSource)
+      return { sourceDatabase: 'kept, schema renamed away', sourceTablesMovedTo: this.movedSchemaName! };
     this.plan.progress('drop source');
-    await DatabaseAdmin.dropDatabase(this.plan.placement.serverUrl, this.database);
-    return 'dropped';
+    // The renamed schema, then its role (the tenant no longer has a schema on this server).
+    await SchemaAdmin.dropSchema(placement.serverUrl, this.database, this.movedSchemaName!);
+    await SchemaAdmin.dropRole(placement.serverUrl, this.database, placement.schema).catch(() => undefined);
+    return { sourceDatabase: 'dropped' };
   }
 
   /** Best effort: the error that aborted the move is the one to report. */
   private async dropTarget(): Promise<void> {
     await this.closeAll();
-    await DatabaseAdmin.dropDatabase(this.plan.to, this.database).catch(() => undefined);
+    const { database, schema } = this.layout;
+    if (schema === undefined) await DatabaseAdmin.dropDatabase(this.plan.to, database).catch(() => undefined);
+    else await SchemaAdmin.dropTenantSchema(this.plan.to, database, schema).catch(() => undefined);
   }
 
-  /** A dedicated connection to a database of the source server. */
-  private async runnerOn(database: string | undefined): Promise<QueryRunner> {
-    return this.runnerOf(await this.open(this.from, database, { entities: [] }, 'source'));
+  /** A dedicated connection to a database of the source server (bound to `schema` when given). */
+  private async runnerOn(database: string | undefined, schema?: string): Promise<QueryRunner> {
+    return this.runnerOf(await this.open(this.from, database, { entities: [] }, 'source', schema));
   }
 
-  protected async countTables(ds: DataSource): Promise<number> {
-    const rows: Array<{ n: number }> = await ds.query(
-      `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-         AND n.nspname NOT LIKE 'pg\\_%'`,
-    );
+  protected async countTables(ds: DataSource, schema: string | undefined): Promise<number> {
+    const rows: Array<{ n: number }> =
+      schema === undefined
+        ? await ds.query(
+            `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND n.nspname NOT LIKE 'pg\\_%'`,
+          )
+        : await ds.query(
+            `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND n.nspname = $1`,
+            [schema],
+          );
     return rows[0]!.n;
   }
 }

@@ -48,15 +48,19 @@ interface ColumnRow {
 
 /**
  * Reads the tables, columns, sequences and foreign keys of the current schema. Refuses what the
- * copy does not handle: objects in other schemas, partitioned tables, unexpected identifiers.
+ * copy does not handle: partitioned tables, unexpected identifiers, and, in a database of the
+ * tenant's own (`alone`), objects in other schemas. (A shared database holds other tenants'
+ * schemas: only the tenant's own is read.)
  */
-export async function readDatabaseShape(runner: QueryRunner): Promise<DatabaseShape> {
-  const others = await selectRows<{ schema: string }>(
-    runner,
-    `SELECT DISTINCT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'S', 'm') AND n.nspname <> current_schema()
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
-  );
+export async function readDatabaseShape(runner: QueryRunner, alone = true): Promise<DatabaseShape> {
+  const others = alone
+    ? await selectRows<{ schema: string }>(
+        runner,
+        `SELECT DISTINCT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'S', 'm') AND n.nspname <> current_schema()
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+      )
+    : [];
   if (others.length > 0) throw MoveException.notSupported(`tables outside the current schema (${others[0]!.schema})`);
   const rows = await selectRows<ColumnRow>(
     runner,

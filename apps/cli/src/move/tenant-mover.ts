@@ -2,13 +2,22 @@ import { performance } from 'node:perf_hooks';
 import {
   CatalogException,
   isStoreName,
+  placementNames,
   type CatalogAdminService,
   type CatalogService,
   splitServerUrl,
   type Placement,
+  type PlacementLayout,
   type StoreName,
 } from '#polystore/catalog';
-import { parseServerUrl, type Dialect, type StoreSchema } from '#polystore/data-router';
+import {
+  PLACEMENT_KINDS,
+  parseServerUrl,
+  type Dialect,
+  type PlacementKind,
+  type RuntimeLogin,
+  type StoreSchema,
+} from '#polystore/data-router';
 import { parseTenantSlug, type TenantSlug } from '#polystore/tenancy';
 import { MoveException } from './move.exception.js';
 import type { MoveReport } from './move-report.js';
@@ -21,6 +30,8 @@ export interface TenantMoverDeps {
   readonly catalog: CatalogService;
   /** The store's entities and migrations for a dialect (`SECURE_SCHEMA`, `edgeSchema(dialect)`...). */
   readonly schemaFor: (store: StoreName, dialect: Dialect) => StoreSchema;
+  /** The stores' runtime login (`ps_<store>_runtime`), for moves into a schema. */
+  readonly runtimeLogin?: (store: StoreName) => RuntimeLogin;
   readonly settings?: Partial<MoveSettings>;
 }
 
@@ -30,6 +41,12 @@ export interface MoveRequest {
   readonly store: string;
   /** Target server URL (`postgres://` or `mysql://user:pass@host:port`, no database): its password is sealed in the catalog. */
   readonly to: string;
+  /**
+   * The placement's kind on the target (default: the same kind): a `schema` moved to a server of
+   * its own (`dedicated`), a `database` moved into a `schema` (the upgrade path, same server
+   * allowed), `database` <-> `dedicated`.
+   */
+  readonly kind?: string;
   /** Drop the old copy once the move succeeded (default: keep it, refusing connections or its tables renamed away). */
   readonly dropSource?: boolean;
   /** Called at each phase, for a terminal or a log. */
@@ -44,11 +61,12 @@ const DEFAULT_SETTINGS: MoveSettings = { lockTimeoutMs: 10_000, batchRows: 1_000
  * `catalog.tenant.changed`), so every running store opens the new server on its next request.
  * Writes made during the fence wait, then fail retryably (503) and land on the new server when
  * retried; none lands in the old copy, which is left refusing connections (PostgreSQL) or without
- * tables, renamed away under the fence into `<db>_moved_<timestamp>` (MariaDB/MySQL).
+ * tables, renamed away under the fence into `<db>_m<timestamp>` (MariaDB/MySQL).
  *
- * PostgreSQL and MariaDB/MySQL placements of the `database` and `dedicated` kinds, which keep
- * their kind; `schema` placements and MongoDB placements are refused with `MOVE_NOT_SUPPORTED`
- * (see docs/operations.md, "Moving a tenant").
+ * PostgreSQL placements of every kind, to another server or another kind (`schema` <->
+ * `dedicated`, `database` -> `schema` on the same server: the upgrade path); MariaDB/MySQL
+ * `database` <-> `dedicated`. MongoDB placements are refused with `MOVE_NOT_SUPPORTED` (see
+ * docs/operations.md, "Moving a tenant").
  */
 export class TenantMover {
   private readonly settings: MoveSettings;
@@ -63,15 +81,19 @@ export class TenantMover {
     const tenant = parseTenantSlug(request.slug);
     if (!isStoreName(request.store)) throw MoveException.unknownStore(request.store);
     const store = request.store;
+    const kind = targetKind(request.kind);
     progress('resolve placement');
-    this.checkTarget(await this.activePlacement(tenant, store), request.to);
+    this.checkTarget(await this.activePlacement(tenant, store), request.to, kind);
     const result = await this.deps.catalogAdmin.withPlacementLock(tenant, store, async () => {
       // Read again under the lock: a provisioning, a drop or another move may have run meanwhile.
       const placement = await this.activePlacement(tenant, store);
-      const dialect = this.checkTarget(placement, request.to);
+      const { dialect, layout } = this.checkTarget(placement, request.to, kind);
+      const runtimeLogin = this.deps.runtimeLogin?.(store);
       const plan = {
         placement,
         to: request.to,
+        layout,
+        ...(runtimeLogin ? { runtimeLogin } : {}),
         schema: this.deps.schemaFor(store, dialect),
         dropSource: request.dropSource ?? false,
         settings: this.settings,
@@ -87,16 +109,24 @@ export class TenantMover {
     return { ...result, durationMs: Math.round(performance.now() - started) };
   }
 
-  /** The placement, read from the catalog now (no cache), of a tenant that is `active`. */
-  private async activePlacement(tenant: TenantSlug, store: StoreName): Promise<Placement> {
+  /** The placement, read from the catalog now (no cache), of a tenant that is `active`, with the tenant's id. */
+  private async activePlacement(tenant: TenantSlug, store: StoreName): Promise<Placement & { tenantId: string }> {
     const record = await this.deps.catalog.findTenantFresh(tenant);
     if (!record) throw CatalogException.tenantNotFound(tenant);
     if (record.status !== 'active') throw CatalogException.tenantNotReady(tenant, record.status);
-    return this.deps.catalog.getPlacementFresh(tenant, store);
+    return { ...(await this.deps.catalog.getPlacementFresh(tenant, store)), tenantId: record.id };
   }
 
-  /** Refuses what cannot be moved before anything is touched; returns the dialect. */
-  private checkTarget(placement: Placement, to: string): Dialect {
+  /**
+   * Refuses what cannot be moved before anything is touched; returns the dialect and where the
+   * data goes on the target: a schema gets the tenant's schema name in the store's shared database
+   * (from its id), a database keeps its name, a schema becoming a database is named like it.
+   */
+  private checkTarget(
+    placement: Placement & { tenantId: string },
+    to: string,
+    kind: PlacementKind | undefined,
+  ): { dialect: Dialect; layout: PlacementLayout } {
     splitServerUrl(to); // INVALID_PLACEMENT for a bad URL or one naming a database, without echoing it
     const source = parseServerUrl(placement.serverUrl);
     const target = parseServerUrl(to);
@@ -105,17 +135,28 @@ export class TenantMover {
         `${source.dialect} placements (the ${placement.store} store of ${placement.tenant})`,
       );
     }
-    // Whole databases move; a schema inside the shared database does not yet (docs/operations.md).
-    if (placement.kind === 'schema') {
-      throw MoveException.notSupported(
-        `schema placements yet (the ${placement.store} store of ${placement.tenant} is a schema in ${placement.database})`,
-      );
-    }
     if (family(target.dialect) !== family(source.dialect))
       throw MoveException.dialectMismatch(source.dialect, target.dialect);
-    if (target.id === source.id) throw MoveException.sameServer(source.id);
-    return source.dialect;
+    const after = kind ?? placement.kind;
+    if (after === 'schema' && source.dialect !== 'postgres')
+      throw MoveException.notSupported(`schema placements on ${source.dialect} (a database of its own there)`);
+    const layout: PlacementLayout =
+      after === 'schema'
+        ? { kind: after, ...placementNames(placement.store, placement.tenantId, 'schema') }
+        : { kind: after, database: placement.schema ?? placement.database };
+    const sameHome =
+      target.id === source.id && layout.database === placement.database && layout.schema === placement.schema;
+    if (sameHome) throw MoveException.sameServer(source.id);
+    return { dialect: source.dialect, layout };
   }
+}
+
+/** The `--kind` asked for, validated (undefined: keep the placement's kind). */
+function targetKind(kind: string | undefined): PlacementKind | undefined {
+  if (kind === undefined) return undefined;
+  if (!(PLACEMENT_KINDS as readonly string[]).includes(kind))
+    throw MoveException.notSupported(`the kind ${kind} (one of ${PLACEMENT_KINDS.join(', ')})`);
+  return kind as PlacementKind;
 }
 
 /** `mysql://` and `mariadb://` URLs name the same kind of server. */
