@@ -4,14 +4,14 @@ import { DataSource } from 'typeorm';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { mariaQuery } from '../support/mariadb.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { tenantSql, type TenantPlacement } from '../support/tenant-data.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TENANTS = 30;
-const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
 const NEWEST_SECURE_MIGRATION = 'SecureSaga1764204100000';
 
@@ -29,6 +29,9 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
   let stack: TestStack;
   const tenants: TestTenant[] = [];
+  /** Each tenant's secure placement (a schema in the shared database, by default), read once. */
+  const secureData = new Map<string, TenantPlacement>();
+  const secureOf = (t: TestTenant) => secureData.get(t.slug)!;
 
   const cliEnv = (extra: Record<string, string> = {}) => ({
     ...stack.env('gateway'),
@@ -60,16 +63,25 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   }
   const cli = (...args: string[]) => startCli(args);
 
-  /** Takes the newest secure migration back out of every tenant's secure database. */
+  /**
+   * Takes the newest secure migration back out of every tenant's secure data: its schema (the
+   * migrations table and the tables in it, the search path set to it) or its database.
+   */
   async function undoNewestSecureMigration(): Promise<void> {
     const url = new URL(TestServices.postgresUrl);
     for (const t of tenants) {
+      const placement = secureOf(t);
+      if (placement.schema !== undefined && !/^[a-z][a-z0-9_]{0,62}$/.test(placement.schema))
+        throw new Error(`unexpected schema name ${placement.schema}`);
       const ds = new DataSource({
         type: 'postgres',
         host: url.hostname,
         port: Number(url.port || 5432),
         username: decodeURIComponent(url.username || 'root'),
-        database: secureDb(t.slug),
+        database: placement.database,
+        ...(placement.schema
+          ? { schema: placement.schema, extra: { options: `-c search_path=${placement.schema}` } }
+          : {}),
         entities: SECURE_SCHEMA.entities,
         migrations: SECURE_SCHEMA.migrations,
         migrationsTableName: SECURE_SCHEMA.migrationsTableName,
@@ -84,11 +96,9 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   }
   const appliedEverywhere = async () => {
     for (const t of tenants) {
-      const rows = await pgQuery(
-        'SELECT 1 FROM secure_migrations WHERE name = $1',
-        [NEWEST_SECURE_MIGRATION],
-        secureDb(t.slug),
-      );
+      const rows = await tenantSql(secureOf(t), 'SELECT 1 FROM secure_migrations WHERE name = $1', [
+        NEWEST_SECURE_MIGRATION,
+      ]);
       if (rows.length !== 1) return false;
     }
     return true;
@@ -105,6 +115,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
       tenants.push(
         ...(await Promise.all(Array.from({ length: Math.min(6, TENANTS - i) }, () => stack.createTenant()))),
       );
+    for (const t of tenants) secureData.set(t.slug, await stack.placement(t.slug, 'secure'));
   }, 180_000);
 
   afterAll(async () => {
@@ -128,11 +139,9 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     expect(dry).toMatchObject({ code: 0 });
     const dryReport = JSON.parse(dry.stdout);
     expect(dryReport).toMatchObject({ ok: TENANTS, failed: 0, migrationsPending: TENANTS, migrationsApplied: 0 });
-    const noneApplied = await pgQuery(
-      'SELECT 1 FROM secure_migrations WHERE name = $1',
-      [NEWEST_SECURE_MIGRATION],
-      secureDb(tenants[0]!.slug),
-    );
+    const noneApplied = await tenantSql(secureOf(tenants[0]!), 'SELECT 1 FROM secure_migrations WHERE name = $1', [
+      NEWEST_SECURE_MIGRATION,
+    ]);
     expect(noneApplied).toHaveLength(0);
 
     const run = await cli('migrate', '--store', 'secure', '--json');
@@ -204,7 +213,11 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
 
   it('migrate - 30 tenants, one reliable database dropped by hand: that tenant reported failed with its error, 29 ok, exit 1', async () => {
     const broken = tenants[13]!;
-    await mariaQuery(`DROP DATABASE \`${reliableDb(broken.slug)}\``);
+    // Its reliable placement is a database of its own on MariaDB: dropped by its catalog name.
+    const placement = await stack.placement(broken.slug, 'reliable');
+    expect(placement.kind).toBe('database');
+    expect(placement.database).toMatch(/^[a-z][a-z0-9_]{0,62}$/);
+    await mariaQuery(`DROP DATABASE \`${placement.database}\``);
     const result = await cli('migrate', '--store', 'all', '--json', '--fresh');
     expect(result).toMatchObject({ code: 1 });
     const report = JSON.parse(result.stdout);
@@ -230,6 +243,10 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     const listed = JSON.parse(list.stdout).find((t: { slug: string }) => t.slug === slug);
     expect(listed).toMatchObject({ status: 'active' });
     expect(listed.placements.map((p: { store: string }) => p.store).sort()).toEqual(['reliable', 'secure']);
+    // The default kinds: a schema in the shared database on PostgreSQL, a database on MariaDB.
+    expect(
+      Object.fromEntries(listed.placements.map((p: { store: string; kind: string }) => [p.store, p.kind])),
+    ).toEqual({ secure: 'schema', reliable: 'database' });
 
     const bad = await cli('tenants', 'create', 'Bad_Slug');
     expect(bad).toMatchObject({ code: 2 });

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pgQuery } from '../support/pg.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
-
-const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
+import { dumpTenantData } from '../support/tenant-data.js';
 
 /** Every row of every table of `database`, as text (bytea shows as hex). */
 async function dumpDatabase(database: string): Promise<string> {
@@ -108,21 +107,21 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
 
     it('a modified record', async () => {
       const t = await tenantWithHistory();
-      await pgQuery(`UPDATE audit_entries SET outcome = 'not_found' WHERE seq = 2`, [], secureDb(t.slug));
+      await stack.tenantSql(t.slug, 'secure', `UPDATE audit_entries SET outcome = 'not_found' WHERE seq = 2`);
       const verdict = await call('GET', '/v1/audit/verify', undefined, t);
       expect(verdict.body).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'record modified' });
     });
 
     it('a deleted record in the middle', async () => {
       const t = await tenantWithHistory();
-      await pgQuery(`DELETE FROM audit_entries WHERE seq = 2`, [], secureDb(t.slug));
+      await stack.tenantSql(t.slug, 'secure', `DELETE FROM audit_entries WHERE seq = 2`);
       const verdict = await call('GET', '/v1/audit/verify', undefined, t);
       expect(verdict.body).toMatchObject({ valid: false, firstInvalidSeq: 2, reason: 'record missing' });
     });
 
     it('a deleted last record', async () => {
       const t = await tenantWithHistory();
-      await pgQuery(`DELETE FROM audit_entries WHERE seq = 4`, [], secureDb(t.slug));
+      await stack.tenantSql(t.slug, 'secure', `DELETE FROM audit_entries WHERE seq = 4`);
       const verdict = await call('GET', '/v1/audit/verify', undefined, t);
       expect(verdict.body).toMatchObject({ valid: false, reason: 'record missing' });
     });
@@ -252,7 +251,8 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
 
     const needles = [pii.name, pii.email, pii.phone, 'Zebulon', 'marchetti', '12 34 56'];
     const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-    const tenantDump = (await dumpDatabase(secureDb(t.slug))).toLowerCase();
+    // The tenant's own data only: its schema in the shared database (or its own database).
+    const tenantDump = (await dumpTenantData(await stack.placement(t.slug, 'secure'))).toLowerCase();
     const catalogDump = (await dumpDatabase('polystore_test_system')).toLowerCase();
     for (const needle of needles) {
       for (const dump of [tenantDump, catalogDump]) {

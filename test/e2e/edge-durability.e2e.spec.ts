@@ -8,11 +8,10 @@ import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { stackClient } from '../support/nats.js';
-import { pgQuery } from '../support/pg.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { tenantSql, type TenantPlacement } from '../support/tenant-data.js';
 
-const edgeDb = (slug: string) => `ps_edge_${slug.replace(/-/g, '_')}`;
 const reading = (seq: number) => ({ seq, ts: new Date().toISOString(), metrics: { v: seq } });
 
 function rssMb(pid: number): number {
@@ -61,18 +60,21 @@ async function edgeStack(
   };
 }
 
-async function storedCount(t: TestTenant): Promise<number> {
-  return (await pgQuery<{ n: number }>('SELECT count(*)::int AS n FROM readings', [], edgeDb(t.slug)))[0]!.n;
+/** Readings stored in the tenant's edge data (its placement, read once from the admin API). */
+async function storedCount(placement: TenantPlacement): Promise<number> {
+  return (await tenantSql<{ n: number }>(placement, 'SELECT count(*)::int AS n FROM readings'))[0]!.n;
 }
 
 describe('edge store - durability under crashes and overload (e2e)', () => {
   describe('the edge store killed (SIGKILL) during a load of 20,000 readings, then restarted', () => {
     let env: Awaited<ReturnType<typeof edgeStack>>;
     let tenant: TestTenant;
+    let edgeData: TenantPlacement;
 
     beforeAll(async () => {
       env = await edgeStack();
       tenant = await env.stack.createTenant('crash');
+      edgeData = await env.stack.placement(tenant.slug, 'edge');
     }, 60_000);
 
     afterAll(async () => {
@@ -119,7 +121,7 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       });
 
       // Kill the store once part of the load is stored, while devices keep publishing.
-      await eventually(async () => (await storedCount(tenant)) >= 4_000, {
+      await eventually(async () => (await storedCount(edgeData)) >= 4_000, {
         timeoutMs: 60_000,
         what: '4,000 readings stored',
       });
@@ -129,14 +131,13 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       await Promise.all(httpLoad);
 
       expect(acknowledged.size).toBe(20_000);
-      await eventually(async () => (await storedCount(tenant)) === 20_000, {
+      await eventually(async () => (await storedCount(edgeData)) === 20_000, {
         timeoutMs: 90_000,
         what: 'all 20,000 readings stored',
       });
-      const perDevice = await pgQuery<{ device_id: string; n: number; distinct_seq: number; max_seq: string }>(
+      const perDevice = await tenantSql<{ device_id: string; n: number; distinct_seq: number; max_seq: string }>(
+        edgeData,
         'SELECT device_id, count(*)::int AS n, count(DISTINCT seq)::int AS distinct_seq, max(seq) AS max_seq FROM readings GROUP BY device_id',
-        [],
-        edgeDb(tenant.slug),
       );
       expect(perDevice).toHaveLength(20);
       for (const row of perDevice)
@@ -147,6 +148,7 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
   describe('backpressure', () => {
     let env: Awaited<ReturnType<typeof edgeStack>>;
     let tenant: TestTenant;
+    let edgeData: TenantPlacement;
 
     beforeAll(async () => {
       env = await edgeStack({
@@ -158,6 +160,7 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
         },
       });
       tenant = await env.stack.createTenant('pressure');
+      edgeData = await env.stack.placement(tenant.slug, 'edge');
     }, 60_000);
 
     afterAll(async () => {
@@ -215,7 +218,7 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
           device.publishAsync(mqttDevice.mqtt.topic, JSON.stringify(reading(seq)), { qos: 1 }),
         ),
       );
-      await eventually(async () => (await storedCount(tenant)) === accepted + 3_000, {
+      await eventually(async () => (await storedCount(edgeData)) === accepted + 3_000, {
         timeoutMs: 60_000,
         what: 'everything acknowledged stored',
       });
@@ -260,21 +263,10 @@ describe('edge store - durability under crashes and overload (e2e)', () => {
       expect(customer.status).toBe(201);
       const credentials = await env.provision(tenant);
       const device = await env.connect(credentials);
-      const count = async () => {
-        const { default: pg } = await import('pg');
-        const c = new pg.Client({
-          host: '127.0.0.1',
-          port: edgeServer.port,
-          user: 'root',
-          database: edgeDb(tenant.slug),
-        });
-        await c.connect();
-        try {
-          return Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM readings')).rows[0]!.n);
-        } finally {
-          await c.end();
-        }
-      };
+      // The tenant's edge data is on the private edge server (read while the gateway is up).
+      const edgeData = await env.stack.placement(tenant.slug, 'edge');
+      expect(edgeData.server).toBe(`postgres://127.0.0.1:${edgeServer.port}`);
+      const count = () => storedCount(edgeData);
       await device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(0)), { qos: 1 });
       await eventually(async () => (await count()) === 1, { what: 'the first reading stored on the edge server' });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../support/eventually.js';
-import { pgQuery } from '../support/pg.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { dropTenantDataByHand } from '../support/tenant-data.js';
 
 describe('fault isolation - a store or a tenant database that fails takes down nothing else (e2e)', () => {
   let stack: TestStack;
@@ -81,12 +81,21 @@ describe('fault isolation - a store or a tenant database that fails takes down n
       });
     expect((await read(victim)).status).toBe(200);
 
-    await pgQuery(`DROP DATABASE "ps_secure_${victim.slug.replace(/-/g, '_')}" WITH (FORCE)`);
+    // Only the victim's data goes: its schema, in the shared database where the bystander's
+    // (and the first tenant's) schemas sit next to it and must keep serving.
+    const placement = await stack.placement(victim.slug, 'secure');
+    expect(placement.kind).toBe('schema');
+    for (const other of [bystander, tenant])
+      expect(await stack.placement(other.slug, 'secure')).toMatchObject({
+        kind: 'schema',
+        database: placement.database,
+      });
+    await dropTenantDataByHand(placement);
     for (let i = 0; i < 3; i++) {
       const res = await read(victim);
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
-      expect(res.text).not.toMatch(/ps_secure|3D000|does not exist/);
+      expect(res.text).not.toMatch(/ps_secure|polystore_|3D000|3F000|42P01|does not exist/);
     }
     // The circuit is open now: the answer comes without touching the server.
     const started = Date.now();

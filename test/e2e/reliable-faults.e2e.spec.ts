@@ -3,12 +3,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Contracts, type MessageClient } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { eventually } from '../support/eventually.js';
-import { dropDatabaseByHand } from '../support/db.js';
-import { reliableDb } from '../support/mariadb.js';
 import { PrivateMariaDb } from '../support/mariadb-server.js';
 import { stackClient } from '../support/nats.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { dropTenantDataByHand } from '../support/tenant-data.js';
 
 describe('reliable store - MariaDB failures stay contained (e2e, a private MariaDB server)', () => {
   let mariadb: PrivateMariaDb;
@@ -87,7 +86,11 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     const victimDevice = await runAsTenant(parseTenantSlug(victim.slug), () =>
       client.request(Contracts.reliable.devices.create, { idempotencyKey: 'v1', name: 'Valve', model: 'V-1' }),
     );
-    await dropDatabaseByHand(mariadb.url, reliableDb(victim.slug));
+    // Its database of its own on the private server (MariaDB placements are databases), by its name
+    // from the catalog.
+    const placement = await stack.placement(victim.slug, 'reliable');
+    expect(placement).toMatchObject({ kind: 'database', server: `mysql://127.0.0.1:${mariadb.port}` });
+    await dropTenantDataByHand(placement);
 
     const res = await stack.request({
       path: `/v1/devices/${victimDevice.id}`,
@@ -133,12 +136,20 @@ describe('reliable store - a dropped PostgreSQL tenant database stays contained 
     const bystanderDevice = await createDevice(bystander, 'b1');
     const victim = await stack.createTenant('victim');
     const victimDevice = await createDevice(victim, 'v1');
-    await dropDatabaseByHand(TestServices.postgresUrl, reliableDb(victim.slug));
+    // Only the victim's schema goes: the bystander's schema in the same shared database keeps serving.
+    const placement = await stack.placement(victim.slug, 'reliable');
+    expect(placement.kind).toBe('schema');
+    expect(await stack.placement(bystander.slug, 'reliable')).toMatchObject({
+      kind: 'schema',
+      server: placement.server,
+      database: placement.database,
+    });
+    await dropTenantDataByHand(placement);
 
     const res = await getDevice(victim, victimDevice.id);
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('DATABASE_UNAVAILABLE');
-    expect(res.text).not.toMatch(/ps_reliable|3D000|does not exist/);
+    expect(res.text).not.toMatch(/ps_reliable|polystore_|3D000|3F000|42P01|does not exist/);
     expect((await getDevice(bystander, bystanderDevice.id)).status).toBe(200);
     expect((await stack.admin('DELETE', `/admin/tenants/${victim.slug}`)).status).toBe(204);
     stack.forget(victim.slug);

@@ -5,19 +5,21 @@ import { Contracts, Streams, deviceEventSchema, type DeviceView, type MessageCli
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
-import { dbQuery, tableNames } from '../support/db.js';
-import { reliableDb } from '../support/mariadb.js';
+import { isPostgres } from '../support/db.js';
 import { stackClient } from '../support/nats.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { tenantSql, tenantTables, type TenantPlacement } from '../support/tenant-data.js';
 
 const D = Contracts.reliable.devices;
 
+// The default placement kind: a database of its own on MariaDB, a schema of its own in the
+// store's shared database on PostgreSQL.
 describe.each([
-  ['MariaDB', TestServices.mariadbUrl],
-  ['PostgreSQL', TestServices.postgresUrl],
-])('reliable store - device registry and usage ledger on real %s (e2e)', (dialect, serverUrl) => {
+  ['MariaDB', TestServices.mariadbUrl, 'database'],
+  ['PostgreSQL', TestServices.postgresUrl, 'schema'],
+])('reliable store - device registry and usage ledger on real %s (e2e)', (dialect, serverUrl, kind) => {
   let stack: TestStack;
   let nc: NatsConnection;
   let client: MessageClient;
@@ -46,15 +48,26 @@ describe.each([
   const as = <T>(t: TestTenant, work: () => Promise<T>) => runAsTenant(parseTenantSlug(t.slug), work, 10_000);
   const create = (t: TestTenant, key: string, name = 'Meter', extra: Record<string, unknown> = {}) =>
     as(t, () => client.request(D.create, { idempotencyKey: key, name, model: 'M-1', ...extra }));
-  /** One query in the tenant's reliable database, on this suite's server. */
-  const tenantQuery = <R extends Record<string, unknown>>(t: TestTenant, sql: string, params: unknown[] = []) =>
-    dbQuery<R>(serverUrl, reliableDb(t.slug), sql, params);
+  /** The tenant's reliable placement, which must be on this suite's server. */
+  const reliableData = async (t: TestTenant): Promise<TenantPlacement> => {
+    const placement = await stack.placement(t.slug, 'reliable');
+    expect(placement.server).toBe(`${new URL(serverUrl).protocol}//${new URL(serverUrl).host}`);
+    return placement;
+  };
+  /** One query in the tenant's reliable data (`?` placeholders, `$n` on PostgreSQL), on this suite's server. */
+  const tenantQuery = async <R extends Record<string, unknown>>(t: TestTenant, sql: string, params: unknown[] = []) => {
+    let n = 0;
+    const text = isPostgres(serverUrl) ? sql.replace(/\?/g, () => `$${++n}`) : sql;
+    return tenantSql<R>(await reliableData(t), text, params);
+  };
   // count(*) is a bigint: a string from pg, a number from mysql2.
   const rowsNamed = async (t: TestTenant, name: string) =>
     Number((await tenantQuery<{ n: unknown }>(t, 'SELECT count(*) AS n FROM devices WHERE name = ?', [name]))[0]!.n);
 
-  it(`reliable - creating a tenant creates and migrates its ${dialect} database`, async () => {
-    expect(await tableNames(serverUrl, reliableDb(tenant.slug))).toEqual([
+  it(`reliable - creating a tenant creates and migrates its ${dialect} ${kind}`, async () => {
+    const placement = await reliableData(tenant);
+    expect(placement.kind).toBe(kind);
+    expect(await tenantTables(placement)).toEqual([
       'devices',
       'idempotency_keys',
       'outbox',

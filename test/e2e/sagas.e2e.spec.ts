@@ -2,15 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
 import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { pgQuery } from '../support/pg.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { uniqueToken } from '../support/ids.js';
 import { TestServices } from '../support/services.js';
 
-const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
-const edgeDb = (slug: string) => `ps_edge_${slug.replace(/-/g, '_')}`;
 const TERMINAL = ['SUCCEEDED', 'COMPENSATED', 'FAILED', 'COMPENSATION_FAILED'];
 
 /** What the three stores hold for some devices of a tenant. */
@@ -94,20 +91,23 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
 
   const storeView = async (deviceIds: readonly string[], t = tenant): Promise<StoreView> => {
     if (deviceIds.length === 0) return { registry: new Map(), credentials: new Set(), provisioned: new Set() };
-    const registry = await mariaQuery<{ id: string; status: string }>(
+    const registry = await stack.tenantSql<{ id: string; status: string }>(
+      t.slug,
+      'reliable',
       'SELECT id, status FROM devices WHERE id IN (?)',
       [deviceIds],
-      reliableDb(t.slug),
     );
-    const credentials = await pgQuery<{ id: string }>(
+    const credentials = await stack.tenantSql<{ id: string }>(
+      t.slug,
+      'secure',
       'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
       [deviceIds],
-      secureDb(t.slug),
     );
-    const provisioned = await pgQuery<{ id: string }>(
+    const provisioned = await stack.tenantSql<{ id: string }>(
+      t.slug,
+      'edge',
       `SELECT device_id::text AS id FROM device_credentials WHERE status = 'active' AND device_id = ANY($1::uuid[])`,
       [deviceIds],
-      edgeDb(t.slug),
     );
     return {
       registry: new Map(registry.map((r) => [r.id, r.status])),
@@ -321,20 +321,22 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     const { id: deviceId, token } = owned.body as { id: string; token: string };
     expect((await ingest(token)).status).toBe(202);
     const readings = () =>
-      pgQuery<{ n: string }>(
+      stack.tenantSql<{ n: string }>(
+        tenant.slug,
+        'edge',
         'SELECT count(*)::text AS n FROM readings WHERE device_id = $1',
         [deviceId],
-        edgeDb(tenant.slug),
       );
     await eventually(async () => (await readings())[0]!.n === '1', { what: 'the reading stored' });
 
     const erased = await call('DELETE', `/v1/customers/${customerId}`);
     expect(erased.status).toBe(204);
     expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(404);
-    const [device] = await mariaQuery<{ customer_id: string | null; status: string }>(
+    const [device] = await stack.tenantSql<{ customer_id: string | null; status: string }>(
+      tenant.slug,
+      'reliable',
       'SELECT customer_id, status FROM devices WHERE id = ?',
       [deviceId],
-      reliableDb(tenant.slug),
     );
     expect(device).toEqual({ customer_id: null, status: 'active' });
     expect((await readings())[0]!.n).toBe('0');
@@ -396,10 +398,11 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     await stack.startApp('reliable-store');
     await answer;
     expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
-    const rows = await mariaQuery<{ n: number }>(
+    const rows = await stack.tenantSql<{ n: number }>(
+      tenant.slug,
+      'reliable',
       'SELECT count(*) AS n FROM devices WHERE id = ?',
       [device],
-      reliableDb(tenant.slug),
     );
     expect(Number(rows[0]!.n)).toBe(1);
     expectConsistent(await storeView([device]), device, 'SUCCEEDED');
@@ -439,10 +442,11 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
       expectConsistent(view, saga.device, saga.state);
     }
     // Requests that never reached the log left nothing behind either.
-    const names = await mariaQuery<{ n: number }>(
+    const names = await stack.tenantSql<{ n: number }>(
+      tenant.slug,
+      'reliable',
       'SELECT count(*) AS n FROM devices WHERE name LIKE ?',
       [`${batch}-%`],
-      reliableDb(tenant.slug),
     );
     expect(Number(names[0]!.n)).toBe(sagas.filter((s) => s.state === 'SUCCEEDED').length);
   }, 120_000);

@@ -13,7 +13,6 @@ import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { deviceOfflineJob, OFFLINE_AFTER_MS, usageRollupJob, type TenantJob } from '#polystore/jobs';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
 import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { stackClient } from '../support/nats.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
@@ -108,10 +107,10 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
       amount,
     });
     const stored = () =>
-      mariaQuery<{ device_id: string; period_start: Date; amount: number; updated_at: Date }>(
+      stack.tenantSql<{ device_id: string; period_start: Date; amount: number; updated_at: Date }>(
+        tenant.slug,
+        'reliable',
         'SELECT device_id, period_start, amount, updated_at FROM usage_records ORDER BY period_start, device_id',
-        [],
-        reliableDb(tenant.slug),
       );
 
     beforeAll(async () => {

@@ -15,7 +15,7 @@ import { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
 import type { MoveReport } from '../../apps/cli/src/move/move-report.js';
 import { RELIABLE_SCHEMA } from '../../apps/reliable-store/src/reliable.schema.js';
 import { eventually } from '../support/eventually.js';
-import { mariaQuery, reliableDb } from '../support/mariadb.js';
+import { mariaQuery } from '../support/mariadb.js';
 import { PrivateMariaDb } from '../support/mariadb-server.js';
 import { stackClient } from '../support/nats.js';
 import { TestServices } from '../support/services.js';
@@ -46,7 +46,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
   let catalog: CatalogService;
   let mover: TenantMover;
   let catalogAdmin: CatalogAdminService;
-  /** Databases left on the shared server (the `_moved_` backups): dropped at the end. */
+  /** Databases left on the shared server (the `_m<stamp>` backups): dropped at the end. */
   const leftBehind: string[] = [];
 
   beforeAll(async () => {
@@ -84,6 +84,13 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
   const placementOf = (slug: string, store: StoreName = 'reliable') =>
     catalog.getPlacementFresh(parseTenantSlug(slug), store);
 
+  /** The tenant's reliable database (MariaDB placements are databases of their own by default), by its catalog name. */
+  const reliableDatabase = async (t: TestTenant): Promise<string> => {
+    const placement = await stack.placement(t.slug, 'reliable');
+    expect(placement).toMatchObject({ kind: 'database', server: `mysql://${new URL(TestServices.mariadbUrl).host}` });
+    return placement.database;
+  };
+
   /** Creates one device with an idempotency key, retrying (same key) on retryable answers; its id. */
   const createDevice = async (t: TestTenant, key: string, count: (outcome: string) => void): Promise<string> => {
     for (;;) {
@@ -109,11 +116,12 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
 
   it('tenant move (MariaDB) - served from the new server afterwards; no acknowledged write is missing; the old database has no tables left', async () => {
     const tenant = await stack.createTenant('mmove');
-    const database = reliableDb(tenant.slug);
+    const database = await reliableDatabase(tenant);
     const statuses = new Map<string, number>();
     const before: string[] = [];
     for (let i = 0; i < 20; i++) before.push(await createDevice(tenant, `before-${i}`, countInto(statuses)));
     const placementBefore = await placementOf(tenant.slug);
+    expect(await tablesOf(database)).toContain('devices'); // the name is right: the tables are there before the move
     const pids = { store: stack.app('reliable-store').child.pid, gateway: stack.app('gateway').child.pid };
 
     const writers = [deviceWriter(tenant, 'w1'), deviceWriter(tenant, 'w2')];
@@ -145,7 +153,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
       to: `mysql://127.0.0.1:${target.port}`,
       placementVersion: { before: placementBefore.version, after: placementBefore.version + 1 },
       sourceDatabase: 'kept, tables renamed away',
-      sourceTablesMovedTo: expect.stringMatching(new RegExp(`^${database}_moved_\\d{14}$`)),
+      sourceTablesMovedTo: expect.stringMatching(new RegExp(`^${database}_m\\d{14}$`)),
     });
     expect(JSON.stringify(report)).not.toMatch(/root@/);
     for (const table of report.tables) expect(table.target).toEqual(table.source);
@@ -189,7 +197,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
       expect(got.status).toBe(200);
     }
 
-    // The old database has no tables left: they are in the _moved_ database, frozen at the copy,
+    // The old database has no tables left: they are in the _m<stamp> database, frozen at the copy,
     // and the emptied database itself is gone.
     expect(await tablesOf(database)).toEqual([]);
     expect(await DatabaseAdmin.databaseExists(TestServices.mariadbUrl, database)).toBe(false);
@@ -216,12 +224,13 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
 
   it('tenant move (MariaDB) - a switch that fails after the rename rolls back: tables renamed back, target and backup dropped, tenant served', async () => {
     const tenant = await stack.createTenant('mfail');
-    const database = reliableDb(tenant.slug);
+    const database = await reliableDatabase(tenant);
     const statuses = new Map<string, number>();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await createDevice(tenant, `stay-${i}`, countInto(statuses)));
     const before = await placementOf(tenant.slug);
     const tablesBefore = await tablesOf(database);
+    expect(tablesBefore).toContain('devices');
     // The catalog write fails (version unchanged): the move must undo its rename.
     const failingAdmin = Object.create(catalogAdmin) as CatalogAdminService;
     failingAdmin.movePlacement = () => Promise.reject(new Error('catalog write failed'));
@@ -236,7 +245,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     expect(await tablesOf(database)).toEqual(tablesBefore);
     const backups = await mariaQuery<{ n: string }>(
       'SELECT schema_name AS n FROM information_schema.schemata WHERE schema_name LIKE ?',
-      [`${database}\\_moved\\_%`],
+      [`${database}\\_m%`],
     );
     expect(backups).toEqual([]);
     expect(await DatabaseAdmin.databaseExists(target.url, database)).toBe(false);

@@ -23,7 +23,6 @@ import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
 import { startWriter } from '../support/writer.js';
 
-const secureDb = (slug: string) => `ps_secure_${slug.replace(/-/g, '_')}`;
 const SHARED_SERVER = new URL(TestServices.postgresUrl);
 
 /** A client of one database on one server (the shared one unless `port` says otherwise). */
@@ -97,8 +96,35 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
   const placementOf = (slug: string, store: StoreName = 'secure') =>
     catalog.getPlacementFresh(parseTenantSlug(slug), store);
 
+  /**
+   * A tenant whose secure data is a database of its own (the `database` kind: what the mover
+   * moves), and that database's name, as the admin API lists it.
+   */
+  const tenantWithDatabase = async (suffix: string): Promise<{ tenant: TestTenant; database: string }> => {
+    const tenant = await stack.createTenant(suffix, [{ store: 'secure', kind: 'database' }]);
+    const placement = await stack.placement(tenant.slug, 'secure');
+    expect(placement).toMatchObject({ kind: 'database', server: `postgres://127.0.0.1:${SHARED_SERVER.port || 5432}` });
+    expect(placement.schema).toBeUndefined();
+    return { tenant, database: placement.database };
+  };
+
+  /** `npm run cli` with this stack's environment. */
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['dist/apps/cli/src/main.js', ...args], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { ...stack.env('gateway'), INSTANCE_ID: 'cli-move', LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
   it('tenant move - served from the new server afterwards; no acknowledged write, before or during the move, is missing', async () => {
-    const tenant = await stack.createTenant('move');
+    const { tenant, database } = await tenantWithDatabase('move');
     const call = caller(tenant);
     const before: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -122,7 +148,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
         to: target.url,
         onProgress: (p) => phases.push(p),
       });
-      leftBehind.push(secureDb(tenant.slug));
+      leftBehind.push(database);
       const atSwitch = acknowledged();
       // Writes keep being acknowledged after the switch: by the new server.
       await eventually(() => acknowledged() >= atSwitch + 20, { timeoutMs: 20_000, what: 'writes after the move' });
@@ -134,7 +160,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     expect(report).toMatchObject({
       tenant: tenant.slug,
       store: 'secure',
-      database: secureDb(tenant.slug),
+      database,
       from: placementBefore.serverId,
       to: `postgres://127.0.0.1:${target.port}`,
       placementVersion: { before: placementBefore.version, after: placementBefore.version + 1 },
@@ -173,7 +199,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     // Every acknowledged write is readable through the gateway, and physically on the new server.
     const during = writers.flatMap((w) => w.ids);
     const all = [...before, ...during];
-    const moved = await connectTo(secureDb(tenant.slug), target.port);
+    const moved = await connectTo(database, target.port);
     try {
       const rows = await moved.query<{ id: string }>('SELECT id::text AS id FROM customers');
       const onNewServer = new Set(rows.rows.map((r) => r.id));
@@ -184,7 +210,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     for (const id of all) expect((await call('GET', `/v1/customers/${id}`)).status).toBe(200);
 
     // The old copy refuses connections: no stale process can write to it.
-    await expect(connectTo(secureDb(tenant.slug))).rejects.toMatchObject({ code: '55000' });
+    await expect(connectTo(database)).rejects.toMatchObject({ code: '55000' });
 
     // The audit chain, carried over and continued on the new server, verifies.
     const verdict = await call('GET', '/v1/audit/verify');
@@ -198,7 +224,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
   });
 
   it('tenant move - a move to an unreachable server fails with a clear error; the tenant stays served from its server', async () => {
-    const tenant = await stack.createTenant('stay');
+    const { tenant, database } = await tenantWithDatabase('stay');
     const call = caller(tenant);
     const created = await call('POST', '/v1/customers', { name: 'Stays', email: 'stays@example.com' });
     expect(created.status).toBe(201);
@@ -215,12 +241,12 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     expect(await placementOf(tenant.slug)).toEqual(before);
     expect((await call('GET', `/v1/customers/${created.body.id}`)).status).toBe(200);
     expect((await call('POST', '/v1/customers', { name: 'Still', email: 'still@example.com' })).status).toBe(201);
-    const source = await connectTo(secureDb(tenant.slug));
+    const source = await connectTo(database);
     await source.end();
   });
 
   it('tenant move - refused before anything is touched: same server, unknown store, a target database that has tables', async () => {
-    const tenant = await stack.createTenant('refused');
+    const { tenant, database } = await tenantWithDatabase('refused');
     const before = await placementOf(tenant.slug);
     await expect(
       mover.move({ slug: tenant.slug, store: 'secure', to: TestServices.postgresUrl }),
@@ -236,8 +262,8 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     );
 
     // Someone else's database of that name on the target: refused, and left exactly as it was.
-    await DatabaseAdmin.ensureDatabase(target.url, secureDb(tenant.slug));
-    const theirs = await connectTo(secureDb(tenant.slug), target.port);
+    await DatabaseAdmin.ensureDatabase(target.url, database);
+    const theirs = await connectTo(database, target.port);
     try {
       await theirs.query('CREATE TABLE precious (id int)');
       await theirs.query('INSERT INTO precious VALUES (42)');
@@ -255,7 +281,7 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
   });
 
   it('tenant move - through the CLI: `npm run cli -- tenants move` moves it, prints the pause, exit 0; a store the tenant has no database in is a clear error (exit 1)', async () => {
-    const tenant = await stack.createTenant('cli');
+    const { tenant, database } = await tenantWithDatabase('cli');
     const call = caller(tenant);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -264,23 +290,10 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
       ids.push(created.body.id as string);
     }
     const before = await placementOf(tenant.slug);
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['dist/apps/cli/src/main.js', ...args], {
-          cwd: new URL('../..', import.meta.url).pathname,
-          env: { ...stack.env('gateway'), INSTANCE_ID: 'cli-move', LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
 
     const moved = await cli('tenants', 'move', tenant.slug, '--store', 'secure', '--to', target.url, '--json');
     expect(moved).toMatchObject({ code: 0 });
-    leftBehind.push(secureDb(tenant.slug));
+    leftBehind.push(database);
     const report = JSON.parse(moved.stdout) as MoveReport;
     expect(report).toMatchObject({
       tenant: tenant.slug,
@@ -306,5 +319,55 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     expect(refused.code).not.toBe(0);
     // This stack runs no reliable store: the tenant has no reliable database to move.
     expect(refused.stderr).toMatch(/^error: PLACEMENT_NOT_FOUND: /m);
+  });
+
+  it('tenant move - through the CLI, a schema tenant (the default kind) moves into the shared database of another server, keeping its kind; served from there', async () => {
+    const tenant = await stack.createTenant('schema');
+    const call = caller(tenant);
+    const created = await call('POST', '/v1/customers', { name: 'Shared', email: 'shared@example.com' });
+    expect(created.status).toBe(201);
+    const placement = await stack.placement(tenant.slug, 'secure');
+    expect(placement).toMatchObject({ kind: 'schema', database: 'polystore_secure' });
+    const schema = placement.schema!;
+    expect(schema).toMatch(/^ps_secure_[0-9a-f]{32}$/);
+
+    const moved = await cli('tenants', 'move', tenant.slug, '--store', 'secure', '--to', target.url, '--json');
+    expect(moved).toMatchObject({ code: 0 });
+    const report = JSON.parse(moved.stdout) as MoveReport;
+    expect(report).toMatchObject({
+      kind: { before: 'schema', after: 'schema' },
+      location: { before: `polystore_secure.${schema}`, after: `polystore_secure.${schema}` },
+      to: `postgres://127.0.0.1:${target.port}`,
+      sourceDatabase: 'kept, schema renamed away',
+    });
+    for (const table of report.tables) expect(table.target).toEqual(table.source);
+    expect(await stack.placement(tenant.slug, 'secure')).toMatchObject({
+      kind: 'schema',
+      database: 'polystore_secure',
+      schema,
+      server: `postgres://127.0.0.1:${target.port}`,
+      version: placement.version + 1,
+    });
+
+    // On the target: the row in the tenant's schema, owned by its role, the role granted to the
+    // secure store's runtime login (made by the CLI from MASTER_KEY, as provisioning does).
+    const onTarget = await connectTo('polystore_secure', target.port);
+    try {
+      const rows = await onTarget.query<{ id: string }>(`SELECT id::text AS id FROM "${schema}".customers`);
+      expect(rows.rows).toEqual([{ id: created.body.id }]);
+      const grant = await onTarget.query(
+        `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+         WHERE r.rolname = $1 AND u.rolname = 'ps_secure_runtime'`,
+        [schema],
+      );
+      expect(grant.rowCount).toBe(1);
+    } finally {
+      await onTarget.end();
+    }
+    // Served from the new server, reads and writes.
+    const read = await call('GET', `/v1/customers/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.email).toBe('shared@example.com');
+    expect((await call('POST', '/v1/customers', { name: 'After', email: 'after@example.com' })).status).toBe(201);
   });
 });

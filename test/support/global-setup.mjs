@@ -1,12 +1,18 @@
 // Before the suite: removes what a crashed earlier run may have left behind: test tenant
-// databases (`ps_<store>_e2e_*`, `ps_rt_*`) and test tenants in the test catalog. Only names
-// the tests themselves generate are touched; tests never use the real catalog.
+// databases (`ps_<store>_e2e_*`, `ps_rt_*`), the data of the test tenants (`e2e-*`) that the test
+// catalogs still list (their names come from tenant ids, so only the catalog knows them: a schema
+// and its role in a shared database, or a database of their own), and those tenants. Only names
+// the tests themselves generate, or the test catalogs list for test tenants, are touched, and
+// only on the test servers; tests never use the real catalog.
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 
 const url = new URL(process.env.SECURE_SERVER_URL ?? 'postgres://root@127.0.0.1:5432');
+const mariadbUrl = new URL(process.env.RELIABLE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306');
+/** What the catalog accepts as a database, schema or role name: the only names spliced into SQL. */
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
-async function query(sql, database = 'postgres') {
+async function query(sql, database = 'postgres', params = []) {
   const client = new pg.Client({
     host: url.hostname,
     port: Number(url.port || 5432),
@@ -16,21 +22,25 @@ async function query(sql, database = 'postgres') {
   });
   await client.connect();
   try {
-    return (await client.query(sql)).rows;
+    return (await client.query(sql, params)).rows;
   } finally {
     await client.end();
   }
 }
 
-async function dropMariaDbLeftovers() {
+async function mariadbConnection() {
   const mysql = await import('mysql2/promise');
-  const mariadb = new URL(process.env.RELIABLE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306');
-  const connection = await mysql.createConnection({
+  const mariadb = mariadbUrl;
+  return mysql.createConnection({
     host: mariadb.hostname,
     port: Number(mariadb.port || 3306),
     user: decodeURIComponent(mariadb.username || 'root'),
     password: mariadb.password ? decodeURIComponent(mariadb.password) : undefined,
   });
+}
+
+async function dropMariaDbLeftovers() {
+  const connection = await mariadbConnection();
   try {
     const [rows] = await connection.query(
       `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name REGEXP '^ps_[a-z]+_e2e_[a-z0-9_]+$' OR schema_name REGEXP '^ps_rt_[a-z0-9_]+$'`,
@@ -41,17 +51,67 @@ async function dropMariaDbLeftovers() {
   }
 }
 
+/** `host:port` of a server URL, with the dialect's default port. */
+function hostPort(serverUrl, defaultPort) {
+  return `${serverUrl.hostname}:${serverUrl.port || defaultPort}`;
+}
+
+/**
+ * Drops the data of the test tenants (`e2e-*`) a test catalog lists: a schema placement's schema
+ * (in its database) and its role, a database placement's database. Placements on any server but
+ * the test servers are left alone. Errors are ignored: this is best-effort cleanup.
+ */
+async function dropTestTenantPlacements(catalogDatabase) {
+  const placements = await query(
+    `SELECT p.server_url, p.database_name, p.kind, p.schema_name
+       FROM placements p JOIN tenants t ON t.id = p.tenant_id
+      WHERE t.slug LIKE 'e2e-%'`,
+    catalogDatabase,
+  ).catch(() => []);
+  const postgres = hostPort(url, 5432);
+  const mariadb = hostPort(mariadbUrl, 3306);
+  for (const placement of placements) {
+    let server;
+    try {
+      server = new URL(placement.server_url);
+    } catch {
+      continue;
+    }
+    const database = placement.database_name;
+    if (!NAME.test(database)) continue;
+    if (/^postgres(ql)?:$/.test(server.protocol) && hostPort(server, 5432) === postgres) {
+      if (placement.kind === 'schema') {
+        const schema = placement.schema_name;
+        if (!NAME.test(schema ?? '')) continue;
+        await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, database).catch(() => undefined);
+        await query(`DROP ROLE IF EXISTS "${schema}"`).catch(() => undefined);
+      } else {
+        await query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+      }
+    } else if (/^(mysql|mariadb):$/.test(server.protocol) && hostPort(server, 3306) === mariadb) {
+      const connection = await mariadbConnection().catch(() => undefined);
+      await connection?.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
+      await connection?.end().catch(() => undefined);
+    }
+  }
+}
+
 export default async function globalSetup() {
   await dropMariaDbLeftovers();
   if (!existsSync(new URL('../../dist/apps/gateway/src/main.js', import.meta.url))) {
     throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');
   }
+  // The test tenants' data first, while the catalogs that list them are still there: the shared
+  // test catalog, and the system databases of suites that did not get to drop theirs.
+  const catalogs = await query(
+    `SELECT datname FROM pg_database WHERE datname = 'polystore_test_system' OR datname ~ '^ps_sys_e2e_[a-z0-9_]+$'`,
+  );
+  for (const { datname } of catalogs) await dropTestTenantPlacements(datname);
   const leftovers = await query(
     `SELECT datname FROM pg_database WHERE datname ~ '^ps_[a-z]+_e2e_[a-z0-9_]+$' OR datname ~ '^ps_rt_[a-z0-9_]+$'`,
   );
   for (const { datname } of leftovers) await query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  const catalog = await query(`SELECT 1 FROM pg_database WHERE datname = 'polystore_test_system'`);
-  if (catalog.length > 0) {
+  if (catalogs.some((c) => c.datname === 'polystore_test_system')) {
     await query(`DELETE FROM tenants WHERE slug LIKE 'e2e-%'`, 'polystore_test_system').catch(() => undefined);
   }
 }

@@ -23,6 +23,3 @@ export async function mariaQuery<R = Record<string, unknown>>(
     await connection.end();
   }
 }
-
-/** The reliable database name of a tenant slug. */
-export const reliableDb = (slug: string) => `ps_reliable_${slug.replace(/-/g, '_')}`;
