@@ -3,7 +3,7 @@
 // A snapshot reads: the machine's busy and total time (/proc/stat), each started app's own CPU
 // time, PostgreSQL's (every live `postgres` process plus what the postmaster has reaped from
 // exited backends, so connections opened and closed inside the window are counted), the NATS
-// server's, and the bench process's own (autocannon runs inside it). Two snapshots give, per
+// server's, MariaDB's (`mariadbd`), and the bench process's own (autocannon runs inside it). Two snapshots give, per
 // component, CPU milliseconds per request: where the machine's time went.
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -79,6 +79,7 @@ export function cpuSnapshot(apps) {
     apps: perApp,
     postgres: ticksOfServer(processes, 'postgres'),
     nats: ticksOfServer(processes, 'nats-server'),
+    mariadb: ticksOfServer(processes, 'mariadbd'),
     self,
   };
 }
@@ -115,9 +116,11 @@ export function cpuBetween(before, after, requests) {
   }
   const postgresMs = (after.postgres - before.postgres) * TICK_MS;
   const natsMs = (after.nats - before.nats) * TICK_MS;
-  accounted += postgresMs + natsMs;
+  const mariadbMs = (after.mariadb - before.mariadb) * TICK_MS;
+  accounted += postgresMs + natsMs + mariadbMs;
   add('postgres', postgresMs);
   add('nats', natsMs);
+  add('mariadb', mariadbMs);
   add('bench', selfMs);
   add('other', Math.max(0, machineMs - accounted));
   return { wallMs, machineBusyShare: round(machineMs / capacityMs, 3), components };

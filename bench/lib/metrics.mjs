@@ -1,6 +1,7 @@
 // Reading the apps' Prometheus endpoints before and after a measured window, to explain the
 // numbers: mean time in the gateway vs. in the NATS round trip, and the data router's activity
-// (DataSources opened, evicted, requests refused with STORE_BUSY).
+// (units of work served by the shared pool, connections recycled or discarded, DataSources
+// opened and evicted for placements with a pool of their own, requests refused with STORE_BUSY).
 import { request } from './http.mjs';
 
 /** `GET /metrics` as text (null when it is not reachable). */
@@ -56,6 +57,11 @@ export function metricsBetween(before, after) {
     dataSourcesClosed: delta(s0, s1, 'polystore_datasources_closed'),
     evictions: delta(s0, s1, 'polystore_datasource_evictions'),
     busyRejections: delta(s0, s1, 'polystore_datasource_busy_rejections'),
+    sharedPoolUnits: delta(s0, s1, 'polystore_shared_pool_units'),
+    sharedPoolBusyRejections: delta(s0, s1, 'polystore_shared_pool_busy_rejections'),
+    sharedPoolRecycled: delta(s0, s1, 'polystore_shared_pool_recycled'),
+    sharedPoolDiscarded: delta(s0, s1, 'polystore_shared_pool_discarded'),
+    sharedPoolSize: metricSum(s1, 'polystore_shared_pool_size'),
     initFailures: delta(s0, s1, 'polystore_datasource_init_failures'),
     liveDataSourcesAtEnd: metricSum(s1, 'polystore_datasources_live'),
     dataSourceCapacity: metricSum(s1, 'polystore_datasources_capacity'),

@@ -33,11 +33,12 @@ export async function adminQuery(serverUrl, sql, params = []) {
   }
 }
 
-/** `SELECT version()` and `max_connections`. */
+/** `SELECT version()`, `max_connections` and `superuser_reserved_connections`. */
 export async function serverFacts(serverUrl) {
   const [row] = await adminQuery(
     serverUrl,
-    `SELECT version() AS version, current_setting('max_connections')::int AS max_connections`,
+    `SELECT version() AS version, current_setting('max_connections')::int AS max_connections,
+            current_setting('superuser_reserved_connections')::int AS superuser_reserved_connections`,
   );
   return row;
 }
@@ -50,15 +51,65 @@ export async function databasesMatching(serverUrl, pattern) {
   return rows.map((r) => r.datname);
 }
 
+/** The bench's catalog, and tenant names derived from a tenant id (`ps_<store>_<32 hex>`). */
+const BENCH_CATALOG = /^polystore_bench_system$/;
+const TENANT_NAME = /^ps_(secure|edge|reliable)_[0-9a-f]{32}$/;
+const SHARED_DATABASE = /^polystore_(secure|edge)$/;
+
 /**
- * Drops databases (closing their connections first). Only names the bench generated are ever
- * passed here, and they are checked again against the bench's own patterns before any SQL.
+ * Drops databases (closing their connections first). Only the bench's catalog and tenant
+ * databases named from a tenant id are accepted, and callers pass only names read from the
+ * bench's own catalog.
  */
 export async function dropDatabases(serverUrl, names) {
   for (const name of names) {
-    if (!/^(polystore_bench_system|ps_secure_bench_[a-z0-9]+_[0-9]+)$/.test(name))
-      throw new Error(`refusing to drop ${name}`);
+    if (!BENCH_CATALOG.test(name) && !TENANT_NAME.test(name)) throw new Error(`refusing to drop database ${name}`);
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
+/**
+ * Drops tenant schemas (with everything in them) and their roles in a store's shared database
+ * (`polystore_secure`, ...), as the store's own drop does. Only tenant names read from the bench's
+ * catalog are passed. Returns how many schemas existed.
+ */
+export async function dropSchemas(serverUrl, database, schemas) {
+  if (!SHARED_DATABASE.test(database)) throw new Error(`refusing to drop schemas in ${database}`);
+  if (schemas.length === 0) return 0;
+  for (const schema of schemas) if (!TENANT_NAME.test(schema)) throw new Error(`refusing to drop schema ${schema}`);
+  const client = new pg.Client(clientConfig(serverUrl, database, 'polystore-bench-admin'));
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
+    for (const schema of schemas) {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.query(`DROP ROLE IF EXISTS "${schema}"`);
+    }
+    return rows.length;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The placements recorded in the bench's catalog (`[{ store, kind, server, database, schema }]`),
+ * or null when the catalog does not exist. Every tenant the bench ever created is there until
+ * the admin API deletes it: what is left at cleanup (or after a crashed run) is read from here.
+ */
+export async function catalogPlacements(serverUrl, catalogDatabase) {
+  const [exists] = await adminQuery(serverUrl, 'SELECT 1 AS ok FROM pg_database WHERE datname = $1', [catalogDatabase]);
+  if (!exists) return null;
+  const client = new pg.Client(clientConfig(serverUrl, catalogDatabase, 'polystore-bench-admin'));
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query("SELECT to_regclass('placements') IS NOT NULL AS ok");
+    if (!tables[0].ok) return [];
+    const { rows } = await client.query(
+      `SELECT store, kind, server_url AS server, database_name AS database, schema_name AS schema FROM placements`,
+    );
+    return rows;
+  } finally {
+    await client.end();
   }
 }
 
@@ -67,16 +118,20 @@ export async function dropDatabases(serverUrl, names) {
  * the peak and mean of three counts:
  *  - `all`: every client backend on the server (other users of the server included), minus the
  *    sampler's own connection;
- *  - `tenantPool`: connections whose application_name is the secure store's tenant pool;
- *  - `ours`: connections of the processes this run started (gateway and store catalogs, tenant
- *    pool, the floor).
+ *  - `tenantPool`: the tenant connections of the system under test (set per scenario with
+ *    {@link track}: the secure store's shared pool and own pools, the floor's pool, the naive
+ *    baseline's DataSources), by application_name prefix;
+ *  - `ours`: connections of the processes this run started (catalog pools included);
+ * and `newBackends`: tenant connections first seen during the window (connections opened; one
+ * that lives less than a sampling period can be missed).
  */
 export class ConnectionSampler {
-  constructor({ serverUrl, everyMs, tenantPoolName, ourNames }) {
+  constructor({ serverUrl, everyMs, ourNames }) {
     this.serverUrl = serverUrl;
     this.everyMs = everyMs;
-    this.tenantPoolName = tenantPoolName;
     this.ourNames = ourNames;
+    this.poolNames = [];
+    this.knownPids = new Set();
     this.client = null;
     this.timer = null;
     this.stopped = false;
@@ -90,14 +145,20 @@ export class ConnectionSampler {
     this.loop();
   }
 
-  /** Connection names may be matched by prefix (the floor adds its pid). */
+  /** The application_name prefixes of the scenario's tenant connections (from now on). */
+  track(poolNames) {
+    this.poolNames = poolNames;
+    this.knownPids = new Set();
+  }
+
+  /** Connection names are matched by prefix (the baselines add their pid). */
   async sample() {
     const { rows } = await this.client.query(
       `SELECT count(*) FILTER (WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int AS all,
-              count(*) FILTER (WHERE application_name = $1)::int AS tenant_pool,
-              count(*) FILTER (WHERE application_name LIKE ANY($2))::int AS ours
+              count(*) FILTER (WHERE application_name LIKE ANY($2))::int AS ours,
+              coalesce(array_agg(pid) FILTER (WHERE application_name LIKE ANY($1)), '{}') AS pool_pids
          FROM pg_stat_activity`,
-      [this.tenantPoolName, this.ourNames.map((n) => `${n}%`)],
+      [this.poolNames.map((n) => `${n}%`), this.ourNames.map((n) => `${n}%`)],
     );
     return rows[0];
   }
@@ -117,17 +178,24 @@ export class ConnectionSampler {
 
   record(row) {
     const w = this.window;
+    const counts = { all: row.all, ours: row.ours, tenant_pool: row.pool_pids.length };
     w.samples++;
     for (const key of ['all', 'tenant_pool', 'ours']) {
-      w.peak[key] = Math.max(w.peak[key], row[key]);
-      w.sum[key] += row[key];
+      w.peak[key] = Math.max(w.peak[key], counts[key]);
+      w.sum[key] += counts[key];
+    }
+    for (const pid of row.pool_pids) {
+      if (this.knownPids.has(pid)) continue;
+      this.knownPids.add(pid);
+      w.newBackends++;
     }
   }
 
   /**
    * Sessions (connections) ever established to the databases whose name matches `pattern`
    * (pg_stat_database.sessions, PostgreSQL 14+; null before). The difference over a window is
-   * the number of connections opened to those databases during it.
+   * the number of connections opened to those databases during it (by anyone: only meaningful
+   * for databases of this run alone).
    */
   async sessions(pattern) {
     try {
@@ -154,6 +222,7 @@ export class ConnectionSampler {
       meanAll: mean('all'),
       meanTenantPool: mean('tenant_pool'),
       meanOurs: mean('ours'),
+      tenantBackendsOpened: w.newBackends,
     };
   }
 
@@ -165,5 +234,10 @@ export class ConnectionSampler {
 }
 
 function emptyWindow() {
-  return { samples: 0, peak: { all: 0, tenant_pool: 0, ours: 0 }, sum: { all: 0, tenant_pool: 0, ours: 0 } };
+  return {
+    samples: 0,
+    newBackends: 0,
+    peak: { all: 0, tenant_pool: 0, ours: 0 },
+    sum: { all: 0, tenant_pool: 0, ours: 0 },
+  };
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT } from './config.mjs';
+import { APPS_ROOT } from './config.mjs';
 
 /** Every process this run started and has not seen exit: what cleanup must stop. */
 const running = new Set();
@@ -98,18 +98,19 @@ function readyRecord(logPath) {
 }
 
 /**
- * Starts `node <script>` (a path relative to the repository root) with exactly `env` (plus
- * PATH), logging to `<logDir>/<n>-<name>.log`, and waits until it is ready.
+ * Starts `node <script>` (a path relative to `appsRoot`, by default the directory holding the
+ * built apps, see `BENCH_APPS_ROOT`) with exactly `env` (plus PATH), logging to
+ * `<logDir>/<n>-<name>.log`, and waits until it is ready.
  *
  * `detached: true` puts the child in its own process group, so a Ctrl-C in the terminal reaches
  * only the bench, which then deletes its tenants through the still-running gateway before it
  * stops the apps itself.
  */
-export async function startApp({ name, script, env, logDir }) {
+export async function startApp({ name, script, env, logDir, appsRoot = APPS_ROOT }) {
   const logPath = join(logDir, `${String(++started).padStart(2, '0')}-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, [join(ROOT, script)], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [join(appsRoot, script)], {
+    cwd: appsRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', fd, fd],
     detached: true,

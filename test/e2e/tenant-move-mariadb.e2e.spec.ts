@@ -131,10 +131,12 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     const phases: string[] = [];
     let report: MoveReport;
     try {
+      // A database on the shared MariaDB becomes the tenant's own server (kind dedicated).
       report = await mover.move({
         slug: tenant.slug,
         store: 'reliable',
         to: target.url,
+        kind: 'dedicated',
         onProgress: (p) => phases.push(p),
       });
       if (report.sourceTablesMovedTo) leftBehind.push(report.sourceTablesMovedTo);
@@ -151,6 +153,8 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
       database,
       from: placementBefore.serverId,
       to: `mysql://127.0.0.1:${target.port}`,
+      kind: { before: 'database', after: 'dedicated' },
+      location: { before: database, after: database },
       placementVersion: { before: placementBefore.version, after: placementBefore.version + 1 },
       sourceDatabase: 'kept, tables renamed away',
       sourceTablesMovedTo: expect.stringMatching(new RegExp(`^${database}_m\\d{14}$`)),
@@ -175,9 +179,11 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
         )}\n`,
     );
 
-    // The catalog: the placement points at the new server, one version later.
+    // The catalog: the placement points at the new server, one version later, a server of its own.
     expect(await placementOf(tenant.slug)).toMatchObject({
       serverId: `mysql://127.0.0.1:${target.port}`,
+      kind: 'dedicated',
+      database,
       version: placementBefore.version + 1,
     });
 

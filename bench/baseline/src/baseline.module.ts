@@ -3,9 +3,14 @@ import { DataSource } from 'typeorm';
 import { CustomerRow } from './customer-row.entity.js';
 import { CustomersController } from './customers.controller.js';
 
-/** Where the floor reads from, passed by bench/run.mjs: one tenant's secure database. */
+/**
+ * Where the floor reads from, passed by bench/run.mjs: one tenant's `customers` table, in its
+ * schema of the shared database (`schema` placement) or in its own database.
+ */
 export interface BaselineSettings {
   readonly databaseUrl: string;
+  /** The tenant's schema (`schema` placements); unset: the database's default search path. */
+  readonly schema?: string;
   readonly poolSize: number;
   readonly applicationName: string;
 }
@@ -17,6 +22,7 @@ async function openDataSource(settings: BaselineSettings): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
     url: settings.databaseUrl,
+    ...(settings.schema ? { schema: settings.schema } : {}),
     entities: [CustomerRow],
     poolSize: settings.poolSize,
     applicationName: settings.applicationName,

@@ -1,5 +1,6 @@
 // The benchmark floor (see bench/README.md). Started by bench/run.mjs as its own process:
-//   BASELINE_DB_URL=postgres://root@127.0.0.1:5432/<db> BASELINE_PORT=0 node dist/bench/baseline/src/main.js
+//   BASELINE_DB_URL=postgres://root@127.0.0.1:5432/<db> [BASELINE_DB_SCHEMA=<schema>] BASELINE_PORT=0 \
+//     node dist/bench/baseline/src/main.js
 // Logs one JSON line `{"msg":"ready","port":N}` once it listens; stops cleanly on SIGTERM/SIGINT.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -13,9 +14,15 @@ if (!databaseUrl) {
 }
 const port = Number(process.env['BASELINE_PORT'] ?? 0);
 const poolSize = Number(process.env['BASELINE_POOL_SIZE'] ?? 10);
+const schema = process.env['BASELINE_DB_SCHEMA'] || undefined;
 
 const app = await NestFactory.create<NestFastifyApplication>(
-  BaselineModule.forRoot({ databaseUrl, poolSize, applicationName: `polystore-bench-baseline:${process.pid}` }),
+  BaselineModule.forRoot({
+    databaseUrl,
+    ...(schema ? { schema } : {}),
+    poolSize,
+    applicationName: `polystore-bench-baseline:${process.pid}`,
+  }),
   new FastifyAdapter(),
   { logger: ['error', 'warn'] },
 );
