@@ -61,6 +61,8 @@ describe.each(SERVERS)('reliable outbox - seq order is commit order, on real %s'
       schema: RELIABLE_SCHEMA,
       poolSize: 4,
       connectionBudget: 8,
+      // Two open transactions of the tenant and a third unit watching the server's lock view.
+      tenantCap: 4,
       idleTtlMs: 60_000,
       maxWaiters: 100,
       acquireTimeoutMs: 5_000,

@@ -29,6 +29,7 @@ export {
   type SharedPoolStats,
 } from './data-source-router.js';
 export { DatabaseAdmin, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
+export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';
 export type { ServerShare } from './internal/server-budget.js';
 export { registerDataRouterMetrics } from './data-router.metrics.js';

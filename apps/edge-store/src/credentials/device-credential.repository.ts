@@ -1,27 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { DataSourceRouter } from '#polystore/data-router';
+import { DataSourceRouter, DialectSeam } from '#polystore/data-router';
 import { MongoDeviceCredentials } from '../mongodb/mongo-device-credentials.js';
-import { isMongo } from '../mongodb/mongo.util.js';
-import { DeviceCredentialEntity } from './device-credential.entity.js';
+import type { DeviceCredentialEntity } from './device-credential.entity.js';
+import { PostgresDeviceCredentials, type DeviceCredentialsDialect } from './device-credentials.dialect.js';
 
-/** Data access for the current tenant's device credentials (PostgreSQL, or MongoDB via `mongodb/`). */
+/** The credentials' one seam between engines: PostgreSQL or MongoDB, by the tenant's placement. */
+const CREDENTIALS = new DialectSeam<DeviceCredentialsDialect>('edge device credentials', {
+  postgres: PostgresDeviceCredentials,
+  mongodb: MongoDeviceCredentials,
+});
+
+/** Data access for the current tenant's device credentials, on whatever engine its placement is. */
 @Injectable()
 export class DeviceCredentialRepository {
   constructor(private readonly router: DataSourceRouter) {}
 
   find(deviceId: string): Promise<DeviceCredentialEntity | null> {
-    return this.router.run((db) =>
-      isMongo(db)
-        ? MongoDeviceCredentials.find(db.connection, deviceId)
-        : db.getRepository(DeviceCredentialEntity).findOneBy({ deviceId }),
-    );
+    return this.router.run((db) => CREDENTIALS.of(db).find(db, deviceId));
   }
 
-  async save(credential: DeviceCredentialEntity): Promise<void> {
-    await this.router.run<unknown>((db) =>
-      isMongo(db)
-        ? MongoDeviceCredentials.save(db.connection, credential)
-        : db.getRepository(DeviceCredentialEntity).save(credential),
-    );
+  save(credential: DeviceCredentialEntity): Promise<void> {
+    return this.router.run((db) => CREDENTIALS.of(db).save(db, credential));
   }
 }

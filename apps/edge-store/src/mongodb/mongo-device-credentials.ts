@@ -1,5 +1,6 @@
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { DeviceCredentialEntity } from '../credentials/device-credential.entity.js';
+import type { DeviceCredentialsDialect } from '../credentials/device-credentials.dialect.js';
 import { MongoDeviceCredentialEntity } from './mongo.entities.js';
 import { normalizeDeviceId, toBuffer } from './mongo.util.js';
 
@@ -9,13 +10,13 @@ type StoredCredential = Pick<
 >;
 
 /**
- * `DeviceCredentialRepository` on MongoDB (see `mongo.entities.ts`): the `device_credentials`
+ * {@link DeviceCredentialsDialect} on MongoDB (see `mongo.entities.ts`): the `device_credentials`
  * collection, one document per device (unique index on `deviceId`); reads give back the same
  * `DeviceCredentialEntity` (token hash as a Buffer) as PostgreSQL.
  */
-export const MongoDeviceCredentials = {
-  async find(ds: DataSource, deviceId: string): Promise<DeviceCredentialEntity | null> {
-    const doc = await ds
+export const MongoDeviceCredentials: DeviceCredentialsDialect = {
+  async find(db: EntityManager, deviceId: string): Promise<DeviceCredentialEntity | null> {
+    const doc = await db.connection
       .getMongoRepository(MongoDeviceCredentialEntity)
       .createCursor({ deviceId: normalizeDeviceId(deviceId) })
       .project<StoredCredential>({ _id: 0, deviceId: 1, tokenHash: 1, generation: 1, status: 1, updatedAt: 1 })
@@ -32,8 +33,8 @@ export const MongoDeviceCredentials = {
   },
 
   /** Inserts or replaces the device's credential (like `save` on the primary key). */
-  async save(ds: DataSource, credential: DeviceCredentialEntity): Promise<void> {
-    await ds.getMongoRepository(MongoDeviceCredentialEntity).updateOne(
+  async save(db: EntityManager, credential: DeviceCredentialEntity): Promise<void> {
+    await db.connection.getMongoRepository(MongoDeviceCredentialEntity).updateOne(
       { deviceId: normalizeDeviceId(credential.deviceId) },
       {
         $set: {

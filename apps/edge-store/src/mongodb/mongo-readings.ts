@@ -5,8 +5,9 @@ import type {
   TelemetryBucketRow,
   TelemetryPoint,
 } from '#polystore/messaging';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
+import type { DeadLetter, ReadingsDialect } from '../telemetry/readings.dialect.js';
 import { MongoDeadLetterEntity, MongoReadingEntity } from './mongo.entities.js';
 import { normalizeDeviceId } from './mongo.util.js';
 
@@ -16,24 +17,16 @@ const BUCKET_UNIT: Record<TelemetryBucket, 'minute' | 'hour'> = { '1m': 'minute'
 /** E11000: a concurrent writer inserted the same `{deviceId, seq}` first. */
 const DUPLICATE_KEY = 11000;
 
-/** A dead letter as the repository writes it (already truncated). */
-export interface DeadLetter {
-  readonly deviceId: string | null;
-  readonly reason: string;
-  readonly payload: Buffer;
-  readonly receivedAt: Date;
-}
-
 /**
- * `ReadingRepository` on MongoDB (see `mongo.entities.ts`): same inputs, same results as the SQL
- * statements, on the `readings` and `dead_letters` collections.
+ * {@link ReadingsDialect} on MongoDB (see `mongo.entities.ts`): same inputs, same results as the
+ * SQL statements, on the `readings` and `dead_letters` collections.
  */
-export const MongoReadings = {
+export const MongoReadings: ReadingsDialect = {
   /**
    * One unordered `bulkWrite` of upserts on `{deviceId, seq}` that only set fields on insert, so
    * a redelivered or retried reading is stored once. Returns the readings inserted.
    */
-  async insertBatch(ds: DataSource, rows: readonly ReadingRow[]): Promise<number> {
+  async insertBatch(db: EntityManager, rows: readonly ReadingRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const operations = rows.map((r) => ({
       updateOne: {
@@ -43,7 +36,9 @@ export const MongoReadings = {
       },
     }));
     try {
-      const result = await ds.getMongoRepository(MongoReadingEntity).bulkWrite(operations, { ordered: false });
+      const result = await db.connection
+        .getMongoRepository(MongoReadingEntity)
+        .bulkWrite(operations, { ordered: false });
       return result.upsertedCount;
     } catch (error) {
       // Two writers racing on one new key: the loser's upsert fails with E11000 (the server
@@ -54,8 +49,8 @@ export const MongoReadings = {
     }
   },
 
-  async insertDeadLetter(ds: DataSource, letter: DeadLetter): Promise<void> {
-    await ds.getMongoRepository(MongoDeadLetterEntity).insertOne({
+  async insertDeadLetter(db: EntityManager, letter: DeadLetter): Promise<void> {
+    await db.connection.getMongoRepository(MongoDeadLetterEntity).insertOne({
       ...letter,
       deviceId: letter.deviceId === null ? null : normalizeDeviceId(letter.deviceId),
     });
@@ -63,7 +58,7 @@ export const MongoReadings = {
 
   /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */
   async points(
-    ds: DataSource,
+    db: EntityManager,
     deviceId: string,
     from: Date,
     to: Date,
@@ -73,7 +68,7 @@ export const MongoReadings = {
     // Keyset `(ts, seq) > after`: the range starts at `after.ts` (so the index scan does too) and
     // only the readings tied on `after.ts` need `seq > after.seq`.
     const lower = after && after.ts > from ? after.ts : from;
-    const docs = await ds
+    const docs = await db.connection
       .getMongoRepository(MongoReadingEntity)
       .createCursor({
         deviceId: normalizeDeviceId(deviceId),
@@ -100,14 +95,14 @@ export const MongoReadings = {
 
   /** avg/min/max/count per metric per bucket, in `[from, to)`, at most `limit` rows. */
   async buckets(
-    ds: DataSource,
+    db: EntityManager,
     deviceId: string,
     from: Date,
     to: Date,
     bucket: TelemetryBucket,
     limit: number,
   ): Promise<TelemetryBucketRow[]> {
-    const rows = await ds
+    const rows = await db.connection
       .getMongoRepository(MongoReadingEntity)
       .aggregate<{ _id: { start: Date; metric: string }; avg: number; min: number; max: number; count: number }>([
         { $match: { deviceId: normalizeDeviceId(deviceId), ts: { $gte: from, $lt: to } } },
@@ -137,8 +132,8 @@ export const MongoReadings = {
   },
 
   /** Readings per device per hour (UTC, by device time) in `[from, to)`, ordered by device, hour. */
-  async hourlyCounts(ds: DataSource, deviceIds: readonly string[], from: Date, to: Date): Promise<HourlyReadings[]> {
-    const rows = await ds
+  async hourlyCounts(db: EntityManager, deviceIds: readonly string[], from: Date, to: Date): Promise<HourlyReadings[]> {
+    const rows = await db.connection
       .getMongoRepository(MongoReadingEntity)
       .aggregate<{ _id: { deviceId: string; hour: Date }; readings: number }>([
         { $match: { deviceId: { $in: deviceIds.map(normalizeDeviceId) }, ts: { $gte: from, $lt: to } } },
@@ -164,8 +159,8 @@ export const MongoReadings = {
    * shape MongoDB can answer with one index seek per device (DISTINCT_SCAN) instead of reading
    * every reading of the devices.
    */
-  async lastSeen(ds: DataSource, deviceIds: readonly string[]): Promise<LastSeen[]> {
-    const rows = await ds
+  async lastSeen(db: EntityManager, deviceIds: readonly string[]): Promise<LastSeen[]> {
+    const rows = await db.connection
       .getMongoRepository(MongoReadingEntity)
       .aggregate<{ _id: string; lastAt: Date }>([
         { $match: { deviceId: { $in: deviceIds.map(normalizeDeviceId) } } },
@@ -178,16 +173,16 @@ export const MongoReadings = {
   },
 
   /** Deletes every reading of the devices; returns how many. */
-  async erase(ds: DataSource, deviceIds: readonly string[]): Promise<number> {
-    const { deletedCount } = await ds
+  async erase(db: EntityManager, deviceIds: readonly string[]): Promise<number> {
+    const { deletedCount } = await db.connection
       .getMongoRepository(MongoReadingEntity)
       .deleteMany({ deviceId: { $in: deviceIds.map(normalizeDeviceId) } });
     return deletedCount;
   },
 
   /** Deletes at most `batch` readings older than `cutoff` (their `_id`s first, then those); returns how many. */
-  async deleteOlderThan(ds: DataSource, cutoff: Date, batch: number): Promise<number> {
-    const repository = ds.getMongoRepository(MongoReadingEntity);
+  async deleteOlderThan(db: EntityManager, cutoff: Date, batch: number): Promise<number> {
+    const repository = db.connection.getMongoRepository(MongoReadingEntity);
     const victims = await repository
       .createCursor({ ts: { $lt: cutoff } })
       .project<Pick<MongoReadingEntity, '_id'>>({ _id: 1 })

@@ -15,8 +15,8 @@
  * - Tested only where a MongoDB exists: `apps/edge-store/test/edge-mongodb.int.spec.ts` runs
  *   against `MONGO_URL` or a `mongo:7` container (Docker) and is skipped, saying so, otherwise.
  *
- * The repositories branch on `ds.options.type === 'mongodb'` and call the helpers next to this
- * file; the SQL paths are untouched.
+ * The repositories pick these implementations through their dialect seam (`DialectSeam`:
+ * `MongoReadings`, `MongoDeviceCredentials`), beside the PostgreSQL ones.
  */
 import type { Binary, ObjectId } from 'mongodb';
 import { Column, Entity, ObjectIdColumn } from 'typeorm';

@@ -1,11 +1,4 @@
 import type { Binary } from 'mongodb';
-import type { EntityManager } from 'typeorm';
-
-/** True when `db` works on MongoDB (the tenant's placement is on a `mongodb://` server). */
-export function isMongo(db: EntityManager): boolean {
-  return db.connection.options.type === 'mongodb';
-}
-
 /** Device ids as PostgreSQL's `uuid` type stores and prints them (lowercase), so lookups match either way. */
 export function normalizeDeviceId(deviceId: string): string {
   return deviceId.toLowerCase();

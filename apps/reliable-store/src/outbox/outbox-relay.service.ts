@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogAdminService } from '#polystore/catalog';
-import { DataSourceRouter } from '#polystore/data-router';
+import { DataSourceRouter, DialectSeam } from '#polystore/data-router';
 import { NATS_CONNECTION, openEventStream, Streams, type EventStream } from '#polystore/messaging';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { EntityManager, QueryRunner } from 'typeorm';
@@ -97,8 +97,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   /** Drains on the unit of work's own connection (the router binds it to the tenant). */
   private async drainLocked(tenant: TenantSlug, db: EntityManager): Promise<void> {
     const runner = db.queryRunner!;
-    const postgres = db.connection.options.type === 'postgres';
-    if (!(await tryLock(runner, postgres))) return; // another replica is draining this tenant
+    const lock = RELAY_LOCK.of(db);
+    if (!(await lock.tryLock(runner))) return; // another replica is draining this tenant
     try {
       for (;;) {
         const batch = await this.outbox.unpublished(runner.manager, BATCH);
@@ -118,9 +118,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         if (batch.length < BATCH) return;
       }
     } finally {
-      await unlock(runner, postgres);
+      await lock.unlock(runner).catch(() => undefined);
     }
   }
+}
+
+/** The relay's lock on one engine, held on the unit of work's own connection. */
+interface RelayLock {
+  tryLock(runner: QueryRunner): Promise<boolean>;
+  unlock(runner: QueryRunner): Promise<void>;
 }
 
 /**
@@ -131,20 +137,27 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 const PG_RELAY_LOCK = "hashtext('polystore_outbox:' || current_schema())";
 const MYSQL_RELAY_LOCK = "LEFT(CONCAT('polystore_outbox_', DATABASE()), 64)";
 
-async function tryLock(runner: QueryRunner, postgres: boolean): Promise<boolean> {
-  if (postgres) {
-    const rows = (await runner.query(`SELECT pg_try_advisory_lock(${PG_RELAY_LOCK}) AS locked`)) as Array<{
-      locked: boolean;
-    }>;
-    return rows[0]?.locked === true;
-  }
-  const rows = (await runner.query(`SELECT GET_LOCK(${MYSQL_RELAY_LOCK}, 0) AS locked`)) as Array<{
-    locked: number | string;
-  }>;
-  return Number(rows[0]?.locked) === 1;
-}
-
-async function unlock(runner: QueryRunner, postgres: boolean): Promise<void> {
-  if (postgres) await runner.query(`SELECT pg_advisory_unlock(${PG_RELAY_LOCK})`).catch(() => undefined);
-  else await runner.query(`SELECT RELEASE_LOCK(${MYSQL_RELAY_LOCK})`).catch(() => undefined);
-}
+const RELAY_LOCK = new DialectSeam<RelayLock>('the outbox relay lock', {
+  postgres: {
+    async tryLock(runner) {
+      const rows = (await runner.query(`SELECT pg_try_advisory_lock(${PG_RELAY_LOCK}) AS locked`)) as Array<{
+        locked: boolean;
+      }>;
+      return rows[0]?.locked === true;
+    },
+    async unlock(runner) {
+      await runner.query(`SELECT pg_advisory_unlock(${PG_RELAY_LOCK})`);
+    },
+  },
+  mysql: {
+    async tryLock(runner) {
+      const rows = (await runner.query(`SELECT GET_LOCK(${MYSQL_RELAY_LOCK}, 0) AS locked`)) as Array<{
+        locked: number | string;
+      }>;
+      return Number(rows[0]?.locked) === 1;
+    },
+    async unlock(runner) {
+      await runner.query(`SELECT RELEASE_LOCK(${MYSQL_RELAY_LOCK})`);
+    },
+  },
+});
