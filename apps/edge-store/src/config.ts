@@ -1,14 +1,16 @@
 import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
 import { boolVar, intVar, portVar, urlVar } from '#polystore/platform';
+import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
 
 /** Environment of the edge store, validated once at boot. */
 export const edgeStoreConfigSchema = z
   .object({
     ...commonConfigShape,
-    ...dataRouterConfigShape('EDGE'),
+    ...dataRouterConfigShape(STORE_MANIFESTS.edge.configPrefix),
     /** Default server of new tenants' edge databases (PostgreSQL; `mongodb://` supported). */
-    EDGE_SERVER_URL: urlVar(['postgres:', 'postgresql:', 'mongodb:'], 'postgres://root@127.0.0.1:5432'),
+    /** Default server of new tenants' placements (the manifest's default unless set). */
+    EDGE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.edge), STORE_MANIFESTS.edge.defaultServerUrl),
     /** HTTP ingest (`POST /ingest`), metrics and health. */
     EDGE_HTTP_PORT: portVar(3100),
     /**

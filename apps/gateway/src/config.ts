@@ -1,11 +1,28 @@
 import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
-import { STORE_NAMES } from '#polystore/catalog';
+import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
 import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { BUILTIN_JOBS } from '#polystore/jobs';
 import { z } from 'zod';
 
 const placementKindVar = z.enum(PLACEMENT_KINDS as ['schema', 'database', 'dedicated']).optional();
+
+type Prefix = StoreManifest['configPrefix'];
+
+/**
+ * Per store (from its manifest): `<PREFIX>_SERVER_URL`, the default server of new tenants'
+ * placements, and `<PREFIX>_PLACEMENT_KIND`, their kind (`schema`, `database`, `dedicated`; by
+ * default a schema on a PostgreSQL server, a database of its own on MySQL/MariaDB and MongoDB).
+ */
+function storeVariables() {
+  return Object.fromEntries(
+    storeManifests().flatMap((m) => [
+      [`${m.configPrefix}_SERVER_URL`, urlVar(serverSchemes(m), m.defaultServerUrl)],
+      [`${m.configPrefix}_PLACEMENT_KIND`, placementKindVar],
+    ]),
+  ) as Record<`${Prefix}_SERVER_URL`, ReturnType<typeof urlVar>> &
+    Record<`${Prefix}_PLACEMENT_KIND`, typeof placementKindVar>;
+}
 
 /** Environment of the gateway, validated once at boot. */
 export const gatewayConfigSchema = z
@@ -24,17 +41,7 @@ export const gatewayConfigSchema = z
       .default('localhost'),
     /** Bearer token of the admin API (at least 16 characters). */
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** Default servers of new tenants' databases, per store. */
-    SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
-    RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
-    EDGE_SERVER_URL: urlVar(['postgres:', 'postgresql:', 'mongodb:'], 'postgres://root@127.0.0.1:5432'),
-    /**
-     * Placement kind of new tenants, per store (`schema`, `database`, `dedicated`): by default a
-     * schema on a PostgreSQL server, a database of its own on MySQL/MariaDB and MongoDB.
-     */
-    SECURE_PLACEMENT_KIND: placementKindVar,
-    RELIABLE_PLACEMENT_KIND: placementKindVar,
-    EDGE_PLACEMENT_KIND: placementKindVar,
+    ...storeVariables(),
     /** The stores this deployment runs: tenants are provisioned in each, readiness checks each. */
     STORES: z
       .string()
@@ -102,7 +109,7 @@ export const gatewayConfigSchema = z
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN']))
   .superRefine((config, ctx) => {
-    for (const store of ['SECURE', 'RELIABLE', 'EDGE'] as const) {
+    for (const { configPrefix: store } of storeManifests()) {
       const kind = config[`${store}_PLACEMENT_KIND`];
       if (kind === 'schema' && !/^postgres(ql)?:$/.test(new URL(config[`${store}_SERVER_URL`]).protocol))
         ctx.addIssue({

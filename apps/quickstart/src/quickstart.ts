@@ -3,10 +3,11 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { EmbeddedPostgres } from '#polystore/embedded-postgres';
-import { startEdgeStore } from '../../edge-store/src/index.js';
+import type { StoreApp } from '#polystore/runtime';
+import { EDGE_STORE_APP } from '../../edge-store/src/index.js';
 import { startGateway } from '../../gateway/src/index.js';
-import { startReliableStore } from '../../reliable-store/src/index.js';
-import { startSecureStore } from '../../secure-store/src/index.js';
+import { RELIABLE_STORE_APP } from '../../reliable-store/src/index.js';
+import { SECURE_STORE_APP } from '../../secure-store/src/index.js';
 import type { QuickstartConfig } from './config.js';
 
 /** What runs: the embedded PostgreSQL, then the three stores and the gateway, in this process. */
@@ -19,6 +20,9 @@ export interface RunningQuickstart {
   /** Stops the gateway first (no new requests), then the stores, then PostgreSQL. */
   stop(): Promise<void>;
 }
+
+/** The stores the quickstart runs, started in this order (a new store is added here). */
+const STORE_APPS: readonly StoreApp[] = [SECURE_STORE_APP, RELIABLE_STORE_APP, EDGE_STORE_APP];
 
 /** Name of the in-process NATS every app of the quickstart shares. */
 const IN_PROCESS_NATS = 'inproc://polystore';
@@ -52,25 +56,23 @@ export async function startQuickstart(
     LOG_LEVEL: config.LOG_LEVEL,
     // Infrastructure: every URL points at the embedded parts, whatever the caller's environment says.
     SYSTEM_DB_URL: postgres.url('polystore_system'),
-    SECURE_SERVER_URL: postgres.url(),
-    RELIABLE_SERVER_URL: postgres.url(),
-    EDGE_SERVER_URL: postgres.url(),
-    // A database of its own per tenant and store: the embedded PostgreSQL runs one statement at a
-    // time per database, so one shared database would serialize every tenant on one cluster.
-    SECURE_PLACEMENT_KIND: 'database',
-    RELIABLE_PLACEMENT_KIND: 'database',
-    EDGE_PLACEMENT_KIND: 'database',
+    ...Object.fromEntries(
+      STORE_APPS.flatMap(({ manifest: { configPrefix: store } }) => [
+        [`${store}_SERVER_URL`, postgres.url()],
+        // A database of its own per tenant and store: the embedded PostgreSQL runs one statement at
+        // a time per database, so one shared database would serialize every tenant on one cluster.
+        [`${store}_PLACEMENT_KIND`, 'database'],
+        // The embedded PostgreSQL opens a database's cluster on its first session: half a second,
+        // several on a busy machine. Allow for it, unless the caller chose otherwise.
+        [`${store}_DB_CONNECT_TIMEOUT_MS`, env[`${store}_DB_CONNECT_TIMEOUT_MS`] ?? '30000'],
+      ]),
+    ),
     NATS_URL: IN_PROCESS_NATS,
     MQTT_ENABLED: 'false',
     DEV_SECRETS_FILE: join(home, 'dev-secrets.json'),
     BASE_DOMAIN: config.BASE_DOMAIN,
     GATEWAY_PORT: String(config.GATEWAY_PORT),
     EDGE_HTTP_PORT: String(config.EDGE_HTTP_PORT),
-    // The embedded PostgreSQL opens a database's cluster on its first session: half a second,
-    // several on a busy machine. Allow for it, unless the caller chose otherwise.
-    SECURE_DB_CONNECT_TIMEOUT_MS: env.SECURE_DB_CONNECT_TIMEOUT_MS ?? '30000',
-    RELIABLE_DB_CONNECT_TIMEOUT_MS: env.RELIABLE_DB_CONNECT_TIMEOUT_MS ?? '30000',
-    EDGE_DB_CONNECT_TIMEOUT_MS: env.EDGE_DB_CONNECT_TIMEOUT_MS ?? '30000',
     REQUEST_TIMEOUT_MS: env.REQUEST_TIMEOUT_MS ?? '30000',
     // The other stores' HTTP servers only serve health and metrics: any free port.
     SECURE_HTTP_PORT: '0',
@@ -81,10 +83,13 @@ export async function startQuickstart(
   try {
     // One after another: each opens (and, the first time, migrates) the system database, and
     // the embedded PostgreSQL's advisory locks do not exclude sessions of one process.
-    apps.push(await startSecureStore(appEnv, { handleSignals: false }));
-    apps.push(await startReliableStore(appEnv, { handleSignals: false }));
-    const edge = await startEdgeStore(appEnv, { handleSignals: false });
-    apps.push(edge);
+    const stores = new Map<string, INestApplication>();
+    for (const store of STORE_APPS) {
+      const app = await store.start(appEnv, { handleSignals: false });
+      apps.push(app);
+      stores.set(store.manifest.name, app);
+    }
+    const edge = stores.get('edge')!;
     const gateway = await startGateway(appEnv, { handleSignals: false });
     apps.push(gateway);
     return {

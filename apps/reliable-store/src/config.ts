@@ -1,14 +1,16 @@
 import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
+import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
 
 /** Environment of the reliable store, validated once at boot. */
 export const reliableStoreConfigSchema = z
   .object({
     ...commonConfigShape,
-    ...dataRouterConfigShape('RELIABLE'),
+    ...dataRouterConfigShape(STORE_MANIFESTS.reliable.configPrefix),
     /** Default server of new tenants' reliable databases: MariaDB/MySQL (or PostgreSQL). */
-    RELIABLE_SERVER_URL: urlVar(['mysql:', 'mariadb:', 'postgres:', 'postgresql:'], 'mysql://root@127.0.0.1:3306'),
+    /** Default server of new tenants' placements (the manifest's default unless set). */
+    RELIABLE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.reliable), STORE_MANIFESTS.reliable.defaultServerUrl),
     /** Metrics and health (`/metrics`, `/health/live`). */
     RELIABLE_HTTP_PORT: portVar(3202),
     /** How long an idempotency key (and its stored result) is kept. */

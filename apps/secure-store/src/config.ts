@@ -1,14 +1,15 @@
 import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
 import { portVar, urlVar } from '#polystore/platform';
+import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
 
 /** Environment of the secure store, validated once at boot. */
 export const secureStoreConfigSchema = z
   .object({
     ...commonConfigShape,
-    ...dataRouterConfigShape('SECURE'),
-    /** Default server of new tenants' secure databases. */
-    SECURE_SERVER_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432'),
+    ...dataRouterConfigShape(STORE_MANIFESTS.secure.configPrefix),
+    /** Default server of new tenants' placements (the manifest's default unless set). */
+    SECURE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.secure), STORE_MANIFESTS.secure.defaultServerUrl),
     /** Metrics and health (`/metrics`, `/health/live`). */
     SECURE_HTTP_PORT: portVar(3201),
   })

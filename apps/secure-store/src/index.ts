@@ -1,4 +1,13 @@
-// Public entry of the secure store for the apps that compose others (quickstart, CLI): how to
-// start it, and its tenant schema. Nothing else of this app is imported from outside it.
-export { startSecureStore } from './secure-store.app.js';
-export { SECURE_SCHEMA } from './secure.schema.js';
+// Public entry of the secure store for the apps that compose others (quickstart, CLI): its
+// StoreApp (manifest, tenant schema, start function). Nothing else of this app is imported from outside it.
+import { STORE_MANIFESTS } from '#polystore/catalog';
+import type { StoreApp } from '#polystore/runtime';
+import { startSecureStore } from './secure-store.app.js';
+import { SECURE_SCHEMA } from './secure.schema.js';
+
+/** The secure store as the composing apps see it. */
+export const SECURE_STORE_APP: StoreApp = {
+  manifest: STORE_MANIFESTS.secure,
+  schema: SECURE_SCHEMA,
+  start: startSecureStore,
+};

@@ -27,3 +27,4 @@ export {
 } from './tenant-data.module.js';
 export { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
 export { HttpErrorCode, HttpErrorFilter, type ErrorBody } from './http-error.filter.js';
+export type { StoreApp } from './store-app.js';

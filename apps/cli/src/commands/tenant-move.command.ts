@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
-import { STORE_SCHEMAS } from '../migrate/migrate.job.js';
+import { STORE_SCHEMAS } from '../store-apps.js';
 import { describeMoveReport } from '../move/move-report.js';
 import { TenantMover } from '../move/tenant-mover.js';
 import { printJson } from '../output.js';

@@ -1,25 +1,13 @@
 import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
-import {
-  DataSourceRouter,
-  parseServerUrl,
-  resolveStoreSchema,
-  type StoreSchema,
-  type StoreSchemaByDialect,
-} from '#polystore/data-router';
+import { DataSourceRouter, parseServerUrl, resolveStoreSchema } from '#polystore/data-router';
 import { TenantSkipped, type TenantJob } from '#polystore/jobs';
 import { isCodedError } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
-import { edgeSchema } from '../../../edge-store/src/index.js';
-import { RELIABLE_SCHEMA } from '../../../reliable-store/src/index.js';
-import { SECURE_SCHEMA } from '../../../secure-store/src/index.js';
+import { STORE_SCHEMAS } from '../store-apps.js';
 import { FleetMigrationState } from './applied-migrations.js';
 
-/** Each store's tenant schema: the migrations `migrate` applies are the stores' own. */
-export const STORE_SCHEMAS: Record<StoreName, StoreSchema | StoreSchemaByDialect> = {
-  secure: SECURE_SCHEMA,
-  reliable: RELIABLE_SCHEMA,
-  edge: edgeSchema,
-};
+/** Re-exported for `bench/tenants.mjs`, which reads it from the built CLI. */
+export { STORE_SCHEMAS };
 
 /** What `migrate` did (or, dry, would do) in one store of one tenant. */
 export type StoreMigration =
