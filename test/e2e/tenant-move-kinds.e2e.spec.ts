@@ -13,7 +13,7 @@ import { pgQuery } from '../support/pg.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
-import { startWriter } from '../support/writer.js';
+import { customerWriter } from '../support/writer.js';
 
 const SHARED = `postgres://root@127.0.0.1:${new URL(TestServices.postgresUrl).port || 5432}`;
 
@@ -26,17 +26,6 @@ async function queryOn<R extends pg.QueryResultRow>(port: number, database: stri
   } finally {
     await client.end();
   }
-}
-
-/** A client creating customers without pause, counting HTTP statuses (see startWriter). */
-function customerWriter(
-  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>,
-) {
-  return startWriter<number>(async (n, count) => {
-    const response = await call('POST', '/v1/customers', { name: `During ${n}`, email: `during-${n}@kinds.example` });
-    count(response.status);
-    return response.status === 201 ? (response.body.id as string) : undefined;
-  });
 }
 
 /**
@@ -118,7 +107,7 @@ describe('tenant move between kinds - schema <-> dedicated, database -> schema (
     to: string,
     kind: string,
   ): Promise<{ report: MoveReport; all: string[] }> {
-    const writers = [customerWriter(caller(t)), customerWriter(caller(t))];
+    const writers = [customerWriter(caller(t), 'kinds.example'), customerWriter(caller(t), 'kinds.example')];
     const acknowledged = () => writers.reduce((sum, w) => sum + w.ids.length, 0);
     let report: MoveReport;
     try {

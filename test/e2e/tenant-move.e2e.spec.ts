@@ -21,7 +21,7 @@ import { freePort } from '../support/mariadb-server.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
-import { startWriter } from '../support/writer.js';
+import { customerWriter } from '../support/writer.js';
 
 const SHARED_SERVER = new URL(TestServices.postgresUrl);
 
@@ -30,22 +30,6 @@ async function connectTo(database: string, port = Number(SHARED_SERVER.port || 5
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'root', database, connectionTimeoutMillis: 3_000 });
   await client.connect();
   return client;
-}
-
-/**
- * A client that keeps creating customers until stopped, as an application would during a move:
- * it keeps the id of every `201`, and retries after a `503` (the answer while the tenant's writes
- * are paused, or when a paused write's connection is cut at the switch).
- */
-/** A client creating customers without pause (see startWriter), counting HTTP statuses. */
-function customerWriter(
-  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>,
-) {
-  return startWriter<number>(async (n, count) => {
-    const response = await call('POST', '/v1/customers', { name: `During ${n}`, email: `during-${n}@example.com` });
-    count(response.status);
-    return response.status === 201 ? (response.body.id as string) : undefined;
-  });
 }
 
 describe('tenant move - a tenant moved to another PostgreSQL server while the stack runs (e2e)', () => {

@@ -40,3 +40,19 @@ export function startWriter<K>(
 export function countInto<K>(counts: Map<K, number>): (outcome: K) => void {
   return (outcome) => void counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
 }
+
+/** How a test calls the gateway as one tenant. */
+export type TenantCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+
+/**
+ * A client that keeps creating customers until stopped, as an application would during a move:
+ * it keeps the id of every `201` and counts every status (a `503` while the tenant's writes are
+ * paused, or when a paused write's connection is cut at the switch, is retried by going on).
+ */
+export function customerWriter(call: TenantCall, domain = 'example.com'): Writer<number> {
+  return startWriter<number>(async (n, count) => {
+    const response = await call('POST', '/v1/customers', { name: `During ${n}`, email: `during-${n}@${domain}` });
+    count(response.status);
+    return response.status === 201 ? (response.body.id as string) : undefined;
+  });
+}

@@ -402,13 +402,7 @@ export class DataSourceRouter {
     work: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
     const pool = await this.sharedPoolFor(placement, address);
-    return pool.run(
-      bindingOf(placement),
-      mode,
-      () => this.waitBudgetMs(),
-      (reason) => DataRouterException.busy(pool.serverId, reason),
-      work,
-    );
+    return pool.run(bindingOf(placement), mode, work);
   }
 
   private async runOwn<T>(
@@ -452,11 +446,8 @@ export class DataSourceRouter {
         return this.withShortLivedDataSource(placement, address, onOwn);
       }
       const pool = await this.sharedPoolFor(placement, address);
-      return pool.session(
-        bindingOf(placement),
-        () => this.waitBudgetMs(),
-        (reason) => DataRouterException.busy(pool.serverId, reason),
-        (runner) => onShared(pool.dataSource, runner, `polystore:migrate:${placement.database}:${placement.schema!}`),
+      return pool.session(bindingOf(placement), (runner) =>
+        onShared(pool.dataSource, runner, `polystore:migrate:${placement.database}:${placement.schema!}`),
       );
     });
   }
@@ -557,6 +548,8 @@ export class DataSourceRouter {
       maxWaiters,
       maxUses: this.options.connectionMaxUses ?? 10_000,
       maxAgeMs: this.options.connectionMaxAgeMs ?? 30 * 60_000,
+      waitMs: () => this.waitBudgetMs(),
+      busy: (reason) => DataRouterException.busy(address.id, reason),
     });
   }
 

@@ -66,6 +66,33 @@ const readMarker = (router: DataSourceRouter, tenant: TenantSlug) =>
     router.run(async (db) => await db.query<Array<{ tenant: string }>>('SELECT tenant FROM marker')),
   );
 
+/**
+ * 50 concurrent clients read the marker of every one of `tenants` tenants twice; returns the
+ * failures and every read that saw anything but exactly its own tenant's marker.
+ */
+async function readEveryTenantTwice(
+  router: DataSourceRouter,
+  tenants: number,
+): Promise<{ failures: unknown[]; wrong: string[] }> {
+  let next = 0;
+  const wrong: string[] = [];
+  const failures: unknown[] = [];
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      for (let n = next++; n < 2 * tenants; n = next++) {
+        const tenant = tenantOf(n % tenants);
+        try {
+          const rows = await readMarker(router, tenant);
+          if (rows.length !== 1 || rows[0]!.tenant !== tenant) wrong.push(`${tenant}: ${JSON.stringify(rows)}`);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    }),
+  );
+  return { failures, wrong };
+}
+
 describe('data-router - schema placements (real PostgreSQL)', () => {
   const database = `ps_rt_${run}_shared`;
   const login = { username: `ps_rt${run}_runtime`, password: `pw_${uniqueToken(20)}` };
@@ -128,23 +155,7 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     const sampler = sampleConnections(app);
     let peak: number;
     try {
-      let next = 0;
-      const wrong: string[] = [];
-      const failures: unknown[] = [];
-      // 50 concurrent clients read every tenant twice.
-      await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          for (let n = next++; n < 2 * TENANTS; n = next++) {
-            const tenant = tenantOf(n % TENANTS);
-            try {
-              const rows = await readMarker(router, tenant);
-              if (rows.length !== 1 || rows[0]!.tenant !== tenant) wrong.push(`${tenant}: ${JSON.stringify(rows)}`);
-            } catch (error) {
-              failures.push(error);
-            }
-          }
-        }),
-      );
+      const { failures, wrong } = await readEveryTenantTwice(router, TENANTS);
       expect(failures).toEqual([]);
       expect(wrong).toEqual([]);
       const stats = router.stats();
@@ -412,22 +423,7 @@ describe('data-router - database placements on one MariaDB pool (real MariaDB)',
       }
     })();
     try {
-      let next = 0;
-      const wrong: string[] = [];
-      const failures: unknown[] = [];
-      await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          for (let n = next++; n < 2 * MARIA_TENANTS; n = next++) {
-            const tenant = tenantOf(n % MARIA_TENANTS);
-            try {
-              const rows = await readMarker(router, tenant);
-              if (rows.length !== 1 || rows[0]!.tenant !== tenant) wrong.push(`${tenant}: ${JSON.stringify(rows)}`);
-            } catch (error) {
-              failures.push(error);
-            }
-          }
-        }),
-      );
+      const { failures, wrong } = await readEveryTenantTwice(router, MARIA_TENANTS);
       expect(failures).toEqual([]);
       expect(wrong).toEqual([]);
       expect(router.stats().sharedPools).toHaveLength(1);

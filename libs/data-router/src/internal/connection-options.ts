@@ -114,6 +114,12 @@ export async function detectMysqlFlavor(
   address: ServerAddress,
   connectTimeoutMs: number,
 ): Promise<'mysql' | 'mariadb'> {
+  const rows = await queryMysqlOnce<{ version?: string }>(address, connectTimeoutMs, 'SELECT VERSION() AS version');
+  return (rows[0]?.version ?? '').toLowerCase().includes('mariadb') ? 'mariadb' : 'mysql';
+}
+
+/** One statement on a short-lived MySQL/MariaDB connection (no database selected). */
+export async function queryMysqlOnce<R>(address: ServerAddress, connectTimeoutMs: number, sql: string): Promise<R[]> {
   const mysql = await import('mysql2/promise');
   const connection = await mysql.createConnection({
     host: address.host,
@@ -123,9 +129,8 @@ export async function detectMysqlFlavor(
     connectTimeout: connectTimeoutMs,
   });
   try {
-    const [rows] = await connection.query('SELECT VERSION() AS version');
-    const version = (rows as Array<{ version?: string }>)[0]?.version ?? '';
-    return version.toLowerCase().includes('mariadb') ? 'mariadb' : 'mysql';
+    const [rows] = await connection.query(sql);
+    return rows as R[];
   } finally {
     await connection.end().catch(() => undefined);
   }

@@ -1,4 +1,5 @@
 import type { ServerAddress } from '../placement.js';
+import { queryMysqlOnce } from './connection-options.js';
 
 /** How much of a server one router may use: a share of what the server allows, minus a reserve. */
 export interface ServerShare {
@@ -34,20 +35,12 @@ export async function usableConnections(address: ServerAddress, connectTimeoutMs
       await client.end().catch(() => undefined);
     }
   }
-  const mysql = await import('mysql2/promise');
-  const connection = await mysql.createConnection({
-    host: address.host,
-    port: address.port,
-    user: address.username,
-    password: address.password,
-    connectTimeout: connectTimeoutMs,
-  });
-  try {
-    const [rows] = await connection.query('SELECT @@max_connections AS usable');
-    return Number((rows as Array<{ usable: number | string }>)[0]!.usable);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+  const rows = await queryMysqlOnce<{ usable: number | string }>(
+    address,
+    connectTimeoutMs,
+    'SELECT @@max_connections AS usable',
+  );
+  return Number(rows[0]!.usable);
 }
 
 /** This router's budget on a server: `min(configured, floor((usable - reserve) x share))`, at least 1. */

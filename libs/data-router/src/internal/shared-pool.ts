@@ -6,6 +6,9 @@ import { Gate } from './gate.js';
 /** Transaction isolation levels understood by every SQL dialect the router supports. */
 export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
+/** Builds the error of a unit that could not get a connection in time. */
+export type Busy = (reason: 'queue full' | 'wait timed out') => Error;
+
 /** How one shared pool is bounded. */
 export interface SharedPoolLimits {
   /** Connections of the pool (its share of the server's budget). */
@@ -18,6 +21,10 @@ export interface SharedPoolLimits {
   readonly maxUses: number;
   /** A connection is closed once it has served for this long. */
   readonly maxAgeMs: number;
+  /** How long a unit of work may wait for its tenant's cap and a connection now (read at each wait). */
+  readonly waitMs: () => number;
+  /** The error of a unit that waited too long, or found the queue full. */
+  readonly busy: Busy;
 }
 
 /** The tenant a unit of work is bound to: its schema/role (PostgreSQL) or its database (MySQL). */
@@ -61,8 +68,6 @@ const BIND_POSTGRES_SESSION = "SELECT set_config('role', $1, false), set_config(
 /** The empty database every MySQL/MariaDB connection of a shared pool rests in between tenants. */
 export const LANDING_DATABASE = 'polystore_landing';
 
-type Busy = (reason: 'queue full' | 'wait timed out') => Error;
-
 /**
  * One pool of connections to one server (MySQL/MariaDB) or one shared database (PostgreSQL),
  * serving every tenant placed there. Each unit of work gets a connection bound to its tenant and
@@ -94,14 +99,8 @@ export class SharedPool {
   }
 
   /** Runs `work` on a connection bound to `binding`, within the tenant's cap and the pool's size. */
-  async run<T>(
-    binding: TenantBinding,
-    mode: UnitMode,
-    waitMs: () => number,
-    busy: Busy,
-    work: (manager: EntityManager) => Promise<T>,
-  ): Promise<T> {
-    return this.withSlot(binding.tenant, waitMs, busy, () => this.unit(binding, mode, work));
+  async run<T>(binding: TenantBinding, mode: UnitMode, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.withSlot(binding.tenant, () => this.unit(binding, mode, work));
   }
 
   /**
@@ -109,13 +108,8 @@ export class SharedPool {
    * commit one by one). The connection is closed afterwards, whatever happened: no session
    * setting can outlive it.
    */
-  async session<T>(
-    binding: TenantBinding,
-    waitMs: () => number,
-    busy: Busy,
-    work: (runner: QueryRunner) => Promise<T>,
-  ): Promise<T> {
-    return this.withSlot(binding.tenant, waitMs, busy, async () => {
+  async session<T>(binding: TenantBinding, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return this.withSlot(binding.tenant, async () => {
       const runner = this.dataSource.createQueryRunner();
       try {
         if (this.dialect === 'postgres') await runner.query(BIND_POSTGRES_SESSION, [binding.target, binding.target]);
@@ -147,7 +141,8 @@ export class SharedPool {
     if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
   }
 
-  private async withSlot<T>(tenant: string, waitMs: () => number, busy: Busy, work: () => Promise<T>): Promise<T> {
+  private async withSlot<T>(tenant: string, work: () => Promise<T>): Promise<T> {
+    const { waitMs, busy } = this.limits;
     const counted: Busy = (reason) => {
       this.counters.busyRejections++;
       return busy(reason);
