@@ -389,7 +389,7 @@ Run ${run.startedAt} on ${machine.cpuCount} × ${machine.cpuModel}, ${machine.to
 Load average (1 / 5 / 15 min): ${fmt.load(machine.loadAverageAtStart)} at the start, ${fmt.load(machine.loadAverageBeforeScenarios)} before the read scenarios, ${fmt.load(machine.loadAverageAfterScenarios)} after them, ${fmt.load(machine.loadAverageAtEnd)} at the end.
 ${codeLine(machine)}
 Secure store on this server: connection budget ${run.limits.budget} (min(${settings.secure.connectionBudget}, ${settings.secure.serverSharePct}% of (max_connections − reserved − ${settings.secure.serverReserve}))), one shared pool of ${run.limits.sharedPool} for every schema placement, tenant cap ${run.limits.tenantCap}; pool ${settings.secure.poolSize} per database placement.
-Each read scenario: ${settings.connections} connections, ${settings.warmupS} s warm-up (not recorded), then ${settings.durationS} s measured; each request picks one of the scenario's tenants uniformly at random.
+Each read scenario: ${settings.connections} connections, ${settings.warmupS} s warm-up (not recorded), then ${settings.durationS} s measured; each request picks one of the scenario's tenants uniformly at random; a scenario with several tenants first sends one request to each (priming: every tenant warm).
 
 ## Targets
 
