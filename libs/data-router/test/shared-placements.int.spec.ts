@@ -230,6 +230,23 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     }
   });
 
+  it('data-router - a binding that fails after BEGIN (a role that does not exist) leaves no open transaction behind', async () => {
+    const ghost = parseTenantSlug('ghost');
+    const { router } = routerWith(placementOf, {
+      sharedLogin,
+      sharedPoolSize: 1,
+      breaker: { consecutiveFailures: 100, halfOpenAfterMs: 100 },
+    });
+    try {
+      await expect(readMarker(router, ghost)).rejects.toMatchObject({ driverError: { code: '22023' } });
+      // The same single connection, next: no "current transaction is aborted" (25P02), its own tenant only.
+      await expect(readMarker(router, tenantOf(12))).resolves.toEqual([{ tenant: 't12' }]);
+      expect(router.stats().sharedPools[0]!.discarded).toBe(0);
+    } finally {
+      await router.close();
+    }
+  });
+
   it('data-router - a timed-out query rolls back; the connection then serves another tenant cleanly', async () => {
     const { router } = routerWith(placementOf, { sharedLogin, sharedPoolSize: 1 });
     try {

@@ -56,13 +56,7 @@ export interface SharedPoolStats {
   readonly busyRejections: number;
 }
 
-/**
- * PostgreSQL: the tenant's role and search path, local to the transaction, in one round trip.
- * The pool logs in as a `NOINHERIT` role that is only a member of the tenant roles, so work that
- * somehow ran without this binding could read nothing.
- */
-const BIND_POSTGRES = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)";
-/** The same for a whole session (migrations commit one by one); the connection is closed after. */
+/** For a whole session (migrations commit one by one); the connection is closed after. */
 const BIND_POSTGRES_SESSION = "SELECT set_config('role', $1, false), set_config('search_path', $2, false)";
 
 /** The empty database every MySQL/MariaDB connection of a shared pool rests in between tenants. */
@@ -221,8 +215,7 @@ export async function runUnit<T>(
   let clean = true;
   try {
     if (binding && dialect === 'postgres') {
-      await runner.startTransaction(mode.isolation);
-      await runner.query(BIND_POSTGRES, [binding.target, binding.target]);
+      await beginBound(runner, binding, mode.isolation);
     } else {
       if (binding) await runner.query(`USE ${quoteDatabaseName(dialect, binding.target)}`);
       if (mode.transaction) await runner.startTransaction(mode.isolation);
@@ -243,6 +236,29 @@ export async function runUnit<T>(
     }
     giveBack(clean);
   }
+}
+
+/** Names that are safe between single quotes: the catalog's validated schema names. */
+const BINDABLE = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * PostgreSQL: opens the unit's transaction and binds it to the tenant in one round trip:
+ * `BEGIN; SELECT set_config('role', '<t>', true), set_config('search_path', '<t>', true)` as one
+ * simple-protocol message (two statements, no parameters possible there, so the name is checked
+ * against the catalog's name rule first). The settings are local to the transaction: the commit
+ * or rollback that ends the unit undoes them. The pool logs in as a `NOINHERIT` role that is only
+ * a member of the tenant roles, so work that somehow ran without this binding could read nothing.
+ * TypeORM is told a transaction is open, as its own `startTransaction()` would (no transaction
+ * subscribers exist in this project to miss its events), before the message is sent: if the
+ * binding fails after `BEGIN` ran, the unit's error path rolls the transaction back.
+ */
+async function beginBound(runner: QueryRunner, binding: TenantBinding, isolation?: IsolationLevel): Promise<void> {
+  if (!BINDABLE.test(binding.target)) throw new Error(`refusing to bind to ${JSON.stringify(binding.target)}`);
+  const begin = isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN';
+  Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+  await runner.query(
+    `${begin}; SELECT set_config('role', '${binding.target}', true), set_config('search_path', '${binding.target}', true)`,
+  );
 }
 
 /** Closes the runner's connection instead of returning it to its pool. */
