@@ -43,6 +43,7 @@ const settings = {
   databaseTenants: list('BENCH_PLACEMENT_DB_TENANTS', '1,50,200'),
   concurrency: int('BENCH_PLACEMENT_CONCURRENCY', 50),
   durationS: int('BENCH_PLACEMENT_DURATION_S', 10),
+  rounds: int('BENCH_PLACEMENT_ROUNDS', 3),
 };
 const run = Math.random().toString(36).slice(2, 8);
 const shared = `ps_bp_${run}_shared`;
@@ -234,13 +235,13 @@ function render(result) {
     '# The data router alone: schema placements vs a database per tenant, 1 to 1,000 tenants',
     '',
     `Run ${result.startedAt} on ${result.machine.cpuCount} × ${result.machine.cpuModel}, ${result.machine.totalMemoryGiB} GiB, ${result.machine.os}, Node ${result.machine.nodeVersion}, PostgreSQL ${result.machine.postgresVersion} (max_connections ${result.machine.postgresMaxConnections}); load average at the start ${result.machine.loadAverageAtStart.join(' / ')}. Code: \`${result.machine.git.commit}\`${result.machine.git.uncommittedInCode.length ? ' (with uncommitted changes)' : ''}.`,
-    `Each scenario: a fresh DataSourceRouter with the stores' defaults (budget from the server, shared pool 20, tenant cap 10, pool 2 per database), every tenant read once, then ${settings.concurrency} workers reading a random tenant's one-row marker for ${settings.durationS} s. Every read checks it saw its own tenant's row.`,
+    `Each scenario: a fresh DataSourceRouter with the stores' defaults (budget from the server, shared pool 20, tenant cap 10, pool 2 per database), every tenant read once, then ${settings.concurrency} workers reading a random tenant's one-row marker for ${settings.durationS} s. Every read checks it saw its own tenant's row. ${settings.rounds} rounds, the scenarios interleaved; each row is the round with the median throughput (every round's reads/s in the last column); errors and wrong reads are summed over all rounds, connections are the peak of all rounds.`,
     '',
-    '| layout | tenants | reads/s | vs schema, 1 tenant | p50 ms | p99 ms | errors | wrong-tenant reads | peak connections | budget | DataSources/pools opened |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| layout | tenants | reads/s | vs schema, 1 tenant | p50 ms | p99 ms | errors | wrong-tenant reads | peak connections | budget | DataSources/pools opened | rounds (reads/s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...result.scenarios.map(
       (s) =>
-        `| ${s.layout === 'schema' ? 'schema (one shared pool)' : 'database per tenant (old layout)'} | ${s.tenants} | ${s.reqPerS.toLocaleString('en-US')} | ${ratio(s, base)} | ${s.p50} | ${s.p99} | ${s.errors} | ${s.wrong} | ${s.peakConnections} | ${s.budget} | ${s.opened} |`,
+        `| ${s.layout === 'schema' ? 'schema (one shared pool)' : 'database per tenant (old layout)'} | ${s.tenants} | ${s.reqPerS.toLocaleString('en-US')} | ${ratio(s, base)} | ${s.p50} | ${s.p99} | ${s.errors} | ${s.wrong} | ${s.peakConnections} | ${s.budget} | ${s.opened} | ${s.rounds.join(', ')} |`,
     ),
     '',
   ];
@@ -276,17 +277,32 @@ try {
   const startedAt = new Date().toISOString();
   const machine = await machineInfo(settings.serverUrl);
   await setup();
-  const scenarios = [];
   const plan = [
     ...settings.schemaTenants.map((n) => ['schema', n]),
     ...settings.databaseTenants.map((n) => ['database', n]),
   ];
-  for (const [layout, tenants] of plan) {
-    log(`${layout}, ${tenants} tenants`);
-    const result = await scenario(layout, tenants);
-    log(`  ${JSON.stringify(result)}`);
-    scenarios.push(result);
+  // Rounds interleave the scenarios, so a change in the machine's load hits all of them alike;
+  // each scenario reports the round with its median throughput.
+  const runs = new Map(plan.map(([layout, tenants]) => [`${layout}-${tenants}`, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const [layout, tenants] of plan) {
+      log(`round ${round}: ${layout}, ${tenants} tenants`);
+      const measured = await scenario(layout, tenants);
+      log(`  ${JSON.stringify(measured)}`);
+      runs.get(`${layout}-${tenants}`).push(measured);
+    }
   }
+  const scenarios = [...runs.values()].map((all) => {
+    const sorted = [...all].sort((a, b) => a.reqPerS - b.reqPerS);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return {
+      ...median,
+      errors: all.reduce((n, r) => n + r.errors, 0),
+      wrong: all.reduce((n, r) => n + r.wrong, 0),
+      peakConnections: Math.max(...all.map((r) => r.peakConnections)),
+      rounds: all.map((r) => r.reqPerS),
+    };
+  });
   const result = { startedAt, machine, settings, scenarios };
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });

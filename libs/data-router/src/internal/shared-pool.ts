@@ -99,18 +99,30 @@ export class SharedPool {
 
   /**
    * Runs `work` with a connection bound to the tenant for its whole session (migrations, which
-   * commit one by one). The connection is closed afterwards, whatever happened: no session
-   * setting can outlive it.
+   * commit one by one). Afterwards the session is wiped whole (PostgreSQL `DISCARD ALL`: role,
+   * search path, every setting, advisory locks, prepared statements) before the connection goes
+   * back; if anything failed, or on MySQL/MariaDB, the connection is closed instead: no session
+   * setting can outlive the work.
    */
   async session<T>(binding: TenantBinding, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     return this.withSlot(binding.tenant, async () => {
       const runner = this.dataSource.createQueryRunner();
+      let clean = false;
       try {
         if (this.dialect === 'postgres') await runner.query(BIND_POSTGRES_SESSION, [binding.target, binding.target]);
         else await runner.query(`USE ${quoteDatabaseName(this.dialect, binding.target)}`);
-        return await work(runner);
+        const result = await work(runner);
+        clean =
+          this.dialect === 'postgres' &&
+          !runner.isTransactionActive &&
+          (await runner.query('DISCARD ALL').then(
+            () => true,
+            () => false,
+          ));
+        return result;
       } finally {
-        this.discard(runner);
+        if (clean) this.giveBack(runner, true);
+        else this.discard(runner);
       }
     });
   }
