@@ -12,26 +12,33 @@
 // Reports readings/s committed, p50/p99 acknowledgement latency (MQTT: receipt to PUBACK after
 // commit, from the edge store's histogram; HTTP: the device's own request latency, 202 after
 // commit), edge-store RSS and CPU, PostgreSQL and Mosquitto CPU, and checks that every
-// acknowledged reading is stored exactly once. Results in bench/results/*-edge-ingest.*.
-import { spawnSync } from 'node:child_process';
+// acknowledged reading is stored exactly once (the rows of `readings` in each tenant's edge
+// placement, as GET /admin/tenants lists it: by default a schema `ps_edge_<tenant id hex>` in the
+// shared database `polystore_edge`). Results in bench/results/*-edge-ingest.*. At the end the
+// tenants are deleted through the admin API; whatever the run's catalog
+// (polystore_bench_edge_system) still lists is dropped directly, then the catalog (also at the
+// start, after a run that could not clean up).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pg from 'pg';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
 import { ROOT } from './lib/config.mjs';
+import { cpuSnapshot } from './lib/cpu.mjs';
 import { expectStatus, request } from './lib/http.mjs';
+import { dropBenchLeftovers, dropRunLeftovers, leftoversMessage } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { metricSum } from './lib/metrics.mjs';
-import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { databaseUrl } from './lib/pg.mjs';
 import { startApp, stopAll } from './lib/processes.mjs';
 import { startMosquitto } from './lib/mosquitto.mjs';
 import { fileStamp } from './lib/report.mjs';
+import { countRows, placementOf } from './lib/tenant-data.mjs';
+import { listPlacements } from './lib/tenants.mjs';
 
 const log = (message) => console.log(message);
 const int = (name, fallback) => {
@@ -53,6 +60,8 @@ const settings = {
   /** Target rate of the paced MQTT scenario, readings per second across all devices. */
   rate: int('BENCH_EDGE_RATE', 10_000),
   pgServerUrl: process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432',
+  /** Not used by the edge store; for dropping leftovers only (a tenant's placements are all listed). */
+  mariadbUrl: process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306',
   natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
   catalogDatabase: 'polystore_bench_edge_system',
   baseDomain: 'bench.test',
@@ -71,12 +80,14 @@ function cpuSeconds(pid) {
   }
 }
 
-function pidsOf(name) {
-  const result = spawnSync('pgrep', ['-x', name], { encoding: 'utf8' });
-  return result.stdout.split('\n').filter(Boolean).map(Number);
-}
-
 const sumCpu = (pids) => pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
+
+/**
+ * CPU seconds of the PostgreSQL server so far: every live `postgres` process plus what the
+ * postmaster reaped from exited backends (lib/cpu.mjs), so that backends opened or closed during
+ * a window are counted, and none subtracted.
+ */
+const postgresCpuSeconds = () => (cpuSnapshot({}).postgres ?? 0) / 100;
 
 function rssMb(pid) {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -196,20 +207,10 @@ async function drive(kind, devices, seconds, edgePort, brokerUrl, seqState, pace
   return { acknowledged, latencies };
 }
 
-async function storedReadings(tenants) {
-  let total = 0;
-  for (const slug of tenants) {
-    const client = new pg.Client({
-      connectionString: databaseUrl(settings.pgServerUrl, `ps_edge_${slug.replaceAll('-', '_')}`),
-    });
-    await client.connect();
-    try {
-      total += Number((await client.query('SELECT count(*) AS n FROM readings')).rows[0].n);
-    } finally {
-      await client.end();
-    }
-  }
-  return total;
+/** Rows of `readings` in the tenants' edge placements (primary key: device, seq). */
+async function storedReadings(placements) {
+  const counts = await countRows(settings, placements, 'readings');
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 function renderMarkdown(run) {
@@ -244,6 +245,8 @@ async function main() {
     (_, i) => `benche-${settings.runId}-${String(i + 1).padStart(3, '0')}`,
   );
   const created = [];
+  /** Every placement GET /admin/tenants listed for this run's tenants: checked and dropped at the end. */
+  const seen = [];
   let gateway;
   let edge;
   let broker;
@@ -253,6 +256,11 @@ async function main() {
     log(
       `edge-ingest: run ${settings.runId}, ${settings.devices} devices, ${settings.tenants} tenants, ${settings.durationS} s per scenario`,
     );
+    const earlier = await dropBenchLeftovers(settings);
+    if (earlier)
+      log(
+        `dropped what an earlier run left: its catalog (${earlier.listed} placement(s) listed), ${earlier.schemas} schema(s), ${earlier.databases} database(s)`,
+      );
     broker = await startMosquitto(dir);
     const env = {
       NODE_ENV: 'production',
@@ -286,7 +294,7 @@ async function main() {
       },
     });
     log(`creating ${settings.tenants} tenants and ${settings.devices} devices ...`);
-    await mapLimit(slugs, 4, async (slug) => {
+    const outcomes = await mapLimit(slugs, 4, async (slug) => {
       await expectStatus(201, {
         port: gateway.port,
         host: settings.baseDomain,
@@ -297,6 +305,17 @@ async function main() {
       });
       created.push(slug);
     });
+    const failed = outcomes.filter((o) => !o.ok);
+    if (failed.length > 0)
+      throw new Error(`${failed.length} tenants could not be created; first: ${failed[0].error.message}`);
+    // Where each tenant's readings go: its edge placement, as the admin API lists it.
+    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    for (const slug of created) seen.push(...(placementsBySlug.get(slug) ?? []));
+    const edgePlacements = created.map((slug) => placementOf(placementsBySlug.get(slug), 'edge', slug));
+    const kinds = [...new Set(edgePlacements.map((p) => p.kind))];
+    log(
+      `  edge placements: ${kinds.join(', ')} (e.g. ${edgePlacements[0].database}${edgePlacements[0].schema ? `, schema ${edgePlacements[0].schema}` : ''})`,
+    );
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-edge' });
     const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
     const devices = await mapLimit(
@@ -319,7 +338,6 @@ async function main() {
     let acknowledged = 0;
     const procs = () => ({
       edge: [edge.pid],
-      postgres: pidsOf('postgres'),
       mosquitto: [broker.child.pid],
       bench: [process.pid],
     });
@@ -357,6 +375,7 @@ async function main() {
       const storedBefore = committedOf(metricsBefore);
       const pids = procs();
       const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, sumCpu(v)]));
+      const postgresBefore = postgresCpuSeconds();
       let rssPeak = rssMb(edge.pid);
       const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(edge.pid))), 250);
       const started = Date.now();
@@ -374,6 +393,7 @@ async function main() {
       const cpuPercent = Object.fromEntries(
         Object.entries(pids).map(([k, v]) => [k, ((sumCpu(v) - cpuBefore[k]) / elapsed) * 100]),
       );
+      cpuPercent.postgres = ((postgresCpuSeconds() - postgresBefore) / elapsed) * 100;
       acknowledged += result.acknowledged;
       const committed = committedOf(metricsAfter) - storedBefore;
       const sorted = result.latencies.sort((a, b) => a - b);
@@ -405,7 +425,7 @@ async function main() {
         `  ${Math.round(scenario.readingsPerSecond)} readings/s, ack p99 ${scenario.ackP99Ms?.toFixed(1)} ms, edge RSS peak ${Math.round(rssPeak)} MB, edge CPU ${Math.round(cpuPercent.edge)}%`,
       );
     }
-    const stored = await storedReadings(created);
+    const stored = await storedReadings(edgePlacements);
     const run = {
       startedAt: new Date().toISOString(),
       settings: {
@@ -415,6 +435,7 @@ async function main() {
         window: settings.window,
         durationS: settings.durationS,
         warmupS: settings.warmupS,
+        placementKinds: kinds,
       },
       machine: await machineInfo(settings.pgServerUrl).then((m) => ({
         cpus: `${m.cpuCount} × ${m.cpuModel}`,
@@ -452,9 +473,9 @@ async function main() {
     }
     await stopAll();
     broker?.child.kill('SIGTERM');
-    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`).catch(
-      () => undefined,
-    );
+    await dropRunLeftovers(settings, seen)
+      .then((result) => log(leftoversMessage(result, seen.length)))
+      .catch((error) => log(`cleanup: dropping leftovers failed: ${error.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,24 +10,35 @@
 //     processes (as `npm run stack`) on the local PostgreSQL, MariaDB and NATS, a new catalog,
 //     all four ready, then the same demo tenant and device through the same HTTP API.
 //   stack, restart (baseline): the four processes again on that catalog, all four ready.
-// Also `npm start` once (the build included) on an existing folder, and the memory (RSS) of each
-// after start. The target is startup to ready under 15 s on this machine.
-// Writes bench/results/<stamp>-quickstart.{json,md} and latest-quickstart.md; deletes what it created.
+// Also `npm start` once (the build included) on an existing folder (skipped with
+// BENCH_QUICKSTART_NPM_START=0, and when BENCH_APPS_ROOT names a snapshot: `npm start` rebuilds
+// the repository's dist/), and the memory (RSS) of each after start. The target is startup to
+// ready under 15 s on this machine.
+// Writes bench/results/<stamp>-quickstart.{json,md} and latest-quickstart.md; deletes what it
+// created: the quickstart folders, and for the stack each round's catalog
+// (polystore_qsb_<run>_<round>) with every placement it lists (the demo tenant's schemas in
+// polystore_secure and polystore_edge, its database on MariaDB).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT } from './lib/config.mjs';
 import { expectStatus } from './lib/http.mjs';
+import { dropBenchLeftovers } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
-import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { databaseUrl } from './lib/pg.mjs';
 import { killAll, startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 
 const QUICKSTART_SCRIPT = 'dist/apps/quickstart/src/main.js';
 const ROUNDS = Number(process.env.BENCH_QUICKSTART_ROUNDS ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('BENCH_QUICKSTART_ROUNDS must be a positive integer');
+/** `npm start` builds the repository's dist/: not with a snapshot of the apps, nor when turned off. */
+const NPM_START =
+  APPS_ROOT === ROOT &&
+  !['0', 'false', 'no', 'off'].includes((process.env.BENCH_QUICKSTART_NPM_START ?? '').toLowerCase());
 const runId = randomBytes(3)
   .toString('hex')
   .replace(/^[0-9]/, 't');
@@ -49,12 +60,12 @@ function rssMb(pid) {
 }
 
 /** Spawns `command` and resolves once `[quickstart] ready` is printed: {ms, child, rssMb}. */
-async function startQuickstart(label, dir, command = [process.execPath, join(ROOT, QUICKSTART_SCRIPT)]) {
+async function startQuickstart(label, dir, command = [process.execPath, join(APPS_ROOT, QUICKSTART_SCRIPT)]) {
   const logPath = join(work, `${label}.log`);
   const fd = openSync(logPath, 'w');
   const started = performance.now();
   const child = spawn(command[0], command.slice(1), {
-    cwd: ROOT,
+    cwd: APPS_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       QUICKSTART_DIR: dir,
@@ -155,25 +166,27 @@ async function createDemo(gatewayPort, slug) {
 }
 
 const catalogs = [];
-const tenants = [];
+/**
+ * Stops the apps, then drops each round's catalog with every placement it lists (the demo
+ * tenant's schemas and their roles, its MariaDB database), and the quickstart folders.
+ */
 async function cleanup() {
   await stopAll();
+  let schemas = 0;
+  let databases = 0;
   for (const catalog of catalogs) {
-    if (!/^polystore_qsb_[a-z0-9]+_\d+$/.test(catalog)) continue;
-    await adminQuery(pgServerUrl, `DROP DATABASE IF EXISTS "${catalog}" WITH (FORCE)`).catch(() => undefined);
-  }
-  for (const slug of tenants) {
-    if (!/^qsb[a-z0-9]+$/.test(slug)) continue;
-    for (const store of ['secure', 'edge']) {
-      await adminQuery(pgServerUrl, `DROP DATABASE IF EXISTS "ps_${store}_${slug}" WITH (FORCE)`).catch(
-        () => undefined,
-      );
+    try {
+      const dropped = await dropBenchLeftovers({ pgServerUrl, mariadbUrl, catalogDatabase: catalog });
+      schemas += dropped?.schemas ?? 0;
+      databases += dropped?.databases ?? 0;
+    } catch (error) {
+      log(`cleanup: ${catalog}: ${error.message}`);
     }
-    const mysql = (await import('mysql2/promise')).default;
-    const connection = await mysql.createConnection({ uri: mariadbUrl });
-    await connection.query(`DROP DATABASE IF EXISTS \`ps_reliable_${slug}\``).catch(() => undefined);
-    await connection.end();
   }
+  if (catalogs.length > 0)
+    log(
+      `cleanup: dropped ${catalogs.length} catalog(s) and what they listed: ${schemas} schema(s), ${databases} database(s)`,
+    );
   rmSync(work, { recursive: true, force: true });
 }
 process.once('SIGINT', () => {
@@ -199,7 +212,6 @@ try {
     const catalog = `polystore_qsb_${runId}_${round}`;
     const slug = `qsb${runId}${round}`;
     catalogs.push(catalog);
-    tenants.push(slug);
     const started = performance.now();
     const stack = await startStack(catalog);
     await createDemo(stack.gatewayPort, slug);
@@ -213,7 +225,7 @@ try {
       `round ${round}: quickstart first ${(first.ms / 1000).toFixed(1)} s, restart ${(again.ms / 1000).toFixed(1)} s; ` +
         `stack first ${(samples.stackFirst.at(-1) / 1000).toFixed(1)} s, restart ${(restarted.ms / 1000).toFixed(1)} s`,
     );
-    if (round === 1) {
+    if (round === 1 && NPM_START) {
       const viaNpm = await startQuickstart('npm-start', dir, ['npm', 'start', '--silent']);
       npmStart = viaNpm.ms;
       await viaNpm.stop();
@@ -247,7 +259,7 @@ ${ROUNDS} rounds, interleaved; medians (every sample in the JSON). Target: start
 | restart (data kept) | ${s(m.quickstartRestart)} | ${s(m.stackRestart)} | ${(m.quickstartRestart / m.stackRestart).toFixed(2)}× |
 | memory after restart (RSS, all processes) | ${median(memory.quickstart)} MB | ${median(memory.stack)} MB (servers not counted) | |
 
-\`npm start\` on an existing folder, the build included: ${s(npmStart)}.
+\`npm start\` on an existing folder, the build included: ${npmStart === undefined ? 'not measured in this run (BENCH_QUICKSTART_NPM_START=0 or a snapshot of the apps)' : s(npmStart)}.
 Samples (s): quickstart first ${samples.quickstartFirst.map((v) => (v / 1000).toFixed(1)).join(', ')}; restart ${samples.quickstartRestart.map((v) => (v / 1000).toFixed(1)).join(', ')}; stack first ${samples.stackFirst.map((v) => (v / 1000).toFixed(1)).join(', ')}; restart ${samples.stackRestart.map((v) => (v / 1000).toFixed(1)).join(', ')}.
 `;
 const dir = join(ROOT, 'bench/results');

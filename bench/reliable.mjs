@@ -8,7 +8,12 @@
 //   once:  every create has a fresh idempotency key;
 //   twice: every create is sent twice with the same key, one after the other (the second is a
 //          replay answered from the stored result).
-// Writes bench/results/<stamp>-reliable-creates.{json,md} and latest-reliable-creates.md.
+// Then counts the device rows in each tenant's reliable placement (as GET /admin/tenants lists it:
+// on MariaDB a database `ps_reliable_<tenant id hex>` each) against the creates acknowledged.
+// Writes bench/results/<stamp>-reliable-creates.{json,md} and latest-reliable-creates.md. At the
+// end the tenants are deleted through the admin API; whatever the run's catalog
+// (polystore_bench_reliable_system) still lists is dropped directly, then the catalog (also at the
+// start, after a run that could not clean up).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -18,10 +23,13 @@ import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
 import { ROOT } from './lib/config.mjs';
 import { expectStatus, request } from './lib/http.mjs';
+import { dropBenchLeftovers, dropRunLeftovers, leftoversMessage } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
-import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { databaseUrl } from './lib/pg.mjs';
 import { startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
+import { countRows, placementOf } from './lib/tenant-data.mjs';
+import { listPlacements } from './lib/tenants.mjs';
 
 const log = (message) => console.log(message);
 const int = (name, fallback) => {
@@ -123,26 +131,10 @@ async function drive(client, tenants, { seconds, sends, record }) {
   };
 }
 
-async function countDevices(tenants) {
-  const mysql = await import('mysql2/promise');
-  const url = new URL(settings.mariadbUrl);
-  const connection = await mysql.createConnection({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: url.username || 'root',
-  });
-  try {
-    let total = 0;
-    for (const t of tenants) {
-      const [rows] = await connection.query(
-        `SELECT count(*) AS n FROM \`ps_reliable_${t.replaceAll('-', '_')}\`.devices`,
-      );
-      total += Number(rows[0].n);
-    }
-    return total;
-  } finally {
-    await connection.end();
-  }
+/** Device rows in the tenants' reliable placements (`{ store, kind, server, database, schema? }`). */
+async function countDevices(placements) {
+  const counts = await countRows(settings, placements, 'devices');
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 function renderMarkdown(run) {
@@ -161,7 +153,7 @@ ${run.settings.connections} concurrent clients over NATS (\`reliable.devices.cre
 |---|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-**Cost of idempotency** (every request sent twice vs once): ${fmt(once.perSecond / twice.perSecond, 2)}× fewer creates per second; a replay is answered in ${fmt(twice.replays.p50)} ms at p50 against ${fmt(twice.first.p50)} ms for the create it repeats (${fmt(twice.replays.p50 / twice.first.p50, 2)}×). Devices in the databases after the run: ${run.devicesStored}, creates acknowledged: ${run.acknowledged} (every acknowledged create stored exactly once: ${run.devicesStored === run.acknowledged ? 'yes' : 'NO'}).
+**Cost of idempotency** (every request sent twice vs once): ${fmt(once.perSecond / twice.perSecond, 2)}× fewer creates per second; a replay is answered in ${fmt(twice.replays.p50)} ms at p50 against ${fmt(twice.first.p50)} ms for the create it repeats (${fmt(twice.replays.p50 / twice.first.p50, 2)}×). Devices in the tenants' databases after the run: ${run.devicesStored}, creates acknowledged: ${run.acknowledged} (every acknowledged create stored exactly once: ${run.devicesStored === run.acknowledged ? 'yes' : 'NO'}).
 
 Each create is one MariaDB transaction in the tenant's database: claim the idempotency key, insert the device, insert its outbox event, store the result; a replay is one primary-key read of the stored result. The outbox relay publishes the events to JetStream during the run (its cost is included).
 `;
@@ -174,12 +166,19 @@ async function main() {
     (_, i) => `benchr-${settings.runId}-${String(i + 1).padStart(3, '0')}`,
   );
   const created = [];
+  /** Every placement GET /admin/tenants listed for this run's tenants: checked and dropped at the end. */
+  const seen = [];
   let gateway;
   let nc;
   try {
     log(
       `reliable-creates: run ${settings.runId}, ${settings.tenants} tenants, ${settings.connections} clients, ${settings.durationS} s`,
     );
+    const earlier = await dropBenchLeftovers(settings);
+    if (earlier)
+      log(
+        `dropped what an earlier run left: its catalog (${earlier.listed} placement(s) listed), ${earlier.schemas} schema(s), ${earlier.databases} database(s)`,
+      );
     await startApp({
       name: 'reliable-store',
       script: 'dist/apps/reliable-store/src/main.js',
@@ -199,7 +198,7 @@ async function main() {
       }),
     });
     log(`creating ${settings.tenants} tenants ...`);
-    await mapLimit(slugs, 4, async (slug) => {
+    const outcomes = await mapLimit(slugs, 4, async (slug) => {
       await expectStatus(201, {
         port: gateway.port,
         host: settings.baseDomain,
@@ -210,7 +209,15 @@ async function main() {
       });
       created.push(slug);
     });
-    if (created.length !== slugs.length) throw new Error('not every tenant could be created');
+    const failed = outcomes.filter((o) => !o.ok);
+    if (failed.length > 0)
+      throw new Error(`${failed.length} tenants could not be created; first: ${failed[0].error.message}`);
+    // Where each tenant's devices are: its reliable placement, as the admin API lists it.
+    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    for (const slug of created) seen.push(...(placementsBySlug.get(slug) ?? []));
+    const reliablePlacements = created.map((slug) => placementOf(placementsBySlug.get(slug), 'reliable', slug));
+    const kinds = [...new Set(reliablePlacements.map((p) => p.kind))];
+    log(`  reliable placements: ${kinds.join(', ')} (e.g. ${reliablePlacements[0].database})`);
 
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-reliable' });
     const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
@@ -237,6 +244,7 @@ async function main() {
         connections: settings.connections,
         durationS: settings.durationS,
         warmupS: settings.warmupS,
+        placementKinds: kinds,
       },
       machine: await machineInfo(settings.pgServerUrl).then((m) => ({
         cpus: `${m.cpuCount} × ${m.cpuModel}`,
@@ -247,7 +255,7 @@ async function main() {
       })),
       scenarios,
       acknowledged,
-      devicesStored: await countDevices(created),
+      devicesStored: await countDevices(reliablePlacements),
     };
     const dir = join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
@@ -272,9 +280,9 @@ async function main() {
       );
     }
     await stopAll();
-    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`).catch(
-      () => undefined,
-    );
+    await dropRunLeftovers(settings, seen)
+      .then((result) => log(leftoversMessage(result, seen.length)))
+      .catch((error) => log(`cleanup: dropping leftovers failed: ${error.message}`));
     rmSync(logDir, { recursive: true, force: true });
   }
 }

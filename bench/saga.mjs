@@ -13,8 +13,12 @@
 //   saga:   the gateway's device-registration saga run by a SagaOrchestrator in this process
 //           (same NATS client): start, then wait until it is done;
 //   http:   POST /v1/devices through the gateway (the saga as clients see it: 201 with the token).
-// Checks afterwards that the registries hold exactly the registrations that completed.
-// Writes bench/results/<stamp>-saga-registrations.{json,md} and latest-saga-registrations.md.
+// Checks afterwards that the registries hold exactly the registrations that completed (the
+// active devices in each tenant's reliable placement, as GET /admin/tenants lists it).
+// Writes bench/results/<stamp>-saga-registrations.{json,md} and latest-saga-registrations.md. At
+// the end the tenants are deleted through the admin API; whatever the run's catalog
+// (polystore_bench_saga_system) still lists is dropped directly, then the catalog (also at the
+// start, after a run that could not clean up).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -27,11 +31,14 @@ import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
 import { ROOT } from './lib/config.mjs';
 import { expectStatus, request } from './lib/http.mjs';
+import { dropBenchLeftovers, dropRunLeftovers, leftoversMessage } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { startMosquitto } from './lib/mosquitto.mjs';
-import { adminQuery, databaseUrl } from './lib/pg.mjs';
+import { databaseUrl } from './lib/pg.mjs';
 import { startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
+import { countRows, placementOf } from './lib/tenant-data.mjs';
+import { listPlacements } from './lib/tenants.mjs';
 
 const { deviceRegistrationSaga } = await import(
   pathToFileURL(join(ROOT, 'dist/apps/gateway/src/sagas/device-registration.saga.js')).href
@@ -160,26 +167,10 @@ async function drive(tenants, seconds, scenarios, kinds, connections = settings.
   );
 }
 
-async function activeDevices(slugs) {
-  const mysql = await import('mysql2/promise');
-  const url = new URL(settings.mariadbUrl);
-  const connection = await mysql.createConnection({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: url.username || 'root',
-  });
-  try {
-    let total = 0;
-    for (const slug of slugs) {
-      const [rows] = await connection.query(
-        `SELECT count(*) AS n FROM \`ps_reliable_${slug.replaceAll('-', '_')}\`.devices WHERE status = 'active'`,
-      );
-      total += Number(rows[0].n);
-    }
-    return total;
-  } finally {
-    await connection.end();
-  }
+/** Active devices in the tenants' reliable placements (the registries). */
+async function activeDevices(placements) {
+  const counts = await countRows(settings, placements, 'devices', "status = 'active'");
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -187,7 +178,7 @@ async function activeDevices(slugs) {
  * devices with what should exist: every acknowledged registration plus every saga that finished
  * after its caller stopped waiting (a 202 over HTTP, a timed-out wait in this process).
  */
-async function settle(systemDb, slugs) {
+async function settle(systemDb, registries) {
   const inFlight = async () =>
     Number(
       (await systemDb.query(`SELECT count(*) AS n FROM sagas WHERE state IN ('PENDING', 'RUNNING', 'COMPENSATING')`))[0]
@@ -203,7 +194,7 @@ async function settle(systemDb, slugs) {
     sagasByState: Object.fromEntries(byState.map((r) => [r.state, r.n])),
     succeededSagas: Number(late.n),
     stillInFlight: await inFlight(),
-    activeDevices: await activeDevices(slugs),
+    activeDevices: await activeDevices(registries),
   };
 }
 
@@ -255,6 +246,8 @@ async function main() {
     (_, i) => `benchs-${settings.runId}-${String(i + 1).padStart(3, '0')}`,
   );
   const tenants = [];
+  /** Every placement GET /admin/tenants listed for this run's tenants: checked and dropped at the end. */
+  const seen = [];
   let gateway;
   let broker;
   let nc;
@@ -262,6 +255,11 @@ async function main() {
   let orchestrator;
   try {
     log(`saga-registrations: run ${settings.runId}, ${settings.tenants} tenants, ${settings.connections} clients`);
+    const earlier = await dropBenchLeftovers(settings);
+    if (earlier)
+      log(
+        `dropped what an earlier run left: its catalog (${earlier.listed} placement(s) listed), ${earlier.schemas} schema(s), ${earlier.databases} database(s)`,
+      );
     broker = await startMosquitto(dir);
     const env = {
       NODE_ENV: 'production',
@@ -303,7 +301,7 @@ async function main() {
       },
     });
     log(`creating ${settings.tenants} tenants ...`);
-    await mapLimit(slugs, 4, async (slug) => {
+    const outcomes = await mapLimit(slugs, 4, async (slug) => {
       const body = await expectStatus(201, {
         port: gateway.port,
         host: settings.baseDomain,
@@ -314,6 +312,15 @@ async function main() {
       });
       tenants.push({ slug, apiKey: body.apiKey });
     });
+    const failed = outcomes.filter((o) => !o.ok);
+    if (failed.length > 0)
+      throw new Error(`${failed.length} tenants could not be created; first: ${failed[0].error.message}`);
+    // Where each tenant's registry is: its reliable placement, as the admin API lists it.
+    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    for (const t of tenants) seen.push(...(placementsBySlug.get(t.slug) ?? []));
+    const registries = tenants.map((t) => placementOf(placementsBySlug.get(t.slug), 'reliable', t.slug));
+    const kinds = Object.fromEntries(seen.map((p) => [p.store, p.kind]));
+    log(`  placements: ${JSON.stringify(kinds)}`);
 
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-saga' });
     const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
@@ -381,6 +388,7 @@ async function main() {
         connections: settings.connections,
         durationS: settings.durationS,
         warmupS: settings.warmupS,
+        placementKinds: kinds,
       },
       machine: await machineInfo(settings.pgServerUrl).then((m) => ({
         cpus: `${m.cpuCount} × ${m.cpuModel}`,
@@ -391,7 +399,7 @@ async function main() {
       })),
       rounds,
       directStepsP50: steps,
-      ...(await settle(systemDb, slugs)),
+      ...(await settle(systemDb, registries)),
       directCompleted,
     };
     run.expectedDevices = directCompleted + run.succeededSagas;
@@ -421,9 +429,9 @@ async function main() {
     }
     await stopAll();
     broker?.child.kill('SIGTERM');
-    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`).catch(
-      () => undefined,
-    );
+    await dropRunLeftovers(settings, seen)
+      .then((result) => log(leftoversMessage(result, seen.length)))
+      .catch((error) => log(`cleanup: dropping leftovers failed: ${error.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,18 +9,24 @@
 // the edge store's HTTP /ingest. Then:
 //   migrate:  `polystore migrate --store all --tenants all --concurrency 4 --json` (the built CLI,
 //             a new process each time) twice, and once with --concurrency 8; every tenant
-//             database is already current, so nothing may be applied. Baseline: for every
-//             placement in the catalog, one raw connection (pg / mysql2), read the store's
-//             migrations table, compare with the schema's migrations, close; 4 tenants at once.
+//             placement is already current, so nothing may be applied. Baseline: the placements
+//             of the catalog read directly (pg / mysql2): the schema placements of a shared
+//             database (secure and edge on PostgreSQL, by default) on one connection to it, one
+//             statement reading every schema's migrations table; each database placement
+//             (reliable on MariaDB) on a connection of its own, 4 tenants at once; each compared
+//             with the store's migrations.
 //   rollup:   `polystore jobs run usage-rollup --json` (first run: inserts), checked against
 //             the usage records in MariaDB, then a rerun (nothing changed: replays). Baseline:
-//             per tenant, the device ids (mysql2), the edge aggregate per device per hour over
-//             the job's window (pg) and one INSERT ... ON DUPLICATE KEY UPDATE of the counts
-//             (mysql2, a metric of its own), as many tenants at once as the job runs.
+//             per tenant, the device ids (mysql2, a connection to the tenant's database), the
+//             edge aggregate per device per hour over the job's window (pg, the job's query on
+//             the tenant's schema, on a pool of connections to the shared database, or on a
+//             connection to a database placement) and one INSERT ... ON DUPLICATE KEY UPDATE of
+//             the counts (mysql2, a metric of its own), as many tenants at once as the job runs.
 // Reports wall time, time per tenant, the ratio to the baseline, and where the CPU went (CLI,
 // stores, PostgreSQL, MariaDB, NATS, this process) with the connections each scenario opened.
-// Writes bench/results/<stamp>-tenant-ops.{json,md} and latest-tenant-ops.md, then drops every
-// database it created (tenant databases on both servers, the catalog) and stops what it started.
+// Writes bench/results/<stamp>-tenant-ops.{json,md} and latest-tenant-ops.md, then stops what it
+// started and drops every placement its catalog (polystore_bench_tenants_system) lists (schemas
+// and their roles in the shared databases, tenant databases on both servers), then the catalog.
 // `node bench/tenants.mjs --render bench/results/<stamp>-tenant-ops.json` re-renders the Markdown
 // of a finished run (after a change to the report) without measuring again.
 import { spawn } from 'node:child_process';
@@ -34,15 +40,18 @@ import pg from 'pg';
 import { rollupWindow, usageRollupJob } from '#polystore/jobs';
 import { DeviceTokens } from '#polystore/platform';
 import { mapLimit } from './lib/concurrency.mjs';
-import { ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT } from './lib/config.mjs';
 import { request } from './lib/http.mjs';
+import { dropBenchLeftovers } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { startMosquitto } from './lib/mosquitto.mjs';
 import { adminQuery, clientConfig, databaseUrl } from './lib/pg.mjs';
 import { killAll, startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
+import { isMysqlPlacement, placementOf, placementTable, queryEachPlacement } from './lib/tenant-data.mjs';
 
-const { STORE_SCHEMAS } = await import(pathToFileURL(join(ROOT, 'dist/apps/cli/src/migrate/migrate.job.js')).href);
+// The stores' migrations as the CLI under test applies them (the built apps, BENCH_APPS_ROOT or dist/).
+const { STORE_SCHEMAS } = await import(pathToFileURL(join(APPS_ROOT, 'dist/apps/cli/src/migrate/migrate.job.js')).href);
 
 const CLI_SCRIPT = 'dist/apps/cli/src/main.js';
 const log = (message) => console.log(message);
@@ -84,9 +93,13 @@ const settings = {
 };
 const prefix = `bencht${settings.runId}`;
 const slugOf = (i) => `bencht-${settings.runId}-${String(i + 1).padStart(3, '0')}`;
-/** Tenant databases of this run, on either server; of any run (leftovers of a crashed one). */
-const ourDatabases = new RegExp(`^ps_(secure|edge|reliable)_bencht_${settings.runId}_[0-9]+$`);
-const anyRunDatabases = /^ps_(secure|edge|reliable)_bencht_[a-z0-9]{6}_[0-9]+$/;
+/**
+ * The PostgreSQL databases holding this run's tenant placements, as a pattern for
+ * pg_stat_database (set once the placements are read from the catalog): the stores' shared
+ * databases for schema placements (`polystore_secure`, `polystore_edge`: other users of those
+ * databases are counted too), the tenants' own databases for database placements.
+ */
+let tenantDatabases = null;
 
 const controller = new AbortController();
 const { signal } = controller;
@@ -220,7 +233,10 @@ function cpuBetween(before, after) {
   return { components: out, machineMs: machine, machineBusyShare: round(machine / capacity, 3) };
 }
 
-/** Connections opened so far: to this run's PostgreSQL tenant databases and catalog, and on MariaDB. */
+/**
+ * Connections opened so far: to the PostgreSQL databases of this run's tenant placements (see
+ * `tenantDatabases`) and to its catalog, and on MariaDB.
+ */
 async function connectionCounters() {
   const [row] = await adminQuery(
     settings.pgServerUrl,
@@ -229,7 +245,7 @@ async function connectionCounters() {
             coalesce(sum(sessions) FILTER (WHERE datname = $2), 0)::bigint AS catalog,
             coalesce(sum(xact_commit + xact_rollback) FILTER (WHERE datname = $2), 0)::bigint AS catalog_xacts
        FROM pg_stat_database`,
-    [ourDatabases.source, settings.catalogDatabase],
+    [tenantDatabases ?? '^$', settings.catalogDatabase],
   ).catch(() => [null]);
   const status = await mariadbQuery("SHOW GLOBAL STATUS WHERE Variable_name IN ('Connections', 'Questions')").catch(
     () => null,
@@ -308,8 +324,8 @@ function cliEnv() {
 /** Runs the CLI with `args`; resolves with its exit code, parsed JSON report and stderr tail. */
 function runCli(args, gatewayPort) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, CLI_SCRIPT), ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [join(APPS_ROOT, CLI_SCRIPT), ...args], {
+      cwd: APPS_ROOT,
       env: { PATH: process.env.PATH ?? '', ...cliEnv(), GATEWAY_URL: `http://127.0.0.1:${gatewayPort}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -445,13 +461,17 @@ function expectedRecords(times, now) {
 // ---------------------------------------------------------------------------------------------
 // Baselines
 
-/** Every placement of the active tenants, from the catalog (what the CLI resolves one by one). */
+/**
+ * Every placement of the active tenants, from the catalog (what the CLI resolves one by one):
+ * `[{ slug, placements: [{ store, kind, server, database, schema? }] }]`.
+ */
 async function placements() {
   const client = new pg.Client(clientConfig(settings.pgServerUrl, settings.catalogDatabase, 'polystore-bench-tenants'));
   await client.connect();
   try {
     const { rows } = await client.query(
-      `SELECT t.slug, p.store, p.server_url, p.database_name, p.server_secret IS NOT NULL AS sealed
+      `SELECT t.slug, p.store, p.kind, p.server_url, p.database_name, p.schema_name,
+              p.server_secret IS NOT NULL AS sealed
          FROM tenants t JOIN placements p ON p.tenant_id = t.id
         WHERE t.status = 'active'
         ORDER BY t.created_at, t.slug, p.store`,
@@ -460,7 +480,13 @@ async function placements() {
     const byTenant = new Map();
     for (const r of rows) {
       if (!byTenant.has(r.slug)) byTenant.set(r.slug, []);
-      byTenant.get(r.slug).push({ store: r.store, serverUrl: r.server_url, database: r.database_name });
+      byTenant.get(r.slug).push({
+        store: r.store,
+        kind: r.kind,
+        server: r.server_url,
+        database: r.database_name,
+        ...(r.schema_name ? { schema: r.schema_name } : {}),
+      });
     }
     return [...byTenant.entries()].map(([slug, list]) => ({ slug, placements: list }));
   } finally {
@@ -468,35 +494,98 @@ async function placements() {
   }
 }
 
-/** Each store's migrations table and migration names, from the built schemas (what the CLI applies). */
-function expectedMigrations() {
-  return Object.fromEntries(
-    Object.entries(STORE_SCHEMAS).map(([store, schema]) => {
-      const s = typeof schema === 'function' ? schema('postgres') : schema;
-      return [store, { table: s.migrationsTableName, names: s.migrations.map((M) => new M().name) }];
-    }),
+/** `^(db1|db2)$`: the PostgreSQL databases holding `tenants`' placements (for pg_stat_database). */
+function postgresDatabasesPattern(tenants) {
+  const names = new Set(
+    tenants.flatMap((t) => t.placements.filter((p) => !isMysqlPlacement(p)).map((p) => p.database)),
   );
+  return names.size ? `^(${[...names].join('|')})$` : '^$';
+}
+
+/** Placements per store and kind, e.g. `{ secure: { schema: 300 }, reliable: { database: 300 } }`. */
+function placementKinds(tenants) {
+  const kinds = {};
+  for (const p of tenants.flatMap((t) => t.placements)) {
+    kinds[p.store] ??= {};
+    kinds[p.store][p.kind] = (kinds[p.store][p.kind] ?? 0) + 1;
+  }
+  return kinds;
 }
 
 /**
- * The least an "is every tenant database current?" check does: per placement, one connection,
- * one read of the migrations table, compare, close; `concurrency` tenants at a time, each
- * tenant's stores one after the other (like the CLI).
+ * A store's migrations table and migration names on a server of `dialect` (`postgres`, `mysql`),
+ * from the built schemas (what the CLI applies; the name TypeORM records: `name`, else the class).
  */
-async function migrateBaseline(tenants, expected, concurrency) {
-  const isMysql = (serverUrl) => /^(mysql|mariadb):/.test(serverUrl);
-  const check = async ({ store, serverUrl, database }) => {
-    const { table, names } = expected[store];
+function expectedMigrations(store, dialect) {
+  const schema = STORE_SCHEMAS[store];
+  const s = typeof schema === 'function' ? schema(dialect) : schema;
+  return { table: s.migrationsTableName ?? 'migrations', names: s.migrations.map((M) => new M().name ?? M.name) };
+}
+
+const dialectOf = (placement) => (isMysqlPlacement(placement) ? 'mysql' : 'postgres');
+
+/** Migrations of `names` missing from `applied`. */
+const missing = (names, applied) => {
+  const have = new Set(applied);
+  return names.filter((n) => !have.has(n)).length;
+};
+
+/** Schemas read in one statement by the migrate baseline (as many as the CLI reads in one). */
+const SCHEMAS_PER_STATEMENT = 500;
+
+/**
+ * The least an "is every tenant placement current?" check does: the schema placements of a shared
+ * database on one connection to it, one statement (a UNION ALL over up to 500 schemas) reading
+ * the migrations each schema's table records, the schemas known from the catalog; every database
+ * placement on a connection of its own, one read of its migrations table, close, `concurrency`
+ * tenants at a time, each tenant's stores one after the other (like the CLI).
+ */
+async function migrateBaseline(tenants, concurrency) {
+  const all = tenants.flatMap((t) => t.placements);
+  const shared = new Map();
+  for (const p of all.filter((p) => p.kind === 'schema')) {
+    const key = `${p.store}:${p.database}`;
+    if (!shared.has(key)) shared.set(key, { store: p.store, database: p.database, schemas: [] });
+    shared.get(key).schemas.push(p.schema);
+  }
+  let pendingFound = 0;
+  const errors = [];
+  for (const { store, database, schemas } of shared.values()) {
+    const { table, names } = expectedMigrations(store, 'postgres');
+    const client = new pg.Client(clientConfig(settings.pgServerUrl, database, 'polystore-bench-floor'));
+    try {
+      await client.connect();
+      try {
+        for (let i = 0; i < schemas.length; i += SCHEMAS_PER_STATEMENT) {
+          const part = schemas.slice(i, i + SCHEMAS_PER_STATEMENT);
+          const sql = part
+            .map((schema) => {
+              const qualified = placementTable({ server: settings.pgServerUrl, kind: 'schema', schema }, table);
+              return `SELECT '${schema}' AS schema, array_agg(name) AS names FROM ${qualified}`;
+            })
+            .join(' UNION ALL ');
+          const { rows } = await client.query(sql);
+          for (const row of rows) pendingFound += missing(names, row.names ?? []);
+        }
+      } finally {
+        await client.end();
+      }
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  const check = async (placement) => {
+    const { table, names } = expectedMigrations(placement.store, dialectOf(placement));
     let applied;
-    if (isMysql(serverUrl)) {
-      const connection = await mysql.createConnection(mysqlConfig(serverUrl, database));
+    if (isMysqlPlacement(placement)) {
+      const connection = await mysql.createConnection(mysqlConfig(settings.mariadbUrl, placement.database));
       try {
         applied = (await connection.query(`SELECT name FROM \`${table}\``))[0].map((r) => r.name);
       } finally {
         await connection.end();
       }
     } else {
-      const client = new pg.Client(clientConfig(serverUrl, database, 'polystore-bench-floor'));
+      const client = new pg.Client(clientConfig(settings.pgServerUrl, placement.database, 'polystore-bench-floor'));
       await client.connect();
       try {
         applied = (await client.query(`SELECT name FROM "${table}"`)).rows.map((r) => r.name);
@@ -504,77 +593,114 @@ async function migrateBaseline(tenants, expected, concurrency) {
         await client.end();
       }
     }
-    const have = new Set(applied);
-    return names.filter((n) => !have.has(n)).length;
+    return missing(names, applied);
   };
   const outcomes = await mapLimit(
     tenants,
     concurrency,
     async (tenant) => {
       let pending = 0;
-      for (const placement of tenant.placements) pending += await check(placement);
+      for (const placement of tenant.placements) if (placement.kind !== 'schema') pending += await check(placement);
       return pending;
     },
     { signal },
   );
   checkAborted();
   const failed = outcomes.filter((o) => !o.ok);
+  const firstError = errors[0] ?? failed[0]?.error;
   return {
     tenants: tenants.length,
-    placements: sum(tenants.map((t) => t.placements.length)),
-    failed: failed.length,
-    firstError: failed[0]?.error?.message,
-    pendingFound: sum(outcomes.filter((o) => o.ok).map((o) => o.value)),
+    placements: all.length,
+    sharedDatabases: shared.size,
+    failed: failed.length + errors.length,
+    firstError: firstError?.message,
+    pendingFound: pendingFound + sum(outcomes.filter((o) => o.ok).map((o) => o.value)),
   };
 }
 
 /**
- * The rollup's raw SQL floor, per tenant: the device ids (reliable), the hourly counts of those
- * devices over the job's window (edge, one aggregate), and one upsert of the counts (reliable),
- * under `metric` so the job's own records are left alone; `concurrency` tenants at a time.
+ * The edge side of the rollup baseline: runs `query(client, readings)` for a tenant's edge
+ * placement (`readings`: its table, qualified). A schema placement is queried on a pool of
+ * connections to its shared database (opened on first use, `size` connections: the least a
+ * reader of many schemas holds, as the edge store's shared pool), a database placement on a
+ * connection of its own, closed after. `close()` ends the pools.
+ */
+function edgeReader(size) {
+  const pools = new Map();
+  return {
+    async query(placement, work) {
+      const readings = placementTable(placement, 'readings');
+      if (placement.kind === 'schema') {
+        if (!pools.has(placement.database))
+          pools.set(
+            placement.database,
+            new pg.Pool({
+              ...clientConfig(settings.pgServerUrl, placement.database, 'polystore-bench-floor'),
+              max: size,
+            }),
+          );
+        return work(pools.get(placement.database), readings);
+      }
+      const client = new pg.Client(clientConfig(settings.pgServerUrl, placement.database, 'polystore-bench-floor'));
+      await client.connect();
+      try {
+        return await work(client, readings);
+      } finally {
+        await client.end();
+      }
+    },
+    close: () => Promise.all([...pools.values()].map((pool) => pool.end())),
+  };
+}
+
+/**
+ * The rollup's raw SQL floor, per tenant: the device ids (reliable, a connection to the tenant's
+ * database), the hourly counts of those devices over the job's window (edge, one aggregate, see
+ * {@link edgeReader}), and one upsert of the counts (reliable), under `metric` so the job's own
+ * records are left alone; `concurrency` tenants at a time.
  */
 async function rollupBaseline(tenants, concurrency, metric) {
   const window = rollupWindow(new Date());
-  const outcomes = await mapLimit(
-    tenants,
-    concurrency,
-    async (tenant) => {
-      const reliable = tenant.placements.find((p) => p.store === 'reliable');
-      const edge = tenant.placements.find((p) => p.store === 'edge');
-      const my = await mysql.createConnection(mysqlConfig(reliable.serverUrl, reliable.database));
-      try {
-        const [devices] = await my.query('SELECT id FROM devices');
-        if (devices.length === 0) return 0;
-        const client = new pg.Client(clientConfig(edge.serverUrl, edge.database, 'polystore-bench-floor'));
-        await client.connect();
-        let rows;
+  const edgeReads = edgeReader(concurrency);
+  let outcomes;
+  try {
+    outcomes = await mapLimit(
+      tenants,
+      concurrency,
+      async (tenant) => {
+        const reliable = placementOf(tenant.placements, 'reliable', tenant.slug);
+        const edge = placementOf(tenant.placements, 'edge', tenant.slug);
+        if (!isMysqlPlacement(reliable)) throw new Error(`${tenant.slug}: the baseline expects reliable on MariaDB`);
+        const my = await mysql.createConnection(mysqlConfig(settings.mariadbUrl, reliable.database));
         try {
-          rows = (
-            await client.query(
+          const [devices] = await my.query('SELECT id FROM devices');
+          if (devices.length === 0) return 0;
+          const { rows } = await edgeReads.query(edge, (client, readings) =>
+            client.query(
               `SELECT device_id, date_trunc('hour', ts, 'UTC') AS hour, count(*) AS readings
-                 FROM readings
+                 FROM ${readings}
                 WHERE device_id = ANY($1::uuid[]) AND ts >= $2 AND ts < $3
                 GROUP BY 1, 2 ORDER BY 1, 2`,
               [devices.map((d) => d.id), window.from, window.to],
-            )
-          ).rows;
+            ),
+          );
+          if (rows.length === 0) return 0;
+          const now = new Date();
+          await my.query(
+            `INSERT INTO usage_records (device_id, period_start, metric, amount, updated_at) VALUES ?
+             ON DUPLICATE KEY UPDATE amount = VALUES(amount), updated_at = VALUES(updated_at)`,
+            [rows.map((r) => [r.device_id, r.hour, metric, Number(r.readings), now])],
+          );
+          return rows.length;
         } finally {
-          await client.end();
+          await my.end();
         }
-        if (rows.length === 0) return 0;
-        const now = new Date();
-        await my.query(
-          `INSERT INTO usage_records (device_id, period_start, metric, amount, updated_at) VALUES ?
-           ON DUPLICATE KEY UPDATE amount = VALUES(amount), updated_at = VALUES(updated_at)`,
-          [rows.map((r) => [r.device_id, r.hour, metric, Number(r.readings), now])],
-        );
-        return rows.length;
-      } finally {
-        await my.end();
-      }
-    },
-    { signal },
-  );
+      },
+      { signal },
+    );
+  } finally {
+    await edgeReads.close();
+  }
   checkAborted();
   const failed = outcomes.filter((o) => !o.ok);
   return {
@@ -585,27 +711,40 @@ async function rollupBaseline(tenants, concurrency, metric) {
   };
 }
 
-/** Usage records per tenant in MariaDB (one connection, one count per tenant database). */
+/** Usage records per tenant in its reliable placement (one connection per server or shared database). */
 async function usageRecordsPerTenant(tenants, metric) {
-  const connection = await mysql.createConnection(mysqlConfig(settings.mariadbUrl));
-  try {
-    const counts = new Map();
-    for (const tenant of tenants) {
-      const reliable = tenant.placements.find((p) => p.store === 'reliable');
-      const [rows] = await connection.query(
-        `SELECT count(*) AS n, coalesce(sum(amount), 0) AS readings FROM \`${reliable.database}\`.usage_records WHERE metric = ?`,
-        [metric],
-      );
-      counts.set(tenant.slug, { records: Number(rows[0].n), readings: Number(rows[0].readings) });
-    }
-    return counts;
-  } finally {
-    await connection.end();
-  }
+  const reliable = tenants.map((t) => placementOf(t.placements, 'reliable', t.slug));
+  const rows = await queryEachPlacement(settings, reliable, (p) => ({
+    sql: `SELECT count(*) AS n, coalesce(sum(amount), 0) AS readings FROM ${placementTable(p, 'usage_records')} WHERE metric = ${isMysqlPlacement(p) ? '?' : '$1'}`,
+    params: [metric],
+  }));
+  return new Map(tenants.map((t, i) => [t.slug, { records: Number(rows[i].n), readings: Number(rows[i].readings) }]));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
+
+/** Whether the run's tenants had schema placements (runs before placement kinds: none). */
+const hasSchemas = (run) => Object.values(run.placementKinds ?? {}).some((kinds) => kinds.schema);
+
+/** The run's placements in words. */
+function layoutOf(run) {
+  const n = run.settings.tenants;
+  if (!run.placementKinds)
+    return `each with a database in every store (secure and edge on PostgreSQL, reliable on MariaDB): ${n * 3} databases`;
+  const where = {
+    schema: 'a schema in the store’s shared database',
+    database: 'a database',
+    dedicated: 'a dedicated server',
+  };
+  const parts = Object.entries(run.placementKinds).map(
+    ([store, kinds]) =>
+      `${store}: ${Object.entries(kinds)
+        .map(([kind, count]) => `${count === n ? '' : `${count} × `}${where[kind] ?? kind}`)
+        .join(', ')}`,
+  );
+  return `each with a placement in every store (${parts.join('; ')}; secure and edge on PostgreSQL, reliable on MariaDB)`;
+}
 
 function renderMarkdown(run) {
   const f = (n, d = 0) =>
@@ -628,7 +767,7 @@ function renderMarkdown(run) {
 
 Run ${run.startedAt} on ${m.cpuCount} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, ${m.os}, Node ${m.nodeVersion}, ${m.postgresVersion.split(',')[0]} (max_connections ${m.postgresMaxConnections}), MariaDB ${m.mariadbVersion}, load average at start ${m.loadAverageAtStart.join(' / ')}.
 Code: \`${m.git.commit ?? 'unknown'}\`${uncommitted.length ? ` plus uncommitted changes in ${uncommitted.length} file(s) of apps/, libs/ (listed in the JSON)` : ''}.
-${run.settings.tenants} tenants, each with a database in every store (secure and edge on PostgreSQL, reliable on MariaDB): ${run.settings.tenants * 3} databases. One device per tenant, ${run.settings.readingsPerDevice} readings per device over the last ${run.settings.readingsSpreadMin} minutes. Stores and gateway at their defaults except the secure store's connection budget (${run.settings.secureBudget}) and \`JOBS=''\` on the gateway (no scheduled run during the measurements). Every CLI run is a new \`node ${CLI_SCRIPT}\` process: its wall time includes starting Node and Nest and connecting to the catalog and NATS (*CLI startup* below).
+${run.settings.tenants} tenants, ${layoutOf(run)}. One device per tenant, ${run.settings.readingsPerDevice} readings per device over the last ${run.settings.readingsSpreadMin} minutes. Stores and gateway at their defaults except the secure store's connection budget (${run.settings.secureBudget}) and \`JOBS=''\` on the gateway (no scheduled run during the measurements). Every CLI run is a new \`node ${CLI_SCRIPT}\` process: its wall time includes starting Node and Nest and connecting to the catalog and NATS (*CLI startup* below).
 
 | scenario | tenants | wall s | per tenant ms | vs baseline | run only vs baseline | notes |
 |---|---:|---:|---:|---:|---:|---|
@@ -640,7 +779,7 @@ ${rows.join('\n')}
 
 ${run.summary.whereTheTimeGoes.join('\n\n')}
 
-CPU per tenant, in ms, by process (from \`/proc\`; *PostgreSQL* and *MariaDB* are the whole servers, other users' queries included; *bench* is this process, which runs the baselines; *other* is everything else on the machine), with the connections each scenario opened (PostgreSQL: \`pg_stat_database.sessions\` of this run's tenant databases / of its catalog; MariaDB: the server's \`Connections\` counter, other users included) and the statements run per tenant (PostgreSQL: transactions, \`xact_commit + xact_rollback\`, each autocommitted statement being one, minus the one each new connection counts; the catalog's include the apps' background queries, e.g. the gateway's saga sweeper; MariaDB: the server's \`Questions\`, other users included):
+CPU per tenant, in ms, by process (from \`/proc\`; *PostgreSQL* and *MariaDB* are the whole servers, other users' queries included; *bench* is this process, which runs the baselines; *other* is everything else on the machine), with the connections each scenario opened (PostgreSQL: \`pg_stat_database.sessions\` of the databases holding this run's PostgreSQL placements${hasSchemas(run) ? ` (\`${run.tenantDatabases}\`: for schema placements the stores' shared databases, other users of them included)` : ''} / of its catalog; MariaDB: the server's \`Connections\` counter, other users included) and the statements run per tenant (PostgreSQL: transactions, \`xact_commit + xact_rollback\`, each autocommitted statement being one, minus the one each new connection counts; the catalog's include the apps' background queries, e.g. the gateway's saga sweeper; MariaDB: the server's \`Questions\`, other users included):
 
 | scenario | CLI | stores + gateway | PostgreSQL | MariaDB | NATS | bench | other | machine busy | PG connections tenant DBs / catalog | MariaDB connections | PG statements per tenant, tenant DBs / catalog | MariaDB statements per tenant |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -687,7 +826,23 @@ function explain(run, byId) {
   const pgStatementsPerSession = (s) => ratio(s.statements.pgTenantDatabases, s.connectionsOpened.pgTenantDatabases);
   const cli = byId['migrate-c4-2'] ?? byId['migrate-c4-1'];
   const floor = byId['migrate-floor-2'] ?? byId['migrate-floor-1'];
-  if (cli && floor) {
+  const cpuKeys = (self) => [self, 'postgres', 'mariadb', 'nats', 'gateway', 'secure', 'reliable', 'edge'];
+  const concurrency8 = (c8) =>
+    c8
+      ? ` With \`--concurrency 8\` the run took ${f(c8.wallMs / 1000, 1)} s against ${f(cli.wallMs / 1000, 1)} s at 4, the machine ${f((c8.cpu?.machineBusyShare ?? NaN) * 100)}% busy${c8.wallMs >= 0.9 * cli.wallMs ? `: on ${run.machine.cpuCount} cores the work is CPU, not waiting, so more tenants at once do not go faster` : ''}.`
+      : '';
+  if (cli && floor && hasSchemas(run)) {
+    const schemas = sum(Object.values(run.placementKinds).map((k) => k.schema ?? 0));
+    const own = sum(Object.values(run.placementKinds).map((k) => (k.database ?? 0) + (k.dedicated ?? 0)));
+    const perConnection = (s, key) => ratio(s.statements[key], s.connectionsOpened[key]);
+    paragraphs.push(
+      `**No-op migrate.** The ${schemas} schema placements are read per shared database on both sides: the baseline opened ${f(floor.connectionsOpened.pgTenantDatabases)} connection(s) to PostgreSQL's shared databases and ran ${f(floor.statements.pgTenantDatabases)} statement(s) on them (one UNION ALL over the schemas' migrations tables per database), the CLI ${f(cli.connectionsOpened.pgTenantDatabases)} and ${f(cli.statements.pgTenantDatabases)} (its fleet read: the schemas holding a migrations table, then one UNION ALL over up to 500 of them; both counts include what other users ran on those databases meanwhile). ` +
+        `The ${own} database placements cost a new connection each on both sides: the baseline opened ${f(floor.connectionsOpened.mariadb)} MariaDB connections (${f(perConnection(floor, 'mariadb'), 1)} statements each), the CLI ${f(cli.connectionsOpened.mariadb)} (${f(perConnection(cli, 'mariadb'), 1)} each: a current database is recognised on a plain driver connection with one read of its migrations table; only one with something pending gets a TypeORM DataSource, the migration lock and the migrations). ` +
+        `CPU per tenant: MariaDB ${f(perTenant(cli, 'mariadb'), 1)} ms under the CLI against ${f(perTenant(floor, 'mariadb'), 1)} ms in the baseline, PostgreSQL ${f(perTenant(cli, 'postgres'), 1)} against ${f(perTenant(floor, 'postgres'), 1)} ms, the CLI process itself ${f(perTenant(cli, 'cli'), 1)} ms (its start-up, the catalog: ${f(ratio(cli.statements.pgCatalog, cli.tenants), 1)} statements per tenant of placement look-ups and the run's checkpoint, the job machinery) against the baseline's process ${f(perTenant(floor, 'bench'), 1)} ms; in all ${f(cpuOf(cli, cpuKeys('cli')), 1)} ms against ${f(cpuOf(floor, cpuKeys('bench')), 1)} ms. ` +
+        `Per tenant inside the run (the CLI's own durations, ${run.settings.migrateConcurrency} at once): p50 ${f(cli.tenantMs?.p50)} ms, p95 ${f(cli.tenantMs?.p95)} ms. Starting the CLI (Node, Nest, catalog and NATS connections) costs ${f(cli.startupMs / 1000, 1)} s of the wall time.` +
+        concurrency8(byId['migrate-c8']),
+    );
+  } else if (cli && floor) {
     const c8 = byId['migrate-c8'];
     paragraphs.push(
       `**No-op migrate.** Both sides open one connection per placement (${f(floor.connectionsOpened.pgTenantDatabases)} to PostgreSQL tenant databases, ${f(floor.connectionsOpened.mariadb)} to MariaDB), and for both the price of a new connection dominates: in the baseline PostgreSQL spends ${f(pgPerSession(floor), 1)} ms of CPU per new connection (a backend forked, authenticated, the catalog caches of a database it has not seen filled) to answer ${f(pgStatementsPerSession(floor), 1)} statement on it; ${f(perTenant(floor, 'postgres'), 1)} ms per tenant in all, ${f(floor.wallMs / floor.tenants, 1)} ms of wall time per tenant with ${run.settings.migrateConcurrency} at once. ` +
@@ -705,7 +860,7 @@ function explain(run, byId) {
   if (job && rfloor) {
     const stores = (s) => (s.cpu ? (s.cpu.components.reliable + s.cpu.components.edge) / s.tenants : null);
     paragraphs.push(
-      `**Usage rollup.** Per tenant the job sends three NATS requests (device list and upsert to the reliable store, hourly counts to the edge store), and each store opens the tenant's DataSource unless it still holds it (pool 2, budget 40 connections per store, idle TTL 60 s): the run opened ${f(job.connectionsOpened.pgTenantDatabases)} PostgreSQL and ${f(job.connectionsOpened.mariadb)} MariaDB connections for ${job.tenants} tenants, the baseline ${f(rfloor.connectionsOpened.pgTenantDatabases)} and ${f(rfloor.connectionsOpened.mariadb)}. ` +
+      `**Usage rollup.** Per tenant the job sends three NATS requests (device list and upsert to the reliable store, hourly counts to the edge store), and ${hasSchemas(run) ? "the reliable store opens the tenant's DataSource (a database each on MariaDB) unless it still holds it (pool 2, budget 40 connections per store, idle TTL 60 s) while the edge store reads the tenant's schema on its shared pool (the baseline: a pool of as many connections as tenants at once)" : "each store opens the tenant's DataSource unless it still holds it (pool 2, budget 40 connections per store, idle TTL 60 s)"}: the run opened ${f(job.connectionsOpened.pgTenantDatabases)} PostgreSQL and ${f(job.connectionsOpened.mariadb)} MariaDB connections for ${job.tenants} tenants, the baseline ${f(rfloor.connectionsOpened.pgTenantDatabases)} and ${f(rfloor.connectionsOpened.mariadb)}. ` +
         `The difference is the work around the same queries: ${f(ratio(job.statements.mariadb, job.tenants), 1)} MariaDB statements per tenant against the baseline's ${f(ratio(rfloor.statements.mariadb, rfloor.tenants), 1)} (DataSource start-up; per upsert one transaction: the idempotency key row claimed, the records upserted, the key's result stored; on a rerun the claim fails and the stored result is read instead), ${f(ratio(job.statements.pgTenantDatabases, job.tenants), 1)} PostgreSQL statements per tenant against ${f(ratio(rfloor.statements.pgTenantDatabases, rfloor.tenants), 1)}, and the stores' own CPU, ${f(stores(job), 1)} ms per tenant (NATS messages, validation, TypeORM), on top of PostgreSQL ${f(perTenant(job, 'postgres'), 1)} ms (baseline ${f(perTenant(rfloor, 'postgres'), 1)}), MariaDB ${f(perTenant(job, 'mariadb'), 1)} ms (baseline ${f(perTenant(rfloor, 'mariadb'), 1)}) and the CLI ${f(perTenant(job, 'cli'), 1)} ms (the baseline's process: ${f(perTenant(rfloor, 'bench'), 1)} ms). In all, ${f(cpuOf(job, ['cli', 'postgres', 'mariadb', 'nats', 'gateway', 'secure', 'reliable', 'edge']), 1)} ms of CPU per tenant against the baseline's ${f(cpuOf(rfloor, ['bench', 'postgres', 'mariadb', 'nats', 'gateway', 'secure', 'reliable', 'edge']), 1)} ms. Per tenant inside the run (${run.settings.rollupConcurrency} at once): p50 ${f(job.tenantMs?.p50)} ms, p95 ${f(job.tenantMs?.p95)} ms.` +
         (rerun
           ? ` The rerun finds every batch unchanged (same idempotency key: a replay, nothing written): ${f(rerun.reportedDurationMs / 1000, 1)} s against ${f(job.reportedDurationMs / 1000, 1)} s for the first run, ${f(cpuOf(rerun, ['cli', 'postgres', 'mariadb', 'nats', 'gateway', 'secure', 'reliable', 'edge']), 1)} ms of CPU per tenant against ${f(cpuOf(job, ['cli', 'postgres', 'mariadb', 'nats', 'gateway', 'secure', 'reliable', 'edge']), 1)} ms, while other work took ${f(perTenant(rerun, 'other'), 1)} ms per tenant against ${f(perTenant(job, 'other'), 1)} ms.`
@@ -717,22 +872,6 @@ function explain(run, byId) {
 
 // ---------------------------------------------------------------------------------------------
 
-async function dropOurDatabases(pattern) {
-  const pgNames = (
-    await adminQuery(settings.pgServerUrl, 'SELECT datname FROM pg_database WHERE datname ~ $1', [pattern.source])
-  ).map((r) => r.datname);
-  const myNames = (await mariadbQuery('SHOW DATABASES').catch(() => []))
-    .map((r) => Object.values(r)[0])
-    .filter((name) => pattern.test(name));
-  for (const name of [...pgNames, ...myNames])
-    if (!anyRunDatabases.test(name)) throw new Error(`refusing to drop ${name}`);
-  await mapLimit(pgNames, 4, (name) =>
-    adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-  );
-  await mapLimit(myNames, 4, (name) => mariadbQuery(`DROP DATABASE IF EXISTS \`${name}\``));
-  return pgNames.length + myNames.length;
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'polystore-bench-tenants-'));
   let broker;
@@ -743,9 +882,11 @@ async function main() {
       `tenant-ops: run ${settings.runId}, ${settings.tenants} tenants, admin concurrency ${settings.adminConcurrency}`,
     );
     // Leftovers of an earlier run that could not clean up (the catalog name is fixed).
-    const leftovers = await dropOurDatabases(anyRunDatabases);
-    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`);
-    if (leftovers) log(`  dropped ${leftovers} tenant databases left by an earlier run`);
+    const leftovers = await dropBenchLeftovers(settings);
+    if (leftovers)
+      log(
+        `  dropped what an earlier run left: its catalog (${leftovers.listed} placement(s) listed), ${leftovers.schemas} schema(s), ${leftovers.databases} database(s)`,
+      );
 
     broker = await startMosquitto(dir);
     const env = {
@@ -859,7 +1000,9 @@ async function main() {
     const catalog = await placements();
     if (catalog.length !== tenants.length)
       throw new Error(`the catalog lists ${catalog.length} active tenants, expected ${tenants.length}`);
-    const expected = expectedMigrations();
+    tenantDatabases = postgresDatabasesPattern(catalog);
+    const kinds = placementKinds(catalog);
+    log(`  placements: ${JSON.stringify(kinds)}; PostgreSQL databases ${tenantDatabases}`);
     const scenarios = [];
     const byId = {};
     const add = (scenario) => {
@@ -918,7 +1061,7 @@ async function main() {
     };
     const migrateFloor = async (id, label) => {
       log(`▶ ${label}`);
-      const m = await measure(pids, () => migrateBaseline(catalog, expected, settings.migrateConcurrency));
+      const m = await measure(pids, () => migrateBaseline(catalog, settings.migrateConcurrency));
       const v = m.value;
       add({
         id,
@@ -930,7 +1073,7 @@ async function main() {
         cpu: m.cpu,
         connectionsOpened: m.connectionsOpened,
         statements: m.statements,
-        notes: `${v.placements} placements read, ${v.pendingFound} pending found, ${v.failed} failed${v.firstError ? ` (${v.firstError})` : ''}`,
+        notes: `${v.placements} placements read (the schemas of ${v.sharedDatabases} shared database(s) on one connection each), ${v.pendingFound} pending found, ${v.failed} failed${v.firstError ? ` (${v.firstError})` : ''}`,
         problems: v.failed || v.pendingFound ? ['baseline found problems'] : [],
       });
     };
@@ -1051,6 +1194,8 @@ async function main() {
         secureBudget: settings.secureBudget,
       },
       setup: { tenantCreationS, registrationS, ingestS, readingsIngested },
+      placementKinds: kinds,
+      tenantDatabases,
       machine,
       scenarios,
       rollupVerification: verification,
@@ -1077,14 +1222,16 @@ async function main() {
     log('cleaning up ...');
     await stopAll().catch(() => undefined);
     broker?.child.kill('SIGTERM');
-    const dropped = await dropOurDatabases(ourDatabases).catch((error) => {
-      log(`  could not drop every tenant database: ${error.message}`);
-      return 0;
+    // The tenants are not deleted through the admin API (slower for hundreds): every placement
+    // the catalog lists is dropped directly (schemas and their roles, databases), then the catalog.
+    const dropped = await dropBenchLeftovers(settings).catch((error) => {
+      log(`  could not drop every placement: ${error.message}`);
+      return null;
     });
-    await adminQuery(settings.pgServerUrl, `DROP DATABASE IF EXISTS "${settings.catalogDatabase}" WITH (FORCE)`).catch(
-      () => undefined,
-    );
-    log(`  dropped ${dropped} tenant databases and the catalog`);
+    if (dropped)
+      log(
+        `  dropped ${dropped.schemas} schema(s) and ${dropped.databases} database(s) of ${dropped.listed} placement(s) the catalog listed, and the catalog`,
+      );
     if (failed) log(`  app logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

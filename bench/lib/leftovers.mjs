@@ -1,5 +1,6 @@
-// Dropping what the bench's tenants left behind. Every tenant the run created is recorded in the
-// bench's own catalog (polystore_bench_system) until the admin API deletes it, and the run keeps
+// Dropping what the bench's tenants left behind. Every tenant a run created is recorded in the
+// benchmark's own catalog (polystore_bench_system for run.mjs, polystore_bench_<name>_system for
+// the others, see `catalogDatabase` in each) until the admin API deletes it, and the run keeps
 // the placements GET /admin/tenants listed: whatever of either is still there at cleanup (or, for
 // the catalog, at the start of the next run after a crash) is dropped directly: schemas and roles
 // in the stores' shared databases, tenant databases on PostgreSQL and MariaDB; then the catalog.
@@ -88,4 +89,27 @@ export async function dropBenchLeftovers(settings) {
   const dropped = await dropPlacements(settings, placements);
   await dropDatabases(settings.pgServerUrl, [settings.catalogDatabase]);
   return { listed: placements.length, ...dropped };
+}
+
+/**
+ * The end of a benchmark run that created tenants, once the admin API has deleted what it could
+ * and the apps are stopped: drops what the run's catalog still lists, then the catalog, then
+ * checks that the placements the run saw (`seen`, from GET /admin/tenants) are gone, dropping any
+ * that are not. Returns what had to be dropped directly: `{ schemas, databases }` (0 and 0 when
+ * the admin API deleted everything).
+ */
+export async function dropRunLeftovers(settings, seen = []) {
+  const listed = await dropBenchLeftovers(settings);
+  const again = await dropPlacements(settings, seen);
+  return {
+    schemas: (listed?.schemas ?? 0) + again.schemas,
+    databases: (listed?.databases ?? 0) + again.databases,
+  };
+}
+
+/** One line for the log about {@link dropRunLeftovers}' result. */
+export function leftoversMessage({ schemas, databases }, seenCount) {
+  if (schemas + databases > 0)
+    return `dropped ${schemas} leftover schema(s) and ${databases} leftover database(s) directly, and the catalog`;
+  return `checked: none of the run's ${seenCount} placement(s) is left; catalog dropped`;
 }

@@ -51,15 +51,19 @@ export async function databasesMatching(serverUrl, pattern) {
   return rows.map((r) => r.datname);
 }
 
-/** The bench's catalog, and tenant names derived from a tenant id (`ps_<store>_<32 hex>`). */
-const BENCH_CATALOG = /^polystore_bench_system$/;
+/**
+ * The benchmarks' catalogs (`polystore_bench_system` of run.mjs, `polystore_bench_<bench>_system`
+ * of reliable.mjs, edge.mjs, saga.mjs and tenants.mjs, `polystore_qsb_<run>_<round>` of
+ * quickstart.mjs), and tenant names derived from a tenant id (`ps_<store>_<32 hex>`).
+ */
+const BENCH_CATALOG = /^polystore_(bench(_(reliable|edge|saga|tenants))?_system|qsb_[a-z0-9]+_[0-9]+)$/;
 const TENANT_NAME = /^ps_(secure|edge|reliable)_[0-9a-f]{32}$/;
-const SHARED_DATABASE = /^polystore_(secure|edge)$/;
+const SHARED_DATABASE = /^polystore_(secure|edge|reliable)$/;
 
 /**
- * Drops databases (closing their connections first). Only the bench's catalog and tenant
- * databases named from a tenant id are accepted, and callers pass only names read from the
- * bench's own catalog.
+ * Drops databases (closing their connections first). Only the benchmarks' catalogs and tenant
+ * databases named from a tenant id are accepted, and callers pass only names read from a
+ * benchmark's own catalog.
  */
 export async function dropDatabases(serverUrl, names) {
   for (const name of names) {
@@ -83,7 +87,15 @@ export async function dropSchemas(serverUrl, database, schemas) {
     const { rows } = await client.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
     for (const schema of schemas) {
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.query(`DROP ROLE IF EXISTS "${schema}"`);
+      // As the store's own drop: what else the role owns here (a schema a move kept), then the role.
+      await client.query(
+        `DO $$ BEGIN
+           IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${schema}') THEN
+             EXECUTE 'DROP OWNED BY "${schema}"';
+             EXECUTE 'DROP ROLE "${schema}"';
+           END IF;
+         END $$`,
+      );
     }
     return rows.length;
   } finally {
