@@ -168,8 +168,10 @@ describe('placements - schema, database and dedicated through the gateway (e2e, 
     );
     const size = Number(/polystore_shared_pool_size\{[^}]*\} (\d+)/.exec(pools[0]!)![1]);
     expect(size).toBeLessThanOrEqual(budget);
+    // This stack's secure store only (other suites' stores share the server and the database).
     const open = await pgQuery<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'polystore-secure:%' AND datname = 'polystore_secure' AND usename = 'ps_secure_runtime'",
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = 'polystore_secure' AND usename = 'ps_secure_runtime'",
+      [`polystore-secure:${stack.prefix}-secure-store`],
     );
     expect(open[0]!.n).toBeGreaterThan(0);
     expect(open[0]!.n).toBeLessThanOrEqual(size);
