@@ -68,6 +68,11 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
     'Connections of a shared pool (one per server or shared database)',
     (p) => p.size,
   );
+  poolGauge(
+    'polystore_shared_pool_reserved',
+    "Connections of the server's budget a shared pool has taken (it grows with its concurrency, up to its size)",
+    (p) => p.reserved,
+  );
   poolGauge('polystore_shared_pool_in_use', 'Shared-pool connections serving a unit of work now', (p) => p.inUse);
   poolGauge(
     'polystore_shared_pool_waiting',

@@ -506,10 +506,9 @@ export class DataSourceRouter {
     address: ServerAddress,
   ): Promise<SharedPool> {
     const server = await this.serverFor(address);
-    // Room is left for one placement with a pool of its own on the same server (a `database`
-    // placement on PostgreSQL): the shared pool never takes the whole budget.
+    // The pool takes the server's budget a connection at a time as its concurrency grows (see
+    // SharedPool), and never all of it: room is left for one placement with a pool of its own.
     const size = Math.max(1, Math.min(this.options.sharedPoolSize ?? 20, server.capacity - this.options.poolSize));
-    await this.reserveSlot(server, size);
     const dialect = address.dialect as Exclude<ServerAddress['dialect'], 'mongodb'>;
     const database = dialect === 'postgres' ? placement.database : LANDING_DATABASE;
     const login = dialect === 'postgres' ? this.options.sharedLogin?.(address) : undefined;
@@ -536,7 +535,6 @@ export class DataSourceRouter {
     } catch (error) {
       this.counters.initFailures++;
       await dataSource?.destroy().catch(() => undefined);
-      this.freeUnits(server, size);
       this.logger.warn(`cannot open the shared pool of ${database} on ${address.id}: ${failureReason(error)}`);
       throw isUnreachable(error) ? DataRouterException.unavailable(database, failureReason(error), error) : error;
     }
@@ -550,6 +548,7 @@ export class DataSourceRouter {
       maxAgeMs: this.options.connectionMaxAgeMs ?? 30 * 60_000,
       waitMs: () => this.waitBudgetMs(),
       busy: (reason) => DataRouterException.busy(address.id, reason),
+      grow: () => this.reserveSlot(server, 1),
     });
   }
 

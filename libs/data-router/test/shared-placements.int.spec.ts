@@ -126,6 +126,15 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
       );
     }
     await pgQuery(statements.join(';\n'), [], database);
+    // Two tenants with a database of their own on the same server (own pools beside the shared one).
+    for (const own of ['own1', 'own2']) {
+      await pgQuery(`CREATE DATABASE "ps_rt_${run}_${own}"`);
+      await pgQuery(
+        `CREATE TABLE marker (tenant varchar(40) NOT NULL); INSERT INTO marker VALUES ('${own}')`,
+        [],
+        `ps_rt_${run}_${own}`,
+      );
+    }
     const { router } = routerWith(placementOf, { sharedLogin });
     try {
       const report = await inTenant(tenantOf(0), () => router.migrate());
@@ -138,6 +147,7 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
 
   afterAll(async () => {
     await pgQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    for (const own of ['own1', 'own2']) await pgQuery(`DROP DATABASE IF EXISTS "ps_rt_${run}_${own}" WITH (FORCE)`);
     const roles = await pgQuery<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname LIKE $1', [
       `ps\\_rt${run}\\_%`,
     ]);
@@ -169,6 +179,43 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(10);
   }, 180_000);
+
+  it('data-router - a shared pool takes the budget only as its concurrency grows: own pools on the same server open beside it', async () => {
+    const { router } = routerWith(
+      (tenant) =>
+        tenant.startsWith('own')
+          ? {
+              tenant,
+              serverUrl: TestServices.postgresUrl,
+              database: `ps_rt_${run}_${tenant}`,
+              kind: 'database',
+              version: 1,
+            }
+          : placementOf(tenant),
+      { sharedLogin, budgetFor: () => 6, poolSize: 2, sharedPoolSize: 10 },
+    );
+    try {
+      await expect(readMarker(router, tenantOf(1))).resolves.toEqual([{ tenant: 't1' }]);
+      // At most the budget less one own pool (6 - 2), and so far only the one connection it used.
+      expect(router.stats().sharedPools[0]).toMatchObject({ size: 4, reserved: 1 });
+      // Two own pools of 2 and the shared pool's 1 fit the budget of 6 together: nobody waits, nothing is evicted.
+      const slow = (tenant: TenantSlug) =>
+        inTenant(tenant, () =>
+          router.run((db) => db.query<Array<{ tenant: string }>>('SELECT pg_sleep(0.3), tenant FROM marker')),
+        );
+      const [one, two] = await Promise.all([slow(parseTenantSlug('own1')), slow(parseTenantSlug('own2'))]);
+      expect([one[0]!.tenant, two[0]!.tenant]).toEqual(['own1', 'own2']);
+      expect(router.stats().servers[0]).toMatchObject({
+        connectionBudget: 6,
+        live: 5,
+        evictions: 0,
+        busyRejections: 0,
+      });
+      expect(router.stats().dataSources).toHaveLength(2);
+    } finally {
+      await router.close();
+    }
+  });
 
   it('data-router - the runtime login reads nothing without the binding (fails closed)', async () => {
     const pg = (await import('pg')).default;

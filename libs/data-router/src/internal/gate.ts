@@ -8,9 +8,26 @@ export class Gate {
   private readonly queue: Array<{ grant(): void; fail(error: Error): void; timer: NodeJS.Timeout }> = [];
 
   constructor(
-    private readonly limit: number,
+    private limit: number,
     private readonly maxWaiters: number,
   ) {}
+
+  /** How many may hold a place at once (it only grows: {@link raise}). */
+  get capacity(): number {
+    return this.limit;
+  }
+
+  /** One more place: given at once to the oldest waiter, if any. */
+  raise(): void {
+    this.limit++;
+    if (this.active < this.limit) {
+      const next = this.queue.shift();
+      if (next) {
+        this.active++;
+        next.grant();
+      }
+    }
+  }
 
   get holders(): number {
     return this.active;

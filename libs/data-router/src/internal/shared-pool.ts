@@ -25,6 +25,11 @@ export interface SharedPoolLimits {
   readonly waitMs: () => number;
   /** The error of a unit that waited too long, or found the queue full. */
   readonly busy: Busy;
+  /**
+   * Takes one more connection from the server's budget (waiting, bounded, for room), as the
+   * pool's concurrency grows: the pool holds only the budget it has needed, up to `size`.
+   */
+  readonly grow: () => Promise<void>;
 }
 
 /** The tenant a unit of work is bound to: its schema/role (PostgreSQL) or its database (MySQL). */
@@ -44,6 +49,8 @@ export interface SharedPoolStats {
   readonly server: string;
   readonly database: string;
   readonly size: number;
+  /** Connections of the server's budget the pool has taken so far (it grows up to `size`). */
+  readonly reserved: number;
   readonly tenantCap: number;
   readonly inUse: number;
   readonly waiting: number;
@@ -82,6 +89,9 @@ export class SharedPool {
   private readonly lives = new WeakMap<object, { uses: number; bornAt: number }>();
   private readonly counters = { units: 0, recycled: 0, discarded: 0, busyRejections: 0 };
 
+  /** Budget reservations under way (so concurrent units do not over-reserve). */
+  private growing = 0;
+
   constructor(
     readonly serverId: string,
     readonly dialect: Exclude<Dialect, 'mongodb'>,
@@ -89,7 +99,13 @@ export class SharedPool {
     readonly dataSource: DataSource,
     private readonly limits: SharedPoolLimits,
   ) {
-    this.slots = new Gate(limits.size, limits.maxWaiters);
+    // No connection of the server's budget is taken until a unit needs it (see `room`).
+    this.slots = new Gate(0, limits.maxWaiters);
+  }
+
+  /** Connections of the server's budget this pool holds. */
+  get reserved(): number {
+    return this.slots.capacity;
   }
 
   /** Runs `work` on a connection bound to `binding`, within the tenant's cap and the pool's size. */
@@ -132,6 +148,7 @@ export class SharedPool {
       server: this.serverId,
       database: this.database,
       size: this.limits.size,
+      reserved: this.reserved,
       tenantCap: this.limits.tenantCap,
       inUse: this.slots.holders,
       waiting: this.slots.waiting + [...this.tenants.values()].reduce((n, gate) => n + gate.waiting, 0),
@@ -161,6 +178,7 @@ export class SharedPool {
     try {
       await cap.enter(waitMs(), counted);
       try {
+        await this.room();
         await this.slots.enter(waitMs(), counted);
         try {
           return await work();
@@ -172,6 +190,25 @@ export class SharedPool {
       }
     } finally {
       if (cap.holders === 0 && cap.waiting === 0 && this.tenants.get(tenant) === cap) this.tenants.delete(tenant);
+    }
+  }
+
+  /**
+   * Takes one more connection from the server's budget when every reserved one is taken or
+   * promised, up to the pool's size. When the budget has no room in time, a unit that can wait
+   * for one of the pool's own connections does; a pool that holds none fails it (busy).
+   */
+  private async room(): Promise<void> {
+    const wanted = this.slots.holders + this.slots.waiting + 1;
+    if (wanted <= this.reserved + this.growing || this.reserved + this.growing >= this.limits.size) return;
+    this.growing++;
+    try {
+      await this.limits.grow();
+      this.slots.raise();
+    } catch (error) {
+      if (this.reserved === 0) throw error;
+    } finally {
+      this.growing--;
     }
   }
 
