@@ -18,11 +18,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { DataSourceRouter } from '#polystore/data-router';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { ROOT } from './lib/config.mjs';
 import { machineInfo } from './lib/machine.mjs';
+import { adminQuery } from './lib/pg.mjs';
 import { fileStamp } from './lib/report.mjs';
 
 const log = (line) => console.log(line);
@@ -53,21 +53,9 @@ const databaseOf = (i) => `ps_bp_${run}_d${i}`;
 const tenantOf = (i) => parseTenantSlug(`t${i}`);
 const indexOf = (tenant) => Number(tenant.slice(1));
 
-async function query(sql, database = 'postgres', params = []) {
-  const url = new URL(settings.serverUrl);
-  const client = new pg.Client({
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username || 'root'),
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database,
-  });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+/** One statement on a database of the server (the maintenance database by default). */
+function query(sql, database = 'postgres', params = []) {
+  return adminQuery(settings.serverUrl, sql, params, database);
 }
 
 async function setup() {

@@ -22,9 +22,9 @@ export function databaseUrl(serverUrl, database) {
   return url.toString();
 }
 
-/** Runs one query on a short-lived connection to the `postgres` database. */
-export async function adminQuery(serverUrl, sql, params = []) {
-  const client = new pg.Client(clientConfig(serverUrl, 'postgres', 'polystore-bench-admin'));
+/** Runs one query on a short-lived connection to `database` (the maintenance database `postgres` by default). */
+export async function adminQuery(serverUrl, sql, params = [], database = 'postgres') {
+  const client = new pg.Client(clientConfig(serverUrl, database, 'polystore-bench-admin'));
   await client.connect();
   try {
     return (await client.query(sql, params)).rows;

@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { CatalogAdminService, CatalogService, openSystemDatabase, type CatalogOptions } from '#polystore/catalog';
-import { connectNats, MessageClient } from '#polystore/messaging';
-import { runtimeLogin } from '#polystore/runtime';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
 import type { MoveReport } from '../../apps/cli/src/move/move-report.js';
-import { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
+import type { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
 import { eventually } from '../support/eventually.js';
 import { pgQuery } from '../support/pg.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
+import { openMover, type TestMover } from '../support/mover.js';
 import { TestServices } from '../support/services.js';
-import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
 import { customerWriter } from '../support/writer.js';
 
 const SHARED = `postgres://root@127.0.0.1:${new URL(TestServices.postgresUrl).port || 5432}`;
@@ -38,9 +34,7 @@ async function queryOn<R extends pg.QueryResultRow>(port: number, database: stri
 describe('tenant move between kinds - schema <-> dedicated, database -> schema (e2e, real PostgreSQL servers)', () => {
   let dedicated: PrivatePostgres;
   let stack: TestStack;
-  let systemDb: DataSource;
-  let nc: NatsConnection;
-  let catalog: CatalogService;
+  let moving: TestMover;
   let mover: TenantMover;
   let neighbour: TestTenant;
   let neighbourCustomer: string;
@@ -48,28 +42,8 @@ describe('tenant move between kinds - schema <-> dedicated, database -> schema (
   beforeAll(async () => {
     dedicated = await PrivatePostgres.create();
     stack = await TestStack.start({ apps: ['secure-store', 'gateway'] });
-    const options: CatalogOptions = {
-      systemDbUrl: TestServices.systemDbUrl,
-      masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'),
-      cacheTtlMs: 60_000,
-      negativeCacheTtlMs: 2_000,
-      poolSize: 3,
-      applicationName: 'tenant-move-kinds-test',
-    };
-    systemDb = await openSystemDatabase({
-      url: options.systemDbUrl,
-      poolSize: 3,
-      applicationName: options.applicationName,
-    });
-    nc = await connectNats({ url: TestServices.natsUrl, name: 'tenant-move-kinds-test' });
-    const messages = new MessageClient(nc, { subjectPrefix: stack.prefix, defaultTimeoutMs: 2_000 });
-    catalog = new CatalogService(systemDb, options, messages);
-    mover = new TenantMover({
-      catalogAdmin: new CatalogAdminService(systemDb, options, catalog, messages),
-      catalog,
-      schemaFor: () => SECURE_SCHEMA,
-      runtimeLogin: (store) => runtimeLogin(store, options.masterKey),
-    });
+    moving = await openMover(stack, 'tenant-move-kinds-test', SECURE_SCHEMA);
+    ({ mover } = moving);
     // A tenant sharing the database with the moved ones: it must be served throughout.
     neighbour = await stack.createTenant('neighbour');
     const created = await caller(neighbour)('POST', '/v1/customers', { name: 'N', email: 'n@kinds.example' });
@@ -79,8 +53,7 @@ describe('tenant move between kinds - schema <-> dedicated, database -> schema (
 
   afterAll(async () => {
     await stack?.close();
-    await nc?.drain();
-    await systemDb?.destroy();
+    await moving?.close();
     dedicated?.destroy();
   });
 

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  CatalogAdminService,
-  CatalogService,
-  openSystemDatabase,
-  type CatalogOptions,
-  type StoreName,
-} from '#polystore/catalog';
+import type { CatalogAdminService, CatalogService, StoreName } from '#polystore/catalog';
 import { DatabaseAdmin } from '#polystore/data-router';
-import { Contracts, MessageClient } from '#polystore/messaging';
+import { Contracts, type MessageClient } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import type { DataSource } from 'typeorm';
 import { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
 import type { MoveReport } from '../../apps/cli/src/move/move-report.js';
 import { RELIABLE_SCHEMA } from '../../apps/reliable-store/src/reliable.schema.js';
@@ -18,8 +11,9 @@ import { eventually } from '../support/eventually.js';
 import { mariaQuery } from '../support/mariadb.js';
 import { PrivateMariaDb } from '../support/mariadb-server.js';
 import { stackClient } from '../support/nats.js';
+import { openMover, type TestMover } from '../support/mover.js';
 import { TestServices } from '../support/services.js';
-import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
 import { countInto, startWriter } from '../support/writer.js';
 
 const D = Contracts.reliable.devices;
@@ -40,7 +34,7 @@ const tablesOf = async (database: string, serverUrl: string = TestServices.maria
 describe('tenant move - a reliable-store tenant moved to another MariaDB server while the stack runs (e2e)', () => {
   let target: PrivateMariaDb;
   let stack: TestStack;
-  let systemDb: DataSource;
+  let moving: TestMover;
   let nc: NatsConnection;
   let client: MessageClient;
   let catalog: CatalogService;
@@ -53,31 +47,15 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     target = await PrivateMariaDb.create();
     stack = await TestStack.start({ apps: ['reliable-store', 'gateway'] });
     ({ nc, client } = await stackClient(stack.prefix, 3_000));
-    const options: CatalogOptions = {
-      systemDbUrl: TestServices.systemDbUrl,
-      masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'),
-      cacheTtlMs: 60_000,
-      negativeCacheTtlMs: 2_000,
-      poolSize: 3,
-      applicationName: 'tenant-move-mariadb-test',
-    };
-    systemDb = await openSystemDatabase({
-      url: options.systemDbUrl,
-      poolSize: 3,
-      applicationName: options.applicationName,
-    });
-    // The stack's subject prefix: the placement switch reaches the running stores.
-    const messages = new MessageClient(nc, { subjectPrefix: stack.prefix, defaultTimeoutMs: 2_000 });
-    catalog = new CatalogService(systemDb, options, messages);
-    catalogAdmin = new CatalogAdminService(systemDb, options, catalog, messages);
-    mover = new TenantMover({ catalogAdmin, catalog, schemaFor: () => RELIABLE_SCHEMA });
+    moving = await openMover(stack, 'tenant-move-mariadb-test', RELIABLE_SCHEMA, nc);
+    ({ mover, catalog, catalogAdmin } = moving);
   });
 
   afterAll(async () => {
     await stack?.close();
     for (const database of leftBehind) await DatabaseAdmin.dropDatabase(TestServices.mariadbUrl, database);
+    await moving?.close();
     await nc?.drain();
-    await systemDb?.destroy();
     await target?.destroy();
   });
 

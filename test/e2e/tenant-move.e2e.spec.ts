@@ -1,26 +1,18 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  CatalogAdminService,
-  CatalogService,
-  openSystemDatabase,
-  type CatalogOptions,
-  type StoreName,
-} from '#polystore/catalog';
+import type { CatalogService, StoreName } from '#polystore/catalog';
 import { DatabaseAdmin } from '#polystore/data-router';
-import { connectNats, MessageClient } from '#polystore/messaging';
 import { parseTenantSlug } from '#polystore/tenancy';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
-import { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
+import type { TenantMover } from '../../apps/cli/src/move/tenant-mover.js';
 import type { MoveReport } from '../../apps/cli/src/move/move-report.js';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/mariadb-server.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
+import { openMover, type TestMover } from '../support/mover.js';
 import { TestServices } from '../support/services.js';
-import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
 import { customerWriter } from '../support/writer.js';
 
 const SHARED_SERVER = new URL(TestServices.postgresUrl);
@@ -35,8 +27,7 @@ async function connectTo(database: string, port = Number(SHARED_SERVER.port || 5
 describe('tenant move - a tenant moved to another PostgreSQL server while the stack runs (e2e)', () => {
   let target: PrivatePostgres;
   let stack: TestStack;
-  let systemDb: DataSource;
-  let nc: NatsConnection;
+  let moving: TestMover;
   let catalog: CatalogService;
   let mover: TenantMover;
   /** Old copies left on the shared server (kept, refusing connections): dropped at the end. */
@@ -45,32 +36,14 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
   beforeAll(async () => {
     target = await PrivatePostgres.create();
     stack = await TestStack.start({ apps: ['secure-store', 'gateway'] });
-    const options: CatalogOptions = {
-      systemDbUrl: TestServices.systemDbUrl,
-      masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'),
-      cacheTtlMs: 60_000,
-      negativeCacheTtlMs: 2_000,
-      poolSize: 3,
-      applicationName: 'tenant-move-test',
-    };
-    systemDb = await openSystemDatabase({
-      url: options.systemDbUrl,
-      poolSize: 3,
-      applicationName: options.applicationName,
-    });
-    nc = await connectNats({ url: TestServices.natsUrl, name: 'tenant-move-test' });
-    // The stack's subject prefix: the placement switch reaches the running stores.
-    const messages = new MessageClient(nc, { subjectPrefix: stack.prefix, defaultTimeoutMs: 2_000 });
-    catalog = new CatalogService(systemDb, options, messages);
-    const catalogAdmin = new CatalogAdminService(systemDb, options, catalog, messages);
-    mover = new TenantMover({ catalogAdmin, catalog, schemaFor: () => SECURE_SCHEMA });
+    moving = await openMover(stack, 'tenant-move-test', SECURE_SCHEMA);
+    ({ mover, catalog } = moving);
   });
 
   afterAll(async () => {
     await stack?.close();
     for (const database of leftBehind) await DatabaseAdmin.dropDatabase(TestServices.postgresUrl, database);
-    await nc?.drain();
-    await systemDb?.destroy();
+    await moving?.close();
     target?.destroy();
   });
 
