@@ -14,6 +14,26 @@ async function provisioningCount(slugs: string[]): Promise<number> {
   return rows[0]!.n;
 }
 
+/**
+ * How many of the tenants' secure schemas exist: the secure store creates one as the first act of
+ * its provisioning, so a schema means the store has taken that provisioning message.
+ */
+async function secureSchemasCreated(slugs: string[]): Promise<number> {
+  const placements = await pgQuery<{ schema: string }>(
+    `SELECT p.schema_name AS schema FROM placements p JOIN tenants t ON t.id = p.tenant_id
+     WHERE t.slug = ANY($1) AND p.store = 'secure' AND p.schema_name IS NOT NULL`,
+    [slugs],
+    'polystore_test_system',
+  );
+  if (placements.length === 0) return 0;
+  const rows = await pgQuery<{ n: number }>(
+    'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = ANY($1)',
+    [placements.map((p) => p.schema)],
+    'polystore_secure',
+  );
+  return rows[0]!.n;
+}
+
 describe('graceful shutdown - SIGTERM drains in-flight work and closes every DataSource (e2e)', () => {
   let stack: TestStack;
 
@@ -73,6 +93,11 @@ describe('graceful shutdown - SIGTERM drains in-flight work and closes every Dat
     const slugs = Array.from({ length: 3 }, () => `e2e-${uniqueToken(8)}-st`);
     const inFlight = createTenants(slugs);
     await eventually(async () => (await provisioningCount(slugs)) === slugs.length, { what: 'provisioning in flight' });
+    // The store has taken at least one provisioning message (its schema exists): SIGTERM now must
+    // let that one finish.
+    await eventually(async () => (await secureSchemasCreated(slugs)) >= 1, {
+      what: 'the secure store provisioning a tenant',
+    });
 
     const store = stack.app('secure-store');
     const exit = await store.stop('SIGTERM');
