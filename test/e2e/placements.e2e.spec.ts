@@ -45,13 +45,18 @@ describe('placements - schema, database and dedicated through the gateway (e2e, 
     expect(edge).toMatchObject({ kind: 'schema', database: 'polystore_edge' });
     expect(reliable).toMatchObject({ kind: 'database', server: 'mysql://127.0.0.1:3306' });
     expect(reliable.schema).toBeUndefined();
-    const hex = /^ps_(secure|edge|reliable)_[0-9a-f]{32}$/;
-    expect(secure.schema).toMatch(hex);
-    expect(edge.schema).toMatch(hex);
-    expect(reliable.database).toMatch(hex);
-    // One id for the tenant across stores; nothing of the slug in any name.
-    expect(new Set([secure.schema, edge.schema, reliable.database].map((n: string) => n.slice(-32))).size).toBe(1);
-    for (const name of [secure.schema, edge.schema, reliable.database]) expect(name).not.toContain('e2e');
+    // Every name is the tenant's immutable id (from the catalog), nothing of its slug.
+    const [{ id }] = (await pgQuery<{ id: string }>(
+      'SELECT id::text AS id FROM tenants WHERE slug = $1',
+      [tenant.slug],
+      'polystore_test_system',
+    )) as [{ id: string }];
+    const hex = id.replace(/-/g, '');
+    expect([secure.schema, edge.schema, reliable.database]).toEqual([
+      `ps_secure_${hex}`,
+      `ps_edge_${hex}`,
+      `ps_reliable_${hex}`,
+    ]);
     // The schema is owned by the tenant's own role, and the tables are in it.
     const owner = await pgQuery<{ owner: string }>(
       'SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1',
