@@ -1,11 +1,5 @@
 export { STORE_NAMES, isStoreName, type StoreName } from './store-name.js';
-export {
-  STORE_MANIFESTS,
-  placementKindsOn,
-  serverSchemes,
-  storeManifests,
-  type StoreManifest,
-} from './store-manifest.js';
+export { STORE_MANIFESTS, serverSchemes, storeManifests, type StoreManifest } from './store-manifest.js';
 export { CatalogErrorCode, CatalogException } from './catalog.exception.js';
 export type { TenantStatus } from './entities/tenant.entity.js';
 export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';

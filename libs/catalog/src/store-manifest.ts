@@ -1,4 +1,4 @@
-import type { Dialect, PlacementKind } from '#polystore/data-router';
+import type { Dialect } from '#polystore/data-router';
 import { Contracts, type Contract } from '#polystore/messaging';
 import { STORE_NAMES, type StoreName } from './store-name.js';
 
@@ -76,9 +76,4 @@ const SCHEMES: Record<Dialect, readonly string[]> = {
 /** URL schemes a server of the store may have (`postgres:`, `mysql:`, ...). */
 export function serverSchemes(manifest: StoreManifest): string[] {
   return [...new Set(manifest.dialects.flatMap((dialect) => SCHEMES[dialect]))];
-}
-
-/** Placement kinds the store can take on a server of `dialect`. */
-export function placementKindsOn(dialect: Dialect): readonly PlacementKind[] {
-  return dialect === 'postgres' ? ['schema', 'database', 'dedicated'] : ['database', 'dedicated'];
 }

@@ -227,15 +227,6 @@ export const SchemaAdmin = {
     assertPostgres(address);
     await withAdminConnection(address, (ds) => dropRoleOn(ds, role), database);
   },
-
-  /** True when the tenant's schema exists in the shared database. */
-  async tenantSchemaExists(serverUrl: string, database: string, schema: string): Promise<boolean> {
-    const address = parseServerUrl(serverUrl);
-    assertPostgres(address);
-    quoteIdentifier(schema);
-    if (!(await DatabaseAdmin.databaseExists(serverUrl, database))) return false;
-    return withAdminConnection(address, (ds) => schemaExists(ds, schema), database);
-  },
 };
 
 function assertPostgres(address: ServerAddress): void {
