@@ -57,10 +57,10 @@ function stopAll(signal) {
 process.on('SIGINT', () => stopAll('SIGINT'));
 process.on('SIGTERM', () => stopAll('SIGTERM'));
 
-if (existsSync(`${root}scripts/mosquitto.sh`)) {
-  const result = spawnSync(`${root}scripts/mosquitto.sh`, ['start'], { stdio: 'inherit' });
+if (existsSync(`${root}scripts/nats.sh`)) {
+  const result = spawnSync(`${root}scripts/nats.sh`, ['start'], { stdio: 'inherit' });
   if (result.status !== 0)
-    process.stdout.write('stack: the project Mosquitto did not start; MQTT ingest will be unavailable\n');
+    process.stdout.write('stack: the device broker (nats-server) did not start; MQTT ingest will be unavailable\n');
 }
 // Stores first, so the gateway's first readiness check finds them.
 for (const app of APPS) start(app);

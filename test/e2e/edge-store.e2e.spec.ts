@@ -6,7 +6,9 @@ import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import mqtt, { type MqttClient } from 'mqtt';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
-import { PrivateMosquitto } from '../support/mosquitto-server.js';
+import { BrokerKeys, DeviceCredentialIssuer } from '#polystore/device-broker';
+import type { PrivateBroker } from '../support/device-broker.js';
+import { deadLettersOf, streamedCount } from '../support/telemetry-stream.js';
 import { stackClient } from '../support/nats.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { dumpTenantData } from '../support/tenant-data.js';
@@ -14,8 +16,8 @@ import { dumpTenantData } from '../support/tenant-data.js';
 const HOUR_AGO = () => new Date(Date.now() - 3_600_000).toISOString();
 const SOON = () => new Date(Date.now() + 60_000).toISOString();
 
-describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosquitto and PostgreSQL)', () => {
-  let broker: PrivateMosquitto;
+describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real NATS device broker and PostgreSQL)', () => {
+  let broker: PrivateBroker;
   let stack: TestStack;
   let nc: NatsConnection;
   let client: MessageClient;
@@ -23,11 +25,9 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
   const devices: MqttClient[] = [];
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.create();
-    stack = await TestStack.start({
-      apps: ['edge-store', 'gateway'],
-      env: { MQTT_URL: broker.url, MQTT_ADMIN_PASSWORD: broker.adminPassword },
-    });
+    // 50 readings/s per device, bursts of 500: room for every test but the flood.
+    stack = await TestStack.start({ apps: ['edge-store', 'gateway'], env: { DEVICE_RATE_LIMIT_PER_S: '50' } });
+    broker = stack.broker as PrivateBroker;
     ({ nc, client } = await stackClient(stack.prefix, 5_000));
     tenant = await stack.createTenant();
   }, 60_000);
@@ -36,7 +36,6 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     await Promise.all(devices.map((d) => d.endAsync(true).catch(() => undefined)));
     await nc?.drain();
     await stack?.close();
-    await broker?.destroy();
   });
 
   const provision = (t: TestTenant, deviceId: string = randomUUID()) =>
@@ -54,7 +53,7 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
   const telemetry = (t: TestTenant, deviceId: string, query = `from=${HOUR_AGO()}&to=${SOON()}`) =>
     stack.request({ path: `/v1/devices/${deviceId}/telemetry?${query}`, tenant: t.slug, apiKey: t.apiKey });
   const connectDevice = async (credentials: DeviceCredentials, options: mqtt.IClientOptions = {}) => {
-    const device = await mqtt.connectAsync(broker.url, {
+    const device = await mqtt.connectAsync(broker.mqttUrl, {
       username: credentials.mqtt.username,
       password: credentials.token,
       clientId: `device-${credentials.deviceId}-${randomUUID().slice(0, 8)}`,
@@ -64,6 +63,14 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     devices.push(device);
     return device;
   };
+  /** The device's points once there are `count` of them (HTTP ingest answers when the stream has them). */
+  const pointsOf = async (t: TestTenant, deviceId: string, count: number, query?: string) =>
+    eventually(async () => {
+      const res = await telemetry(t, deviceId, query);
+      return res.body.points?.length === count
+        ? (res.body.points as Array<{ seq: number; ts: string; receivedAt: string }>)
+        : false;
+    });
   const reading = (seq: number, metrics: Record<string, number> = { temp: 20 + seq }, ts = new Date()) => ({
     seq,
     ts: ts.toISOString(),
@@ -83,13 +90,13 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     expect(points[0]).toHaveProperty('receivedAt');
   });
 
-  it('edge - end to end over HTTP: 202 after commit (readable at once), then read back through the gateway', async () => {
+  it('edge - end to end over HTTP: 202 once the stream has it, then read back through the gateway', async () => {
     const credentials = await provision(tenant);
     const res = await ingest(credentials.token, [reading(1), reading(2), reading(3)]);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ accepted: 3 });
-    const read = await telemetry(tenant, credentials.deviceId);
-    expect(read.body.points.map((p: { seq: number }) => p.seq)).toEqual([1, 2, 3]);
+    const points = await pointsOf(tenant, credentials.deviceId, 3);
+    expect(points.map((p) => p.seq)).toEqual([1, 2, 3]);
   });
 
   it('edge - a resent reading (same device and seq) is stored once, over HTTP and MQTT alike', async () => {
@@ -113,13 +120,14 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     const credentials = await provision(tenant);
     const lastWeek = new Date(Date.now() - 7 * 86_400_000);
     expect((await ingest(credentials.token, reading(1, { v: 1 }, lastWeek))).status).toBe(202);
-    const res = await telemetry(
+    const points = await pointsOf(
       tenant,
       credentials.deviceId,
+      1,
       `from=${new Date(Date.now() - 8 * 86_400_000).toISOString()}&to=${SOON()}`,
     );
-    expect(res.body.points[0].ts).toBe(lastWeek.toISOString());
-    expect(Date.parse(res.body.points[0].receivedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(points[0]!.ts).toBe(lastWeek.toISOString());
+    expect(Date.parse(points[0]!.receivedAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('edge - buckets give avg, min, max and count per metric; raw points page with a cursor', async () => {
@@ -133,6 +141,7 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
       reading(3, { temp: 30 }, at(1, 10)),
     ]);
     const window = `from=${new Date(base).toISOString()}&to=${new Date(base + 3_600_000).toISOString()}`;
+    await pointsOf(tenant, credentials.deviceId, 3, window);
     const buckets = await telemetry(tenant, credentials.deviceId, `${window}&bucket=1m`);
     expect(buckets.status).toBe(200);
     expect(buckets.body.buckets).toEqual([
@@ -162,9 +171,19 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     await eventually(async () => (await telemetry(tenant, mine.deviceId)).body.points?.length === 1);
     expect((await telemetry(tenant, neighbour.deviceId)).body.points).toEqual([]);
     expect((await telemetry(other, foreign.deviceId)).body.points).toEqual([]);
-    // Over HTTP the tenant and the device come from the token: a body cannot redirect it.
+    // The broker acknowledged the foreign publishes and kept neither.
+    expect(await streamedCount(broker, `tenants.${tenant.slug}.devices.${neighbour.deviceId}.telemetry`)).toBe(0);
+    expect(await streamedCount(broker, `tenants.${other.slug}.devices.${foreign.deviceId}.telemetry`)).toBe(0);
+    // Over HTTP the tenant and the device come from the credential: a body cannot redirect it,
+    // and a credential whose claims are edited (another tenant) fails its signature.
     expect((await ingest(mine.token, { ...reading(2), deviceId: neighbour.deviceId })).status).toBe(400);
-    expect((await ingest(mine.token.replace(tenant.slug, other.slug), reading(3))).status).toBe(401);
+    const [header, body, signature] = mine.token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    claims.nats.tags = claims.nats.tags.map((t: string) => t.replace(tenant.slug, other.slug));
+    claims.nats.pub.allow = [`tenants.${other.slug}.devices.${mine.deviceId}.telemetry`];
+    const edited = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    expect((await ingest(edited, reading(3))).status).toBe(401);
+    await expect(connectDevice({ ...mine, token: edited })).rejects.toThrow(/Not authorized/);
   });
 
   it('edge - a revoked device is refused at once, over HTTP and MQTT', async () => {
@@ -172,9 +191,11 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     expect((await ingest(credentials.token, reading(1))).status).toBe(202);
     const device = await connectDevice(credentials);
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    const revokedAt = Date.now();
     await revoke(tenant, credentials.deviceId);
     expect((await ingest(credentials.token, reading(2))).status).toBe(401);
     await closed;
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
     await expect(connectDevice(credentials)).rejects.toThrow();
     const again = await provision(tenant, credentials.deviceId);
     expect(again.token).not.toBe(credentials.token);
@@ -226,35 +247,151 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
       expect(huge.status).toBe(413);
     });
 
-    it('HTTP without a valid token -> 401', async () => {
+    it('HTTP and MQTT without a valid credential -> 401 / not authorized: garbage, another key, expired', async () => {
       expect((await ingest('nope', reading(1))).status).toBe(401);
-      const forged = `pdt_${tenant.slug}.${randomUUID()}.${'A'.repeat(43)}`;
+      const deviceId = randomUUID();
+      // A well-formed credential signed by a broker key of someone else's.
+      const forged = new DeviceCredentialIssuer(new BrokerKeys(Buffer.alloc(32, 1)), 3_600).issue(
+        tenant.slug,
+        deviceId,
+        1,
+      );
       expect((await ingest(forged, reading(1))).status).toBe(401);
+      await expect(
+        connectDevice({ deviceId, token: forged, mqtt: { username: deviceId, topic: 'x' } }),
+      ).rejects.toThrow(/Not authorized/);
+      // The right key, but expired an hour ago.
+      const expired = new DeviceCredentialIssuer(broker.keys, 60).issue(
+        tenant.slug,
+        deviceId,
+        1,
+        Math.floor(Date.now() / 1000) - 3_600,
+      );
+      expect((await ingest(expired, reading(1))).status).toBe(401);
+      await expect(
+        connectDevice({ deviceId, token: expired, mqtt: { username: deviceId, topic: 'x' } }),
+      ).rejects.toThrow();
     });
 
-    it('MQTT invalid messages are acknowledged only once kept as dead letters, with the reason', async () => {
+    it('MQTT invalid messages go to the dead-letter stream with their reason, and never block valid ones', async () => {
       const credentials = await provision(tenant);
       const device = await connectDevice(credentials);
+      const future = new Date(Date.now() + 3_600_000).toISOString();
       await device.publishAsync(credentials.mqtt.topic, 'not json', { qos: 1 });
       await device.publishAsync(credentials.mqtt.topic, JSON.stringify({ seq: 1, ts: 'soon', metrics: { a: 1 } }), {
         qos: 1,
       });
-      const letters = await eventually(async () => {
-        const rows = await stack.tenantSql<{ reason: string }>(
-          tenant.slug,
-          'edge',
-          'SELECT reason FROM dead_letters WHERE device_id = $1 ORDER BY id',
-          [credentials.deviceId],
-        );
-        return rows.length === 2 ? rows : false;
+      await device.publishAsync(credentials.mqtt.topic, JSON.stringify({ seq: 2, ts: future, metrics: { a: 1 } }), {
+        qos: 1,
       });
-      // Messages are handled concurrently: the two letters may be stored in either order.
-      const reasons = letters.map((l) => l.reason);
-      expect(reasons.filter((r) => r.includes('not valid JSON'))).toHaveLength(1);
-      expect(reasons.filter((r) => r.includes('ts must be'))).toHaveLength(1);
+      await device.publishAsync(credentials.mqtt.topic, JSON.stringify({ seq: 3, ts: new Date().toISOString() }), {
+        qos: 1,
+      });
+      await device.publishAsync(
+        credentials.mqtt.topic,
+        JSON.stringify({ seq: 4, ts: new Date().toISOString(), metrics: { a: 'x' } }),
+        { qos: 1 },
+      );
+      await device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(5)), { qos: 1 });
+      const letters = await eventually(async () => {
+        const found = await deadLettersOf(broker, tenant.slug, credentials.deviceId);
+        return found.length === 5 ? found : false;
+      });
+      expect(letters.every((l) => l.reason === 'invalid-payload')).toBe(true);
+      expect(
+        letters.every((l) => l.origin === `tenants.${tenant.slug}.devices.${credentials.deviceId}.telemetry`),
+      ).toBe(true);
+      const details = letters.map((l) => l.detail).join(' | ');
+      expect(details).toContain('not valid JSON');
+      expect(details).toContain('ts must be');
+      expect(details).toContain('future');
+      expect(details).toContain('metrics must be');
+      expect(details).toContain('finite number');
+      expect(letters.map((l) => l.payload)).toContain('not json');
+      expect((await pointsOf(tenant, credentials.deviceId, 1)).map((p) => p.seq)).toEqual([5]);
       const metrics = (await httpRequest({ port: stack.app('edge-store').port, path: '/metrics' })).text;
-      expect(metrics).toMatch(/polystore_ingest_rejected_total\{[^}]*path="mqtt"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/polystore_ingest_dead_letters_total\{reason="invalid-payload"[^}]*\} [5-9]/);
     });
+
+    it('a flooding device is rate-limited (HTTP 429, MQTT dead letters) while another device is served', async () => {
+      const [flood, quiet] = [await provision(tenant), await provision(tenant)];
+      const batch = (from: number) => Array.from({ length: 200 }, (_, i) => reading(from + i));
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await ingest(flood.token, batch(i * 200))).status);
+      expect(statuses.slice(0, 2)).toEqual([202, 202]);
+      expect(statuses).toContain(429);
+      const device = await connectDevice(flood);
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          device.publishAsync(flood.mqtt.topic, JSON.stringify(reading(10_000 + i)), { qos: 1 }),
+        ),
+      );
+      expect((await ingest(quiet.token, reading(1))).status).toBe(202);
+      await pointsOf(tenant, quiet.deviceId, 1);
+      const letters = await eventually(async () => {
+        const found = await deadLettersOf(broker, tenant.slug, flood.deviceId);
+        return found.length > 0 ? found : false;
+      });
+      expect(letters.every((l) => l.reason === 'rate-limited')).toBe(true);
+    });
+  });
+
+  it('edge - deleting the tenant refuses its devices at once and closes their connections', async () => {
+    const doomed = await stack.createTenant('gone');
+    const credentials = await provision(doomed);
+    const device = await connectDevice(credentials);
+    await device.publishAsync(credentials.mqtt.topic, JSON.stringify(reading(1)), { qos: 1 });
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    expect([200, 202, 204]).toContain((await stack.admin('DELETE', `/admin/tenants/${doomed.slug}`)).status);
+    await closed;
+    await expect(connectDevice(credentials)).rejects.toThrow(/Not authorized/);
+    expect((await ingest(credentials.token, reading(2))).status).toBe(401);
+  });
+
+  it('edge - rotating a credential: the new one works, the old one is refused and disconnected', async () => {
+    const credentials = await provision(tenant);
+    const device = await connectDevice(credentials);
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    const rotated = await runAsTenant(parseTenantSlug(tenant.slug), () =>
+      client.request(Contracts.edge.devices.rotate, { deviceId: credentials.deviceId }),
+    );
+    await closed;
+    expect(rotated.token).not.toBe(credentials.token);
+    expect((await ingest(credentials.token, reading(1))).status).toBe(401);
+    await expect(connectDevice(credentials)).rejects.toThrow(/Not authorized/);
+    const fresh = await connectDevice(rotated);
+    await fresh.publishAsync(rotated.mqtt.topic, JSON.stringify(reading(2)), { qos: 1 });
+    expect((await ingest(rotated.token, reading(3))).status).toBe(202);
+    expect((await pointsOf(tenant, credentials.deviceId, 2)).map((p) => p.seq)).toEqual([2, 3]);
+    // A device without an active credential cannot be rotated.
+    await revoke(tenant, credentials.deviceId);
+    await expect(
+      runAsTenant(parseTenantSlug(tenant.slug), () =>
+        client.request(Contracts.edge.devices.rotate, { deviceId: credentials.deviceId }),
+      ),
+    ).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+  });
+
+  it('edge - a device renews its credential with the current one; a revoked one cannot', async () => {
+    const credentials = await provision(tenant);
+    const renewed = await httpRequest({
+      port: stack.app('edge-store').port,
+      method: 'POST',
+      path: '/credentials/renew',
+      headers: { authorization: `Bearer ${credentials.token}` },
+    });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body.deviceId).toBe(credentials.deviceId);
+    expect(Date.parse(renewed.body.expiresAt)).toBeGreaterThan(Date.now() + 86_400_000);
+    expect((await ingest(renewed.body.token, reading(1))).status).toBe(202);
+    await revoke(tenant, credentials.deviceId);
+    const refused = await httpRequest({
+      port: stack.app('edge-store').port,
+      method: 'POST',
+      path: '/credentials/renew',
+      headers: { authorization: `Bearer ${renewed.body.token}` },
+    });
+    expect(refused.status).toBe(401);
   });
 
   it('edge - the tenant database holds no plaintext token', async () => {
@@ -263,5 +400,30 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real Mosq
     const dump = await dumpTenantData(await stack.placement(tenant.slug, 'edge'));
     expect(dump).toContain(`device_credentials: (${credentials.deviceId},`); // not vacuous: the credential is there
     expect(dump).not.toContain(credentials.token.split('.').pop()!);
+  });
+
+  it('edge - across a SIGKILL of the edge store and a restart of the broker, revoked credentials stay refused and revoking still works', async () => {
+    const revoked = await provision(tenant);
+    await revoke(tenant, revoked.deviceId);
+    const live = await provision(tenant);
+    const before = stack.app('edge-store').child.pid;
+    await stack.app('edge-store').stop('SIGKILL');
+    await stack.startApp('edge-store');
+    expect(stack.app('edge-store').child.pid).not.toBe(before);
+    await broker.restart();
+    await expect(connectDevice(revoked)).rejects.toThrow(/Not authorized/);
+    expect((await ingest(revoked.token, reading(1))).status).toBe(401);
+    const device = await eventually(() => connectDevice(live).catch(() => false as const), {
+      what: 'the device connected again after the broker restart',
+    });
+    await device.publishAsync(live.mqtt.topic, JSON.stringify(reading(1)), { qos: 1 });
+    await pointsOf(tenant, live.deviceId, 1);
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+    await eventually(async () => {
+      await revoke(tenant, live.deviceId);
+      return true;
+    });
+    await closed;
+    await expect(connectDevice(live)).rejects.toThrow(/Not authorized/);
   });
 });

@@ -99,7 +99,7 @@ describe('quickstart - npm start without any server (e2e)', () => {
       RELIABLE_SERVER_URL: `mysql://root@127.0.0.1:${closed}`,
       EDGE_SERVER_URL: `postgres://root@127.0.0.1:${closed}`,
       NATS_URL: `nats://127.0.0.1:${closed}`,
-      MQTT_URL: `mqtt://127.0.0.1:${closed}`,
+      DEVICE_BROKER_URL: `nats://127.0.0.1:${closed}`,
       GATEWAY_PORT: '0',
       EDGE_HTTP_PORT: '0',
     };

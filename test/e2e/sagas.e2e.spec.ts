@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
-import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { pgQuery } from '../support/pg.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { uniqueToken } from '../support/ids.js';
@@ -24,20 +23,16 @@ interface StoreView {
  */
 describe('sagas - cross-store operations complete or are compensated, and survive crashes (e2e)', () => {
   const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
-  let broker: PrivateMosquitto;
   let stack: TestStack;
   let tenant: TestTenant;
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.create();
     const systemUrl = new URL(TestServices.systemDbUrl);
     systemUrl.pathname = `/${systemDb}`;
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
       env: {
         SYSTEM_DB_URL: systemUrl.toString(),
-        MQTT_URL: broker.url,
-        MQTT_ADMIN_PASSWORD: broker.adminPassword,
         SAGA_LEASE_MS: '1500',
         SAGA_SWEEP_INTERVAL_MS: '300',
       },
@@ -47,7 +42,6 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
 
   afterAll(async () => {
     await stack?.close();
-    await broker?.destroy();
     await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
   });
 
@@ -161,7 +155,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     expect(res.body).toEqual({
       id: expect.any(String),
       sagaId: expect.any(String),
-      token: expect.stringMatching(/^pdt_/),
+      token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), // a NATS user JWT
     });
     const { id, sagaId, token } = res.body as { id: string; sagaId: string; token: string };
 
@@ -180,6 +174,19 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     ]);
     expect(saga.body.token).toBeUndefined(); // shown once, in the 201
     expect(JSON.stringify(saga.body)).not.toContain('boiler-room'); // the input is not echoed
+  });
+
+  it('saga - POST /v1/devices/:id/credentials rotates: 201 with a new credential, the old one refused; 404 for an unknown device', async () => {
+    const created = await register('rotor');
+    const { id, token } = created.body as { id: string; token: string };
+    const rotated = await call('POST', `/v1/devices/${id}/credentials`);
+    expect(rotated.status).toBe(201);
+    expect(rotated.body).toMatchObject({ id, token: expect.any(String), mqtt: { username: id } });
+    expect(rotated.body.token).not.toBe(token);
+    expect((await ingest(token)).status).toBe(401);
+    expect((await ingest(rotated.body.token)).status).toBe(202);
+    expect((await call('POST', `/v1/devices/${randomUUID()}/credentials`)).status).toBe(404);
+    expect((await call('POST', '/v1/devices/not-a-uuid/credentials')).status).toBe(400);
   });
 
   it('saga - bad input is a 400 naming the field, and starts no saga', async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
-import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
@@ -13,7 +12,6 @@ import { TestStack, type TestTenant } from '../support/stack.js';
  */
 describe('scheduler - two gateway replicas run each scheduled slot once (e2e)', () => {
   const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
-  let broker: PrivateMosquitto;
   let stack: TestStack;
   const tenants: TestTenant[] = [];
   const jobsEnv = {
@@ -24,15 +22,12 @@ describe('scheduler - two gateway replicas run each scheduled slot once (e2e)', 
   };
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.create();
     const systemUrl = new URL(TestServices.systemDbUrl);
     systemUrl.pathname = `/${systemDb}`;
     stack = await TestStack.start({
       apps: ['reliable-store', 'edge-store', 'gateway'],
       env: {
         SYSTEM_DB_URL: systemUrl.toString(),
-        MQTT_URL: broker.url,
-        MQTT_ADMIN_PASSWORD: broker.adminPassword,
         ...jobsEnv,
       },
     });
@@ -42,7 +37,6 @@ describe('scheduler - two gateway replicas run each scheduled slot once (e2e)', 
 
   afterAll(async () => {
     await stack?.close();
-    await broker?.destroy();
     await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
   }, 60_000);
 

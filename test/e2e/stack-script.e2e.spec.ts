@@ -5,7 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { TEST_ADMIN_TOKEN, TEST_MASTER_KEY } from '../support/stack.js';
-import { PrivateMosquitto } from '../support/mosquitto-server.js';
+import { PrivateBroker } from '../support/device-broker.js';
 import { TestServices } from '../support/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,15 +20,15 @@ function alive(pid: number): boolean {
 }
 
 describe('npm run stack - every app as its own process, prefixed logs, one signal stops all', () => {
-  // The edge store needs a broker whose admin password it knows: a private one, not whatever runs on 1884.
-  let broker: PrivateMosquitto;
+  // The edge store needs a device broker whose key it knows: a private one, not whatever runs on 4223.
+  let broker: PrivateBroker;
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.create();
+    broker = await PrivateBroker.create();
   });
 
   afterAll(async () => {
-    await broker?.destroy();
+    await broker?.close();
   });
 
   it('stack - starts the gateway and the stores, serves, and stops everything on SIGTERM', async () => {
@@ -45,8 +45,9 @@ describe('npm run stack - every app as its own process, prefixed logs, one signa
         MASTER_KEY: TEST_MASTER_KEY,
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         GATEWAY_PORT: '0',
-        MQTT_URL: broker.url,
-        MQTT_ADMIN_PASSWORD: broker.adminPassword,
+        DEVICE_BROKER_URL: broker.natsUrl,
+        DEVICE_BROKER_KEY: broker.key.toString('base64'),
+        EDGE_MQTT_PORT: String(broker.mqttPort),
         SECURE_HTTP_PORT: '0',
         RELIABLE_HTTP_PORT: '0',
         EDGE_HTTP_PORT: '0',

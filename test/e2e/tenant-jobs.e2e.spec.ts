@@ -11,9 +11,9 @@ import {
 } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { deviceOfflineJob, OFFLINE_AFTER_MS, usageRollupJob, type TenantJob } from '#polystore/jobs';
+import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
-import { PrivateMosquitto } from '../support/mosquitto-server.js';
 import { stackClient } from '../support/nats.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 
@@ -34,16 +34,13 @@ interface Registered {
  * the outcome read back through the gateway.
  */
 describe('tenant jobs - usage rollup and offline marking on the real stores (e2e)', () => {
-  let broker: PrivateMosquitto;
   let stack: TestStack;
   let nc: NatsConnection;
   let client: MessageClient;
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.create();
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
-      env: { MQTT_URL: broker.url, MQTT_ADMIN_PASSWORD: broker.adminPassword },
     });
     ({ nc, client } = await stackClient(stack.prefix, 10_000));
   }, 90_000);
@@ -51,7 +48,6 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
   afterAll(async () => {
     await nc?.drain();
     await stack?.close();
-    await broker?.destroy();
   });
 
   const get = (t: TestTenant, path: string) => stack.request({ path, tenant: t.slug, apiKey: t.apiKey });
@@ -66,8 +62,11 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
     expect(res.status).toBe(201);
     return res.body as Registered;
   };
-  /** Pushes readings `[seq, device time]` over HTTP; the 202 comes after the commit. */
-  const push = async (device: Registered, readings: ReadonlyArray<readonly [number, number]>) => {
+  /**
+   * Pushes readings `[seq, device time]` over HTTP (202 once the telemetry stream has them), then
+   * waits until the edge store has committed them.
+   */
+  const push = async (t: TestTenant, device: Registered, readings: ReadonlyArray<readonly [number, number]>) => {
     const res = await httpRequest({
       port: stack.app('edge-store').port,
       method: 'POST',
@@ -76,6 +75,19 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
       body: readings.map(([seq, ts]) => ({ seq, ts: iso(ts), metrics: { kwh: 0.5 } })),
     });
     expect(res.status).toBe(202);
+    const seqs = readings.map(([seq]) => seq);
+    await eventually(
+      async () =>
+        (
+          await stack.tenantSql<{ n: number }>(
+            t.slug,
+            'edge',
+            'SELECT count(*)::int AS n FROM readings WHERE device_id = $1 AND seq = ANY($2::bigint[])',
+            [device.id, seqs],
+          )
+        )[0]!.n === seqs.length,
+      { what: `${seqs.length} readings stored` },
+    );
   };
   const run = <R>(job: TenantJob<R>, t: TestTenant, now: number, messages: MessageClient = client) =>
     runAsTenant(
@@ -117,7 +129,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
       tenant = await stack.createTenant('rollup');
       [d1, d2] = [await register(tenant), await register(tenant)];
       quiet = await register(tenant); // without readings: no usage record
-      await push(d1, [
+      await push(tenant, d1, [
         [1, H - HOUR + 5 * MINUTE],
         [2, H - HOUR + 10 * MINUTE],
         [3, H - HOUR + 15 * MINUTE],
@@ -126,7 +138,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
         [6, H + 45 * MINUTE], // after `now`: counted by a later run
         [7, H - 2 * HOUR - MINUTE], // before the window (start of the hour of now - 2 h)
       ]);
-      await push(d2, [
+      await push(tenant, d2, [
         [1, H - 2 * HOUR + MINUTE], // first hour of the window
         [2, H + 20 * MINUTE],
       ]);
@@ -171,7 +183,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
 
     it('rollup - more data in an hour sets the new count (not added), the other hours keep theirs', async () => {
       const before = await usage();
-      await push(d1, [[8, H + 10 * MINUTE]]);
+      await push(tenant, d1, [[8, H + 10 * MINUTE]]);
       await expect(run(usageRollupJob, tenant, now)).resolves.toEqual({ devices: 2, records: 4 });
       const after = await usage();
       const expected = before.map((r) => (r.deviceId === d1.id && r.periodStart === iso(H) ? { ...r, amount: 3 } : r));
@@ -203,7 +215,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
     beforeAll(async () => {
       tenant = await stack.createTenant('offline');
       devices = [await register(tenant), await register(tenant), await register(tenant)];
-      await push(devices[0]!, [[1, Date.now() - MINUTE]]);
+      await push(tenant, devices[0]!, [[1, Date.now() - MINUTE]]);
     }, 60_000);
 
     it('offline - devices that just sent data or were just activated stay active', async () => {
@@ -221,7 +233,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
 
     it('offline - an offline device that sends data again becomes active; the silent ones stay offline', async () => {
       const [back, ...silent] = devices as [Registered, ...Registered[]];
-      await push(back, [[2, Date.now()]]);
+      await push(tenant, back, [[2, Date.now()]]);
       await expect(run(deviceOfflineJob, tenant, Date.now())).resolves.toEqual({ markedOffline: 0, markedActive: 1 });
       expect(await idsWithStatus('active')).toEqual([back.id]);
       expect(await idsWithStatus('offline')).toEqual(ids(...silent));

@@ -7,5 +7,4 @@ export const TestServices = {
   postgresUrl: process.env.SECURE_SERVER_URL ?? 'postgres://root@127.0.0.1:5432',
   mariadbUrl: process.env.RELIABLE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306',
   natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  mqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1884',
 } as const;

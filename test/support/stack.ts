@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 import { uniqueToken } from './ids.js';
+import { PrivateBroker, PrivateBrokerCluster } from './device-broker.js';
 import { TestServices } from './services.js';
 import { tenantSql, type TenantPlacement } from './tenant-data.js';
 
@@ -120,6 +121,11 @@ export interface StackOptions {
   readonly apps: readonly AppName[];
   /** Extra environment for every app. */
   readonly env?: Record<string, string>;
+  /**
+   * The device broker of the edge store: by default a private one started for this stack (and
+   * closed with it) when the stack runs the edge store and `env` does not set DEVICE_BROKER.
+   */
+  readonly broker?: PrivateBroker | PrivateBrokerCluster;
 }
 
 /** A tenant created for a test. */
@@ -142,11 +148,20 @@ export class TestStack {
 
   private constructor(private readonly options: StackOptions) {}
 
+  /** The edge store's device broker (given, or started for this stack), if it has one. */
+  broker?: PrivateBroker | PrivateBrokerCluster;
+  private ownsBroker = false;
+
   static async start(options: StackOptions): Promise<TestStack> {
     if (!existsSync(`${ROOT}/dist/apps/gateway/src/main.js`)) {
       throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
     }
     const stack = new TestStack(options);
+    stack.broker = options.broker;
+    if (!stack.broker && options.apps.includes('edge-store') && options.env?.['DEVICE_BROKER'] === undefined) {
+      stack.broker = await PrivateBroker.create();
+      stack.ownsBroker = true;
+    }
     for (const app of options.apps) await stack.startApp(app);
     return stack;
   }
@@ -162,7 +177,15 @@ export class TestStack {
       RELIABLE_SERVER_URL: TestServices.mariadbUrl,
       EDGE_SERVER_URL: TestServices.postgresUrl,
       NATS_URL: TestServices.natsUrl,
-      MQTT_URL: TestServices.mqttUrl,
+      ...(this.broker
+        ? {
+            DEVICE_BROKER_URL: this.broker instanceof PrivateBrokerCluster ? this.broker.natsUrls : this.broker.natsUrl,
+            DEVICE_BROKER_KEY: (this.broker instanceof PrivateBrokerCluster
+              ? this.broker.servers[0]!.key
+              : this.broker.key
+            ).toString('base64'),
+          }
+        : { DEVICE_BROKER: 'off' }),
       NATS_SUBJECT_PREFIX: this.prefix,
       MASTER_KEY: TEST_MASTER_KEY,
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -299,5 +322,6 @@ export class TestStack {
     }
     await Promise.all([...this.apps.values(), ...this.replicas].map((app) => app.stop('SIGTERM')));
     await deleteStreams(this.prefix.toUpperCase());
+    if (this.ownsBroker) await this.broker?.close();
   }
 }

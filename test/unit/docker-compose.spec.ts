@@ -15,7 +15,7 @@ const DOT_ENV: Record<string, string> = {
   MARIADB_ROOT_PASSWORD: 'maria-placeholder-0123456789',
   MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
   ADMIN_TOKEN: 'admin-placeholder-0123456789abcdef',
-  MQTT_ADMIN_PASSWORD: 'mqtt-placeholder-0123456789',
+  DEVICE_BROKER_KEY: Buffer.alloc(32, 9).toString('base64'),
 };
 
 /** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR:?error}`; a required one missing throws. */
@@ -48,9 +48,13 @@ const APPS: Record<string, { schema: ZodType; servers: string[] }> = {
   gateway: { schema: gatewayConfigSchema, servers: ['postgres', 'nats'] },
   'secure-store': { schema: secureStoreConfigSchema, servers: ['postgres', 'nats'] },
   'reliable-store': { schema: reliableStoreConfigSchema, servers: ['postgres', 'mariadb', 'nats'] },
-  'edge-store': { schema: edgeStoreConfigSchema, servers: ['postgres', 'nats', 'mosquitto'] },
+  'edge-store': { schema: edgeStoreConfigSchema, servers: ['postgres', 'nats', 'device-broker'] },
 };
-const SERVERS = ['postgres', 'mariadb', 'nats', 'mosquitto'];
+const SERVERS = ['postgres', 'mariadb', 'nats', 'device-broker'];
+/** One-shot jobs that run before a server (no health check: compose waits for their success). */
+const JOBS = ['device-broker-config'];
+/** The `broker-cluster` profile: three device-broker nodes and the job that writes their configs. */
+const BROKER_CLUSTER = ['device-broker-cluster-config', 'device-broker-1', 'device-broker-2', 'device-broker-3'];
 /** The `citus` profile: a coordinator, two workers and the one-shot that registers them. */
 const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-setup'];
 
@@ -62,10 +66,12 @@ const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-s
  */
 describe('docker-compose.yml - the full stack, checked statically', () => {
   it('compose - every server and every app is a service; the servers have health checks; NATS runs JetStream', () => {
-    expect(Object.keys(services).sort()).toEqual([...SERVERS, ...Object.keys(APPS), ...CITUS].sort());
-    // The default `docker compose up` starts no Citus service.
+    expect(Object.keys(services).sort()).toEqual(
+      [...SERVERS, ...JOBS, ...Object.keys(APPS), ...CITUS, ...BROKER_CLUSTER].sort(),
+    );
+    // The default `docker compose up` starts no Citus and no broker-cluster service.
     const byDefault = Object.entries(services).filter(([, s]) => !s.profiles);
-    expect(byDefault.map(([name]) => name).sort()).toEqual([...SERVERS, ...Object.keys(APPS)].sort());
+    expect(byDefault.map(([name]) => name).sort()).toEqual([...SERVERS, ...JOBS, ...Object.keys(APPS)].sort());
     for (const server of SERVERS) expect(services[server]!.healthcheck?.test).toBeDefined();
     expect(JSON.stringify(services['nats']!.command)).toMatch(/-js|--jetstream/);
   });
@@ -115,6 +121,22 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
     expect(sql).toContain("citus_add_node('citus-worker-2', 5432)");
   });
 
+  it('compose - the device broker: its config written by the CLI from DEVICE_BROKER_KEY before it starts; the broker-cluster profile routes three nodes', () => {
+    const config = services['device-broker-config']!;
+    expect(JSON.stringify(config.command)).toContain('"broker","config"');
+    expect(config.environment?.['DEVICE_BROKER_KEY']).toMatch(/^\$\{DEVICE_BROKER_KEY:\?/);
+    expect(services['device-broker']!.depends_on?.['device-broker-config']).toEqual({
+      condition: 'service_completed_successfully',
+    });
+    expect(services['device-broker']!.ports).toEqual(['${MQTT_PORT:-1884}:1884']);
+    for (const name of BROKER_CLUSTER) expect(services[name]!.profiles).toEqual(['broker-cluster']);
+    const script = JSON.stringify(services['device-broker-cluster-config']!.command);
+    expect(script).toContain('--cluster-name polystore-devices');
+    expect(script).toContain('nats-route://device-broker-$$j:6222');
+    for (const node of BROKER_CLUSTER.slice(1))
+      expect(JSON.stringify(services[node]!.command)).toContain(`/broker/node-${node.slice(-1)}/nats.conf`);
+  });
+
   it('compose - the secure and reliable stores publish no port (replicas share their NATS queue group)', () => {
     expect(services['secure-store']!.ports).toBeUndefined();
     expect(services['reliable-store']!.ports).toBeUndefined();
@@ -125,7 +147,7 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
       for (const [key, raw] of Object.entries(service.environment ?? {})) {
         const value = String(raw);
         // A secret variable is exactly an interpolation from .env, nothing written inline.
-        if (/PASSWORD|SECRET|TOKEN|MASTER_KEY/.test(key))
+        if (/PASSWORD|SECRET|TOKEN|MASTER_KEY|BROKER_KEY/.test(key))
           expect({ name, key, value }).toEqual({
             name,
             key,

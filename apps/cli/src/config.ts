@@ -1,5 +1,5 @@
 import { commonConfigShape } from '#polystore/runtime';
-import { intVar, urlVar } from '#polystore/platform';
+import { base64KeyVar, intVar, urlVar } from '#polystore/platform';
 import { z } from 'zod';
 
 /** Environment of the CLI: the same variables as the services, plus where the gateway is. */
@@ -12,6 +12,12 @@ export const cliConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Lease of a CLI run: how soon a run of a killed CLI can be resumed. */
   JOB_LEASE_MS: intVar(15_000, 100, 600_000),
+  /** Root of every device-broker key (base64 of 32 bytes); outside production, the dev secrets file's. */
+  DEVICE_BROKER_KEY: base64KeyVar(32).optional(),
+  /** The device broker's NATS clients; `broker config` takes its default client port from it. */
+  DEVICE_BROKER_URL: urlVar(['nats:'], 'nats://127.0.0.1:4223'),
+  /** The device broker's MQTT listener (devices). */
+  EDGE_MQTT_PORT: intVar(1884, 1, 65_535),
 });
 
 export type CliConfig = z.output<typeof cliConfigSchema>;

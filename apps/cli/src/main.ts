@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { CliRuntime, ExitCode } from './cli-runtime.js';
+import { registerBroker } from './commands/broker.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
 import { registerSagas } from './commands/sagas.command.js';
@@ -14,7 +15,7 @@ import { UsageError } from './commands/arguments.js';
  * and ADMIN_TOKEN for what goes through the gateway.
  */
 const program = new Command('polystore')
-  .description('Polystore operations: tenants, per-tenant migrations, jobs, sagas')
+  .description('Polystore operations: tenants, per-tenant migrations, jobs, sagas, the device broker')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -23,6 +24,7 @@ registerTenants(program, runtime);
 registerMigrate(program, runtime);
 registerJobs(program, runtime);
 registerSagas(program, runtime);
+registerBroker(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

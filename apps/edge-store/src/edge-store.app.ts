@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { resolveMqttAdminPassword, startStore } from '#polystore/runtime';
+import { resolveDeviceBrokerKey, startStore } from '#polystore/runtime';
 import { edgeStoreConfigSchema } from './config.js';
 import { EdgeStoreModule } from './edge-store.module.js';
 
@@ -18,7 +18,7 @@ export function startEdgeStore(
       module: (wiring) =>
         EdgeStoreModule.forRoot({
           ...wiring,
-          mqttAdminPassword: wiring.config.MQTT_ENABLED ? resolveMqttAdminPassword(wiring.config) : '',
+          deviceBrokerKey: resolveDeviceBrokerKey(wiring.config),
         }),
       httpPort: (config) => config.EDGE_HTTP_PORT,
       bodyLimit: (config) => config.INGEST_BODY_LIMIT_BYTES,

@@ -7,6 +7,10 @@ export const EdgeStoreErrorCode = {
   INVALID_READINGS: 'INVALID_READINGS',
   /** The ingest queue is full: retry after `Retry-After` seconds. */
   INGEST_BUSY: 'INGEST_BUSY',
+  /** The device sends more readings per second than `DEVICE_RATE_LIMIT_PER_S`. */
+  DEVICE_RATE_LIMITED: 'DEVICE_RATE_LIMITED',
+  /** The device broker (the telemetry stream) cannot be reached: retry. */
+  BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
   INVALID_QUERY: 'INVALID_QUERY',
 } as const;
@@ -49,6 +53,24 @@ export class EdgeStoreException extends CodedError<EdgeStoreErrorCode> {
       EdgeStoreErrorCode.INGEST_BUSY,
       ErrorKind.RESOURCE_EXHAUSTED,
       'ingest queue is full; retry shortly',
+      { retryAfterSeconds: 1 },
+    );
+  }
+
+  static rateLimited(): EdgeStoreException {
+    return new EdgeStoreException(
+      EdgeStoreErrorCode.DEVICE_RATE_LIMITED,
+      ErrorKind.RESOURCE_EXHAUSTED,
+      'this device sends more readings per second than it may; retry shortly',
+      { retryAfterSeconds: 1 },
+    );
+  }
+
+  static brokerUnavailable(): EdgeStoreException {
+    return new EdgeStoreException(
+      EdgeStoreErrorCode.BROKER_UNAVAILABLE,
+      ErrorKind.UNAVAILABLE,
+      'the device broker is unavailable; retry shortly',
       { retryAfterSeconds: 1 },
     );
   }

@@ -8,20 +8,22 @@ import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/ru
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { HttpOnlyBrokerAccess } from './broker/http-only-broker-access.js';
-import { MosquittoDynamicSecurity } from './broker/mosquitto-dynamic-security.js';
+import { BrokerKeys, DeviceCredentialIssuer } from '#polystore/device-broker';
+import { DeviceRevocations } from './broker/device-revocations.js';
+import { TelemetryBroker } from './broker/telemetry-broker.js';
 import type { EdgeStoreConfig } from './config.js';
 import { DeviceCredentialRepository } from './credentials/device-credential.repository.js';
 import { DeviceCredentialsService } from './credentials/device-credentials.service.js';
 import { DevicesHandler } from './credentials/devices.handler.js';
 import { edgeSchema } from './edge.schema.js';
-import { BROKER_ACCESS, EDGE_CONFIG, MASTER_KEY } from './edge.tokens.js';
+import { DEVICE_REVOCATIONS, EDGE_CONFIG, MASTER_KEY, TELEMETRY_BROKER } from './edge.tokens.js';
 import { HealthHandler } from './health/health.handler.js';
 import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { HttpIngestController } from './ingest/http-ingest.controller.js';
 import { IngestBuffer } from './ingest/ingest-buffer.js';
+import { DeviceRateLimiter } from './ingest/device-rate-limiter.js';
 import { IngestService } from './ingest/ingest.service.js';
-import { MqttConsumer } from './ingest/mqtt-consumer.service.js';
+import { StreamConsumer } from './ingest/stream-consumer.service.js';
 import { RetentionService } from './retention/retention.service.js';
 import { ReadingRepository } from './telemetry/reading.repository.js';
 import { TelemetryHandler } from './telemetry/telemetry.handler.js';
@@ -31,16 +33,23 @@ import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler
 export interface EdgeStoreWiring {
   readonly config: EdgeStoreConfig;
   readonly masterKey: Buffer;
-  /** The dynsec admin's password (unused when `MQTT_ENABLED=false`). */
-  readonly mqttAdminPassword: string;
+  /** Root of the device broker's keys (device credentials are signed with a key derived from it). */
+  readonly deviceBrokerKey: Buffer;
   readonly logger: Logger;
   readonly metrics: Registry;
 }
 
-/** The edge store: device credentials, MQTT and HTTP ingest, the telemetry read side, retention. */
+/**
+ * The edge store: device credentials, ingest from the device broker's telemetry stream (MQTT and
+ * HTTP), the telemetry read side, retention.
+ */
 @Module({})
 export class EdgeStoreModule {
-  static forRoot({ config, masterKey, mqttAdminPassword, logger, metrics }: EdgeStoreWiring): DynamicModule {
+  static forRoot({ config, masterKey, deviceBrokerKey, logger, metrics }: EdgeStoreWiring): DynamicModule {
+    const keys = new BrokerKeys(deviceBrokerKey);
+    const servers = config.DEVICE_BROKER_URL.split(',').map((url) => url.trim());
+    const withBroker = config.DEVICE_BROKER === 'nats';
+    const name = `edge-store:${config.INSTANCE_ID}`;
     return {
       module: EdgeStoreModule,
       imports: [
@@ -81,15 +90,34 @@ export class EdgeStoreModule {
         { provide: EDGE_CONFIG, useValue: config },
         { provide: MASTER_KEY, useValue: masterKey },
         {
-          provide: BROKER_ACCESS,
+          provide: DeviceCredentialIssuer,
+          useValue: new DeviceCredentialIssuer(keys, config.DEVICE_CREDENTIAL_TTL_DAYS * 86_400),
+        },
+        {
+          provide: TELEMETRY_BROKER,
           useFactory: () =>
-            config.MQTT_ENABLED
-              ? MosquittoDynamicSecurity.connect({
-                  url: withoutCredentials(config.MQTT_URL),
-                  username: config.MQTT_ADMIN_USERNAME,
-                  password: mqttAdminPassword,
+            withBroker
+              ? TelemetryBroker.connect(servers, keys, name, {
+                  replicas: config.TELEMETRY_STREAM_REPLICAS,
+                  maxBytes: config.TELEMETRY_STREAM_MAX_BYTES,
+                  maxAgeHours: config.TELEMETRY_STREAM_MAX_AGE_HOURS,
+                  maxMessageBytes: config.TELEMETRY_MAX_MESSAGE_BYTES,
+                  consumer: config.INGEST_CONSUMER,
+                  maxInFlight: config.INGEST_MAX_IN_FLIGHT,
                 })
-              : new HttpOnlyBrokerAccess(),
+              : null,
+        },
+        {
+          provide: DEVICE_REVOCATIONS,
+          inject: [TELEMETRY_BROKER],
+          useFactory: (broker: TelemetryBroker | null) =>
+            broker
+              ? DeviceRevocations.open(broker, servers, keys, {
+                  ttlSeconds: config.DEVICE_CREDENTIAL_TTL_DAYS * 86_400,
+                  replicas: config.TELEMETRY_STREAM_REPLICAS,
+                  name,
+                })
+              : null,
         },
         {
           provide: IngestBuffer,
@@ -111,15 +139,15 @@ export class EdgeStoreModule {
         },
         {
           provide: IngestService,
-          inject: [IngestBuffer, ReadingRepository, METRICS_REGISTRY],
-          useFactory: (buffer: IngestBuffer, readings: ReadingRepository, registry: Registry) =>
-            new IngestService(buffer, readings, registry),
+          inject: [IngestBuffer, METRICS_REGISTRY, TELEMETRY_BROKER],
+          useFactory: (buffer: IngestBuffer, registry: Registry, broker: TelemetryBroker | null) =>
+            new IngestService(buffer, registry, broker, new DeviceRateLimiter(config.DEVICE_RATE_LIMIT_PER_S)),
         },
         DeviceCredentialRepository,
         DeviceCredentialsService,
         ReadingRepository,
         TelemetryService,
-        ...(config.MQTT_ENABLED ? [MqttConsumer] : []),
+        ...(withBroker ? [StreamConsumer] : []),
         RetentionService,
         {
           provide: ParticipantFence,
@@ -129,11 +157,4 @@ export class EdgeStoreModule {
       ],
     };
   }
-}
-
-function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString();
 }

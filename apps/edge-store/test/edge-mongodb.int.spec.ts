@@ -8,11 +8,7 @@ import { DeviceCredentialEntity } from '../src/credentials/device-credential.ent
 import { DeviceCredentialRepository } from '../src/credentials/device-credential.repository.js';
 import { edgeSchema } from '../src/edge.schema.js';
 import type { ReadingRow } from '../src/ingest/ingest-buffer.js';
-import {
-  MongoDeadLetterEntity,
-  MongoDeviceCredentialEntity,
-  MongoReadingEntity,
-} from '../src/mongodb/mongo.entities.js';
+import { MongoDeviceCredentialEntity, MongoReadingEntity } from '../src/mongodb/mongo.entities.js';
 import { ReadingRepository } from '../src/telemetry/reading.repository.js';
 import { TelemetryService } from '../src/telemetry/telemetry.service.js';
 import { uniqueToken } from '../../../test/support/ids.js';
@@ -279,22 +275,6 @@ suite('edge store on MongoDB (MONGO_URL or a mongo:7 container)', () => {
     expect(deleted).toEqual([3, 3, 1]);
     const left = await inTenant(() => readings.points(device, new Date(0), new Date('2003-01-01T00:00:00Z'), 10));
     expect(left.map((p) => p.seq)).toEqual([100]);
-  });
-
-  it('edge-mongodb - dead letters are kept, truncated like on PostgreSQL', async () => {
-    const device = randomUUID();
-    await inTenant(() => readings.insertDeadLetter(device, 'x'.repeat(600), Buffer.alloc(70 * 1024, 7)));
-    await inTenant(() => readings.insertDeadLetter(null, 'not JSON', Buffer.from('{oops')));
-    const letters = await withDataSource((ds) =>
-      ds.getMongoRepository(MongoDeadLetterEntity).createCursor({}).sort({ _id: 1 }).toArray(),
-    );
-    expect(letters).toHaveLength(2);
-    expect(letters[0]).toMatchObject({ deviceId: device });
-    expect((letters[0].reason as string).length).toBe(500);
-    expect(letters[0].payload.length()).toBe(64 * 1024);
-    expect(letters[0].receivedAt).toBeInstanceOf(Date);
-    expect(letters[1]).toMatchObject({ deviceId: null, reason: 'not JSON' });
-    expect(Buffer.from(letters[1].payload.value()).toString()).toBe('{oops');
   });
 
   it('edge-mongodb - credentials are saved and found (token hash back as a Buffer), updated in place', async () => {

@@ -68,7 +68,7 @@ export async function startQuickstart(
       ]),
     ),
     NATS_URL: IN_PROCESS_NATS,
-    MQTT_ENABLED: 'false',
+    DEVICE_BROKER: 'off',
     DEV_SECRETS_FILE: join(home, 'dev-secrets.json'),
     BASE_DOMAIN: config.BASE_DOMAIN,
     GATEWAY_PORT: String(config.GATEWAY_PORT),

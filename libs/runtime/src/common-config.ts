@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -83,8 +83,8 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
 interface DevSecrets {
   masterKey: string;
   adminToken: string;
-  /** Added by `scripts/mosquitto.sh` (or on first use): the project Mosquitto's dynsec admin. */
-  mqttAdminPassword?: string;
+  /** Added on first use (an app, or `scripts/nats.sh`): the device broker's root key, base64. */
+  deviceBrokerKey?: string;
 }
 
 /**
@@ -131,26 +131,25 @@ export function resolveMasterKey(config: { MASTER_KEY?: Buffer; DEV_SECRETS_FILE
 }
 
 /**
- * The MQTT dynsec admin password: MQTT_ADMIN_PASSWORD, the password in MQTT_URL, or (outside
- * production) the development one, created in the secrets file on first use.
+ * The device broker's root key (every NATS operator, account and device key is derived from it:
+ * `libs/device-broker`): DEVICE_BROKER_KEY, or (outside production) the development one, created
+ * in the secrets file on first use, where `scripts/nats.sh` finds the same one.
  */
-export function resolveMqttAdminPassword(config: {
-  MQTT_ADMIN_PASSWORD?: string;
-  MQTT_URL: string;
+export function resolveDeviceBrokerKey(config: {
+  DEVICE_BROKER_KEY?: Buffer;
   NODE_ENV: string;
   DEV_SECRETS_FILE: string;
-}): string {
-  if (config.MQTT_ADMIN_PASSWORD) return config.MQTT_ADMIN_PASSWORD;
-  const fromUrl = new URL(config.MQTT_URL).password;
-  if (fromUrl) return decodeURIComponent(fromUrl);
-  if (config.NODE_ENV === 'production')
-    throw new Error('MQTT_ADMIN_PASSWORD (or a password in MQTT_URL) is required in production');
+}): Buffer {
+  if (config.DEVICE_BROKER_KEY) return config.DEVICE_BROKER_KEY;
+  if (config.NODE_ENV === 'production') throw new Error('DEVICE_BROKER_KEY is required in production');
   const path = resolve(config.DEV_SECRETS_FILE);
   const secrets = developmentSecrets(config.DEV_SECRETS_FILE);
-  if (secrets.mqttAdminPassword) return secrets.mqttAdminPassword;
-  const updated = { ...secrets, mqttAdminPassword: randomBytes(18).toString('base64url') };
-  writeFileSync(path, JSON.stringify(updated, null, 2), { mode: 0o600 });
-  return updated.mqttAdminPassword;
+  if (secrets.deviceBrokerKey) return Buffer.from(secrets.deviceBrokerKey, 'base64');
+  const updated = { ...secrets, deviceBrokerKey: randomBytes(32).toString('base64') };
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(updated, null, 2), { mode: 0o600 });
+  renameSync(temporary, path);
+  return Buffer.from(updated.deviceBrokerKey, 'base64');
 }
 
 /** The admin token: ADMIN_TOKEN, or (outside production) the development one. */

@@ -5,7 +5,7 @@ export {
   requiredInProduction,
   resolveAdminToken,
   resolveMasterKey,
-  resolveMqttAdminPassword,
+  resolveDeviceBrokerKey,
 } from './common-config.js';
 export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';

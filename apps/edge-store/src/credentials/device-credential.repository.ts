@@ -22,4 +22,9 @@ export class DeviceCredentialRepository {
   save(credential: DeviceCredentialEntity): Promise<void> {
     return this.router.run((db) => CREDENTIALS.of(db).save(db, credential));
   }
+
+  /** Every device's current credential generation. */
+  generations(): Promise<Array<{ deviceId: string; generation: number }>> {
+    return this.router.run((db) => CREDENTIALS.of(db).generations(db));
+  }
 }

@@ -1,14 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CatalogService } from '#polystore/catalog';
-import { DeviceTokens } from '#polystore/platform';
+import { DeviceCredentialIssuer, telemetryTopic, type DeviceClaims } from '#polystore/device-broker';
+import { sha256 } from '#polystore/platform';
 import { Events, MessageClient, type DeviceCredentials } from '#polystore/messaging';
 import { isTenantSlug, RequestContextStore, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Subscription } from '@nats-io/transport-node';
 import type { EntityManager } from 'typeorm';
-import { telemetryTopic, type BrokerAccess } from '../broker/broker-access.js';
+import type { DeviceRevocations } from '../broker/device-revocations.js';
 import { EdgeStoreException } from '../edge-store.exception.js';
-import { BROKER_ACCESS, MASTER_KEY } from '../edge.tokens.js';
+import { DEVICE_REVOCATIONS } from '../edge.tokens.js';
 import { DeviceCredentialEntity } from './device-credential.entity.js';
 import { DeviceCredentialRepository } from './device-credential.repository.js';
 
@@ -22,14 +22,14 @@ const VERIFIED_TTL_MS = 30_000;
 const MAX_VERIFIED = 50_000;
 
 /**
- * Device credentials: provisioning (idempotent, same token while active), revocation (the
- * broker drops the client at once; every edge replica forgets it via a NATS broadcast) and
- * verification of HTTP bearer tokens (SHA-256 compared in constant time, cached 30 s).
+ * Device credentials: NATS user JWTs signed here (no broker call), one user key per device and
+ * generation. The database keeps each device's current generation and whether it is active;
+ * revoking a generation records it at the broker ({@link DeviceRevocations}), which refuses it and
+ * closes its connections, and tells every edge replica to forget its cached HTTP verification.
  */
 @Injectable()
 export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(DeviceCredentialsService.name);
-  private readonly tokens: DeviceTokens;
   private readonly verified = new Map<string, { principal: DevicePrincipal; expiresAt: number }>();
   private subscription?: Subscription;
 
@@ -37,11 +37,9 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     private readonly credentials: DeviceCredentialRepository,
     private readonly catalog: CatalogService,
     private readonly messages: MessageClient,
-    @Inject(BROKER_ACCESS) private readonly broker: BrokerAccess,
-    @Inject(MASTER_KEY) masterKey: Buffer,
-  ) {
-    this.tokens = new DeviceTokens(masterKey);
-  }
+    private readonly issuer: DeviceCredentialIssuer,
+    @Inject(DEVICE_REVOCATIONS) private readonly revocations: DeviceRevocations | null,
+  ) {}
 
   onModuleInit(): void {
     this.subscription = this.messages.subscribe(Events.edge.deviceRevoked, ({ deviceId }) => this.forget(deviceId));
@@ -54,49 +52,41 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     this.subscription?.unsubscribe();
   }
 
-  /** Gives the device of the current tenant its credentials (same token while it stays active). */
+  /** Gives the device of the current tenant a credential (same generation while it stays active). */
   async provision(deviceId: string): Promise<DeviceCredentials> {
-    const tenant = RequestContextStore.requireTenant();
     const existing = await this.credentials.find(deviceId);
     const generation = existing ? (existing.status === 'active' ? existing.generation : existing.generation + 1) : 1;
-    const token = this.tokens.token(tenant, deviceId, generation);
-    if (!existing || existing.status !== 'active') {
-      await this.credentials.save(
-        Object.assign(new DeviceCredentialEntity(), {
-          deviceId,
-          tokenHash: DeviceTokens.hash(token),
-          generation,
-          status: 'active' as const,
-          updatedAt: new Date(),
-        }),
-      );
-    }
-    // Always (re)grant: a crash between the save and the grant is repaired by the retry.
-    await this.broker.grantDevice(tenant, deviceId, token);
-    return { deviceId, token, mqtt: { username: deviceId, topic: telemetryTopic(tenant, deviceId) } };
+    if (!existing || existing.status !== 'active') await this.credentials.save(this.active(deviceId, generation));
+    return this.credentialOf(deviceId, generation);
+  }
+
+  /** A fresh credential of the device's active generation. */
+  async current(deviceId: string): Promise<DeviceCredentials> {
+    const existing = await this.credentials.find(deviceId);
+    if (!existing || existing.status !== 'active') throw EdgeStoreException.deviceNotFound(deviceId);
+    return this.credentialOf(deviceId, existing.generation);
+  }
+
+  /** Replaces the active credential by the next generation; the old one is refused from now on. */
+  async rotate(deviceId: string): Promise<DeviceCredentials> {
+    const existing = await this.credentials.find(deviceId);
+    if (!existing || existing.status !== 'active') throw EdgeStoreException.deviceNotFound(deviceId);
+    const generation = existing.generation + 1;
+    await this.credentials.save(this.active(deviceId, generation));
+    await this.revokeAtBroker(deviceId, [existing.generation]);
+    this.logger.log({ deviceId, generation }, 'device credential rotated');
+    return this.credentialOf(deviceId, generation);
   }
 
   /**
    * Inside a saga step's transaction: makes the device's credential active (same generation if
-   * it already is) and returns its token; the broker grant follows the commit ({@link grant}).
+   * it already is) and returns that generation.
    */
-  async issueInTransaction(manager: EntityManager, deviceId: string): Promise<{ generation: number; token: string }> {
-    const tenant = RequestContextStore.requireTenant();
+  async issueInTransaction(manager: EntityManager, deviceId: string): Promise<{ generation: number }> {
     const existing = await manager.findOneBy(DeviceCredentialEntity, { deviceId });
     const generation = existing ? (existing.status === 'active' ? existing.generation : existing.generation + 1) : 1;
-    const token = this.tokens.token(tenant, deviceId, generation);
-    if (!existing || existing.status !== 'active') {
-      await manager.save(
-        Object.assign(new DeviceCredentialEntity(), {
-          deviceId,
-          tokenHash: DeviceTokens.hash(token),
-          generation,
-          status: 'active' as const,
-          updatedAt: new Date(),
-        }),
-      );
-    }
-    return { generation, token };
+    if (!existing || existing.status !== 'active') await manager.save(this.active(deviceId, generation));
+    return { generation };
   }
 
   /** Inside a saga step's transaction: marks the credential revoked (the broker follows: {@link forgetEverywhere}). */
@@ -108,58 +98,100 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** The token of the current tenant's device at `generation` (recomputed, never stored). */
-  tokenFor(deviceId: string, generation: number): string {
-    return this.tokens.token(RequestContextStore.requireTenant(), deviceId, generation);
-  }
-
-  /** After a commit: lets the device in at the broker (idempotent). */
-  async grant(deviceId: string, token: string): Promise<void> {
-    await this.broker.grantDevice(RequestContextStore.requireTenant(), deviceId, token);
-  }
-
-  /** After a commit: removes the device at the broker and in every replica's cache (idempotent). */
+  /** After a commit that revoked the device: the broker refuses its credential, every replica forgets it (idempotent). */
   async forgetEverywhere(deviceId: string): Promise<void> {
-    const tenant = RequestContextStore.requireTenant();
-    await this.broker.revokeDevice(deviceId);
-    this.forget(deviceId);
-    this.messages.publish(Events.edge.deviceRevoked, { tenant, deviceId });
+    const existing = await this.credentials.find(deviceId);
+    if (existing && existing.status !== 'active') await this.revokeAtBroker(deviceId, [existing.generation]);
   }
 
   /** Revokes the device: refused at once by the broker and, after the broadcast, by every replica. */
   async revoke(deviceId: string): Promise<void> {
-    const tenant = RequestContextStore.requireTenant();
     const existing = await this.credentials.find(deviceId);
     if (existing && existing.status === 'active') {
       existing.status = 'revoked';
       existing.updatedAt = new Date();
       await this.credentials.save(existing);
     }
-    await this.broker.revokeDevice(deviceId);
-    this.forget(deviceId);
-    this.messages.publish(Events.edge.deviceRevoked, { tenant, deviceId });
+    if (existing) await this.revokeAtBroker(deviceId, [existing.generation]);
     this.logger.log({ deviceId }, 'device revoked');
   }
 
-  /** The device a bearer token belongs to; `DEVICE_UNAUTHENTICATED` for anything else. */
+  /** Before the tenant's data is dropped: every credential of its devices is refused by the broker. */
+  async revokeTenant(): Promise<number> {
+    const tenant = RequestContextStore.requireTenant();
+    const devices = await this.credentials.generations();
+    if (this.revocations) {
+      await this.revocations.revoke(devices.map((d) => this.issuer.userKey(tenant, d.deviceId, d.generation)));
+    }
+    for (const device of devices) this.forget(device.deviceId);
+    return devices.length;
+  }
+
+  /**
+   * The device a credential belongs to; `DEVICE_UNAUTHENTICATED` for anything else. A verified
+   * credential is remembered (by its SHA-256) for 30 s, never past its own expiry, and forgotten at
+   * once when its device is revoked, so the signature and the database are not consulted per request.
+   */
   async verify(presented: string): Promise<DevicePrincipal> {
-    const cacheKey = DeviceTokens.hash(presented).toString('base64');
+    const cacheKey = sha256(presented).toString('base64');
     const hit = this.verified.get(cacheKey);
     if (hit && hit.expiresAt > Date.now()) return hit.principal;
-    const parsed = DeviceTokens.parse(presented);
-    if (!parsed || !isTenantSlug(parsed.tenant)) throw EdgeStoreException.unauthenticated();
-    const claim = { tenant: parsed.tenant, deviceId: parsed.deviceId };
-    const tenant = await this.catalog.findTenant(claim.tenant);
-    if (!tenant || tenant.status !== 'active') throw EdgeStoreException.unauthenticated();
-    const stored = await runAsTenant(claim.tenant, () => this.credentials.find(claim.deviceId));
-    const presentedHash = DeviceTokens.hash(presented);
-    if (!stored || stored.status !== 'active' || !timingSafeEqual(stored.tokenHash, presentedHash)) {
-      throw EdgeStoreException.unauthenticated();
-    }
-    const principal = { tenant: claim.tenant, deviceId: claim.deviceId };
+    const claims = this.issuer.verify(presented);
+    if (!claims || !isTenantSlug(claims.tenant)) throw EdgeStoreException.unauthenticated();
+    const principal = await this.checkActive(claims, claims.tenant);
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(cacheKey, { principal, expiresAt: Date.now() + VERIFIED_TTL_MS });
+    const until = Math.min(Date.now() + VERIFIED_TTL_MS, (claims.expiresAt ?? Infinity) * 1000);
+    this.verified.set(cacheKey, { principal, expiresAt: until });
     return principal;
+  }
+
+  /** A fresh credential for the device presenting a valid one (same generation, new expiry). */
+  async renew(presented: string): Promise<DeviceCredentials> {
+    const principal = await this.verify(presented);
+    const claims = this.issuer.verify(presented)!;
+    return runAsTenant(principal.tenant, () =>
+      Promise.resolve(this.credentialOf(principal.deviceId, claims.generation)),
+    );
+  }
+
+  private async checkActive(claims: DeviceClaims, tenant: TenantSlug): Promise<DevicePrincipal> {
+    const known = await this.catalog.findTenant(tenant);
+    if (!known || known.status !== 'active') throw EdgeStoreException.unauthenticated();
+    const stored = await runAsTenant(tenant, () => this.credentials.find(claims.deviceId));
+    if (!stored || stored.status !== 'active' || stored.generation !== claims.generation)
+      throw EdgeStoreException.unauthenticated();
+    return { tenant, deviceId: claims.deviceId };
+  }
+
+  private credentialOf(deviceId: string, generation: number): DeviceCredentials {
+    const tenant = RequestContextStore.requireTenant();
+    const token = this.issuer.issue(tenant, deviceId, generation);
+    const expiresAt = this.issuer.verify(token)?.expiresAt;
+    return {
+      deviceId,
+      token,
+      ...(expiresAt ? { expiresAt: new Date(expiresAt * 1000).toISOString() } : {}),
+      mqtt: { username: deviceId, topic: telemetryTopic(tenant, deviceId) },
+    };
+  }
+
+  /** The stored row of an active generation; the hash is of its user key (the credential itself is never stored). */
+  private active(deviceId: string, generation: number): DeviceCredentialEntity {
+    const tenant = RequestContextStore.requireTenant();
+    return Object.assign(new DeviceCredentialEntity(), {
+      deviceId,
+      tokenHash: sha256(this.issuer.userKey(tenant, deviceId, generation)),
+      generation,
+      status: 'active' as const,
+      updatedAt: new Date(),
+    });
+  }
+
+  private async revokeAtBroker(deviceId: string, generations: readonly number[]): Promise<void> {
+    const tenant = RequestContextStore.requireTenant();
+    await this.revocations?.revoke(generations.map((g) => this.issuer.userKey(tenant, deviceId, g)));
+    this.forget(deviceId);
+    this.messages.publish(Events.edge.deviceRevoked, { tenant, deviceId });
   }
 
   private forget(deviceId: string): void {

@@ -5,7 +5,7 @@ import { DeviceCredentialsService } from './device-credentials.service.js';
 
 const D = Contracts.edge.devices;
 
-/** NATS handlers that give devices their credentials and take them away. */
+/** NATS handlers that give devices their credentials, renew them and take them away. */
 @Controller()
 export class DevicesHandler {
   constructor(private readonly credentials: DeviceCredentialsService) {}
@@ -13,6 +13,16 @@ export class DevicesHandler {
   @Handles(D.provision)
   provision(@Payload() request: ParsedRequestOf<typeof D.provision>): Promise<ResponseOf<typeof D.provision>> {
     return this.credentials.provision(request.deviceId);
+  }
+
+  @Handles(D.credential)
+  credential(@Payload() request: ParsedRequestOf<typeof D.credential>): Promise<ResponseOf<typeof D.credential>> {
+    return this.credentials.current(request.deviceId);
+  }
+
+  @Handles(D.rotate)
+  rotate(@Payload() request: ParsedRequestOf<typeof D.rotate>): Promise<ResponseOf<typeof D.rotate>> {
+    return this.credentials.rotate(request.deviceId);
   }
 
   @Handles(D.revoke)

@@ -1,40 +1,33 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
+import { Injectable } from '@nestjs/common';
+import { telemetrySubject } from '#polystore/device-broker';
+import type { TenantSlug } from '#polystore/tenancy';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { TelemetryBroker } from '../broker/telemetry-broker.js';
 import { EdgeStoreException } from '../edge-store.exception.js';
-import { ReadingRepository } from '../telemetry/reading.repository.js';
+import { DeviceRateLimiter } from './device-rate-limiter.js';
 import { IngestBuffer, type ReadingRow } from './ingest-buffer.js';
 import { validateReadings, type Reading } from './reading.validator.js';
 
-/** A device message, as the MQTT consumer hands it over. */
-export interface DeviceMessage {
-  readonly tenant: TenantSlug;
-  readonly deviceId: string;
-  readonly payload: Buffer;
-  /** `performance.now()` when the message arrived (for the acknowledgement latency). */
-  readonly receivedAt: number;
-}
-
-/** What became of an MQTT message: stored, dead-lettered, or no room yet (try again later). */
-export type MqttOutcome = 'queued' | 'no-room';
-
 /**
- * The two ingest paths share one buffer. HTTP: all-or-nothing validation (400 listing every
- * invalid reading), 429 when the buffer is full, 202 after commit. MQTT: invalid messages go to
- * the tenant's dead letters with their reason (and are counted), valid ones wait for room in the
- * buffer; either way the broker gets its PUBACK only after the commit.
+ * The two ingest paths. HTTP: all-or-nothing validation (400 listing every invalid reading), a
+ * per-device rate limit (429), then, with a device broker, a publish into the telemetry stream
+ * (202 once the stream has it on disk; the stream consumer stores it), or without one (the
+ * quickstart) straight into the write buffer (202 after commit, 429 when the buffer is full).
+ * Device messages arrive through {@link StreamConsumer}, which shares the buffer and the metrics.
  */
 @Injectable()
 export class IngestService {
-  private readonly logger = new Logger(IngestService.name);
   private readonly rejected: Counter<'path' | 'reason'>;
   private readonly ackLatency: Histogram<'path'>;
   private readonly stored: Counter<'path'>;
+  private readonly roomWaiters: Array<{ rows: number; resolve: () => void }> = [];
 
   constructor(
     readonly buffer: IngestBuffer,
-    private readonly readings: ReadingRepository,
     metrics: Registry,
+    private readonly broker: TelemetryBroker | null,
+    /** Shared with the stream consumer: one budget per device across MQTT and HTTP. */
+    readonly limiter: DeviceRateLimiter,
   ) {
     this.rejected = new Counter({
       name: 'polystore_ingest_rejected_total',
@@ -44,29 +37,68 @@ export class IngestService {
     });
     this.ackLatency = new Histogram({
       name: 'polystore_ingest_ack_seconds',
-      help: 'From receipt to acknowledgement (HTTP 202, MQTT PUBACK), i.e. until the commit',
+      help: 'From an HTTP ingest request to its 202 (stream ack, or commit without a broker)',
       labelNames: ['path'],
       buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2, 5, 10],
       registers: [metrics],
     });
     this.stored = new Counter({
       name: 'polystore_ingest_readings_total',
-      help: 'Readings acknowledged after their commit, by path',
+      help: 'Readings committed, by path (stream: MQTT and HTTP through the broker; http: without a broker)',
       labelNames: ['path'],
       registers: [metrics],
     });
+    buffer.onSettled(() => this.wakeRoomWaiters());
   }
 
-  /** HTTP: stores every reading of `body` or none; resolves after commit. */
+  /** Validates, rate-limits and accepts one HTTP request's readings: all of them or none. */
   async submitHttp(tenant: TenantSlug, deviceId: string, body: unknown): Promise<{ accepted: number }> {
     const { valid, invalid } = validateReadings(body);
     if (invalid.length > 0) {
       this.rejected.inc({ path: 'http', reason: 'invalid' }, invalid.length);
       throw EdgeStoreException.invalidReadings(invalid);
     }
-    const rows = toRows(deviceId, valid);
+    if (!this.limiter.take(deviceId, valid.length)) {
+      this.rejected.inc({ path: 'http', reason: 'rate-limited' }, valid.length);
+      throw EdgeStoreException.rateLimited();
+    }
     const stopTimer = this.ackLatency.startTimer({ path: 'http' });
-    await new Promise<void>((resolve, reject) => {
+    if (this.broker) {
+      try {
+        await this.broker.publishHttpReadings(telemetrySubject(tenant, deviceId), Buffer.from(JSON.stringify(body)));
+      } catch {
+        this.rejected.inc({ path: 'http', reason: 'broker-unavailable' }, valid.length);
+        throw EdgeStoreException.brokerUnavailable();
+      }
+    } else {
+      await this.writeDirectly(tenant, IngestService.toRows(deviceId, valid));
+      this.stored.inc({ path: 'http' }, valid.length);
+    }
+    stopTimer();
+    return { accepted: valid.length };
+  }
+
+  /** Resolves once the buffer has room for `rows` more rows. */
+  waitForRoom(rows: number): Promise<void> {
+    if (this.buffer.hasRoomFor(rows)) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ rows, resolve }));
+  }
+
+  countStored(path: 'stream' | 'http', rows: number): void {
+    this.stored.inc({ path }, rows);
+  }
+
+  countRejected(path: 'stream' | 'http', reason: string): void {
+    this.rejected.inc({ path, reason });
+  }
+
+  static toRows(deviceId: string, readings: readonly Reading[]): ReadingRow[] {
+    const receivedAt = new Date();
+    return readings.map((r) => ({ deviceId, seq: r.seq, ts: r.ts, receivedAt, metrics: r.metrics }));
+  }
+
+  private writeDirectly(tenant: TenantSlug, rows: ReadingRow[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const accepted = this.buffer.offer(tenant, rows, (error) => (error ? reject(error) : resolve()), {
         retry: false,
       });
@@ -75,60 +107,11 @@ export class IngestService {
         reject(EdgeStoreException.busy());
       }
     });
-    stopTimer();
-    this.stored.inc({ path: 'http' }, rows.length);
-    return { accepted: rows.length };
   }
 
-  /**
-   * MQTT: `done` is called once the message is durably handled (readings committed, or the
-   * message stored as a dead letter); with an error when it is not (the caller must not ack).
-   * Returns `no-room` when the buffer is full: nothing was done, offer it again later.
-   */
-  submitMqtt(message: DeviceMessage, done: (error?: Error) => void): MqttOutcome {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message.payload.toString('utf8'));
-    } catch {
-      this.deadLetter(message, 'payload is not valid JSON', done);
-      return 'queued';
+  private wakeRoomWaiters(): void {
+    while (this.roomWaiters.length > 0 && this.buffer.hasRoomFor(this.roomWaiters[0]!.rows)) {
+      this.roomWaiters.shift()!.resolve();
     }
-    const { valid, invalid } = validateReadings(parsed);
-    if (invalid.length > 0) {
-      this.deadLetter(message, invalid.map((r) => `[${r.index}] ${r.reason}`).join('; '), done);
-      return 'queued';
-    }
-    const rows = toRows(message.deviceId, valid);
-    const completed = (error?: Error) => {
-      if (!error) {
-        this.ackLatency.observe({ path: 'mqtt' }, (performance.now() - message.receivedAt) / 1000);
-        this.stored.inc({ path: 'mqtt' }, rows.length);
-      }
-      done(error);
-    };
-    return this.buffer.offer(message.tenant, rows, completed, { retry: true }) ? 'queued' : 'no-room';
   }
-
-  private deadLetter(message: DeviceMessage, reason: string, done: (error?: Error) => void): void {
-    this.rejected.inc({ path: 'mqtt', reason: 'invalid' });
-    runAsTenant(
-      message.tenant,
-      () => this.readings.insertDeadLetter(message.deviceId, reason, message.payload),
-      30_000,
-    ).then(
-      () => done(),
-      (error: unknown) => {
-        this.logger.warn(
-          { tenant: message.tenant, code: (error as { code?: string }).code },
-          'dead letter not stored; the message stays unacknowledged',
-        );
-        done(error as Error);
-      },
-    );
-  }
-}
-
-function toRows(deviceId: string, readings: readonly Reading[]): ReadingRow[] {
-  const receivedAt = new Date();
-  return readings.map((r) => ({ deviceId, seq: r.seq, ts: r.ts, receivedAt, metrics: r.metrics }));
 }

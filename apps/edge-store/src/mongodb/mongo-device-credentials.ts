@@ -47,4 +47,12 @@ export const MongoDeviceCredentials: DeviceCredentialsDialect = {
       { upsert: true },
     );
   },
+
+  async generations(db: EntityManager): Promise<Array<{ deviceId: string; generation: number }>> {
+    return db.connection
+      .getMongoRepository(MongoDeviceCredentialEntity)
+      .createCursor({})
+      .project<{ deviceId: string; generation: number }>({ _id: 0, deviceId: 1, generation: 1 })
+      .toArray();
+  },
 };

@@ -7,8 +7,8 @@ import type {
 } from '#polystore/messaging';
 import type { EntityManager } from 'typeorm';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
-import type { DeadLetter, ReadingsDialect } from '../telemetry/readings.dialect.js';
-import { MongoDeadLetterEntity, MongoReadingEntity } from './mongo.entities.js';
+import type { ReadingsDialect } from '../telemetry/readings.dialect.js';
+import { MongoReadingEntity } from './mongo.entities.js';
 import { normalizeDeviceId } from './mongo.util.js';
 
 /** `$dateTrunc` units of the buckets (UTC, like `date_bin` from the epoch on PostgreSQL). */
@@ -47,13 +47,6 @@ export const MongoReadings: ReadingsDialect = {
       if (inserted === undefined) throw error;
       return inserted;
     }
-  },
-
-  async insertDeadLetter(db: EntityManager, letter: DeadLetter): Promise<void> {
-    await db.connection.getMongoRepository(MongoDeadLetterEntity).insertOne({
-      ...letter,
-      deviceId: letter.deviceId === null ? null : normalizeDeviceId(letter.deviceId),
-    });
   },
 
   /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */

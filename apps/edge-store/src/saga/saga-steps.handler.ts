@@ -9,9 +9,10 @@ import { ReadingEntity } from '../telemetry/reading.entity.js';
 const S = Contracts.sagaSteps.edge;
 
 /**
- * The edge store's part in sagas. The credential change is fenced in the database transaction;
- * the broker, which has no transactions, follows after the commit, idempotently: a duplicate step
- * grants (or revokes) again, so a crash between the two is repaired by the orchestrator's retry.
+ * The edge store's part in sagas. The credential change is fenced in the database transaction.
+ * Granting needs no broker call (the credential is a JWT the broker verifies itself); a
+ * revocation reaches the broker after the commit, idempotently: a duplicate step revokes again,
+ * so a crash between the two is repaired by the orchestrator's retry.
  */
 @Controller()
 export class SagaStepsHandler {
@@ -22,24 +23,16 @@ export class SagaStepsHandler {
 
   @Handles(S.provisionDevice)
   async provisionDevice(@Payload() request: ParsedRequestOf<typeof S.provisionDevice>): Promise<StepOutcome> {
-    let token: string | undefined;
     const outcome = await handleSagaStep(this.fence, request, {
       action: async (m) => {
         const issued = await this.credentials.issueInTransaction(m, request.deviceId);
-        token = issued.token;
         return { deviceId: request.deviceId, generation: issued.generation };
       },
       compensation: async (m) => {
         await this.credentials.revokeInTransaction(m, request.deviceId);
       },
     });
-    if (request.phase === 'compensation') {
-      await this.credentials.forgetEverywhere(request.deviceId);
-    } else {
-      // A duplicate did not run the action: recompute the token of the stored generation.
-      const generation = (outcome.result as { generation: number }).generation;
-      await this.credentials.grant(request.deviceId, token ?? this.credentials.tokenFor(request.deviceId, generation));
-    }
+    if (request.phase === 'compensation') await this.credentials.forgetEverywhere(request.deviceId);
     return outcome;
   }
 

@@ -7,8 +7,7 @@ import type {
   TelemetryPoint,
 } from '#polystore/messaging';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
-import { DeadLetterEntity } from './reading.entity.js';
-import type { DeadLetter, ReadingsDialect } from './readings.dialect.js';
+import type { ReadingsDialect } from './readings.dialect.js';
 
 const BUCKET_INTERVAL: Record<TelemetryBucket, string> = { '1m': '1 minute', '1h': '1 hour' };
 
@@ -37,10 +36,6 @@ export const PostgresReadings: ReadingsDialect = {
       ],
     );
     return affected(result, rows.length);
-  },
-
-  async insertDeadLetter(db: EntityManager, letter: DeadLetter): Promise<void> {
-    await db.getRepository(DeadLetterEntity).insert(letter);
   },
 
   async points(

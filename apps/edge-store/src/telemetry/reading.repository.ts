@@ -32,16 +32,6 @@ export class ReadingRepository {
     return this.router.run((db) => READINGS.of(db).insertBatch(db, rows));
   }
 
-  async insertDeadLetter(deviceId: string | null, reason: string, payload: Buffer): Promise<void> {
-    const letter = {
-      deviceId,
-      reason: reason.slice(0, 500),
-      payload: payload.subarray(0, 64 * 1024),
-      receivedAt: new Date(),
-    };
-    await this.router.run((db) => READINGS.of(db).insertDeadLetter(db, letter));
-  }
-
   /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */
   points(
     deviceId: string,

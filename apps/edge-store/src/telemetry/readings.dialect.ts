@@ -8,14 +8,6 @@ import type {
 import type { EntityManager } from 'typeorm';
 import type { ReadingRow } from '../ingest/ingest-buffer.js';
 
-/** A dead letter as the repository writes it (already truncated). */
-export interface DeadLetter {
-  readonly deviceId: string | null;
-  readonly reason: string;
-  readonly payload: Buffer;
-  readonly receivedAt: Date;
-}
-
 /**
  * The edge store's readings on one engine: what `ReadingRepository` asks of each dialect
  * (`PostgresReadings`, `MongoReadings`), every method on the unit of work's `db`, with the same
@@ -24,7 +16,6 @@ export interface DeadLetter {
 export interface ReadingsDialect {
   /** Stores a batch; a reading already stored (same device and seq) is skipped. Returns readings inserted. */
   insertBatch(db: EntityManager, rows: readonly ReadingRow[]): Promise<number>;
-  insertDeadLetter(db: EntityManager, letter: DeadLetter): Promise<void>;
   /** Raw points of a device in `[from, to)`, by (ts, seq), after `after`. */
   points(
     db: EntityManager,

@@ -1,13 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyException } from '#polystore/idempotency';
-import { DeviceTokens, sha256 } from '#polystore/platform';
+import { sha256 } from '#polystore/platform';
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
-import { MASTER_KEY } from '../config.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED, uuidFrom } from '../sagas/saga-outcome.util.js';
 import type { RegisterDeviceDto } from './device.dto.js';
+import { DevicesService } from './devices.service.js';
 
 /** What the HTTP layer answers for a device operation run as a saga. */
 export type SagaAnswer<T> = { status: 201 | 204; body: T } | { status: 202; body: { sagaId: string; id: string } };
@@ -15,15 +15,11 @@ export type SagaAnswer<T> = { status: 201 | 204; body: T } | { status: 202; body
 /** Registering and deleting devices: sagas across the reliable, secure and edge stores. */
 @Injectable()
 export class DeviceRegistrationService {
-  private readonly tokens: DeviceTokens;
-
   constructor(
     private readonly orchestrator: SagaOrchestrator,
     private readonly sagas: SagaRegistry,
-    @Inject(MASTER_KEY) masterKey: Buffer,
-  ) {
-    this.tokens = new DeviceTokens(masterKey);
-  }
+    private readonly devices: DevicesService,
+  ) {}
 
   /**
    * Starts the registration saga and waits for it within the request's deadline: 201 with the
@@ -50,11 +46,10 @@ export class DeviceRegistrationService {
     if (JSON.stringify(sent) !== JSON.stringify(stored)) throw IdempotencyException.mismatch();
     if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
     if (!succeeded(saga)) throw sagaFailure(saga);
+    // The credential is fetched before the flag is claimed: a failed fetch leaves it to be shown later.
+    const { token } = await this.devices.credential(deviceId);
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
-    return {
-      status: 201,
-      body: { id: deviceId, sagaId, ...(show ? { token: this.tokens.token(tenant, deviceId, 1) } : {}) },
-    };
+    return { status: 201, body: { id: deviceId, sagaId, ...(show ? { token } : {}) } };
   }
 
   /** Starts the (forward-only) deletion saga: 204 when done within the deadline, 202 otherwise. */

@@ -60,8 +60,30 @@ export class RegisterDeviceDto {
 export class RegisteredDeviceDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) sagaId!: string;
-  @ApiPropertyOptional({ description: 'Device token for MQTT (password) and HTTP ingest (bearer); shown once' })
+  @ApiPropertyOptional({
+    description: 'Device credential (a NATS user JWT) for MQTT (password) and HTTP ingest (bearer); shown once',
+  })
   token?: string;
+}
+
+export class MqttAccessDto {
+  @ApiProperty({ description: 'MQTT username (the device id)' }) username!: string;
+  @ApiProperty({ example: 'tenants/acme/devices/<id>/telemetry' }) topic!: string;
+}
+
+export class DeviceCredentialDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({
+    description:
+      'Device credential (a NATS user JWT): MQTT password and HTTP ingest bearer; shown once. The previous one is refused from now on.',
+  })
+  token!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Renew before this with POST /credentials/renew (edge store)',
+  })
+  expiresAt?: string;
+  @ApiProperty({ type: MqttAccessDto }) mqtt!: MqttAccessDto;
 }
 
 export class AcceptedDto {

@@ -20,6 +20,7 @@ import {
   ListDevicesQueryDto,
   RegisterDeviceDto,
   RegisteredDeviceDto,
+  DeviceCredentialDto,
 } from './device.dto.js';
 import { TelemetryPageDto, TelemetryQueryDto } from './telemetry.dto.js';
 import { DevicesService } from './devices.service.js';
@@ -55,6 +56,18 @@ export class DevicesController {
     const answer = await this.registration.register(body, idempotencyKey);
     void reply.status(answer.status);
     return answer.body;
+  }
+
+  /**
+   * Rotates the device's credential: answers the new one (shown this once); the old one is refused
+   * from now on and its live MQTT connection is closed.
+   */
+  @Post(':id/credentials')
+  @ApiCreatedResponse({ type: DeviceCredentialDto })
+  async rotateCredential(@Param('id', uuidParam('id')) id: string): Promise<DeviceCredentialDto> {
+    await this.devices.get(id);
+    const { deviceId, token, expiresAt, mqtt } = await this.devices.rotateCredential(id);
+    return { id: deviceId, token, ...(expiresAt ? { expiresAt } : {}), mqtt };
   }
 
   /** Deletes a device (forward-only saga: edge, secure, then the registry). */

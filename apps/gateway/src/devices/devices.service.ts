@@ -5,13 +5,23 @@ import type { TelemetryQueryDto } from './telemetry.dto.js';
 
 const D = Contracts.reliable.devices;
 
-/** Device registry reads, served by the reliable store. */
+/** Device registry reads (reliable store) and device credentials (edge store). */
 @Injectable()
 export class DevicesService {
   constructor(private readonly messages: MessageClient) {}
 
   get(id: string): Promise<DeviceView> {
     return this.messages.request(D.get, { id });
+  }
+
+  /** A fresh credential of the device's active generation (shown once after a registration). */
+  credential(deviceId: string): Promise<ResponseOf<typeof Contracts.edge.devices.credential>> {
+    return this.messages.request(Contracts.edge.devices.credential, { deviceId });
+  }
+
+  /** Replaces the device's credential; the old one is refused from now on (live connections closed). */
+  rotateCredential(deviceId: string): Promise<ResponseOf<typeof Contracts.edge.devices.rotate>> {
+    return this.messages.request(Contracts.edge.devices.rotate, { deviceId });
   }
 
   telemetry(deviceId: string, query: TelemetryQueryDto): Promise<ResponseOf<typeof Contracts.edge.telemetry.query>> {

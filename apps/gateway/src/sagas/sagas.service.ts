@@ -1,21 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DeviceTokens } from '#polystore/platform';
+import { Injectable } from '@nestjs/common';
+import { Contracts, MessageClient } from '#polystore/messaging';
 import { SagaException, SagaOrchestrator, SagaState } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
-import { MASTER_KEY } from '../config.js';
 import { toSagaDto, type SagaDto } from './saga.dto.js';
 
 /** Reading sagas (tenants see their own) and the operator's retry and skip. */
 @Injectable()
 export class SagasService {
-  private readonly tokens: DeviceTokens;
-
   constructor(
     private readonly orchestrator: SagaOrchestrator,
-    @Inject(MASTER_KEY) masterKey: Buffer,
-  ) {
-    this.tokens = new DeviceTokens(masterKey);
-  }
+    private readonly messages: MessageClient,
+  ) {}
 
   /**
    * One of the current tenant's sagas. A device registration that finished in the background
@@ -26,12 +21,17 @@ export class SagasService {
     const saga = await this.orchestrator.get(id).catch(() => null);
     if (!saga || saga.tenant !== tenant) throw SagaException.notFound(id);
     const dto = toSagaDto(saga);
-    if (
-      saga.name === 'device-registration' &&
-      saga.state === SagaState.SUCCEEDED &&
-      (await this.orchestrator.claimOutputFlag(id, 'tokenShown'))
-    ) {
-      dto.token = this.tokens.token(tenant, (saga.input as { deviceId: string }).deviceId, 1);
+    if (saga.name === 'device-registration' && saga.state === SagaState.SUCCEEDED) {
+      const deviceId = (saga.input as { deviceId: string }).deviceId;
+      // Fetched before the flag is claimed (a failed fetch leaves it to a later read); a
+      // device deleted since has no credential to show.
+      const credential = await this.messages
+        .request(Contracts.edge.devices.credential, { deviceId })
+        .catch((error: unknown) => {
+          if ((error as { code?: string }).code === 'DEVICE_NOT_FOUND') return null;
+          throw error;
+        });
+      if (credential && (await this.orchestrator.claimOutputFlag(id, 'tokenShown'))) dto.token = credential.token;
     }
     return dto;
   }

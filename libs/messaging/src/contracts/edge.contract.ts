@@ -27,8 +27,13 @@ export type TelemetryBucketRow = z.infer<typeof telemetryBucketSchema>;
 
 export const deviceCredentialsSchema = z.object({
   deviceId: z.uuid(),
-  /** The device's secret for MQTT (password) and HTTP (bearer). Shown to the caller, stored hashed. */
+  /**
+   * The device's credential for MQTT (password) and HTTP (bearer): a NATS user JWT that may
+   * publish to the device's own subject only. Shown to the caller, never stored.
+   */
   token: z.string(),
+  /** When the credential expires (ISO), if it does; renew it with the edge store's `POST /credentials/renew`. */
+  expiresAt: z.iso.datetime().optional(),
   mqtt: z.object({ username: z.string(), topic: z.string() }),
 });
 export type DeviceCredentials = z.infer<typeof deviceCredentialsSchema>;
@@ -90,7 +95,7 @@ export const EdgeContracts = {
   devices: {
     /**
      * Gives a device its credentials (MQTT and HTTP). Idempotent: provisioning an active device
-     * again returns the same token; after a revoke, a new one.
+     * again returns a credential of the same generation; after a revoke, of a new one.
      */
     provision: defineContract({
       pattern: 'edge.devices.provision',
@@ -106,6 +111,29 @@ export const EdgeContracts = {
       scope: 'tenant',
       request: z.object({ deviceId: z.uuid() }).strict(),
       response: z.object({ deviceId: z.uuid(), revoked: z.literal(true) }),
+    }),
+    /**
+     * Replaces an active device's credential: the new one is returned, the old one is refused
+     * from now on (its live MQTT connection is closed). `DEVICE_NOT_FOUND` when the device has no
+     * active credential.
+     */
+    /**
+     * A fresh credential of the device's active generation (what the gateway shows once after a
+     * registration); `DEVICE_NOT_FOUND` when the device has no active credential.
+     */
+    credential: defineContract({
+      pattern: 'edge.devices.credential',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceId: z.uuid() }).strict(),
+      response: deviceCredentialsSchema,
+    }),
+    rotate: defineContract({
+      pattern: 'edge.devices.rotate',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceId: z.uuid() }).strict(),
+      response: deviceCredentialsSchema,
     }),
   },
   telemetry: {

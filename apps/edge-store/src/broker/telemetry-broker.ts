@@ -1,0 +1,170 @@
+import { Logger } from '@nestjs/common';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { connect, credsAuthenticator, headers, type NatsConnection } from '@nats-io/transport-node';
+import { credsFile, userJwt, type BrokerKeys } from '#polystore/device-broker';
+
+/** The stream every device message lands in (`tenants.>`), and the one of messages that could not be stored. */
+export const TELEMETRY_STREAM = 'TELEMETRY';
+export const DEAD_LETTER_STREAM = 'DEAD_LETTERS';
+/**
+ * HTTP ingest publishes `<this><device subject>`: a subject no device credential may publish to,
+ * so the consumer knows these readings already passed the HTTP rate limit.
+ */
+export const HTTP_INGEST_PREFIX = 'ingest.http.';
+
+const NANOS_PER_MS = 1_000_000;
+
+/** How the streams are sized (from the edge store's configuration). */
+export interface TelemetryStreamSettings {
+  readonly replicas: number;
+  readonly maxBytes: number;
+  readonly maxAgeHours: number;
+  readonly maxMessageBytes: number;
+  readonly consumer: string;
+  readonly maxInFlight: number;
+}
+
+/** Why a message went to the dead letters (a header of the dead letter, and a metric label). */
+export type DeadLetterReason = 'bad-subject' | 'invalid-payload' | 'rate-limited' | 'unknown-tenant' | 'not-stored';
+
+/**
+ * The edge store's connection to the device broker (the project's NATS server), as the devices
+ * account's ingest user: the telemetry stream, its durable pull consumer shared by every replica,
+ * the dead-letter stream, and publishing for HTTP ingest. Creating the streams is idempotent and
+ * converges their settings to the configuration (replicas that boot together race harmlessly).
+ */
+export class TelemetryBroker {
+  private readonly logger = new Logger(TelemetryBroker.name);
+
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly settings: TelemetryStreamSettings,
+  ) {}
+
+  /** Connects as the ingest user (reconnecting for ever) and makes sure the streams and the consumer exist. */
+  static async connect(
+    servers: readonly string[],
+    keys: BrokerKeys,
+    name: string,
+    settings: TelemetryStreamSettings,
+  ): Promise<TelemetryBroker> {
+    const jwt = userJwt({
+      user: keys.ingestUser,
+      account: keys.devicesAccount,
+      signer: keys.devicesAccount,
+      name: 'edge-store ingest',
+    });
+    const connection = await connect({
+      servers: [...servers],
+      name,
+      authenticator: credsAuthenticator(new TextEncoder().encode(credsFile(jwt, keys.ingestUser))),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+    });
+    const broker = new TelemetryBroker(connection, jetstream(connection), await jetstreamManager(connection), settings);
+    await broker.ensureStreams();
+    return broker;
+  }
+
+  /** Creates or updates the streams and the consumer. */
+  async ensureStreams(): Promise<void> {
+    const s = this.settings;
+    await this.ensureStream({
+      name: TELEMETRY_STREAM,
+      subjects: ['tenants.>', `${HTTP_INGEST_PREFIX}>`],
+      storage: StorageType.File,
+      // A reading leaves the stream once the edge store has acknowledged it (committed): the
+      // limits below bound only the backlog of readings not stored yet.
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.Old,
+      max_bytes: s.maxBytes,
+      max_age: s.maxAgeHours * 3_600_000 * NANOS_PER_MS,
+      max_msg_size: s.maxMessageBytes,
+      num_replicas: s.replicas,
+    });
+    await this.ensureStream({
+      name: DEAD_LETTER_STREAM,
+      subjects: ['deadletters.>'],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_bytes: Math.max(1_048_576, Math.floor(s.maxBytes / 8)),
+      max_age: 30 * 24 * 3_600_000 * NANOS_PER_MS,
+      num_replicas: s.replicas,
+    });
+    const consumer = {
+      durable_name: s.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      // A message handed to a replica that died is redelivered after this.
+      ack_wait: 20_000 * NANOS_PER_MS,
+      max_ack_pending: Math.max(20_000, s.maxInFlight * 4),
+      max_deliver: -1,
+    };
+    try {
+      await this.jsm.consumers.add(TELEMETRY_STREAM, consumer);
+    } catch {
+      await this.jsm.consumers.update(TELEMETRY_STREAM, s.consumer, {
+        ack_wait: consumer.ack_wait,
+        max_ack_pending: consumer.max_ack_pending,
+      });
+    }
+  }
+
+  /** Publishes an HTTP request's readings into the telemetry stream; resolves once the stream has them on disk. */
+  async publishHttpReadings(deviceSubject: string, payload: Uint8Array): Promise<void> {
+    await this.js.publish(`${HTTP_INGEST_PREFIX}${deviceSubject}`, payload, { timeout: 5_000 });
+  }
+
+  /** Stores a message that cannot become readings, with why, in the dead-letter stream. */
+  async deadLetter(origin: string, reason: DeadLetterReason, detail: string, payload: Uint8Array): Promise<void> {
+    const h = headers();
+    h.set('Polystore-Reason', reason);
+    h.set('Polystore-Detail', detail.slice(0, 500).replace(/[\r\n]/g, ' '));
+    h.set('Polystore-Subject', origin);
+    const device = origin.startsWith(HTTP_INGEST_PREFIX) ? origin.slice(HTTP_INGEST_PREFIX.length) : origin;
+    const subject = device.startsWith('tenants.')
+      ? `deadletters.${device.slice('tenants.'.length)}`
+      : 'deadletters.unrouted';
+    await this.js.publish(subject, payload, { headers: h, timeout: 5_000 });
+  }
+
+  /** Bytes of the backlog (readings not stored yet) over the stream's limit (0..1). */
+  async fillRatio(): Promise<number> {
+    const info = await this.jsm.streams.info(TELEMETRY_STREAM);
+    return info.config.max_bytes > 0 ? info.state.bytes / info.config.max_bytes : 0;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.drain().catch(() => this.connection.close());
+  }
+
+  private async ensureStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      await this.jsm.streams.add(config);
+    } catch (error) {
+      try {
+        // Storage and replicas of an existing stream are changed by an operator, not at boot.
+        const { name, storage: _storage, num_replicas: _replicas, ...rest } = config;
+        await this.jsm.streams.update(name, rest);
+      } catch (updateError) {
+        this.logger.error({ stream: config.name, message: (updateError as Error).message }, 'stream not converged');
+        throw error;
+      }
+    }
+  }
+}
