@@ -1,64 +1,88 @@
 #!/usr/bin/env node
-// Sustained telemetry ingest into PostgreSQL, durable (acknowledged after commit), from many
-// simulated devices, over MQTT and over HTTP.
+// Sustained telemetry ingest, end to end: devices publish to the device broker (the project's
+// nats-server: MQTT listener, QoS 1, and the TELEMETRY JetStream stream), the edge store's durable
+// pull consumer commits the readings to PostgreSQL and acknowledges them; HTTP devices POST
+// /ingest to the edge store, which publishes into the same stream (202 once the stream has them).
 //
-// Starts a private Mosquitto (dynamic security, like scripts/mosquitto.sh), the edge store and a
+// Starts a private device broker (bench/lib/device-broker.mjs: nats-server configured by
+// `brokerServerConfig`, fresh key, free ports), the edge store (DEVICE_RATE_LIMIT_PER_S=0) and a
 // gateway (STORES=edge, to provision tenants), creates BENCH_EDGE_TENANTS tenants (default 10)
-// with BENCH_EDGE_DEVICES devices in all (default 200), then for BENCH_EDGE_DURATION_S seconds
-// (default 60) per scenario:
-//   mqtt: every device publishes QoS 1 messages of BENCH_EDGE_BATCH readings (default 10),
-//         keeping BENCH_EDGE_WINDOW messages in flight (default 5);
-//   http: every device POSTs /ingest with BENCH_EDGE_BATCH readings, one request at a time.
-// Reports readings/s committed, p50/p99 acknowledgement latency (MQTT: receipt to PUBACK after
-// commit, from the edge store's histogram; HTTP: the device's own request latency, 202 after
-// commit), edge-store RSS and CPU, PostgreSQL and Mosquitto CPU, and checks that every
-// acknowledged reading is stored exactly once (the rows of `readings` in each tenant's edge
-// placement, as GET /admin/tenants lists it: by default a schema `ps_edge_<tenant id hex>` in the
-// shared database `polystore_edge`). Results in bench/results/*-edge-ingest.*. At the end the
-// tenants are deleted through the admin API; whatever the run's catalog
-// (polystore_bench_edge_system) still lists is dropped directly, then the catalog (also at the
-// start, after a run that could not clean up).
+// and BENCH_EDGE_DEVICES devices (default 200, credentials from edge.devices.provision), split
+// over BENCH_EDGE_PUBLISHERS publishing processes (default 4, bench/lib/publisher.mjs). Then, per
+// scenario, BENCH_WARMUP_S of warm-up and BENCH_EDGE_DURATION_S measured (default 60), every
+// device paced (one message or request at a fixed interval):
+//   mqtt-10 / http-10:  BENCH_EDGE_RATE readings/s in all (default 20,000, the target),
+//                       BENCH_EDGE_BATCH readings per message / request (default 10);
+//   mqtt-1 / http-1:    the same rate, one reading per message / request;
+//   mqtt-10-above / http-10-above: 1.5x the rate: the capacity when the store cannot keep up;
+// then the soak: MQTT at BENCH_EDGE_SOAK_RATE (default the rate) for BENCH_EDGE_SOAK_S (default
+// 600; 0 skips it), sampling the RSS of the edge store and nats-server.
+// Reports readings/s committed (the edge store's polystore_ingest_readings_total{path="stream"},
+// over the window plus the drain of what was acknowledged), publish-to-stored latency (the edge
+// store's polystore_ingest_publish_to_stored_seconds histogram over the window: the stream's
+// receipt to the commit, bucket upper bounds; and from the rows: each reading's `ts` is its send
+// time, `received_at` the consumer's), the devices' acknowledgement latency, CPU per process,
+// RSS, redeliveries, dead letters and the consumer's state, and checks per device that every
+// acknowledged reading is stored exactly once. Results: <stamp>-edge-ingest.{json,md} and
+// latest-edge-ingest.md in bench/results (BENCH_RESULTS_DIR). At the end the tenants are
+// deleted through the admin API; whatever the run's catalog (polystore_bench_edge_system) still
+// lists is dropped directly, then the catalog (also at the start, after a run that could not
+// clean up).
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT } from './lib/config.mjs';
 import { cpuSnapshot } from './lib/cpu.mjs';
+import { startDeviceBroker } from './lib/device-broker.mjs';
 import { expectStatus, request } from './lib/http.mjs';
 import { dropBenchLeftovers, dropRunLeftovers, leftoversMessage } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
-import { metricSum } from './lib/metrics.mjs';
+import { metricSum, scrape } from './lib/metrics.mjs';
 import { databaseUrl } from './lib/pg.mjs';
 import { startApp, stopAll } from './lib/processes.mjs';
-import { startMosquitto } from './lib/mosquitto.mjs';
 import { fileStamp } from './lib/report.mjs';
-import { countRows, placementOf } from './lib/tenant-data.mjs';
+import { placementOf, placementTable, queryRowsEachPlacement } from './lib/tenant-data.mjs';
 import { listPlacements } from './lib/tenants.mjs';
 
 const log = (message) => console.log(message);
-const int = (name, fallback) => {
+const int = (name, fallback, min = 1) => {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
   return value;
 };
 
+const SCENARIO_IDS = ['mqtt-10', 'http-10', 'mqtt-1', 'http-1', 'mqtt-10-above', 'http-10-above'];
+/** RSS floor slope (MB/min over the soak) under which the memory counts as flat. */
+const FLAT_MB_PER_MIN = 1;
+
+const rate = int('BENCH_EDGE_RATE', 20_000);
 const settings = {
   runId: randomBytes(3)
     .toString('hex')
     .replace(/^[0-9]/, 'e'),
   tenants: int('BENCH_EDGE_TENANTS', 10),
   devices: int('BENCH_EDGE_DEVICES', 200),
+  publishers: int('BENCH_EDGE_PUBLISHERS', 4),
   durationS: int('BENCH_EDGE_DURATION_S', 60),
   warmupS: int('BENCH_WARMUP_S', 3),
   batch: int('BENCH_EDGE_BATCH', 10),
   window: int('BENCH_EDGE_WINDOW', 5),
-  /** Target rate of the paced MQTT scenario, readings per second across all devices. */
-  rate: int('BENCH_EDGE_RATE', 10_000),
+  /** Offered rate of the scenarios, readings per second across all devices (the issue's target). */
+  rate,
+  soakS: int('BENCH_EDGE_SOAK_S', 600, 0),
+  soakRate: int('BENCH_EDGE_SOAK_RATE', rate),
+  scenarios: (process.env.BENCH_EDGE_SCENARIOS ?? SCENARIO_IDS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+  targetReadingsPerS: 20_000,
+  targetP99Ms: 1_000,
   pgServerUrl: process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432',
   /** Not used by the edge store; for dropping leftovers only (a tenant's placements are all listed). */
   mariadbUrl: process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306',
@@ -68,7 +92,13 @@ const settings = {
   adminToken: `bench-admin-${randomBytes(18).toString('base64url')}`,
   masterKey: randomBytes(32).toString('base64'),
 };
+for (const id of settings.scenarios)
+  if (!SCENARIO_IDS.includes(id)) throw new Error(`BENCH_EDGE_SCENARIOS: unknown scenario ${id} (${SCENARIO_IDS})`);
 const prefix = `benche${settings.runId}`;
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
+
+// ---------------------------------------------------------------------------------------------
+// Process accounting
 
 /** CPU seconds (user + system) of a process so far, from /proc. */
 function cpuSeconds(pid) {
@@ -84,17 +114,23 @@ const sumCpu = (pids) => pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
 
 /**
  * CPU seconds of the PostgreSQL server so far: every live `postgres` process plus what the
- * postmaster reaped from exited backends (lib/cpu.mjs), so that backends opened or closed during
- * a window are counted, and none subtracted.
+ * postmaster reaped from exited backends (lib/cpu.mjs).
  */
 const postgresCpuSeconds = () => (cpuSnapshot({}).postgres ?? 0) / 100;
 
 function rssMb(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line.replace(/\D+/g, '')) / 1024;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
+    return Number(line.replace(/\D+/g, '')) / 1024;
+  } catch {
+    return null;
+  }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
@@ -102,10 +138,10 @@ function percentile(sorted, p) {
 }
 
 /** Cumulative bucket counts of a Prometheus histogram, by upper bound. */
-function histogramBuckets(text, name, labels) {
-  return text
+function histogramBuckets(text, name) {
+  return (text ?? '')
     .split('\n')
-    .filter((l) => l.startsWith(`${name}_bucket{`) && labels.every((label) => l.includes(label)))
+    .filter((l) => l.startsWith(`${name}_bucket{`))
     .map((l) => ({
       le: Number(/le="([^"]+)"/.exec(l)[1].replace('+Inf', 'Infinity')),
       count: Number(l.slice(l.lastIndexOf(' ') + 1)),
@@ -113,130 +149,317 @@ function histogramBuckets(text, name, labels) {
     .sort((a, b) => a.le - b.le);
 }
 
-/** Quantile of what a histogram recorded between two scrapes (upper bound of the bucket it falls in). */
-function histogramQuantile(before, after, name, labels, q) {
-  const old = new Map(histogramBuckets(before, name, labels).map((b) => [b.le, b.count]));
-  const rows = histogramBuckets(after, name, labels).map((b) => ({ le: b.le, count: b.count - (old.get(b.le) ?? 0) }));
-  const total = rows[rows.length - 1]?.count ?? 0;
+/** Quantile (seconds) of what a histogram recorded between two scrapes: the upper bound of its bucket. */
+function histogramQuantile(before, after, name, q) {
+  const old = new Map(histogramBuckets(before, name).map((b) => [b.le, b.count]));
+  const rows = histogramBuckets(after, name).map((b) => ({ le: b.le, count: b.count - (old.get(b.le) ?? 0) }));
+  const total = rows.at(-1)?.count ?? 0;
   if (!total) return null;
   return rows.find((r) => r.count >= q * total)?.le ?? null;
 }
 
-function readingBatch(seqStart, size) {
-  const ts = new Date().toISOString();
-  return Array.from({ length: size }, (_, i) => ({
-    seq: seqStart + i,
-    ts,
-    metrics: { temp: 20 + Math.random(), hum: 40 + Math.random() },
-  }));
+/**
+ * Least-squares slope, per minute, of the lowest value in each of `parts` equal slices of
+ * `points`: the floor the garbage collector returns to, so a sawtooth of allocations does not
+ * read as growth and a leak does.
+ */
+function floorSlopePerMinute(points, parts = 10) {
+  const valid = points.filter((p) => p.y !== null);
+  if (valid.length < parts * 2) return slopePerMinute(valid);
+  const size = valid.length / parts;
+  const floors = Array.from({ length: parts }, (_, i) => {
+    const slice = valid.slice(Math.round(i * size), Math.round((i + 1) * size));
+    return slice.reduce((low, p) => (p.y < low.y ? p : low), slice[0]);
+  });
+  return slopePerMinute(floors);
 }
 
-/** Runs one scenario for `seconds`; returns readings acknowledged and latencies (HTTP). */
-async function drive(kind, devices, seconds, edgePort, brokerUrl, seqState, paced = false, rate = settings.rate) {
-  const deadline = Date.now() + seconds * 1000;
-  let acknowledged = 0;
-  const latencies = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: devices.length });
+/** Least-squares slope of `points` ([{ t: seconds, y }]), per minute. */
+function slopePerMinute(points) {
+  const valid = points.filter((p) => p.y !== null);
+  if (valid.length < 3) return null;
+  const n = valid.length;
+  const mt = valid.reduce((a, p) => a + p.t, 0) / n;
+  const my = valid.reduce((a, p) => a + p.y, 0) / n;
+  const num = valid.reduce((a, p) => a + (p.t - mt) * (p.y - my), 0);
+  const den = valid.reduce((a, p) => a + (p.t - mt) ** 2, 0);
+  return den === 0 ? null : (num / den) * 60;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The publishing processes
+
+/** Forks `count` publishers, each with a share of `devices` (round robin), connected over MQTT. */
+async function startPublishers(count, devices, mqttUrl, edgePort) {
+  const shares = Array.from({ length: Math.min(count, devices.length) }, () => []);
+  devices.forEach((d, i) => shares[i % shares.length].push(d));
+  const publishers = shares.map((share) => {
+    const child = fork(join(ROOT, 'bench/lib/publisher.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const waiting = [];
+    child.on('message', (message) => {
+      if (message.type === 'error') {
+        const next = waiting.shift();
+        next?.reject(new Error(`publisher ${child.pid}: ${message.message}`));
+      } else waiting.shift()?.resolve(message);
+    });
+    child.on('exit', (code) => {
+      for (const w of waiting.splice(0)) w.reject(new Error(`publisher ${child.pid} exited (${code})`));
+    });
+    const ask = (message) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.send(message);
+      });
+    return { child, pid: child.pid, devices: share.length, ask };
+  });
   await Promise.all(
-    devices.map(async (device) => {
-      if (kind === 'mqtt') {
-        const client = device.mqttClient;
-        const inFlight = new Set();
-        // Paced: each device sends one message every `interval` ms (rate / devices readings/s).
-        const interval = (settings.batch * devices.length * 1000) / rate;
-        let next = Date.now() + Math.random() * interval;
-        while (Date.now() < deadline) {
-          if (paced) {
-            const wait = next - Date.now();
-            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-            next += interval;
-          }
-          const seq = seqState.get(device.deviceId);
-          seqState.set(device.deviceId, seq + settings.batch);
-          const publish = client
-            .publishAsync(device.topic, JSON.stringify(readingBatch(seq, settings.batch)), { qos: 1 })
-            .then(() => {
-              acknowledged += settings.batch;
-              inFlight.delete(publish);
-            });
-          inFlight.add(publish);
-          if (!paced && inFlight.size >= settings.window) await Promise.race(inFlight);
-        }
-        await Promise.all(inFlight);
-      } else {
-        while (Date.now() < deadline) {
-          const seq = seqState.get(device.deviceId);
-          seqState.set(device.deviceId, seq + settings.batch);
-          const body = Buffer.from(JSON.stringify(readingBatch(seq, settings.batch)));
-          const started = performance.now();
-          const status = await new Promise((resolve, reject) => {
-            const req = http.request(
-              {
-                host: '127.0.0.1',
-                port: edgePort,
-                method: 'POST',
-                path: '/ingest',
-                agent,
-                headers: {
-                  authorization: `Bearer ${device.token}`,
-                  'content-type': 'application/json',
-                  'content-length': body.length,
-                },
-              },
-              (res) => {
-                res.resume();
-                res.on('end', () => resolve(res.statusCode));
-              },
-            );
-            req.on('error', reject);
-            req.end(body);
-          });
-          if (status === 202) {
-            acknowledged += settings.batch;
-            latencies.push(performance.now() - started);
-          } else if (status === 429) {
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          } else {
-            throw new Error(`HTTP ingest answered ${status}`);
-          }
-        }
-      }
-    }),
+    publishers.map((p, i) =>
+      p.ask({
+        type: 'init',
+        mqttUrl,
+        edgePort,
+        devices: shares[i].map((d) => ({ deviceId: d.deviceId, token: d.token, topic: d.topic })),
+      }),
+    ),
   );
-  agent.destroy();
-  return { acknowledged, latencies };
+  return {
+    pids: publishers.map((p) => p.pid),
+    /** One run on every publisher at once, `rate` split by their device counts; the totals merged. */
+    async run({ kind, seconds, rate: total, batch, paced = true }) {
+      const results = await Promise.all(
+        publishers.map((p) =>
+          p.ask({
+            type: 'run',
+            kind,
+            seconds,
+            rate: (total * p.devices) / devices.length,
+            batch,
+            window: settings.window,
+            paced,
+          }),
+        ),
+      );
+      const merged = { sent: 0, acknowledged: 0, failed: 0, statuses: {}, errors: {}, latencies: [] };
+      for (const r of results) {
+        merged.sent += r.sent;
+        merged.acknowledged += r.acknowledged;
+        merged.failed += r.failed;
+        for (const [k, v] of Object.entries(r.statuses)) merged.statuses[k] = (merged.statuses[k] ?? 0) + v;
+        for (const [k, v] of Object.entries(r.errors)) merged.errors[k] = (merged.errors[k] ?? 0) + v;
+        merged.latencies.push(...r.latencies);
+      }
+      merged.latencies.sort((a, b) => a - b);
+      return merged;
+    },
+    /** Per device: readings sent, acknowledged, and sent but not acknowledged (failed). */
+    async deviceTotals() {
+      const answers = await Promise.all(publishers.map((p) => p.ask({ type: 'devices' })));
+      return Object.assign({}, ...answers.map((a) => a.devices));
+    },
+    async close() {
+      await Promise.all(
+        publishers.map(
+          (p) =>
+            new Promise((resolve) => {
+              if (p.child.exitCode !== null) return resolve();
+              p.child.once('exit', resolve);
+              p.child.send({ type: 'close' });
+              setTimeout(() => p.child.kill('SIGKILL'), 10_000).unref();
+            }),
+        ),
+      );
+    },
+  };
 }
 
-/** Rows of `readings` in the tenants' edge placements (primary key: device, seq). */
-async function storedReadings(placements) {
-  const counts = await countRows(settings, placements, 'readings');
-  return counts.reduce((a, b) => a + b, 0);
+// ---------------------------------------------------------------------------------------------
+// Reading the store
+
+/**
+ * Send-to-row latency of the readings whose send time (`ts`) is in [from, to): `received_at -
+ * ts` per row, counted per millisecond in each placement and merged; p50, p99, max in ms.
+ */
+async function rowLatency(placements, from, to) {
+  const perPlacement = await queryRowsEachPlacement(settings, placements, (p) => ({
+    sql: `SELECT round(extract(epoch FROM received_at - ts) * 1000)::bigint AS ms, count(*)::bigint AS n
+            FROM ${placementTable(p, 'readings')} WHERE ts >= $1 AND ts < $2 GROUP BY 1`,
+    params: [from, to],
+  }));
+  const counts = new Map();
+  for (const rows of perPlacement)
+    for (const r of rows) counts.set(Number(r.ms), (counts.get(Number(r.ms)) ?? 0) + Number(r.n));
+  const sorted = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((a, [, n]) => a + n, 0);
+  if (!total) return { rows: 0, p50Ms: null, p99Ms: null, maxMs: null };
+  const at = (q) => {
+    let seen = 0;
+    for (const [ms, n] of sorted) {
+      seen += n;
+      if (seen >= q * total) return ms;
+    }
+    return sorted.at(-1)[0];
+  };
+  return { rows: total, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1)[0] };
 }
+
+/** Per device: rows stored, lowest and highest sequence number. */
+async function storedPerDevice(placements) {
+  const perPlacement = await queryRowsEachPlacement(settings, placements, (p) => ({
+    sql: `SELECT device_id::text AS device, count(*)::bigint AS n, min(seq)::bigint AS lo, max(seq)::bigint AS hi
+            FROM ${placementTable(p, 'readings')} GROUP BY device_id`,
+  }));
+  const byDevice = new Map();
+  for (const rows of perPlacement)
+    for (const r of rows) byDevice.set(r.device, { rows: Number(r.n), lo: Number(r.lo), hi: Number(r.hi) });
+  return byDevice;
+}
+
+/**
+ * Every acknowledged reading stored exactly once: per device, rows = acknowledged (the rows'
+ * primary key, device + sequence number, makes a duplicate row impossible; a redelivered message
+ * is absorbed by `ON CONFLICT DO NOTHING`), and the stored sequence numbers are 1..n without a
+ * gap. Rows beyond the acknowledged ones are allowed only for readings sent but never
+ * acknowledged (a lost PUBACK or HTTP answer).
+ */
+function exactlyOnce(totals, stored) {
+  const result = {
+    devices: 0,
+    acknowledged: 0,
+    sentNotAcknowledged: 0,
+    stored: 0,
+    devicesMissingAcknowledged: 0,
+    readingsMissing: 0,
+    devicesWithUnexplainedRows: 0,
+    devicesWithGaps: 0,
+    examples: [],
+  };
+  for (const [deviceId, t] of Object.entries(totals)) {
+    const s = stored.get(deviceId) ?? { rows: 0, lo: null, hi: null };
+    result.devices++;
+    result.acknowledged += t.acknowledged;
+    result.sentNotAcknowledged += t.failed;
+    result.stored += s.rows;
+    const problems = [];
+    if (s.rows < t.acknowledged) {
+      result.devicesMissingAcknowledged++;
+      result.readingsMissing += t.acknowledged - s.rows;
+      problems.push(`${t.acknowledged - s.rows} acknowledged reading(s) missing`);
+    }
+    if (s.rows > t.acknowledged + t.failed) {
+      result.devicesWithUnexplainedRows++;
+      problems.push(`${s.rows - t.acknowledged - t.failed} row(s) more than sent`);
+    }
+    if (s.rows > 0 && (s.lo !== 1 || s.hi - s.lo + 1 !== s.rows) && t.failed === 0) {
+      result.devicesWithGaps++;
+      problems.push(`sequence numbers ${s.lo}..${s.hi} for ${s.rows} rows`);
+    }
+    if (problems.length && result.examples.length < 5) result.examples.push({ deviceId, ...t, ...s, problems });
+  }
+  result.ok =
+    result.devicesMissingAcknowledged === 0 && result.devicesWithUnexplainedRows === 0 && result.devicesWithGaps === 0;
+  return result;
+}
+
+/** Warnings and errors the edge store logged, by message (pino JSON lines: level >= 40). */
+function logProblems(logPath) {
+  const counts = {};
+  let text;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const record = JSON.parse(line);
+      if (record.level >= 40) {
+        const key = `${record.level >= 50 ? 'error' : 'warn'}: ${record.msg}${record.message ? ` (${String(record.message).slice(0, 120)})` : ''}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+    } catch {
+      // not a JSON line
+    }
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
 
 function renderMarkdown(run) {
   const f = (n, d = 0) =>
-    n === null || n === undefined
+    n === null || n === undefined || Number.isNaN(n)
       ? '–'
-      : n === Infinity
-        ? 'backlog'
-        : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+      : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const ms = (seconds) => (seconds === null || seconds === undefined ? '–' : `≤ ${f(seconds * 1000)}`);
+  const s = run.settings;
   const rows = run.scenarios.map(
-    (s) =>
-      `| ${s.label} | ${run.settings.devices} | ${run.settings.batch} | ${f(s.readingsPerSecond)} | ${f(s.ackP50Ms, 1)} | ${f(s.ackP99Ms, 1)} | ${f(s.edgeRssPeakMb)} | ${f(s.cpuPercent.edge)} | ${f(s.cpuPercent.postgres)} | ${f(s.cpuPercent.mosquitto)} | ${f(s.cpuPercent.bench)} | ${s.drainSeconds === undefined ? '–' : s.drainSeconds.toFixed(1)} |`,
+    (x) =>
+      `| ${x.label} | ${x.batch} | ${f(x.offeredPerSecond)} | ${f(x.readingsPerSecond)} | ${f(x.drainSeconds, 1)} | ${ms(x.storedP50S)} | ${ms(x.storedP99S)} | ${f(x.rowLatency.p50Ms)} | ${f(x.rowLatency.p99Ms)} | ${f(x.deviceAckP50Ms, 1)} | ${f(x.deviceAckP99Ms, 1)} | ${f(x.readingsNotAcknowledged)} | ${f(x.redeliveries)} | ${f(x.deadLetters)} |`,
   );
-  return `# Telemetry ingest into PostgreSQL (durable: acknowledged after commit)
+  const cpuRows = run.scenarios.map(
+    (x) =>
+      `| ${x.label} | ${f(x.cpuPercent.edge)} | ${f(x.cpuPercent.broker)} | ${f(x.cpuPercent.postgres)} | ${f(x.cpuPercent.publishers)} | ${f(x.cpuPercent.bench)} | ${f(x.rss.edgePeakMb)} | ${f(x.rss.brokerPeakMb)} |`,
+  );
+  const atTarget = run.scenarios.filter((x) => x.offeredPerSecond === s.rate);
+  const bestOf = (kind) =>
+    run.scenarios
+      .filter((x) => x.kind === kind)
+      .reduce((a, x) => (x.readingsPerSecond > (a?.readingsPerSecond ?? -1) ? x : a), null);
+  // Met when a scenario stored the target rate; a paced scenario at exactly the target rate
+  // stores a little less than offered over a short window (devices start at random offsets).
+  const verdict = (x) =>
+    x
+      ? `${x.readingsPerSecond >= s.targetReadingsPerS ? 'met' : 'NOT met'} (${x.label}: ${f(x.readingsPerSecond)}/s${x.readingsPerSecond < s.targetReadingsPerS && x.offeredPerSecond <= s.targetReadingsPerS ? ', offered no more than the target' : ''})`
+      : '–';
+  const soak = run.soak;
+  const flat = (slope) => slope !== null && Math.abs(slope) < FLAT_MB_PER_MIN;
+  const soakText = soak
+    ? `## Soak: MQTT at ${f(soak.offeredPerSecond)} readings/s for ${f(soak.seconds)} s
 
-Run ${run.startedAt} on ${run.machine.cpus}, ${run.machine.memory}, Node ${run.machine.node}; broker, edge store, PostgreSQL and the load generator on the same machine.
-${run.settings.devices} simulated devices across ${run.settings.tenants} tenants, ${run.settings.batch} readings per message / request, ${run.settings.durationS} s measured per scenario after ${run.settings.warmupS} s of warm-up. MQTT: QoS 1, ${run.settings.window} messages in flight per device. HTTP: one request at a time per device, keep-alive.
+| process | RSS start MB | RSS peak MB | RSS end MB | slope MB/min | slope of the floor MB/min |
+|---|---:|---:|---:|---:|---:|
+| edge store | ${f(soak.rss.edge.startMb)} | ${f(soak.rss.edge.peakMb)} | ${f(soak.rss.edge.endMb)} | ${f(soak.rss.edge.slopeMbPerMin, 2)} | ${f(soak.rss.edge.floorSlopeMbPerMin, 2)} |
+| nats-server | ${f(soak.rss.broker.startMb)} | ${f(soak.rss.broker.peakMb)} | ${f(soak.rss.broker.endMb)} | ${f(soak.rss.broker.slopeMbPerMin, 2)} | ${f(soak.rss.broker.floorSlopeMbPerMin, 2)} |
 
-| scenario | devices | readings per message | readings/s (committed) | ack p50 ms | ack p99 ms | edge-store RSS peak MB | edge-store CPU % | PostgreSQL CPU % | Mosquitto CPU % | load generator CPU % | drain after window s |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+Committed ${f(soak.readingsPerSecond)} readings/s over the soak (drain ${f(soak.drainSeconds, 1)} s), publish-to-stored p50 ${ms(soak.storedP50S)} ms, p99 ${ms(soak.storedP99S)} ms (histogram); send-to-row p50 ${f(soak.rowLatency.p50Ms)} ms, p99 ${f(soak.rowLatency.p99Ms)} ms; redeliveries ${f(soak.redeliveries)}, dead letters ${f(soak.deadLetters)}; largest consumer backlog seen ${f(soak.maxPending)} message(s). RSS sampled every ${soak.sampleEveryS} s (series in the JSON); *slope*: least squares over every sample; *slope of the floor*: over the lowest sample of each tenth of the soak (what the garbage collector comes back to; a sawtooth of allocations is not growth, a leak raises the floor). Target: flat (floor slope under ${FLAT_MB_PER_MIN} MB/min): edge store ${flat(soak.rss.edge.floorSlopeMbPerMin) ? 'met' : 'NOT met'}, nats-server ${flat(soak.rss.broker.floorSlopeMbPerMin) ? 'met' : 'NOT met'}${soak.seconds < 300 ? ' (a soak this short says little: run BENCH_EDGE_SOAK_S=600)' : ''}.
+`
+    : '_Soak skipped (BENCH_EDGE_SOAK_S=0)._\n';
+  const eo = run.exactlyOnce;
+  const problems = Object.entries(run.edgeLogProblems)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([k, v]) => `- ${v} × ${k}`);
+  return `# Telemetry ingest end to end: device broker (nats-server, MQTT + JetStream) → edge store → PostgreSQL
+
+Run ${run.startedAt} on ${run.machine.cpus}, ${run.machine.memory}, Node ${run.machine.node}; nats-server, edge store, PostgreSQL and the ${s.publishers} publishing processes on the same machine${run.machine.appsRoot === '.' ? '' : ` (apps from ${run.machine.appsRoot})`}.
+${s.devices} simulated devices across ${s.tenants} tenants; ${s.durationS} s measured per scenario after ${s.warmupS} s of warm-up; every device paced (one message or request per interval, the intervals together giving the offered rate). MQTT: QoS 1, at most ${s.window} unacknowledged messages per device. HTTP: one request at a time per device, keep-alive. DEVICE_RATE_LIMIT_PER_S=0.
+
+**Targets**: ≥ ${f(s.targetReadingsPerS)} readings/s stored, over MQTT ${verdict(bestOf('mqtt'))}, over HTTP ${verdict(bestOf('http'))}; publish-to-stored p99 < ${f(s.targetP99Ms)} ms: ${atTarget.length ? atTarget.map((x) => `${x.label} ${x.storedP99S !== null && x.storedP99S * 1000 <= s.targetP99Ms ? 'met' : 'NOT met'}`).join(', ') : '–'}; RSS flat over the soak: ${soak ? (flat(soak.rss.edge.floorSlopeMbPerMin) && flat(soak.rss.broker.floorSlopeMbPerMin) ? 'met' : 'NOT met') : '–'}; exactly once: ${eo.ok ? 'met' : 'NOT met'}.
+
+| scenario | readings per message | offered readings/s | stored readings/s | drain after window s | publish→stored p50 ms | publish→stored p99 ms | send→row p50 ms | send→row p99 ms | device ack p50 ms | device ack p99 ms | readings not acknowledged | redeliveries | dead letters |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-CPU % is of one core (200% = both cores of this machine). MQTT scenarios are paced: every device sends one message at a fixed interval, the rates together giving the scenario's rate. The broker acknowledges a device at once; what the edge store cannot take at once waits at the broker, so readings/s (committed) is over the window plus the time after it until everything accepted was committed (*drain*): below capacity the drain is ~0 and readings/s is the offered rate; above it the drain grows and readings/s is the store's capacity. MQTT acknowledgement latency is measured in the edge store from a message's receipt to its PUBACK, sent after the commit (histogram, bucket upper bounds); HTTP latency is the device's own request time (202 after the commit).
-Durability check: readings acknowledged ${f(run.acknowledged)}, rows stored ${f(run.stored)}: ${run.acknowledged === run.stored ? 'every acknowledged reading stored exactly once' : 'MISMATCH'}.
-`;
+*Stored readings/s*: readings committed (the edge store's \`polystore_ingest_readings_total{path="stream"}\`) over the window plus the time after it until everything acknowledged in the window was committed (*drain*): below capacity the drain is ~0 and this is the offered rate; above it the backlog waits in the stream and this is the store's capacity. *publish→stored*: the edge store's \`polystore_ingest_publish_to_stored_seconds\` over the window (from the stream's receipt of a message to its commit; bucket upper bounds). *send→row*: from the rows of the window, \`received_at\` (set by the consumer when it takes the message, before the commit) minus \`ts\` (the publisher's send time, ms). *Device ack*: what a device waits for: MQTT PUBACK from nats-server, HTTP 202 (the stream has the readings; the commit comes after). *Not acknowledged*: sent but refused or unanswered (HTTP 429/503, a closed connection).
+
+| scenario | edge store CPU % | nats-server CPU % | PostgreSQL CPU % | publishers CPU % | bench CPU % | edge store RSS peak MB | nats-server RSS peak MB |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${cpuRows.join('\n')}
+
+CPU % is of one core (${run.machine.cpuCount * 100}% = every core of this machine); PostgreSQL is the whole server (live backends and those that exited during the window).
+
+${soakText}
+## Exactly once
+
+Per device (${f(eo.devices)} devices): readings acknowledged ${f(eo.acknowledged)}, sent but not acknowledged ${f(eo.sentNotAcknowledged)}, rows stored ${f(eo.stored)}. Devices missing acknowledged readings: ${f(eo.devicesMissingAcknowledged)} (${f(eo.readingsMissing)} readings); with more rows than sent: ${f(eo.devicesWithUnexplainedRows)}; with a gap in their sequence numbers: ${f(eo.devicesWithGaps)}: ${eo.ok ? 'every acknowledged reading stored exactly once' : `MISMATCH, e.g. ${JSON.stringify(eo.examples.slice(0, 2))}`}. Readings the edge store counted as committed: ${f(run.committedTotal)} (${run.committedTotal > eo.stored ? `${f(run.committedTotal - eo.stored)} more than rows: redelivered messages absorbed by the primary key` : 'equal to the rows'}).
+
+Broker at the end: TELEMETRY holds ${f(run.streamsAtEnd?.TELEMETRY?.messages)} messages (${f((run.streamsAtEnd?.TELEMETRY?.bytes ?? 0) / 2 ** 20)} MiB: a limits-retention stream keeps acknowledged readings until its size or age limit), consumer \`edge-store\` ${JSON.stringify(run.streamsAtEnd?.TELEMETRY?.consumers?.['edge-store'] ?? null)}; DEAD_LETTERS ${f(run.streamsAtEnd?.DEAD_LETTERS?.messages)} messages.
+${problems.length ? `\nWarnings and errors in the edge store's log:\n${problems.join('\n')}\n` : '\nThe edge store logged no warning or error.\n'}`;
 }
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'polystore-bench-edge-'));
@@ -251,33 +474,41 @@ async function main() {
   let edge;
   let broker;
   let nc;
-  const mqttClients = [];
+  let publishers;
+  let failed = false;
   try {
     log(
-      `edge-ingest: run ${settings.runId}, ${settings.devices} devices, ${settings.tenants} tenants, ${settings.durationS} s per scenario`,
+      `edge-ingest: run ${settings.runId}, ${settings.devices} devices, ${settings.tenants} tenants, ${settings.publishers} publishers, ${settings.durationS} s per scenario, soak ${settings.soakS} s`,
     );
     const earlier = await dropBenchLeftovers(settings);
     if (earlier)
       log(
         `dropped what an earlier run left: its catalog (${earlier.listed} placement(s) listed), ${earlier.schemas} schema(s), ${earlier.databases} database(s)`,
       );
-    broker = await startMosquitto(dir);
+    broker = await startDeviceBroker(dir);
     const env = {
       NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       SYSTEM_DB_URL: databaseUrl(settings.pgServerUrl, settings.catalogDatabase),
       EDGE_SERVER_URL: settings.pgServerUrl,
       NATS_URL: settings.natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
       MASTER_KEY: settings.masterKey,
-      MQTT_URL: broker.url,
-      MQTT_ADMIN_PASSWORD: broker.password,
     };
     edge = await startApp({
       name: 'edge-store',
       script: 'dist/apps/edge-store/src/main.js',
       logDir: dir,
-      env: { ...env, LOG_LEVEL: 'info', EDGE_HTTP_PORT: '0', INSTANCE_ID: `${prefix}-edge` },
+      env: {
+        ...env,
+        EDGE_HTTP_PORT: '0',
+        INSTANCE_ID: `${prefix}-edge`,
+        DEVICE_BROKER_URL: broker.natsUrl,
+        DEVICE_BROKER_KEY: broker.key,
+        DEVICE_RATE_LIMIT_PER_S: '0',
+        // e.g. `--import <a script that starts node:inspector's profiler>` to see where the edge store's CPU goes.
+        ...(process.env.BENCH_EDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS } : {}),
+      },
     });
     gateway = await startApp({
       name: 'gateway',
@@ -285,11 +516,11 @@ async function main() {
       logDir: dir,
       env: {
         ...env,
-        LOG_LEVEL: 'info',
         ADMIN_TOKEN: settings.adminToken,
         BASE_DOMAIN: settings.baseDomain,
         GATEWAY_PORT: '0',
         STORES: 'edge',
+        JOBS: '',
         INSTANCE_ID: `${prefix}-gateway`,
       },
     });
@@ -305,9 +536,9 @@ async function main() {
       });
       created.push(slug);
     });
-    const failed = outcomes.filter((o) => !o.ok);
-    if (failed.length > 0)
-      throw new Error(`${failed.length} tenants could not be created; first: ${failed[0].error.message}`);
+    const failedTenants = outcomes.filter((o) => !o.ok);
+    if (failedTenants.length > 0)
+      throw new Error(`${failedTenants.length} tenants could not be created; first: ${failedTenants[0].error.message}`);
     // Where each tenant's readings go: its edge placement, as the admin API lists it.
     const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
     for (const slug of created) seen.push(...(placementsBySlug.get(slug) ?? []));
@@ -318,146 +549,251 @@ async function main() {
     );
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-edge' });
     const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
-    const devices = await mapLimit(
+    const provisioned = await mapLimit(
       Array.from({ length: settings.devices }, (_, i) => slugs[i % slugs.length]),
       8,
       (slug) => runAsTenant(slug, () => client.request(Contracts.edge.devices.provision, { deviceId: randomUUID() })),
     );
-    const deviceList = devices.map((d) => ({ ...d.value, topic: d.value.mqtt.topic }));
-    for (const device of deviceList) {
-      device.mqttClient = await mqtt.connectAsync(broker.url, {
-        username: device.deviceId,
-        password: device.token,
-        clientId: `bench-${device.deviceId}`,
-        reconnectPeriod: 0,
-      });
-      mqttClients.push(device.mqttClient);
-    }
-    const seqState = new Map(deviceList.map((d) => [d.deviceId, 1]));
-    const scenarios = [];
-    let acknowledged = 0;
-    const procs = () => ({
+    const notProvisioned = provisioned.filter((o) => !o.ok);
+    if (notProvisioned.length)
+      throw new Error(`${notProvisioned.length} devices not provisioned; first: ${notProvisioned[0].error.message}`);
+    const devices = provisioned.map((o) => ({
+      deviceId: o.value.deviceId,
+      token: o.value.token,
+      topic: o.value.mqtt.topic,
+    }));
+    log(`  ${devices.length} devices; starting ${settings.publishers} publishing processes (MQTT connections) ...`);
+    publishers = await startPublishers(settings.publishers, devices, broker.mqttUrl, edge.port);
+
+    const metrics = () => scrape(edge.port);
+    const committedOf = (text) => metricSum(text, 'polystore_ingest_readings_total', ['path="stream"']) ?? 0;
+    /** Readings acknowledged to devices so far (warm-ups included): what must be committed once drained. */
+    let acknowledgedSoFar = 0;
+    /**
+     * Waits until every acknowledged reading is committed (or `timeoutS`); returns the last scrape.
+     * A reading acknowledged but never committed (lost, dead-lettered) makes this time out.
+     */
+    const drained = async (timeoutS) => {
+      const until = Date.now() + timeoutS * 1000;
+      let text = await metrics();
+      while (committedOf(text) < acknowledgedSoFar && Date.now() < until) {
+        await sleep(100);
+        text = await metrics();
+      }
+      return text;
+    };
+    const drainTimeoutS = Math.max(120, settings.durationS * 5);
+    const fmtS = (s) => (s === null ? '–' : String(Math.round(s * 1000)));
+    const pids = () => ({
       edge: [edge.pid],
-      mosquitto: [broker.child.pid],
+      broker: [broker.pid],
+      publishers: publishers.pids,
       bench: [process.pid],
     });
-    const plan = [
-      {
-        id: 'mqtt-paced',
-        kind: 'mqtt',
-        paced: true,
-        label: `MQTT at ${settings.rate.toLocaleString('en-US')} readings/s`,
-      },
-      // Above the target: where the store keeps up, and how long a backlog takes to drain. (An
-      // unpaced MQTT load is not a capacity test: the broker acknowledges devices at once, so a
-      // 60 s flood queues millions of readings at the broker, which the store drains for minutes.)
-      {
-        id: 'mqtt-above',
-        kind: 'mqtt',
-        paced: true,
-        rate: Math.round(settings.rate * 1.5),
-        label: `MQTT at ${Math.round(settings.rate * 1.5).toLocaleString('en-US')} readings/s`,
-      },
-      { id: 'http', kind: 'http', paced: false, label: 'HTTP, closed loop' },
-    ];
-    for (const { id, kind, paced, label, rate = settings.rate } of plan) {
-      log(`▶ ${id}: warm-up ${settings.warmupS} s, then ${settings.durationS} s`);
-      const warm = await drive(kind, deviceList, settings.warmupS, edge.port, broker.url, seqState, paced, rate);
-      // Let any backlog of the warm-up drain, so the window starts clean.
-      for (let i = 0; i < 300; i++) {
-        const text = (await request({ port: edge.port, host: '127.0.0.1', path: '/metrics' })).text;
-        if (/polystore_mqtt_held_acks\S* 0\b/.test(text)) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+
+    /**
+     * One measured window of `seconds` (after the warm-up, and the drain of its backlog), then the
+     * drain of the window's own backlog. `sampleEveryS`: RSS series for the soak.
+     */
+    const measure = async ({ id, label, kind, batch, offered, seconds, warmupS, sampleEveryS = 0.25 }) => {
+      log(`▶ ${id}: ${label}: warm-up ${warmupS} s, then ${seconds} s`);
+      if (warmupS > 0) {
+        const warm = await publishers.run({ kind, seconds: warmupS, rate: offered, batch });
+        acknowledgedSoFar += warm.acknowledged;
+        await drained(drainTimeoutS);
       }
-      acknowledged += warm.acknowledged;
-      const metricsBefore = (await request({ port: edge.port, host: '127.0.0.1', path: '/metrics' })).text;
-      const committedOf = (text) => metricSum(text, 'polystore_ingest_readings_total', [`path="${kind}"`]) ?? 0;
-      const storedBefore = committedOf(metricsBefore);
-      const pids = procs();
-      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, sumCpu(v)]));
+      const before = await metrics();
+      const committedBefore = committedOf(before);
+      const ids = pids();
+      const cpuBefore = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, sumCpu(v)]));
       const postgresBefore = postgresCpuSeconds();
-      let rssPeak = rssMb(edge.pid);
-      const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(edge.pid))), 250);
+      const series = [];
+      let maxPending = 0;
       const started = Date.now();
-      const result = await drive(kind, deviceList, settings.durationS, edge.port, broker.url, seqState, paced, rate);
+      const sample = () => {
+        series.push({ t: (Date.now() - started) / 1000, edgeMb: rssMb(edge.pid), brokerMb: rssMb(broker.pid) });
+      };
+      sample();
+      const timer = setInterval(sample, sampleEveryS * 1000);
+      const pendingTimer = setInterval(() => {
+        broker
+          .streams()
+          .then((s) => {
+            const c = s.TELEMETRY?.consumers?.['edge-store'];
+            if (c) maxPending = Math.max(maxPending, c.pending + c.ackPending);
+          })
+          .catch(() => undefined);
+      }, 2_000);
+      const windowFrom = new Date(started);
+      const result = await publishers.run({ kind, seconds, rate: offered, batch });
       const windowEnded = Date.now();
-      // MQTT: wait until what the broker accepted is committed (acknowledged to the broker) too.
-      let metricsAfter = (await request({ port: edge.port, host: '127.0.0.1', path: '/metrics' })).text;
-      const target = storedBefore + result.acknowledged;
-      while (committedOf(metricsAfter) < target && Date.now() - started < (settings.durationS + 600) * 1000) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        metricsAfter = (await request({ port: edge.port, host: '127.0.0.1', path: '/metrics' })).text;
-      }
+      acknowledgedSoFar += result.acknowledged;
+      const after = await drained(drainTimeoutS);
       const elapsed = (Date.now() - started) / 1000;
-      clearInterval(rssTimer);
+      clearInterval(timer);
+      clearInterval(pendingTimer);
+      sample();
       const cpuPercent = Object.fromEntries(
-        Object.entries(pids).map(([k, v]) => [k, ((sumCpu(v) - cpuBefore[k]) / elapsed) * 100]),
+        Object.entries(ids).map(([k, v]) => [k, ((sumCpu(v) - cpuBefore[k]) / elapsed) * 100]),
       );
       cpuPercent.postgres = ((postgresCpuSeconds() - postgresBefore) / elapsed) * 100;
-      acknowledged += result.acknowledged;
-      const committed = committedOf(metricsAfter) - storedBefore;
-      const sorted = result.latencies.sort((a, b) => a - b);
+      const committed = committedOf(after) - committedBefore;
+      const delta = (name) => (metricSum(after, name) ?? 0) - (metricSum(before, name) ?? 0);
+      const streams = await broker.streams().catch(() => null);
+      const rowLatencyResult = await rowLatency(edgePlacements, windowFrom, new Date(windowEnded));
+      const peak = (key) => Math.max(...series.map((p) => p[key] ?? 0));
       const scenario = {
         id,
         label,
         kind,
+        batch,
+        seconds,
+        offeredPerSecond: offered,
+        readingsSent: result.sent,
         readingsAcknowledged: result.acknowledged,
+        readingsNotAcknowledged: result.failed,
+        httpStatuses: result.statuses,
+        publishErrors: result.errors,
         readingsCommitted: committed,
-        seconds: elapsed,
-        /** Time after the window until everything accepted was committed (the backlog drained). */
+        secondsWithDrain: elapsed,
         drainSeconds: (Date.now() - windowEnded) / 1000,
+        drainComplete: committedOf(after) >= acknowledgedSoFar,
         readingsPerSecond: committed / elapsed,
-        ackP50Ms:
-          kind === 'http'
-            ? percentile(sorted, 50)
-            : histogramQuantile(metricsBefore, metricsAfter, 'polystore_ingest_ack_seconds', ['path="mqtt"'], 0.5) *
-              1000,
-        ackP99Ms:
-          kind === 'http'
-            ? percentile(sorted, 99)
-            : histogramQuantile(metricsBefore, metricsAfter, 'polystore_ingest_ack_seconds', ['path="mqtt"'], 0.99) *
-              1000,
-        edgeRssPeakMb: rssPeak,
+        storedP50S: histogramQuantile(before, after, 'polystore_ingest_publish_to_stored_seconds', 0.5),
+        storedP99S: histogramQuantile(before, after, 'polystore_ingest_publish_to_stored_seconds', 0.99),
+        rowLatency: rowLatencyResult,
+        deviceAckP50Ms: percentile(result.latencies, 50),
+        deviceAckP99Ms: percentile(result.latencies, 99),
+        redeliveries: delta('polystore_ingest_redeliveries_total'),
+        deadLetters: delta('polystore_ingest_dead_letters_total'),
+        rejected: delta('polystore_ingest_rejected_total'),
+        maxPending,
+        streamsAfter: streams,
         cpuPercent,
+        rss: {
+          edgeStartMb: series[0].edgeMb,
+          edgePeakMb: peak('edgeMb'),
+          edgeEndMb: series.at(-1).edgeMb,
+          brokerStartMb: series[0].brokerMb,
+          brokerPeakMb: peak('brokerMb'),
+          brokerEndMb: series.at(-1).brokerMb,
+        },
+        series: sampleEveryS >= 1 ? series : undefined,
       };
-      scenarios.push(scenario);
       log(
-        `  ${Math.round(scenario.readingsPerSecond)} readings/s, ack p99 ${scenario.ackP99Ms?.toFixed(1)} ms, edge RSS peak ${Math.round(rssPeak)} MB, edge CPU ${Math.round(cpuPercent.edge)}%`,
+        `  offered ${Math.round(offered)}/s, stored ${Math.round(scenario.readingsPerSecond)}/s (drain ${scenario.drainSeconds.toFixed(1)} s${scenario.drainComplete ? '' : ', INCOMPLETE'}), publish→stored p50 ≤${fmtS(scenario.storedP50S)} p99 ≤${fmtS(scenario.storedP99S)} ms, send→row p50 ${rowLatencyResult.p50Ms} p99 ${rowLatencyResult.p99Ms} ms, not acked ${result.failed}, redeliveries ${scenario.redeliveries}, dead letters ${scenario.deadLetters}, max backlog ${maxPending}, edge CPU ${Math.round(cpuPercent.edge)}% nats ${Math.round(cpuPercent.broker)}% pg ${Math.round(cpuPercent.postgres)}% publishers ${Math.round(cpuPercent.publishers)}%, RSS edge ${Math.round(scenario.rss.edgePeakMb)} nats ${Math.round(scenario.rss.brokerPeakMb)} MB`,
+      );
+      if (Object.keys(result.errors).length) log(`  publish errors: ${JSON.stringify(result.errors)}`);
+      return scenario;
+    };
+    const fmtRate = (n) => n.toLocaleString('en-US');
+    const above = Math.round(settings.rate * 1.5);
+    const plan = {
+      'mqtt-10': { kind: 'mqtt', batch: settings.batch, offered: settings.rate },
+      'http-10': { kind: 'http', batch: settings.batch, offered: settings.rate },
+      'mqtt-1': { kind: 'mqtt', batch: 1, offered: settings.rate },
+      'http-1': { kind: 'http', batch: 1, offered: settings.rate },
+      'mqtt-10-above': { kind: 'mqtt', batch: settings.batch, offered: above },
+      'http-10-above': { kind: 'http', batch: settings.batch, offered: above },
+    };
+    const scenarios = [];
+    for (const id of SCENARIO_IDS.filter((s) => settings.scenarios.includes(s))) {
+      const p = plan[id];
+      scenarios.push(
+        await measure({
+          id,
+          ...p,
+          label: `${p.kind.toUpperCase()}, ${p.batch} per ${p.kind === 'mqtt' ? 'message' : 'request'}, ${fmtRate(p.offered)}/s`,
+          seconds: settings.durationS,
+          warmupS: settings.warmupS,
+        }),
       );
     }
-    const stored = await storedReadings(edgePlacements);
+    let soak = null;
+    if (settings.soakS > 0) {
+      const sampleEveryS = settings.soakS >= 120 ? 5 : 1;
+      const s = await measure({
+        id: 'soak',
+        label: `MQTT soak, ${settings.batch} per message, ${fmtRate(settings.soakRate)}/s`,
+        kind: 'mqtt',
+        batch: settings.batch,
+        offered: settings.soakRate,
+        seconds: settings.soakS,
+        warmupS: 0,
+        sampleEveryS,
+      });
+      const rss = (key) => {
+        const points = s.series.map((p) => ({ t: p.t, y: p[key] }));
+        return {
+          startMb: s.series[0][key],
+          peakMb: Math.max(...s.series.map((p) => p[key] ?? 0)),
+          endMb: s.series.at(-1)[key],
+          slopeMbPerMin: slopePerMinute(points),
+          floorSlopeMbPerMin: floorSlopePerMinute(points),
+        };
+      };
+      soak = { ...s, sampleEveryS, rss: { edge: rss('edgeMb'), broker: rss('brokerMb') } };
+      log(
+        `  soak RSS edge ${Math.round(soak.rss.edge.startMb)} → peak ${Math.round(soak.rss.edge.peakMb)} → ${Math.round(soak.rss.edge.endMb)} MB (slope ${soak.rss.edge.slopeMbPerMin?.toFixed(2)} MB/min, of the floor ${soak.rss.edge.floorSlopeMbPerMin?.toFixed(2)}), nats ${Math.round(soak.rss.broker.startMb)} → peak ${Math.round(soak.rss.broker.peakMb)} → ${Math.round(soak.rss.broker.endMb)} MB (slope ${soak.rss.broker.slopeMbPerMin?.toFixed(2)}, of the floor ${soak.rss.broker.floorSlopeMbPerMin?.toFixed(2)})`,
+      );
+    }
+
+    log('checking every acknowledged reading is stored exactly once ...');
+    const finalMetrics = await drained(drainTimeoutS);
+    const check = exactlyOnce(await publishers.deviceTotals(), await storedPerDevice(edgePlacements));
+    log(
+      `  acknowledged ${check.acknowledged}, not acknowledged ${check.sentNotAcknowledged}, stored ${check.stored}: ${check.ok ? 'exactly once' : `MISMATCH ${JSON.stringify(check.examples)}`}`,
+    );
+    const machine = await machineInfo(settings.pgServerUrl, APPS_ROOT);
     const run = {
       startedAt: new Date().toISOString(),
       settings: {
         tenants: settings.tenants,
         devices: settings.devices,
+        publishers: settings.publishers,
         batch: settings.batch,
         window: settings.window,
+        rate: settings.rate,
         durationS: settings.durationS,
         warmupS: settings.warmupS,
+        soakS: settings.soakS,
+        soakRate: settings.soakRate,
+        scenarios: settings.scenarios,
+        targetReadingsPerS: settings.targetReadingsPerS,
+        targetP99Ms: settings.targetP99Ms,
         placementKinds: kinds,
+        edgeStore: { DEVICE_RATE_LIMIT_PER_S: 0, other: 'defaults (INGEST_*, TELEMETRY_*)' },
       },
-      machine: await machineInfo(settings.pgServerUrl).then((m) => ({
-        cpus: `${m.cpuCount} × ${m.cpuModel}`,
-        memory: `${m.totalMemoryGiB} GiB`,
-        node: m.nodeVersion,
-        os: m.os,
-        git: m.git,
-      })),
+      machine: {
+        ...machine,
+        cpus: `${machine.cpuCount} × ${machine.cpuModel}`,
+        memory: `${machine.totalMemoryGiB} GiB`,
+        node: machine.nodeVersion,
+      },
       scenarios,
-      acknowledged,
-      stored,
+      soak,
+      exactlyOnce: check,
+      committedTotal: committedOf(finalMetrics),
+      streamsAtEnd: await broker.streams().catch(() => null),
+      brokerVarzAtEnd: await broker
+        .varz()
+        .then((v) => ({ mem: v.mem, in_msgs: v.in_msgs, out_msgs: v.out_msgs, slow_consumers: v.slow_consumers }))
+        .catch(() => null),
+      edgeLogProblems: logProblems(edge.logPath),
     };
-    const out = join(ROOT, 'bench/results');
-    mkdirSync(out, { recursive: true });
+    mkdirSync(resultsDir, { recursive: true });
     const stamp = fileStamp(new Date());
-    writeFileSync(join(out, `${stamp}-edge-ingest.json`), `${JSON.stringify(run, null, 2)}\n`);
+    writeFileSync(join(resultsDir, `${stamp}-edge-ingest.json`), `${JSON.stringify(run, null, 2)}\n`);
     const markdown = renderMarkdown(run);
-    writeFileSync(join(out, `${stamp}-edge-ingest.md`), markdown);
-    writeFileSync(join(out, 'latest-edge-ingest.md'), markdown);
+    writeFileSync(join(resultsDir, `${stamp}-edge-ingest.md`), markdown);
+    writeFileSync(join(resultsDir, 'latest-edge-ingest.md'), markdown);
     log(`\n${markdown}`);
+    log(`results: ${join(resultsDir, `${stamp}-edge-ingest.{json,md}`)}`);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    await Promise.all(mqttClients.map((c) => c.endAsync(true).catch(() => undefined)));
+    await publishers?.close().catch(() => undefined);
     await nc?.drain().catch(() => undefined);
     if (gateway?.isRunning) {
       log(`deleting ${created.length} tenants ...`);
@@ -472,11 +808,12 @@ async function main() {
       );
     }
     await stopAll();
-    broker?.child.kill('SIGTERM');
+    await broker?.stop().catch(() => undefined);
     await dropRunLeftovers(settings, seen)
       .then((result) => log(leftoversMessage(result, seen.length)))
       .catch((error) => log(`cleanup: dropping leftovers failed: ${error.message}`));
-    rmSync(dir, { recursive: true, force: true });
+    if (failed) log(`logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -119,7 +119,9 @@ function stackEnv(catalog) {
     NATS_SUBJECT_PREFIX: `qsb${runId}`,
     MASTER_KEY: randomBytesKey,
     ADMIN_TOKEN: adminToken,
-    MQTT_ENABLED: 'false',
+    DEVICE_BROKER: 'off',
+    // Unused with the broker off, but the edge store asks for it in production all the same.
+    DEVICE_BROKER_KEY: randomBytes(32).toString('base64'),
     SECURE_HTTP_PORT: '0',
     RELIABLE_HTTP_PORT: '0',
     EDGE_HTTP_PORT: '0',
@@ -262,7 +264,8 @@ ${ROUNDS} rounds, interleaved; medians (every sample in the JSON). Target: start
 \`npm start\` on an existing folder, the build included: ${npmStart === undefined ? 'not measured in this run (BENCH_QUICKSTART_NPM_START=0 or a snapshot of the apps)' : s(npmStart)}.
 Samples (s): quickstart first ${samples.quickstartFirst.map((v) => (v / 1000).toFixed(1)).join(', ')}; restart ${samples.quickstartRestart.map((v) => (v / 1000).toFixed(1)).join(', ')}; stack first ${samples.stackFirst.map((v) => (v / 1000).toFixed(1)).join(', ')}; restart ${samples.stackRestart.map((v) => (v / 1000).toFixed(1)).join(', ')}.
 `;
-const dir = join(ROOT, 'bench/results');
+const dir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
 const stamp = fileStamp(new Date());
 writeFileSync(join(dir, `${stamp}-quickstart.json`), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(dir, `${stamp}-quickstart.md`), markdown);

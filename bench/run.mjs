@@ -397,6 +397,7 @@ async function cleanup(settings) {
 function publicSettings(settings) {
   const copy = { ...settings };
   delete copy.masterKey;
+  delete copy.deviceBrokerKey;
   delete copy.adminToken;
   return copy;
 }

@@ -2,11 +2,13 @@
 // Operations over every tenant: a no-op `migrate` and one usage rollup, each against the least
 // work any implementation must do (the baseline), side by side in one run.
 //
-// Starts a private Mosquitto, the secure, reliable and edge stores and a gateway (JOBS='': only
+// Starts a private device broker (bench/lib/device-broker.mjs), the secure, reliable and edge
+// stores and a gateway (JOBS='': only
 // the measured runs happen), creates BENCH_TENANTS_COUNT tenants (default 300) through the admin
 // API, registers one device per tenant (POST /v1/devices, the saga) and pushes
 // BENCH_TENANTS_READINGS readings per device (default 20) spread over the last 100 minutes to
-// the edge store's HTTP /ingest. Then:
+// the edge store's HTTP /ingest (202 once the telemetry stream has them; the bench then waits
+// until the edge store has committed every one). Then:
 //   migrate:  `polystore migrate --store all --tenants all --concurrency 4 --json` (the built CLI,
 //             a new process each time) twice, and once with --concurrency 8; every tenant
 //             placement is already current, so nothing may be applied. Baseline: the placements
@@ -38,13 +40,15 @@ import { pathToFileURL } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { rollupWindow, usageRollupJob } from '#polystore/jobs';
-import { DeviceTokens } from '#polystore/platform';
+import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
+import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
 import { APPS_ROOT, ROOT } from './lib/config.mjs';
 import { request } from './lib/http.mjs';
+import { startDeviceBroker } from './lib/device-broker.mjs';
 import { dropBenchLeftovers } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
-import { startMosquitto } from './lib/mosquitto.mjs';
+import { metricSum, scrape } from './lib/metrics.mjs';
 import { adminQuery, clientConfig, databaseUrl } from './lib/pg.mjs';
 import { killAll, startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
@@ -390,10 +394,13 @@ async function createTenant(gatewayPort, slug) {
   throw new Error(`tenant ${slug} not active after 2 minutes`);
 }
 
-const deviceTokens = new DeviceTokens(Buffer.from(settings.masterKey, 'base64'));
-
-/** Registers one device over HTTP (the registration saga); returns its id and token. */
-async function registerDevice(gatewayPort, tenant) {
+/**
+ * Registers one device over HTTP (the registration saga); returns its id and token (its
+ * credential, a NATS user JWT). The token is shown once: in the 201, or when the saga finished
+ * in the background, in the saga's first read; failing both, the edge store's
+ * `edge.devices.provision` (idempotent: a credential of the device's current generation).
+ */
+async function registerDevice(gatewayPort, tenant, messages) {
   const target = { port: gatewayPort, host: `${tenant.slug}.${settings.baseDomain}`, token: tenant.apiKey };
   const answer = await request({
     ...target,
@@ -405,12 +412,15 @@ async function registerDevice(gatewayPort, tenant) {
   if (answer.status === 201 && answer.body.token) return { id: answer.body.id, token: answer.body.token };
   if (answer.status !== 202 && answer.status !== 201)
     throw new Error(`POST /v1/devices (${tenant.slug}): ${answer.status} ${answer.text.slice(0, 300)}`);
-  // Finished in the background: follow the saga, then derive the device's token (generation 1).
+  const credential = async (id) =>
+    (await runAsTenant(tenant.slug, () => messages.request(Contracts.edge.devices.provision, { deviceId: id }))).token;
+  if (answer.status === 201) return { id: answer.body.id, token: await credential(answer.body.id) };
+  // Finished in the background: follow the saga.
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const saga = await request({ ...target, path: `/v1/sagas/${answer.body.sagaId}` });
     if (saga.body?.state === 'SUCCEEDED')
-      return { id: answer.body.id, token: saga.body.token ?? deviceTokens.token(tenant.slug, answer.body.id, 1) };
+      return { id: answer.body.id, token: saga.body.token ?? (await credential(answer.body.id)) };
     if (['FAILED', 'COMPENSATED', 'PARKED'].includes(saga.body?.state))
       throw new Error(`registration saga of ${tenant.slug}: ${saga.body.state} ${JSON.stringify(saga.body.error)}`);
     await sleep(300);
@@ -425,7 +435,7 @@ function readingTimes(now, count) {
   return Array.from({ length: count }, (_, i) => newest - (count > 1 ? Math.round((i * span) / (count - 1)) : 0));
 }
 
-/** POSTs the readings to the edge store's /ingest with the device's token (202 after commit). */
+/** POSTs the readings to the edge store's /ingest with the device's token (202 once the telemetry stream has them). */
 async function ingest(edgePort, device, times) {
   const body = times.map((ts, i) => ({
     seq: i + 1,
@@ -875,6 +885,7 @@ function explain(run, byId) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'polystore-bench-tenants-'));
   let broker;
+  let nc;
   let failed = false;
   const startedAt = new Date();
   try {
@@ -888,7 +899,7 @@ async function main() {
         `  dropped what an earlier run left: its catalog (${leftovers.listed} placement(s) listed), ${leftovers.schemas} schema(s), ${leftovers.databases} database(s)`,
       );
 
-    broker = await startMosquitto(dir);
+    broker = await startDeviceBroker(dir);
     const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info', // the `ready` line is an info record; logs go to files
@@ -899,8 +910,6 @@ async function main() {
       NATS_URL: settings.natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
       MASTER_KEY: settings.masterKey,
-      MQTT_URL: broker.url,
-      MQTT_ADMIN_PASSWORD: broker.password,
     };
     const apps = {};
     for (const store of ['secure', 'reliable', 'edge']) {
@@ -913,6 +922,9 @@ async function main() {
           [`${store.toUpperCase()}_HTTP_PORT`]: '0',
           INSTANCE_ID: `${prefix}-${store}`,
           ...(store === 'secure' ? { SECURE_DB_CONNECTION_BUDGET: String(settings.secureBudget) } : {}),
+          ...(store === 'edge'
+            ? { DEVICE_BROKER_URL: broker.natsUrl, DEVICE_BROKER_KEY: broker.key, DEVICE_RATE_LIMIT_PER_S: '0' }
+            : {}),
         },
       });
     }
@@ -960,11 +972,13 @@ async function main() {
     log(`registering one device per tenant (POST /v1/devices, ${settings.adminConcurrency} at once) ...`);
     setupStarted = Date.now();
     const tickDevice = progress('registered', tenants.length);
+    nc = await connectNats({ url: settings.natsUrl, name: 'bench-tenants' });
+    const messages = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
     const registered = await mapLimit(
       tenants,
       settings.adminConcurrency,
       async (tenant) => {
-        tenant.device = await registerDevice(gateway.port, tenant);
+        tenant.device = await registerDevice(gateway.port, tenant, messages);
         tickDevice();
       },
       { signal },
@@ -992,6 +1006,15 @@ async function main() {
     if (ingestFailures.length)
       throw new Error(`${ingestFailures.length} ingests failed; first: ${ingestFailures[0].error.message}`);
     const readingsIngested = sum(ingested.map((o) => o.value));
+    // A 202 means the telemetry stream has the readings; the rollup must find them committed.
+    const committed = async () =>
+      metricSum(await scrape(apps.edge.port), 'polystore_ingest_readings_total', ['path="stream"']) ?? 0;
+    const commitDeadline = Date.now() + 120_000;
+    while ((await committed()) < readingsIngested) {
+      if (Date.now() > commitDeadline)
+        throw new Error(`the edge store committed ${await committed()} of ${readingsIngested} readings in 2 minutes`);
+      await sleep(200);
+    }
     const ingestS = (Date.now() - setupStarted) / 1000;
     log(
       `  setup: tenants ${tenantCreationS.toFixed(0)} s, devices ${registrationS.toFixed(0)} s, readings ${ingestS.toFixed(1)} s (${readingsIngested} readings)`,
@@ -1202,7 +1225,7 @@ async function main() {
       problems: scenarios.flatMap((s) => s.problems.map((p) => `${s.label}: ${p}`)),
     };
     run.summary = summarize(run);
-    const out = join(ROOT, 'bench/results');
+    const out = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
     mkdirSync(out, { recursive: true });
     const stamp = fileStamp(startedAt);
     run.files = { json: `${stamp}-tenant-ops.json`, markdown: `${stamp}-tenant-ops.md` };
@@ -1220,8 +1243,9 @@ async function main() {
     throw error;
   } finally {
     log('cleaning up ...');
+    await nc?.drain().catch(() => undefined);
     await stopAll().catch(() => undefined);
-    broker?.child.kill('SIGTERM');
+    await broker?.stop().catch(() => undefined);
     // The tenants are not deleted through the admin API (slower for hundreds): every placement
     // the catalog lists is dropped directly (schemas and their roles, databases), then the catalog.
     const dropped = await dropBenchLeftovers(settings).catch((error) => {

@@ -100,6 +100,7 @@ export function readSettings(env = process.env) {
       catalogPoolSize: 4,
     },
     masterKey: randomBytes(32).toString('base64'),
+    deviceBrokerKey: randomBytes(32).toString('base64'),
     adminToken: `bench-admin-${randomBytes(18).toString('base64url')}`,
   };
 }

@@ -117,7 +117,7 @@ export function startReliableStore(settings, logDir) {
   });
 }
 
-/** The edge store (PostgreSQL), default settings, no MQTT broker: only to provision tenants. */
+/** The edge store (PostgreSQL), default settings, no device broker (`DEVICE_BROKER=off`): only to provision tenants. */
 export function startEdgeStore(settings, logDir) {
   return startApp({
     name: 'edge-store',
@@ -128,7 +128,9 @@ export function startEdgeStore(settings, logDir) {
       ...commonEnv(settings),
       EDGE_HTTP_PORT: '0',
       INSTANCE_ID: instanceIds(settings).edge,
-      MQTT_ENABLED: 'false',
+      DEVICE_BROKER: 'off',
+      // Unused with the broker off, but the edge store asks for it in production all the same.
+      DEVICE_BROKER_KEY: settings.deviceBrokerKey,
     },
   });
 }

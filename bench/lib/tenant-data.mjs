@@ -51,13 +51,13 @@ function mysqlConfig(serverUrl) {
 }
 
 /**
- * Runs `query(placement, table) -> { sql, params }` once per placement and returns the first row
- * of each, in order: PostgreSQL placements on one connection per database (a shared database's
- * schemas on one connection, `settings.pgServerUrl`), MariaDB placements on one connection
+ * Runs `query(placement) -> { sql, params }` once per placement and returns every row of each,
+ * in order: PostgreSQL placements on one connection per database (a shared database's schemas on
+ * one connection, `settings.pgServerUrl`), MariaDB placements on one connection
  * (`settings.mariadbUrl`). The servers' credentials come from the bench's settings: the listed
  * `server` carries none.
  */
-export async function queryEachPlacement(settings, placements, query) {
+export async function queryRowsEachPlacement(settings, placements, query) {
   const results = new Array(placements.length);
   const byDatabase = new Map();
   const onMysql = [];
@@ -72,7 +72,7 @@ export async function queryEachPlacement(settings, placements, query) {
     try {
       for (const index of indexes) {
         const { sql, params = [] } = query(placements[index]);
-        results[index] = (await client.query(sql, params)).rows[0];
+        results[index] = (await client.query(sql, params)).rows;
       }
     } finally {
       await client.end();
@@ -83,13 +83,18 @@ export async function queryEachPlacement(settings, placements, query) {
     try {
       for (const index of onMysql) {
         const { sql, params = [] } = query(placements[index]);
-        results[index] = (await connection.query(sql, params))[0][0];
+        results[index] = (await connection.query(sql, params))[0];
       }
     } finally {
       await connection.end();
     }
   }
   return results;
+}
+
+/** Like {@link queryRowsEachPlacement}, but only the first row of each placement. */
+export async function queryEachPlacement(settings, placements, query) {
+  return (await queryRowsEachPlacement(settings, placements, query)).map((rows) => rows[0]);
 }
 
 /**
