@@ -246,7 +246,8 @@ async function startPublishers(count, devices, mqttUrl, edgePort) {
         merged.failed += r.failed;
         for (const [k, v] of Object.entries(r.statuses)) merged.statuses[k] = (merged.statuses[k] ?? 0) + v;
         for (const [k, v] of Object.entries(r.errors)) merged.errors[k] = (merged.errors[k] ?? 0) + v;
-        merged.latencies.push(...r.latencies);
+        // A 10-minute soak gathers millions of samples: spreading them into push() overflows the stack.
+        for (const latency of r.latencies) merged.latencies.push(latency);
       }
       merged.latencies.sort((a, b) => a - b);
       return merged;

@@ -397,7 +397,13 @@ describe('edge store - durability under crashes and overload (e2e, real NATS dev
       edgeServer = await PrivatePostgres.create();
       env = await edgeStack({
         apps: ['secure-store', 'edge-store', 'gateway'],
-        env: { EDGE_SERVER_URL: edgeServer.url, EDGE_DB_CIRCUIT_HALF_OPEN_MS: '500' },
+        env: {
+          EDGE_SERVER_URL: edgeServer.url,
+          EDGE_DB_CIRCUIT_HALF_OPEN_MS: '500',
+          // A small stream, so the backlog of the outage nears its limit and the alert shows.
+          TELEMETRY_STREAM_MAX_BYTES: String(1_048_576),
+          TELEMETRY_FILL_CHECK_MS: '200',
+        },
       });
       tenant = await env.stack.createTenant('edgedown');
     }, 90_000);
@@ -435,6 +441,29 @@ describe('edge store - durability under crashes and overload (e2e, real NATS dev
           ),
         { what: 'readings handed back to the stream while the database is down' },
       );
+      // A backlog of about 0.9 MiB of valid readings (kept: below the 1 MiB limit) raises the alert.
+      const wide = (seq: number) => ({
+        seq,
+        ts: new Date().toISOString(),
+        metrics: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`m${i}`, i])),
+      });
+      const bulky = Array.from({ length: 100 }, (_, m) =>
+        Array.from({ length: 10 }, (_, r) => wide(1_000 + m * 10 + r)),
+      );
+      const backlogBytes = bulky.reduce((n, message) => n + Buffer.byteLength(JSON.stringify(message)), 0);
+      expect(backlogBytes).toBeGreaterThan(0.85 * 1_048_576);
+      expect(backlogBytes).toBeLessThan(0.97 * 1_048_576);
+      for (const message of bulky)
+        await device.publishAsync(credentials.mqtt.topic, JSON.stringify(message), { qos: 1 });
+      await eventually(
+        async () => {
+          const text = (await httpRequest({ port: edge.port, path: '/metrics' })).text;
+          const ratio = Number(/polystore_telemetry_stream_fill_ratio\{[^}]*\} ([\d.e-]+)/.exec(text)?.[1] ?? 0);
+          return ratio > 0.8;
+        },
+        { what: 'the stream fill ratio above 0.8' },
+      );
+      expect(edge.lines.join('\n')).toContain('the telemetry stream is nearly full');
       const secure = await env.stack.request({
         path: `/v1/customers/${customer.body.id}`,
         tenant: tenant.slug,
@@ -443,9 +472,9 @@ describe('edge store - durability under crashes and overload (e2e, real NATS dev
       expect(secure.status).toBe(200);
 
       await edgeServer.start();
-      await eventually(async () => (await count()) === 51, {
+      await eventually(async () => (await count()) === 51 + 1_000, {
         timeoutMs: 60_000,
-        what: 'the 50 waiting readings stored after recovery',
+        what: 'the 1,050 waiting readings stored after recovery',
       });
       const metrics = (await httpRequest({ port: edge.port, path: '/metrics' })).text;
       expect(metrics).not.toMatch(/polystore_ingest_dead_letters_total\{reason="not-stored"[^}]*\} [1-9]/);

@@ -38,6 +38,8 @@ export const edgeStoreConfigSchema = z
     TELEMETRY_STREAM_MAX_BYTES: intVar(8 * 1024 ** 3, 1_048_576),
     /** Hours a reading may wait in the stream for the edge store before it is discarded. */
     TELEMETRY_STREAM_MAX_AGE_HOURS: intVar(168, 1, 87_600),
+    /** How often the stream's backlog is checked against its limit (`polystore_telemetry_stream_fill_ratio`). */
+    TELEMETRY_FILL_CHECK_MS: intVar(15_000, 100, 3_600_000),
     /** Largest device message the stream takes (bigger ones are dropped by the broker). */
     TELEMETRY_MAX_MESSAGE_BYTES: intVar(1_048_576, 1_024, 8 * 1_048_576),
     /** Durable consumer shared by every replica of the edge store. */

@@ -96,6 +96,10 @@ export class DeviceRevocations {
     };
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.pushTimer);
     this.watching?.stop();

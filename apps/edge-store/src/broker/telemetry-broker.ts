@@ -149,6 +149,11 @@ export class TelemetryBroker {
     return info.config.max_bytes > 0 ? info.state.bytes / info.config.max_bytes : 0;
   }
 
+  /** Nest calls it after the consumer has stopped (it stops in `beforeApplicationShutdown`). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
   async close(): Promise<void> {
     await this.connection.drain().catch(() => this.connection.close());
   }

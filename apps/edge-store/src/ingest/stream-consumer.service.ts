@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { parseTelemetrySubject } from '#polystore/device-broker';
 import { ErrorKind, isCodedError, METRICS_REGISTRY } from '#polystore/platform';
@@ -30,7 +36,7 @@ const FILL_ALERT = 0.8;
  * reading (`(deviceId, seq)` is unique).
  */
 @Injectable()
-export class StreamConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(StreamConsumer.name);
   private readonly deadLetters: Counter<'reason'>;
   private readonly storedLatency: Histogram;
@@ -91,17 +97,21 @@ export class StreamConsumer implements OnApplicationBootstrap, OnApplicationShut
       }
     };
     void watchFill();
-    this.fillTimer = setInterval(() => void watchFill(), 15_000);
+    this.fillTimer = setInterval(() => void watchFill(), this.config.TELEMETRY_FILL_CHECK_MS);
     this.fillTimer.unref();
   }
 
-  /** Stops pulling; messages already handed over are committed and acknowledged first. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the connections close: stops pulling, commits and acknowledges what was handed over,
+   * and flushes the acks (what is left unacknowledged is redelivered to another replica).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.fillTimer);
     await this.messages?.close();
     await this.loop;
     await this.ingest.buffer.close();
+    await this.broker.connection.flush().catch(() => undefined);
   }
 
   private async run(): Promise<void> {
