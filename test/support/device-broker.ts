@@ -71,9 +71,16 @@ export class PrivateBroker {
 
   /** Writes the configuration and starts the server; resolves when its client and MQTT ports accept. */
   static async create(options: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
-    const broker = await PrivateBroker.prepare(options);
-    await broker.start();
-    return broker;
+    return withFreshPorts(async () => {
+      const broker = await PrivateBroker.prepare(options);
+      try {
+        await broker.start();
+      } catch (error) {
+        await broker.close();
+        throw error;
+      }
+      return broker;
+    });
   }
 
   /** A configured server, not started: {@link PrivateBrokerCluster} starts its members together. */
@@ -173,7 +180,14 @@ export class PrivateBroker {
 export class PrivateBrokerCluster {
   private constructor(readonly servers: readonly PrivateBroker[]) {}
 
-  static async create(size = 3, options: Omit<PrivateBrokerOptions, 'mqttTls'> = {}): Promise<PrivateBrokerCluster> {
+  static create(size = 3, options: Omit<PrivateBrokerOptions, 'mqttTls'> = {}): Promise<PrivateBrokerCluster> {
+    return withFreshPorts(() => PrivateBrokerCluster.createOnce(size, options));
+  }
+
+  private static async createOnce(
+    size: number,
+    options: Omit<PrivateBrokerOptions, 'mqttTls'>,
+  ): Promise<PrivateBrokerCluster> {
     const ports = [];
     for (let i = 0; i < size; i += 1)
       ports.push({ port: await freePort(), mqtt: await freePort(), route: await freePort() });
@@ -393,4 +407,18 @@ export function systemConnection(
     authenticator: credsAuthenticator(new TextEncoder().encode(credsFile(jwt, keys.systemUser))),
     ...options,
   });
+}
+
+/**
+ * A free port can be taken by another suite between `freePort()` and the server binding it: such
+ * a start is tried again (up to 3 times) on new ports.
+ */
+async function withFreshPorts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
 }
