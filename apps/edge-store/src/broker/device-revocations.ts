@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Kvm, type KV } from '@nats-io/kv';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { credsFile, devicesAccountJwt, userJwt, type BrokerKeys } from '#polystore/device-broker';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { devicesAccountJwt, type BrokerKeys } from '#polystore/device-broker';
+import { connectToBroker } from './broker-connection.js';
 import type { TelemetryBroker } from './telemetry-broker.js';
 
 const BUCKET = 'device_revocations';
@@ -54,19 +55,10 @@ export class DeviceRevocations {
       // An entry outlives every credential it revokes by a day (none when credentials never expire).
       ...(options.ttlSeconds > 0 ? { ttl: (options.ttlSeconds + 86_400) * 1_000 } : {}),
     });
-    const jwt = userJwt({
+    const system = await connectToBroker(servers, {
       user: keys.systemUser,
       account: keys.systemAccount,
-      signer: keys.systemAccount,
-      name: 'edge-store system',
-    });
-    const system = await connect({
-      servers: [...servers],
       name: `${options.name}:system`,
-      authenticator: credsAuthenticator(new TextEncoder().encode(credsFile(jwt, keys.systemUser))),
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      waitOnFirstConnect: true,
     });
     const revocations = new DeviceRevocations(keys, kv, system, options.ttlSeconds);
     await revocations.watch();

@@ -11,8 +11,9 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, credsAuthenticator, headers, type NatsConnection } from '@nats-io/transport-node';
-import { credsFile, userJwt, type BrokerKeys } from '#polystore/device-broker';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { BrokerKeys } from '#polystore/device-broker';
+import { connectToBroker } from './broker-connection.js';
 
 /** The stream every device message lands in (`tenants.>`), and the one of messages that could not be stored. */
 export const TELEMETRY_STREAM = 'TELEMETRY';
@@ -61,20 +62,7 @@ export class TelemetryBroker {
     name: string,
     settings: TelemetryStreamSettings,
   ): Promise<TelemetryBroker> {
-    const jwt = userJwt({
-      user: keys.ingestUser,
-      account: keys.devicesAccount,
-      signer: keys.devicesAccount,
-      name: 'edge-store ingest',
-    });
-    const connection = await connect({
-      servers: [...servers],
-      name,
-      authenticator: credsAuthenticator(new TextEncoder().encode(credsFile(jwt, keys.ingestUser))),
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      waitOnFirstConnect: true,
-    });
+    const connection = await connectToBroker(servers, { user: keys.ingestUser, account: keys.devicesAccount, name });
     const broker = new TelemetryBroker(connection, jetstream(connection), await jetstreamManager(connection), settings);
     await broker.ensureStreams();
     return broker;
