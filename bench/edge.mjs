@@ -456,7 +456,7 @@ ${soakText}
 
 Per device (${f(eo.devices)} devices): readings acknowledged ${f(eo.acknowledged)}, sent but not acknowledged ${f(eo.sentNotAcknowledged)}, rows stored ${f(eo.stored)}. Devices missing acknowledged readings: ${f(eo.devicesMissingAcknowledged)} (${f(eo.readingsMissing)} readings); with more rows than sent: ${f(eo.devicesWithUnexplainedRows)}; with a gap in their sequence numbers: ${f(eo.devicesWithGaps)}: ${eo.ok ? 'every acknowledged reading stored exactly once' : `MISMATCH, e.g. ${JSON.stringify(eo.examples.slice(0, 2))}`}. Readings the edge store counted as committed: ${f(run.committedTotal)} (${run.committedTotal > eo.stored ? `${f(run.committedTotal - eo.stored)} more than rows: redelivered messages absorbed by the primary key` : 'equal to the rows'}).
 
-Broker at the end: TELEMETRY holds ${f(run.streamsAtEnd?.TELEMETRY?.messages)} messages (${f((run.streamsAtEnd?.TELEMETRY?.bytes ?? 0) / 2 ** 20)} MiB: a limits-retention stream keeps acknowledged readings until its size or age limit), consumer \`edge-store\` ${JSON.stringify(run.streamsAtEnd?.TELEMETRY?.consumers?.['edge-store'] ?? null)}; DEAD_LETTERS ${f(run.streamsAtEnd?.DEAD_LETTERS?.messages)} messages.
+Broker at the end: TELEMETRY holds ${f(run.streamsAtEnd?.TELEMETRY?.messages)} messages (${f((run.streamsAtEnd?.TELEMETRY?.bytes ?? 0) / 2 ** 20)} MiB: a work-queue stream: what it holds is the backlog not yet stored), consumer \`edge-store\` ${JSON.stringify(run.streamsAtEnd?.TELEMETRY?.consumers?.['edge-store'] ?? null)}; DEAD_LETTERS ${f(run.streamsAtEnd?.DEAD_LETTERS?.messages)} messages.
 ${problems.length ? `\nWarnings and errors in the edge store's log:\n${problems.join('\n')}\n` : '\nThe edge store logged no warning or error.\n'}`;
 }
 
