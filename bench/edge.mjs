@@ -49,6 +49,7 @@ import { startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 import { placementOf, placementTable, queryRowsEachPlacement } from './lib/tenant-data.mjs';
 import { listPlacements } from './lib/tenants.mjs';
+import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 const log = (message) => console.log(message);
 const int = (name, fallback, min = 1) => {
@@ -495,6 +496,7 @@ async function main() {
       NATS_URL: settings.natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
       MASTER_KEY: settings.masterKey,
+      ...contextEnv,
     };
     edge = await startApp({
       name: 'edge-store',
@@ -549,7 +551,7 @@ async function main() {
       `  edge placements: ${kinds.join(', ')} (e.g. ${edgePlacements[0].database}${edgePlacements[0].schema ? `, schema ${edgePlacements[0].schema}` : ''})`,
     );
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-edge' });
-    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000, signer: contextSigner });
     const provisioned = await mapLimit(
       Array.from({ length: settings.devices }, (_, i) => slugs[i % slugs.length]),
       8,

@@ -30,6 +30,7 @@ import { startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 import { countRows, placementOf } from './lib/tenant-data.mjs';
 import { listPlacements } from './lib/tenants.mjs';
+import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 const log = (message) => console.log(message);
 const int = (name, fallback) => {
@@ -65,6 +66,7 @@ function env(extra) {
     NATS_URL: settings.natsUrl,
     NATS_SUBJECT_PREFIX: prefix,
     MASTER_KEY: settings.masterKey,
+    ...contextEnv,
     ...extra,
   };
 }
@@ -220,7 +222,7 @@ async function main() {
     log(`  reliable placements: ${kinds.join(', ')} (e.g. ${reliablePlacements[0].database})`);
 
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-reliable' });
-    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000, signer: contextSigner });
     const scenarios = [];
     let acknowledged = 0;
     for (const [id, sends] of [

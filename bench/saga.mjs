@@ -49,6 +49,7 @@ import { startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 import { countRows, placementOf } from './lib/tenant-data.mjs';
 import { listPlacements } from './lib/tenants.mjs';
+import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 const { deviceRegistrationSaga } = await import(
   pathToFileURL(join(ROOT, 'dist/apps/gateway/src/sagas/device-registration.saga.js')).href
@@ -319,6 +320,7 @@ async function main() {
       NATS_URL: settings.natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
       MASTER_KEY: settings.masterKey,
+      ...contextEnv,
     };
     for (const store of ['secure', 'reliable', 'edge']) {
       apps[store] = await startApp({
@@ -446,7 +448,7 @@ async function main() {
     preregistration.total = preregistration.throughSaga + preregistration.seeded;
 
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-saga' });
-    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    const client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000, signer: contextSigner });
     const url = new URL(databaseUrl(settings.pgServerUrl, settings.catalogDatabase));
     systemDb = new DataSource({
       type: 'postgres',

@@ -53,6 +53,7 @@ import { adminQuery, clientConfig, databaseUrl } from './lib/pg.mjs';
 import { killAll, startApp, stopAll } from './lib/processes.mjs';
 import { fileStamp } from './lib/report.mjs';
 import { isMysqlPlacement, placementOf, placementTable, queryEachPlacement } from './lib/tenant-data.mjs';
+import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 // The stores' migrations as the CLI under test applies them (the built apps, BENCH_APPS_ROOT or dist/).
 const { STORE_SCHEMAS } = await import(pathToFileURL(join(APPS_ROOT, 'dist/apps/cli/src/migrate/migrate.job.js')).href);
@@ -319,6 +320,7 @@ function cliEnv() {
     NATS_URL: settings.natsUrl,
     NATS_SUBJECT_PREFIX: prefix,
     MASTER_KEY: settings.masterKey,
+    ...contextEnv,
     ADMIN_TOKEN: settings.adminToken,
     BASE_DOMAIN: settings.baseDomain,
     INSTANCE_ID: `${prefix}-cli`,
@@ -910,6 +912,7 @@ async function main() {
       NATS_URL: settings.natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
       MASTER_KEY: settings.masterKey,
+      ...contextEnv,
     };
     const apps = {};
     for (const store of ['secure', 'reliable', 'edge']) {
@@ -973,7 +976,7 @@ async function main() {
     setupStarted = Date.now();
     const tickDevice = progress('registered', tenants.length);
     nc = await connectNats({ url: settings.natsUrl, name: 'bench-tenants' });
-    const messages = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    const messages = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000, signer: contextSigner });
     const registered = await mapLimit(
       tenants,
       settings.adminConcurrency,

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseUrl } from './pg.mjs';
 import { startApp } from './processes.mjs';
+import { contextEnv } from './context-key.mjs';
 
 export const GATEWAY_SCRIPT = 'dist/apps/gateway/src/main.js';
 export const SECURE_STORE_SCRIPT = 'dist/apps/secure-store/src/main.js';
@@ -57,6 +58,7 @@ function commonEnv(settings) {
     NATS_URL: settings.natsUrl,
     NATS_SUBJECT_PREFIX: `bench${settings.runId}`,
     MASTER_KEY: settings.masterKey,
+    ...contextEnv,
     CATALOG_POOL_SIZE: String(settings.secure.catalogPoolSize),
   };
 }

@@ -16,6 +16,7 @@ import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { stackClient } from '../support/nats.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { testContextSigner } from '../support/context-keys.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -280,7 +281,7 @@ class InterleavingClient extends MessageClient {
     prefix: string,
     private readonly between: (contract: Contract, payload: unknown) => Promise<boolean>,
   ) {
-    super(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000 });
+    super(nc, { subjectPrefix: prefix, defaultTimeoutMs: 10_000, signer: testContextSigner });
   }
 
   override async request<C extends Contract>(

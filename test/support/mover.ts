@@ -1,3 +1,4 @@
+import { testContextSigner } from './context-keys.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogAdminService, CatalogService, openSystemDatabase, type CatalogOptions } from '#polystore/catalog';
 import type { StoreSchema } from '#polystore/data-router';
@@ -37,7 +38,11 @@ export async function openMover(
   };
   const systemDb = await openSystemDatabase({ url: options.systemDbUrl, poolSize: 3, applicationName });
   const connection = nc ?? (await connectNats({ url: TestServices.natsUrl, name: applicationName }));
-  const messages = new MessageClient(connection, { subjectPrefix: stack.prefix, defaultTimeoutMs: 2_000 });
+  const messages = new MessageClient(connection, {
+    subjectPrefix: stack.prefix,
+    defaultTimeoutMs: 2_000,
+    signer: testContextSigner,
+  });
   const catalog = new CatalogService(systemDb, options, messages);
   const catalogAdmin = new CatalogAdminService(systemDb, options, catalog, messages);
   const mover = new TenantMover({

@@ -1,3 +1,9 @@
+import {
+  TEST_CONTEXT_PUBLIC_KEY,
+  TEST_CONTEXT_SEED,
+  TEST_CONTEXT_STORE_KEYS,
+  testStoreContextKey,
+} from './context-keys.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -189,6 +195,10 @@ export class TestStack {
       NATS_SUBJECT_PREFIX: this.prefix,
       MASTER_KEY: TEST_MASTER_KEY,
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      // Each app holds only its side of the context key: the gateway signs, the stores verify.
+      ...(app === 'gateway'
+        ? { CONTEXT_SIGNING_KEY: TEST_CONTEXT_SEED.toString('base64'), CONTEXT_STORE_KEYS: TEST_CONTEXT_STORE_KEYS }
+        : { CONTEXT_VERIFY_KEYS: TEST_CONTEXT_PUBLIC_KEY, CONTEXT_STORE_KEY: testStoreContextKey(app) }),
       BASE_DOMAIN: this.baseDomain,
       GATEWAY_PORT: '0',
       // Scheduled jobs only where a test asks for them (they would touch every test tenant).

@@ -6,6 +6,7 @@ import { edgeStoreConfigSchema } from '../../apps/edge-store/src/config.js';
 import { gatewayConfigSchema } from '../../apps/gateway/src/config.js';
 import { reliableStoreConfigSchema } from '../../apps/reliable-store/src/config.js';
 import { secureStoreConfigSchema } from '../../apps/secure-store/src/config.js';
+import { contextPublicKeyOf, derivedStoreContextKey } from '#polystore/messaging';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -16,6 +17,14 @@ const DOT_ENV: Record<string, string> = {
   MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
   ADMIN_TOKEN: 'admin-placeholder-0123456789abcdef',
   DEVICE_BROKER_KEY: Buffer.alloc(32, 9).toString('base64'),
+  CONTEXT_SIGNING_KEY: Buffer.alloc(32, 5).toString('base64'),
+  CONTEXT_VERIFY_KEYS: contextPublicKeyOf(Buffer.alloc(32, 5)),
+  CONTEXT_STORE_KEYS: ['secure-store', 'reliable-store', 'edge-store']
+    .map((service) => `${service}=${derivedStoreContextKey(Buffer.alloc(32, 5), service).publicKey}`)
+    .join(','),
+  SECURE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'secure-store').privateKey,
+  RELIABLE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'reliable-store').privateKey,
+  EDGE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'edge-store').privateKey,
 };
 
 /** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR:?error}`; a required one missing throws. */

@@ -4,7 +4,7 @@ import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE 
 import { JOB_MIGRATIONS, JobRunLog } from '#polystore/jobs';
 import { MessageClient, MessagingModule } from '#polystore/messaging';
 import { createRootLogger } from '#polystore/platform';
-import { jsonRequest, loggingModule, resolveAdminToken, resolveMasterKey } from '#polystore/runtime';
+import { jsonRequest, loggingModule, resolveAdminToken, contextSignerFor, resolveMasterKey } from '#polystore/runtime';
 import { SAGA_MIGRATIONS } from '#polystore/saga';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger } from 'nestjs-pino';
@@ -31,6 +31,7 @@ class CliModule {
           name: `cli:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
+          signer: contextSignerFor(config),
         }),
         CatalogModule.forRoot(
           {

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { CliRuntime, ExitCode } from './cli-runtime.js';
 import { registerBroker } from './commands/broker.command.js';
+import { registerContextKey } from './commands/context-key.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
 import { registerSagas } from './commands/sagas.command.js';
@@ -25,6 +26,7 @@ registerMigrate(program, runtime);
 registerJobs(program, runtime);
 registerSagas(program, runtime);
 registerBroker(program, runtime);
+registerContextKey(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

@@ -62,6 +62,6 @@ export const edgeStoreConfigSchema = z
     RETENTION_DAYS: intVar(30, 0, 36_500),
     RETENTION_INTERVAL_MS: intVar(3_600_000, 1_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY']));
+  .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
 
 export type EdgeStoreConfig = z.output<typeof edgeStoreConfigSchema>;

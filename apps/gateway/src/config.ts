@@ -107,7 +107,7 @@ export const gatewayConfigSchema = z
     /** Time a store has to create and migrate a tenant's database. */
     PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN']))
+  .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN', 'CONTEXT_SIGNING_KEY', 'CONTEXT_STORE_KEYS']))
   .superRefine((config, ctx) => {
     for (const { configPrefix: store } of storeManifests()) {
       const kind = config[`${store}_PLACEMENT_KIND`];

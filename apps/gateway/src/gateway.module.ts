@@ -6,7 +6,7 @@ import { BUILTIN_JOBS, JOB_MIGRATIONS, JobsModule } from '#polystore/jobs';
 import { SAGA_MIGRATIONS, SagaModule } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { HttpErrorFilter, loggingModule } from '#polystore/runtime';
+import { HttpErrorFilter, loggingModule, contextSignerFor } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TenantAdminController } from './admin/tenant-admin.controller.js';
@@ -52,6 +52,7 @@ export class GatewayModule {
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
           metrics,
+          signer: contextSignerFor(config),
         }),
         CatalogModule.forRoot(
           {

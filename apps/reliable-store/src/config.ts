@@ -18,7 +18,7 @@ export const reliableStoreConfigSchema = z
     /** Catch-up drain of every tenant's outbox (the commit-time drain is immediate). */
     OUTBOX_SWEEP_INTERVAL_MS: intVar(5 * 60_000, 1_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY']));
+  .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
 
 export type ReliableStoreConfig = z.output<typeof reliableStoreConfigSchema>;
 

@@ -13,6 +13,6 @@ export const secureStoreConfigSchema = z
     /** Metrics and health (`/metrics`, `/health/live`). */
     SECURE_HTTP_PORT: portVar(3201),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY']));
+  .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
 
 export type SecureStoreConfig = z.output<typeof secureStoreConfigSchema>;

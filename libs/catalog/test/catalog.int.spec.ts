@@ -14,6 +14,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { pgQuery } from '../../../test/support/pg.js';
 import { TestServices } from '../../../test/support/services.js';
+import { testContextSigner } from '../../../test/support/context-keys.js';
 
 /** One "process": its own NATS connection, catalog cache and admin service. */
 interface Process {
@@ -38,7 +39,11 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
 
   async function process(): Promise<Process> {
     const nc = await connectNats({ url: TestServices.natsUrl, name: 'catalog-test' });
-    const messages = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
+    const messages = new MessageClient(nc, {
+      subjectPrefix: prefix,
+      defaultTimeoutMs: 2_000,
+      signer: testContextSigner,
+    });
     const catalog = new CatalogService(db, options, messages);
     catalog.onModuleInit();
     await nc.flush();

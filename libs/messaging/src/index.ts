@@ -34,6 +34,16 @@ export {
 export { MessagingErrorCode, MessagingException } from './messaging.exception.js';
 export { RemoteError, fromWireError, toWireError, describeZodError, type WireError } from './wire-error.js';
 export { MessageClient, type MessageClientOptions } from './message-client.js';
+export {
+  ContextSigner,
+  ContextVerifier,
+  SignatureHeader,
+  contextPublicKeyOf,
+  derivedStoreContextKey,
+  newStoreContextKey,
+  type ContextVerifierOptions,
+  type StoreContextKey,
+} from './context-signature.js';
 export { connectNats, type NatsSettings } from './nats-connection.js';
 export { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 export { openEventStream, type EventStream, type EventStreamConfig } from './event-stream.js';

@@ -4,6 +4,7 @@ import { newRequestContext, RequestContextStore, TenancyException, writeContextH
 import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { subjectFor, type Contract, type EventContract, type RequestOf, type ResponseOf } from './contract.js';
+import type { ContextSigner } from './context-signature.js';
 import { MessagingException } from './messaging.exception.js';
 import { fromWireError } from './wire-error.js';
 
@@ -13,6 +14,8 @@ export interface MessageClientOptions {
   /** Budget of a request whose caller has no tighter deadline. */
   readonly defaultTimeoutMs: number;
   readonly metrics?: Registry;
+  /** Signs the context of every request (stores refuse unsigned ones). */
+  readonly signer?: ContextSigner;
 }
 
 interface ReplyPacket {
@@ -24,7 +27,8 @@ interface ReplyPacket {
  * Typed request/reply and events over NATS, speaking the NestJS microservices wire format
  * (`{pattern, data, id}` in, `{response | err, isDisposed}` out) so stores are plain Nest handlers.
  *
- * Guarantees: the request carries the caller's tenant, correlation id and deadline in headers;
+ * Guarantees: the request carries the caller's tenant, correlation id and deadline in headers,
+ * signed with the client's {@link ContextSigner} when it has one;
  * a tenant-scoped contract cannot be sent without a tenant; the wait never exceeds the deadline;
  * failures come back as coded errors: `SERVICE_UNAVAILABLE` at once when no instance listens,
  * `DEADLINE_EXCEEDED` when nobody answered in time (outcome unknown), the remote code otherwise.
@@ -65,15 +69,15 @@ export class MessageClient {
 
     const headers = natsHeaders();
     writeContextHeaders({ ...context, deadline: now + budget }, headers);
-    const body = JSON.stringify({ pattern: contract.pattern, data: payload, id: nuid.next() });
+    const subject = subjectFor(this.options.subjectPrefix, contract.pattern);
+    const body = Buffer.from(JSON.stringify({ pattern: contract.pattern, data: payload, id: nuid.next() }));
+    this.options.signer?.sign(subject, contract.service, headers, body, now);
     const stopTimer = this.latency?.startTimer({ pattern: contract.pattern });
     let outcome = 'ok';
     try {
-      const reply = await this.nc
-        .request(subjectFor(this.options.subjectPrefix, contract.pattern), body, { timeout: budget, headers })
-        .catch((error: unknown) => {
-          throw this.transportError(error, contract);
-        });
+      const reply = await this.nc.request(subject, body, { timeout: budget, headers }).catch((error: unknown) => {
+        throw this.transportError(error, contract);
+      });
       const packet = this.decode(reply.data, contract);
       if (packet.err !== undefined && packet.err !== null) throw fromWireError(packet.err, contract.pattern);
       return packet.response as ResponseOf<C>;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
+import type { ContextSigner } from './context-signature.js';
 import { MessageClient } from './message-client.js';
 import { connectNats } from './nats-connection.js';
 
@@ -14,6 +15,8 @@ export interface MessagingModuleOptions {
   readonly subjectPrefix: string;
   readonly defaultTimeoutMs?: number;
   readonly metrics?: Registry;
+  /** Signs every request's context (the gateway, the CLI); stores that only answer need none. */
+  readonly signer?: ContextSigner;
 }
 
 @Injectable()
@@ -48,6 +51,7 @@ export class MessagingModule {
               subjectPrefix: options.subjectPrefix,
               defaultTimeoutMs: options.defaultTimeoutMs ?? 5_000,
               metrics: options.metrics,
+              signer: options.signer,
             }),
         },
         NatsConnectionCloser,

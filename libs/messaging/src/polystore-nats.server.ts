@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
-import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
+import type { Authenticator, Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
 import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
 import { subjectFor } from './contract.js';
+import type { ContextVerifier } from './context-signature.js';
 import { isInProcessUrl } from './in-process-nats.js';
 import { MessagingException } from './messaging.exception.js';
 import { connectNats } from './nats-connection.js';
@@ -15,6 +17,10 @@ export interface PolystoreNatsServerOptions {
   readonly subjectPrefix: string;
   /** Client name shown by the NATS server. */
   readonly name: string;
+  /** Checks every message's signed context before anything else runs. */
+  readonly verifier: Pick<ContextVerifier, 'check'>;
+  /** NATS authentication (the service's own credentials); none for `inproc://`. */
+  readonly authenticator?: Authenticator;
   /** Longest wait for in-flight handlers at shutdown. */
   readonly drainTimeoutMs?: number;
 }
@@ -24,6 +30,8 @@ type Publish = (packet: { response?: unknown; err?: unknown; isDisposed?: boolea
 /**
  * Nest's NATS transport with what Polystore's stores need on top:
  * - subjects carry the deployment prefix (patterns in handlers stay unprefixed);
+ * - every message's signed context is checked first ({@link ContextVerifier}): an unsigned,
+ *   forged, expired or replayed message is answered with a `CONTEXT_*` error and runs nothing;
  * - every message runs inside the sender's {@link RequestContext} (tenant, correlation id,
  *   deadline), restored from its headers before guards, pipes and the handler run;
  * - a message whose tenant header is invalid, or whose deadline has passed, is answered with
@@ -36,6 +44,7 @@ export class PolystoreNatsServer extends ServerNats {
   private inFlight = 0;
   private readonly idleWaiters = new Set<() => void>();
   private readonly subscriptionsByUs: Subscription[] = [];
+  private readonly refusals = new Logger(PolystoreNatsServer.name);
 
   constructor(private readonly settings: PolystoreNatsServerOptions) {
     super({
@@ -48,6 +57,7 @@ export class PolystoreNatsServer extends ServerNats {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       noAsyncTraces: true,
+      ...(settings.authenticator ? { authenticator: settings.authenticator } : {}),
     });
   }
 
@@ -74,6 +84,12 @@ export class PolystoreNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, message: Msg): Promise<unknown> {
+    const refusal = this.settings.verifier.check(message.subject, message.headers, message.data);
+    if (refusal) {
+      // A security event: the subject and the code, never the message's headers or payload.
+      this.refusals.warn(`refused a message on ${message.subject}: ${refusal.code}`);
+      return this.refuse(message, refusal);
+    }
     const { context, invalidTenant } = readContextHeaders(message.headers);
     if (invalidTenant) return this.refuse(message, TenancyException.invalidTenant());
     if (context.deadline <= Date.now()) return this.refuse(message, MessagingException.deadlineExceeded(channel));

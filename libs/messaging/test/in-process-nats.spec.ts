@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { Probe, startProbeServer } from './probe-service.js';
+import { testContextSigner } from '../../../test/support/context-keys.js';
 
 const Pinged = defineEvent({ subject: 'probe.pinged', payload: z.object({ n: z.number() }) });
 
@@ -31,7 +32,7 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
 
   beforeAll(async () => {
     nc = await connectNats({ url, name: 'in-process-test' });
-    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
+    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner });
     servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
   });
 
@@ -81,7 +82,11 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
   it('in-process - two different inproc names are isolated', async () => {
     const other = await connectNats({ url: inprocUrl(), name: 'elsewhere' });
     try {
-      const elsewhere = new MessageClient(other, { subjectPrefix: prefix, defaultTimeoutMs: 1_000 });
+      const elsewhere = new MessageClient(other, {
+        subjectPrefix: prefix,
+        defaultTimeoutMs: 1_000,
+        signer: testContextSigner,
+      });
       await expect(
         runAsTenant(parseTenantSlug('acme'), () => elsewhere.request(Probe.whoami, { n: 1 })),
       ).rejects.toMatchObject({ code: MessagingErrorCode.SERVICE_UNAVAILABLE });
@@ -102,7 +107,11 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
   it('in-process - a published event reaches every subscriber, on any connection of the same name', async () => {
     const second = await connectNats({ url, name: 'second' });
     try {
-      const secondClient = new MessageClient(second, { subjectPrefix: prefix, defaultTimeoutMs: 1_000 });
+      const secondClient = new MessageClient(second, {
+        subjectPrefix: prefix,
+        defaultTimeoutMs: 1_000,
+        signer: testContextSigner,
+      });
       const first: number[] = [];
       const other: number[] = [];
       const a = client.subscribe(Pinged, ({ n }) => void first.push(n));
@@ -146,7 +155,11 @@ describe('in-process NATS - MessageClient and PolystoreNatsServer in one process
 
   it('in-process - after close, requests fail with SERVICE_UNAVAILABLE and publish throws', async () => {
     const closing = await connectNats({ url, name: 'closing' });
-    const closingClient = new MessageClient(closing, { subjectPrefix: prefix, defaultTimeoutMs: 1_000 });
+    const closingClient = new MessageClient(closing, {
+      subjectPrefix: prefix,
+      defaultTimeoutMs: 1_000,
+      signer: testContextSigner,
+    });
     await closing.close();
     expect(closing.isClosed()).toBe(true);
     await expect(closing.closed()).resolves.toBeUndefined();

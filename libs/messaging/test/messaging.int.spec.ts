@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestMicroservice } from '@nestjs/common';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { type CodedError, ErrorKind } from '#polystore/platform';
-import { connectNats, MessageClient, MessagingErrorCode, subjectFor } from '#polystore/messaging';
+import { connectNats, ContextSigner, MessageClient, MessagingErrorCode, subjectFor } from '#polystore/messaging';
 import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
-import { calls, Probe, startProbeServer } from './probe-service.js';
+import { calls, Probe, service, startProbeServer } from './probe-service.js';
+import { testContextSigner, testContextVerifier } from '../../../test/support/context-keys.js';
 
 /**
  * The messaging contract, held by both transports: a real NATS server, and the in-process NATS
@@ -26,8 +28,13 @@ describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, 
 
   beforeAll(async () => {
     nc = await connectNats({ url, name: 'messaging-test' });
-    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000 });
-    servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
+    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner });
+    // Both replicas live in this process: one verifier, as in a store process (replays are per process).
+    const verifier = testContextVerifier(service);
+    servers = [
+      await startProbeServer(url, prefix, 'one', verifier),
+      await startProbeServer(url, prefix, 'two', verifier),
+    ];
   });
 
   afterAll(async () => {
@@ -103,34 +110,108 @@ describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, 
     expect(waited).toBeLessThan(600);
   });
 
+  /** A request sent by hand, signed by `signer` (the test key by default; null: unsigned) after `edit` set its headers. */
+  async function rawRequest(
+    pattern: string,
+    data: unknown,
+    edit: (headers: MsgHdrs) => void = () => undefined,
+    signer: ContextSigner | null = testContextSigner,
+  ): Promise<{ err?: { code: string }; response?: unknown }> {
+    const headers = natsHeaders();
+    headers.set('Ps-Correlation-Id', uniqueToken(12));
+    headers.set('Ps-Deadline', String(Date.now() + 2_000));
+    edit(headers);
+    const subject = subjectFor(prefix, pattern);
+    const body = Buffer.from(JSON.stringify({ pattern, data, id: uniqueToken(8) }));
+    signer?.sign(subject, service, headers, body);
+    const reply = await nc.request(subject, body, { timeout: 1_000, headers });
+    return reply.json();
+  }
+
   it('messaging - a message whose deadline already passed never reaches its handler', async () => {
     const before = calls.slow;
-    const hdrs = natsHeaders();
-    hdrs.set('Ps-Deadline', String(Date.now() - 1));
-    const reply = await nc.request(
-      subjectFor(prefix, Probe.slow.pattern),
-      JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: 'x1' }),
-      {
-        timeout: 1_000,
-        headers: hdrs,
-      },
-    );
-    expect(reply.json<{ err: { code: string } }>().err.code).toBe('DEADLINE_EXCEEDED');
+    const answer = await rawRequest(Probe.slow.pattern, { ms: 1 }, (h) => h.set('Ps-Deadline', String(Date.now() - 1)));
+    expect(answer.err?.code).toBe('DEADLINE_EXCEEDED');
     expect(calls.slow).toBe(before);
   });
 
   it('messaging - a message with an invalid tenant header is refused before its handler', async () => {
-    const hdrs = natsHeaders();
-    hdrs.set('Ps-Tenant', 'NOT A SLUG');
-    const reply = await nc.request(
-      subjectFor(prefix, Probe.whoami.pattern),
-      JSON.stringify({ pattern: Probe.whoami.pattern, data: { n: 1 }, id: 'x2' }),
-      {
-        timeout: 1_000,
-        headers: hdrs,
-      },
-    );
-    expect(reply.json<{ err: { code: string } }>().err.code).toBe('INVALID_TENANT');
+    const answer = await rawRequest(Probe.whoami.pattern, { n: 1 }, (h) => h.set('Ps-Tenant', 'NOT A SLUG'));
+    expect(answer.err?.code).toBe('INVALID_TENANT');
+  });
+
+  it('messaging - a signed request by hand is answered (the check below is not refusing everything)', async () => {
+    const answer = await rawRequest(Probe.whoami.pattern, { n: 1 }, (h) => h.set('Ps-Tenant', 'acme'));
+    expect(answer.response).toMatchObject({ tenant: 'acme' });
+  });
+
+  it('messaging - a request naming a tenant without a signed context is refused unrun (CONTEXT_UNSIGNED)', async () => {
+    const before = calls.slow;
+    const answer = await rawRequest(Probe.slow.pattern, { ms: 1 }, (h) => h.set('Ps-Tenant', 'acme'), null);
+    expect(answer.err?.code).toBe(MessagingErrorCode.CONTEXT_UNSIGNED);
+    expect(answer.response).toBeUndefined();
+    expect(calls.slow).toBe(before);
+  });
+
+  it('messaging - a context signed by another key is refused (CONTEXT_INVALID)', async () => {
+    const stranger = ContextSigner.derived(randomBytes(32));
+    const before = calls.slow;
+    const answer = await rawRequest(Probe.slow.pattern, { ms: 1 }, (h) => h.set('Ps-Tenant', 'acme'), stranger);
+    expect(answer.err?.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+    expect(calls.slow).toBe(before);
+  });
+
+  it('messaging - a signed request whose tenant, payload or subject is changed is refused (CONTEXT_INVALID)', async () => {
+    const subject = subjectFor(prefix, Probe.whoami.pattern);
+    const headers = natsHeaders();
+    headers.set('Ps-Correlation-Id', uniqueToken(12));
+    headers.set('Ps-Deadline', String(Date.now() + 2_000));
+    headers.set('Ps-Tenant', 'acme');
+    const body = Buffer.from(JSON.stringify({ pattern: Probe.whoami.pattern, data: { n: 1 }, id: uniqueToken(8) }));
+    testContextSigner.sign(subject, service, headers, body);
+
+    const otherTenant = natsHeaders();
+    for (const [name, values] of headers) otherTenant.set(name, values[0]!);
+    otherTenant.set('Ps-Tenant', 'globex');
+    const forgedTenant = await nc.request(subject, body, { timeout: 1_000, headers: otherTenant });
+    expect(forgedTenant.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+
+    const otherBody = Buffer.from(body.toString('utf8').replace('"n":1', '"n":2'));
+    const forgedBody = await nc.request(subject, otherBody, { timeout: 1_000, headers });
+    expect(forgedBody.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+
+    const forgedSubject = await nc.request(subjectFor(prefix, Probe.fail.pattern), body, { timeout: 1_000, headers });
+    expect(forgedSubject.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+  });
+
+  it('messaging - a signed request sent twice runs once (CONTEXT_REPLAYED)', async () => {
+    const subject = subjectFor(prefix, Probe.slow.pattern);
+    const headers = natsHeaders();
+    headers.set('Ps-Correlation-Id', uniqueToken(12));
+    headers.set('Ps-Deadline', String(Date.now() + 3_000));
+    const body = Buffer.from(JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: uniqueToken(8) }));
+    testContextSigner.sign(subject, service, headers, body);
+    const before = calls.slow;
+    const first = await nc.request(subject, body, { timeout: 1_000, headers });
+    expect(first.json<{ response: unknown }>().response).toEqual({ slept: 1 });
+    const again = await nc.request(subject, body, { timeout: 1_000, headers });
+    expect(again.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_REPLAYED);
+    expect(calls.slow).toBe(before + 1);
+  });
+
+  it('messaging - a context signed in the future or for too long is refused (CONTEXT_EXPIRED)', async () => {
+    const subject = subjectFor(prefix, Probe.slow.pattern);
+    const send = async (issuedAt: number, deadline: number) => {
+      const headers = natsHeaders();
+      headers.set('Ps-Correlation-Id', uniqueToken(12));
+      headers.set('Ps-Deadline', String(deadline));
+      const body = Buffer.from(JSON.stringify({ pattern: Probe.slow.pattern, data: { ms: 1 }, id: uniqueToken(8) }));
+      testContextSigner.sign(subject, service, headers, body, issuedAt);
+      return (await nc.request(subject, body, { timeout: 1_000, headers })).json<{ err?: { code: string } }>();
+    };
+    const now = Date.now();
+    expect((await send(now + 120_000, now + 125_000)).err?.code).toBe(MessagingErrorCode.CONTEXT_EXPIRED);
+    expect((await send(now, now + 11 * 60_000)).err?.code).toBe(MessagingErrorCode.CONTEXT_EXPIRED);
   });
 
   it('messaging - closing a server lets its in-flight handler answer first', async () => {
@@ -141,6 +222,11 @@ describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, 
     await new Promise((resolve) => setTimeout(resolve, 50));
     await extra.close();
     await expect(pending).resolves.toEqual({ slept: 300 });
-    servers = [await startProbeServer(url, prefix, 'one'), await startProbeServer(url, prefix, 'two')];
+    // Both replicas live in this process: one verifier, as in a store process (replays are per process).
+    const verifier = testContextVerifier(service);
+    servers = [
+      await startProbeServer(url, prefix, 'one', verifier),
+      await startProbeServer(url, prefix, 'two', verifier),
+    ];
   });
 });

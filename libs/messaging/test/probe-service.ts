@@ -6,12 +6,14 @@ import { CodedError, ErrorKind } from '#polystore/platform';
 import {
   defineContract,
   Handles,
+  type ContextVerifier,
   PolystoreNatsServer,
   RpcErrorFilter,
   type ParsedRequestOf,
 } from '#polystore/messaging';
 import { RequestContextStore } from '#polystore/tenancy';
 import { z } from 'zod';
+import { testContextVerifier } from '../../../test/support/context-keys.js';
 
 export const service = 'probe-store';
 export const Probe = {
@@ -87,7 +89,12 @@ function probeController(instance: string) {
 }
 
 /** Starts one probe instance (queue group `probe-store`) on `url` (NATS or inproc://). */
-export async function startProbeServer(url: string, prefix: string, instance: string): Promise<INestMicroservice> {
+export async function startProbeServer(
+  url: string,
+  prefix: string,
+  instance: string,
+  verifier: ContextVerifier = testContextVerifier(service),
+): Promise<INestMicroservice> {
   @Module({ controllers: [probeController(instance)] })
   class ProbeModule {}
   const app = await NestFactory.createMicroservice(ProbeModule, {
@@ -96,6 +103,7 @@ export async function startProbeServer(url: string, prefix: string, instance: st
       queue: service,
       subjectPrefix: prefix,
       name: instance,
+      verifier,
     }),
     logger: false,
   });

@@ -9,6 +9,7 @@ export {
   nodeEnvVar,
   portVar,
   urlVar,
+  withSecretFiles,
 } from './config/env.util.js';
 export { createRootLogger, type LoggerSettings } from './logging/logger.factory.js';
 export { createMetricsRegistry } from './metrics/metrics.registry.js';

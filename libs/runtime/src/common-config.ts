@@ -21,6 +21,63 @@ export const commonConfigShape = {
     .default('ps'),
   /** Base64 of 32 bytes; wraps every tenant data key and every stored server password. */
   MASTER_KEY: base64KeyVar(32).optional(),
+  /**
+   * Senders (the gateway, the CLI): base64 of the 32-byte Ed25519 seed that signs every request's
+   * context. Outside production, the development one (`contextSigningKey` in DEV_SECRETS_FILE).
+   */
+  CONTEXT_SIGNING_KEY: base64KeyVar(32).optional(),
+  /**
+   * Stores: the senders' public keys (base64, 32 bytes), comma-separated; two during a rotation.
+   * Outside production, the development signing key's.
+   */
+  CONTEXT_VERIFY_KEYS: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.length > 0 && keys.every((key) => /^[A-Za-z0-9+/]{43}=?$/.test(key)), {
+      message: 'must be base64 Ed25519 public keys (32 bytes each), comma-separated',
+    })
+    .optional(),
+  /**
+   * Senders: each store service's X25519 public key (base64), `secure-store=<key>,...`: request
+   * sessions are sealed to it. Outside production, keys derived from the signing key.
+   */
+  CONTEXT_STORE_KEYS: z
+    .string()
+    .trim()
+    .refine((v) => v.split(',').every((entry) => /^[a-z][a-z0-9-]{0,62}=[A-Za-z0-9+/]{43}=?$/.test(entry.trim())), {
+      message: 'must be <service>=<base64 X25519 public key>, comma-separated',
+    })
+    .transform(
+      (v) =>
+        Object.fromEntries(v.split(',').map((entry) => entry.trim().split(/=(.*)/s).slice(0, 2))) as Record<
+          string,
+          string
+        >,
+    )
+    .optional(),
+  /**
+   * Stores: this store service's X25519 private key (base64), opening the sessions the gateway
+   * seals to it; two, comma-separated, during a rotation. Outside production, derived.
+   */
+  CONTEXT_STORE_KEY: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.length > 0 && keys.every((key) => /^[A-Za-z0-9+/]{43}=?$/.test(key)), {
+      message: 'must be base64 X25519 private keys (32 bytes each), comma-separated',
+    })
+    .optional(),
   /** Where development secrets are kept when MASTER_KEY / ADMIN_TOKEN are not set. */
   DEV_SECRETS_FILE: z.string().default('.polystore/dev-secrets.json'),
   INSTANCE_ID: z
@@ -85,6 +142,8 @@ interface DevSecrets {
   adminToken: string;
   /** Added on first use (an app, or `scripts/nats.sh`): the device broker's root key, base64. */
   deviceBrokerKey?: string;
+  /** Added on first use: the Ed25519 seed (base64) that signs request contexts on the bus. */
+  contextSigningKey?: string;
 }
 
 /**
@@ -98,6 +157,8 @@ export function developmentSecrets(file: string): DevSecrets {
   const secrets: DevSecrets = {
     masterKey: randomBytes(32).toString('base64'),
     adminToken: randomBytes(24).toString('base64url'),
+    deviceBrokerKey: randomBytes(32).toString('base64'),
+    contextSigningKey: randomBytes(32).toString('base64'),
   };
   mkdirSync(dirname(path), { recursive: true });
   try {
@@ -142,14 +203,36 @@ export function resolveDeviceBrokerKey(config: {
 }): Buffer {
   if (config.DEVICE_BROKER_KEY) return config.DEVICE_BROKER_KEY;
   if (config.NODE_ENV === 'production') throw new Error('DEVICE_BROKER_KEY is required in production');
-  const path = resolve(config.DEV_SECRETS_FILE);
-  const secrets = developmentSecrets(config.DEV_SECRETS_FILE);
-  if (secrets.deviceBrokerKey) return Buffer.from(secrets.deviceBrokerKey, 'base64');
-  const updated = { ...secrets, deviceBrokerKey: randomBytes(32).toString('base64') };
+  return developmentKey(config.DEV_SECRETS_FILE, 'deviceBrokerKey');
+}
+
+/**
+ * The seed that signs request contexts (gateway, CLI): CONTEXT_SIGNING_KEY, or (outside
+ * production) the development one, created in the secrets file on first use.
+ */
+export function resolveContextSigningKey(config: {
+  CONTEXT_SIGNING_KEY?: Buffer;
+  NODE_ENV: string;
+  DEV_SECRETS_FILE: string;
+}): Buffer {
+  if (config.CONTEXT_SIGNING_KEY) return config.CONTEXT_SIGNING_KEY;
+  if (config.NODE_ENV === 'production') throw new Error('CONTEXT_SIGNING_KEY is required in production');
+  return developmentKey(config.DEV_SECRETS_FILE, 'contextSigningKey');
+}
+
+/** A 32-byte development key kept in the secrets file, added to it on first use. */
+function developmentKey(file: string, field: 'deviceBrokerKey' | 'contextSigningKey'): Buffer {
+  const secrets = developmentSecrets(file);
+  const existing = secrets[field];
+  if (existing) return Buffer.from(existing, 'base64');
+  // A secrets file from before this field existed (new files hold every key from the start).
+  const path = resolve(file);
+  const key = randomBytes(32).toString('base64');
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(updated, null, 2), { mode: 0o600 });
+  writeFileSync(temporary, JSON.stringify({ ...secrets, [field]: key }, null, 2), { mode: 0o600 });
   renameSync(temporary, path);
-  return Buffer.from(updated.deviceBrokerKey, 'base64');
+  // Two processes adding the field at once: the last rename wins, so use what stuck.
+  return Buffer.from(developmentSecrets(file)[field] ?? key, 'base64');
 }
 
 /** The admin token: ADMIN_TOKEN, or (outside production) the development one. */

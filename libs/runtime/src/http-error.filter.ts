@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { ErrorKind, isCodedError } from '#polystore/platform';
+import { RemoteError } from '#polystore/messaging';
+import { ErrorKind, isCodedError, type CodedError } from '#polystore/platform';
 import { correlationIdOf } from './correlation-id.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -90,7 +91,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toBody(exception: unknown, correlationId: string): ErrorBody {
     if (isCodedError(exception)) {
-      const statusCode = STATUS_OF_KIND[exception.kind];
+      const statusCode = STATUS_OF_KIND[clientFacingKind(exception)];
       if (statusCode === 500) this.logger.error({ err: exception, correlationId }, 'internal error');
       const errors = exception.kind === ErrorKind.INVALID_ARGUMENT ? listOf(exception.details) : undefined;
       return {
@@ -116,6 +117,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     this.logger.error({ err: exception, correlationId }, 'unexpected error');
     return { statusCode: 500, code: HttpErrorCode.INTERNAL, message: 'internal error', correlationId };
   }
+}
+
+/**
+ * A store that refuses the gateway's own credentials or signed context (`CONTEXT_*`) reports a
+ * misconfigured service, not a client without rights: the client gets a 500, the log the cause.
+ */
+function clientFacingKind(error: CodedError<string>): ErrorKind {
+  const refusedUs = error.kind === ErrorKind.UNAUTHENTICATED || error.kind === ErrorKind.PERMISSION_DENIED;
+  return refusedUs && error instanceof RemoteError ? ErrorKind.INTERNAL : error.kind;
 }
 
 function isHealthReport(response: unknown): boolean {

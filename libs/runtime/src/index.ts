@@ -6,7 +6,9 @@ export {
   resolveAdminToken,
   resolveMasterKey,
   resolveDeviceBrokerKey,
+  resolveContextSigningKey,
 } from './common-config.js';
+export { contextSignerFor, contextVerifierFor } from './context-keys.js';
 export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
-import { PolystoreNatsServer } from '#polystore/messaging';
+import { PolystoreNatsServer, type ContextVerifier } from '#polystore/messaging';
 import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { resolveMasterKey } from './common-config.js';
+import { contextVerifierFor } from './context-keys.js';
 import { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
 import { registerAccessLog } from './logging.module.js';
 import { StoreErrorFilter } from './store-error.filter.js';
@@ -23,6 +24,8 @@ export interface StoreProcessOptions {
   readonly httpHost: string;
   readonly natsUrl: string;
   readonly subjectPrefix: string;
+  /** Checks the signed context of every message before it runs. */
+  readonly contextVerifier: ContextVerifier;
   readonly instanceId: string;
   readonly shutdownTimeoutMs: number;
   /** Largest HTTP body accepted, in bytes. */
@@ -58,6 +61,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
         subjectPrefix: options.subjectPrefix,
         name: `${options.service}:${options.instanceId}`,
         drainTimeoutMs: options.shutdownTimeoutMs,
+        verifier: options.contextVerifier,
       }),
     },
     { inheritAppConfig: true },
@@ -78,6 +82,8 @@ interface StoreConfigBase {
   readonly LOG_LEVEL: string;
   readonly CRASH_POINTS: readonly string[];
   readonly MASTER_KEY?: Buffer;
+  readonly CONTEXT_VERIFY_KEYS?: string[];
+  readonly CONTEXT_STORE_KEY?: string[];
   readonly DEV_SECRETS_FILE: string;
   readonly HTTP_HOST: string;
   readonly NATS_URL: string;
@@ -130,6 +136,7 @@ export function startStore<C extends StoreConfigBase>(
     httpHost: config.HTTP_HOST,
     natsUrl: config.NATS_URL,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    contextVerifier: contextVerifierFor(definition.service, config),
     instanceId: config.INSTANCE_ID,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     bodyLimit: definition.bodyLimit?.(config),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Raised when the environment does not satisfy an app's schema; the message names every bad variable. */
@@ -13,13 +14,54 @@ export class ConfigError extends Error {
  * Throws {@link ConfigError} listing each offending variable by name.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withSecretFiles(schema, env));
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`),
     );
   }
   return result.data;
+}
+
+/**
+ * Every `X_FILE` variable, where `X` is a variable of `schema`, sets `X` to the contents of that
+ * file (trailing line breaks removed), so secrets can come from mounted files (Docker/Kubernetes
+ * secrets) instead of the environment. Other `*_FILE` variables of the environment are left alone.
+ * Setting both `X` and `X_FILE`, or naming a file that cannot be read, is a configuration error.
+ */
+export function withSecretFiles(
+  schema: z.ZodType,
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const names = variablesOf(schema);
+  const resolved = { ...env };
+  const problems: string[] = [];
+  for (const [name, file] of Object.entries(env)) {
+    const target = name.slice(0, -'_FILE'.length);
+    if (!name.endsWith('_FILE') || !names.has(target) || names.has(name) || file === undefined) continue;
+    if (env[target] !== undefined) {
+      problems.push(`${name}: set either ${target} or ${name}, not both`);
+      continue;
+    }
+    try {
+      resolved[target] = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
+    } catch (error) {
+      problems.push(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+/** The variable names an object schema declares (through refinements and pipes). */
+function variablesOf(schema: z.ZodType): Set<string> {
+  let current: unknown = schema;
+  for (let depth = 0; depth < 10 && current; depth++) {
+    if (current instanceof z.ZodObject) return new Set(Object.keys(current.shape));
+    const def = (current as { _zod?: { def?: { in?: unknown; innerType?: unknown } } })._zod?.def;
+    current = def?.in ?? def?.innerType;
+  }
+  return new Set();
 }
 
 /** A URL variable restricted to the given protocols (e.g. `['postgres:', 'postgresql:']`). */
