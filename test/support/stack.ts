@@ -11,6 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type HttpRequest, type HttpResponse } from './http.js';
 import { uniqueToken } from './ids.js';
+import type { PrivateBus } from './bus.js';
 import { PrivateBroker, PrivateBrokerCluster } from './device-broker.js';
 import { TestServices } from './services.js';
 import { tenantSql, type TenantPlacement } from './tenant-data.js';
@@ -132,6 +133,8 @@ export interface StackOptions {
    * closed with it) when the stack runs the edge store and `env` does not set DEVICE_BROKER.
    */
   readonly broker?: PrivateBroker | PrivateBrokerCluster;
+  /** An authenticated bus: every app connects to it with its own credentials (default: the open test NATS). */
+  readonly bus?: PrivateBus;
 }
 
 /** A tenant created for a test. */
@@ -182,7 +185,9 @@ export class TestStack {
       SECURE_SERVER_URL: TestServices.postgresUrl,
       RELIABLE_SERVER_URL: TestServices.mariadbUrl,
       EDGE_SERVER_URL: TestServices.postgresUrl,
-      NATS_URL: TestServices.natsUrl,
+      ...(this.options.bus
+        ? { NATS_URL: this.options.bus.url, NATS_NKEY_SEED_FILE: this.options.bus.seedFile(app) }
+        : { NATS_URL: TestServices.natsUrl }),
       ...(this.broker
         ? {
             DEVICE_BROKER_URL: this.broker instanceof PrivateBrokerCluster ? this.broker.natsUrls : this.broker.natsUrl,

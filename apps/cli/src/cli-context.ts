@@ -28,6 +28,7 @@ class CliModule {
         loggingModule(logger),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          nkeySeed: config.NATS_NKEY_SEED,
           name: `cli:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { CliRuntime, ExitCode } from './cli-runtime.js';
 import { registerBroker } from './commands/broker.command.js';
+import { registerBus } from './commands/bus.command.js';
 import { registerContextKey } from './commands/context-key.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
@@ -26,6 +27,7 @@ registerMigrate(program, runtime);
 registerJobs(program, runtime);
 registerSagas(program, runtime);
 registerBroker(program, runtime);
+registerBus(program, runtime);
 registerContextKey(program, runtime);
 
 try {

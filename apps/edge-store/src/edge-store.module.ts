@@ -57,6 +57,7 @@ export class EdgeStoreModule {
         MetricsModule.forRoot(metrics),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          nkeySeed: config.NATS_NKEY_SEED,
           name: `edge-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

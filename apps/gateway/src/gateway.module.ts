@@ -48,6 +48,7 @@ export class GatewayModule {
         TerminusModule.forRoot({ logger: false }),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          nkeySeed: config.NATS_NKEY_SEED,
           name: `gateway:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

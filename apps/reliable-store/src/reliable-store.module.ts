@@ -40,6 +40,7 @@ export class ReliableStoreModule {
         MetricsModule.forRoot(metrics),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          nkeySeed: config.NATS_NKEY_SEED,
           name: `reliable-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -41,6 +41,7 @@ export class SecureStoreModule {
         MetricsModule.forRoot(metrics),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          nkeySeed: config.NATS_NKEY_SEED,
           name: `secure-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -52,3 +52,14 @@ export { RpcErrorFilter } from './rpc-error.filter.js';
 export { ContractPipe, Handles } from './contract.pipe.js';
 export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';
 export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participant.contract.js';
+export {
+  BUS_SERVICES,
+  busAuthenticator,
+  busPermissions,
+  busPublicKeyOf,
+  busServerConfig,
+  newBusSeed,
+  type BusPermissions,
+  type BusServerOptions,
+  type BusService,
+} from './bus-auth.js';

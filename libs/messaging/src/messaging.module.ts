@@ -12,6 +12,8 @@ export interface MessagingModuleOptions {
   readonly url: string;
   /** Name shown by the NATS server. */
   readonly name: string;
+  /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED). */
+  readonly nkeySeed?: string;
   readonly subjectPrefix: string;
   readonly defaultTimeoutMs?: number;
   readonly metrics?: Registry;
@@ -42,7 +44,10 @@ export class MessagingModule {
       module: MessagingModule,
       global: true,
       providers: [
-        { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: options.url, name: options.name }) },
+        {
+          provide: NATS_CONNECTION,
+          useFactory: () => connectNats({ url: options.url, name: options.name, nkeySeed: options.nkeySeed }),
+        },
         {
           provide: MessageClient,
           inject: [NATS_CONNECTION],

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { busAuthenticator } from './bus-auth.js';
 import { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 
 /** Connection settings shared by clients and servers. */
@@ -7,6 +8,8 @@ export interface NatsSettings {
   readonly url: string;
   /** Client name shown by the NATS server (`<service>:<pid>`). */
   readonly name: string;
+  /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
+  readonly nkeySeed?: string;
 }
 
 /**
@@ -27,5 +30,6 @@ export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
     pingInterval: 10_000,
     // nats.js otherwise builds an Error per request just to keep a stack for a later failure.
     noAsyncTraces: true,
+    ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
   });
 }

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
-import type { Authenticator, Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
 import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
+import { busAuthenticator } from './bus-auth.js';
 import { subjectFor } from './contract.js';
 import type { ContextVerifier } from './context-signature.js';
 import { isInProcessUrl } from './in-process-nats.js';
@@ -19,8 +20,8 @@ export interface PolystoreNatsServerOptions {
   readonly name: string;
   /** Checks every message's signed context before anything else runs. */
   readonly verifier: Pick<ContextVerifier, 'check'>;
-  /** NATS authentication (the service's own credentials); none for `inproc://`. */
-  readonly authenticator?: Authenticator;
+  /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
+  readonly nkeySeed?: string;
   /** Longest wait for in-flight handlers at shutdown. */
   readonly drainTimeoutMs?: number;
 }
@@ -57,7 +58,7 @@ export class PolystoreNatsServer extends ServerNats {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       noAsyncTraces: true,
-      ...(settings.authenticator ? { authenticator: settings.authenticator } : {}),
+      ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
     });
   }
 

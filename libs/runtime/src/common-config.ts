@@ -14,6 +14,15 @@ export const commonConfigShape = {
     'must name the system database, e.g. postgres://root@127.0.0.1:5432/polystore_system',
   ),
   NATS_URL: urlVar(['nats:', 'tls:', 'inproc:'], 'nats://127.0.0.1:4222'),
+  /**
+   * This service's NKey seed (`SU...`) on an authenticated bus (`polystore bus config`); best given
+   * as NATS_NKEY_SEED_FILE. Unset: connect without credentials (an open bus, or inproc://).
+   */
+  NATS_NKEY_SEED: z
+    .string()
+    .trim()
+    .regex(/^SU[A-Z2-7]{56}$/, 'must be a NATS user NKey seed (SU...)')
+    .optional(),
   /** Prefix of every NATS subject; stacks sharing one NATS server use different prefixes. */
   NATS_SUBJECT_PREFIX: z
     .string()

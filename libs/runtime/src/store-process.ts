@@ -23,6 +23,8 @@ export interface StoreProcessOptions {
   readonly httpPort: number;
   readonly httpHost: string;
   readonly natsUrl: string;
+  /** The store's NKey seed on an authenticated bus. */
+  readonly natsNkeySeed?: string;
   readonly subjectPrefix: string;
   /** Checks the signed context of every message before it runs. */
   readonly contextVerifier: ContextVerifier;
@@ -62,6 +64,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
         name: `${options.service}:${options.instanceId}`,
         drainTimeoutMs: options.shutdownTimeoutMs,
         verifier: options.contextVerifier,
+        nkeySeed: options.natsNkeySeed,
       }),
     },
     { inheritAppConfig: true },
@@ -87,6 +90,7 @@ interface StoreConfigBase {
   readonly DEV_SECRETS_FILE: string;
   readonly HTTP_HOST: string;
   readonly NATS_URL: string;
+  readonly NATS_NKEY_SEED?: string;
   readonly NATS_SUBJECT_PREFIX: string;
   readonly INSTANCE_ID: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
@@ -135,6 +139,7 @@ export function startStore<C extends StoreConfigBase>(
     httpPort: definition.httpPort(config),
     httpHost: config.HTTP_HOST,
     natsUrl: config.NATS_URL,
+    natsNkeySeed: config.NATS_NKEY_SEED,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     contextVerifier: contextVerifierFor(definition.service, config),
     instanceId: config.INSTANCE_ID,

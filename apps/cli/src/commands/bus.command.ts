@@ -1,0 +1,105 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BUS_SERVICES, busPublicKeyOf, busServerConfig, newBusSeed, type BusService } from '#polystore/messaging';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CliRuntime } from '../cli-runtime.js';
+
+interface BusConfigFlags {
+  dir: string;
+  port: number;
+  host: string;
+  serverName: string;
+}
+
+function portArgument(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a port (1-65535)');
+  return n;
+}
+
+function serviceArgument(value: string): BusService {
+  if (!(BUS_SERVICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${BUS_SERVICES.join(', ')}`);
+  return value as BusService;
+}
+
+function hostArgument(value: string): string {
+  if (!/^[0-9a-fA-F:.]+$|^localhost$/.test(value)) throw new InvalidArgumentError('must be an IP address or localhost');
+  return value;
+}
+
+/** Writes `file` (mode 0600) through a temporary file and a rename: never half a file. */
+function writeAtomically(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text, { mode: 0o600 });
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** `<dir>/creds/<service>.nk`: the service's NKey seed, what it gets as NATS_NKEY_SEED_FILE. */
+export function busSeedFile(dir: string, service: BusService): string {
+  return join(resolve(dir), 'creds', `${service}.nk`);
+}
+
+/** Creates the seeds that are missing (or, for `renew`, replaces theirs) and rewrites nats.conf. */
+function writeBus(flags: BusConfigFlags, renew: readonly BusService[] = []): string {
+  const dir = resolve(flags.dir);
+  for (const sub of [dir, join(dir, 'creds'), join(dir, 'data')]) {
+    mkdirSync(sub, { recursive: true, mode: 0o700 });
+    chmodSync(sub, 0o700);
+  }
+  const users = BUS_SERVICES.map((service) => {
+    const file = busSeedFile(dir, service);
+    if (renew.includes(service) || !existsSync(file)) writeAtomically(file, `${newBusSeed()}\n`);
+    return { service, publicKey: busPublicKeyOf(readFileSync(file, 'utf8')) };
+  });
+  const conf = join(dir, 'nats.conf');
+  writeAtomically(
+    conf,
+    busServerConfig({
+      serverName: flags.serverName,
+      host: flags.host,
+      port: flags.port,
+      storeDir: join(dir, 'data'),
+      users,
+    }),
+  );
+  return conf;
+}
+
+/** `polystore bus config|revoke`: the authenticated bus's nats-server configuration and credentials. */
+export function registerBus(program: Command, runtime: CliRuntime): void {
+  const bus = program.command('bus').description('the authenticated bus (nats-server with a user per service)');
+  const common = (command: Command) =>
+    command
+      .requiredOption('--dir <dir>', 'state directory: nats.conf, creds/<service>.nk, data/ (mode 0700)')
+      .option('--port <n>', 'client port', portArgument, 4225)
+      .option('--host <ip>', 'interface of the client listener', hostArgument, '127.0.0.1')
+      .option('--server-name <name>', 'server name', 'polystore-bus');
+
+  common(bus.command('config'))
+    .description('write <dir>/nats.conf, creating a seed for each service that has none (existing ones are kept)')
+    .action((flags: BusConfigFlags) =>
+      runtime.runOffline(() => {
+        process.stdout.write(`${writeBus(flags)}\n`);
+        return Promise.resolve(0);
+      }),
+    );
+
+  common(bus.command('revoke'))
+    .description(
+      "replace a service's seed: its old credentials are refused once the server reloads (scripts/bus.sh reload)",
+    )
+    .argument('<service>', BUS_SERVICES.join(' | '), serviceArgument)
+    .action((service: BusService, flags: BusConfigFlags) =>
+      runtime.runOffline(() => {
+        process.stdout.write(`${writeBus(flags, [service])}\n`);
+        return Promise.resolve(0);
+      }),
+    );
+}

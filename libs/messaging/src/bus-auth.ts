@@ -1,0 +1,117 @@
+import { nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
+import { createUser, fromSeed } from '@nats-io/nkeys';
+
+/** Every process that connects to the bus, each with credentials of its own. */
+export const BUS_SERVICES = ['gateway', 'cli', 'secure-store', 'reliable-store', 'edge-store'] as const;
+export type BusService = (typeof BUS_SERVICES)[number];
+
+/** What one service may do on the bus (NATS subject permissions). */
+export interface BusPermissions {
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  /** May answer the requests it receives (publish to their reply subjects only). */
+  readonly allowResponses: boolean;
+}
+
+// The first token of every subject is the deployment prefix (NATS_SUBJECT_PREFIX, one token).
+const CATALOG_EVENTS = '*.catalog.>';
+const STORE_SUBJECTS = ['*.secure.>', '*.reliable.>', '*.edge.>'];
+
+/**
+ * Least privilege per service: callers (gateway, CLI) may send requests to the stores and
+ * broadcast catalog changes; each store may receive only its own subjects, answer them, and
+ * publish only its own events. No store can send a request to another store, and nobody else
+ * can receive a store's requests (or the answers, which go to the caller's inbox).
+ */
+export function busPermissions(service: BusService): BusPermissions {
+  switch (service) {
+    case 'gateway':
+    case 'cli':
+      return {
+        publish: [...STORE_SUBJECTS, CATALOG_EVENTS],
+        subscribe: ['_INBOX.>', CATALOG_EVENTS],
+        allowResponses: false,
+      };
+    case 'secure-store':
+      return { publish: [], subscribe: ['*.secure.>', CATALOG_EVENTS], allowResponses: true };
+    case 'reliable-store':
+      // The outbox relay publishes its events into a JetStream stream it creates or updates.
+      return {
+        publish: [
+          '*.events.reliable.>',
+          '$JS.API.INFO',
+          '$JS.API.STREAM.INFO.*',
+          '$JS.API.STREAM.CREATE.*',
+          '$JS.API.STREAM.UPDATE.*',
+        ],
+        subscribe: ['*.reliable.>', CATALOG_EVENTS, '_INBOX.>'],
+        allowResponses: true,
+      };
+    case 'edge-store':
+      return { publish: ['*.edge.device.revoked'], subscribe: ['*.edge.>', CATALOG_EVENTS], allowResponses: true };
+  }
+}
+
+/** A new NKey seed (`SU...`) for a bus user. */
+export function newBusSeed(): string {
+  return new TextDecoder().decode(createUser().getSeed());
+}
+
+/** The public NKey (`U...`) of a bus user's seed; throws on anything but a user seed. */
+export function busPublicKeyOf(seed: string): string {
+  const key = fromSeed(new TextEncoder().encode(seed.trim()));
+  const publicKey = key.getPublicKey();
+  if (!publicKey.startsWith('U')) throw new Error('a bus seed must be a NATS user NKey seed (SU...)');
+  return publicKey;
+}
+
+/** The authenticator of a service's connection (NATS_NKEY_SEED). */
+export function busAuthenticator(seed: string): Authenticator {
+  return nkeyAuthenticator(new TextEncoder().encode(seed.trim()));
+}
+
+export interface BusServerOptions {
+  readonly serverName: string;
+  readonly host: string;
+  readonly port: number;
+  /** JetStream's store directory. */
+  readonly storeDir: string;
+  /** Each service's public NKey. */
+  readonly users: ReadonlyArray<{ readonly service: BusService; readonly publicKey: string }>;
+}
+
+const quote = (value: string): string => JSON.stringify(value);
+const list = (values: readonly string[]): string => `[${values.map(quote).join(', ')}]`;
+
+/**
+ * The nats-server configuration of the bus: NKey users with {@link busPermissions}, JetStream,
+ * no anonymous access (a client without credentials is refused at connect). Works on
+ * nats-server 2.9 and later.
+ */
+export function busServerConfig(options: BusServerOptions): string {
+  const users = options.users.map(({ service, publicKey }) => {
+    const permissions = busPermissions(service);
+    const publish = permissions.publish.length > 0 ? `{ allow: ${list(permissions.publish)} }` : '{ deny: [">"] }';
+    return [
+      `    # ${service}`,
+      `    { nkey: ${quote(publicKey)}, permissions: {`,
+      `        publish: ${publish}`,
+      `        subscribe: { allow: ${list(permissions.subscribe)} }`,
+      ...(permissions.allowResponses ? ['        allow_responses: true'] : []),
+      '    } }',
+    ].join('\n');
+  });
+  return [
+    '# The Polystore bus, written by `polystore bus config`: do not edit, it is rewritten.',
+    `server_name: ${quote(options.serverName)}`,
+    `host: ${quote(options.host)}`,
+    `port: ${options.port}`,
+    `jetstream { store_dir: ${quote(options.storeDir)} }`,
+    'authorization {',
+    '  users: [',
+    ...users,
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { busAuthenticator, Contracts, MessagingErrorCode, subjectFor, type BusService } from '#polystore/messaging';
+import { PrivateBus } from '../support/bus.js';
+import { eventually } from '../support/eventually.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
+
+/**
+ * Every app on an authenticated bus (a user per service, `polystore bus config`): the whole flow
+ * works with each service's own credentials and permissions, and everything else is refused by
+ * the NATS server itself: no credentials, another service's subjects, revoked credentials.
+ */
+describe('authenticated bus - a user per service, least privilege (e2e, real processes)', () => {
+  let bus: PrivateBus;
+  let stack: TestStack;
+  let tenant: TestTenant;
+  const email = `bus.${randomBytes(4).toString('hex')}@example.com`;
+  let customerId = '';
+  const clients: NatsConnection[] = [];
+
+  const as = async (service: BusService, seed = bus.seedOf(service)) => {
+    const nc = await connect({ servers: bus.url, authenticator: busAuthenticator(seed), name: `test-as-${service}` });
+    clients.push(nc);
+    return nc;
+  };
+  const violations = () => readFileSync(join(bus.dir, 'nats.log'), 'utf8').match(/\w+ Violation.*/g) ?? [];
+
+  beforeAll(async () => {
+    bus = await PrivateBus.create();
+    stack = await TestStack.start({ apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'], bus });
+    tenant = await stack.createTenant('bus');
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((nc) => nc.close().catch(() => undefined)));
+    await stack?.close();
+    await bus?.close();
+  });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    stack.request({ method, path, body, tenant: tenant.slug, apiKey: tenant.apiKey });
+
+  it('bus - provisioning in three stores, customers, and a device registration saga run with per-service credentials', async () => {
+    const created = await call('POST', '/v1/customers', { name: 'Bus Rider', email });
+    expect(created.status).toBe(201);
+    customerId = created.body.id as string;
+    expect((await call('GET', `/v1/customers/${customerId}`)).body).toMatchObject({ email });
+    const device = await call('POST', '/v1/devices', {
+      name: `meter-${randomBytes(3).toString('hex')}`,
+      model: 'EM-340',
+    });
+    expect(device.status).toBe(201);
+    expect((await call('GET', `/v1/devices/${device.body.id as string}`)).status).toBe(200);
+    const ready = await stack.request({ path: '/health/ready' });
+    expect(ready.status).toBe(200);
+    // The server refused nothing the product did.
+    expect(violations()).toEqual([]);
+  });
+
+  it('bus - a store killed and restarted (new pid), and the bus itself crashed and restarted: service resumes with the same credentials', async () => {
+    const store = stack.app('secure-store');
+    const oldPid = store.child.pid;
+    await store.stop('SIGKILL');
+    const restarted = await stack.startApp('secure-store');
+    expect(restarted.child.pid).not.toBe(oldPid);
+    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
+    await bus.crashAndRestart();
+    await eventually(async () => (await call('GET', `/v1/customers/${customerId}`)).status === 200, {
+      timeoutMs: 20_000,
+      what: 'a read after the bus restarted',
+    });
+    expect(violations()).toEqual([]);
+  });
+
+  it('bus - a client without credentials is refused at connect', async () => {
+    await expect(connect({ servers: bus.url, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+  });
+
+  it("bus - the edge store's credentials can neither ask the secure store nor listen to its requests", async () => {
+    const edge = await as('edge-store');
+    const subject = subjectFor(stack.prefix, Contracts.secure.customers.search.pattern);
+    const copies: string[] = [];
+    const refusals: string[] = [];
+    edge.subscribe(`${stack.prefix}.secure.>`, {
+      callback: (error, msg) => {
+        if (error) refusals.push(error.message);
+        else copies.push(msg.subject);
+      },
+    });
+    const headers = natsHeaders();
+    headers.set('Ps-Tenant', tenant.slug);
+    headers.set('Ps-Deadline', String(Date.now() + 2_000));
+    const body = JSON.stringify({ pattern: Contracts.secure.customers.search.pattern, data: { email }, id: 'x' });
+    await expect(edge.request(subject, body, { timeout: 1_500, headers })).rejects.toThrow();
+    // The gateway's own read goes through while the edge store's subscription sees none of it.
+    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
+    await eventually(() => refusals.some((message) => /permissions violation/i.test(message)), {
+      what: 'the refused subscription',
+    });
+    await eventually(() => violations().some((line) => line.includes('Publish Violation') && line.includes(subject)), {
+      what: `the refused publish to ${subject} in the bus log (${violations().join('; ')})`,
+    });
+    expect(copies).toEqual([]);
+  });
+
+  it("bus - a store's credentials cannot read the replies the gateway receives", async () => {
+    const secure = await as('secure-store');
+    const replies: string[] = [];
+    const refusals: string[] = [];
+    secure.subscribe('_INBOX.>', {
+      callback: (error, msg) => {
+        if (error) refusals.push(error.message);
+        else replies.push(msg.string());
+      },
+    });
+    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
+    await eventually(() => refusals.some((message) => /permissions violation.*_INBOX/i.test(message)), {
+      what: 'the refused _INBOX subscription',
+    });
+
+    expect(replies.join('')).not.toContain(email);
+  });
+
+  it('bus - an authenticated caller with an unsigned context still gets nothing (CONTEXT_UNSIGNED)', async () => {
+    const cli = await as('cli');
+    const headers = natsHeaders();
+    headers.set('Ps-Tenant', tenant.slug);
+    headers.set('Ps-Deadline', String(Date.now() + 2_000));
+    const reply = await cli.request(
+      subjectFor(stack.prefix, Contracts.secure.customers.search.pattern),
+      JSON.stringify({ pattern: Contracts.secure.customers.search.pattern, data: { email }, id: 'y' }),
+      { timeout: 2_000, headers },
+    );
+    expect(reply.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_UNSIGNED);
+    expect(reply.string()).not.toContain(email);
+  });
+
+  it('bus - revoked credentials: the old seed is refused after the reload, the new one works', async () => {
+    const oldSeed = bus.seedOf('cli');
+    const before = await as('cli', oldSeed);
+    const events: string[] = [];
+    void (async () => {
+      for await (const status of before.status()) events.push(status.type);
+    })();
+    await bus.revoke('cli');
+    expect(bus.seedOf('cli')).not.toBe(oldSeed);
+    // The connection opened with the old seed is dropped by the server...
+    await eventually(() => events.includes('disconnect'), { what: 'the old connection dropped' });
+    await before.close().catch(() => undefined);
+    // ...and the old seed no longer connects.
+    await expect(
+      connect({ servers: bus.url, authenticator: busAuthenticator(oldSeed), reconnect: false }),
+    ).rejects.toThrow(/Authorization Violation/);
+    const fresh = await as('cli');
+    await expect(fresh.flush()).resolves.toBeUndefined();
+    // The services keep their own credentials and keep serving.
+    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
+  });
+});
