@@ -65,6 +65,11 @@ export const gatewayConfigSchema = z
     SAGA_LEASE_MS: intVar(10_000, 100, 600_000),
     /** How often the recovery sweeper looks for sagas whose owner died. */
     SAGA_SWEEP_INTERVAL_MS: intVar(2_000, 0, 600_000),
+    /**
+     * How long a saga step whose store does not answer (down, restarting, past its deadline) is
+     * retried before the saga gives up on it and compensates.
+     */
+    SAGA_UNKNOWN_OUTCOME_WINDOW_MS: intVar(120_000, 1_000, 86_400_000),
     /** Jobs this gateway schedules (once across replicas): comma-separated names, empty for none. */
     JOBS: z
       .string()

@@ -71,6 +71,7 @@ export class GatewayModule {
           owner: `gateway:${config.INSTANCE_ID}`,
           leaseMs: config.SAGA_LEASE_MS,
           sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
+          unknownOutcomeWindowMs: config.SAGA_UNKNOWN_OUTCOME_WINDOW_MS,
           maxConcurrentRecoveries: 100,
         }),
         JobsModule.forRoot({

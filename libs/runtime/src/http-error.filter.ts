@@ -34,6 +34,8 @@ export interface ErrorBody {
   message: string;
   correlationId: string;
   errors?: string[];
+  /** The saga whose outcome this is (an operation run across stores): `GET /v1/sagas/:id` tells more. */
+  sagaId?: string;
 }
 
 /** Fastify's own client errors (body parsing, limits) carry a 4xx statusCode and an FST_ code. */
@@ -94,12 +96,14 @@ export class HttpErrorFilter implements ExceptionFilter {
       const statusCode = STATUS_OF_KIND[clientFacingKind(exception)];
       if (statusCode === 500) this.logger.error({ err: exception, correlationId }, 'internal error');
       const errors = exception.kind === ErrorKind.INVALID_ARGUMENT ? listOf(exception.details) : undefined;
+      const sagaId = statusCode < 500 ? exception.details?.['sagaId'] : undefined;
       return {
         statusCode,
         code: exception.code,
         message: statusCode === 500 ? 'internal error' : exception.message,
         correlationId,
         ...(errors ? { errors } : {}),
+        ...(typeof sagaId === 'string' ? { sagaId } : {}),
       };
     }
     // Fastify's body-parsing errors arrive wrapped by Nest in an HttpException (cause = FastifyError).

@@ -9,6 +9,13 @@ export interface RetryPolicy {
   readonly maxAttempts: number;
   /** Error codes that are business failures even when their kind would suggest a retry. */
   readonly nonRetryableCodes: readonly string[];
+  /**
+   * How long an unknown outcome (the participant unreachable, restarting, busy or past its
+   * deadline) is retried, from the first attempt without an answer, before the saga gives up on
+   * the step; `maxAttempts` does not bound it. Default: the orchestrator's
+   * `unknownOutcomeWindowMs` (2 minutes).
+   */
+  readonly unknownOutcomeWindowMs?: number;
 }
 
 export const DEFAULT_COMPENSATION_RETRY: RetryPolicy = {

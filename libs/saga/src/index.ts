@@ -1,5 +1,5 @@
 export { SagaErrorCode, SagaException } from './saga.exception.js';
-export { describeError } from './internal/outcome.js';
+export { describeError, isBusinessKind } from './internal/outcome.js';
 export {
   DEFAULT_COMPENSATION_RETRY,
   DEFAULT_RETRY,
@@ -13,7 +13,12 @@ export {
 } from './definition.js';
 export { systemClock, type Clock } from './clock.js';
 export { SagaState, StepState, type SagaRecord, type StepRecord } from './saga-state.js';
-export { SagaCrashPoint, SagaOrchestrator, type SagaOrchestratorOptions } from './saga-orchestrator.js';
+export {
+  DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS,
+  SagaCrashPoint,
+  SagaOrchestrator,
+  type SagaOrchestratorOptions,
+} from './saga-orchestrator.js';
 export { SagaModule } from './saga.module.js';
 export { SAGA_MIGRATIONS } from './migrations/index.js';
 export { SagaInboxEntity } from './participant/saga-inbox.entity.js';

@@ -8,6 +8,7 @@ import {
   DEFAULT_COMPENSATION_RETRY,
   DEFAULT_RETRY,
   isForwardOnly,
+  type RetryPolicy,
   type SagaDefinition,
   type StepContext,
   type StepDefinition,
@@ -27,8 +28,18 @@ export interface SagaOrchestratorOptions {
   readonly sweepIntervalMs: number;
   /** Sagas driven at once by the sweeper. */
   readonly maxConcurrentRecoveries: number;
+  /**
+   * How long a step whose participant does not answer (unreachable, restarting, past its
+   * deadline) is retried before the saga gives up on it and compensates (default 2 minutes;
+   * a step's `retry.unknownOutcomeWindowMs` overrides it). A store restart must never turn an
+   * accepted operation into a compensated one.
+   */
+  readonly unknownOutcomeWindowMs?: number;
   readonly clock?: Clock;
 }
+
+/** Default of {@link SagaOrchestratorOptions.unknownOutcomeWindowMs}. */
+export const DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS = 120_000;
 
 /** Crash points of the orchestrator, in the order a saga meets them (see CrashPoints). */
 export const SagaCrashPoint = {
@@ -57,6 +68,12 @@ class StepFailed extends Error {
  * that depend on them). Compensations are retried with backoff; one that keeps failing parks the
  * saga as COMPENSATION_FAILED (the others still run) for an operator's `retry` or `skip`.
  *
+ * Unavailable is not failed: a participant that does not answer leaves the step's outcome
+ * unknown, and the step is retried with the same key, with durable, jittered backoff (the next
+ * attempt's time is logged, and a resumed saga waits for it), for the unknown-outcome window;
+ * the time spent waiting does not count against the saga's deadline. Only when the window closes
+ * without an answer does the saga give up on the step (`STEP_UNANSWERED`) and compensate.
+ *
  * Any process may resume any saga: a lease (renewed while driving) says who drives it, and a
  * fence (bumped at every claim) makes a stale owner's writes fail, so exactly one process acts.
  * A sweeper claims sagas whose lease expired (`FOR UPDATE SKIP LOCKED`) and resumes them.
@@ -67,6 +84,7 @@ export class SagaOrchestrator {
   private readonly log: SagaLog;
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly clock: Clock;
+  private readonly unknownOutcomeWindowMs: number;
   private readonly driving = new Map<string, Promise<void>>();
   /** Callers waiting (in this process) for a saga to turn to compensation. */
   private readonly compensationWaiters = new Map<string, Set<() => void>>();
@@ -80,6 +98,7 @@ export class SagaOrchestrator {
   ) {
     this.log = new SagaLog(db);
     this.clock = options.clock ?? systemClock;
+    this.unknownOutcomeWindowMs = options.unknownOutcomeWindowMs ?? DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS;
   }
 
   /** Makes a definition (one name and version) runnable. Keep old versions registered while instances run. */
@@ -317,7 +336,7 @@ export class SagaOrchestrator {
 
   /** Runs the next group of steps; on success of the last one, finishes the saga. */
   private async advance(saga: SagaRecord, definition: SagaDefinition<never>, fence: number): Promise<void> {
-    if (this.clock.now() > saga.deadlineAt.getTime() && !isForwardOnly(definition)) {
+    if (pastDeadline(saga, this.clock.now()) && !isForwardOnly(definition)) {
       await this.beginCompensation(saga, fence, {
         code: 'DEADLINE_EXCEEDED',
         message: 'the saga did not finish before its deadline',
@@ -363,7 +382,10 @@ export class SagaOrchestrator {
     for (const notify of [...(this.compensationWaiters.get(saga.id) ?? [])]) notify();
   }
 
-  /** One step, retried per its policy; throws StepFailed on a business failure or when retries are exhausted. */
+  /**
+   * One step, retried per its policy: an unknown outcome for its window, a failed attempt up to
+   * `maxAttempts`; throws StepFailed on a business failure, a closed window or exhausted attempts.
+   */
   private async runStep(
     saga: SagaRecord,
     step: StepDefinition<never>,
@@ -371,7 +393,12 @@ export class SagaOrchestrator {
     results: Record<string, unknown>,
   ): Promise<void> {
     const policy = { ...DEFAULT_RETRY, ...(step.retry ?? {}) };
-    let attempt = stepOf(saga, step.name).attempts;
+    const record = stepOf(saga, step.name);
+    let attempt = record.attempts;
+    const window = new UnknownWindow(this.windowOf(policy), record.unknownSince, record.retryUntil);
+    // Time waited in a window that closed with an answer moves the deadline (as the log does).
+    let deadlineAt = saga.deadlineAt.getTime();
+    await this.sleepUntil(record.nextAttemptAt); // a resumed saga keeps its logged backoff
     for (;;) {
       attempt++;
       // The intent is durable before anything is sent: a crash from here on resends with the same key.
@@ -391,7 +418,7 @@ export class SagaOrchestrator {
           saga.id,
           fence,
           step.name,
-          { state: StepState.SUCCEEDED, output: persisted ?? null, error: null },
+          { state: StepState.SUCCEEDED, output: persisted ?? null, error: null, ...window.answered(this.clock.now()) },
           SagaState.RUNNING,
         );
         if (!recorded) throw new StepFailed(step.name, SagaException.leaseLost(saga.id)); // compensating meanwhile: late reply ignored
@@ -401,13 +428,35 @@ export class SagaOrchestrator {
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const failure = classifyFailure(error, policy);
-        const deadlinePassed = this.clock.now() > saga.deadlineAt.getTime() && policy.maxAttempts !== Infinity;
-        if (failure === 'business' || attempt >= policy.maxAttempts || deadlinePassed) {
-          await this.log.setStep(saga.id, fence, step.name, { state: StepState.FAILED, error: describeError(error) });
-          throw new StepFailed(step.name, error);
+        const now = this.clock.now();
+        if (failure === 'unknown') {
+          window.open(now);
+          if (window.closed(now)) {
+            const given = SagaException.unanswered(step.name, window.lengthMs, describeError(error));
+            await this.log.setStep(saga.id, fence, step.name, { state: StepState.FAILED, error: describeError(given) });
+            throw new StepFailed(step.name, given);
+          }
+          const next = window.nextAttempt(now, backoffMs(policy, attempt));
+          await this.log.setStep(saga.id, fence, step.name, {
+            error: describeError(error),
+            unknown: window.logged(next),
+          });
+          await this.clock.sleep(next.getTime() - now);
+        } else {
+          deadlineAt += window.openMs(now);
+          const answered = window.answered(now);
+          const deadlinePassed = now > deadlineAt && policy.maxAttempts !== Infinity;
+          if (failure === 'business' || attempt >= policy.maxAttempts || deadlinePassed) {
+            await this.log.setStep(saga.id, fence, step.name, {
+              state: StepState.FAILED,
+              error: describeError(error),
+              ...answered,
+            });
+            throw new StepFailed(step.name, error);
+          }
+          await this.log.setStep(saga.id, fence, step.name, { error: describeError(error), ...answered });
+          await this.clock.sleep(backoffMs(policy, attempt));
         }
-        await this.log.setStep(saga.id, fence, step.name, { error: describeError(error) });
-        await this.clock.sleep(backoffMs(policy, attempt));
         if (this.stopped) throw SagaException.leaseLost(saga.id);
       }
     }
@@ -441,7 +490,11 @@ export class SagaOrchestrator {
     }
   }
 
-  /** Runs one compensation with bounded retry; false when it kept failing (the step is marked COMPENSATION_FAILED). */
+  /**
+   * Runs one compensation: an unknown outcome is retried for the window, a failed attempt up to
+   * the compensation policy's attempts; false when it gave up (the step is marked
+   * COMPENSATION_FAILED).
+   */
   private async compensateStep(
     saga: SagaRecord,
     step: StepDefinition<never>,
@@ -449,33 +502,70 @@ export class SagaOrchestrator {
     results: Record<string, unknown>,
   ): Promise<boolean> {
     const policy = { ...DEFAULT_COMPENSATION_RETRY, ...(step.compensationRetry ?? {}) };
-    let attempt = stepOf(saga, step.name).compensationAttempts;
-    const limit = attempt + policy.maxAttempts;
+    const record = stepOf(saga, step.name);
+    let attempt = record.compensationAttempts;
+    let failures = 0;
+    // A window logged by a compensation still going on is kept; one left by the action is not.
+    const resumed = record.state === StepState.COMPENSATING;
+    const window = new UnknownWindow(
+      this.windowOf(policy),
+      resumed ? record.unknownSince : null,
+      resumed ? record.retryUntil : null,
+    );
+    if (resumed) await this.sleepUntil(record.nextAttemptAt);
     for (;;) {
       attempt++;
       await this.log.setStep(saga.id, fence, step.name, {
         state: StepState.COMPENSATING,
         compensationAttempts: attempt,
+        ...(resumed ? {} : { unknown: { answeredAt: new Date(this.clock.now()) } }),
       });
       CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION_INTENT);
       try {
         await this.invoke(saga, step, attempt, results, 'compensation');
-        await this.log.setStep(saga.id, fence, step.name, { state: StepState.COMPENSATED });
+        await this.log.setStep(saga.id, fence, step.name, {
+          state: StepState.COMPENSATED,
+          ...window.answered(this.clock.now()),
+        });
         CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION);
         return true;
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
-        if (attempt >= limit) {
+        const now = this.clock.now();
+        const unknown = classifyFailure(error, policy) === 'unknown';
+        if (unknown) window.open(now);
+        else failures++;
+        if (unknown ? window.closed(now) : failures >= policy.maxAttempts) {
+          const given = unknown ? SagaException.unanswered(step.name, window.lengthMs, describeError(error)) : error;
           await this.log.setStep(saga.id, fence, step.name, {
             state: StepState.COMPENSATION_FAILED,
-            error: describeError(error),
+            error: describeError(given),
           });
           return false;
         }
-        await this.log.setStep(saga.id, fence, step.name, { error: describeError(error) });
-        await this.clock.sleep(backoffMs(policy, attempt - (limit - policy.maxAttempts)));
+        const next = window.nextAttempt(
+          now,
+          backoffMs(policy, unknown ? attempt - record.compensationAttempts : failures),
+        );
+        await this.log.setStep(saga.id, fence, step.name, {
+          error: describeError(error),
+          unknown: unknown ? window.logged(next) : window.answered(now).unknown,
+        });
+        await this.clock.sleep(next.getTime() - now);
+        if (this.stopped) throw SagaException.leaseLost(saga.id);
       }
     }
+  }
+
+  /** The unknown-outcome window of a policy: unbounded for steps that must eventually succeed. */
+  private windowOf(policy: RetryPolicy): number {
+    if (policy.maxAttempts === Infinity) return Infinity;
+    return policy.unknownOutcomeWindowMs ?? this.unknownOutcomeWindowMs;
+  }
+
+  private async sleepUntil(at: Date | null): Promise<void> {
+    const wait = at === null ? 0 : at.getTime() - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
   }
 
   /** Calls the action or compensation inside a request context (tenant, correlation = saga id, step deadline). */
@@ -537,6 +627,69 @@ function needsCompensation(step: StepRecord): boolean {
     step.state === StepState.COMPENSATION_FAILED ||
     (step.state === StepState.FAILED && step.attempts > 0)
   );
+}
+
+/**
+ * True once the saga is past its deadline, not counting the time a step has been waiting for a
+ * participant that does not answer (an open unknown-outcome window).
+ */
+function pastDeadline(saga: SagaRecord, now: number): boolean {
+  const waitingSince = saga.steps.reduce(
+    (earliest, s) => (s.unknownSince === null ? earliest : Math.min(earliest, s.unknownSince.getTime())),
+    now,
+  );
+  return waitingSince > saga.deadlineAt.getTime();
+}
+
+/**
+ * The unknown-outcome window of one step: opened by its first attempt without an answer (or
+ * found open in the log), closed by an answer or when `lengthMs` have passed.
+ */
+class UnknownWindow {
+  private since: number | null;
+  private until: number | null;
+
+  constructor(
+    readonly lengthMs: number,
+    since: Date | null,
+    until: Date | null,
+  ) {
+    this.since = since?.getTime() ?? null;
+    this.until = until?.getTime() ?? null;
+  }
+
+  open(now: number): void {
+    if (this.since !== null) return;
+    this.since = now;
+    this.until = this.lengthMs === Infinity ? null : now + this.lengthMs;
+  }
+
+  closed(now: number): boolean {
+    return this.until !== null && now >= this.until;
+  }
+
+  /** How long it has been open (0 when it is not). */
+  openMs(now: number): number {
+    return this.since === null ? 0 : Math.max(0, now - this.since);
+  }
+
+  /** When to try again: after `backoffMs`, but not past the window's end (one last attempt there). */
+  nextAttempt(now: number, backoffMs: number): Date {
+    return new Date(this.until === null ? now + backoffMs : Math.min(now + backoffMs, this.until));
+  }
+
+  /** The log's record of the open window. */
+  logged(nextAttemptAt: Date): { since: Date; until: Date | null; nextAttemptAt: Date } {
+    return { since: new Date(this.since!), until: this.until === null ? null : new Date(this.until), nextAttemptAt };
+  }
+
+  /** The patch that closes the window in the log (nothing when it is not open). */
+  answered(now: number): { unknown?: { answeredAt: Date } } {
+    if (this.since === null) return {};
+    this.since = null;
+    this.until = null;
+    return { unknown: { answeredAt: new Date(now) } };
+  }
 }
 
 function isActive(state: SagaState): boolean {

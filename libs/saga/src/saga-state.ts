@@ -56,5 +56,11 @@ export interface StepRecord {
   readonly compensationAttempts: number;
   readonly output: unknown;
   readonly error: unknown;
+  /** Since when its participant has not answered (its outcome is unknown); null once it answers. */
+  readonly unknownSince: Date | null;
+  /** Until when an unknown outcome is retried before the saga gives up on the step. */
+  readonly retryUntil: Date | null;
+  /** When the next attempt is due (durable backoff). */
+  readonly nextAttemptAt: Date | null;
   readonly updatedAt: Date;
 }

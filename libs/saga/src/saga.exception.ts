@@ -15,6 +15,8 @@ export const SagaErrorCode = {
   SAGA_ALREADY_STARTED: 'SAGA_ALREADY_STARTED',
   /** A step did not answer within its timeout. */
   STEP_TIMEOUT: 'STEP_TIMEOUT',
+  /** A step's participant gave no answer for its whole unknown-outcome window: the saga gave up on it. */
+  STEP_UNANSWERED: 'STEP_UNANSWERED',
 } as const;
 export type SagaErrorCode = (typeof SagaErrorCode)[keyof typeof SagaErrorCode];
 
@@ -85,6 +87,16 @@ export class SagaException extends CodedError<SagaErrorCode> {
         step,
         timeoutMs,
       },
+    );
+  }
+
+  /** `step` was retried for `windowMs` without an answer (`last`: the last attempt's error). */
+  static unanswered(step: string, windowMs: number, last: { code: string; message: string }): SagaException {
+    return new SagaException(
+      SagaErrorCode.STEP_UNANSWERED,
+      ErrorKind.UNAVAILABLE,
+      `step ${step} got no answer for ${Math.round(windowMs / 1000)} s (last: ${last.code}: ${last.message})`,
+      { step, windowMs, last },
     );
   }
 }

@@ -98,13 +98,19 @@ class Participant {
 /** Behaviour knobs for a test step. */
 interface Knobs {
   failTimes?: number;
+  /** What a failing attempt throws: no answer (the default: the participant is down) or an internal error. */
+  failWith?: 'unavailable' | 'internal';
   businessFailure?: boolean;
   compensationFailTimes?: number;
+  compensationFailWith?: 'unavailable' | 'internal';
   delayMs?: number;
   calls?: { action: number; compensation: number };
 }
 
-const transient = () => new CodedError('STORE_DOWN', ErrorKind.UNAVAILABLE, 'store unavailable');
+const failure = (kind: Knobs['failWith']) =>
+  kind === 'internal'
+    ? new CodedError('STORE_BROKEN', ErrorKind.INTERNAL, 'store answered with an internal error')
+    : new CodedError('STORE_DOWN', ErrorKind.UNAVAILABLE, 'store unavailable');
 
 function effectStep(
   participant: Participant,
@@ -123,7 +129,7 @@ function effectStep(
       if (knobs.delayMs) await new Promise((resolve) => setTimeout(resolve, knobs.delayMs));
       if ((knobs.failTimes ?? 0) > 0) {
         knobs.failTimes!--;
-        throw transient();
+        throw failure(knobs.failWith);
       }
       if (knobs.businessFailure) throw new CodedError('RULE_BROKEN', ErrorKind.CONFLICT, 'business says no');
       return (await participant.act(ctx.sagaId, name)).result;
@@ -132,7 +138,7 @@ function effectStep(
       calls.compensation++;
       if ((knobs.compensationFailTimes ?? 0) > 0) {
         knobs.compensationFailTimes!--;
-        throw transient();
+        throw failure(knobs.compensationFailWith);
       }
       await participant.undo(ctx.sagaId, name);
     },
@@ -223,8 +229,8 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(done.steps[0]!.output).toEqual({ applied: 'a' });
   });
 
-  it('saga scenario 3 - a step times out (unknown), its late success after compensation began is rejected by the fence', async () => {
-    const o = orchestrator();
+  it('saga scenario 3 - a step times out (unknown) until its window closes, its late success after compensation began is rejected by the fence', async () => {
+    const o = orchestrator({ unknownOutcomeWindowMs: 300 });
     let lateOutcome: unknown;
     const slow: StepDefinition<{ n: number }> = {
       name: 'slow',
@@ -245,6 +251,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     };
     const done = await run(o, saga('late', [effectStep(participant, 'first'), slow]));
     expect(done.state).toBe(SagaState.COMPENSATED);
+    expect(done.error).toMatchObject({ step: 'slow', code: SagaErrorCode.STEP_UNANSWERED });
     await eventually(() => lateOutcome !== undefined, { what: 'the late action reached the participant' });
     expect(lateOutcome).toMatchObject({ code: SagaErrorCode.STEP_ALREADY_COMPENSATED });
     expect(await participant.effects(done.id)).toEqual([]);
@@ -319,7 +326,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
 
   it('saga scenario 8 - a compensation that keeps failing parks the saga; the others still run; an operator retry finishes it', async () => {
     const o = orchestrator();
-    const stubborn: Knobs = { compensationFailTimes: 100 };
+    const stubborn: Knobs = { compensationFailTimes: 100, compensationFailWith: 'internal' };
     const done = await run(
       o,
       saga('parked', [
@@ -349,7 +356,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     const done = await run(
       o,
       saga('skipped', [
-        effectStep(participant, 'a', { compensationFailTimes: 100 }),
+        effectStep(participant, 'a', { compensationFailTimes: 100, compensationFailWith: 'internal' }),
         effectStep(participant, 'b', { businessFailure: true }),
       ]),
     );
@@ -379,7 +386,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(order[3]).toBe('a');
   });
 
-  it('saga scenario 12 - the deadline expires mid-flight: the saga compensates', async () => {
+  it('saga scenario 12 - the deadline expires mid-flight (a store answering with errors): the saga compensates', async () => {
     let offset = 0;
     const clock: Clock = {
       now: () => Date.now() + offset,
@@ -389,7 +396,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
       },
     };
     const o = orchestrator({ clock });
-    const flaky: Knobs = { failTimes: 1_000 };
+    const flaky: Knobs = { failTimes: 1_000, failWith: 'internal' };
     const done = await run(
       o,
       saga(
@@ -449,6 +456,118 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(done.state).toBe(SagaState.SUCCEEDED);
     expect(done.steps[0]!.attempts).toBe(3);
     expect(await participant.effects(done.id)).toEqual(['a']);
+  });
+
+  /** A clock whose sleeps pass at once (and move its time): minutes of backoff in milliseconds. */
+  const fastClock = (): Clock & { offset: number } => {
+    const clock = {
+      offset: 0,
+      now: () => Date.now() + clock.offset,
+      sleep: async (ms: number) => {
+        clock.offset += ms;
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+    return clock;
+  };
+
+  it("saga - unavailable is not failed: a store down past the step's attempts and the saga's deadline, within the window, and the saga completes", async () => {
+    const clock = fastClock();
+    const o = orchestrator({ clock, unknownOutcomeWindowMs: 120_000 });
+    const down: Knobs = { failTimes: 40 }; // about 40 backoffs of up to 1 s: 30-40 s without an answer
+    const done = await run(
+      o,
+      saga(
+        'outage',
+        [
+          effectStep(participant, 'a'),
+          effectStep(participant, 'b', down, {
+            retry: { initialIntervalMs: 1_000, maxIntervalMs: 1_000, maxAttempts: 3 },
+          }),
+          effectStep(participant, 'c'),
+        ],
+        { deadlineMs: 10_000 },
+      ),
+    );
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    const b = done.steps.find((s) => s.step === 'b')!;
+    expect(b).toMatchObject({ state: StepState.SUCCEEDED, attempts: 41, unknownSince: null, retryUntil: null });
+    // The time spent waiting moved the deadline, so step c still ran.
+    expect(done.deadlineAt.getTime() - done.createdAt.getTime()).toBeGreaterThan(10_000 + 15_000);
+    expect(await participant.effects(done.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('saga - a store down longer than the window: the step gives up (STEP_UNANSWERED) and the saga compensates; the wait was visible while it lasted', async () => {
+    const o = orchestrator({ unknownOutcomeWindowMs: 1_500 });
+    const down: Knobs = { failTimes: 1_000 };
+    const definition = saga('outlasted', [
+      effectStep(participant, 'a'),
+      effectStep(participant, 'b', down, { retry: { initialIntervalMs: 50, maxIntervalMs: 200, maxAttempts: 2 } }),
+    ]);
+    const id = await o.start(definition, { n: 1 }, { tenant: TENANT });
+    const waiting = await eventually(
+      async () => {
+        const b = (await o.get(id)).steps.find((s) => s.step === 'b')!;
+        return b.unknownSince && b.attempts > 2 ? b : false;
+      },
+      { what: 'step b waiting for its store past its attempts' },
+    );
+    expect(waiting.state).toBe(StepState.RUNNING);
+    expect(waiting.error).toMatchObject({ code: 'STORE_DOWN' });
+    expect(waiting.retryUntil!.getTime() - waiting.unknownSince!.getTime()).toBe(1_500);
+    expect(waiting.nextAttemptAt!.getTime()).toBeLessThanOrEqual(waiting.retryUntil!.getTime());
+    const done = await o.waitFor(id, 20_000);
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    expect(done.error).toMatchObject({ step: 'b', code: SagaErrorCode.STEP_UNANSWERED });
+    expect(await participant.effects(id)).toEqual([]);
+  });
+
+  it('saga - a compensation whose store does not answer is retried for the window, then parks COMPENSATION_FAILED (STEP_UNANSWERED)', async () => {
+    const clock = fastClock();
+    const o = orchestrator({ clock, unknownOutcomeWindowMs: 60_000 });
+    const down: Knobs = { compensationFailTimes: 1_000 };
+    const done = await run(
+      o,
+      saga('comp-outage', [
+        effectStep(participant, 'a', down, {
+          compensationRetry: { initialIntervalMs: 1_000, maxIntervalMs: 1_000, maxAttempts: 4 },
+        }),
+        effectStep(participant, 'b', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATION_FAILED);
+    const a = done.steps.find((s) => s.step === 'a')!;
+    expect(a.state).toBe(StepState.COMPENSATION_FAILED);
+    expect(a.error).toMatchObject({ code: SagaErrorCode.STEP_UNANSWERED });
+    expect(a.compensationAttempts).toBeGreaterThan(4); // past the policy's 4 attempts: the window counted
+    expect(await participant.effects(done.id)).toEqual(['a']);
+  });
+
+  it('saga - the window survives the orchestrator: another process resuming the saga keeps the logged window and backoff', async () => {
+    const dead = orchestrator({ leaseMs: 300, unknownOutcomeWindowMs: 2_500 });
+    const down: Knobs = { failTimes: 1_000 };
+    const definition = saga('resumed-window', [
+      effectStep(participant, 'a', down, { retry: { initialIntervalMs: 100, maxIntervalMs: 200, maxAttempts: 2 } }),
+    ]);
+    const id = await dead.start(definition, { n: 1 }, { tenant: TENANT });
+    const opened = await eventually(async () => (await dead.get(id)).steps[0]!.unknownSince ?? false, {
+      what: 'an open window',
+    });
+    await eventually(() => Date.now() >= opened.getTime() + 1_500, { what: '1.5 s into the window' });
+    await dead.stop(); // its owner goes away mid-window
+    await db.query(`UPDATE sagas SET lease_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    const next = orchestrator({ unknownOutcomeWindowMs: 2_500 });
+    next.register(definition);
+    // (At least ours: a stale saga left in the shared test catalog by an interrupted run may be claimed too.)
+    expect(await next.recoverNow()).toBeGreaterThanOrEqual(1);
+    const done = await next.waitFor(id, 20_000);
+    expect(done.state).toBe(SagaState.COMPENSATED);
+    const a = done.steps[0]!;
+    expect(a.error).toMatchObject({ code: SagaErrorCode.STEP_UNANSWERED });
+    // Given up when the first owner's window closed (2.5 s after it opened), not 2.5 s after the
+    // resume (4 s or more after it opened).
+    expect(done.updatedAt.getTime()).toBeGreaterThanOrEqual(opened.getTime() + 2_500);
+    expect(done.updatedAt.getTime()).toBeLessThan(opened.getTime() + 3_700);
   });
 
   it('saga scenario 15 - two orchestrator replicas recovering the same stale saga: lease and fence let exactly one act', async () => {

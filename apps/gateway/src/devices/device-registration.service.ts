@@ -5,12 +5,20 @@ import { sha256 } from '#polystore/platform';
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
-import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED, uuidFrom } from '../sagas/saga-outcome.util.js';
+import {
+  sagaFailure,
+  sagaStatusPath,
+  stillRunning,
+  succeeded,
+  UNTIL_DECIDED,
+  uuidFrom,
+} from '../sagas/saga-outcome.util.js';
 import type { RegisterDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
 
 /** What the HTTP layer answers for a device operation run as a saga. */
-export type SagaAnswer<T> = { status: 201 | 204; body: T } | { status: 202; body: { sagaId: string; id: string } };
+export type SagaAnswer<T> =
+  { status: 201 | 204; body: T } | { status: 202; body: { sagaId: string; id: string; statusUrl: string } };
 
 /** Registering and deleting devices: sagas across the reliable, secure and edge stores. */
 @Injectable()
@@ -23,8 +31,10 @@ export class DeviceRegistrationService {
 
   /**
    * Starts the registration saga and waits for it within the request's deadline: 201 with the
-   * device's token (shown this once) when it completes, 202 with the saga id otherwise. With an
-   * `Idempotency-Key`, a repeated request joins the same saga (and never shows the token again).
+   * device's token (shown this once) when it completes, 202 with the saga id and its status URL
+   * otherwise. With an `Idempotency-Key`, a repeated request joins the same saga and gets its
+   * outcome: 201 with the same body (the token is never shown again), 202 while it runs, or the
+   * same final error ({@link sagaFailure}) once it failed.
    */
   async register(
     dto: RegisterDeviceDto,
@@ -44,8 +54,11 @@ export class DeviceRegistrationService {
     const { deviceId: _id, ...sent } = input;
     const { deviceId: _stored, ...stored } = saga.input as typeof input;
     if (JSON.stringify(sent) !== JSON.stringify(stored)) throw IdempotencyException.mismatch();
-    if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
+    if (stillRunning(saga)) return accepted(sagaId, deviceId);
     if (!succeeded(saga)) throw sagaFailure(saga);
+    // Once shown, the answer needs no store: a replay is answered even while one is down.
+    if ((saga.output as { tokenShown?: boolean } | null)?.tokenShown)
+      return { status: 201, body: { id: deviceId, sagaId } };
     // The credential is fetched before the flag is claimed: a failed fetch leaves it to be shown later.
     const { token } = await this.devices.credential(deviceId);
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
@@ -61,8 +74,12 @@ export class DeviceRegistrationService {
       Math.max(0, RequestContextStore.remainingMs() - 300),
       UNTIL_DECIDED,
     );
-    if (stillRunning(saga)) return { status: 202, body: { sagaId, id: deviceId } };
+    if (stillRunning(saga)) return accepted(sagaId, deviceId);
     if (!succeeded(saga)) throw sagaFailure(saga);
     return { status: 204, body: undefined };
   }
+}
+
+function accepted(sagaId: string, id: string): SagaAnswer<never> {
+  return { status: 202, body: { sagaId, id, statusUrl: sagaStatusPath(sagaId) } };
 }

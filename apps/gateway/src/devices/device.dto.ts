@@ -89,4 +89,9 @@ export class DeviceCredentialDto {
 export class AcceptedDto {
   @ApiProperty({ format: 'uuid' }) sagaId!: string;
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({
+    example: '/v1/sagas/0b6c3d2e-…',
+    description: 'Where to follow the operation (also the Location header)',
+  })
+  statusUrl!: string;
 }

@@ -41,7 +41,8 @@ export class DevicesController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'A retried request with the same key joins the same registration',
+    description:
+      'A retried request with the same key joins the same registration and gets its outcome: 201 (the token is shown only the first time), 202 while it runs, or its final error (409 OPERATION_ABANDONED when a store stayed unreachable past the saga window and the registration was undone)',
   })
   @ApiCreatedResponse({ type: RegisteredDeviceDto })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/:sagaId' })
@@ -55,6 +56,7 @@ export class DevicesController {
     }
     const answer = await this.registration.register(body, idempotencyKey);
     void reply.status(answer.status);
+    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
     return answer.body;
   }
 
@@ -81,6 +83,7 @@ export class DevicesController {
     await this.devices.get(id);
     const answer = await this.registration.delete(id);
     void reply.status(answer.status);
+    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
     return answer.status === 202 ? answer.body : undefined;
   }
 

@@ -20,7 +20,24 @@ export class SagaStepDto {
   state!: string;
   @ApiProperty() attempts!: number;
   @ApiProperty() compensationAttempts!: number;
-  @ApiPropertyOptional({ nullable: true, type: Object }) error!: unknown;
+  @ApiPropertyOptional({ nullable: true, type: Object, description: "The last attempt's error (code, kind, message)" })
+  error!: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'Since when its store has not answered (outcome unknown, retried); null once it answers',
+  })
+  unknownSince!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'Until when an unanswered step is retried before the saga gives up on it and compensates',
+  })
+  retryUntil!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the next attempt is due' })
+  nextAttemptAt!: string | null;
 }
 
 export class SagaDto {
@@ -30,6 +47,11 @@ export class SagaDto {
   @ApiProperty({ enum: Object.values(SagaState) }) state!: string;
   @ApiProperty({ nullable: true, type: String }) tenant!: string | null;
   @ApiPropertyOptional({ nullable: true, type: Object }) error!: unknown;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'After it the saga compensates; time spent waiting for a store that does not answer moves it',
+  })
+  deadlineAt!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: [SagaStepDto] }) steps!: SagaStepDto[];
@@ -59,6 +81,7 @@ export function toSagaDto(saga: SagaRecord): SagaDto {
     state: saga.state,
     tenant: saga.tenant,
     error: saga.error ?? null,
+    deadlineAt: saga.deadlineAt.toISOString(),
     createdAt: saga.createdAt.toISOString(),
     updatedAt: saga.updatedAt.toISOString(),
     steps: saga.steps.map((s) => ({
@@ -67,6 +90,9 @@ export function toSagaDto(saga: SagaRecord): SagaDto {
       attempts: s.attempts,
       compensationAttempts: s.compensationAttempts,
       error: s.error ?? null,
+      unknownSince: s.unknownSince?.toISOString() ?? null,
+      retryUntil: s.retryUntil?.toISOString() ?? null,
+      nextAttemptAt: s.nextAttemptAt?.toISOString() ?? null,
     })),
   };
 }

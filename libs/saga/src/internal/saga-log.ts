@@ -28,6 +28,9 @@ interface StepRow {
   compensation_attempts: number;
   output: unknown;
   error: unknown;
+  unknown_since: Date | null;
+  retry_until: Date | null;
+  next_attempt_at: Date | null;
   updated_at: Date;
 }
 
@@ -53,6 +56,12 @@ export interface StepPatch {
   compensationAttempts?: number;
   output?: unknown;
   error?: unknown;
+  /**
+   * The participant did not answer: records the open unknown-outcome window (`since`, `until`,
+   * null for a step retried until it succeeds) and the next attempt. `answeredAt` closes it (an answer came), moving the saga's deadline by
+   * the time the window was open.
+   */
+  unknown?: { since: Date; until: Date | null; nextAttemptAt: Date } | { answeredAt: Date };
 }
 
 /**
@@ -170,9 +179,17 @@ export class SagaLog {
    * ignored). A first intent of a PENDING saga moves it to RUNNING in the same statement.
    */
   async setStep(id: string, fence: number, step: string, patch: StepPatch, whileState?: SagaState): Promise<boolean> {
+    const opened = patch.unknown && 'since' in patch.unknown ? patch.unknown : undefined;
+    const answeredAt = patch.unknown && 'answeredAt' in patch.unknown ? patch.unknown.answeredAt : undefined;
     const rows: Array<{ fenced: boolean; updated: number }> = await this.db.query(
       `WITH saga AS (
-         UPDATE sagas SET updated_at = now()
+         UPDATE sagas SET
+           updated_at = now(),
+           -- Time spent waiting for a participant that did not answer does not count against the
+           -- deadline: when the window closes with an answer, the deadline moves by its length.
+           deadline_at = deadline_at + CASE WHEN $12::boolean AND NOT $13::boolean AND state = 'RUNNING' THEN COALESCE(
+             (SELECT $14::timestamptz - unknown_since FROM saga_steps WHERE saga_id = $1 AND step = $3),
+             interval '0') ELSE interval '0' END
          WHERE id = $1 AND fence = $2
          RETURNING state),
        step AS (
@@ -182,6 +199,12 @@ export class SagaLog {
            compensation_attempts = COALESCE($6::int, compensation_attempts),
            output = CASE WHEN $7::boolean THEN $8::jsonb ELSE output END,
            error = CASE WHEN $9::boolean THEN $10::jsonb ELSE error END,
+           unknown_since = CASE WHEN NOT $12::boolean THEN unknown_since
+             WHEN $13::boolean THEN $14::timestamptz ELSE NULL END,
+           retry_until = CASE WHEN NOT $12::boolean THEN retry_until
+             WHEN $13::boolean THEN $15::timestamptz ELSE NULL END,
+           next_attempt_at = CASE WHEN NOT $12::boolean THEN next_attempt_at
+             WHEN $13::boolean THEN $16::timestamptz ELSE NULL END,
            updated_at = now()
          WHERE saga_id = $1 AND step = $3 AND EXISTS (SELECT 1 FROM saga WHERE $11::varchar IS NULL OR saga.state = $11::varchar)
          RETURNING 1)
@@ -198,6 +221,11 @@ export class SagaLog {
         patch.error !== undefined,
         patch.error === undefined ? null : JSON.stringify(patch.error),
         whileState ?? null,
+        patch.unknown !== undefined,
+        opened !== undefined,
+        opened?.since ?? answeredAt ?? null,
+        opened?.until ?? null,
+        opened?.nextAttemptAt ?? null,
       ],
     );
     if (!rows[0]?.fenced) throw SagaException.leaseLost(id);
@@ -276,7 +304,14 @@ const WITH_STEPS = `s.*, COALESCE(
 
 interface SagaWithSteps extends SagaRow {
   /** From json_agg: timestamps arrive as strings. */
-  steps: Array<Omit<StepRow, 'updated_at'> & { updated_at: string }>;
+  steps: Array<
+    Omit<StepRow, 'updated_at' | 'unknown_since' | 'retry_until' | 'next_attempt_at'> & {
+      updated_at: string;
+      unknown_since: string | null;
+      retry_until: string | null;
+      next_attempt_at: string | null;
+    }
+  >;
 }
 
 function toRecord(row: SagaWithSteps): SagaRecord {
@@ -303,6 +338,9 @@ function toRecord(row: SagaWithSteps): SagaRecord {
       compensationAttempts: s.compensation_attempts,
       output: s.output,
       error: s.error,
+      unknownSince: s.unknown_since === null ? null : new Date(s.unknown_since),
+      retryUntil: s.retry_until === null ? null : new Date(s.retry_until),
+      nextAttemptAt: s.next_attempt_at === null ? null : new Date(s.next_attempt_at),
       updatedAt: new Date(s.updated_at),
     })),
   };

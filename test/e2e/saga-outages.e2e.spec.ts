@@ -1,0 +1,252 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/eventually.js';
+import type { HttpResponse } from '../support/http.js';
+import { pgQuery } from '../support/pg.js';
+import { TestStack, type AppName, type TestTenant } from '../support/stack.js';
+import { uniqueToken } from '../support/ids.js';
+import { TestServices } from '../support/services.js';
+
+/**
+ * Unavailable is not failed: stores and the gateway killed (SIGKILL) and restarted while clients
+ * register devices with Idempotency-Keys, retrying each key as the API tells them (202, 503, a
+ * refused connection) until it has a final answer. Every key gets exactly one device, nothing
+ * is compensated because a process restarted, and a key whose saga gave up (an outage longer
+ * than the window) answers the same final error every time, never a 503. The suite has its own
+ * system database, so no other suite's gateway sweeps its sagas.
+ */
+describe('saga outages - restarts never undo accepted work, and every key has a final answer (e2e)', () => {
+  const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
+  let stack: TestStack;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    const systemUrl = new URL(TestServices.systemDbUrl);
+    systemUrl.pathname = `/${systemDb}`;
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      env: { SYSTEM_DB_URL: systemUrl.toString(), SAGA_LEASE_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '300' },
+    });
+    tenant = await stack.createTenant('outages');
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
+  });
+
+  const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+    pgQuery<R>(sql, params, systemDb);
+  const register = (name: string, key: string) =>
+    stack.request({
+      method: 'POST',
+      path: '/v1/devices',
+      body: { name, model: 'EM-340' },
+      headers: { 'idempotency-key': key },
+      tenant: tenant.slug,
+      apiKey: tenant.apiKey,
+    });
+  const get = (path: string) => stack.request({ method: 'GET', path, tenant: tenant.slug, apiKey: tenant.apiKey });
+
+  /** What a well-behaved client does: sends the same key again until the answer is final (201 or a 4xx). */
+  const registerUntilFinal = async (name: string, key: string, giveUpAt: () => number) => {
+    const seen: number[] = [];
+    for (;;) {
+      let answer: HttpResponse<any> | undefined;
+      try {
+        answer = await register(name, key);
+        seen.push(answer.status);
+        if (answer.status === 201 || (answer.status >= 400 && answer.status < 500 && answer.status !== 429))
+          return { key, name, answer, seen };
+      } catch {
+        seen.push(0); // the gateway is down: connection refused
+      }
+      if (Date.now() > giveUpAt()) return { key, name, answer, seen };
+      await new Promise((resolve) => setTimeout(resolve, 150)); // the client's own retry pace
+    }
+  };
+
+  it('saga - 10 clients registering while the reliable, secure and edge stores and the gateway are each SIGKILLed for 2 s: every key 201 with one device, nothing compensated', async () => {
+    const run = uniqueToken(6);
+    let lastRestart = Number.POSITIVE_INFINITY;
+    let completed = 0;
+    // Each client registers one device after another, from before the first kill until 3 s after the last restart.
+    const clients = Array.from({ length: 10 }, async (_, c) => {
+      const results: Array<Awaited<ReturnType<typeof registerUntilFinal>>> = [];
+      for (let i = 0; Date.now() < lastRestart + 3_000; i++) {
+        results.push(await registerUntilFinal(`${run}-c${c}-${i}`, `${run}-c${c}-${i}`, () => lastRestart + 60_000));
+        completed++;
+      }
+      return results;
+    });
+    await eventually(() => completed >= 20, { timeoutMs: 30_000, what: 'a first 20 registrations' });
+    const killed: Array<{ app: AppName; before: number; after: number }> = [];
+    for (const app of ['reliable-store', 'secure-store', 'edge-store', 'gateway'] as const) {
+      // Kill at the worst moment we can aim at: with registrations in flight at this app.
+      await eventually(
+        async () =>
+          Number(
+            (
+              await system<{ n: string }>(
+                `SELECT count(*)::text AS n FROM sagas WHERE state IN ('PENDING', 'RUNNING') AND tenant = $1`,
+                [tenant.slug],
+              )
+            )[0]!.n,
+          ) > 0,
+        { what: `registrations in flight before killing ${app}` },
+      );
+      const before = stack.app(app).child.pid!;
+      await stack.app(app).stop('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the outage itself
+      const after = (await stack.startApp(app)).child.pid!;
+      killed.push({ app, before, after });
+    }
+    lastRestart = Date.now();
+    const results = (await Promise.all(clients)).flat();
+
+    expect(killed.every((k) => k.before !== k.after)).toBe(true);
+    const notCreated = results.filter((r) => r.answer?.status !== 201).map((r) => ({ key: r.key, seen: r.seen }));
+    expect(notCreated).toEqual([]);
+    expect(results.length).toBeGreaterThan(30);
+    // Each key is one device: distinct ids, and the key answers the same device again.
+    const ids = results.map((r) => r.answer!.body.id as string);
+    expect(new Set(ids).size).toBe(results.length);
+    for (const r of results.slice(0, 20)) {
+      const again = await register(r.name, r.key);
+      expect({ status: again.status, id: again.body.id }).toEqual({ status: 201, id: r.answer!.body.id });
+    }
+    // Every acknowledged registration is readable and active, in all three stores.
+    const unreadable: string[] = [];
+    for (const id of ids) {
+      const device = await get(`/v1/devices/${id}`);
+      if (device.status !== 200 || device.body.status !== 'active') unreadable.push(`${id}: ${device.status}`);
+    }
+    expect(unreadable).toEqual([]);
+    const credentials = await stack.tenantSql<{ id: string }>(
+      tenant.slug,
+      'secure',
+      'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
+      [ids],
+    );
+    const provisioned = await stack.tenantSql<{ id: string }>(
+      tenant.slug,
+      'edge',
+      `SELECT device_id::text AS id FROM device_credentials WHERE status = 'active' AND device_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect([credentials.length, provisioned.length]).toEqual([ids.length, ids.length]);
+    // No half-registered device: the registry holds exactly the acknowledged ones.
+    const registry = await stack.tenantSql<{ n: number }>(
+      tenant.slug,
+      'reliable',
+      "SELECT count(*) AS n FROM devices WHERE name LIKE CONCAT(?, '-%')",
+      [run],
+    );
+    expect(Number(registry[0]!.n)).toBe(ids.length);
+    // A restart undid nothing: no saga of the run was compensated.
+    const states = await system<{ state: string; n: string }>(
+      `SELECT state, count(*)::text AS n FROM sagas WHERE tenant = $1 AND input->>'name' LIKE $2 GROUP BY state`,
+      [tenant.slug, `${run}-%`],
+    );
+    expect(states).toEqual([{ state: 'SUCCEEDED', n: String(ids.length) }]);
+  }, 240_000);
+
+  it('saga - a store down for 10 s (past the old retry budget): the key answers 202 with a status link, the step shows it is waiting, and the registration completes when the store returns', async () => {
+    const key = `wait-${uniqueToken(8)}`;
+    const name = `waiting-${uniqueToken(6)}`;
+    await stack.app('reliable-store').stop('SIGKILL');
+    let sagaId: string;
+    try {
+      const first = await register(name, key);
+      expect(first.status).toBe(202);
+      sagaId = first.body.sagaId;
+      expect(first.headers['location']).toBe(`/v1/sagas/${sagaId}`);
+      expect(first.body.statusUrl).toBe(`/v1/sagas/${sagaId}`);
+      // Waiting, and visibly so: since when, until when, the last error.
+      const waiting = await eventually(
+        async () => {
+          const saga = await get(`/v1/sagas/${sagaId}`);
+          const registry = saga.body.steps?.find((s: { step: string }) => s.step === 'registry');
+          return registry?.unknownSince && registry.attempts > 6 ? { saga: saga.body, registry } : false;
+        },
+        { timeoutMs: 20_000, what: 'the registry step waiting past its attempts' },
+      );
+      expect(waiting.saga.state).toBe('RUNNING');
+      expect(Date.parse(waiting.registry.retryUntil) - Date.parse(waiting.registry.unknownSince)).toBe(120_000);
+      expect(waiting.registry.error).toMatchObject({ kind: 'UNAVAILABLE' });
+      const listed = await stack.admin('GET', '/admin/sagas?state=RUNNING');
+      expect(listed.body.items.map((s: { id: string }) => s.id)).toContain(sagaId);
+      const meanwhile = await register(name, key);
+      expect([meanwhile.status, meanwhile.body.sagaId]).toEqual([202, sagaId]);
+      await eventually(() => Date.parse(waiting.registry.unknownSince) + 10_000 < Date.now(), {
+        timeoutMs: 15_000,
+        what: '10 s of outage',
+      });
+    } finally {
+      await stack.startApp('reliable-store');
+    }
+    const done = await eventually(
+      async () => {
+        const answer = await register(name, key);
+        return answer.status === 201 ? answer : false;
+      },
+      { timeoutMs: 30_000, what: 'the registration completed' },
+    );
+    expect(done.body.sagaId).toBe(sagaId);
+    const saga = await get(`/v1/sagas/${sagaId}`);
+    expect(saga.body.state).toBe('SUCCEEDED');
+    expect(saga.body.steps.every((s: { unknownSince: unknown }) => s.unknownSince === null)).toBe(true);
+    expect((await get(`/v1/devices/${done.body.id}`)).body.status).toBe('active');
+  }, 90_000);
+
+  it('saga - a store down longer than the window: the registration is undone, and its key answers 409 OPERATION_ABANDONED every time (never 503), across a gateway restart; a new key works', async () => {
+    await stack.app('gateway').stop('SIGKILL');
+    await stack.startApp('gateway', { SAGA_UNKNOWN_OUTCOME_WINDOW_MS: '4000' });
+    const key = `lost-${uniqueToken(8)}`;
+    const name = `abandoned-${uniqueToken(6)}`;
+    let sagaId: string;
+    await stack.app('reliable-store').stop('SIGKILL');
+    try {
+      const first = await register(name, key);
+      expect([202, 409]).toContain(first.status);
+      sagaId = first.body.sagaId;
+      await eventually(
+        async () =>
+          (await system<{ state: string }>('SELECT state FROM sagas WHERE id = $1', [sagaId]))[0]?.state !== 'RUNNING',
+        { timeoutMs: 20_000, what: 'the saga gave up on the registry step' },
+      );
+    } finally {
+      await stack.startApp('reliable-store');
+    }
+    // Its undo needs the store back; if it outlasted the window too, an operator retries it.
+    const settled = await eventually(
+      async () => {
+        const state = (await system<{ state: string }>('SELECT state FROM sagas WHERE id = $1', [sagaId]))[0]!.state;
+        if (state === 'COMPENSATION_FAILED') await stack.admin('POST', `/admin/sagas/${sagaId}/retry`);
+        return state === 'COMPENSATED' ? state : false;
+      },
+      { timeoutMs: 30_000, what: 'the registration undone' },
+    );
+    expect(settled).toBe('COMPENSATED');
+    const expectAbandoned = (answer: HttpResponse<any>) => {
+      expect(answer.status).toBe(409);
+      expect(answer.body).toMatchObject({ code: 'OPERATION_ABANDONED', sagaId });
+      expect(answer.body.message).toContain('STEP_UNANSWERED');
+    };
+    expectAbandoned(await register(name, key));
+    expectAbandoned(await register(name, key));
+    await stack.app('gateway').stop('SIGKILL');
+    await stack.startApp('gateway');
+    expectAbandoned(await register(name, key));
+    const saga = await get(`/v1/sagas/${sagaId}`);
+    expect(saga.body.error).toMatchObject({ step: 'registry', code: 'STEP_UNANSWERED' });
+    const device = await stack.tenantSql<{ n: number }>(
+      tenant.slug,
+      'reliable',
+      'SELECT count(*) AS n FROM devices WHERE name = ?',
+      [name],
+    );
+    expect(Number(device[0]!.n)).toBe(0);
+    const fresh = await register(name, `${key}-new`);
+    expect(fresh.status).toBe(201);
+  }, 120_000);
+});
