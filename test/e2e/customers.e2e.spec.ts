@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/eventually.js';
 import { pgQuery } from '../support/pg.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { dumpTenantData } from '../support/tenant-data.js';
@@ -237,6 +238,74 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
     });
   });
 
+  describe('Idempotency-Key on POST /v1/customers', () => {
+    const create = (body: unknown, key: string, t: TestTenant = tenant) =>
+      stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        body,
+        headers: { 'idempotency-key': key },
+        tenant: t.slug,
+        apiKey: t.apiKey,
+      });
+    const customerCount = async () =>
+      Number(
+        (await stack.tenantSql<{ n: string }>(tenant.slug, 'secure', 'SELECT count(*)::text AS n FROM customers'))[0]!
+          .n,
+      );
+    const body = { name: 'Ada Lovelace', email: 'ada@engine.example', phone: null };
+
+    it('the same key twice (and ten at once) is one customer with the same answer; another body is 409; a bad key is 400', async () => {
+      const before = await customerCount();
+      const key = `cust-${Date.now()}`;
+      const first = await create(body, key);
+      expect(first.status).toBe(201);
+      const again = await create(body, key);
+      expect([again.status, again.body]).toEqual([201, first.body]);
+      const racing = await Promise.all(Array.from({ length: 10 }, () => create(body, `${key}-race`)));
+      expect(racing.map((r) => r.status)).toEqual(Array(10).fill(201));
+      expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+      expect(await customerCount()).toBe(before + 2);
+
+      const other = await create({ ...body, email: 'someone.else@engine.example' }, key);
+      expect([other.status, other.body.code]).toEqual([409, 'IDEMPOTENCY_MISMATCH']);
+      const bad = await create(body, 'no spaces allowed');
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain('Idempotency-Key');
+      expect(await customerCount()).toBe(before + 2);
+      // The same key in another tenant is another key.
+      const elsewhere = await stack.createTenant('idem');
+      const there = await create(body, key, elsewhere);
+      expect(there.status).toBe(201);
+      expect(there.body.id).not.toBe(first.body.id);
+    });
+
+    it('the secure store killed (SIGKILL) after the commit, before the reply: a retry with the key gets the customer that was stored, and no second one', async () => {
+      const before = await customerCount();
+      const key = `crash-${Date.now()}`;
+      await stack.app('secure-store').stop('SIGTERM');
+      await stack.startApp('secure-store', { CRASH_POINTS: 'secure.customers.create.after-commit' });
+      try {
+        const lost = await create(body, key);
+        expect(lost.status).toBeGreaterThanOrEqual(500); // no answer: the outcome is unknown to the client
+        await stack.app('secure-store').waitForExit();
+        expect(stack.app('secure-store').output).toContain('secure.customers.create.after-commit');
+      } finally {
+        await stack.startApp('secure-store');
+      }
+      expect(await customerCount()).toBe(before + 1); // it did commit
+      const retried = await eventually(
+        async () => {
+          const answer = await create(body, key);
+          return answer.status === 201 ? answer : false;
+        },
+        { what: 'the retried create answered' },
+      );
+      expect(await customerCount()).toBe(before + 1);
+      expect((await call('GET', `/v1/customers/${retried.body.id}`)).body).toEqual(retried.body);
+    });
+  });
+
   it('PII - no name, email or phone in plaintext in any database, log line or URL', async () => {
     const pii = {
       name: 'Zebulon Quixote-Marchetti',
@@ -244,7 +313,16 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
       phone: '+33 6 12 34 56 78',
     };
     const t = await stack.createTenant('pii');
-    const created = await call('POST', '/v1/customers', pii, t);
+    // With an Idempotency-Key, so the stored key (and its fingerprint and result) is checked too.
+    const idempotencyKey = `pii-${Date.now()}`;
+    const created = await stack.request({
+      method: 'POST',
+      path: '/v1/customers',
+      body: pii,
+      headers: { 'idempotency-key': idempotencyKey },
+      tenant: t.slug,
+      apiKey: t.apiKey,
+    });
     expect(created.status).toBe(201);
     await call('GET', `/v1/customers/${created.body.id}`, undefined, t);
     await call('POST', '/v1/customers/search', { email: pii.email }, t);
@@ -260,8 +338,9 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
         expect(dump).not.toContain(hex(needle).toLowerCase());
       }
     }
-    // The dump is not vacuous: the customer row is there, sealed.
+    // The dump is not vacuous: the customer row is there, sealed, and the idempotency key's row.
     expect(tenantDump).toContain(String(created.body.id));
+    expect(tenantDump).toContain(idempotencyKey);
 
     const logs = [...stack.apps.values()]
       .map((app) => app.output)

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { pgQuery } from '../support/pg.js';
-import { TestStack, type TestTenant } from '../support/stack.js';
+import { TEST_ADMIN_TOKEN, TestStack, type TestTenant } from '../support/stack.js';
 import { uniqueToken } from '../support/ids.js';
 import { TestServices } from '../support/services.js';
 
@@ -212,6 +212,39 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     expect(again.body).toEqual({ id: first.body.id, sagaId: first.body.sagaId });
     const other = await register('another-name', {}, { 'idempotency-key': key });
     expect(other.status).toBe(409);
+  });
+
+  it('tenants - POST /admin/tenants with an Idempotency-Key: a retry joins the same provisioning (201, the API key shown once), another body is 409, a new tenant without the key 409 TENANT_EXISTS', async () => {
+    const slug = `e2e-idem-${uniqueToken(6)}`;
+    const key = `tenant-${uniqueToken(8)}`;
+    const create = (body: Record<string, unknown>, headers: Record<string, string> = { 'idempotency-key': key }) =>
+      stack.request({ method: 'POST', path: '/admin/tenants', body, headers, apiKey: TEST_ADMIN_TOKEN });
+    try {
+      const first = await create({ slug, name: 'Idempotent Inc' });
+      expect(first.status).toBe(201);
+      expect(first.body.apiKey).toEqual(expect.any(String));
+      const again = await create({ slug, name: 'Idempotent Inc' });
+      expect([again.status, again.body]).toEqual([201, { slug }]);
+      const other = await create({ slug, name: 'Someone Else' });
+      expect([other.status, other.body.code]).toEqual([409, 'IDEMPOTENCY_MISMATCH']);
+      const withoutKey = await create({ slug, name: 'Idempotent Inc' }, {});
+      expect([withoutKey.status, withoutKey.body.code]).toEqual([409, 'TENANT_EXISTS']);
+      const sagas = await system<{ n: string }>(
+        `SELECT count(*)::text AS n FROM sagas WHERE name = 'tenant-provisioning' AND tenant = $1`,
+        [slug],
+      );
+      expect(sagas[0]!.n).toBe('1');
+      // The key shown first works.
+      const listed = await stack.request({
+        method: 'GET',
+        path: '/v1/devices',
+        tenant: slug,
+        apiKey: first.body.apiKey,
+      });
+      expect(listed.status).toBe(200);
+    } finally {
+      await stack.admin('DELETE', `/admin/tenants/${slug}`);
+    }
   });
 
   it('saga scenario 13 - the edge store is down longer than the unknown-outcome window, then comes back: the registration compensates and its key answers 409 OPERATION_ABANDONED; scenarios 10 and 11 - meanwhile the device is pending, not listed as active, and cannot be deleted', async () => {

@@ -1,5 +1,5 @@
 import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
-import { portVar, urlVar } from '#polystore/platform';
+import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
 
@@ -12,6 +12,8 @@ export const secureStoreConfigSchema = z
     SECURE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.secure), STORE_MANIFESTS.secure.defaultServerUrl),
     /** Metrics and health (`/metrics`, `/health/live`). */
     SECURE_HTTP_PORT: portVar(3201),
+    /** How long an idempotency key of a customer write (and its stored result) is kept. */
+    IDEMPOTENCY_TTL_MS: intVar(24 * 3_600_000, 60_000),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
 

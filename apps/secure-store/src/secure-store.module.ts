@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CatalogModule } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
+import { IdempotentExecutor } from '#polystore/idempotency';
 import { ParticipantFence } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
@@ -78,6 +79,12 @@ export class SecureStoreModule {
           provide: ParticipantFence,
           inject: [DataSourceRouter],
           useFactory: (router: DataSourceRouter) => new ParticipantFence(router),
+        },
+        {
+          provide: IdempotentExecutor,
+          inject: [DataSourceRouter],
+          useFactory: (router: DataSourceRouter) =>
+            new IdempotentExecutor(router, { ttlMs: config.IDEMPOTENCY_TTL_MS }),
         },
       ],
     };

@@ -1,11 +1,13 @@
 import type { StoreSchema } from '#polystore/data-router';
 import { AuditEntryEntity, AuditHeadEntity } from './audit/audit-entry.entity.js';
+import { IdempotencyKeyEntity } from '#polystore/idempotency';
 import { SagaInboxEntity } from '#polystore/saga';
 import { SecureDeviceCredentialEntity } from './crypto/device-credential.entity.js';
 import { TenantKeyEntity } from './crypto/tenant-key.entity.js';
 import { CustomerEntity } from './customers/customer.entity.js';
 import { SecureInit1764201700000 } from './migrations/1764201700000-secure-init.js';
 import { SecureSaga1764204100000 } from './migrations/1764204100000-secure-saga.js';
+import { SecureIdempotency1764207100000 } from './migrations/1764207100000-secure-idempotency.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
@@ -16,7 +18,8 @@ export const SECURE_SCHEMA: StoreSchema = {
     AuditHeadEntity,
     SecureDeviceCredentialEntity,
     SagaInboxEntity,
+    IdempotencyKeyEntity,
   ],
-  migrations: [SecureInit1764201700000, SecureSaga1764204100000],
+  migrations: [SecureInit1764201700000, SecureSaga1764204100000, SecureIdempotency1764207100000],
   migrationsTableName: 'secure_migrations',
 };

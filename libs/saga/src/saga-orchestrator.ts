@@ -171,6 +171,11 @@ export class SagaOrchestrator {
     return this.log.load(id);
   }
 
+  /** The saga as logged, or null when there is none with this id. */
+  find(id: string): Promise<SagaRecord | null> {
+    return this.log.find(id);
+  }
+
   list(filter: { state?: SagaState; tenant?: string; limit?: number }): Promise<SagaRecord[]> {
     return this.log.list({ ...filter, limit: filter.limit ?? 100 });
   }

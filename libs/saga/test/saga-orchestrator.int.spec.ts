@@ -164,13 +164,15 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     orchestrators.push(o);
     return o;
   };
+  /** Names of the sagas this suite defined: removed from the shared catalog at the end. */
+  const defined: string[] = [];
   const saga = (
     name: string,
     steps: Parameters<typeof defineSaga<{ n: number }>>[0]['steps'],
     extra: { version?: number; deadlineMs?: number } = {},
   ) =>
     defineSaga<{ n: number }>({
-      name: `${name}-${uniqueToken(4)}`,
+      name: (defined[defined.length] = `${name}-${uniqueToken(4)}`),
       version: extra.version ?? 1,
       deadlineMs: extra.deadlineMs ?? 30_000,
       steps,
@@ -203,6 +205,9 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
 
   afterAll(async () => {
     await Promise.all(orchestrators.map((o) => o.stop()));
+    // Left behind, a saga whose definition only this suite knows would be claimed, and logged as
+    // unknown, by every gateway sweeping the shared test catalog.
+    await db.query('DELETE FROM sagas WHERE name = ANY($1)', [defined]);
     await router.close();
     await DatabaseAdmin.dropDatabase(TestServices.postgresUrl, database);
     await db.destroy();
@@ -606,6 +611,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     const o = orchestrator();
     const gate = { open: false };
     const name = `versioned-${uniqueToken(4)}`;
+    defined.push(name);
     const v1 = defineSaga<{ n: number }>({
       name,
       version: 1,
@@ -641,7 +647,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     const lockRun = uniqueToken(8);
     const gate = { open: false };
     const locked = defineSaga<{ n: number }>({
-      name: `locked-${uniqueToken(4)}`,
+      name: (defined[defined.length] = `locked-${uniqueToken(4)}`),
       version: 1,
       deadlineMs: 30_000,
       // Unique per run: a run that failed mid-way leaves its parked saga holding its lock in the

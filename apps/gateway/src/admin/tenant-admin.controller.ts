@@ -3,12 +3,15 @@ import type { FastifyReply } from 'fastify';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
+import { IDEMPOTENCY_KEY_DOC, IdempotencyKey } from '../common.pipes.js';
 import { CreatedTenantDto, CreateTenantDto, TenantListDto } from './tenant.dto.js';
 import { TenantAdminService } from './tenant-admin.service.js';
 
@@ -25,15 +28,25 @@ export class TenantAdminController {
   @ApiAcceptedResponse({
     description: 'Still provisioning: follow GET /admin/sagas, then POST /admin/tenants/:slug/api-keys',
   })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: `${IDEMPOTENCY_KEY_DOC}; the API key is shown only to the first answer`,
+  })
+  @ApiConflictResponse({ description: 'TENANT_EXISTS, or IDEMPOTENCY_MISMATCH: the key was used with another body' })
   async create(
     @Body() body: CreateTenantDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<CreatedTenantDto | { slug: string; sagaId: string }> {
-    const created = await this.tenants.create(body.slug, body.name, body.placements ?? []);
+  ): Promise<CreatedTenantDto | { slug: string; sagaId: string; statusUrl: string }> {
+    const created = await this.tenants.create(body.slug, body.name, body.placements ?? [], idempotencyKey);
     void reply.status(created.done ? 201 : 202);
-    return created.done
-      ? { slug: created.slug, apiKey: created.apiKey }
-      : { slug: created.slug, sagaId: created.sagaId };
+    if (!created.done) {
+      const statusUrl = `/admin/sagas/${created.sagaId}`;
+      void reply.header('location', statusUrl);
+      return { slug: created.slug, sagaId: created.sagaId, statusUrl };
+    }
+    return { slug: created.slug, ...(created.apiKey ? { apiKey: created.apiKey } : {}) };
   }
 
   @Post(':slug/api-keys')

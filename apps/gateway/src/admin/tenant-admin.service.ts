@@ -10,12 +10,15 @@ import {
   type PlacementSpec,
 } from '#polystore/catalog';
 import { parseServerUrl, type PlacementKind } from '#polystore/data-router';
+import { IdempotencyException, requestFingerprint } from '#polystore/idempotency';
 import { MessageClient } from '#polystore/messaging';
+import { sha256 } from '#polystore/platform';
 import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
-import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
+import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED, uuidFrom } from '../sagas/saga-outcome.util.js';
+import type { TenantProvisioningInput } from '../sagas/tenant-provisioning.saga.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import type { TenantDto } from './tenant.dto.js';
 
@@ -28,7 +31,7 @@ export interface PlacementChoice {
 
 /** Creating a tenant: done (with its key), or still provisioning in the background. */
 export type TenantCreation =
-  { done: true; slug: string; apiKey: string; sagaId: string } | { done: false; slug: string; sagaId: string };
+  { done: true; slug: string; apiKey?: string; sagaId: string } | { done: false; slug: string; sagaId: string };
 
 /**
  * Tenant lifecycle. Creation is the tenant-provisioning saga (catalog entry, one database per
@@ -49,16 +52,42 @@ export class TenantAdminService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async create(slugInput: string, name: string, choices: readonly PlacementChoice[] = []): Promise<TenantCreation> {
+  /**
+   * Creates a tenant (the provisioning saga). With an `Idempotency-Key`, the saga's id derives
+   * from it: a retry with the same key and body joins the same saga and gets its outcome (201,
+   * the API key shown only to the first answer after success; 202 while it runs; its final error
+   * once it failed), another body `IDEMPOTENCY_MISMATCH`.
+   */
+  async create(
+    slugInput: string,
+    name: string,
+    choices: readonly PlacementChoice[] = [],
+    idempotencyKey?: string,
+  ): Promise<TenantCreation> {
     const slug = parseTenantSlug(slugInput);
-    const tenantId = randomUUID();
-    const placements = this.placementsFor(tenantId, choices);
-    if (await this.catalog.findTenantFresh(slug)) throw CatalogException.tenantExists(slug);
-    const input = { tenantId, slug, name, placements };
-    const sagaId = await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug });
+    const requestHash = idempotencyKey ? requestFingerprint('tenants.create', { slug, name, choices }) : undefined;
+    const sagaId = idempotencyKey ? uuidFrom(`tenant-provisioning:saga:${idempotencyKey}`, sha256) : randomUUID();
+    const earlier = idempotencyKey ? await this.orchestrator.find(sagaId) : null;
+    if (earlier && (earlier.input as TenantProvisioningInput).requestHash !== requestHash)
+      throw IdempotencyException.mismatch();
+    if (!earlier) {
+      const tenantId = randomUUID();
+      const placements = this.placementsFor(tenantId, choices);
+      if (await this.catalog.findTenantFresh(slug)) throw CatalogException.tenantExists(slug);
+      const input: TenantProvisioningInput = {
+        tenantId,
+        slug,
+        name,
+        placements,
+        ...(requestHash ? { requestHash } : {}),
+      };
+      await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug, id: sagaId });
+    }
     const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS, UNTIL_DECIDED);
     if (stillRunning(saga)) return { done: false, slug, sagaId };
     if (!succeeded(saga)) throw sagaFailure(saga);
+    // One answer shows the tenant's first key; a replay of the key gets the tenant without it.
+    if (!(await this.orchestrator.claimOutputFlag(sagaId, 'apiKeyIssued'))) return { done: true, slug, sagaId };
     const key = await this.admin.issueApiKey(slug);
     this.logger.log({ tenant: slug, sagaId }, 'tenant created');
     return { done: true, slug, apiKey: key.secret, sagaId };

@@ -51,7 +51,11 @@ export class CreateTenantDto {
 
 export class CreatedTenantDto {
   @ApiProperty() slug!: string;
-  @ApiProperty({ description: 'Shown once; store it now. Only its hash is kept.' }) apiKey!: string;
+  @ApiPropertyOptional({
+    description:
+      'Shown once; store it now. Only its hash is kept. Absent from a replay (same Idempotency-Key) after the first answer.',
+  })
+  apiKey?: string;
 }
 
 export class PlacementDto {

@@ -3,13 +3,15 @@ import type { FastifyReply } from 'fastify';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
-import { uuidParam } from '../common.pipes.js';
+import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
 import { CreateCustomerDto, CustomerDto, CustomerListDto, SearchCustomersDto } from './customer.dto.js';
 import { CustomersService } from './customers.service.js';
 
@@ -22,9 +24,11 @@ export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_DOC })
   @ApiCreatedResponse({ type: CustomerDto })
-  create(@Body() body: CreateCustomerDto): Promise<CustomerDto> {
-    return this.customers.create(body);
+  @ApiConflictResponse({ description: 'IDEMPOTENCY_MISMATCH: the key was used with another body' })
+  create(@Body() body: CreateCustomerDto, @IdempotencyKey() idempotencyKey: string | undefined): Promise<CustomerDto> {
+    return this.customers.create(body, idempotencyKey);
   }
 
   @Post('search')

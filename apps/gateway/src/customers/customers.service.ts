@@ -18,8 +18,14 @@ export class CustomersService {
     private readonly sagas: SagaRegistry,
   ) {}
 
-  create(input: CreateCustomerDto): Promise<CustomerView> {
-    return this.messages.request(C.create, { name: input.name, email: input.email, phone: input.phone ?? null });
+  /** With an `Idempotency-Key`, the secure store stores the key with the customer (one transaction). */
+  create(input: CreateCustomerDto, idempotencyKey?: string): Promise<CustomerView> {
+    return this.messages.request(C.create, {
+      name: input.name,
+      email: input.email,
+      phone: input.phone ?? null,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
   }
 
   get(id: string): Promise<CustomerView> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -9,10 +9,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { GatewayException } from '../gateway.exception.js';
 import { DeviceRegistrationService } from './device-registration.service.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
-import { uuidParam } from '../common.pipes.js';
+import { IdempotencyKey, uuidParam } from '../common.pipes.js';
 import {
   AcceptedDto,
   DeviceDto,
@@ -48,12 +47,9 @@ export class DevicesController {
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/:sagaId' })
   async register(
     @Body() body: RegisterDeviceDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredDeviceDto | AcceptedDto> {
-    if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,200}$/.test(idempotencyKey)) {
-      throw GatewayException.validation(['Idempotency-Key must be 1-200 characters of [A-Za-z0-9._:-]']);
-    }
     const answer = await this.registration.register(body, idempotencyKey);
     void reply.status(answer.status);
     if (answer.status === 202) void reply.header('location', answer.body.statusUrl);

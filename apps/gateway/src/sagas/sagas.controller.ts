@@ -35,6 +35,12 @@ export class AdminSagasController {
     return { items: await this.sagas.list(query.state) };
   }
 
+  @Get(':id')
+  @ApiOkResponse({ type: SagaDto })
+  get(@Param('id', uuidParam('id')) id: string): Promise<SagaDto> {
+    return this.sagas.get(id);
+  }
+
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOkResponse({ type: SagaDto, description: 'Runs the failed compensations (or failed forward steps) again' })

@@ -21,7 +21,8 @@ export class SagasService {
     const saga = await this.orchestrator.get(id).catch(() => null);
     if (!saga || saga.tenant !== tenant) throw SagaException.notFound(id);
     const dto = toSagaDto(saga);
-    if (saga.name === 'device-registration' && saga.state === SagaState.SUCCEEDED) {
+    const shown = (saga.output as { tokenShown?: boolean } | null)?.tokenShown === true;
+    if (saga.name === 'device-registration' && saga.state === SagaState.SUCCEEDED && !shown) {
       const deviceId = (saga.input as { deviceId: string }).deviceId;
       // Fetched before the flag is claimed (a failed fetch leaves it to a later read); a
       // device deleted since has no credential to show.
@@ -34,6 +35,11 @@ export class SagasService {
       if (credential && (await this.orchestrator.claimOutputFlag(id, 'tokenShown'))) dto.token = credential.token;
     }
     return dto;
+  }
+
+  /** Any saga (operators). */
+  async get(id: string): Promise<SagaDto> {
+    return toSagaDto(await this.orchestrator.get(id));
   }
 
   async list(state?: SagaState): Promise<SagaDto[]> {

@@ -15,6 +15,8 @@ export interface TenantProvisioningInput {
   readonly slug: string;
   readonly name: string;
   readonly placements: readonly PlacementSpec[];
+  /** With an `Idempotency-Key`: the digest of the request, so a retry with another body is refused. */
+  readonly requestHash?: string;
 }
 
 /**

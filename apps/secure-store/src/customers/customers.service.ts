@@ -1,15 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { CustomerView, ParsedRequestOf, Contracts } from '#polystore/messaging';
+import { IdempotentExecutor } from '#polystore/idempotency';
+import { CrashPoints, hmacSha256 } from '#polystore/platform';
 import { RequestContextStore } from '#polystore/tenancy';
+import type { EntityManager } from 'typeorm';
 import { DataSourceRouter } from '#polystore/data-router';
 import { AuditLog } from '../audit/audit-log.service.js';
-import { emailBlindIndex, TenantKeyring } from '../crypto/tenant-keyring.service.js';
+import { emailBlindIndex, TenantKeyring, type TenantKeys } from '../crypto/tenant-keyring.service.js';
 import { SecureStoreException } from '../secure-store.exception.js';
 import { openCustomer, sealCustomer } from './customer-cipher.util.js';
 import { CustomerRepository } from './customer.repository.js';
 
 type Secure = typeof Contracts.secure.customers;
+
+/** Crash points of the secure store (see CrashPoints): tests kill it there. */
+export const SecureCrashPoint = {
+  /** A customer (and its idempotency key) committed, the reply not yet sent. */
+  CUSTOMER_CREATED: 'secure.customers.create.after-commit',
+} as const;
+
+/** A digest of a request's PII fields keyed by the tenant: comparable, not reversible by dictionary. */
+function requestDigest(keys: TenantKeys, fields: Record<string, unknown>): string {
+  return hmacSha256(keys.emailIndex, `idempotency\n${JSON.stringify(fields)}`).toString('hex');
+}
 
 /** Customer PII: sealed at rest, found by blind index, every access audited. */
 @Injectable()
@@ -19,22 +33,40 @@ export class CustomersService {
     private readonly customers: CustomerRepository,
     private readonly keyring: TenantKeyring,
     private readonly audit: AuditLog,
+    private readonly idempotent: IdempotentExecutor,
   ) {}
 
-  /** Seals and stores a customer; the audit record commits with it. */
+  /**
+   * Seals and stores a customer; the audit record commits with it. With an idempotency key, the
+   * key commits with it too: a retry with the same key and fields gets the same customer (its
+   * id and creation time are what the key stores: never PII), with other fields
+   * `IDEMPOTENCY_MISMATCH`. What "the same fields" means is a digest keyed by the tenant, so the
+   * key's row holds nothing that a dictionary of emails could be matched against.
+   */
   async create(input: ParsedRequestOf<Secure['create']>): Promise<CustomerView> {
     const tenant = RequestContextStore.requireTenant();
     const keys = await this.keyring.current();
-    const id = randomUUID();
     const fields = { name: input.name, email: input.email, phone: input.phone ?? null };
-    const row = await this.router.transaction(async (manager) => {
+    const insert = async (manager: EntityManager) => {
+      const id = randomUUID();
       const saved = await this.customers.insert(manager, sealCustomer(keys, tenant, id, fields));
       await this.audit.appendInTransaction(manager, keys, [
         { action: 'customer.create', subjectId: id, outcome: 'ok' },
       ]);
-      return saved;
-    });
-    return { id, ...fields, createdAt: row.createdAt.toISOString() };
+      return { id, createdAt: saved.createdAt.toISOString() };
+    };
+    const created = input.idempotencyKey
+      ? (
+          await this.idempotent.execute(
+            input.idempotencyKey,
+            'customers.create',
+            { fields: requestDigest(keys, fields) },
+            insert,
+          )
+        ).result
+      : await this.router.transaction(insert);
+    CrashPoints.hit(SecureCrashPoint.CUSTOMER_CREATED);
+    return { id: created.id, ...fields, createdAt: created.createdAt };
   }
 
   /** Reads one customer; the read is audited (found or not) before the answer leaves. */

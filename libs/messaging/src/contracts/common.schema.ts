@@ -19,3 +19,8 @@ export const provisionResponseSchema = z.object({
 export const dropResponseSchema = z.object({ dropped: z.boolean() });
 
 export const emptySchema = z.object({}).strict();
+
+/** Idempotency key of a mutation: HTTP `Idempotency-Key`, saga `sagaId:step`, job `job:...`. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1-200 characters of [A-Za-z0-9._:-]');

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { defineContract } from '../contract.js';
-import { dropResponseSchema, emptySchema, healthResponseSchema, provisionResponseSchema } from './common.schema.js';
+import {
+  dropResponseSchema,
+  emptySchema,
+  healthResponseSchema,
+  idempotencyKeySchema,
+  provisionResponseSchema,
+} from './common.schema.js';
+
+export { idempotencyKeySchema };
 
 const service = 'reliable-store';
-
-/** Idempotency key of a mutation: HTTP `Idempotency-Key`, saga `sagaId:step`, job `job:...`. */
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1-200 characters of [A-Za-z0-9._:-]');
 
 export const DEVICE_STATUSES = ['pending', 'active', 'offline', 'disabled'] as const;
 export const deviceStatusSchema = z.enum(DEVICE_STATUSES);

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { defineContract } from '../contract.js';
-import { dropResponseSchema, emptySchema, healthResponseSchema, provisionResponseSchema } from './common.schema.js';
+import {
+  dropResponseSchema,
+  emptySchema,
+  healthResponseSchema,
+  idempotencyKeySchema,
+  provisionResponseSchema,
+} from './common.schema.js';
 
 const service = 'secure-store';
 
@@ -69,6 +75,8 @@ export const SecureContracts = {
             .string()
             .regex(/^\+?[0-9 ().-]{3,32}$/)
             .nullish(),
+          /** Set: a retry with the same key and fields gets the same customer (HTTP `Idempotency-Key`). */
+          idempotencyKey: idempotencyKeySchema.optional(),
         })
         .strict(),
       response: customerViewSchema,
