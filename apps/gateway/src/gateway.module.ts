@@ -72,6 +72,7 @@ export class GatewayModule {
           leaseMs: config.SAGA_LEASE_MS,
           sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
           unknownOutcomeWindowMs: config.SAGA_UNKNOWN_OUTCOME_WINDOW_MS,
+          metrics,
           maxConcurrentRecoveries: 100,
         }),
         JobsModule.forRoot({

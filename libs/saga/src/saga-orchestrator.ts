@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CrashPoints } from '#polystore/platform';
 import { newRequestContext, RequestContextStore, type TenantSlug } from '#polystore/tenancy';
+import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from './clock.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from './definition.js';
 import { backoffMs, classifyFailure, describeError } from './internal/outcome.js';
 import { SagaLog } from './internal/saga-log.js';
+import { SagaMetrics } from './internal/saga-metrics.js';
 import { SagaErrorCode, SagaException } from './saga.exception.js';
 import { SagaState, StepState, TERMINAL_STATES, type SagaRecord, type StepRecord } from './saga-state.js';
 
@@ -35,6 +37,8 @@ export interface SagaOrchestratorOptions {
    * accepted operation into a compensated one.
    */
   readonly unknownOutcomeWindowMs?: number;
+  /** Where the saga metrics go (see SagaMetrics); none when absent. */
+  readonly metrics?: Registry;
   readonly clock?: Clock;
 }
 
@@ -85,6 +89,7 @@ export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly clock: Clock;
   private readonly unknownOutcomeWindowMs: number;
+  private readonly metrics?: SagaMetrics;
   private readonly driving = new Map<string, Promise<void>>();
   /** Callers waiting (in this process) for a saga to turn to compensation. */
   private readonly compensationWaiters = new Map<string, Set<() => void>>();
@@ -99,6 +104,7 @@ export class SagaOrchestrator {
     this.log = new SagaLog(db);
     this.clock = options.clock ?? systemClock;
     this.unknownOutcomeWindowMs = options.unknownOutcomeWindowMs ?? DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS;
+    if (options.metrics) this.metrics = new SagaMetrics(options.metrics, db);
   }
 
   /** Makes a definition (one name and version) runnable. Keep old versions registered while instances run. */
@@ -355,6 +361,8 @@ export class SagaOrchestrator {
         state: SagaState.SUCCEEDED,
         output: definition.output?.(results) ?? results,
       });
+      this.metrics?.left(saga.name, SagaState.RUNNING, saga.createdAt.getTime(), this.clock.now());
+      this.metrics?.finish(saga.name, SagaState.SUCCEEDED);
       return;
     }
     const outcomes = await Promise.allSettled(
@@ -372,6 +380,8 @@ export class SagaOrchestrator {
     const error = { step: reason.step, ...describeError(reason.reason) };
     if (isForwardOnly(definition)) {
       await this.log.setSaga(saga.id, fence, { state: SagaState.FAILED, error });
+      this.metrics?.left(saga.name, SagaState.RUNNING, saga.createdAt.getTime(), this.clock.now());
+      this.metrics?.finish(saga.name, SagaState.FAILED);
       this.logger.warn(
         { sagaId: saga.id, saga: saga.name, ...error },
         'forward-only saga failed; parked for an operator',
@@ -383,6 +393,7 @@ export class SagaOrchestrator {
 
   private async beginCompensation(saga: SagaRecord, fence: number, error: unknown): Promise<void> {
     await this.log.setSaga(saga.id, fence, { state: SagaState.COMPENSATING, error });
+    this.metrics?.left(saga.name, SagaState.RUNNING, saga.createdAt.getTime(), this.clock.now());
     CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATING);
     for (const notify of [...(this.compensationWaiters.get(saga.id) ?? [])]) notify();
   }
@@ -417,6 +428,7 @@ export class SagaOrchestrator {
       CrashPoints.hit(SagaCrashPoint.AFTER_STEP_INTENT);
       try {
         const output = await this.invoke(saga, step, attempt, results, 'action');
+        this.metrics?.attempt(saga.name, step.name, 'action', 'ok');
         CrashPoints.hit(SagaCrashPoint.AFTER_STEP_ACTION);
         const persisted = step.persist ? step.persist(output) : output;
         const recorded = await this.log.setStep(
@@ -433,6 +445,7 @@ export class SagaOrchestrator {
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const failure = classifyFailure(error, policy);
+        this.metrics?.attempt(saga.name, step.name, 'action', failure);
         const now = this.clock.now();
         if (failure === 'unknown') {
           window.open(now);
@@ -469,6 +482,7 @@ export class SagaOrchestrator {
 
   /** Compensates, group by group in reverse, every step that may have acted. */
   private async compensate(saga: SagaRecord, definition: SagaDefinition<never>, fence: number): Promise<void> {
+    const began = this.clock.now();
     const results = resultsOf(saga);
     let failed = false;
     for (const group of [...definition.groups].reverse()) {
@@ -493,6 +507,8 @@ export class SagaOrchestrator {
     } else {
       await this.log.setSaga(saga.id, fence, { state: SagaState.COMPENSATED });
     }
+    this.metrics?.left(saga.name, SagaState.COMPENSATING, began, this.clock.now());
+    this.metrics?.finish(saga.name, failed ? SagaState.COMPENSATION_FAILED : SagaState.COMPENSATED);
   }
 
   /**
@@ -528,6 +544,7 @@ export class SagaOrchestrator {
       CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION_INTENT);
       try {
         await this.invoke(saga, step, attempt, results, 'compensation');
+        this.metrics?.attempt(saga.name, step.name, 'compensation', 'ok');
         await this.log.setStep(saga.id, fence, step.name, {
           state: StepState.COMPENSATED,
           ...window.answered(this.clock.now()),
@@ -537,7 +554,9 @@ export class SagaOrchestrator {
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const now = this.clock.now();
-        const unknown = classifyFailure(error, policy) === 'unknown';
+        const failure = classifyFailure(error, policy);
+        this.metrics?.attempt(saga.name, step.name, 'compensation', failure);
+        const unknown = failure === 'unknown';
         if (unknown) window.open(now);
         else failures++;
         if (unknown ? window.closed(now) : failures >= policy.maxAttempts) {

@@ -17,6 +17,7 @@ import {
   type StepDefinition,
 } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
+import { Registry } from 'prom-client';
 import {
   Column,
   Entity,
@@ -573,6 +574,41 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     // resume (4 s or more after it opened).
     expect(done.updatedAt.getTime()).toBeGreaterThanOrEqual(opened.getTime() + 2_500);
     expect(done.updatedAt.getTime()).toBeLessThan(opened.getTime() + 3_700);
+  });
+
+  it('saga - metrics: sagas by state and waiting steps read from the log, attempts by outcome, finished sagas, time in state', async () => {
+    const registry = new Registry();
+    const o = orchestrator({ metrics: registry, unknownOutcomeWindowMs: 60_000 });
+    const down: Knobs = { failTimes: 1_000 };
+    const definition = saga('metered', [
+      effectStep(participant, 'a', down, { retry: { initialIntervalMs: 20, maxIntervalMs: 50, maxAttempts: 2 } }),
+    ]);
+    const id = await o.start(definition, { n: 1 }, { tenant: TENANT });
+    await eventually(async () => (await o.get(id)).steps[0]!.attempts > 3, { what: 'a few unanswered attempts' });
+    const during = await registry.metrics();
+    expect(during).toContain(`polystore_sagas{saga="${definition.name}",state="RUNNING"} 1`);
+    expect(during).toContain(`polystore_saga_steps_waiting{saga="${definition.name}"} 1`);
+    down.failTimes = 0; // the store is back
+    expect((await o.waitFor(id, 20_000)).state).toBe(SagaState.SUCCEEDED);
+
+    const values = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;
+    const attempts = (await values('polystore_saga_step_attempts_total')).filter(
+      (v) => v.labels['saga'] === definition.name,
+    );
+    const byOutcome = Object.fromEntries(attempts.map((v) => [v.labels['outcome'], v.value]));
+    expect(byOutcome['ok']).toBe(1);
+    expect(byOutcome['unknown']).toBeGreaterThan(3);
+    const finished = (await values('polystore_sagas_finished_total')).find((v) => v.labels['saga'] === definition.name);
+    expect(finished).toMatchObject({ value: 1, labels: { state: 'SUCCEEDED' } });
+    const running = (await values('polystore_saga_state_duration_seconds')).find(
+      (v) =>
+        v.labels['saga'] === definition.name &&
+        v.labels['state'] === 'RUNNING' &&
+        String((v as { metricName?: string }).metricName).endsWith('_count'),
+    );
+    expect(running?.value).toBe(1);
+    const after = await registry.metrics();
+    expect(after).not.toContain(`polystore_sagas{saga="${definition.name}"`);
   });
 
   it('saga scenario 15 - two orchestrator replicas recovering the same stale saga: lease and fence let exactly one act', async () => {
