@@ -12,6 +12,19 @@ interface SagaView {
   createdAt: string;
   updatedAt: string;
   error?: { code: string; message: string } | null;
+  steps?: Array<{
+    step: string;
+    unknownSince: string | null;
+    retryUntil: string | null;
+    error?: { code: string } | null;
+  }>;
+}
+
+/** A step waiting for a store that does not answer, as `<step> since <time> until <time> (<code>)`. */
+function waitingOf(saga: SagaView): string {
+  const step = saga.steps?.find((s) => s.unknownSince !== null);
+  if (!step) return '';
+  return `${step.step} since ${step.unknownSince} until ${step.retryUntil ?? 'done'}${step.error ? ` (${step.error.code})` : ''}`;
 }
 
 /** Sagas through the gateway's operator API (the gateway drives them). */
@@ -31,8 +44,12 @@ export function registerSagas(program: Command, runtime: CliRuntime): void {
         if (flags.json) printJson(response.body.items);
         else
           printTable(
-            response.body.items.map((s) => ({ ...s, error: s.error ? `${s.error.code}: ${s.error.message}` : '' })),
-            ['id', 'name', 'state', 'tenant', 'createdAt', 'error'],
+            response.body.items.map((s) => ({
+              ...s,
+              error: s.error ? `${s.error.code}: ${s.error.message}` : '',
+              waiting: waitingOf(s),
+            })),
+            ['id', 'name', 'state', 'tenant', 'createdAt', 'waiting', 'error'],
           );
         return 0;
       }),
