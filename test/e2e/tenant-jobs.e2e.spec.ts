@@ -10,7 +10,13 @@ import {
   type UsageRecordView,
 } from '#polystore/messaging';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import { deviceOfflineJob, OFFLINE_AFTER_MS, usageRollupJob, type TenantJob } from '#polystore/jobs';
+import {
+  deviceOfflineJob,
+  idempotencyPurgeJob,
+  OFFLINE_AFTER_MS,
+  usageRollupJob,
+  type TenantJob,
+} from '#polystore/jobs';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
@@ -264,6 +270,69 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
       });
       expect(interleaving.interleaved).toBe(1);
       expect((await get(tenant, `/v1/devices/${device.id}`)).body.status).toBe('disabled');
+    });
+  });
+
+  describe('idempotency purge', () => {
+    it('purge - keys past their retention are deleted in the secure and reliable stores, in batches; fresh keys stay; a purged key runs again', async () => {
+      const tenant = await stack.createTenant('purge');
+      const as = <T>(work: () => Promise<T>) => runAsTenant(parseTenantSlug(tenant.slug), work, 10_000);
+      const createCustomer = (key: string) =>
+        stack.request({
+          method: 'POST',
+          path: '/v1/customers',
+          body: { name: 'Purge Test', email: 'purge@test.example' },
+          headers: { 'idempotency-key': key },
+          tenant: tenant.slug,
+          apiKey: tenant.apiKey,
+        });
+      // Secure: 3 keys, 2 of them aged past their retention. Reliable: 1,205 keys (more than a
+      // batch), 1,203 of them aged.
+      const customers = await Promise.all(['old-1', 'old-2', 'fresh'].map((key) => createCustomer(key)));
+      expect(customers.map((c) => c.status)).toEqual([201, 201, 201]);
+      const hour = hourStart(Date.now()) - 3 * HOUR;
+      for (let batch = 0; batch < 5; batch++) {
+        await as(() =>
+          client.request(Contracts.reliable.usage.upsert, {
+            idempotencyKey: `purge-batch-${batch}`,
+            records: [{ deviceId: crypto.randomUUID(), periodStart: iso(hour), metric: 'readings', amount: batch }],
+          }),
+        );
+      }
+      await stack.tenantSql(
+        tenant.slug,
+        'secure',
+        `UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE idem_key IN ('old-1', 'old-2')`,
+      );
+      await stack.tenantSql(
+        tenant.slug,
+        'reliable',
+        `UPDATE idempotency_keys SET expires_at = NOW() - INTERVAL 1 MINUTE WHERE idem_key <> 'purge-batch-4'`,
+      );
+      await stack.tenantSql(
+        tenant.slug,
+        'reliable',
+        `INSERT INTO idempotency_keys (idem_key, request_hash, result, created_at, expires_at)
+         SELECT CONCAT('filler-', seq), 'x', 'null', NOW(), NOW() - INTERVAL 1 MINUTE FROM seq_1_to_1200`,
+      );
+      const keys = async (store: 'secure' | 'reliable') =>
+        (await stack.tenantSql<{ key: string }>(tenant.slug, store, 'SELECT idem_key AS "key" FROM idempotency_keys'))
+          .map((r) => r.key)
+          .sort();
+      expect((await keys('reliable')).length).toBe(1_205);
+
+      const purged = await run(idempotencyPurgeJob, tenant, Date.now());
+      expect(purged).toEqual({ secure: 2, reliable: 1_204 });
+      expect(await keys('secure')).toEqual(['fresh']);
+      expect(await keys('reliable')).toEqual(['purge-batch-4']);
+      await expect(run(idempotencyPurgeJob, tenant, Date.now())).resolves.toEqual({ secure: 0, reliable: 0 });
+
+      // A fresh key still answers the first outcome; a purged one runs again (a new customer).
+      const fresh = await createCustomer('fresh');
+      expect(fresh.body.id).toBe(customers[2]!.body.id);
+      const again = await createCustomer('old-1');
+      expect(again.status).toBe(201);
+      expect(again.body.id).not.toBe(customers[0]!.body.id);
     });
   });
 });

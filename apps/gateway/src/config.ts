@@ -73,7 +73,7 @@ export const gatewayConfigSchema = z
     /** Jobs this gateway schedules (once across replicas): comma-separated names, empty for none. */
     JOBS: z
       .string()
-      .default('usage-rollup,device-offline')
+      .default('usage-rollup,device-offline,idempotency-purge')
       .transform((v) => [
         ...new Set(
           v

@@ -3,9 +3,9 @@ import { CatalogModule } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
 import { IdempotentExecutor } from '#polystore/idempotency';
 import { ParticipantFence } from '#polystore/saga';
-import { MessagingModule } from '#polystore/messaging';
+import { Contracts, MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import { idempotencyPurgeHandler, loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from './config.js';
@@ -62,7 +62,14 @@ export class ReliableStoreModule {
           masterKey,
         }),
       ],
-      controllers: [DevicesHandler, UsageHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],
+      controllers: [
+        DevicesHandler,
+        UsageHandler,
+        TenantProvisioningHandler,
+        HealthHandler,
+        SagaStepsHandler,
+        idempotencyPurgeHandler(Contracts.reliable.idempotency.purgeExpired),
+      ],
       providers: [
         { provide: RELIABLE_CONFIG, useValue: config },
         {

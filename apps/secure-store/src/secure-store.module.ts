@@ -3,9 +3,9 @@ import { CatalogModule } from '#polystore/catalog';
 import { DataSourceRouter } from '#polystore/data-router';
 import { IdempotentExecutor } from '#polystore/idempotency';
 import { ParticipantFence } from '#polystore/saga';
-import { MessagingModule } from '#polystore/messaging';
+import { Contracts, MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import { idempotencyPurgeHandler, loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuditHandler } from './audit/audit.handler.js';
@@ -64,7 +64,14 @@ export class SecureStoreModule {
           masterKey,
         }),
       ],
-      controllers: [CustomersHandler, AuditHandler, TenantProvisioningHandler, HealthHandler, SagaStepsHandler],
+      controllers: [
+        CustomersHandler,
+        AuditHandler,
+        TenantProvisioningHandler,
+        HealthHandler,
+        SagaStepsHandler,
+        idempotencyPurgeHandler(Contracts.secure.idempotency.purgeExpired),
+      ],
       providers: [
         { provide: MASTER_KEY, useValue: masterKey },
         { provide: INSTANCE_ID, useValue: config.INSTANCE_ID },

@@ -12,13 +12,16 @@ export { JobScheduler, slotOf, type JobRunResult, type JobSchedulerOptions } fro
 export { JOB_MIGRATIONS } from './migrations/index.js';
 export {
   BUILTIN_JOBS,
+  IDEMPOTENCY_PURGE_BATCH,
   OFFLINE_AFTER_MS,
   READINGS_METRIC,
   USAGE_ROLLUP_LOOKBACK_MS,
   deviceOfflineJob,
+  idempotencyPurgeJob,
   rollupWindow,
   usageRollupJob,
   type DeviceOfflineResult,
+  type IdempotencyPurgeResult,
   type UsageRollupResult,
 } from './jobs/index.js';
 export { JobsModule, type JobsModuleOptions } from './jobs.module.js';

@@ -28,5 +28,6 @@ export {
   type TenantDataOptions,
 } from './tenant-data.module.js';
 export { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
+export { idempotencyPurgeHandler } from './idempotency-purge.handler.js';
 export { HttpErrorCode, HttpErrorFilter, type ErrorBody } from './http-error.filter.js';
 export type { StoreApp } from './store-app.js';

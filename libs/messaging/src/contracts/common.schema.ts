@@ -24,3 +24,9 @@ export const emptySchema = z.object({}).strict();
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1-200 characters of [A-Za-z0-9._:-]');
+
+/** Request of a store's `idempotency.purge-expired`: how many expired keys to delete at most. */
+export const purgeExpiredRequestSchema = z.object({ limit: z.number().int().min(1).max(10_000) }).strict();
+
+/** Answer of `idempotency.purge-expired`: how many keys past their retention were deleted. */
+export const purgeExpiredResponseSchema = z.object({ purged: z.number().int().min(0) });

@@ -6,6 +6,8 @@ import {
   healthResponseSchema,
   idempotencyKeySchema,
   provisionResponseSchema,
+  purgeExpiredRequestSchema,
+  purgeExpiredResponseSchema,
 } from './common.schema.js';
 
 export { idempotencyKeySchema };
@@ -155,6 +157,16 @@ export const ReliableContracts = {
         })
         .strict(),
       response: z.object({ items: z.array(usageRecordSchema), truncated: z.boolean() }),
+    }),
+  },
+  idempotency: {
+    /** Deletes up to `limit` idempotency keys past their retention (`IDEMPOTENCY_TTL_MS`): the idempotency-purge job. */
+    purgeExpired: defineContract({
+      pattern: 'reliable.idempotency.purge-expired',
+      service,
+      scope: 'tenant',
+      request: purgeExpiredRequestSchema,
+      response: purgeExpiredResponseSchema,
     }),
   },
 } as const;

@@ -6,6 +6,8 @@ import {
   healthResponseSchema,
   idempotencyKeySchema,
   provisionResponseSchema,
+  purgeExpiredRequestSchema,
+  purgeExpiredResponseSchema,
 } from './common.schema.js';
 
 const service = 'secure-store';
@@ -128,6 +130,16 @@ export const SecureContracts = {
         reason: z.string().nullable(),
       }),
       timeoutMs: 30_000,
+    }),
+  },
+  idempotency: {
+    /** Deletes up to `limit` idempotency keys past their retention (`IDEMPOTENCY_TTL_MS`): the idempotency-purge job. */
+    purgeExpired: defineContract({
+      pattern: 'secure.idempotency.purge-expired',
+      service,
+      scope: 'tenant',
+      request: purgeExpiredRequestSchema,
+      response: purgeExpiredResponseSchema,
     }),
   },
 } as const;
