@@ -4,11 +4,7 @@ import { idempotencyPurgeJob } from './idempotency-purge.job.js';
 import { usageRollupJob } from './usage-rollup.job.js';
 
 export { OFFLINE_AFTER_MS, deviceOfflineJob, type DeviceOfflineResult } from './device-offline.job.js';
-export {
-  IDEMPOTENCY_PURGE_BATCH,
-  idempotencyPurgeJob,
-  type IdempotencyPurgeResult,
-} from './idempotency-purge.job.js';
+export { IDEMPOTENCY_PURGE_BATCH, idempotencyPurgeJob, type IdempotencyPurgeResult } from './idempotency-purge.job.js';
 export {
   READINGS_METRIC,
   USAGE_ROLLUP_LOOKBACK_MS,
