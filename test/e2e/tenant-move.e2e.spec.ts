@@ -128,7 +128,15 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
     expect(customers.source.rows).toBeGreaterThanOrEqual(before.length);
     for (const table of report.tables) expect(table.target).toEqual(table.source);
     expect(report.tables.map((t) => t.table).sort()).toEqual(
-      ['audit_entries', 'audit_head', 'customers', 'device_credentials', 'saga_inbox', 'tenant_keys'].sort(),
+      [
+        'audit_entries',
+        'audit_head',
+        'customers',
+        'device_credentials',
+        'idempotency_keys',
+        'saga_inbox',
+        'tenant_keys',
+      ].sort(),
     );
     // The secure store had the database open: its sessions were cut at the switch.
     expect(report.sessionsTerminated).toBeGreaterThanOrEqual(1);
