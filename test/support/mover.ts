@@ -1,6 +1,12 @@
 import { testContextSigner } from './context-keys.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CatalogAdminService, CatalogService, openSystemDatabase, type CatalogOptions } from '#polystore/catalog';
+import {
+  CatalogAdminService,
+  CatalogService,
+  openSystemDatabase,
+  storeKeyOf,
+  type CatalogOptions,
+} from '#polystore/catalog';
 import type { StoreSchema } from '#polystore/data-router';
 import { connectNats, MessageClient } from '#polystore/messaging';
 import { runtimeLogin } from '#polystore/runtime';
@@ -30,7 +36,7 @@ export async function openMover(
 ): Promise<TestMover> {
   const options: CatalogOptions = {
     systemDbUrl: TestServices.systemDbUrl,
-    masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'),
+    keys: { masterKey: Buffer.from(TEST_MASTER_KEY, 'base64') },
     cacheTtlMs: 60_000,
     negativeCacheTtlMs: 2_000,
     poolSize: 3,
@@ -49,7 +55,7 @@ export async function openMover(
     catalogAdmin,
     catalog,
     schemaFor: () => schema,
-    runtimeLogin: (store) => runtimeLogin(store, options.masterKey),
+    runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(Buffer.from(TEST_MASTER_KEY, 'base64'), store)),
   });
   return {
     mover,

@@ -4,6 +4,7 @@ import {
   TEST_CONTEXT_STORE_KEYS,
   testStoreContextKey,
 } from './context-keys.js';
+import { storeKeyOf } from '#polystore/catalog';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -37,6 +38,11 @@ export type AppName = 'gateway' | 'secure-store' | 'reliable-store' | 'edge-stor
 /** A fixed master key for tests (base64 of 32 bytes). Never used outside tests. */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A store's own key (STORE_KEY), derived from the test master key as `polystore store-key` does. */
+export function testStoreKey(store: 'secure' | 'reliable' | 'edge'): string {
+  return storeKeyOf(Buffer.from(TEST_MASTER_KEY, 'base64'), store).toString('base64');
+}
 
 /** One running app process, with everything it printed. */
 export class RunningApp {
@@ -198,7 +204,11 @@ export class TestStack {
           }
         : { DEVICE_BROKER: 'off' }),
       NATS_SUBJECT_PREFIX: this.prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
+      // The master key only where PII is decrypted or placements are provisioned; the other
+      // stores get their own key only.
+      ...(app === 'gateway' || app === 'secure-store'
+        ? { MASTER_KEY: TEST_MASTER_KEY }
+        : { STORE_KEY: testStoreKey(app === 'edge-store' ? 'edge' : 'reliable') }),
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       // Each app holds only its side of the context key: the gateway signs, the stores verify.
       ...(app === 'gateway'

@@ -60,3 +60,25 @@ describe('cli - context-key generate and public', () => {
     });
   });
 });
+
+describe('cli - store-key', () => {
+  const master = Buffer.alloc(32, 21).toString('base64');
+
+  it('store-key - prints the store key derived from MASTER_KEY, and with --runtime-password the runtime login password; an unknown store is a usage error', async () => {
+    const { storeKeyOf } = await import('#polystore/catalog');
+    const { runtimeLogin } = await import('#polystore/runtime');
+    const edge = await cli(['store-key', 'edge'], { NODE_ENV: 'production', MASTER_KEY: master });
+    expect(edge.stdout.trim()).toBe(storeKeyOf(Buffer.from(master, 'base64'), 'edge').toString('base64'));
+    const password = await cli(['store-key', 'reliable', '--runtime-password'], {
+      NODE_ENV: 'production',
+      MASTER_KEY: master,
+    });
+    expect(password.stdout.trim()).toBe(
+      runtimeLogin('reliable', storeKeyOf(Buffer.from(master, 'base64'), 'reliable')).password,
+    );
+    await expect(cli(['store-key', 'billing'], { NODE_ENV: 'production', MASTER_KEY: master })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('store: must be one of'),
+    });
+  });
+});

@@ -6,6 +6,7 @@ import { edgeStoreConfigSchema } from '../../apps/edge-store/src/config.js';
 import { gatewayConfigSchema } from '../../apps/gateway/src/config.js';
 import { reliableStoreConfigSchema } from '../../apps/reliable-store/src/config.js';
 import { secureStoreConfigSchema } from '../../apps/secure-store/src/config.js';
+import { storeKeyOf } from '#polystore/catalog';
 import { contextPublicKeyOf, derivedStoreContextKey } from '#polystore/messaging';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -15,6 +16,8 @@ const DOT_ENV: Record<string, string> = {
   POSTGRES_PASSWORD: 'pg-placeholder-0123456789',
   MARIADB_ROOT_PASSWORD: 'maria-placeholder-0123456789',
   MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+  RELIABLE_STORE_KEY: storeKeyOf(Buffer.alloc(32, 7), 'reliable').toString('base64'),
+  EDGE_STORE_KEY: storeKeyOf(Buffer.alloc(32, 7), 'edge').toString('base64'),
   ADMIN_TOKEN: 'admin-placeholder-0123456789abcdef',
   DEVICE_BROKER_KEY: Buffer.alloc(32, 9).toString('base64'),
   CONTEXT_SIGNING_KEY: Buffer.alloc(32, 5).toString('base64'),
@@ -108,11 +111,15 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
       expect(environment['NODE_ENV']).toBe('production');
       const result = APPS[app]!.schema.safeParse(environment);
       expect(result.success ? 'valid' : result.error.issues).toBe('valid');
-      // A required variable missing from .env stops compose, naming it.
-      const { MASTER_KEY: _unset, ...withoutMasterKey } = DOT_ENV;
+      // A required variable missing from .env stops compose, naming it: the master key where it
+      // is needed, the store's own key elsewhere; and no other store is given the master key.
+      const needs =
+        app === 'gateway' || app === 'secure-store' ? 'MASTER_KEY' : `${app.split('-')[0]!.toUpperCase()}_STORE_KEY`;
+      const { [needs]: _unset, ...without } = DOT_ENV;
       expect(() =>
-        Object.values(services[app]!.environment ?? {}).forEach((v) => interpolate(String(v), withoutMasterKey)),
-      ).toThrow(/MASTER_KEY/);
+        Object.values(services[app]!.environment ?? {}).forEach((v) => interpolate(String(v), without)),
+      ).toThrow(new RegExp(needs));
+      if (needs !== 'MASTER_KEY') expect(environment['MASTER_KEY']).toBeUndefined();
     },
   );
 

@@ -37,7 +37,7 @@ class CliModule {
         CatalogModule.forRoot(
           {
             systemDbUrl: config.SYSTEM_DB_URL,
-            masterKey,
+            keys: { masterKey },
             cacheTtlMs: 0,
             negativeCacheTtlMs: 0,
             poolSize: config.CATALOG_POOL_SIZE,

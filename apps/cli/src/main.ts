@@ -5,6 +5,7 @@ import { CliRuntime, ExitCode } from './cli-runtime.js';
 import { registerBroker } from './commands/broker.command.js';
 import { registerBus } from './commands/bus.command.js';
 import { registerContextKey } from './commands/context-key.command.js';
+import { registerStoreKey } from './commands/store-key.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
 import { registerSagas } from './commands/sagas.command.js';
@@ -29,6 +30,7 @@ registerSagas(program, runtime);
 registerBroker(program, runtime);
 registerBus(program, runtime);
 registerContextKey(program, runtime);
+registerStoreKey(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

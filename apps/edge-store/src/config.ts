@@ -1,4 +1,9 @@
-import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
+import {
+  commonConfigShape,
+  dataRouterConfigShape,
+  refusedInProduction,
+  requiredInProduction,
+} from '#polystore/runtime';
 import { base64KeyVar, intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
@@ -62,6 +67,12 @@ export const edgeStoreConfigSchema = z
     RETENTION_DAYS: intVar(30, 0, 36_500),
     RETENTION_INTERVAL_MS: intVar(3_600_000, 1_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
+  .superRefine(requiredInProduction(['STORE_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']))
+  .superRefine(
+    refusedInProduction(
+      ['MASTER_KEY'],
+      'the edge store holds only its own key (STORE_KEY: npm run cli -- store-key edge); the master key decrypts PII',
+    ),
+  );
 
 export type EdgeStoreConfig = z.output<typeof edgeStoreConfigSchema>;

@@ -14,6 +14,7 @@ export function startEdgeStore(
   return startStore(
     {
       service: 'edge-store',
+      store: 'edge',
       configSchema: edgeStoreConfigSchema,
       module: (wiring) =>
         EdgeStoreModule.forRoot({

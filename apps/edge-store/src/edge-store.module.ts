@@ -4,7 +4,7 @@ import { MessagingModule } from '#polystore/messaging';
 import { DataSourceRouter } from '#polystore/data-router';
 import { ParticipantFence } from '#polystore/saga';
 import { METRICS_REGISTRY, MetricsModule } from '#polystore/platform';
-import { loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import { loggingModule, TenantDataModule, tenantDataLimits, type StoreKeys } from '#polystore/runtime';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -16,7 +16,7 @@ import { DeviceCredentialRepository } from './credentials/device-credential.repo
 import { DeviceCredentialsService } from './credentials/device-credentials.service.js';
 import { DevicesHandler } from './credentials/devices.handler.js';
 import { edgeSchema } from './edge.schema.js';
-import { DEVICE_REVOCATIONS, EDGE_CONFIG, MASTER_KEY, TELEMETRY_BROKER } from './edge.tokens.js';
+import { DEVICE_REVOCATIONS, EDGE_CONFIG, TELEMETRY_BROKER } from './edge.tokens.js';
 import { HealthHandler } from './health/health.handler.js';
 import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { HttpIngestController } from './ingest/http-ingest.controller.js';
@@ -32,7 +32,7 @@ import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler
 
 export interface EdgeStoreWiring {
   readonly config: EdgeStoreConfig;
-  readonly masterKey: Buffer;
+  readonly keys: StoreKeys;
   /** Root of the device broker's keys (device credentials are signed with a key derived from it). */
   readonly deviceBrokerKey: Buffer;
   readonly logger: Logger;
@@ -45,7 +45,7 @@ export interface EdgeStoreWiring {
  */
 @Module({})
 export class EdgeStoreModule {
-  static forRoot({ config, masterKey, deviceBrokerKey, logger, metrics }: EdgeStoreWiring): DynamicModule {
+  static forRoot({ config, keys: storeKeys, deviceBrokerKey, logger, metrics }: EdgeStoreWiring): DynamicModule {
     const keys = new BrokerKeys(deviceBrokerKey);
     const servers = config.DEVICE_BROKER_URL.split(',').map((url) => url.trim());
     const withBroker = config.DEVICE_BROKER === 'nats';
@@ -65,7 +65,7 @@ export class EdgeStoreModule {
         }),
         CatalogModule.forRoot({
           systemDbUrl: config.SYSTEM_DB_URL,
-          masterKey,
+          keys: { storeKeys: { edge: storeKeys.storeKey } },
           cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
@@ -76,7 +76,7 @@ export class EdgeStoreModule {
           schema: edgeSchema,
           limits: tenantDataLimits(config, 'EDGE'),
           applicationName: `polystore-edge:${config.INSTANCE_ID}`.slice(0, 63),
-          masterKey,
+          storeKey: storeKeys.storeKey,
         }),
       ],
       controllers: [
@@ -89,7 +89,6 @@ export class EdgeStoreModule {
       ],
       providers: [
         { provide: EDGE_CONFIG, useValue: config },
-        { provide: MASTER_KEY, useValue: masterKey },
         {
           provide: DeviceCredentialIssuer,
           useValue: new DeviceCredentialIssuer(keys, config.DEVICE_CREDENTIAL_TTL_DAYS * 86_400),

@@ -1,9 +1,6 @@
 /** Injection token of the edge store's configuration. */
 export const EDGE_CONFIG = Symbol('EDGE_CONFIG');
 
-/** Injection token of the master key. */
-export const MASTER_KEY = Symbol('MASTER_KEY');
-
 /** Injection token of the {@link TelemetryBroker}, or null without a device broker (`DEVICE_BROKER=off`). */
 export const TELEMETRY_BROKER = Symbol('TELEMETRY_BROKER');
 

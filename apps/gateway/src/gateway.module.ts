@@ -15,6 +15,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { TenantAuthGuard } from './auth/tenant-auth.guard.js';
 import { ADMIN_TOKEN, GATEWAY_CONFIG, MASTER_KEY, type GatewayConfig } from './config.js';
+import { LegacySecretsReseal } from './admin/legacy-secrets.reseal.js';
 import { DeviceRegistrationService } from './devices/device-registration.service.js';
 import { SagaRegistry } from './sagas/saga-registry.service.js';
 import { AdminSagasController, SagasController } from './sagas/sagas.controller.js';
@@ -58,7 +59,7 @@ export class GatewayModule {
         CatalogModule.forRoot(
           {
             systemDbUrl: config.SYSTEM_DB_URL,
-            masterKey,
+            keys: { masterKey },
             cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
             negativeCacheTtlMs: 2_000,
             poolSize: config.CATALOG_POOL_SIZE,
@@ -107,6 +108,7 @@ export class GatewayModule {
         TenantAuthGuard,
         AdminGuard,
         TenantAdminService,
+        LegacySecretsReseal,
         CustomersService,
         DevicesService,
       ],

@@ -1,4 +1,9 @@
-import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
+import {
+  commonConfigShape,
+  dataRouterConfigShape,
+  refusedInProduction,
+  requiredInProduction,
+} from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
@@ -18,7 +23,13 @@ export const reliableStoreConfigSchema = z
     /** Catch-up drain of every tenant's outbox (the commit-time drain is immediate). */
     OUTBOX_SWEEP_INTERVAL_MS: intVar(5 * 60_000, 1_000),
   })
-  .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
+  .superRefine(requiredInProduction(['STORE_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']))
+  .superRefine(
+    refusedInProduction(
+      ['MASTER_KEY'],
+      'the reliable store holds only its own key (STORE_KEY: npm run cli -- store-key reliable); the master key decrypts PII',
+    ),
+  );
 
 export type ReliableStoreConfig = z.output<typeof reliableStoreConfigSchema>;
 

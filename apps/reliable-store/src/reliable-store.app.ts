@@ -14,6 +14,7 @@ export function startReliableStore(
   return startStore(
     {
       service: 'reliable-store',
+      store: 'reliable',
       configSchema: reliableStoreConfigSchema,
       module: (wiring) => ReliableStoreModule.forRoot(wiring),
       httpPort: (config) => config.RELIABLE_HTTP_PORT,

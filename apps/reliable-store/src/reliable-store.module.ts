@@ -5,7 +5,13 @@ import { IdempotentExecutor } from '#polystore/idempotency';
 import { ParticipantFence } from '#polystore/saga';
 import { Contracts, MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { idempotencyPurgeHandler, loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import {
+  idempotencyPurgeHandler,
+  loggingModule,
+  TenantDataModule,
+  tenantDataLimits,
+  type StoreKeys,
+} from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from './config.js';
@@ -24,7 +30,7 @@ import { UsageService } from './usage/usage.service.js';
 
 export interface ReliableStoreWiring {
   readonly config: ReliableStoreConfig;
-  readonly masterKey: Buffer;
+  readonly keys: StoreKeys;
   readonly logger: Logger;
   readonly metrics: Registry;
 }
@@ -32,7 +38,7 @@ export interface ReliableStoreWiring {
 /** The reliable store: device registry and usage ledger, idempotent, with a transactional outbox. */
 @Module({})
 export class ReliableStoreModule {
-  static forRoot({ config, masterKey, logger, metrics }: ReliableStoreWiring): DynamicModule {
+  static forRoot({ config, keys, logger, metrics }: ReliableStoreWiring): DynamicModule {
     return {
       module: ReliableStoreModule,
       imports: [
@@ -48,7 +54,7 @@ export class ReliableStoreModule {
         }),
         CatalogModule.forRoot({
           systemDbUrl: config.SYSTEM_DB_URL,
-          masterKey,
+          keys: { storeKeys: { reliable: keys.storeKey } },
           cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
@@ -59,7 +65,7 @@ export class ReliableStoreModule {
           schema: RELIABLE_SCHEMA,
           limits: tenantDataLimits(config, 'RELIABLE'),
           applicationName: `polystore-reliable:${config.INSTANCE_ID}`.slice(0, 63),
-          masterKey,
+          storeKey: keys.storeKey,
         }),
       ],
       controllers: [

@@ -14,6 +14,8 @@ export function startSecureStore(
   return startStore(
     {
       service: 'secure-store',
+      store: 'secure',
+      holdsMasterKey: true,
       configSchema: secureStoreConfigSchema,
       module: (wiring) => SecureStoreModule.forRoot(wiring),
       httpPort: (config) => config.SECURE_HTTP_PORT,

@@ -5,7 +5,13 @@ import { IdempotentExecutor } from '#polystore/idempotency';
 import { ParticipantFence } from '#polystore/saga';
 import { Contracts, MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { idempotencyPurgeHandler, loggingModule, TenantDataModule, tenantDataLimits } from '#polystore/runtime';
+import {
+  idempotencyPurgeHandler,
+  loggingModule,
+  TenantDataModule,
+  tenantDataLimits,
+  type StoreKeys,
+} from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuditHandler } from './audit/audit.handler.js';
@@ -26,7 +32,7 @@ import { TenantProvisioningService } from './tenants/tenant-provisioning.service
 
 export interface SecureStoreWiring {
   readonly config: SecureStoreConfig;
-  readonly masterKey: Buffer;
+  readonly keys: StoreKeys;
   readonly logger: Logger;
   readonly metrics: Registry;
 }
@@ -34,7 +40,7 @@ export interface SecureStoreWiring {
 /** The secure store: customer PII (sealed), tenant keys, tamper-evident audit log. */
 @Module({})
 export class SecureStoreModule {
-  static forRoot({ config, masterKey, logger, metrics }: SecureStoreWiring): DynamicModule {
+  static forRoot({ config, keys, logger, metrics }: SecureStoreWiring): DynamicModule {
     return {
       module: SecureStoreModule,
       imports: [
@@ -50,7 +56,7 @@ export class SecureStoreModule {
         }),
         CatalogModule.forRoot({
           systemDbUrl: config.SYSTEM_DB_URL,
-          masterKey,
+          keys: { masterKey: keys.masterKey },
           cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
@@ -61,7 +67,7 @@ export class SecureStoreModule {
           schema: SECURE_SCHEMA,
           limits: tenantDataLimits(config, 'SECURE'),
           applicationName: `polystore-secure:${config.INSTANCE_ID}`.slice(0, 63),
-          masterKey,
+          storeKey: keys.storeKey,
         }),
       ],
       controllers: [
@@ -73,7 +79,7 @@ export class SecureStoreModule {
         idempotencyPurgeHandler(Contracts.secure.idempotency.purgeExpired),
       ],
       providers: [
-        { provide: MASTER_KEY, useValue: masterKey },
+        { provide: MASTER_KEY, useValue: keys.masterKey },
         { provide: INSTANCE_ID, useValue: config.INSTANCE_ID },
         TenantKeyRepository,
         TenantKeyring,

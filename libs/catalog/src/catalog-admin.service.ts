@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Events, MessageClient } from '#polystore/messaging';
 import type { TenantSlug } from '#polystore/tenancy';
 import { assertDatabaseName, parseServerUrl, type PlacementKind } from '#polystore/data-router';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import { issueApiKey } from './api-key.util.js';
 import { CatalogException } from './catalog.exception.js';
 import type { TenantRecord } from './catalog.records.js';
@@ -65,7 +65,7 @@ export class CatalogAdminService {
     private readonly catalog: CatalogService,
     private readonly messages: MessageClient,
   ) {
-    this.secrets = new ServerSecretBox(options.masterKey);
+    this.secrets = new ServerSecretBox(options.keys);
   }
 
   /** Registers a tenant in `provisioning` state with its placements; `TENANT_EXISTS` if the slug is taken. */
@@ -237,6 +237,33 @@ export class CatalogAdminService {
   private changed(slug: TenantSlug): void {
     this.catalog.invalidate(slug);
     this.messages.publish(Events.catalog.tenantChanged, { tenant: slug });
+  }
+
+  /**
+   * Seals again, each with its store's key, the server passwords sealed before store keys (with a
+   * key derived from the master key itself), so the stores holding only their own key can open
+   * them. Needs the master key; idempotent; returns how many were sealed again. The gateway runs it
+   * at start.
+   */
+  async resealLegacyServerSecrets(): Promise<number> {
+    const sealed = await this.db.getRepository(PlacementEntity).find({
+      where: { serverSecret: Not(IsNull()) },
+      select: { tenantId: true, store: true, serverSecret: true, version: true },
+    });
+    let resealed = 0;
+    for (const placement of sealed) {
+      if (!this.secrets.isLegacy(placement.serverSecret!, placement.tenantId, placement.store)) continue;
+      const password = this.secrets.open(placement.serverSecret!, placement.tenantId, placement.store);
+      // Only if unchanged since read (a move meanwhile sealed it anew).
+      const result = await this.db
+        .getRepository(PlacementEntity)
+        .update(
+          { tenantId: placement.tenantId, store: placement.store, version: placement.version },
+          { serverSecret: this.secrets.seal(password, placement.tenantId, placement.store) },
+        );
+      resealed += result.affected ?? 0;
+    }
+    return resealed;
   }
 }
 

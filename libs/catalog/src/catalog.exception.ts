@@ -9,6 +9,8 @@ export const CatalogErrorCode = {
   INVALID_PLACEMENT: 'INVALID_PLACEMENT',
   /** The placement changed since it was read (another move or write won): read it again. */
   PLACEMENT_VERSION_CONFLICT: 'PLACEMENT_VERSION_CONFLICT',
+  /** This process holds no key for a store's placements (a store holds only its own). */
+  NO_STORE_KEY: 'NO_STORE_KEY',
 } as const;
 export type CatalogErrorCode = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
 
@@ -58,6 +60,15 @@ export class CatalogException extends CodedError<CatalogErrorCode> {
       CatalogErrorCode.INVALID_PLACEMENT,
       ErrorKind.INVALID_ARGUMENT,
       `invalid placement: ${what}`,
+    );
+  }
+
+  static noStoreKey(store: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.NO_STORE_KEY,
+      ErrorKind.INTERNAL,
+      `this process holds no key for the ${store} store's placements`,
+      { store },
     );
   }
 }

@@ -41,7 +41,7 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
     this.tenants = new TtlCache(ttl);
     this.placements = new TtlCache(ttl);
     this.apiKeys = new TtlCache(ttl);
-    this.secrets = new ServerSecretBox(options.masterKey);
+    this.secrets = new ServerSecretBox(options.keys);
   }
 
   onModuleInit(): void {

@@ -1,3 +1,5 @@
+import type { PlacementKeys } from './placement.js';
+
 /** Injection token of the system database's DataSource. */
 export const SYSTEM_DATA_SOURCE = Symbol('SYSTEM_DATA_SOURCE');
 
@@ -7,8 +9,8 @@ export const CATALOG_OPTIONS = Symbol('CATALOG_OPTIONS');
 /** Settings of the catalog lib. */
 export interface CatalogOptions {
   readonly systemDbUrl: string;
-  /** Used to seal and open server passwords in placements. */
-  readonly masterKey: Buffer;
+  /** Seal and open server passwords in placements: the master key, or the store keys held. */
+  readonly keys: PlacementKeys;
   /** How long a found tenant, placement or API key is trusted without asking the database. */
   readonly cacheTtlMs: number;
   /** How long "not found" is trusted (kept short; a creation event clears it anyway). */

@@ -11,6 +11,9 @@ export {
   splitServerUrl,
   withPlacementLock,
   type Placement,
+  ServerSecretBox,
+  storeKeyOf,
+  type PlacementKeys,
 } from './placement.js';
 export { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 export { CatalogService } from './catalog.service.js';

@@ -112,19 +112,65 @@ export function joinServerUrl(serverUrl: string, password: string | undefined): 
   return url.toString();
 }
 
-/** Seals and opens server passwords with a key derived from the master key. */
-export class ServerSecretBox {
-  private readonly key: Buffer;
+/**
+ * A store's own key: everything a store process needs to reach its data (the passwords of its
+ * placements' servers, its runtime login) derives from it, and nothing else does. The secure store
+ * and the operators' tools (gateway, CLI) derive it from the master key; the other stores are
+ * given only theirs (`STORE_KEY`), so they hold no key that opens another store's servers or
+ * decrypts PII.
+ */
+export function storeKeyOf(masterKey: Buffer, store: string): Buffer {
+  return deriveKey(masterKey, `polystore/store-key/${store}`);
+}
 
-  constructor(masterKey: Buffer) {
-    this.key = deriveKey(masterKey, 'polystore/catalog/server-secret');
+/** The keys a process holds for placements' server passwords. */
+export interface PlacementKeys {
+  /** Derives every store's key (operators' processes and the secure store). */
+  readonly masterKey?: Buffer;
+  /** Store keys held without the master key (a store process holds its own). */
+  readonly storeKeys?: Readonly<Partial<Record<string, Buffer>>>;
+}
+
+/**
+ * Seals and opens server passwords, each with a key of its store ({@link storeKeyOf}), so a
+ * store can open only its own placements'. Passwords sealed before store keys (with a key derived
+ * from the master key itself) still open where the master key is held; `resealLegacy` moves them.
+ */
+export class ServerSecretBox {
+  private readonly legacyKey?: Buffer;
+
+  constructor(private readonly keys: PlacementKeys) {
+    if (keys.masterKey) this.legacyKey = deriveKey(keys.masterKey, 'polystore/catalog/server-secret');
   }
 
   seal(password: string, tenantId: string, store: string): Buffer {
-    return seal(this.key, password, `placement:${tenantId}:${store}`);
+    return seal(this.keyOf(store), password, `placement:${tenantId}:${store}`);
   }
 
   open(sealed: Buffer, tenantId: string, store: string): string {
-    return open(this.key, sealed, `placement:${tenantId}:${store}`).toString('utf8');
+    const context = `placement:${tenantId}:${store}`;
+    try {
+      return open(this.keyOf(store), sealed, context).toString('utf8');
+    } catch (error) {
+      if (!this.legacyKey) throw error;
+      return open(this.legacyKey, sealed, context).toString('utf8');
+    }
+  }
+
+  /** True when `sealed` opens only with the pre-store-key master-derived key (it should be sealed again). */
+  isLegacy(sealed: Buffer, tenantId: string, store: string): boolean {
+    try {
+      open(this.keyOf(store), sealed, `placement:${tenantId}:${store}`);
+      return false;
+    } catch {
+      return this.legacyKey !== undefined;
+    }
+  }
+
+  private keyOf(store: string): Buffer {
+    const storeKey =
+      this.keys.storeKeys?.[store] ?? (this.keys.masterKey ? storeKeyOf(this.keys.masterKey, store) : undefined);
+    if (!storeKey) throw CatalogException.noStoreKey(store);
+    return deriveKey(storeKey, 'polystore/catalog/server-secret');
   }
 }

@@ -5,8 +5,10 @@ import {
   CatalogErrorCode,
   CatalogService,
   openSystemDatabase,
+  storeKeyOf,
   type CatalogOptions,
 } from '#polystore/catalog';
+import { deriveKey, seal } from '#polystore/platform';
 import { connectNats, MessageClient } from '#polystore/messaging';
 import { parseTenantSlug } from '#polystore/tenancy';
 import type { DataSource } from 'typeorm';
@@ -27,7 +29,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
   const prefix = `ct${uniqueToken(6)}`;
   const options: CatalogOptions = {
     systemDbUrl: TestServices.systemDbUrl,
-    masterKey: Buffer.alloc(32, 3),
+    keys: { masterKey: Buffer.alloc(32, 3) },
     cacheTtlMs: 60_000,
     negativeCacheTtlMs: 60_000,
     poolSize: 2,
@@ -103,6 +105,42 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       serverId: 'postgres://10.1.2.3:6543',
     });
     expect(new URL(placement.serverUrl).password).toBe(encodeURIComponent('s3cr:t'));
+  });
+
+  it('catalog - a store holding only its own key opens its placement; a password sealed before store keys is sealed again by a master-key holder, then opens there too', async () => {
+    const tenant = slug('keys');
+    const created = await one.admin.createTenant({ slug: tenant, name: 'Keys', placements: placements(tenant) });
+    const storeOnly = new CatalogService(
+      db,
+      { ...options, keys: { storeKeys: { secure: storeKeyOf(options.keys.masterKey!, 'secure') } } },
+      new MessageClient(one.nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner }),
+    );
+    expect(new URL((await storeOnly.getPlacement(tenant, 'secure')).serverUrl).password).toBe(
+      encodeURIComponent('s3cr:t'),
+    );
+    // As an earlier version sealed it: with a key derived from the master key itself.
+    const legacy = seal(
+      deriveKey(options.keys.masterKey!, 'polystore/catalog/server-secret'),
+      's3cr:t',
+      `placement:${created.id}:secure`,
+    );
+    await pgQuery(
+      'UPDATE placements SET server_secret = $1 WHERE tenant_id = $2',
+      [legacy, created.id],
+      'polystore_test_system',
+    );
+    const fresh = () =>
+      new CatalogService(
+        db,
+        { ...options, keys: { storeKeys: { secure: storeKeyOf(options.keys.masterKey!, 'secure') } } },
+        new MessageClient(one.nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner }),
+      );
+    await expect(fresh().getPlacement(tenant, 'secure')).rejects.toThrow();
+    expect(await one.admin.resealLegacyServerSecrets()).toBeGreaterThanOrEqual(1);
+    expect(await one.admin.resealLegacyServerSecrets()).toBe(0);
+    expect(new URL((await fresh().getPlacement(tenant, 'secure')).serverUrl).password).toBe(
+      encodeURIComponent('s3cr:t'),
+    );
   });
 
   it('catalog - a taken slug is a TENANT_EXISTS conflict', async () => {

@@ -141,7 +141,8 @@ export const SchemaAdmin = {
   /**
    * Creates (if missing) the shared database, the runtime login role, the tenant's role, its
    * membership in the runtime role and the tenant's schema owned by its role; true when the schema
-   * was created by this call.
+   * was created by this call. An existing runtime login gets the given password again (it derives
+   * from the store's key, which may have been rotated or, before store keys, derived otherwise).
    */
   async ensureTenantSchema(
     serverUrl: string,
@@ -165,6 +166,7 @@ export const SchemaAdmin = {
           `DO $$ BEGIN
              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(runtime.username)}) THEN
                CREATE ROLE ${login} LOGIN NOINHERIT${password};
+             ${password ? `ELSE ALTER ROLE ${login}${password};` : ''}
              END IF;
            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
            END $$;

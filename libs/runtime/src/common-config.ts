@@ -28,8 +28,16 @@ export const commonConfigShape = {
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must match ^[a-z][a-z0-9_-]{0,31}$')
     .default('ps'),
-  /** Base64 of 32 bytes; wraps every tenant data key and every stored server password. */
+  /**
+   * Base64 of 32 bytes: wraps every tenant data key (PII) and derives every store's key. Held by
+   * the secure store, the gateway and the CLI only; the other stores are given STORE_KEY.
+   */
   MASTER_KEY: base64KeyVar(32).optional(),
+  /**
+   * A store's own key, base64 of 32 bytes (`npm run cli -- store-key <store>` derives it from the
+   * master key): its placements' server passwords and its runtime login derive from it.
+   */
+  STORE_KEY: base64KeyVar(32).optional(),
   /**
    * Senders (the gateway, the CLI): base64 of the 32-byte Ed25519 seed that signs every request's
    * context. Outside production, the development one (`contextSigningKey` in DEV_SECRETS_FILE).
@@ -191,6 +199,19 @@ export function requiredInProduction(keys: readonly string[]) {
     for (const key of keys) {
       if (config[key] === undefined)
         ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+    }
+  };
+}
+
+/**
+ * A zod check that refuses `keys` when NODE_ENV=production: secrets a service must not hold
+ * (reported under each key's name, with `why`).
+ */
+export function refusedInProduction(keys: readonly string[], why: string) {
+  return (config: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    if (config['NODE_ENV'] !== 'production') return;
+    for (const key of keys) {
+      if (config[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `must not be set: ${why}` });
     }
   };
 }

@@ -4,6 +4,7 @@ export {
   developmentSecrets,
   requiredInProduction,
   resolveAdminToken,
+  refusedInProduction,
   resolveMasterKey,
   resolveDeviceBrokerKey,
   resolveContextSigningKey,
@@ -17,6 +18,8 @@ export {
   startStore,
   startStoreProcess,
   type StoreDefinition,
+  resolveStoreKeys,
+  type StoreKeys,
   type StoreProcessOptions,
   type StoreWiring,
 } from './store-process.js';

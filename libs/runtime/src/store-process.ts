@@ -8,6 +8,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import { storeKeyOf, type StoreName } from '#polystore/catalog';
 import { resolveMasterKey } from './common-config.js';
 import { contextVerifierFor } from './context-keys.js';
 import { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
@@ -85,6 +86,7 @@ interface StoreConfigBase {
   readonly LOG_LEVEL: string;
   readonly CRASH_POINTS: readonly string[];
   readonly MASTER_KEY?: Buffer;
+  readonly STORE_KEY?: Buffer;
   readonly CONTEXT_VERIFY_KEYS?: string[];
   readonly CONTEXT_STORE_KEY?: string[];
   readonly DEV_SECRETS_FILE: string;
@@ -96,16 +98,28 @@ interface StoreConfigBase {
   readonly SHUTDOWN_TIMEOUT_MS: number;
 }
 
+/** The keys a store process holds: its own, and the master key only where it must decrypt PII. */
+export interface StoreKeys {
+  /** The store's own key ({@link storeKeyOf}): its placements' server passwords, its runtime login. */
+  readonly storeKey: Buffer;
+  /** Only in the store that holds PII (the secure store): wraps the tenants' data keys. */
+  readonly masterKey?: Buffer;
+}
+
 /** What a store's root module is built from. */
 export interface StoreWiring<C> {
   readonly config: C;
-  readonly masterKey: Buffer;
+  readonly keys: StoreKeys;
   readonly logger: Logger;
   readonly metrics: Registry;
 }
 
 export interface StoreDefinition<C extends StoreConfigBase> {
   readonly service: string;
+  /** The store's name (its key derives from it). */
+  readonly store: StoreName;
+  /** True for the store that decrypts PII: it holds the master key; every other store must not. */
+  readonly holdsMasterKey?: boolean;
   readonly configSchema: z.ZodType<C, Record<string, unknown>>;
   readonly module: (wiring: StoreWiring<C>) => DynamicModule;
   readonly httpPort: (config: C) => number;
@@ -134,7 +148,7 @@ export function startStore<C extends StoreConfigBase>(
   const metrics = createMetricsRegistry(definition.service);
   return startStoreProcess({
     service: definition.service,
-    module: definition.module({ config, masterKey: resolveMasterKey(config), logger, metrics }),
+    module: definition.module({ config, keys: resolveStoreKeys(definition, config), logger, metrics }),
     logger,
     httpPort: definition.httpPort(config),
     httpHost: config.HTTP_HOST,
@@ -148,4 +162,22 @@ export function startStore<C extends StoreConfigBase>(
     accessLog: definition.accessLog,
     handleSignals: options.handleSignals,
   });
+}
+
+/**
+ * The keys of a store process. The secure store holds the master key (required in production)
+ * and derives its own key from it. Every other store holds only its own key, `STORE_KEY`
+ * (required in production, where it must not be given MASTER_KEY at all); outside production,
+ * without STORE_KEY, it derives it from MASTER_KEY or the development secrets.
+ */
+export function resolveStoreKeys(
+  definition: Pick<StoreDefinition<StoreConfigBase>, 'store' | 'service' | 'holdsMasterKey'>,
+  config: StoreConfigBase,
+): StoreKeys {
+  if (definition.holdsMasterKey) {
+    const masterKey = resolveMasterKey(config);
+    return { masterKey, storeKey: storeKeyOf(masterKey, definition.store) };
+  }
+  if (config.STORE_KEY) return { storeKey: config.STORE_KEY };
+  return { storeKey: storeKeyOf(resolveMasterKey(config), definition.store) };
 }

@@ -42,19 +42,19 @@ export interface TenantDataOptions {
   readonly limits: TenantDataLimits;
   /** `application_name` of the store's connections. */
   readonly applicationName: string;
-  /** Derives the password of the store's runtime login role (see {@link runtimeLogin}). */
-  readonly masterKey: Buffer;
+  /** The store's own key (`storeKeyOf`): derives the password of its runtime login role (see {@link runtimeLogin}). */
+  readonly storeKey: Buffer;
 }
 
 /**
  * The login role of a store's PostgreSQL shared pools: `ps_<store>_runtime`, `NOINHERIT`, a member
- * of the store's tenant roles only; its password derives from the master key, so every replica
- * knows it and none stores it.
+ * of the store's tenant roles only; its password derives from the store's own key, so every
+ * replica knows it, none stores it, and no other store can derive it.
  */
-export function runtimeLogin(store: StoreName, masterKey: Buffer): RuntimeLogin {
+export function runtimeLogin(store: StoreName, storeKey: Buffer): RuntimeLogin {
   return {
     username: `ps_${store}_runtime`,
-    password: deriveKey(masterKey, `polystore/${store}/runtime-login`).toString('base64url'),
+    password: deriveKey(storeKey, 'polystore/runtime-login').toString('base64url'),
   };
 }
 
@@ -104,7 +104,7 @@ export class TenantDataModule {
               ...(options.limits.tenantCap ? { tenantCap: options.limits.tenantCap } : {}),
               connectionMaxUses: options.limits.connectionMaxUses,
               connectionMaxAgeMs: options.limits.connectionMaxAgeMs,
-              sharedLogin: () => runtimeLogin(options.store, options.masterKey),
+              sharedLogin: () => runtimeLogin(options.store, options.storeKey),
               idleTtlMs: options.limits.idleTtlMs,
               maxWaiters: options.limits.maxWaiters,
               acquireTimeoutMs: options.limits.acquireTimeoutMs,
@@ -128,7 +128,7 @@ export class TenantDataModule {
               catalog,
               router,
               systemDb,
-              runtimeLogin(options.store, options.masterKey),
+              runtimeLogin(options.store, options.storeKey),
             ),
         },
         RouterLifecycle,

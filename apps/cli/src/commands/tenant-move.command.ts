@@ -5,6 +5,7 @@ import { describeMoveReport } from '../move/move-report.js';
 import { TenantMover } from '../move/tenant-mover.js';
 import { printJson } from '../output.js';
 import { resolveStoreSchema } from '#polystore/data-router';
+import { storeKeyOf } from '#polystore/catalog';
 import { runtimeLogin } from '#polystore/runtime';
 
 interface MoveFlags {
@@ -45,7 +46,7 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
           catalogAdmin: cli.catalogAdmin,
           catalog: cli.catalog,
           schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
-          runtimeLogin: (store) => runtimeLogin(store, cli.masterKey),
+          runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKey, store)),
         });
         const started = performance.now();
         const report = await mover.move({
