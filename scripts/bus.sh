@@ -23,6 +23,8 @@ NATS_SERVER=${NATS_SERVER_BIN:-/usr/sbin/nats-server}
 PORT=${BUS_PORT:-4225}
 
 say() { echo "bus: $*"; }
+# shellcheck source=lib/nats-pidfile.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/nats-pidfile.sh"
 die() {
   echo "bus: $*" >&2
   exit 1
@@ -31,14 +33,6 @@ die() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
-running_pid() {
-  [[ -f $PIDFILE ]] || return 1
-  local pid
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q nats-server || return 1
-  echo "$pid"
-}
 
 cli() {
   [[ -f $CLI ]] || die "$CLI not found: run npm run build first"
@@ -72,26 +66,6 @@ start() {
   exit 1
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    say "not running (no live pid in $PIDFILE)"
-    exit 0
-  fi
-  kill -TERM "$pid"
-  for _ in $(seq 1 100); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$PIDFILE"
-      say "stopped (pid $pid)"
-      exit 0
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  say "killed (pid $pid) after 10 s"
-}
 
 status() {
   local pid

@@ -27,6 +27,8 @@ DEVICE_BROKER_URL=${DEVICE_BROKER_URL:-nats://127.0.0.1:4223}
 MQTT_PORT=${EDGE_MQTT_PORT:-1884}
 
 say() { echo "nats: $*"; }
+# shellcheck source=lib/nats-pidfile.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/nats-pidfile.sh"
 die() {
   echo "nats: $*" >&2
   exit 1
@@ -51,15 +53,6 @@ open_on() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 port_open() { open_on 127.0.0.1 "$PORT"; }
 mqtt_open() { open_on 127.0.0.1 "$MQTT_PORT"; }
 
-# The pid from the pid file, when that process is still a nats-server (a recycled pid is not ours).
-running_pid() {
-  [[ -f $PIDFILE ]] || return 1
-  local pid
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q nats-server || return 1
-  echo "$pid"
-}
 
 log_tail() {
   tail -n 20 "$LOG" >&2 2>/dev/null || true
@@ -118,26 +111,6 @@ start() {
   exit 1
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    say "not running (no live pid in $PIDFILE)"
-    exit 0
-  fi
-  kill -TERM "$pid"
-  for _ in $(seq 1 100); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$PIDFILE"
-      say "stopped (pid $pid)"
-      exit 0
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  say "killed (pid $pid) after 10 s"
-}
 
 status() {
   local pid

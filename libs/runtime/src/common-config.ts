@@ -5,6 +5,23 @@ import { randomBytes } from 'node:crypto';
 import { base64KeyVar, intVar, logLevelVar, nodeEnvVar, urlVar } from '#polystore/platform';
 import { z } from 'zod';
 
+/** A comma-separated list of base64 32-byte keys (two during a rotation), as an array; optional. */
+function base64KeyListVar(what: string) {
+  return z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.length > 0 && keys.every((key) => /^[A-Za-z0-9+/]{43}=?$/.test(key)), {
+      message: `must be base64 ${what} (32 bytes each), comma-separated`,
+    })
+    .optional();
+}
+
 /** Variables every Polystore process reads (the contract's defaults point at loopback services). */
 export const commonConfigShape = {
   NODE_ENV: nodeEnvVar,
@@ -47,19 +64,7 @@ export const commonConfigShape = {
    * Stores: the senders' public keys (base64, 32 bytes), comma-separated; two during a rotation.
    * Outside production, the development signing key's.
    */
-  CONTEXT_VERIFY_KEYS: z
-    .string()
-    .trim()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .refine((keys) => keys.length > 0 && keys.every((key) => /^[A-Za-z0-9+/]{43}=?$/.test(key)), {
-      message: 'must be base64 Ed25519 public keys (32 bytes each), comma-separated',
-    })
-    .optional(),
+  CONTEXT_VERIFY_KEYS: base64KeyListVar('Ed25519 public keys'),
   /**
    * Senders: each store service's X25519 public key (base64), `secure-store=<key>,...`: request
    * sessions are sealed to it. Outside production, keys derived from the signing key.
@@ -82,19 +87,7 @@ export const commonConfigShape = {
    * Stores: this store service's X25519 private key (base64), opening the sessions the gateway
    * seals to it; two, comma-separated, during a rotation. Outside production, derived.
    */
-  CONTEXT_STORE_KEY: z
-    .string()
-    .trim()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .refine((keys) => keys.length > 0 && keys.every((key) => /^[A-Za-z0-9+/]{43}=?$/.test(key)), {
-      message: 'must be base64 X25519 private keys (32 bytes each), comma-separated',
-    })
-    .optional(),
+  CONTEXT_STORE_KEY: base64KeyListVar('X25519 private keys'),
   /** Where development secrets are kept when MASTER_KEY / ADMIN_TOKEN are not set. */
   DEV_SECRETS_FILE: z.string().default('.polystore/dev-secrets.json'),
   INSTANCE_ID: z
