@@ -186,6 +186,44 @@ describe.each([
     expect(Number(unpublished[0]!.n)).toBe(0);
   }, 90_000);
 
+  it('reliable - killed (SIGKILL) after the relay published a batch and before it marked it: the new process publishes it again, the stream keeps it once (message id), the outbox ends marked', async () => {
+    const t = await stack.createTenant('relaycrash');
+    await stack.app('reliable-store').stop('SIGTERM');
+    const doomed = await stack.startApp('reliable-store', { CRASH_POINTS: 'reliable.outbox.after-publish' });
+    await create(t, 'relay-crash-1', 'Relay Crash').catch(() => undefined); // the reply may be lost with the process
+    expect((await doomed.waitForExit()).signal).toBe('SIGKILL');
+    expect(doomed.output).toContain('reliable.outbox.after-publish');
+    const pending = await tenantQuery<{ event_id: string }>(
+      t,
+      'SELECT event_id FROM outbox WHERE published_at IS NULL',
+    );
+    expect(pending).toHaveLength(1); // published, not marked
+
+    await stack.startApp('reliable-store'); // its boot sweep drains every tenant
+    await eventually(
+      async () =>
+        Number(
+          (await tenantQuery<{ n: unknown }>(t, 'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL'))[0]!.n,
+        ) === 0,
+      { what: 'the outbox row marked published by the new process' },
+    );
+    const jsm = await jetstreamManager(nc);
+    const stream = Streams.reliableEvents.name(stack.prefix);
+    const durable = `crash_${uniqueToken(6)}`;
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      filter_subject: Streams.reliableEvents.subject(stack.prefix, t.slug, '>'),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const info = await jsm.consumers.info(stream, durable);
+    expect(info.num_pending).toBe(1); // published twice, stored once
+    const consumer = await jetstream(nc).consumers.get(stream, durable);
+    const message = await consumer.next({ expires: 2_000 });
+    expect(deviceEventSchema.parse(message!.json()).eventId).toBe(pending[0]!.event_id);
+    expect(await rowsNamed(t, 'Relay Crash')).toBe(1);
+  }, 90_000);
+
   describe('gateway routes', () => {
     let devices: DeviceView[];
 

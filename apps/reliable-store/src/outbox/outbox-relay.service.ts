@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogAdminService } from '#polystore/catalog';
 import { DataSourceRouter, DialectSeam } from '#polystore/data-router';
 import { NATS_CONNECTION, openEventStream, Streams, type EventStream } from '#polystore/messaging';
+import { CrashPoints } from '#polystore/platform';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
@@ -11,6 +12,9 @@ import { OutboxRepository } from './outbox.repository.js';
 const BATCH = 200;
 const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
 const MAX_AGE_NS = 7 * 24 * 3_600 * 1_000_000_000;
+
+/** Crash point (tests): a batch published to the stream, not yet marked published in the outbox. */
+export const OUTBOX_CRASH_POINT = 'reliable.outbox.after-publish';
 
 /**
  * Publishes each tenant's outbox to its event stream (JetStream on NATS), at least once and in
@@ -110,6 +114,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
             row.eventId,
           );
         }
+        CrashPoints.hit(OUTBOX_CRASH_POINT);
         await this.outbox.markPublished(
           runner.manager,
           batch.map((r) => r.seq),
