@@ -4,9 +4,10 @@
 // at `info`, and a pipe that the bench stopped reading would block them. The bench reads the
 // file only until the `{"msg":"ready","port":N}` line appears.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { storeKeyOf } from '#polystore/catalog';
 import { APPS_ROOT } from './config.mjs';
 
 /** Every process this run started and has not seen exit: what cleanup must stop. */
@@ -111,7 +112,7 @@ export async function startApp({ name, script, env, logDir, appsRoot = APPS_ROOT
   const fd = openSync(logPath, 'w');
   const child = spawn(process.execPath, [join(appsRoot, script)], {
     cwd: appsRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...keysOf(script, env, appsRoot) },
     stdio: ['ignore', fd, fd],
     detached: true,
   });
@@ -124,6 +125,23 @@ export async function startApp({ name, script, env, logDir, appsRoot = APPS_ROOT
     await app.stop(5_000);
     throw error;
   }
+}
+
+/**
+ * The benches give every app MASTER_KEY; a build with store keys refuses it in the reliable and
+ * edge stores in production, which get their own key instead (what `polystore store-key` prints).
+ * An older build (a snapshot under BENCH_APPS_ROOT) keeps the master key it requires.
+ */
+function keysOf(script, env, appsRoot) {
+  const store = /apps\/(reliable|edge)-store\//.exec(script)?.[1];
+  if (!store || env.MASTER_KEY === undefined || !knowsStoreKeys(appsRoot)) return env;
+  const { MASTER_KEY: master, ...rest } = env;
+  return { ...rest, STORE_KEY: storeKeyOf(Buffer.from(master, 'base64'), store).toString('base64') };
+}
+
+function knowsStoreKeys(appsRoot) {
+  const config = join(appsRoot, 'dist/libs/runtime/src/common-config.js');
+  return existsSync(config) && readFileSync(config, 'utf8').includes('STORE_KEY');
 }
 
 /** Stops every process still running (used by cleanup). */
