@@ -128,7 +128,8 @@ export class SagaOrchestrator {
   }
 
   /**
-   * Logs a new saga (PENDING), then drives it in the background; returns its id at once.
+   * Logs a new saga (RUNNING, leased to this process), then drives it in the background; returns
+   * its id at once.
    * `SAGA_CONFLICT` if another saga holds one of its semantic locks. With an `id` (derived from
    * an idempotency key), starting twice is harmless: the second call returns the same id. The
    * actor (default: the current request context's) is logged, and every step runs as them.
@@ -324,7 +325,7 @@ export class SagaOrchestrator {
         const definition = this.definitions.get(`${saga.name}@${saga.version}`);
         if (!definition) throw SagaException.unknownDefinition(saga.name, saga.version);
         switch (saga.state) {
-          case SagaState.PENDING:
+          case SagaState.PENDING: // logged by a version that created sagas PENDING
             await this.log.setSaga(id, fence, { state: SagaState.RUNNING });
             break;
           case SagaState.RUNNING:

@@ -1,5 +1,6 @@
 /** Where a saga is. Terminal: SUCCEEDED, COMPENSATED. Parked for an operator: FAILED, COMPENSATION_FAILED. */
 export const SagaState = {
+  /** Only in logs written by earlier versions: a saga is created RUNNING. */
   PENDING: 'PENDING',
   RUNNING: 'RUNNING',
   SUCCEEDED: 'SUCCEEDED',

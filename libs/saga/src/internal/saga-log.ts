@@ -74,14 +74,17 @@ export interface StepPatch {
 export class SagaLog {
   constructor(private readonly db: DataSource) {}
 
-  /** Inserts the saga, its steps and its semantic locks; `SAGA_CONFLICT` if a lock is taken. */
+  /**
+   * Inserts the saga (RUNNING, leased to its starter: no separate PENDING -> RUNNING write), its
+   * steps and its semantic locks; `SAGA_CONFLICT` if a lock is taken.
+   */
   async create(saga: NewSaga): Promise<void> {
     try {
       // One statement (atomic on its own): the saga, its steps and its locks.
       await this.db.query(
         `WITH saga AS (
            INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence)
-           VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, 1)
+           VALUES ($1, $2, $3, $4, $5, 'RUNNING', $6, $7, $8, $9, 1)
            RETURNING id),
          steps AS (
            INSERT INTO saga_steps (saga_id, step, position, grp, state)
