@@ -535,13 +535,16 @@ export class SagaOrchestrator {
       resumed ? record.retryUntil : null,
     );
     if (resumed) await this.sleepUntil(record.nextAttemptAt);
+    let staleWindow = !resumed && record.unknownSince !== null;
     for (;;) {
       attempt++;
       await this.log.setStep(saga.id, fence, step.name, {
         state: StepState.COMPENSATING,
         compensationAttempts: attempt,
-        ...(resumed ? {} : { unknown: { answeredAt: new Date(this.clock.now()) } }),
+        // The action's window (if it left one) is cleared once, with the first compensation intent.
+        ...(staleWindow ? { unknown: { answeredAt: new Date(this.clock.now()) } } : {}),
       });
+      staleWindow = false;
       CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION_INTENT);
       try {
         await this.invoke(saga, step, attempt, results, 'compensation');
