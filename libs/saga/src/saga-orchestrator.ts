@@ -56,6 +56,14 @@ export const SagaCrashPoint = {
   AFTER_COMPENSATION: 'saga.after-compensation',
 } as const;
 
+/** A step that succeeded, as the log now holds it. */
+interface StepDone {
+  readonly output: unknown;
+  readonly attempts: number;
+  /** It waited for its store (an unknown-outcome window closed): the log moved the saga's deadline. */
+  readonly waited: boolean;
+}
+
 class StepFailed extends Error {
   constructor(
     readonly step: string,
@@ -318,9 +326,14 @@ export class SagaOrchestrator {
     );
     heartbeat.unref();
     try {
+      // The saga as this process last knew it: after a group that went as expected, the record
+      // is updated in memory (every write of it is fenced, so it cannot be stale unnoticed);
+      // anything else (a failure, a step that waited for its store) reads the log again.
+      let known: SagaRecord | null = null;
       for (;;) {
         if (this.stopped) return;
-        const saga = await this.log.load(id);
+        const saga = known ?? (await this.log.load(id));
+        known = null;
         if (saga.fence !== fence) throw SagaException.leaseLost(id);
         const definition = this.definitions.get(`${saga.name}@${saga.version}`);
         if (!definition) throw SagaException.unknownDefinition(saga.name, saga.version);
@@ -329,7 +342,7 @@ export class SagaOrchestrator {
             await this.log.setSaga(id, fence, { state: SagaState.RUNNING });
             break;
           case SagaState.RUNNING:
-            await this.advance(saga, definition, fence);
+            known = await this.advance(saga, definition, fence);
             break;
           case SagaState.COMPENSATING:
             await this.compensate(saga, definition, fence);
@@ -346,14 +359,22 @@ export class SagaOrchestrator {
     }
   }
 
-  /** Runs the next group of steps; on success of the last one, finishes the saga. */
-  private async advance(saga: SagaRecord, definition: SagaDefinition<never>, fence: number): Promise<void> {
+  /**
+   * Runs the next group of steps; on success of the last one, finishes the saga. Returns the saga
+   * as it now is when that is known without reading the log (the group succeeded and none of its
+   * steps waited for its store, which moves the deadline), else null.
+   */
+  private async advance(
+    saga: SagaRecord,
+    definition: SagaDefinition<never>,
+    fence: number,
+  ): Promise<SagaRecord | null> {
     if (pastDeadline(saga, this.clock.now()) && !isForwardOnly(definition)) {
       await this.beginCompensation(saga, fence, {
         code: 'DEADLINE_EXCEEDED',
         message: 'the saga did not finish before its deadline',
       });
-      return;
+      return null;
     }
     const results = resultsOf(saga);
     const group = definition.groups.find((g) => g.some((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED));
@@ -364,19 +385,37 @@ export class SagaOrchestrator {
       });
       this.metrics?.left(saga.name, SagaState.RUNNING, saga.createdAt.getTime(), this.clock.now());
       this.metrics?.finish(saga.name, SagaState.SUCCEEDED);
-      return;
+      return { ...saga, state: SagaState.SUCCEEDED };
     }
-    const outcomes = await Promise.allSettled(
-      group
-        .filter((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED)
-        .map((s) => this.runStep(saga, s, fence, results)),
-    );
+    const todo = group.filter((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED);
+    const outcomes = await Promise.allSettled(todo.map((s) => this.runStep(saga, s, fence, results)));
     const lost = outcomes.find(
       (o) => o.status === 'rejected' && (o.reason as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST,
     );
     if (lost) throw (lost as PromiseRejectedResult).reason;
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (!failed) return;
+    if (!failed) {
+      const done = new Map(
+        todo.map((s, i) => [s.name, (outcomes[i] as PromiseFulfilledResult<StepDone>).value] as const),
+      );
+      if ([...done.values()].some((d) => d.waited)) return null;
+      return {
+        ...saga,
+        steps: saga.steps.map((s) => {
+          const d = done.get(s.step);
+          return d
+            ? {
+                ...s,
+                state: StepState.SUCCEEDED,
+                attempts: d.attempts,
+                output: d.output,
+                error: null,
+                nextAttemptAt: null,
+              }
+            : s;
+        }),
+      };
+    }
     const reason = failed.reason instanceof StepFailed ? failed.reason : new StepFailed('unknown', failed.reason);
     const error = { step: reason.step, ...describeError(reason.reason) };
     if (isForwardOnly(definition)) {
@@ -390,6 +429,7 @@ export class SagaOrchestrator {
     } else {
       await this.beginCompensation(saga, fence, error);
     }
+    return null;
   }
 
   private async beginCompensation(saga: SagaRecord, fence: number, error: unknown): Promise<void> {
@@ -408,13 +448,16 @@ export class SagaOrchestrator {
     step: StepDefinition<never>,
     fence: number,
     results: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<StepDone> {
     const policy = { ...DEFAULT_RETRY, ...(step.retry ?? {}) };
     const record = stepOf(saga, step.name);
     let attempt = record.attempts;
     const window = new UnknownWindow(this.windowOf(policy), record.unknownSince, record.retryUntil);
     // Time waited in a window that closed with an answer moves the deadline (as the log does).
     let deadlineAt = saga.deadlineAt.getTime();
+    let waited = false; // a window closed with an answer: the log moved the deadline
+    // Attempts answered with an error count against maxAttempts; unanswered ones only against the window.
+    let failedAttempts = 0;
     await this.sleepUntil(record.nextAttemptAt); // a resumed saga keeps its logged backoff
     for (;;) {
       attempt++;
@@ -432,17 +475,18 @@ export class SagaOrchestrator {
         this.metrics?.attempt(saga.name, step.name, 'action', 'ok');
         CrashPoints.hit(SagaCrashPoint.AFTER_STEP_ACTION);
         const persisted = step.persist ? step.persist(output) : output;
+        const answered = window.answered(this.clock.now());
         const recorded = await this.log.setStep(
           saga.id,
           fence,
           step.name,
-          { state: StepState.SUCCEEDED, output: persisted ?? null, error: null, ...window.answered(this.clock.now()) },
+          { state: StepState.SUCCEEDED, output: persisted ?? null, error: null, ...answered },
           SagaState.RUNNING,
         );
         if (!recorded) throw new StepFailed(step.name, SagaException.leaseLost(saga.id)); // compensating meanwhile: late reply ignored
         CrashPoints.hit(SagaCrashPoint.AFTER_STEP_RESULT);
         results[step.name] = persisted;
-        return;
+        return { output: persisted ?? null, attempts: attempt, waited: waited || answered.unknown !== undefined };
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const failure = classifyFailure(error, policy);
@@ -464,8 +508,10 @@ export class SagaOrchestrator {
         } else {
           deadlineAt += window.openMs(now);
           const answered = window.answered(now);
+          if (answered.unknown) waited = true;
+          failedAttempts++;
           const deadlinePassed = now > deadlineAt && policy.maxAttempts !== Infinity;
-          if (failure === 'business' || attempt >= policy.maxAttempts || deadlinePassed) {
+          if (failure === 'business' || failedAttempts >= policy.maxAttempts || deadlinePassed) {
             await this.log.setStep(saga.id, fence, step.name, {
               state: StepState.FAILED,
               error: describeError(error),
@@ -474,7 +520,7 @@ export class SagaOrchestrator {
             throw new StepFailed(step.name, error);
           }
           await this.log.setStep(saga.id, fence, step.name, { error: describeError(error), ...answered });
-          await this.clock.sleep(backoffMs(policy, attempt));
+          await this.clock.sleep(backoffMs(policy, failedAttempts));
         }
         if (this.stopped) throw SagaException.leaseLost(saga.id);
       }

@@ -503,6 +503,30 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(await participant.effects(done.id)).toEqual(['a', 'b', 'c']);
   });
 
+  it('saga - a wait closed by an error answer, then success: the deadline still moved, and the next group runs (no stale deadline kept in memory)', async () => {
+    const clock = fastClock();
+    const o = orchestrator({ clock, unknownOutcomeWindowMs: 120_000 });
+    let calls = 0;
+    const flaky: StepDefinition<{ n: number }> = {
+      ...effectStep(participant, 'b'),
+      retry: { initialIntervalMs: 1_000, maxIntervalMs: 1_000, maxAttempts: 5 },
+      action: async (ctx) => {
+        calls++;
+        if (calls <= 30) throw failure('unavailable'); // 20-30 s without an answer
+        if (calls === 31) throw failure('internal'); // then an answer, an error: the wait ends there
+        return (await participant.act(ctx.sagaId, 'b')).result;
+      },
+    };
+    const done = await run(
+      o,
+      saga('wait-then-error', [effectStep(participant, 'a'), flaky, effectStep(participant, 'c')], {
+        deadlineMs: 10_000,
+      }),
+    );
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    expect(await participant.effects(done.id)).toEqual(['a', 'b', 'c']);
+  });
+
   it('saga - a store down longer than the window: the step gives up (STEP_UNANSWERED) and the saga compensates; the wait was visible while it lasted', async () => {
     const o = orchestrator({ unknownOutcomeWindowMs: 1_500 });
     const down: Knobs = { failTimes: 1_000 };
