@@ -4,6 +4,19 @@ import { isTenantSlug } from '#polystore/tenancy';
 /** A mistake in the command line: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {}
 
+/** A TCP port, 1-65535. */
+export function portArgument(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a port (1-65535)');
+  return n;
+}
+
+/** An address to listen on: an IP address or localhost. */
+export function hostArgument(value: string): string {
+  if (!/^[0-9a-fA-F:.]+$|^localhost$/.test(value)) throw new InvalidArgumentError('must be an IP address or localhost');
+  return value;
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');

@@ -1,11 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BrokerKeys, brokerServerConfig, type BrokerServerOptions } from '#polystore/device-broker';
 import { resolveDeviceBrokerKey } from '#polystore/runtime';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
 import type { CliConfig } from '../config.js';
-import { UsageError } from './arguments.js';
+import { writeAtomically } from '../files.js';
+import { hostArgument, portArgument, UsageError } from './arguments.js';
 
 /** The flags of `broker config`, as commander hands them over (ports already parsed). */
 interface BrokerConfigFlags {
@@ -22,19 +23,8 @@ interface BrokerConfigFlags {
   route?: string[];
 }
 
-function portArgument(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a port (1-65535)');
-  return n;
-}
-
 function serverNameArgument(value: string): string {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidArgumentError('must match ^[A-Za-z0-9._-]{1,64}$');
-  return value;
-}
-
-function hostArgument(value: string): string {
-  if (!/^[0-9a-fA-F:.]+$|^localhost$/.test(value)) throw new InvalidArgumentError('must be an IP address or localhost');
   return value;
 }
 
@@ -92,22 +82,6 @@ export function brokerOptions(flags: BrokerConfigFlags, config: CliConfig): Brok
       ? { cluster: { name: flags.clusterName, port: flags.clusterPort, routes: flags.route ?? [] } }
       : {}),
   };
-}
-
-/**
- * Writes `file` with mode 0600 through a temporary file and a rename, so the server never reads
- * half a configuration (the file holds the operator JWT and the preloaded account JWTs).
- */
-function writeAtomically(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text, { mode: 0o600 });
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 /** `polystore broker config`: the device broker's nats-server configuration. */

@@ -1,8 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUS_SERVICES, busPublicKeyOf, busServerConfig, newBusSeed, type BusService } from '#polystore/messaging';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
+import { writeAtomically } from '../files.js';
+import { hostArgument, portArgument } from './arguments.js';
 
 interface BusConfigFlags {
   dir: string;
@@ -11,34 +13,10 @@ interface BusConfigFlags {
   serverName: string;
 }
 
-function portArgument(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a port (1-65535)');
-  return n;
-}
-
 function serviceArgument(value: string): BusService {
   if (!(BUS_SERVICES as readonly string[]).includes(value))
     throw new InvalidArgumentError(`must be one of ${BUS_SERVICES.join(', ')}`);
   return value as BusService;
-}
-
-function hostArgument(value: string): string {
-  if (!/^[0-9a-fA-F:.]+$|^localhost$/.test(value)) throw new InvalidArgumentError('must be an IP address or localhost');
-  return value;
-}
-
-/** Writes `file` (mode 0600) through a temporary file and a rename: never half a file. */
-function writeAtomically(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text, { mode: 0o600 });
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 /** `<dir>/creds/<service>.nk`: the service's NKey seed, what it gets as NATS_NKEY_SEED_FILE. */
