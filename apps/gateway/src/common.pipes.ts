@@ -1,5 +1,6 @@
 import { createParamDecorator, ParseUUIDPipe, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { idempotencyKeySchema } from '#polystore/messaging';
 import { GatewayException } from './gateway.exception.js';
 
 /** Validates a UUID path parameter, naming it in the 400. */
@@ -7,16 +8,17 @@ export function uuidParam(name: string): ParseUUIDPipe {
   return new ParseUUIDPipe({ exceptionFactory: () => GatewayException.validation([`${name} must be a UUID`]) });
 }
 
-/** `Idempotency-Key` header values: 1-200 characters of [A-Za-z0-9._:-] (absent is fine). */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
-
-/** The request's `Idempotency-Key` header, validated (a 400 naming it), or undefined when absent. */
+/**
+ * The request's `Idempotency-Key` header, validated by the contracts' own schema (a 400 naming it),
+ * or undefined when absent.
+ */
 export const IdempotencyKey = createParamDecorator((_: unknown, context: ExecutionContext): string | undefined => {
   const value = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value))
-    throw GatewayException.validation(['Idempotency-Key must be 1-200 characters of [A-Za-z0-9._:-]']);
-  return value;
+  // One header, in the contracts' format (a repeated header arrives as an array: refused the same way).
+  const parsed = idempotencyKeySchema.safeParse(Array.isArray(value) ? '' : value);
+  if (!parsed.success) throw GatewayException.validation([`Idempotency-Key ${parsed.error.issues[0]!.message}`]);
+  return parsed.data;
 });
 
 /** OpenAPI description of the `Idempotency-Key` header of a create. */
