@@ -36,7 +36,9 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
         SAGA_LEASE_MS: '1500',
         SAGA_SWEEP_INTERVAL_MS: '300',
         // Outages here are meant to outlast the window (2 minutes by default: saga-outages.e2e).
-        SAGA_UNKNOWN_OUTCOME_WINDOW_MS: '4000',
+        // Compensations get the same window: it must also cover a store's restart under load
+        // (4 s did not, once, in CI: the edge store's compensation parked while it started).
+        SAGA_UNKNOWN_OUTCOME_WINDOW_MS: '10000',
       },
     });
     tenant = await stack.createTenant('sagas');
@@ -270,7 +272,10 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
 
       // Provisioning keeps failing: the saga compensates (the edge store comes back meanwhile,
       // so the compensation of the step it may have received can run).
-      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', { what: 'COMPENSATING' });
+      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', {
+        timeoutMs: 30_000,
+        what: 'COMPENSATING (the window closed)',
+      });
       const answer = await pending;
       expect([202, 409]).toContain(answer.status);
     } finally {
@@ -304,7 +309,10 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
       ({ id: sagaId, device } = await sagaOfDevice(name));
       await eventually(async () => (await storeView([device])).credentials.has(device), { what: 'credential issued' });
       await stack.app('secure-store').stop('SIGKILL');
-      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', { what: 'COMPENSATING' });
+      await eventually(async () => (await sagaState(sagaId)) === 'COMPENSATING', {
+        timeoutMs: 30_000,
+        what: 'COMPENSATING (the window closed)',
+      });
       await stack.startApp('edge-store');
       await pending;
       expect(await waitTerminal(sagaId, 60_000)).toBe('COMPENSATION_FAILED');
@@ -410,7 +418,8 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
         const { id: sagaId, device } = await sagaOfDevice(name);
         if (compensating) {
           await eventually(async () => !gateway.isRunning || (await sagaState(sagaId)) === 'COMPENSATING', {
-            what: 'COMPENSATING',
+            timeoutMs: 30_000,
+            what: 'COMPENSATING (the window closed)',
           });
           await stack.startApp('edge-store');
         }
