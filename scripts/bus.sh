@@ -11,6 +11,7 @@
 # Port BUS_PORT (4225). State in .polystore/bus/: nats.conf, creds/<service>.nk (each service's
 # seed, mode 0600: give a service only its own, as NATS_NKEY_SEED_FILE), data/, nats.pid, nats.log.
 # The config is written by `polystore bus config`, so it needs `npm run build`. No seed is printed.
+# BUS_TLS_CERT/BUS_TLS_KEY (PEM files) turn on TLS for the client port.
 set -euo pipefail
 umask 077
 
@@ -36,7 +37,10 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
 cli() {
   [[ -f $CLI ]] || die "$CLI not found: run npm run build first"
-  (cd "$ROOT" && node "$CLI" bus "$@" --dir "$STATE" --port "$PORT" >/dev/null) || die "polystore bus $1 failed (see above)"
+  local tls=()
+  # BUS_TLS_CERT and BUS_TLS_KEY (PEM files): TLS on the client port; clients need tls:// and NATS_TLS_CA_FILE.
+  if [[ -n ${BUS_TLS_CERT:-} || -n ${BUS_TLS_KEY:-} ]]; then tls=(--tls-cert "${BUS_TLS_CERT:-}" --tls-key "${BUS_TLS_KEY:-}"); fi
+  (cd "$ROOT" && node "$CLI" bus "$@" --dir "$STATE" --port "$PORT" "${tls[@]}" >/dev/null) || die "polystore bus $1 failed (see above)"
 }
 
 start() {

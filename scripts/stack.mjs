@@ -3,7 +3,8 @@
 // their log lines prefixed. Ctrl-C or SIGTERM stops them all (SIGTERM first, so
 // each drains its in-flight work; SIGKILL after 20 s).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -25,10 +26,88 @@ function prefix(name, color) {
 /** Set when the stack runs on its own authenticated bus (scripts/bus.sh): its URL. */
 let busUrl;
 
+/** Set when the stack created its own database logins (`polystore db-roles`): the apps' URL variables. */
+let databaseEnv = {};
+
 /** An app's environment: on the authenticated bus, with only its own credentials. */
 function envOf(name) {
-  if (!busUrl) return process.env;
-  return { ...process.env, NATS_URL: busUrl, NATS_NKEY_SEED_FILE: `${root}.polystore/bus/creds/${name}.nk` };
+  const env = { ...process.env, ...databaseEnv };
+  if (!busUrl) return env;
+  return { ...env, NATS_URL: busUrl, NATS_NKEY_SEED_FILE: `${root}.polystore/bus/creds/${name}.nk` };
+}
+
+const DATABASE_URL_VARS = ['SYSTEM_DB_URL', 'SECURE_SERVER_URL', 'RELIABLE_SERVER_URL', 'EDGE_SERVER_URL'];
+
+/**
+ * On the local servers (no database URL given), the apps run without a superuser: `polystore
+ * db-roles` creates a provisioning login and a catalog login (administrative URLs: DB_ADMIN_URLS,
+ * default the local root logins), with a password kept in .polystore/db/ (mode 0600); the apps get
+ * their URLs as files (`*_FILE`), so the password is in no environment.
+ */
+function useDatabaseLogins() {
+  if (DATABASE_URL_VARS.some((v) => process.env[v] !== undefined || process.env[`${v}_FILE`] !== undefined)) return;
+  const cli = `${root}dist/apps/cli/src/main.js`;
+  if (!existsSync(cli)) return;
+  const dir = `${root}.polystore/db`;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const passwordFile = `${dir}/provisioner.password`;
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  const result = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'db-roles',
+      '--provisioner-password-file',
+      passwordFile,
+      '--catalog-database',
+      'polystore_system',
+      '--catalog-password-file',
+      passwordFile,
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DB_ADMIN_URLS: process.env.DB_ADMIN_URLS ?? 'postgres://root@127.0.0.1:5432,mysql://root@127.0.0.1:3306',
+      },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  if (result.status !== 0) {
+    process.stdout.write(
+      'stack: could not create the database logins (polystore db-roles); the apps use the default URLs\n',
+    );
+    return;
+  }
+  const printed = (label, scheme) =>
+    result.stdout
+      .split('\n')
+      .find((line) => line.startsWith(`${label}: ${scheme}`))
+      ?.slice(label.length + 2);
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const withPassword = (url) => {
+    const parsed = new URL(url);
+    parsed.password = password;
+    return parsed.toString();
+  };
+  const urls = {
+    SYSTEM_DB_URL: printed('catalog login', 'postgres:'),
+    SECURE_SERVER_URL: printed('provisioning login', 'postgres:'),
+    EDGE_SERVER_URL: printed('provisioning login', 'postgres:'),
+    RELIABLE_SERVER_URL: printed('provisioning login', 'mysql:'),
+  };
+  for (const [name, url] of Object.entries(urls)) {
+    if (!url) continue;
+    const file = `${dir}/${name.toLowerCase()}`;
+    writeFileSync(file, withPassword(url), { mode: 0o600 });
+    databaseEnv[`${name}_FILE`] = file;
+  }
+  process.stdout.write(
+    `stack: the apps log in as polystore_provisioner and polystore_catalog (no superuser; URLs in ${dir}/)\n`,
+  );
 }
 
 function start({ name, color }) {
@@ -86,6 +165,7 @@ if (process.env.NATS_URL === undefined && existsSync(`${root}scripts/bus.sh`)) {
     process.exit(1);
   }
 }
+useDatabaseLogins();
 // Stores first, so the gateway's first readiness check finds them.
 for (const app of APPS) start(app);
 const port = process.env.GATEWAY_PORT ?? '3000';

@@ -13,7 +13,7 @@ import { tenantSql, type TenantPlacement } from '../support/tenant-data.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
-const NEWEST_SECURE_MIGRATION = 'SecureIdempotency1764207100000';
+const NEWEST_SECURE_MIGRATION = 'SecureKekVersion1764207600000';
 
 interface CliResult {
   code: number | null;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { BusService } from '#polystore/messaging';
 import { eventually } from './eventually.js';
 import { freePort } from './mariadb-server.js';
+import type { ServerCertificate } from './tls-certs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -26,7 +27,8 @@ function accepts(port: number): Promise<boolean> {
 
 /**
  * A private authenticated bus for one suite: configured by the built CLI (`polystore bus config`,
- * what scripts/bus.sh runs), an NKey user per service, served by a nats-server of its own.
+ * what scripts/bus.sh runs), an NKey user per service, served by a nats-server of its own. With
+ * `tls`, the client port requires TLS with that certificate (`--tls-cert`, `--tls-key`).
  */
 export class PrivateBus {
   private child?: ChildProcess;
@@ -34,17 +36,19 @@ export class PrivateBus {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    private readonly tls?: ServerCertificate,
   ) {}
 
-  static async create(): Promise<PrivateBus> {
-    const bus = new PrivateBus(mkdtempSync(join(tmpdir(), 'polystore-bus-')), await freePort());
+  static async create(options: { tls?: ServerCertificate } = {}): Promise<PrivateBus> {
+    const bus = new PrivateBus(mkdtempSync(join(tmpdir(), 'polystore-bus-')), await freePort(), options.tls);
     await bus.cli('config');
     await bus.start();
     return bus;
   }
 
+  /** `nats://127.0.0.1:<port>`, or `tls://` when the bus requires TLS. */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'tls' : 'nats'}://127.0.0.1:${this.port}`;
   }
 
   /** The file holding `service`'s seed: what it gets as NATS_NKEY_SEED_FILE. */
@@ -91,7 +95,10 @@ export class PrivateBus {
   private async cli(...args: string[]): Promise<void> {
     await run(
       process.execPath,
-      [`${ROOT}dist/apps/cli/src/main.js`, 'bus', ...args, '--dir', this.dir, '--port', String(this.port)],
+      [
+        ...[`${ROOT}dist/apps/cli/src/main.js`, 'bus', ...args, '--dir', this.dir, '--port', String(this.port)],
+        ...(this.tls ? ['--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile] : []),
+      ],
       { env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test' } },
     );
   }

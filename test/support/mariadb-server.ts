@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
+import type { ServerCertificate } from './tls-certs.js';
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -17,10 +18,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function accepts(port: number): Promise<boolean> {
+async function accepts(port: number, tls: boolean): Promise<boolean> {
   const mysql = await import('mysql2/promise');
   try {
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 500 });
+    const connection = await mysql.createConnection({
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      connectTimeout: 500,
+      ...(tls ? { ssl: { rejectUnauthorized: false } } : {}),
+    });
     await connection.end();
     return true;
   } catch {
@@ -31,6 +38,9 @@ async function accepts(port: number): Promise<boolean> {
 /**
  * A MariaDB server of the test's own (the machine's `mariadbd`, a fresh data directory, a free
  * port), so a test can stop and restart "the database" without touching the shared one.
+ *
+ * With `tls` (a server certificate and key, and the CA), the server has TLS on and
+ * `require_secure_transport=ON`: plaintext TCP clients are refused.
  */
 export class PrivateMariaDb {
   private child?: ChildProcess;
@@ -38,9 +48,12 @@ export class PrivateMariaDb {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    private readonly tls?: ServerCertificate & { readonly caFile: string },
   ) {}
 
-  static async create(): Promise<PrivateMariaDb> {
+  static async create(
+    options: { tls?: ServerCertificate & { readonly caFile: string } } = {},
+  ): Promise<PrivateMariaDb> {
     const dir = mkdtempSync(join(tmpdir(), 'polystore-mariadb-'));
     const install = spawnSync(
       'mariadb-install-db',
@@ -54,7 +67,7 @@ export class PrivateMariaDb {
       { encoding: 'utf8' },
     );
     if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
-    const server = new PrivateMariaDb(dir, await freePort());
+    const server = new PrivateMariaDb(dir, await freePort(), options.tls);
     await server.start();
     return server;
   }
@@ -77,10 +90,18 @@ export class PrivateMariaDb {
         '--user=root',
         '--innodb-buffer-pool-size=32M',
         '--skip-log-bin',
+        ...(this.tls
+          ? [
+              `--ssl-cert=${this.tls.certFile}`,
+              `--ssl-key=${this.tls.keyFile}`,
+              `--ssl-ca=${this.tls.caFile}`,
+              '--require-secure-transport=ON',
+            ]
+          : []),
       ],
       { stdio: 'ignore' },
     );
-    await eventually(() => accepts(this.port), {
+    await eventually(() => accepts(this.port, this.tls !== undefined), {
       timeoutMs: 30_000,
       intervalMs: 100,
       what: `MariaDB on :${this.port}`,

@@ -81,4 +81,21 @@ describe('cli - store-key', () => {
       stderr: expect.stringContaining('store: must be one of'),
     });
   });
+
+  it('store-key - adding a master key version in front (v2:<new>,v1:<old>) changes no store key; the lowest version derives them', async () => {
+    const newer = Buffer.alloc(32, 22).toString('base64');
+    const storeKey = async (masterKey: string) =>
+      (await cli(['store-key', 'secure'], { NODE_ENV: 'production', MASTER_KEY: masterKey })).stdout.trim();
+    const bare = await storeKey(master);
+    expect(await storeKey(`v2:${newer},v1:${master}`)).toBe(bare);
+    expect(await storeKey(`v1:${master},v2:${newer}`)).toBe(bare);
+    expect(await storeKey(`v2:${newer}`)).not.toBe(bare);
+    const refused = await cli(['store-key', 'secure'], {
+      NODE_ENV: 'production',
+      MASTER_KEY: `v2:${newer},v2:${master}`,
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/MASTER_KEY: v2 is listed twice/) });
+    expect(refused.stderr).not.toContain(master);
+    expect(refused.stderr).not.toContain(newer);
+  });
 });

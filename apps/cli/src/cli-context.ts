@@ -3,8 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
 import { JOB_MIGRATIONS, JobRunLog } from '#polystore/jobs';
 import { MessageClient, MessagingModule } from '#polystore/messaging';
-import { createRootLogger } from '#polystore/platform';
-import { jsonRequest, loggingModule, resolveAdminToken, contextSignerFor, resolveMasterKey } from '#polystore/runtime';
+import { createRootLogger, type MasterKeyring } from '#polystore/platform';
+import {
+  jsonRequest,
+  loggingModule,
+  resolveAdminToken,
+  contextSignerFor,
+  resolveMasterKey,
+  natsTlsOf,
+} from '#polystore/runtime';
 import { SAGA_MIGRATIONS } from '#polystore/saga';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger } from 'nestjs-pino';
@@ -14,7 +21,7 @@ import type { CliConfig } from './config.js';
 
 @Module({})
 class CliModule {
-  static forRoot(config: CliConfig, masterKey: Buffer): DynamicModule {
+  static forRoot(config: CliConfig, masterKeyring: MasterKeyring): DynamicModule {
     const logger = createRootLogger({
       service: 'cli',
       level: config.LOG_LEVEL,
@@ -29,6 +36,7 @@ class CliModule {
         MessagingModule.forRoot({
           url: config.NATS_URL,
           nkeySeed: config.NATS_NKEY_SEED,
+          tls: natsTlsOf(config),
           name: `cli:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -37,7 +45,7 @@ class CliModule {
         CatalogModule.forRoot(
           {
             systemDbUrl: config.SYSTEM_DB_URL,
-            keys: { masterKey },
+            keys: { masterKey: masterKeyring.derivationRoot },
             cacheTtlMs: 0,
             negativeCacheTtlMs: 0,
             poolSize: config.CATALOG_POOL_SIZE,
@@ -56,18 +64,21 @@ export class CliContext {
   private constructor(
     readonly config: CliConfig,
     private readonly app: INestApplicationContext,
-    /** The stores' master key: server passwords in the catalog, the stores' runtime logins. */
-    readonly masterKey: Buffer,
+    /**
+     * The master key's versions; its `derivationRoot` derives the server passwords in the catalog
+     * and the stores' runtime logins.
+     */
+    readonly masterKeyring: MasterKeyring,
   ) {}
 
   static async open(config: CliConfig): Promise<CliContext> {
-    const masterKey = resolveMasterKey(config);
-    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, masterKey), {
+    const masterKeyring = resolveMasterKey(config);
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, masterKeyring), {
       bufferLogs: true,
       abortOnError: false,
     });
     app.useLogger(app.get(Logger));
-    return new CliContext(config, app, masterKey);
+    return new CliContext(config, app, masterKeyring);
   }
 
   get catalog(): CatalogService {

@@ -18,6 +18,23 @@ export const cliConfigSchema = z.object({
   DEVICE_BROKER_URL: urlVar(['nats:'], 'nats://127.0.0.1:4223'),
   /** The device broker's MQTT listener (devices). */
   EDGE_MQTT_PORT: intVar(1884, 1, 65_535),
+  /**
+   * `db-roles`: administrative URLs (a superuser, used once) of the database servers whose
+   * Polystore logins it creates, comma-separated; a secret, best given as DB_ADMIN_URLS_FILE.
+   */
+  DB_ADMIN_URLS: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.length > 0 && urls.every((url) => /^(postgres|postgresql|mysql|mariadb):\/\//.test(url)), {
+      message: 'must be postgres:// or mysql:// (mariadb://) server URLs, comma-separated',
+    })
+    .optional(),
 });
 
 export type CliConfig = z.output<typeof cliConfigSchema>;

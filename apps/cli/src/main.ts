@@ -5,6 +5,7 @@ import { CliRuntime, ExitCode } from './cli-runtime.js';
 import { registerBroker } from './commands/broker.command.js';
 import { registerBus } from './commands/bus.command.js';
 import { registerContextKey } from './commands/context-key.command.js';
+import { registerDbRoles } from './commands/db-roles.command.js';
 import { registerStoreKey } from './commands/store-key.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
@@ -31,6 +32,7 @@ registerBroker(program, runtime);
 registerBus(program, runtime);
 registerContextKey(program, runtime);
 registerStoreKey(program, runtime);
+registerDbRoles(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

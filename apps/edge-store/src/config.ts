@@ -3,6 +3,7 @@ import {
   dataRouterConfigShape,
   refusedInProduction,
   requiredInProduction,
+  checkServerUrlParameters,
 } from '#polystore/runtime';
 import { base64KeyVar, intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
@@ -14,7 +15,9 @@ export const edgeStoreConfigSchema = z
     ...commonConfigShape,
     ...dataRouterConfigShape(STORE_MANIFESTS.edge.configPrefix),
     /** Default server of new tenants' placements (the manifest's default unless set). */
-    EDGE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.edge), STORE_MANIFESTS.edge.defaultServerUrl),
+    EDGE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.edge), STORE_MANIFESTS.edge.defaultServerUrl).superRefine(
+      checkServerUrlParameters,
+    ),
     /** HTTP ingest (`POST /ingest`), metrics and health. */
     EDGE_HTTP_PORT: portVar(3100),
     /**

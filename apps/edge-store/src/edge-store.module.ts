@@ -4,7 +4,7 @@ import { MessagingModule } from '#polystore/messaging';
 import { DataSourceRouter } from '#polystore/data-router';
 import { ParticipantFence } from '#polystore/saga';
 import { METRICS_REGISTRY, MetricsModule } from '#polystore/platform';
-import { loggingModule, TenantDataModule, tenantDataLimits, type StoreKeys } from '#polystore/runtime';
+import { loggingModule, TenantDataModule, tenantDataLimits, type StoreKeys, natsTlsOf } from '#polystore/runtime';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -58,6 +58,7 @@ export class EdgeStoreModule {
         MessagingModule.forRoot({
           url: config.NATS_URL,
           nkeySeed: config.NATS_NKEY_SEED,
+          tls: natsTlsOf(config),
           name: `edge-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

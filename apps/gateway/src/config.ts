@@ -1,4 +1,4 @@
-import { commonConfigShape, requiredInProduction } from '#polystore/runtime';
+import { commonConfigShape, requiredInProduction, checkServerUrlParameters } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
 import { PLACEMENT_KINDS } from '#polystore/data-router';
@@ -17,7 +17,10 @@ type Prefix = StoreManifest['configPrefix'];
 function storeVariables() {
   return Object.fromEntries(
     storeManifests().flatMap((m) => [
-      [`${m.configPrefix}_SERVER_URL`, urlVar(serverSchemes(m), m.defaultServerUrl)],
+      [
+        `${m.configPrefix}_SERVER_URL`,
+        urlVar(serverSchemes(m), m.defaultServerUrl).superRefine(checkServerUrlParameters),
+      ],
       [`${m.configPrefix}_PLACEMENT_KIND`, placementKindVar],
     ]),
   ) as Record<`${Prefix}_SERVER_URL`, ReturnType<typeof urlVar>> &
@@ -133,5 +136,5 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 /** Injection token of the resolved admin token. */
 export const ADMIN_TOKEN = Symbol('ADMIN_TOKEN');
 
-/** Injection token of the master key (device tokens are derived from it). */
+/** Injection token of the master key's derivation root (`MasterKeyring.derivationRoot`; device tokens derive from it). */
 export const MASTER_KEY = Symbol('MASTER_KEY');

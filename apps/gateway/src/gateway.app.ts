@@ -59,7 +59,7 @@ export async function startGateway(
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot({
       config,
-      masterKey: resolveMasterKey(config),
+      masterKey: resolveMasterKey(config).derivationRoot,
       adminToken: resolveAdminToken(config),
       logger,
       metrics,

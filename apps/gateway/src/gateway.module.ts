@@ -6,7 +6,7 @@ import { BUILTIN_JOBS, JOB_MIGRATIONS, JobsModule } from '#polystore/jobs';
 import { SAGA_MIGRATIONS, SagaModule } from '#polystore/saga';
 import { MessagingModule } from '#polystore/messaging';
 import { MetricsModule } from '#polystore/platform';
-import { HttpErrorFilter, loggingModule, contextSignerFor } from '#polystore/runtime';
+import { HttpErrorFilter, loggingModule, contextSignerFor, natsTlsOf } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TenantAdminController } from './admin/tenant-admin.controller.js';
@@ -31,6 +31,10 @@ import { StoreDirectory } from './stores/store-directory.js';
 
 export interface GatewayWiring {
   readonly config: GatewayConfig;
+  /**
+   * The master key's derivation root (`MasterKeyring.derivationRoot`): the gateway wraps no
+   * tenant key, it only derives (store keys, server passwords in the catalog).
+   */
   readonly masterKey: Buffer;
   readonly adminToken: string;
   readonly logger: Logger;
@@ -50,6 +54,7 @@ export class GatewayModule {
         MessagingModule.forRoot({
           url: config.NATS_URL,
           nkeySeed: config.NATS_NKEY_SEED,
+          tls: natsTlsOf(config),
           name: `gateway:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

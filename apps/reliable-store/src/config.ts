@@ -3,6 +3,7 @@ import {
   dataRouterConfigShape,
   refusedInProduction,
   requiredInProduction,
+  checkServerUrlParameters,
 } from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
@@ -15,7 +16,10 @@ export const reliableStoreConfigSchema = z
     ...dataRouterConfigShape(STORE_MANIFESTS.reliable.configPrefix),
     /** Default server of new tenants' reliable databases: MariaDB/MySQL (or PostgreSQL). */
     /** Default server of new tenants' placements (the manifest's default unless set). */
-    RELIABLE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.reliable), STORE_MANIFESTS.reliable.defaultServerUrl),
+    RELIABLE_SERVER_URL: urlVar(
+      serverSchemes(STORE_MANIFESTS.reliable),
+      STORE_MANIFESTS.reliable.defaultServerUrl,
+    ).superRefine(checkServerUrlParameters),
     /** Metrics and health (`/metrics`, `/health/live`). */
     RELIABLE_HTTP_PORT: portVar(3202),
     /** How long an idempotency key (and its stored result) is kept. */

@@ -11,6 +11,7 @@ import {
   TenantDataModule,
   tenantDataLimits,
   type StoreKeys,
+  natsTlsOf,
 } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -47,6 +48,7 @@ export class ReliableStoreModule {
         MessagingModule.forRoot({
           url: config.NATS_URL,
           nkeySeed: config.NATS_NKEY_SEED,
+          tls: natsTlsOf(config),
           name: `reliable-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,

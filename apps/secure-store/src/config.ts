@@ -1,4 +1,9 @@
-import { commonConfigShape, dataRouterConfigShape, requiredInProduction } from '#polystore/runtime';
+import {
+  commonConfigShape,
+  dataRouterConfigShape,
+  requiredInProduction,
+  checkServerUrlParameters,
+} from '#polystore/runtime';
 import { intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_MANIFESTS, serverSchemes } from '#polystore/catalog';
 import { z } from 'zod';
@@ -9,7 +14,10 @@ export const secureStoreConfigSchema = z
     ...commonConfigShape,
     ...dataRouterConfigShape(STORE_MANIFESTS.secure.configPrefix),
     /** Default server of new tenants' placements (the manifest's default unless set). */
-    SECURE_SERVER_URL: urlVar(serverSchemes(STORE_MANIFESTS.secure), STORE_MANIFESTS.secure.defaultServerUrl),
+    SECURE_SERVER_URL: urlVar(
+      serverSchemes(STORE_MANIFESTS.secure),
+      STORE_MANIFESTS.secure.defaultServerUrl,
+    ).superRefine(checkServerUrlParameters),
     /** Metrics and health (`/metrics`, `/health/live`). */
     SECURE_HTTP_PORT: portVar(3201),
     /** How long an idempotency key of a customer write (and its stored result) is kept. */

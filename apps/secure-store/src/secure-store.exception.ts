@@ -6,6 +6,8 @@ export const SecureStoreErrorCode = {
   TENANT_KEY_MISSING: 'TENANT_KEY_MISSING',
   /** A sealed value failed authentication: tampering, or a wrong master key. */
   INTEGRITY_FAILURE: 'INTEGRITY_FAILURE',
+  /** The tenant's data key was wrapped by a master key version this process is not given. */
+  MASTER_KEY_VERSION_MISSING: 'MASTER_KEY_VERSION_MISSING',
 } as const;
 export type SecureStoreErrorCode = (typeof SecureStoreErrorCode)[keyof typeof SecureStoreErrorCode];
 
@@ -27,6 +29,19 @@ export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
       SecureStoreErrorCode.TENANT_KEY_MISSING,
       ErrorKind.UNAVAILABLE,
       'tenant secure database is not provisioned',
+    );
+  }
+
+  /**
+   * The tenant's data key was wrapped by master key `version`, which MASTER_KEY does not list: the
+   * operator must add it back (UNAVAILABLE, since the data opens again once it is configured).
+   */
+  static masterKeyVersionMissing(version: number): SecureStoreException {
+    return new SecureStoreException(
+      SecureStoreErrorCode.MASTER_KEY_VERSION_MISSING,
+      ErrorKind.UNAVAILABLE,
+      `tenant key wrapped by master key v${version}, which is not configured`,
+      { version },
     );
   }
 

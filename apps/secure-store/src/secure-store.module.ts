@@ -11,6 +11,7 @@ import {
   TenantDataModule,
   tenantDataLimits,
   type StoreKeys,
+  natsTlsOf,
 } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -26,7 +27,7 @@ import { CustomersService } from './customers/customers.service.js';
 import { HealthHandler } from './health/health.handler.js';
 import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { SECURE_SCHEMA } from './secure.schema.js';
-import { INSTANCE_ID, MASTER_KEY } from './secure.tokens.js';
+import { INSTANCE_ID, MASTER_KEYRING } from './secure.tokens.js';
 import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
 import { TenantProvisioningService } from './tenants/tenant-provisioning.service.js';
 
@@ -41,6 +42,9 @@ export interface SecureStoreWiring {
 @Module({})
 export class SecureStoreModule {
   static forRoot({ config, keys, logger, metrics }: SecureStoreWiring): DynamicModule {
+    // The secure store is started with `holdsMasterKey`, so its keys carry the master key's versions.
+    const masterKeyring = keys.masterKeyring;
+    if (!masterKeyring) throw new Error('the secure store needs the master key (holdsMasterKey)');
     return {
       module: SecureStoreModule,
       imports: [
@@ -49,6 +53,7 @@ export class SecureStoreModule {
         MessagingModule.forRoot({
           url: config.NATS_URL,
           nkeySeed: config.NATS_NKEY_SEED,
+          tls: natsTlsOf(config),
           name: `secure-store:${config.INSTANCE_ID}`,
           subjectPrefix: config.NATS_SUBJECT_PREFIX,
           defaultTimeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -56,7 +61,7 @@ export class SecureStoreModule {
         }),
         CatalogModule.forRoot({
           systemDbUrl: config.SYSTEM_DB_URL,
-          keys: { masterKey: keys.masterKey },
+          keys: { masterKey: masterKeyring.derivationRoot },
           cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
@@ -79,7 +84,7 @@ export class SecureStoreModule {
         idempotencyPurgeHandler(Contracts.secure.idempotency.purgeExpired),
       ],
       providers: [
-        { provide: MASTER_KEY, useValue: keys.masterKey },
+        { provide: MASTER_KEYRING, useValue: masterKeyring },
         { provide: INSTANCE_ID, useValue: config.INSTANCE_ID },
         TenantKeyRepository,
         TenantKeyring,

@@ -8,6 +8,7 @@ import { CustomerEntity } from './customers/customer.entity.js';
 import { SecureInit1764201700000 } from './migrations/1764201700000-secure-init.js';
 import { SecureSaga1764204100000 } from './migrations/1764204100000-secure-saga.js';
 import { SecureIdempotency1764207100000 } from './migrations/1764207100000-secure-idempotency.js';
+import { SecureKekVersion1764207600000 } from './migrations/1764207600000-secure-kek-version.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
@@ -20,6 +21,11 @@ export const SECURE_SCHEMA: StoreSchema = {
     SagaInboxEntity,
     IdempotencyKeyEntity,
   ],
-  migrations: [SecureInit1764201700000, SecureSaga1764204100000, SecureIdempotency1764207100000],
+  migrations: [
+    SecureInit1764201700000,
+    SecureSaga1764204100000,
+    SecureIdempotency1764207100000,
+    SecureKekVersion1764207600000,
+  ],
   migrationsTableName: 'secure_migrations',
 };

@@ -6,6 +6,7 @@ export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
 export {
   defaultPlacementKind,
   placementNames,
+  placementDatabasePrefix,
   sharedDatabaseName,
   placementLockKey,
   splitServerUrl,

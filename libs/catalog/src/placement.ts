@@ -4,8 +4,10 @@ import type { TenantSlug } from '#polystore/tenancy';
 import {
   assertDatabaseName,
   parseServerUrl,
+  tlsQuery,
   type DataSourcePlacement,
   type PlacementKind,
+  type ServerAddress,
 } from '#polystore/data-router';
 import { CatalogException } from './catalog.exception.js';
 import type { StoreName } from './store-name.js';
@@ -23,6 +25,11 @@ export function sharedDatabaseName(store: StoreName): string {
   return `polystore_${store}`;
 }
 
+/** Every placement database of `store` (and its schemas on PostgreSQL) is named with this prefix. */
+export function placementDatabasePrefix(store: StoreName): string {
+  return `ps_${store}_`;
+}
+
 /**
  * Names of a new placement, derived from the tenant's immutable id (never from its slug, so a
  * slug can be reused without meeting old data): `ps_<store>_<id hex>` is the tenant's schema (and
@@ -35,7 +42,7 @@ export function placementNames(
 ): { database: string; schema?: string } {
   const hex = tenantId.toLowerCase().replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/.test(hex)) throw CatalogException.invalidPlacement('tenant id must be a UUID');
-  const own = `ps_${store}_${hex}`;
+  const own = `${placementDatabasePrefix(store)}${hex}`;
   assertDatabaseName(own);
   return kind === 'schema' ? { database: sharedDatabaseName(store), schema: own } : { database: own };
 }
@@ -83,13 +90,22 @@ export interface StoredServer {
   readonly password?: string;
 }
 
-/** Validates a server URL and takes its password out (it is stored sealed, never in clear). */
+/**
+ * Validates a server URL and takes its password out (it is stored sealed, never in clear). Its
+ * TLS parameters are kept, in their canonical form (`?sslmode=...&sslrootcert=...`), so a
+ * placement on a TLS server stays TLS; a bad or unknown parameter is refused, naming it.
+ */
 export function splitServerUrl(serverUrl: string): StoredServer {
+  let address: ServerAddress;
   try {
-    parseServerUrl(serverUrl);
-  } catch {
+    address = parseServerUrl(serverUrl);
+  } catch (error) {
+    // The parameter's name is safe to show (never a value of the URL); anything else gets the generic hint.
+    const reason = error instanceof Error ? error.message : '';
     throw CatalogException.invalidPlacement(
-      'server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]',
+      reason.includes('server URL parameter')
+        ? reason.replace(/^invalid placement: /, '')
+        : 'server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]',
     );
   }
   const url = new URL(serverUrl);
@@ -99,7 +115,7 @@ export function splitServerUrl(serverUrl: string): StoredServer {
   const password = url.password ? decodeURIComponent(url.password) : undefined;
   url.password = '';
   url.pathname = '';
-  url.search = '';
+  url.search = tlsQuery(address.tls);
   url.hash = '';
   return password === undefined ? { serverUrl: url.toString() } : { serverUrl: url.toString(), password };
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseAdmin, migrateDatabase } from '#polystore/data-router';
+import { DatabaseAdmin, migrateDatabase, parseServerUrl, pgSslOptions } from '#polystore/data-router';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
@@ -12,7 +12,10 @@ export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
 export const CATALOG_MIGRATIONS = [CatalogInit1764201600000, CatalogPlacementKinds1764206000000];
 
 export interface SystemDatabaseOptions {
-  /** `postgres://user[:pass]@host:port/database` */
+  /**
+   * `postgres://user[:pass]@host:port/database[?sslmode=verify-full&sslrootcert=/path/ca.pem]`:
+   * TLS parameters as for placements' server URLs (`parseTlsParameters` in libs/data-router).
+   */
   readonly url: string;
   readonly poolSize: number;
   readonly applicationName: string;
@@ -26,9 +29,12 @@ const MIGRATION_LOCK = 7_164_201_600;
 /**
  * Opens the system database: creates it if missing, applies pending migrations under a
  * PostgreSQL advisory lock (so replicas starting together migrate once), returns the DataSource.
+ * Every connection (the creation check included) uses the URL's TLS settings.
  */
 export async function openSystemDatabase(options: SystemDatabaseOptions): Promise<DataSource> {
   const logger = new Logger('SystemDatabase');
+  // Validates the TLS parameters (naming a bad one) before anything connects.
+  const address = parseServerUrl(options.url);
   const url = new URL(options.url);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const server = new URL(options.url);
@@ -38,6 +44,7 @@ export async function openSystemDatabase(options: SystemDatabaseOptions): Promis
 
   const dataSource = new DataSource({
     type: 'postgres',
+    ssl: pgSslOptions(address),
     host: url.hostname,
     port: Number(url.port || 5432),
     username: url.username ? decodeURIComponent(url.username) : undefined,

@@ -38,7 +38,8 @@ import {
   type MigrationReport,
 } from './migrations.util.js';
 import { assertPlacement, parseServerUrl, type DataSourcePlacement, type ServerAddress } from './placement.js';
-import { DatabaseAdmin } from './database-admin.js';
+import { tlsQuery } from './server-tls.js';
+import { DatabaseAdmin, MysqlRuntimeLogin, type RuntimeLogin } from './database-admin.js';
 
 export type { IsolationLevel, SharedPoolStats } from './internal/shared-pool.js';
 
@@ -73,10 +74,12 @@ export interface DataSourceRouterOptions {
   /** A shared-pool connection is closed after serving this long. Default 30 minutes. */
   readonly connectionMaxAgeMs?: number;
   /**
-   * The login of PostgreSQL shared pools: a `NOINHERIT` role that is only a member of the tenant
-   * roles (see `SchemaAdmin`). Without it the server URL's user logs in (tests, development).
+   * The login of shared pools. PostgreSQL: a `NOINHERIT` role that is only a member of the tenant
+   * roles (see `SchemaAdmin`). MySQL/MariaDB, when it has a `databasePrefix`: a user with rights on
+   * those databases only, created (or updated) when the pool opens (see `MysqlRuntimeLogin`).
+   * Without it the server URL's user logs in (tests, development).
    */
-  readonly sharedLogin?: (address: ServerAddress) => { readonly username: string; readonly password?: string };
+  readonly sharedLogin?: (address: ServerAddress) => RuntimeLogin;
   /** A DataSource unused for this long is closed. */
   readonly idleTtlMs: number;
   /** Tenants that may wait for a slot on one server; beyond it `STORE_BUSY` is immediate. */
@@ -511,13 +514,18 @@ export class DataSourceRouter {
     const size = Math.max(1, Math.min(this.options.sharedPoolSize ?? 20, server.capacity - this.options.poolSize));
     const dialect = address.dialect as Exclude<ServerAddress['dialect'], 'mongodb'>;
     const database = dialect === 'postgres' ? placement.database : LANDING_DATABASE;
-    const login = dialect === 'postgres' ? this.options.sharedLogin?.(address) : undefined;
+    const runtime = this.options.sharedLogin?.(address);
+    // MySQL/MariaDB pools log in as the runtime login only when it names its databases (a pattern grant).
+    const login = dialect === 'postgres' || runtime?.databasePrefix ? runtime : undefined;
     const loginAddress: ServerAddress = login
       ? { ...address, username: login.username, ...(login.password === undefined ? {} : { password: login.password }) }
       : address;
     let dataSource: DataSource | undefined;
     try {
-      if (dialect !== 'postgres') await DatabaseAdmin.ensureDatabase(placement.serverUrl, LANDING_DATABASE);
+      if (dialect !== 'postgres') {
+        await DatabaseAdmin.ensureDatabase(placement.serverUrl, LANDING_DATABASE);
+        if (login) await MysqlRuntimeLogin.ensure(placement.serverUrl, login, LANDING_DATABASE);
+      }
       dataSource = new DataSource(
         connectionOptions(loginAddress, database, resolveStoreSchema(this.options.schema, dialect), {
           poolSize: size,
@@ -838,6 +846,7 @@ export class DataSourceRouter {
       this.logger.log(`${address.id}: ${usable} usable connections, budget ${budget}`);
       return budget;
     } catch (error) {
+      if (error instanceof DataRouterException) throw error; // e.g. an unreadable sslrootcert
       throw DataRouterException.unavailable(address.id, failureReason(error), error);
     }
   }
@@ -872,13 +881,21 @@ function bindingOf(placement: DataSourcePlacement): TenantBinding {
   return { tenant: placement.tenant, target: placement.kind === 'schema' ? placement.schema! : placement.database };
 }
 
+/**
+ * A pool serves only placements with the same TLS settings: a placement asking for `verify-full`
+ * never rides on a pool opened in plaintext by another placement of the same server.
+ */
+function poolServer(address: ServerAddress): string {
+  return address.tls ? `${address.id}?${tlsQuery(address.tls)}` : address.id;
+}
+
 /** One shared pool per PostgreSQL database, one per MySQL/MariaDB server. */
 function sharedKey(placement: DataSourcePlacement, address: ServerAddress): string {
-  return address.dialect === 'postgres' ? `${address.id}/${placement.database}` : address.id;
+  return address.dialect === 'postgres' ? `${poolServer(address)}/${placement.database}` : poolServer(address);
 }
 
 function entryKey(address: ServerAddress, placement: DataSourcePlacement): string {
-  return `${address.id}/${placement.database}@${placement.version}`;
+  return `${poolServer(address)}/${placement.database}@${placement.version}`;
 }
 
 function breakerKey(serverId: string, placement: DataSourcePlacement): string {

@@ -120,10 +120,16 @@ async function exists(ds: DataSource, address: ServerAddress, database: string):
   return rows.length > 0;
 }
 
-/** The login of a store's PostgreSQL shared pools (see {@link SchemaAdmin}). */
+/** The login of a store's shared pools (see {@link SchemaAdmin} and {@link MysqlRuntimeLogin}). */
 export interface RuntimeLogin {
   readonly username: string;
   readonly password?: string;
+  /**
+   * MySQL/MariaDB: the login gets every right (no `GRANT OPTION`) on the databases whose names
+   * start with this prefix (the store's placements, `ps_<store>_`) and nothing else. Without it,
+   * MySQL/MariaDB shared pools log in as the server URL's user.
+   */
+  readonly databasePrefix?: string;
 }
 
 /** Role passwords are spliced into DDL (no parameters there): only these characters pass. */
@@ -177,6 +183,7 @@ export const SchemaAdmin = {
            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
            END $$;
            GRANT ${role} TO ${login};
+           GRANT ${role} TO CURRENT_USER;
            CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role};`,
         );
         return !existed;
@@ -199,6 +206,7 @@ export const SchemaAdmin = {
       address,
       async (ds) => {
         const existed = await schemaExists(ds, schema);
+        await grantToProvisioner(ds, schema);
         await ds.query(`DROP SCHEMA IF EXISTS ${role} CASCADE;`);
         await dropRoleOn(ds, schema);
         return existed;
@@ -227,7 +235,47 @@ export const SchemaAdmin = {
   async dropRole(serverUrl: string, database: string, role: string): Promise<void> {
     const address = parseServerUrl(serverUrl);
     assertPostgres(address);
-    await withAdminConnection(address, (ds) => dropRoleOn(ds, role), database);
+    await withAdminConnection(
+      address,
+      async (ds) => {
+        await grantToProvisioner(ds, role);
+        await dropRoleOn(ds, role);
+      },
+      database,
+    );
+  },
+};
+
+/**
+ * `database` placements on MySQL/MariaDB share one pool per server, which logs in as the store's
+ * runtime login: a user with every right on the store's databases only (a pattern grant on
+ * `<prefix>%`, so databases created later are covered without another grant) and `SELECT` on the
+ * empty landing database the pool rests in. The provisioning login creates it (`CREATE USER`, and
+ * rights on `ps\_%` with `GRANT OPTION`: see `ServerRoles`). Idempotent; the password is set again.
+ */
+export const MysqlRuntimeLogin = {
+  async ensure(serverUrl: string, runtime: RuntimeLogin, landingDatabase: string): Promise<void> {
+    const address = parseServerUrl(serverUrl);
+    if (address.dialect !== 'mysql' && address.dialect !== 'mariadb')
+      throw DataRouterException.invalidPlacement('a MySQL runtime login needs a MySQL/MariaDB server');
+    const prefix = runtime.databasePrefix;
+    if (prefix === undefined || !/^[a-z][a-z0-9_]{0,40}$/.test(prefix))
+      throw DataRouterException.invalidPlacement('runtime database prefix must match ^[a-z][a-z0-9_]{0,40}$');
+    assertDatabaseName(runtime.username);
+    assertDatabaseName(landingDatabase);
+    if (runtime.password !== undefined && !SAFE_PASSWORD.test(runtime.password))
+      throw DataRouterException.invalidPlacement('runtime password must be 16-128 characters of [A-Za-z0-9_-]');
+    const user = `'${runtime.username}'@'%'`;
+    const identified = runtime.password === undefined ? '' : ` IDENTIFIED BY '${runtime.password}'`;
+    // Database names in grants are patterns: `_` is escaped. A login granting through a pattern
+    // grant of its own (the provisioning login's) may only grant on patterns, not on plain names.
+    const escaped = (name: string) => name.replace(/_/g, '\\_');
+    await withAdminConnection(address, async (ds) => {
+      await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
+      if (identified) await ds.query(`ALTER USER ${user}${identified}`);
+      await ds.query(`GRANT ALL PRIVILEGES ON \`${escaped(prefix)}%\`.* TO ${user}`);
+      await ds.query(`GRANT SELECT ON \`${escaped(landingDatabase)}\`.* TO ${user}`);
+    });
   },
 };
 
@@ -245,6 +293,22 @@ function quoteIdentifier(name: string): string {
 function literal(name: string): string {
   assertDatabaseName(name);
   return `'${name}'`;
+}
+
+/**
+ * Makes the connection's login a member of a tenant role, when the role exists. A provisioning
+ * login without superuser rights (`CREATEROLE`, see `ServerRoles`) may only create a schema owned
+ * by a role, drop what the role owns or drop the schema as a member of that role (PostgreSQL 15);
+ * for a superuser the membership changes nothing.
+ */
+async function grantToProvisioner(ds: DataSource, role: string): Promise<void> {
+  await ds.query(
+    `DO $$ BEGIN
+       IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) THEN
+         EXECUTE 'GRANT ${quoteIdentifier(role)} TO CURRENT_USER';
+       END IF;
+     END $$`,
+  );
 }
 
 /** `DROP OWNED BY` (in the connection's database) then `DROP ROLE`, when the role exists. */

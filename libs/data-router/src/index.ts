@@ -11,6 +11,8 @@ export {
   type PlacementKind,
   type ServerAddress,
 } from './placement.js';
+export { parseTlsParameters, tlsQuery, type ServerTls, type TlsMode } from './server-tls.js';
+export { mysqlSslOptions, pgSslOptions, type MysqlSslOptions, type PgSslOptions } from './driver-tls.js';
 export {
   connectionOptions,
   maintenanceDatabase,
@@ -29,6 +31,7 @@ export {
   type SharedPoolStats,
 } from './data-source-router.js';
 export { DatabaseAdmin, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
+export { ServerRoles, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';
 export type { ServerShare } from './internal/server-budget.js';

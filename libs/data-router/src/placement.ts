@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { DataRouterException } from './data-router.exception.js';
+import { parseTlsParameters, type ServerTls } from './server-tls.js';
 
 /**
  * How a tenant's data sits on a server, for one store:
@@ -56,13 +58,19 @@ export interface ServerAddress {
   readonly port: number;
   readonly username?: string;
   readonly password?: string;
-  /** `dialect://host:port`: identifies the server in budgets, stats and logs (no credentials). */
+  /** `dialect://host:port`: identifies the server in budgets, stats and logs (no credentials, no TLS settings). */
   readonly id: string;
+  /** TLS to the server (from the URL's `sslmode`/`sslrootcert`); absent: plaintext. */
+  readonly tls?: ServerTls;
 }
 
 const DEFAULT_PORTS: Record<Dialect, number> = { postgres: 5432, mysql: 3306, mariadb: 3306, mongodb: 27017 };
 
-/** Parses and validates a server URL; throws `INVALID_PLACEMENT` (without echoing credentials). */
+/**
+ * Parses and validates a server URL; throws `INVALID_PLACEMENT` (without echoing credentials).
+ * Its query holds the TLS settings only (see {@link parseTlsParameters}); any other parameter is
+ * refused, naming it. No file is read here (this runs per request).
+ */
 export function parseServerUrl(serverUrl: string): ServerAddress {
   let url: URL;
   try {
@@ -75,6 +83,12 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
   if (!url.hostname) throw DataRouterException.invalidPlacement('server URL has no host');
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[dialect];
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const tls = parseTlsParameters(url.searchParams, dialect);
+  // mysql2 checks the certificate of a server reached by IP address against the name `localhost`.
+  if (tls?.mode === 'verify-full' && (dialect === 'mysql' || dialect === 'mariadb') && isIP(host) !== 0)
+    throw DataRouterException.invalidPlacement(
+      'server URL parameter sslmode: verify-full on MySQL/MariaDB needs the host as a name (the driver cannot check an IP address); use verify-ca',
+    );
   return {
     dialect,
     host,
@@ -82,6 +96,7 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     id: `${dialect}://${url.hostname}:${port}`,
+    ...(tls ? { tls } : {}),
   };
 }
 

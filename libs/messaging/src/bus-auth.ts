@@ -78,6 +78,11 @@ export interface BusServerOptions {
   readonly storeDir: string;
   /** Each service's public NKey. */
   readonly users: ReadonlyArray<{ readonly service: BusService; readonly publicKey: string }>;
+  /**
+   * TLS on the client port (PEM files, read by nats-server): clients must then speak TLS
+   * (`tls://` URLs, NATS_TLS_CA_FILE naming the CA that signed the certificate).
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 const quote = (value: string): string => JSON.stringify(value);
@@ -85,8 +90,8 @@ const list = (values: readonly string[]): string => `[${values.map(quote).join('
 
 /**
  * The nats-server configuration of the bus: NKey users with {@link busPermissions}, JetStream,
- * no anonymous access (a client without credentials is refused at connect). Works on
- * nats-server 2.9 and later.
+ * no anonymous access (a client without credentials is refused at connect), optionally TLS on
+ * the client port. Works on nats-server 2.9 and later.
  */
 export function busServerConfig(options: BusServerOptions): string {
   const users = options.users.map(({ service, publicKey }) => {
@@ -107,6 +112,9 @@ export function busServerConfig(options: BusServerOptions): string {
     `host: ${quote(options.host)}`,
     `port: ${options.port}`,
     `jetstream { store_dir: ${quote(options.storeDir)} }`,
+    ...(options.tls
+      ? [`tls { cert_file: ${quote(options.tls.certFile)}, key_file: ${quote(options.tls.keyFile)} }`]
+      : []),
     'authorization {',
     '  users: [',
     ...users,

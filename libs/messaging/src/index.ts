@@ -44,7 +44,7 @@ export {
   type ContextVerifierOptions,
   type StoreContextKey,
 } from './context-signature.js';
-export { connectNats, type NatsSettings } from './nats-connection.js';
+export { connectNats, natsTlsOption, type NatsSettings, type NatsTls } from './nats-connection.js';
 export { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 export { openEventStream, type EventStream, type EventStreamConfig } from './event-stream.js';
 export { PolystoreNatsServer, type PolystoreNatsServerOptions } from './polystore-nats.server.js';

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import type { ContextSigner } from './context-signature.js';
 import { MessageClient } from './message-client.js';
-import { connectNats } from './nats-connection.js';
+import { connectNats, type NatsTls } from './nats-connection.js';
 
 /** Injection token of the process's NATS connection. */
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -14,6 +14,8 @@ export interface MessagingModuleOptions {
   readonly name: string;
   /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED). */
   readonly nkeySeed?: string;
+  /** TLS to the NATS servers (NATS_TLS_CA); see {@link NatsSettings}. */
+  readonly tls?: NatsTls;
   readonly subjectPrefix: string;
   readonly defaultTimeoutMs?: number;
   readonly metrics?: Registry;
@@ -46,7 +48,8 @@ export class MessagingModule {
       providers: [
         {
           provide: NATS_CONNECTION,
-          useFactory: () => connectNats({ url: options.url, name: options.name, nkeySeed: options.nkeySeed }),
+          useFactory: () =>
+            connectNats({ url: options.url, name: options.name, nkeySeed: options.nkeySeed, tls: options.tls }),
         },
         {
           provide: MessageClient,

@@ -1,15 +1,53 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
 import { busAuthenticator } from './bus-auth.js';
 import { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 
+/**
+ * TLS to the NATS servers. The server's certificate is always verified (chain and host name, or
+ * IP address, as in the URL): against `ca` / `caFile` when given, else Node's public CAs.
+ */
+export interface NatsTls {
+  /** PEM of the CA(s) that signed the servers' certificates (NATS_TLS_CA, or NATS_TLS_CA_FILE). */
+  readonly ca?: string;
+  /** The same, as a file read once when the connection is set up (reconnects reuse it). */
+  readonly caFile?: string;
+}
+
 /** Connection settings shared by clients and servers. */
 export interface NatsSettings {
-  /** `nats://` / `tls://` servers (comma-separated), or `inproc://<name>` for the in-process transport. */
+  /**
+   * `nats://` / `tls://` servers (comma-separated), or `inproc://<name>` for the in-process
+   * transport. A `tls://` server, or a CA in {@link tls}, makes TLS required: a server that does
+   * not offer it is refused instead of being used in plaintext.
+   */
   readonly url: string;
   /** Client name shown by the NATS server (`<service>:<pid>`). */
   readonly name: string;
   /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
   readonly nkeySeed?: string;
+  readonly tls?: NatsTls;
+}
+
+/**
+ * The `tls` option of a NATS connection to `url`: set (TLS required, verified against the CA)
+ * when a server is `tls://` or a CA is given; absent otherwise (nats.js still upgrades to TLS,
+ * verified against Node's public CAs, when a server requires it). Throws, naming the file, when
+ * `caFile` cannot be read.
+ */
+export function natsTlsOption(url: string, tls: NatsTls | undefined): { tls?: TlsOptions } {
+  let ca = tls?.ca;
+  if (ca === undefined && tls?.caFile !== undefined) {
+    try {
+      ca = readFileSync(tls.caFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new Error(`NATS TLS CA file ${tls.caFile} cannot be read (${code})`, { cause: error });
+    }
+  }
+  const required = url.split(',').some((server) => server.trim().toLowerCase().startsWith('tls://'));
+  if (ca === undefined && !required) return {};
+  return { tls: ca === undefined ? {} : { ca } };
 }
 
 /**
@@ -31,5 +69,6 @@ export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
     // nats.js otherwise builds an Error per request just to keep a stack for a later failure.
     noAsyncTraces: true,
     ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
+    ...natsTlsOption(settings.url, settings.tls),
   });
 }

@@ -7,7 +7,7 @@ import { subjectFor } from './contract.js';
 import type { ContextVerifier } from './context-signature.js';
 import { isInProcessUrl } from './in-process-nats.js';
 import { MessagingException } from './messaging.exception.js';
-import { connectNats } from './nats-connection.js';
+import { connectNats, natsTlsOption, type NatsTls } from './nats-connection.js';
 import { toWireError } from './wire-error.js';
 
 export interface PolystoreNatsServerOptions {
@@ -22,6 +22,8 @@ export interface PolystoreNatsServerOptions {
   readonly verifier: Pick<ContextVerifier, 'check'>;
   /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
   readonly nkeySeed?: string;
+  /** TLS to the NATS servers (NATS_TLS_CA); see `NatsSettings`. */
+  readonly tls?: NatsTls;
   /** Longest wait for in-flight handlers at shutdown. */
   readonly drainTimeoutMs?: number;
 }
@@ -59,6 +61,7 @@ export class PolystoreNatsServer extends ServerNats {
       waitOnFirstConnect: true,
       noAsyncTraces: true,
       ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
+      ...natsTlsOption(settings.url, settings.tls),
     });
   }
 

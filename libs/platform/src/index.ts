@@ -6,6 +6,7 @@ export {
   intVar,
   loadConfig,
   logLevelVar,
+  masterKeyringVar,
   nodeEnvVar,
   portVar,
   urlVar,
@@ -26,3 +27,9 @@ export {
 } from './crypto/aead.util.js';
 export { CrashPoints } from './testing/crash-points.js';
 export { DeviceTokens } from './crypto/device-token.util.js';
+export {
+  MAX_MASTER_KEY_VERSION,
+  MasterKeyring,
+  MasterKeyringError,
+  type MasterKeyVersion,
+} from './crypto/master-keyring.util.js';

@@ -2,8 +2,17 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { base64KeyVar, intVar, logLevelVar, nodeEnvVar, urlVar } from '#polystore/platform';
+import {
+  base64KeyVar,
+  intVar,
+  logLevelVar,
+  MasterKeyring,
+  masterKeyringVar,
+  nodeEnvVar,
+  urlVar,
+} from '#polystore/platform';
 import { z } from 'zod';
+import { checkServerUrlParameters, natsTlsCaVar } from './transport-tls.util.js';
 
 /** A comma-separated list of base64 32-byte keys (two during a rotation), as an array; optional. */
 function base64KeyListVar(what: string) {
@@ -26,11 +35,15 @@ function base64KeyListVar(what: string) {
 export const commonConfigShape = {
   NODE_ENV: nodeEnvVar,
   LOG_LEVEL: logLevelVar,
-  SYSTEM_DB_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/polystore_system').refine(
-    (v) => /^\/[a-z][a-z0-9_]{0,62}$/.test(new URL(v).pathname),
-    'must name the system database, e.g. postgres://root@127.0.0.1:5432/polystore_system',
-  ),
+  SYSTEM_DB_URL: urlVar(['postgres:', 'postgresql:'], 'postgres://root@127.0.0.1:5432/polystore_system')
+    .refine(
+      (v) => /^\/[a-z][a-z0-9_]{0,62}$/.test(new URL(v).pathname),
+      'must name the system database, e.g. postgres://root@127.0.0.1:5432/polystore_system',
+    )
+    .superRefine(checkServerUrlParameters),
   NATS_URL: urlVar(['nats:', 'tls:', 'inproc:'], 'nats://127.0.0.1:4222'),
+  /** PEM of the CA of the NATS servers' certificates (TLS required): see {@link natsTlsCaVar}. */
+  NATS_TLS_CA: natsTlsCaVar,
   /**
    * This service's NKey seed (`SU...`) on an authenticated bus (`polystore bus config`); best given
    * as NATS_NKEY_SEED_FILE. Unset: connect without credentials (an open bus, or inproc://).
@@ -46,10 +59,12 @@ export const commonConfigShape = {
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must match ^[a-z][a-z0-9_-]{0,31}$')
     .default('ps'),
   /**
-   * Base64 of 32 bytes: wraps every tenant data key (PII) and derives every store's key. Held by
-   * the secure store, the gateway and the CLI only; the other stores are given STORE_KEY.
+   * Base64 of 32 bytes (version 1), or versioned keys `v2:<base64>,v1:<base64>` (the first wraps
+   * new tenant data keys, the others only open theirs; see {@link MasterKeyring}): wraps every
+   * tenant data key (PII) and, from its lowest version, derives every store's key. Held by the
+   * secure store, the gateway and the CLI only; the other stores are given STORE_KEY.
    */
-  MASTER_KEY: base64KeyVar(32).optional(),
+  MASTER_KEY: masterKeyringVar().optional(),
   /**
    * A store's own key, base64 of 32 bytes (`npm run cli -- store-key <store>` derives it from the
    * master key): its placements' server passwords and its runtime login derive from it.
@@ -209,9 +224,12 @@ export function refusedInProduction(keys: readonly string[], why: string) {
   };
 }
 
-/** The master key: MASTER_KEY, or (outside production) the development one. */
-export function resolveMasterKey(config: { MASTER_KEY?: Buffer; DEV_SECRETS_FILE: string }): Buffer {
-  return config.MASTER_KEY ?? Buffer.from(developmentSecrets(config.DEV_SECRETS_FILE).masterKey, 'base64');
+/** The master key's versions: MASTER_KEY, or (outside production) the development key, as version 1. */
+export function resolveMasterKey(config: { MASTER_KEY?: MasterKeyring; DEV_SECRETS_FILE: string }): MasterKeyring {
+  return (
+    config.MASTER_KEY ??
+    MasterKeyring.single(Buffer.from(developmentSecrets(config.DEV_SECRETS_FILE).masterKey, 'base64'))
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ export {
   resolveContextSigningKey,
 } from './common-config.js';
 export { contextSignerFor, contextVerifierFor } from './context-keys.js';
+export { checkServerUrlParameters, natsTlsCaVar, natsTlsOf } from './transport-tls.util.js';
 export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';
 export { loggingModule, registerAccessLog } from './logging.module.js';

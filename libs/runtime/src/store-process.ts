@@ -1,8 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
-import { PolystoreNatsServer, type ContextVerifier } from '#polystore/messaging';
-import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
+import { PolystoreNatsServer, type ContextVerifier, type NatsTls } from '#polystore/messaging';
+import { createMetricsRegistry, createRootLogger, type MasterKeyring } from '#polystore/platform';
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { contextVerifierFor } from './context-keys.js';
 import { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
 import { registerAccessLog } from './logging.module.js';
 import { StoreErrorFilter } from './store-error.filter.js';
+import { natsTlsOf } from './transport-tls.util.js';
 
 export interface StoreProcessOptions {
   /** Service name and NATS queue group, e.g. `secure-store`. */
@@ -26,6 +27,8 @@ export interface StoreProcessOptions {
   readonly natsUrl: string;
   /** The store's NKey seed on an authenticated bus. */
   readonly natsNkeySeed?: string;
+  /** TLS to the NATS servers (NATS_TLS_CA). */
+  readonly natsTls?: NatsTls;
   readonly subjectPrefix: string;
   /** Checks the signed context of every message before it runs. */
   readonly contextVerifier: ContextVerifier;
@@ -66,6 +69,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<N
         drainTimeoutMs: options.shutdownTimeoutMs,
         verifier: options.contextVerifier,
         nkeySeed: options.natsNkeySeed,
+        tls: options.natsTls,
       }),
     },
     { inheritAppConfig: true },
@@ -85,7 +89,7 @@ interface StoreConfigBase {
   readonly NODE_ENV: string;
   readonly LOG_LEVEL: string;
   readonly CRASH_POINTS: readonly string[];
-  readonly MASTER_KEY?: Buffer;
+  readonly MASTER_KEY?: MasterKeyring;
   readonly STORE_KEY?: Buffer;
   readonly CONTEXT_VERIFY_KEYS?: string[];
   readonly CONTEXT_STORE_KEY?: string[];
@@ -93,6 +97,7 @@ interface StoreConfigBase {
   readonly HTTP_HOST: string;
   readonly NATS_URL: string;
   readonly NATS_NKEY_SEED?: string;
+  readonly NATS_TLS_CA?: string;
   readonly NATS_SUBJECT_PREFIX: string;
   readonly INSTANCE_ID: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
@@ -102,8 +107,11 @@ interface StoreConfigBase {
 export interface StoreKeys {
   /** The store's own key ({@link storeKeyOf}): its placements' server passwords, its runtime login. */
   readonly storeKey: Buffer;
-  /** Only in the store that holds PII (the secure store): wraps the tenants' data keys. */
-  readonly masterKey?: Buffer;
+  /**
+   * Only in the store that holds PII (the secure store): every version of the master key, which
+   * wrap the tenants' data keys; the store key derives from its `derivationRoot`.
+   */
+  readonly masterKeyring?: MasterKeyring;
 }
 
 /** What a store's root module is built from. */
@@ -154,6 +162,7 @@ export function startStore<C extends StoreConfigBase>(
     httpHost: config.HTTP_HOST,
     natsUrl: config.NATS_URL,
     natsNkeySeed: config.NATS_NKEY_SEED,
+    natsTls: natsTlsOf(config),
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     contextVerifier: contextVerifierFor(definition.service, config),
     instanceId: config.INSTANCE_ID,
@@ -166,7 +175,8 @@ export function startStore<C extends StoreConfigBase>(
 
 /**
  * The keys of a store process. The secure store holds the master key (required in production)
- * and derives its own key from it. Every other store holds only its own key, `STORE_KEY`
+ * and derives its own key from its derivation root (the lowest version, so adding a version
+ * changes no store key). Every other store holds only its own key, `STORE_KEY`
  * (required in production, where it must not be given MASTER_KEY at all); outside production,
  * without STORE_KEY, it derives it from MASTER_KEY or the development secrets.
  */
@@ -175,9 +185,9 @@ export function resolveStoreKeys(
   config: StoreConfigBase,
 ): StoreKeys {
   if (definition.holdsMasterKey) {
-    const masterKey = resolveMasterKey(config);
-    return { masterKey, storeKey: storeKeyOf(masterKey, definition.store) };
+    const masterKeyring = resolveMasterKey(config);
+    return { masterKeyring, storeKey: storeKeyOf(masterKeyring.derivationRoot, definition.store) };
   }
   if (config.STORE_KEY) return { storeKey: config.STORE_KEY };
-  return { storeKey: storeKeyOf(resolveMasterKey(config), definition.store) };
+  return { storeKey: storeKeyOf(resolveMasterKey(config).derivationRoot, definition.store) };
 }

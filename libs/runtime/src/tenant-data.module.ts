@@ -1,6 +1,6 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { CatalogService, SYSTEM_DATA_SOURCE, type StoreName } from '#polystore/catalog';
+import { CatalogService, placementDatabasePrefix, SYSTEM_DATA_SOURCE, type StoreName } from '#polystore/catalog';
 import type { DataSource } from 'typeorm';
 import {
   DataSourceRouter,
@@ -55,6 +55,7 @@ export function runtimeLogin(store: StoreName, storeKey: Buffer): RuntimeLogin {
   return {
     username: `ps_${store}_runtime`,
     password: deriveKey(storeKey, 'polystore/runtime-login').toString('base64url'),
+    databasePrefix: placementDatabasePrefix(store),
   };
 }
 

@@ -4,13 +4,15 @@ import { BUS_SERVICES, busPublicKeyOf, busServerConfig, newBusSeed, type BusServ
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
 import { writeAtomically } from '../files.js';
-import { hostArgument, portArgument } from './arguments.js';
+import { hostArgument, portArgument, UsageError } from './arguments.js';
 
 interface BusConfigFlags {
   dir: string;
   port: number;
   host: string;
   serverName: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 function serviceArgument(value: string): BusService {
@@ -45,9 +47,17 @@ function writeBus(flags: BusConfigFlags, renew: readonly BusService[] = []): str
       port: flags.port,
       storeDir: join(dir, 'data'),
       users,
+      ...busTls(flags),
     }),
   );
   return conf;
+}
+
+/** `--tls-cert` and `--tls-key` go together: both, or neither (no TLS). */
+function busTls(flags: BusConfigFlags): { tls?: { certFile: string; keyFile: string } } {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return {};
+  if (!flags.tlsCert || !flags.tlsKey) throw new UsageError('--tls-cert and --tls-key must be given together');
+  return { tls: { certFile: resolve(flags.tlsCert), keyFile: resolve(flags.tlsKey) } };
 }
 
 /** `polystore bus config|revoke`: the authenticated bus's nats-server configuration and credentials. */
@@ -58,7 +68,9 @@ export function registerBus(program: Command, runtime: CliRuntime): void {
       .requiredOption('--dir <dir>', 'state directory: nats.conf, creds/<service>.nk, data/ (mode 0700)')
       .option('--port <n>', 'client port', portArgument, 4225)
       .option('--host <ip>', 'interface of the client listener', hostArgument, '127.0.0.1')
-      .option('--server-name <name>', 'server name', 'polystore-bus');
+      .option('--server-name <name>', 'server name', 'polystore-bus')
+      .option('--tls-cert <file>', 'PEM certificate of the client port: TLS required (with --tls-key)')
+      .option('--tls-key <file>', 'PEM private key of --tls-cert');
 
   common(bus.command('config'))
     .description('write <dir>/nats.conf, creating a seed for each service that has none (existing ones are kept)')

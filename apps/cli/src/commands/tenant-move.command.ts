@@ -46,7 +46,7 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
           catalogAdmin: cli.catalogAdmin,
           catalog: cli.catalog,
           schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
-          runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKey, store)),
+          runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKeyring.derivationRoot, store)),
         });
         const started = performance.now();
         const report = await mover.move({

@@ -1,5 +1,5 @@
 import type { Placement } from '#polystore/catalog';
-import { parseServerUrl, type StoreSchema } from '#polystore/data-router';
+import { mysqlSslOptions, parseServerUrl, pgSslOptions, type StoreSchema } from '#polystore/data-router';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
@@ -89,6 +89,7 @@ async function currentSchemas(placement: Placement, table: string, expected: str
     database: placement.database,
     application_name: 'polystore-migrate',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ssl: pgSslOptions(address),
   });
   await client.connect();
   try {
@@ -128,6 +129,7 @@ async function readPostgres(
     database,
     application_name: 'polystore-migrate',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ssl: pgSslOptions(address),
   });
   await client.connect();
   try {
@@ -149,6 +151,7 @@ async function readMysql(
     password: address.password,
     database,
     connectTimeout: CONNECT_TIMEOUT_MS,
+    ...(address.tls ? { ssl: mysqlSslOptions(address) } : {}),
   });
   try {
     const [rows] = await connection.query(`SELECT name FROM \`${table}\``);

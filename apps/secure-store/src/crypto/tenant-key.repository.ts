@@ -14,12 +14,13 @@ export class TenantKeyRepository {
     );
   }
 
-  /** Stores key #1 unless a key already exists (idempotent provisioning). */
-  async insertFirst(wrappedKey: Buffer): Promise<void> {
+  /** Stores key #1, wrapped by master key `kekVersion`, unless a key already exists (idempotent provisioning). */
+  async insertFirst(wrappedKey: Buffer, kekVersion: number): Promise<void> {
     await this.router.run((ds) =>
-      ds.query('INSERT INTO tenant_keys (id, wrapped_key, active) VALUES (1, $1, true) ON CONFLICT (id) DO NOTHING', [
-        wrappedKey,
-      ]),
+      ds.query(
+        'INSERT INTO tenant_keys (id, wrapped_key, active, kek_version) VALUES (1, $1, true, $2) ON CONFLICT (id) DO NOTHING',
+        [wrappedKey, kekVersion],
+      ),
     );
   }
 }

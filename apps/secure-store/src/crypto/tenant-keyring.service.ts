@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CatalogService } from '#polystore/catalog';
-import { AeadError, deriveKey, hmacSha256, open, randomKey, seal } from '#polystore/platform';
+import { AeadError, deriveKey, hmacSha256, open, randomKey, seal, type MasterKeyring } from '#polystore/platform';
 import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 import { SecureStoreException } from '../secure-store.exception.js';
-import { MASTER_KEY } from '../secure.tokens.js';
+import { MASTER_KEYRING } from '../secure.tokens.js';
 import { TenantKeyRepository } from './tenant-key.repository.js';
 
 /** The keys of one tenant, derived from its data key (HKDF-SHA256, one subkey per purpose). */
@@ -21,21 +21,32 @@ const CACHE_TTL_MS = 5 * 60_000;
 const MAX_CACHED_TENANTS = 5_000;
 
 /**
- * Envelope encryption: each tenant has a random 256-bit data key, stored wrapped by a key
- * derived from MASTER_KEY (AAD = tenant + key id). Unwrapped keys live only in this process's
- * memory, cached for a few minutes and forgotten when the tenant changes.
+ * Envelope encryption: each tenant has a random 256-bit data key, stored wrapped by a KEK
+ * derived from one version of the master key (AAD = tenant + key id, + version above 1). New
+ * keys are wrapped by the current version, which the row records; a row opens with the KEK of
+ * its own version, so keys wrapped by an older version keep opening while MASTER_KEY lists it.
+ * Unwrapped keys live only in this process's memory, cached for a few minutes and forgotten
+ * when the tenant changes.
  */
 @Injectable()
 export class TenantKeyring {
-  private readonly kek: Buffer;
+  /** The KEK of every configured master key version. */
+  private readonly keks: ReadonlyMap<number, Buffer>;
+  private readonly currentVersion: number;
   private readonly cache = new Map<TenantSlug, { keys: Promise<TenantKeys>; expiresAt: number }>();
 
   constructor(
-    @Inject(MASTER_KEY) masterKey: Buffer,
+    @Inject(MASTER_KEYRING) masterKeyring: MasterKeyring,
     private readonly repository: TenantKeyRepository,
     catalog: CatalogService,
   ) {
-    this.kek = deriveKey(masterKey, 'polystore/secure/kek');
+    this.keks = new Map(
+      masterKeyring.versions.map((version) => [
+        version,
+        deriveKey(masterKeyring.get(version)!, 'polystore/secure/kek'),
+      ]),
+    );
+    this.currentVersion = masterKeyring.current.version;
     catalog.onTenantChanged((tenant) => this.cache.delete(tenant));
   }
 
@@ -55,7 +66,8 @@ export class TenantKeyring {
   async ensureDataKey(): Promise<void> {
     const tenant = RequestContextStore.requireTenant();
     if (await this.repository.findActive()) return;
-    await this.repository.insertFirst(seal(this.kek, randomKey(), wrapAad(tenant, 1)));
+    const version = this.currentVersion;
+    await this.repository.insertFirst(seal(this.keks.get(version)!, randomKey(), wrapAad(tenant, 1, version)), version);
     this.cache.delete(tenant);
   }
 
@@ -67,9 +79,11 @@ export class TenantKeyring {
   private async load(tenant: TenantSlug): Promise<TenantKeys> {
     const row = await this.repository.findActive();
     if (!row) throw SecureStoreException.tenantKeyMissing();
+    const kek = this.keks.get(row.kekVersion);
+    if (!kek) throw SecureStoreException.masterKeyVersionMissing(row.kekVersion);
     let dataKey: Buffer;
     try {
-      dataKey = open(this.kek, row.wrappedKey, wrapAad(tenant, row.id));
+      dataKey = open(kek, row.wrappedKey, wrapAad(tenant, row.id, row.kekVersion));
     } catch (error) {
       if (error instanceof AeadError) throw SecureStoreException.integrityFailure('tenant key cannot be unwrapped');
       throw error;
@@ -83,8 +97,12 @@ export class TenantKeyring {
   }
 }
 
-function wrapAad(tenant: string, keyId: number): string {
-  return `tenant-key:${tenant}:${keyId}`;
+/**
+ * What a wrapped key is bound to. Version 1 keeps the AAD of keys wrapped before versions
+ * existed; later versions add theirs, so a row's recorded version cannot be changed unnoticed.
+ */
+function wrapAad(tenant: string, keyId: number, kekVersion: number): string {
+  return kekVersion === 1 ? `tenant-key:${tenant}:${keyId}` : `tenant-key:${tenant}:${keyId}:v${kekVersion}`;
 }
 
 /** The blind index of an email: HMAC-SHA256 of its normalized form (trimmed, lower-cased). */

@@ -1,14 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
-import { DeviceTokens } from '#polystore/platform';
+import { DeviceTokens, type MasterKeyring } from '#polystore/platform';
 import { handleSagaStep, ParticipantFence } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { AuditLog } from '../audit/audit-log.service.js';
 import { SecureDeviceCredentialEntity } from '../crypto/device-credential.entity.js';
 import { TenantKeyring } from '../crypto/tenant-keyring.service.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
-import { MASTER_KEY } from '../secure.tokens.js';
+import { MASTER_KEYRING } from '../secure.tokens.js';
 
 const S = Contracts.sagaSteps.secure;
 
@@ -22,9 +22,9 @@ export class SagaStepsHandler {
     private readonly customers: CustomerRepository,
     private readonly keyring: TenantKeyring,
     private readonly audit: AuditLog,
-    @Inject(MASTER_KEY) masterKey: Buffer,
+    @Inject(MASTER_KEYRING) masterKeyring: MasterKeyring,
   ) {
-    this.tokens = new DeviceTokens(masterKey);
+    this.tokens = new DeviceTokens(masterKeyring.derivationRoot);
   }
 
   @Handles(S.issueCredential)

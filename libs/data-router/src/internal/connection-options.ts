@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { mysqlSslOptions, pgSslOptions } from '../driver-tls.js';
 import type { Dialect, ServerAddress } from '../placement.js';
 
 /** What a store contributes to each of its tenant DataSources: its schema and migrations. */
@@ -30,7 +31,8 @@ export interface ConnectionSettings {
 
 /**
  * TypeORM options for one database on one server. Credentials and the database name go into
- * separate driver fields, never into a connection string.
+ * separate driver fields, never into a connection string. TLS follows the server URL's
+ * `sslmode`/`sslrootcert` (the CA file is read here, when the DataSource is set up).
  */
 export function connectionOptions(
   address: ServerAddress,
@@ -56,6 +58,7 @@ export function connectionOptions(
       return {
         ...common,
         type: 'postgres',
+        ssl: pgSslOptions(address),
         // Extensions are created by migrations, not by every DataSource on every start.
         installExtensions: false,
         poolSize: settings.poolSize,
@@ -73,6 +76,7 @@ export function connectionOptions(
       return {
         ...common,
         type: address.dialect === 'mysql' ? (settings.mysqlFlavor ?? 'mysql') : 'mariadb',
+        ...(address.tls ? { ssl: mysqlSslOptions(address) } : {}),
         poolSize: settings.poolSize,
         connectTimeout: settings.connectTimeoutMs,
         charset: 'utf8mb4',
@@ -127,6 +131,7 @@ export async function queryMysqlOnce<R>(address: ServerAddress, connectTimeoutMs
     user: address.username,
     password: address.password,
     connectTimeout: connectTimeoutMs,
+    ...(address.tls ? { ssl: mysqlSslOptions(address) } : {}),
   });
   try {
     const [rows] = await connection.query(sql);

@@ -20,6 +20,20 @@ const UNREACHABLE_CODES = new Set([
   // The database was dropped under open connections: its tables are gone.
   'ER_NO_SUCH_TABLE',
   'ER_NO_DB_ERROR',
+  // TLS (`sslmode`): the server offers no TLS, refuses plaintext, or its certificate does not verify.
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'HANDSHAKE_SSL_ERROR',
+  'ER_SECURE_TRANSPORT_REQUIRED',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
 /** PostgreSQL SQLSTATEs (class 08 connection exception, 57P operator intervention, ...). */
@@ -74,10 +88,15 @@ const MONGO_UNREACHABLE_CODES = new Set([
 ]);
 
 /**
- * node-postgres reports a dropped or timed-out connection without any code; these two
- * messages are the driver's fixed texts for it, the only place where text is matched.
+ * node-postgres reports a dropped or timed-out connection, and a server without TLS, without any
+ * code; these messages are the driver's fixed texts for it, the only place where text is matched.
  */
-const PG_CODELESS_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
+const PG_CODELESS_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  // `sslmode` set and the server answered the SSL request with "no".
+  'The server does not support SSL connections',
+];
 
 /**
  * PostgreSQL's `55000` (object not in prerequisite state) is a query-level error in general, but

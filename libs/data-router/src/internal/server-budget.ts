@@ -1,3 +1,4 @@
+import { pgSslOptions } from '../driver-tls.js';
 import type { ServerAddress } from '../placement.js';
 import { queryMysqlOnce } from './connection-options.js';
 
@@ -24,6 +25,7 @@ export async function usableConnections(address: ServerAddress, connectTimeoutMs
       database: 'postgres',
       connectionTimeoutMillis: connectTimeoutMs,
       application_name: 'polystore-budget-probe',
+      ssl: pgSslOptions(address),
     });
     await client.connect();
     try {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MasterKeyring, MasterKeyringError } from '../crypto/master-keyring.util.js';
 
 /** Raised when the environment does not satisfy an app's schema; the message names every bad variable. */
 export class ConfigError extends Error {
@@ -109,6 +110,23 @@ export function base64KeyVar(bytes: number) {
       message: `must be ${bytes} bytes encoded as base64`,
     })
     .transform((v) => Buffer.from(v, 'base64'));
+}
+
+/**
+ * A master key, bare (one base64 32-byte key, version 1) or versioned (`v2:<base64>,v1:<base64>`,
+ * the first current): yields a {@link MasterKeyring}. Errors are reported under the variable's
+ * name and never quote the value.
+ */
+export function masterKeyringVar() {
+  return z.string().transform((value, ctx) => {
+    try {
+      return MasterKeyring.parse(value);
+    } catch (error) {
+      if (!(error instanceof MasterKeyringError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+  });
 }
 
 export const nodeEnvVar = z.enum(['development', 'test', 'production']).default('development');

@@ -5,7 +5,8 @@ const SLUG = /^[a-z][a-z0-9-]{1,39}$/;
 /**
  * Device tokens: `pdt_<tenant>.<deviceId>.<secret>`.
  *
- * The secret is `HMAC(key, "<deviceId>:<generation>")` with a key derived from MASTER_KEY and
+ * The secret is `HMAC(key, "<deviceId>:<generation>")` with a key derived from the master key's
+ * derivation root (`MasterKeyring.derivationRoot`, stable when a master key version is added) and
  * the tenant, so every replica (and a saga retry) recomputes the same token for a device's
  * current generation without any copy being stored: the database keeps only its SHA-256. A
  * revoke bumps the generation; the next provision yields a new token. The tenant and device
@@ -15,6 +16,7 @@ const SLUG = /^[a-z][a-z0-9-]{1,39}$/;
 export class DeviceTokens {
   private readonly root: Buffer;
 
+  /** `masterKey`: the master key's derivation root (`MasterKeyring.derivationRoot`). */
   constructor(masterKey: Buffer) {
     this.root = deriveKey(masterKey, 'polystore/edge/device-tokens');
   }

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { sharedDatabaseName, STORE_NAMES } from '#polystore/catalog';
+import { parseServerUrl, ServerRoles, type ServerLogin } from '#polystore/data-router';
+import type { Command } from 'commander';
+import type { CliRuntime } from '../cli-runtime.js';
+import { UsageError } from './arguments.js';
+
+interface DbRolesFlags {
+  provisioner: string;
+  provisionerPasswordFile?: string;
+  catalogDatabase?: string;
+  catalogLogin: string;
+  catalogPasswordFile?: string;
+}
+
+/** A password from a file (trailing line breaks removed), or none: servers with trust auth. */
+function passwordFrom(option: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
+  } catch {
+    throw new UsageError(`${option}: cannot read ${file}`);
+  }
+}
+
+/**
+ * `<scheme>://<login>@host:port[/database][?tls]`: what the services are given, without the
+ * password; the administrative URL's TLS settings apply to the new login too.
+ */
+function urlFor(adminUrl: string, login: string, database?: string): string {
+  const url = new URL(adminUrl);
+  url.username = login;
+  url.password = '';
+  url.pathname = database ? `/${database}` : '';
+  return url.toString();
+}
+
+/**
+ * `polystore db-roles`: creates (or updates) on each server of DB_ADMIN_URLS the logins the
+ * services use instead of a superuser (docs/security.md, "Database logins"): the provisioning login
+ * for the placements' server URLs and, with `--catalog-database`, the login owning the system
+ * database (on the first PostgreSQL server listed). Prints the URLs to give the services, without
+ * passwords. Idempotent; run it again after an upgrade or to change a password.
+ */
+export function registerDbRoles(program: Command, runtime: CliRuntime): void {
+  program
+    .command('db-roles')
+    .description(
+      'create the non-superuser logins of the services on the servers of DB_ADMIN_URLS (administrative URLs, best as DB_ADMIN_URLS_FILE)',
+    )
+    .option(
+      '--provisioner <login>',
+      'provisioning login: creates tenant databases, schemas and roles',
+      'polystore_provisioner',
+    )
+    .option('--provisioner-password-file <file>', 'its password (16-128 of [A-Za-z0-9_-]); none on trust-auth servers')
+    .option('--catalog-database <name>', 'the system database: create it, owned by the catalog login')
+    .option('--catalog-login <login>', 'login owning the system database (SYSTEM_DB_URL)', 'polystore_catalog')
+    .option('--catalog-password-file <file>', 'its password')
+    .action((flags: DbRolesFlags) =>
+      runtime.runOffline(async (config) => {
+        const adminUrls = config.DB_ADMIN_URLS;
+        if (!adminUrls) throw new UsageError('DB_ADMIN_URLS (or DB_ADMIN_URLS_FILE): the servers to set up');
+        const provisioner: ServerLogin = {
+          username: flags.provisioner,
+          ...optionalPassword(passwordFrom('--provisioner-password-file', flags.provisionerPasswordFile)),
+        };
+        for (const adminUrl of adminUrls) {
+          await ServerRoles.ensureProvisioner(adminUrl, provisioner, STORE_NAMES.map(sharedDatabaseName));
+          process.stdout.write(`provisioning login: ${urlFor(adminUrl, provisioner.username)}\n`);
+        }
+        if (flags.catalogDatabase !== undefined) {
+          const catalogServer = adminUrls.find((url) => parseServerUrl(url).dialect === 'postgres');
+          if (!catalogServer) throw new UsageError('--catalog-database needs a postgres:// URL in DB_ADMIN_URLS');
+          const catalog: ServerLogin = {
+            username: flags.catalogLogin,
+            ...optionalPassword(passwordFrom('--catalog-password-file', flags.catalogPasswordFile)),
+          };
+          await ServerRoles.ensureCatalogOwner(catalogServer, flags.catalogDatabase, catalog);
+          process.stdout.write(`catalog login: ${urlFor(catalogServer, catalog.username, flags.catalogDatabase)}\n`);
+        }
+        return 0;
+      }),
+    );
+}
+
+function optionalPassword(password: string | undefined): { password?: string } {
+  return password === undefined ? {} : { password };
+}

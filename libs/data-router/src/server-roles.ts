@@ -1,0 +1,165 @@
+import { DataSource } from 'typeorm';
+import { connectionOptions, maintenanceDatabase } from './internal/connection-options.js';
+import { failureReason } from './internal/failure.js';
+import { DataRouterException } from './data-router.exception.js';
+import { assertDatabaseName, parseServerUrl, type ServerAddress } from './placement.js';
+
+/** A login to create or update: a validated name and, on servers that check passwords, its password. */
+export interface ServerLogin {
+  readonly username: string;
+  readonly password?: string;
+}
+
+/** Passwords are spliced into DDL (no parameters there): only these characters pass. */
+const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** Databases a provisioning login may create and grant on MySQL/MariaDB: the placements' and the landing one. */
+const MYSQL_PROVISIONED_PATTERNS = ['ps\\_%', 'polystore\\_landing'];
+
+function checked(login: ServerLogin): { name: string; password?: string } {
+  assertDatabaseName(login.username);
+  if (login.password !== undefined && !SAFE_PASSWORD.test(login.password))
+    throw DataRouterException.invalidPlacement('password must be 16-128 characters of [A-Za-z0-9_-]');
+  return { name: login.username, ...(login.password === undefined ? {} : { password: login.password }) };
+}
+
+async function asAdministrator<T>(
+  address: ServerAddress,
+  database: string | undefined,
+  work: (ds: DataSource) => Promise<T>,
+): Promise<T> {
+  const ds = new DataSource(
+    connectionOptions(
+      address,
+      database,
+      { entities: [] },
+      {
+        poolSize: 1,
+        applicationName: 'polystore-roles',
+        connectTimeoutMs: 5_000,
+      },
+    ),
+  );
+  try {
+    await ds.initialize();
+  } catch (error) {
+    throw DataRouterException.unavailable(address.id, failureReason(error), error);
+  }
+  try {
+    return await work(ds);
+  } finally {
+    await ds.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * The database logins Polystore's processes use instead of a superuser, created once per server by
+ * an operator holding an administrative login (`polystore db-roles`). Every operation is
+ * idempotent: running it again updates the rights and the password.
+ *
+ * - **Provisioning login** (the user of the server URLs in the placements): creates and drops
+ *   tenant databases, schemas and roles, and nothing else.
+ *   - PostgreSQL: `LOGIN CREATEDB CREATEROLE NOSUPERUSER`, plus `pg_signal_backend` (a dropped
+ *     database's sessions are closed with `DROP DATABASE ... WITH (FORCE)`). It becomes a member of
+ *     each tenant role it creates (see `SchemaAdmin`); the stores' queries run as their runtime
+ *     logins (`ps_<store>_runtime`), bound to one tenant role at a time.
+ *   - MySQL/MariaDB: every right on the placements' databases (`ps\_%`) and the landing database,
+ *     with `GRANT OPTION`, and `CREATE USER`; no right on any other database (`mysql` included).
+ * - **Catalog login** (PostgreSQL, the user of `SYSTEM_DB_URL`): owns the system database and
+ *   its tables, and nothing else.
+ */
+export const ServerRoles = {
+  /**
+   * Creates (or updates) the provisioning login on the server of `adminUrl`. On PostgreSQL, it
+   * also gets `CREATE` on those of `sharedDatabases` that exist already (the stores' shared
+   * databases, created by another login before: it creates the tenants' schemas in them).
+   */
+  async ensureProvisioner(
+    adminUrl: string,
+    login: ServerLogin,
+    sharedDatabases: readonly string[] = [],
+  ): Promise<void> {
+    const address = parseServerUrl(adminUrl);
+    const { name, password } = checked(login);
+    sharedDatabases.forEach((database) => assertDatabaseName(database));
+    if (address.dialect === 'mongodb')
+      throw DataRouterException.invalidPlacement('provisioning logins are for PostgreSQL and MySQL/MariaDB');
+    if (address.dialect === 'postgres') {
+      const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
+      await asAdministrator(address, maintenanceDatabase('postgres'), async (ds) => {
+        await ds.query(
+          `DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN
+               CREATE ROLE "${name}" LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS${secret};
+             ELSE
+               ALTER ROLE "${name}" LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS${secret};
+             END IF;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END $$;
+           GRANT pg_signal_backend TO "${name}";`,
+        );
+        const existing: Array<{ datname: string }> = await ds.query(
+          'SELECT datname FROM pg_database WHERE datname = ANY($1)',
+          [sharedDatabases],
+        );
+        for (const { datname } of existing)
+          await ds.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "${datname}" TO "${name}"`);
+      });
+      return;
+    }
+    const user = `'${name}'@'%'`;
+    await asAdministrator(address, undefined, async (ds) => {
+      const identified = password === undefined ? '' : ` IDENTIFIED BY '${password}'`;
+      await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
+      if (password !== undefined) await ds.query(`ALTER USER ${user}${identified}`);
+      await ds.query(`GRANT CREATE USER ON *.* TO ${user}`);
+      for (const pattern of MYSQL_PROVISIONED_PATTERNS)
+        await ds.query(`GRANT ALL PRIVILEGES ON \`${pattern}\`.* TO ${user} WITH GRANT OPTION`);
+    });
+  },
+
+  /**
+   * Creates (or updates) the catalog login, creates the system database `database` unless it
+   * exists, and gives the login the database and everything in its `public` schema (tables a
+   * superuser created earlier included), so the catalog's migrations run as that login.
+   */
+  async ensureCatalogOwner(adminUrl: string, database: string, login: ServerLogin): Promise<void> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'postgres') throw DataRouterException.invalidPlacement('the system database is PostgreSQL');
+    assertDatabaseName(database);
+    const { name, password } = checked(login);
+    const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
+    await asAdministrator(address, maintenanceDatabase('postgres'), async (ds) => {
+      await ds.query(
+        `DO $$ BEGIN
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN
+             CREATE ROLE "${name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${secret};
+           ELSE
+             ALTER ROLE "${name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${secret};
+           END IF;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$;`,
+      );
+      const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (rows.length === 0) await ds.query(`CREATE DATABASE "${database}" OWNER "${name}"`);
+      else await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
+    });
+    // Tables created before (by a superuser) change hands; sequences owned by a column follow their table.
+    await asAdministrator(address, database, (ds) =>
+      ds.query(
+        `DO $$ DECLARE r record; BEGIN
+           FOR r IN SELECT c.oid::regclass AS object, c.relkind AS kind
+                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                       AND pg_get_userbyid(c.relowner) <> '${name}'
+                       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+           LOOP
+             EXECUTE format('ALTER %s %s OWNER TO %I',
+               CASE r.kind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+               r.object, '${name}');
+           END LOOP;
+         END $$`,
+      ),
+    );
+  },
+};

@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { storeKeyOf } from '#polystore/catalog';
+import { runtimeLogin } from '#polystore/runtime';
+import { eventually } from '../support/eventually.js';
+import { uniqueToken } from '../support/ids.js';
+import { mariaQuery } from '../support/mariadb.js';
+import { pgQuery } from '../support/pg.js';
+import { TestServices } from '../support/services.js';
+import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PROVISIONER = 'polystore_e2e_provisioner';
+const CATALOG = 'polystore_e2e_catalog';
+
+/** Runs `polystore db-roles` with the administrative URLs of the test servers. */
+function dbRoles(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, 'db-roles', ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      DB_ADMIN_URLS: `${TestServices.postgresUrl},${TestServices.mariadbUrl}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** `scheme://<login>[:password]@host:port[/database]` on the server of `adminUrl`. */
+function as(adminUrl: string, login: string, password?: string, database?: string): string {
+  const url = new URL(adminUrl);
+  url.username = login;
+  url.password = password ?? '';
+  url.pathname = database ? `/${database}` : '';
+  return url.toString();
+}
+
+/**
+ * No superuser at run time: the services run with the logins `polystore db-roles` creates (a
+ * provisioning login per server, a catalog login owning the system database, and the stores'
+ * runtime logins) through a whole tenant's life, and those logins can do nothing else.
+ */
+describe('database logins - the services run without a superuser (e2e)', () => {
+  const systemDb = `polystore_test_logins_${uniqueToken(6)}`;
+  const secrets = mkdtempSync(join(tmpdir(), 'polystore-logins-'));
+  const password = `pw${uniqueToken(24)}`;
+  let stack: TestStack;
+  let tenant: TestTenant;
+  let rolesOutput = '';
+
+  beforeAll(async () => {
+    writeFileSync(join(secrets, 'provisioner'), `${password}\n`, { mode: 0o600 });
+    const roles = await dbRoles([
+      '--provisioner',
+      PROVISIONER,
+      '--provisioner-password-file',
+      join(secrets, 'provisioner'),
+      '--catalog-database',
+      systemDb,
+      '--catalog-login',
+      CATALOG,
+    ]);
+    rolesOutput = `${roles.stdout}${roles.stderr}`;
+    expect(roles).toMatchObject({ code: 0 });
+    // The PostgreSQL server trusts loopback logins: its URLs carry no password; MariaDB checks it.
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      env: {
+        SYSTEM_DB_URL: as(TestServices.postgresUrl, CATALOG, undefined, systemDb),
+        SECURE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
+        EDGE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
+        RELIABLE_SERVER_URL: as(TestServices.mariadbUrl, PROVISIONER, password),
+      },
+    });
+    tenant = await stack.createTenant('logins');
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
+    rmSync(secrets, { recursive: true, force: true });
+  });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    stack.request({ method, path, body, tenant: tenant.slug, apiKey: tenant.apiKey });
+
+  it('database logins - db-roles prints the URLs to use, never the password', () => {
+    expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.postgresUrl, PROVISIONER)}`);
+    expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.mariadbUrl, PROVISIONER)}`);
+    expect(rolesOutput).toContain(`catalog login: ${as(TestServices.postgresUrl, CATALOG, undefined, systemDb)}`);
+    expect(rolesOutput).not.toContain(password);
+  });
+
+  it('database logins - customers and a device registration across the three stores work', async () => {
+    const customer = await call('POST', '/v1/customers', { name: 'Ada Logins', email: 'ada.logins@example.com' });
+    expect(customer.status).toBe(201);
+    const device = await call('POST', '/v1/devices', { name: `meter-${uniqueToken(6)}`, model: 'EM-340' });
+    expect(device.status).toBe(201);
+    const found = await call('GET', `/v1/customers/${(customer.body as { id: string }).id}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ name: 'Ada Logins' });
+    // The tenant's data sits where the provisioning login put it, owned by the tenant's own role.
+    const secure = await stack.placement(tenant.slug, 'secure');
+    const owners = await pgQuery<{ owner: string }>(
+      `SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = $1`,
+      [secure.schema],
+      secure.database,
+    );
+    expect(owners).toEqual([{ owner: secure.schema }]);
+  });
+
+  it("database logins - no service's session on PostgreSQL or MariaDB is a superuser's (the test can fail)", async () => {
+    const sessions = await pgQuery<{ usename: string; rolsuper: boolean; application_name: string }>(
+      `SELECT DISTINCT a.usename, r.rolsuper, split_part(a.application_name, ':', 1) AS application_name
+         FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
+        WHERE a.application_name LIKE $1`,
+      [`%:${stack.prefix}-%`],
+    );
+    const logins = new Set(sessions.map((s) => s.usename));
+    // The gateway and every store hold catalog sessions; the stores' queries run as their runtime logins.
+    expect(logins).toEqual(new Set([CATALOG, 'ps_secure_runtime', 'ps_edge_runtime']));
+    expect(sessions.filter((s) => s.rolsuper)).toEqual([]);
+    const mariadb = await mariaQuery<{ user: string }>(
+      `SELECT DISTINCT USER AS user FROM information_schema.PROCESSLIST WHERE DB LIKE 'ps\\_reliable\\_%' OR DB = 'polystore_landing'`,
+    );
+    // The reliable store's pool logs in as its runtime login (its migrations as the provisioning one).
+    expect(mariadb.map((row) => row.user)).toContain('ps_reliable_runtime');
+    expect(mariadb.map((row) => row.user)).not.toContain('root');
+    // No app was given an administrative login.
+    for (const app of stack.apps.values()) {
+      const environment = readFileSync(`/proc/${app.child.pid}/environ`, 'utf8');
+      expect(environment).not.toMatch(/\/\/root@/);
+    }
+  });
+
+  it('database logins - the provisioning and catalog logins have no rights beyond theirs', async () => {
+    const roles = await pgQuery<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
+      'SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname',
+      [[CATALOG, PROVISIONER]],
+    );
+    expect(roles).toEqual([
+      { rolname: CATALOG, rolsuper: false, rolcreatedb: false, rolcreaterole: false },
+      { rolname: PROVISIONER, rolsuper: false, rolcreatedb: true, rolcreaterole: true },
+    ]);
+    const provisioner = as(TestServices.mariadbUrl, PROVISIONER, password);
+    await expect(mariaQuery('SELECT User FROM mysql.user', [], undefined, provisioner)).rejects.toMatchObject({
+      code: 'ER_TABLEACCESS_DENIED_ERROR',
+    });
+    await expect(mariaQuery('CREATE DATABASE not_a_placement', [], undefined, provisioner)).rejects.toMatchObject({
+      code: 'ER_DBACCESS_DENIED_ERROR',
+    });
+    await expect(
+      mariaQuery('SELECT 1', [], undefined, as(TestServices.mariadbUrl, PROVISIONER, `${password}x`)),
+    ).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+    // The reliable store's runtime login reaches its own databases only.
+    const login = runtimeLogin('reliable', storeKeyOf(Buffer.from(TEST_MASTER_KEY, 'base64'), 'reliable'));
+    const runtime = as(TestServices.mariadbUrl, login.username, login.password);
+    const reliable = await stack.placement(tenant.slug, 'reliable');
+    await expect(mariaQuery('SELECT COUNT(*) AS n FROM devices', [], reliable.database, runtime)).resolves.toHaveLength(
+      1,
+    );
+    await expect(mariaQuery('SELECT User FROM mysql.user', [], undefined, runtime)).rejects.toMatchObject({
+      code: 'ER_TABLEACCESS_DENIED_ERROR',
+    });
+    await expect(mariaQuery('CREATE DATABASE ps_secure_intruder', [], undefined, runtime)).rejects.toMatchObject({
+      code: 'ER_DBACCESS_DENIED_ERROR',
+    });
+  });
+
+  it('database logins - deleting the tenant drops its schemas, roles and database as the provisioning login', async () => {
+    const secure = await stack.placement(tenant.slug, 'secure');
+    const reliable = await stack.placement(tenant.slug, 'reliable');
+    const deleted = await stack.admin('DELETE', `/admin/tenants/${tenant.slug}`);
+    expect([200, 202, 204]).toContain(deleted.status);
+    const gone = async () =>
+      (await pgQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [secure.schema], secure.database)).length === 0 &&
+      (await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [secure.schema])).length === 0 &&
+      (await mariaQuery('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [reliable.database]))
+        .length === 0;
+    await eventually(gone, { timeoutMs: 30_000, what: "the tenant's schema, role and database dropped" });
+    expect(await gone()).toBe(true);
+  });
+});
