@@ -97,6 +97,37 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
     expect(verdict.body).toEqual({ valid: true, checked: 101, firstInvalidSeq: null, reason: null });
   });
 
+  it('audit - two secure-store replicas auditing one tenant at once (and a delete in between) keep one unbroken chain', async () => {
+    const t = await stack.createTenant('replicas');
+    const ids: string[] = [];
+    for (const n of [1, 2, 3])
+      ids.push((await call('POST', '/v1/customers', { name: `R${n}`, email: `r${n}@example.com` }, t)).body.id);
+    const replica = await stack.startReplica('secure-store', 'b');
+    try {
+      const reads = Array.from({ length: 150 }, (_, i) => call('GET', `/v1/customers/${ids[i % 2]}`, undefined, t));
+      const [deleted, ...answers] = await Promise.all([
+        call('DELETE', `/v1/customers/${ids[2]}`, undefined, t),
+        ...reads,
+      ]);
+      expect(deleted.status).toBe(204);
+      expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+      // Both replicas served reads: each holds connections to the store's shared database.
+      const instances = await pgQuery<{ name: string }>(
+        `SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1`,
+        [`polystore-secure:${stack.prefix}-secure-store%`],
+      );
+      expect(instances.length).toBe(2);
+    } finally {
+      await replica.stop('SIGTERM');
+    }
+    const audit = await call('GET', '/v1/audit?limit=500', undefined, t);
+    const actions = (audit.body.items as Array<{ seq: number; action: string }>).map((e) => e.action);
+    expect(actions.filter((a) => a === 'customer.read')).toHaveLength(150);
+    expect(actions.filter((a) => a === 'customer.delete')).toHaveLength(1);
+    const verdict = await call('GET', '/v1/audit/verify', undefined, t);
+    expect(verdict.body).toEqual({ valid: true, checked: 3 + 150 + 1, firstInvalidSeq: null, reason: null });
+  });
+
   describe('audit - verify detects tampering done directly in the database', () => {
     async function tenantWithHistory(): Promise<TestTenant> {
       const t = await stack.createTenant('tamper');
@@ -354,5 +385,26 @@ describe('secure routes - customers and audit (e2e, real processes)', () => {
       .records.map((r) => String((r['req'] as { path?: string } | undefined)?.path ?? ''));
     expect(paths.some((p) => p.startsWith('/v1/customers'))).toBe(true);
     for (const needle of needles) expect(paths.join('\n').toLowerCase()).not.toContain(needle.toLowerCase());
+  });
+
+  it('audit - a read whose data does not decrypt answers an error and is audited as failed, once durable (after the no-5xx check)', async () => {
+    const t = await stack.createTenant('failed');
+    const id = (await call('POST', '/v1/customers', { name: 'Tampered', email: 'tampered@example.com' }, t)).body
+      .id as string;
+    // A flipped ciphertext byte: the field no longer authenticates.
+    await stack.tenantSql(
+      t.slug,
+      'secure',
+      `UPDATE customers SET name_ct = set_byte(name_ct, 20, get_byte(name_ct, 20) # 1) WHERE id = '${id}'`,
+    );
+    const read = await call('GET', `/v1/customers/${id}`, undefined, t);
+    expect(read.status).toBeGreaterThanOrEqual(500);
+    expect(JSON.stringify(read.body)).not.toContain('Tampered');
+    const audit = await call('GET', '/v1/audit', undefined, t);
+    expect(audit.body.items.map((e: { action: string; outcome: string }) => `${e.action}:${e.outcome}`)).toEqual([
+      'customer.create:ok',
+      'customer.read:failed',
+    ]);
+    expect((await call('GET', '/v1/audit/verify', undefined, t)).body.valid).toBe(true);
   });
 });

@@ -11,7 +11,8 @@ import { AuditRepository } from './audit.repository.js';
 export interface AuditEvent {
   readonly action: 'customer.create' | 'customer.read' | 'customer.search' | 'customer.delete';
   readonly subjectId: string | null;
-  readonly outcome: 'ok' | 'not_found';
+  /** `failed`: the read found data that did not decrypt (tampered, or a wrong key). */
+  readonly outcome: 'ok' | 'not_found' | 'failed';
 }
 
 interface Pending {
@@ -25,18 +26,29 @@ interface Pending {
 
 const MAX_BATCH = 500;
 const VERIFY_BATCH = 1_000;
+/** Heads remembered (one per tenant audited lately); beyond it the oldest is forgotten. */
+const MAX_CACHED_HEADS = 5_000;
+/** Times a batch is chained again after another writer advanced the head first. */
+const MAX_HEAD_RACES = 20;
+
+type ChainHead = { readonly seq: number; readonly hash: Buffer };
 
 /**
  * The tamper-evident audit log of a tenant's secure data.
  *
  * Mutations append their record in the same transaction as the effect
- * ({@link appendInTransaction}). Reads use {@link record}: a group commit per tenant, so a
- * burst of reads shares one transaction (one lock of the chain head) while each caller still
- * waits until its record is durable before it gets its answer.
+ * ({@link appendInTransaction}, under a lock of the chain head). Reads use {@link record}: a
+ * group commit per tenant, so a burst of reads is written by **one statement** (one round trip)
+ * that advances the head only if it is still where this process last saw it
+ * ({@link AuditRepository.appendAfter}); each caller waits until its record is durable before it
+ * gets its answer. The head is remembered per tenant between batches: a head that another
+ * process (a replica, a mutation) moved costs one read of it and the batch is chained again.
  */
 @Injectable()
 export class AuditLog {
   private readonly queues = new Map<TenantSlug, { entries: Pending[]; flushing: boolean }>();
+  /** The head this process last wrote or read, per tenant: a hint, checked by every append. */
+  private readonly heads = new Map<TenantSlug, ChainHead>();
 
   constructor(
     private readonly repository: AuditRepository,
@@ -50,6 +62,8 @@ export class AuditLog {
   async appendInTransaction(manager: EntityManager, keys: TenantKeys, events: readonly AuditEvent[]): Promise<void> {
     const context = RequestContextStore.current();
     const now = new Date();
+    // The head this transaction moves is not this process's to remember until it commits.
+    if (context?.tenant) this.heads.delete(context.tenant);
     await this.appendPending(
       manager,
       keys,
@@ -124,10 +138,7 @@ export class AuditLog {
       while (queue.entries.length > 0) {
         const batch = queue.entries.splice(0, MAX_BATCH);
         try {
-          await runAsTenant(tenant, async () => {
-            const keys = await this.keyring.current();
-            await this.repository.transaction((manager) => this.appendPending(manager, keys, batch));
-          });
+          await runAsTenant(tenant, async () => this.appendBatch(tenant, await this.keyring.current(), batch));
           for (const pending of batch) pending.resolve();
         } catch (error) {
           for (const pending of batch) pending.reject(error);
@@ -140,26 +151,52 @@ export class AuditLog {
     }
   }
 
-  private async appendPending(manager: EntityManager, keys: TenantKeys, batch: readonly Pending[]): Promise<void> {
-    const head = await this.repository.lockHead(manager);
-    let seq = head.seq;
-    let prevHash = head.hash;
-    const rows: AuditEntryEntity[] = [];
-    for (const pending of batch) {
-      seq++;
-      const record = {
-        seq,
-        at: pending.at,
-        action: pending.event.action,
-        subjectId: pending.event.subjectId,
-        actor: pending.actor,
-        correlationId: pending.correlationId,
-        outcome: pending.event.outcome,
-      };
-      const hash = chainHash(keys.audit, prevHash, record);
-      rows.push(Object.assign(new AuditEntryEntity(), record, { prevHash, hash }));
-      prevHash = hash;
+  /** Writes `batch` after the tenant's head in one statement, chaining it again if the head moved. */
+  private async appendBatch(tenant: TenantSlug, keys: TenantKeys, batch: readonly Pending[]): Promise<void> {
+    for (let race = 0; race < MAX_HEAD_RACES; race++) {
+      const from = this.heads.get(tenant) ?? (await this.repository.head());
+      if (!from) throw new Error('audit head missing');
+      const { rows, head } = chain(keys, from, batch);
+      if (await this.repository.appendAfter(rows, from, head)) {
+        this.heads.delete(tenant);
+        this.heads.set(tenant, head);
+        if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value as TenantSlug);
+        return;
+      }
+      this.heads.delete(tenant);
     }
-    await this.repository.append(manager, rows, { seq, hash: prevHash });
+    throw new Error(`audit head of ${tenant} moved ${MAX_HEAD_RACES} times under this batch`);
   }
+
+  private async appendPending(manager: EntityManager, keys: TenantKeys, batch: readonly Pending[]): Promise<void> {
+    const { rows, head } = chain(keys, await this.repository.lockHead(manager), batch);
+    await this.repository.append(manager, rows, head);
+  }
+}
+
+/** `batch` as records chained after `head`, and the head after them. */
+function chain(
+  keys: TenantKeys,
+  head: ChainHead,
+  batch: readonly Pending[],
+): { rows: AuditEntryEntity[]; head: ChainHead } {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  const rows: AuditEntryEntity[] = [];
+  for (const pending of batch) {
+    seq++;
+    const record = {
+      seq,
+      at: pending.at,
+      action: pending.event.action,
+      subjectId: pending.event.subjectId,
+      actor: pending.actor,
+      correlationId: pending.correlationId,
+      outcome: pending.event.outcome,
+    };
+    const hash = chainHash(keys.audit, prevHash, record);
+    rows.push(Object.assign(new AuditEntryEntity(), record, { prevHash, hash }));
+    prevHash = hash;
+  }
+  return { rows, head: { seq, hash: prevHash } };
 }

@@ -69,15 +69,18 @@ export class CustomersService {
     return { id: created.id, ...fields, createdAt: created.createdAt };
   }
 
-  /** Reads one customer; the read is audited (found or not) before the answer leaves. */
+  /**
+   * Reads one customer. The read is audited with its real outcome (found and decrypted, not found,
+   * or failed to decrypt), and the answer leaves only once that record is durable.
+   */
   async get(id: string): Promise<CustomerView> {
     const tenant = RequestContextStore.requireTenant();
     // One after the other: under a lease scope both use the same connection, never two.
     const keys = await this.keyring.current();
     const row = await this.customers.findById(id);
-    await this.audit.record({ action: 'customer.read', subjectId: id, outcome: row ? 'ok' : 'not_found' });
-    if (!row) throw SecureStoreException.customerNotFound(id);
-    return openCustomer(keys, tenant, row);
+    const opened = await this.audited('customer.read', id, () => (row ? [openCustomer(keys, tenant, row)] : []));
+    if (!opened[0]) throw SecureStoreException.customerNotFound(id);
+    return opened[0];
   }
 
   /** Exact-match search by email through the blind index; the search is audited (not the email). */
@@ -85,12 +88,27 @@ export class CustomersService {
     const tenant = RequestContextStore.requireTenant();
     const keys = await this.keyring.current();
     const rows = await this.customers.findByEmailIndex(emailBlindIndex(keys, email));
-    await this.audit.record({
-      action: 'customer.search',
-      subjectId: null,
-      outcome: rows.length > 0 ? 'ok' : 'not_found',
-    });
-    return rows.map((row) => openCustomer(keys, tenant, row));
+    return this.audited('customer.search', null, () => rows.map((row) => openCustomer(keys, tenant, row)));
+  }
+
+  /**
+   * Decrypts what a read found, then records the read with its outcome (`ok`, `not_found`, or
+   * `failed` when a field does not decrypt: the error is rethrown once that record is durable).
+   */
+  private async audited(
+    action: 'customer.read' | 'customer.search',
+    subjectId: string | null,
+    open: () => CustomerView[],
+  ): Promise<CustomerView[]> {
+    let views: CustomerView[];
+    try {
+      views = open();
+    } catch (error) {
+      await this.audit.record({ action, subjectId, outcome: 'failed' });
+      throw error;
+    }
+    await this.audit.record({ action, subjectId, outcome: views.length > 0 ? 'ok' : 'not_found' });
+    return views;
   }
 
   /** Deletes a customer's PII; the deletion (or the attempt) is audited in the same transaction. */
