@@ -25,13 +25,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { effectiveSecureLimits, ROOT, readSettings } from './lib/config.mjs';
+import { effectiveSecureLimits, PROFILE_DIR, ROOT, readSettings } from './lib/config.mjs';
 import { cpuBetween, cpuSnapshot, machineBusyShare } from './lib/cpu.mjs';
 import { dropBenchLeftovers, dropPlacements } from './lib/leftovers.mjs';
 import { stopLoad } from './lib/load.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { ConnectionSampler } from './lib/pg.mjs';
-import { killAll, stopAll } from './lib/processes.mjs';
+import { killAll, stopAll, summarizeProfiles } from './lib/processes.mjs';
 import { renderConsoleTable, writeResults } from './lib/report.mjs';
 import { measureScenario } from './lib/scenario.mjs';
 import {
@@ -502,6 +502,8 @@ async function main() {
     log(state.abort.signal.aborted ? '\ninterrupted' : `\nbenchmark failed: ${error.stack ?? error}`);
   } finally {
     await cleanup(settings);
+    // The apps wrote their profiles as they exited.
+    if (PROFILE_DIR) summarizeProfiles(PROFILE_DIR);
     if (succeeded) rmSync(state.logDir, { recursive: true, force: true });
     else log(`process logs kept in ${state.logDir}`);
   }

@@ -13,6 +13,18 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export const APPS_ROOT = process.env.BENCH_APPS_ROOT ? resolve(process.env.BENCH_APPS_ROOT) : ROOT;
 
+/**
+ * Where CPU profiles of the apps go when the run profiles them (`--profile` on the command line,
+ * or `BENCH_PROFILE=1`): `bench/results/profiles/<time>/`, one `.cpuprofile` per process (written
+ * when it exits; open it in speedscope or Chrome DevTools), summarized by `bench/profile-summary.mjs`.
+ * Null otherwise.
+ */
+export const PROFILE_DIR =
+  process.argv.includes('--profile') ||
+  ['1', 'true', 'yes', 'on'].includes((process.env.BENCH_PROFILE ?? '').toLowerCase())
+    ? resolve(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19) + 'Z')
+    : null;
+
 /** Parses a non-negative integer knob (at least `min`), or returns `fallback` when unset; throws on garbage. */
 function intKnob(env, name, fallback, min = 1) {
   const raw = env[name];

@@ -3,12 +3,12 @@
 // Each process writes its log to a file (not a pipe): the apps log one access line per request
 // at `info`, and a pipe that the bench stopped reading would block them. The bench reads the
 // file only until the `{"msg":"ready","port":N}` line appears.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeKeyOf } from '#polystore/catalog';
-import { APPS_ROOT } from './config.mjs';
+import { APPS_ROOT, PROFILE_DIR, ROOT } from './config.mjs';
 
 /** Every process this run started and has not seen exit: what cleanup must stop. */
 const running = new Set();
@@ -98,6 +98,21 @@ function readyRecord(logPath) {
   return null;
 }
 
+/** `--cpu-prof` into PROFILE_DIR: the profile is written when the process exits (SIGTERM: a graceful exit). */
+function profileArgs(name) {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+/** Writes `<dir>/summary.md` from the profiles the stopped apps wrote there (bench/profile-summary.mjs). */
+export function summarizeProfiles(dir) {
+  if (!existsSync(dir)) return;
+  spawnSync(process.execPath, [join(ROOT, 'bench/profile-summary.mjs'), dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  process.stderr.write(`CPU profiles and their summary: ${dir}\n`);
+}
+
 /**
  * Starts `node <script>` (a path relative to `appsRoot`, by default the directory holding the
  * built apps, see `BENCH_APPS_ROOT`) with exactly `env` (plus PATH), logging to
@@ -108,9 +123,11 @@ function readyRecord(logPath) {
  * stops the apps itself.
  */
 export async function startApp({ name, script, env, logDir, appsRoot = APPS_ROOT }) {
-  const logPath = join(logDir, `${String(++started).padStart(2, '0')}-${name}.log`);
+  const number = String(++started).padStart(2, '0');
+  const logPath = join(logDir, `${number}-${name}.log`);
   const fd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, [join(appsRoot, script)], {
+  const profile = PROFILE_DIR && name !== 'floor' && name !== 'naive' ? profileArgs(`${number}-${name}`) : [];
+  const child = spawn(process.execPath, [...profile, join(appsRoot, script)], {
     cwd: appsRoot,
     env: { PATH: process.env.PATH ?? '', ...keysOf(script, env, appsRoot) },
     stdio: ['ignore', fd, fd],
