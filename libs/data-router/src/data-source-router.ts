@@ -199,6 +199,8 @@ export interface RouterStats {
  */
 export class DataSourceRouter {
   private readonly logger: Logger;
+  /** Parsed servers of the placements the catalog handed out (see {@link addressOf}). */
+  private readonly addresses = new WeakMap<DataSourcePlacement, ServerAddress>();
   private readonly entries = new Map<string, Entry>();
   private readonly servers = new Map<string, Promise<ServerSlots>>();
   private readonly settledServers = new Map<string, ServerSlots>();
@@ -382,8 +384,7 @@ export class DataSourceRouter {
     const tenant = RequestContextStore.requireTenant();
     if (this.closed) throw DataRouterException.closed();
     const placement = await this.options.resolvePlacement(tenant);
-    const address = parseServerUrl(placement.serverUrl);
-    assertPlacement(placement, address.dialect);
+    const address = this.addressOf(placement);
     const breaker = this.breakerFor(address, placement);
     try {
       return await breaker.execute(() => work(placement, address));
@@ -396,6 +397,21 @@ export class DataSourceRouter {
       }
       throw error;
     }
+  }
+
+  /**
+   * The server of `placement`, parsed and checked once per placement object: the catalog hands out
+   * the same object until the placement changes, so the hot path does not parse the URL (and its
+   * TLS parameters) on every unit of work.
+   */
+  private addressOf(placement: DataSourcePlacement): ServerAddress {
+    let address = this.addresses.get(placement);
+    if (!address) {
+      address = parseServerUrl(placement.serverUrl);
+      assertPlacement(placement, address.dialect);
+      this.addresses.set(placement, address);
+    }
+    return address;
   }
 
   private async runShared<T>(
