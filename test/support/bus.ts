@@ -68,16 +68,36 @@ export class PrivateBus {
 
   /** Stops the server (SIGKILL: a crash) and starts it again on the same port and state. */
   async crashAndRestart(): Promise<void> {
+    await this.kill();
+    await this.restart();
+  }
+
+  /** Kills the server with SIGKILL (a crash: no flush, clients see the connection drop). */
+  async kill(): Promise<void> {
     const child = this.child!;
+    if (!this.isRunning) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
-    await this.start();
+  }
+
+  /** Starts the server again after {@link kill}: same port, same configuration, same JetStream store. */
+  restart(): Promise<void> {
+    return this.start();
+  }
+
+  /** The pid of the running server (a restart changes it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get isRunning(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   async close(): Promise<void> {
     const child = this.child;
-    if (child && child.exitCode === null) {
+    if (child && this.isRunning) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;

@@ -1,12 +1,19 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
+import { CrashPoints } from '#polystore/platform';
 import { handleSagaStep, ParticipantFence } from '#polystore/saga';
 import { In } from 'typeorm';
 import { DeviceCredentialsService } from '../credentials/device-credentials.service.js';
 import { ReadingEntity } from '../telemetry/reading.entity.js';
 
 const S = Contracts.sagaSteps.edge;
+
+/**
+ * Crash point (tests): a compensation revoked the credential and committed; neither the broker
+ * was told nor the reply sent (the orchestrator's retry, a duplicate here, does both).
+ */
+export const COMPENSATION_CRASH_POINT = 'edge.saga.compensate.after-commit';
 
 /**
  * The edge store's part in sagas. The credential change is fenced in the database transaction.
@@ -32,7 +39,10 @@ export class SagaStepsHandler {
         await this.credentials.revokeInTransaction(m, request.deviceId);
       },
     });
-    if (request.phase === 'compensation') await this.credentials.forgetEverywhere(request.deviceId);
+    if (request.phase === 'compensation') {
+      if (!outcome.duplicate && !outcome.empty) CrashPoints.hit(COMPENSATION_CRASH_POINT);
+      await this.credentials.forgetEverywhere(request.deviceId);
+    }
     return outcome;
   }
 

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
+import { CrashPoints } from '#polystore/platform';
 import { handleSagaStep, ParticipantFence } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { DeviceEntity } from '../devices/device.entity.js';
@@ -8,6 +9,9 @@ import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 
 const S = Contracts.sagaSteps.reliable;
+
+/** Crash point (tests): a compensation undid its step and committed; its reply is not yet sent. */
+export const COMPENSATION_CRASH_POINT = 'reliable.saga.compensate.after-commit';
 
 /** The reliable store's part in sagas: registry changes fenced in the transaction of their effect. */
 @Controller()
@@ -19,9 +23,9 @@ export class SagaStepsHandler {
   ) {}
 
   @Handles(S.registerDevice)
-  registerDevice(@Payload() request: ParsedRequestOf<typeof S.registerDevice>): Promise<StepOutcome> {
+  async registerDevice(@Payload() request: ParsedRequestOf<typeof S.registerDevice>): Promise<StepOutcome> {
     const { device } = request;
-    return this.withRelay(
+    const reply = await this.withRelay(
       handleSagaStep(this.fence, request, {
         action: async (m) => {
           const now = new Date();
@@ -37,6 +41,8 @@ export class SagaStepsHandler {
         },
       }),
     );
+    if (request.phase === 'compensation' && !reply.duplicate && !reply.empty) CrashPoints.hit(COMPENSATION_CRASH_POINT);
+    return reply;
   }
 
   @Handles(S.activateDevice)

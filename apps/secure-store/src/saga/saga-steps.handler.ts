@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
-import { DeviceTokens, type MasterKeyring } from '#polystore/platform';
+import { CrashPoints, DeviceTokens, type MasterKeyring } from '#polystore/platform';
 import { handleSagaStep, ParticipantFence } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { AuditLog } from '../audit/audit-log.service.js';
@@ -11,6 +11,9 @@ import { CustomerRepository } from '../customers/customer.repository.js';
 import { MASTER_KEYRING } from '../secure.tokens.js';
 
 const S = Contracts.sagaSteps.secure;
+
+/** Crash point (tests): a compensation undid its step and committed; its reply is not yet sent. */
+export const COMPENSATION_CRASH_POINT = 'secure.saga.compensate.after-commit';
 
 /** The secure store's part in sagas, each step fenced in the same transaction as its effect. */
 @Controller()
@@ -28,9 +31,9 @@ export class SagaStepsHandler {
   }
 
   @Handles(S.issueCredential)
-  issueCredential(@Payload() request: ParsedRequestOf<typeof S.issueCredential>): Promise<StepOutcome> {
+  async issueCredential(@Payload() request: ParsedRequestOf<typeof S.issueCredential>): Promise<StepOutcome> {
     const tenant = RequestContextStore.requireTenant();
-    return handleSagaStep(this.fence, request, {
+    const reply = await handleSagaStep(this.fence, request, {
       action: async (m) => {
         const generation = 1;
         await m.insert(SecureDeviceCredentialEntity, {
@@ -44,6 +47,8 @@ export class SagaStepsHandler {
         await m.delete(SecureDeviceCredentialEntity, { deviceId: request.deviceId });
       },
     });
+    if (request.phase === 'compensation' && !reply.duplicate && !reply.empty) CrashPoints.hit(COMPENSATION_CRASH_POINT);
+    return reply;
   }
 
   @Handles(S.revokeCredential)
