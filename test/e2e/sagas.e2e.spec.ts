@@ -138,6 +138,15 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
       });
   };
 
+  /** An operator's retry or skip with an `Idempotency-Key`. */
+  const operator = (action: 'retry' | 'skip', sagaId: string, key: string) =>
+    stack.request({
+      method: 'POST',
+      path: `/admin/sagas/${sagaId}/${action}`,
+      headers: { 'idempotency-key': key },
+      apiKey: TEST_ADMIN_TOKEN,
+    });
+
   /** Restarts the gateway once no saga is in flight (an armed crash point must hit the test's own saga). */
   const restartGateway = async (env: Record<string, string> = {}) => {
     await eventually(
@@ -331,11 +340,20 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
       if (!stack.app('secure-store').isRunning) await stack.startApp('secure-store');
       if (!stack.app('edge-store').isRunning) await stack.startApp('edge-store');
     }
-    const retried = await stack.admin('POST', `/admin/sagas/${sagaId}/retry`);
+    // The operator's tool sends a key, and repeats the call after a gateway restart: the repeat
+    // gets the first call's outcome (not 409 SAGA_NOT_PARKED); the key on a skip is a mismatch.
+    const key = `op-${uniqueToken(10)}`;
+    const retried = await operator('retry', sagaId, key);
     expect(retried.status).toBe(200);
     expect(await waitTerminal(sagaId)).toBe('COMPENSATED');
     expectConsistent(await storeView([device]), device, 'COMPENSATED');
-  }, 90_000);
+    const closed = await stack.admin('GET', `/admin/sagas/${sagaId}`);
+    await restartGateway();
+    const again = await operator('retry', sagaId, key);
+    expect([again.status, again.body.state, again.body.updatedAt]).toEqual([200, 'COMPENSATED', closed.body.updatedAt]);
+    const skipped = await operator('skip', sagaId, key);
+    expect([skipped.status, skipped.body.code]).toEqual([409, 'IDEMPOTENCY_MISMATCH']);
+  }, 120_000);
 
   it('saga - operator API: 404 for an unknown saga, 409 for retrying a finished one, 400 for a bad state filter, admin token required', async () => {
     const done = await register();
@@ -344,6 +362,13 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     expect(finished.status).toBe(409);
     expect(finished.body.code).toEqual(expect.any(String));
     expect((await stack.admin('POST', `/admin/sagas/${done.body.sagaId}/skip`)).status).toBe(409);
+    const malformed = await operator('retry', done.body.sagaId, 'not a key!');
+    expect(malformed.status).toBe(400);
+    expect(JSON.stringify(malformed.body)).toContain('Idempotency-Key');
+    // A keyed call that fails stores nothing: the key is still free for another action.
+    const key = `op-${uniqueToken(10)}`;
+    expect((await operator('retry', done.body.sagaId, key)).body.code).toBe('SAGA_NOT_PARKED');
+    expect((await operator('skip', done.body.sagaId, key)).body.code).toBe('SAGA_NOT_PARKED');
     const bad = await stack.admin('GET', '/admin/sagas?state=DONE');
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('state');

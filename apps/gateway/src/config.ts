@@ -73,6 +73,11 @@ export const gatewayConfigSchema = z
      * retried before the saga gives up on it and compensates.
      */
     SAGA_UNKNOWN_OUTCOME_WINDOW_MS: intVar(120_000, 1_000, 86_400_000),
+    /**
+     * How long an operator's `Idempotency-Key` on `POST /admin/sagas/:id/retry|skip` is remembered
+     * (the same variable as the stores' keys); the saga sweeper deletes older ones.
+     */
+    IDEMPOTENCY_TTL_MS: intVar(24 * 3_600_000, 60_000),
     /** Jobs this gateway schedules (once across replicas): comma-separated names, empty for none. */
     JOBS: z
       .string()

@@ -78,6 +78,7 @@ export class GatewayModule {
           leaseMs: config.SAGA_LEASE_MS,
           sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
           unknownOutcomeWindowMs: config.SAGA_UNKNOWN_OUTCOME_WINDOW_MS,
+          operatorKeyRetentionMs: config.IDEMPOTENCY_TTL_MS,
           metrics,
           maxConcurrentRecoveries: 100,
         }),

@@ -14,9 +14,11 @@ export {
 export { systemClock, type Clock } from './clock.js';
 export { SagaState, StepState, type SagaRecord, type StepRecord } from './saga-state.js';
 export {
+  DEFAULT_OPERATOR_KEY_RETENTION_MS,
   DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS,
   SagaCrashPoint,
   SagaOrchestrator,
+  type OperatorActionOptions,
   type SagaOrchestratorOptions,
 } from './saga-orchestrator.js';
 export { SagaModule } from './saga.module.js';

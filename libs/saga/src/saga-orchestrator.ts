@@ -15,7 +15,7 @@ import {
   type StepDefinition,
 } from './definition.js';
 import { backoffMs, classifyFailure, describeError } from './internal/outcome.js';
-import { SagaLog } from './internal/saga-log.js';
+import { SagaLog, type OperatorAction, type ParkedClaim } from './internal/saga-log.js';
 import { SagaMetrics } from './internal/saga-metrics.js';
 import { SagaErrorCode, SagaException } from './saga.exception.js';
 import { SagaState, StepState, TERMINAL_STATES, type SagaRecord, type StepRecord } from './saga-state.js';
@@ -37,6 +37,12 @@ export interface SagaOrchestratorOptions {
    * accepted operation into a compensated one.
    */
   readonly unknownOutcomeWindowMs?: number;
+  /**
+   * How long an operator's `Idempotency-Key` for retry or skip is remembered (default 24 h): the
+   * sweeper deletes older keys (at most once per quarter of it, and at least once an hour); a
+   * repeat after that acts again.
+   */
+  readonly operatorKeyRetentionMs?: number;
   /** Where the saga metrics go (see SagaMetrics); none when absent. */
   readonly metrics?: Registry;
   readonly clock?: Clock;
@@ -44,6 +50,15 @@ export interface SagaOrchestratorOptions {
 
 /** Default of {@link SagaOrchestratorOptions.unknownOutcomeWindowMs}. */
 export const DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS = 120_000;
+
+/** Default of {@link SagaOrchestratorOptions.operatorKeyRetentionMs}: 24 h. */
+export const DEFAULT_OPERATOR_KEY_RETENTION_MS = 24 * 3_600_000;
+
+/** An operator's retry or skip: with an idempotency key, a repeat gets the first call's outcome. */
+export interface OperatorActionOptions {
+  /** `[A-Za-z0-9._:-]{1,200}`, remembered for `operatorKeyRetentionMs`. */
+  readonly idempotencyKey?: string;
+}
 
 /** Crash points of the orchestrator, in the order a saga meets them (see CrashPoints). */
 export const SagaCrashPoint = {
@@ -97,21 +112,25 @@ export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly clock: Clock;
   private readonly unknownOutcomeWindowMs: number;
+  private readonly operatorKeyRetentionMs: number;
   private readonly metrics?: SagaMetrics;
   private readonly driving = new Map<string, Promise<void>>();
   /** Callers waiting (in this process) for a saga to turn to compensation. */
   private readonly compensationWaiters = new Map<string, Set<() => void>>();
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
+  /** When the sweeper next purges expired operator keys (this process's clock). */
+  private nextKeyPurgeAt = 0;
   private stopped = false;
 
   constructor(
     db: DataSource,
     private readonly options: SagaOrchestratorOptions,
   ) {
-    this.log = new SagaLog(db);
+    this.log = new SagaLog(db.manager);
     this.clock = options.clock ?? systemClock;
     this.unknownOutcomeWindowMs = options.unknownOutcomeWindowMs ?? DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS;
+    this.operatorKeyRetentionMs = options.operatorKeyRetentionMs ?? DEFAULT_OPERATOR_KEY_RETENTION_MS;
     if (options.metrics) this.metrics = new SagaMetrics(options.metrics, db);
   }
 
@@ -120,12 +139,35 @@ export class SagaOrchestrator {
     this.definitions.set(`${definition.name}@${definition.version}`, definition);
   }
 
-  /** Starts the sweeper that resumes sagas whose owner died. */
+  /**
+   * Starts the sweeper that resumes sagas whose owner died and, now and then, deletes the
+   * operators' idempotency keys past their retention.
+   */
   startRecovery(): void {
     if (this.options.sweepIntervalMs <= 0 || this.sweeper) return;
-    this.sweeper = setInterval(() => void this.recoverNow(), this.options.sweepIntervalMs);
+    this.sweeper = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
     this.sweeper.unref();
-    void this.recoverNow();
+    void this.sweep();
+  }
+
+  private async sweep(): Promise<void> {
+    await this.recoverNow();
+    const now = this.clock.now();
+    if (this.stopped || now < this.nextKeyPurgeAt) return;
+    this.nextKeyPurgeAt = now + Math.min(3_600_000, this.operatorKeyRetentionMs / 4);
+    await this.purgeExpiredOperatorKeys().catch((error: unknown) => {
+      this.logger.warn({ code: (error as { code?: string }).code }, 'purge of expired operator keys failed');
+    });
+  }
+
+  /**
+   * Deletes the operators' retry and skip keys older than `operatorKeyRetentionMs` (the sweeper
+   * calls it; exposed for tests and tools). Returns how many were deleted.
+   */
+  async purgeExpiredOperatorKeys(): Promise<number> {
+    const purged = await this.log.purgeOperatorKeys(new Date(this.clock.now() - this.operatorKeyRetentionMs));
+    if (purged > 0) this.logger.log({ purged }, 'expired operator keys deleted');
+    return purged;
   }
 
   /** Stops the sweeper and waits for the sagas this process is driving to pause at a persisted state. */
@@ -241,40 +283,73 @@ export class SagaOrchestrator {
 
   /**
    * Operator: resumes a parked saga. COMPENSATION_FAILED: the failed compensations run again;
-   * FAILED (forward-only): the failed steps run again.
+   * FAILED (forward-only): the failed steps run again. Resolves with the saga once it is terminal
+   * or parked again (or as it is after 30 s). The claim, the reset of the failed steps, the new
+   * state and the idempotency key (if any) commit in one transaction; a repeat of the key gets
+   * the saga the same way, without acting again (see {@link actOnParked}).
    */
-  async retry(id: string): Promise<SagaRecord> {
-    const claim = await this.log.claimParked(id, this.options.owner, new Date(this.clock.now() + this.options.leaseMs));
-    if (!claim) throw SagaException.notParked(id, (await this.log.load(id)).state);
-    const saga = await this.log.load(id);
-    const next = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATING : SagaState.RUNNING;
-    // COMPENSATION_FAILED steps are compensated again as they are; FAILED forward steps run again.
-    if (next === SagaState.RUNNING) {
-      for (const s of saga.steps.filter((x) => x.state === StepState.FAILED)) {
-        await this.log.setStep(id, claim.fence, s.step, { state: StepState.PENDING });
+  async retry(id: string, options: OperatorActionOptions = {}): Promise<SagaRecord> {
+    const outcome = await this.actOnParked(id, 'retry', options, async (log, claim) => {
+      const next = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATING : SagaState.RUNNING;
+      // COMPENSATION_FAILED steps are compensated again as they are; FAILED forward steps run again.
+      if (next === SagaState.RUNNING) {
+        const saga = await log.load(id);
+        for (const s of saga.steps.filter((x) => x.state === StepState.FAILED)) {
+          await log.setStep(id, claim.fence, s.step, { state: StepState.PENDING });
+        }
       }
-    }
-    await this.log.setSaga(id, claim.fence, { state: next, error: null });
-    this.spawn(id, claim.fence);
+      await log.setSaga(id, claim.fence, { state: next, error: null });
+    });
+    if (!outcome.replayed) this.spawn(id, outcome.fence);
     return this.waitFor(id, 30_000);
   }
 
-  /** Operator: gives up on what failed and closes the saga (COMPENSATED, or SUCCEEDED for forward-only). */
-  async skip(id: string): Promise<SagaRecord> {
-    const claim = await this.log.claimParked(id, this.options.owner, new Date(this.clock.now() + this.options.leaseMs));
-    if (!claim) throw SagaException.notParked(id, (await this.log.load(id)).state);
-    const saga = await this.log.load(id);
-    for (const s of saga.steps) {
-      if (s.state === StepState.COMPENSATION_FAILED || s.state === StepState.FAILED) {
-        await this.log.setStep(id, claim.fence, s.step, { state: StepState.SKIPPED });
+  /**
+   * Operator: gives up on what failed and closes the saga (COMPENSATED, or SUCCEEDED for
+   * forward-only), in one transaction with the idempotency key (if any); a repeat of the key
+   * gets the saga as it is now.
+   */
+  async skip(id: string, options: OperatorActionOptions = {}): Promise<SagaRecord> {
+    await this.actOnParked(id, 'skip', options, async (log, claim) => {
+      const saga = await log.load(id);
+      for (const s of saga.steps) {
+        if (s.state === StepState.COMPENSATION_FAILED || s.state === StepState.FAILED) {
+          await log.setStep(id, claim.fence, s.step, { state: StepState.SKIPPED });
+        }
       }
-    }
-    const closed = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATED : SagaState.SUCCEEDED;
-    await this.log.setSaga(id, claim.fence, {
-      state: closed,
-      error: { code: 'SKIPPED', message: 'closed by an operator (skip)' },
+      const closed = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATED : SagaState.SUCCEEDED;
+      await log.setSaga(id, claim.fence, {
+        state: closed,
+        error: { code: 'SKIPPED', message: 'closed by an operator (skip)' },
+      });
     });
     return this.log.load(id);
+  }
+
+  /**
+   * Claims a parked saga and applies `change`, with the operator's key, in one transaction (see
+   * `SagaLog.operatorAction`): `SAGA_NOT_PARKED` when it is not parked; with a key already used
+   * for this saga and action, `replayed` and nothing changes; with a key used for another saga
+   * or action, `IDEMPOTENCY_MISMATCH`.
+   */
+  private actOnParked(
+    id: string,
+    action: OperatorAction,
+    options: OperatorActionOptions,
+    change: (log: SagaLog, claim: ParkedClaim) => Promise<void>,
+  ): ReturnType<SagaLog['operatorAction']> {
+    const now = this.clock.now();
+    return this.log.operatorAction(
+      {
+        id,
+        action,
+        ...(options.idempotencyKey !== undefined ? { key: options.idempotencyKey } : {}),
+        owner: this.options.owner,
+        leaseUntil: new Date(now + this.options.leaseMs),
+        now: new Date(now),
+      },
+      change,
+    );
   }
 
   /** One sweep: claims stale sagas and drives them (bounded). Returns how many were claimed. */

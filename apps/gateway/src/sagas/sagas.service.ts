@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Contracts, MessageClient } from '#polystore/messaging';
-import { SagaException, SagaOrchestrator, SagaState } from '#polystore/saga';
+import { SagaException, SagaOrchestrator, SagaState, type OperatorActionOptions } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { toSagaDto, type SagaDto } from './saga.dto.js';
 
@@ -46,11 +46,21 @@ export class SagasService {
     return (await this.orchestrator.list({ state, limit: 200 })).map(toSagaDto);
   }
 
-  async retry(id: string): Promise<SagaDto> {
-    return toSagaDto(await this.orchestrator.retry(id));
+  /**
+   * Operator: runs a parked saga's failed work again. With an `Idempotency-Key`, a repeat gets
+   * the saga as the first call left it, without acting again; the key used for another saga or
+   * action is `IDEMPOTENCY_MISMATCH`.
+   */
+  async retry(id: string, idempotencyKey?: string): Promise<SagaDto> {
+    return toSagaDto(await this.orchestrator.retry(id, keyOption(idempotencyKey)));
   }
 
-  async skip(id: string): Promise<SagaDto> {
-    return toSagaDto(await this.orchestrator.skip(id));
+  /** Operator: closes a parked saga, giving up on what failed; the key as for {@link retry}. */
+  async skip(id: string, idempotencyKey?: string): Promise<SagaDto> {
+    return toSagaDto(await this.orchestrator.skip(id, keyOption(idempotencyKey)));
   }
+}
+
+function keyOption(idempotencyKey: string | undefined): OperatorActionOptions {
+  return idempotencyKey === undefined ? {} : { idempotencyKey };
 }

@@ -1,5 +1,6 @@
 import { classifySqlError } from '#polystore/data-router';
-import type { DataSource } from 'typeorm';
+import { IdempotencyException } from '#polystore/idempotency';
+import type { EntityManager } from 'typeorm';
 import { SagaException } from '../saga.exception.js';
 import { ACTIVE_STATES, type SagaState, type StepState, type SagaRecord, type StepRecord } from '../saga-state.js';
 
@@ -64,6 +65,31 @@ export interface StepPatch {
   unknown?: { since: Date; until: Date | null; nextAttemptAt: Date } | { answeredAt: Date };
 }
 
+/** An operator's action on a parked saga. */
+export type OperatorAction = 'retry' | 'skip';
+
+/** A parked saga claimed for an operator action (same fencing as recovery). */
+export interface ParkedClaim {
+  readonly fence: number;
+  /** The parked state it was claimed from. */
+  readonly state: SagaState;
+}
+
+/** What an operator action did: claimed (and changed) the saga, or found its key already recorded. */
+export type OperatorOutcome = ({ readonly replayed: false } & ParkedClaim) | { readonly replayed: true };
+
+/** An operator action's request, as {@link SagaLog.operatorAction} records it. */
+export interface OperatorRequest {
+  readonly id: string;
+  readonly action: OperatorAction;
+  /** The caller's idempotency key, if any. */
+  readonly key?: string;
+  readonly owner: string;
+  readonly leaseUntil: Date;
+  /** When the key is recorded (its retention starts here). */
+  readonly now: Date;
+}
+
 /**
  * The durable saga log in the system database. Every write that follows the creation is
  * fenced: one statement that updates the saga row only if its `fence` is still the caller's
@@ -72,7 +98,8 @@ export interface StepPatch {
  * round trip and one commit.
  */
 export class SagaLog {
-  constructor(private readonly db: DataSource) {}
+  /** `db`: the system database's manager, or a transaction's (see {@link operatorAction}). */
+  constructor(private readonly db: EntityManager) {}
 
   /**
    * Inserts the saga (RUNNING, leased to its starter: no separate PENDING -> RUNNING write), its
@@ -290,8 +317,54 @@ export class SagaLog {
     return rows.map((r) => ({ id: r.id, fence: Number(r.fence) }));
   }
 
+  /**
+   * An operator's action on a parked saga, in one transaction: records the idempotency key (if
+   * any), claims the saga (the fence is bumped, as by recovery) and applies `change` through a
+   * log bound to the same transaction; so a key is stored if and only if its state change is.
+   * A key already recorded for this saga and action: `replayed`, nothing changes; for another
+   * saga or action: `IDEMPOTENCY_MISMATCH`. A concurrent duplicate waits on the key's primary key
+   * until the first commits (then it replays) or rolls back (then it acts). `SAGA_NOT_FOUND`,
+   * `SAGA_NOT_PARKED` and any failure of `change` roll the key back with the rest.
+   */
+  async operatorAction(
+    request: OperatorRequest,
+    change: (log: SagaLog, claim: ParkedClaim) => Promise<void>,
+  ): Promise<OperatorOutcome> {
+    if (request.key !== undefined && !OPERATOR_KEY.test(request.key)) throw IdempotencyException.invalidKey();
+    return this.db.transaction(async (manager) => {
+      const log = new SagaLog(manager);
+      if (request.key !== undefined && (await log.recordAction(request.key, request))) return { replayed: true };
+      const claim = await log.claimParked(request.id, request.owner, request.leaseUntil);
+      if (!claim) throw SagaException.notParked(request.id, (await log.load(request.id)).state);
+      await change(log, claim);
+      return { replayed: false, ...claim };
+    });
+  }
+
+  /**
+   * Inserts the operator's key; true when it was already recorded for the same saga and action
+   * (ON CONFLICT waits for a concurrent insert of the key to commit or roll back).
+   */
+  private async recordAction(key: string, request: OperatorRequest): Promise<boolean> {
+    const inserted: unknown[] = await this.db.query(
+      `INSERT INTO saga_actions (key, saga_id, action, created_at)
+       SELECT $1, s.id, $3, $4 FROM sagas s WHERE s.id = $2
+       ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [key, request.id, request.action, request.now],
+    );
+    if (inserted.length === 1) return false;
+    const earlier: Array<{ saga_id: string; action: string }> = await this.db.query(
+      'SELECT saga_id, action FROM saga_actions WHERE key = $1',
+      [key],
+    );
+    if (!earlier[0]) throw SagaException.notFound(request.id); // nothing inserted, nothing recorded: no such saga
+    const sameSaga = earlier[0].saga_id === request.id.toLowerCase(); // uuid columns read back in lower case
+    if (!sameSaga || earlier[0].action !== request.action) throw IdempotencyException.mismatch();
+    return true;
+  }
+
   /** Claims one parked saga for an operator action (same fencing as recovery). */
-  async claimParked(id: string, owner: string, leaseUntil: Date): Promise<{ fence: number; state: SagaState } | null> {
+  private async claimParked(id: string, owner: string, leaseUntil: Date): Promise<ParkedClaim | null> {
     const [rows]: [Array<{ fence: string; state: SagaState }>, number] = await this.db.query(
       `UPDATE sagas SET lease_owner = $2, lease_until = $3, fence = fence + 1
        WHERE id = $1 AND state IN ('FAILED', 'COMPENSATION_FAILED') RETURNING fence, state`,
@@ -299,7 +372,18 @@ export class SagaLog {
     );
     return rows[0] ? { fence: Number(rows[0].fence), state: rows[0].state } : null;
   }
+
+  /** Deletes the operators' keys recorded before `cutoff`; how many. */
+  async purgeOperatorKeys(cutoff: Date): Promise<number> {
+    const [, count]: [unknown, number] = await this.db.query('DELETE FROM saga_actions WHERE created_at < $1', [
+      cutoff,
+    ]);
+    return count;
+  }
 }
+
+/** An operator's idempotency key: the format of every key in Polystore (see libs/idempotency). */
+const OPERATOR_KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** The columns of a saga with its steps as one JSON array (one query, one round trip). */
 const WITH_STEPS = `s.*, COALESCE(
