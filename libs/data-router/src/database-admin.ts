@@ -6,7 +6,8 @@ import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddre
 
 const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
 
-async function withAdminConnection<T>(
+/** Runs `work` on a short-lived administrative connection to `database` (by default the maintenance one). */
+export async function withAdminConnection<T>(
   address: ServerAddress,
   work: (ds: DataSource) => Promise<T>,
   database = maintenanceDatabase(address.dialect),
@@ -133,7 +134,7 @@ export interface RuntimeLogin {
 }
 
 /** Role passwords are spliced into DDL (no parameters there): only these characters pass. */
-const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
+export const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
 
 /**
  * `schema` placements on PostgreSQL: one shared database per store and server, a schema per

@@ -1,17 +1,13 @@
-import { DataSource } from 'typeorm';
-import { connectionOptions, maintenanceDatabase } from './internal/connection-options.js';
-import { failureReason } from './internal/failure.js';
+import type { DataSource } from 'typeorm';
+import { SAFE_PASSWORD, withAdminConnection } from './database-admin.js';
 import { DataRouterException } from './data-router.exception.js';
-import { assertDatabaseName, parseServerUrl, type ServerAddress } from './placement.js';
+import { assertDatabaseName, parseServerUrl } from './placement.js';
 
 /** A login to create or update: a validated name and, on servers that check passwords, its password. */
 export interface ServerLogin {
   readonly username: string;
   readonly password?: string;
 }
-
-/** Passwords are spliced into DDL (no parameters there): only these characters pass. */
-const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Databases a provisioning login may create and grant on MySQL/MariaDB: the placements' and the landing one. */
 const MYSQL_PROVISIONED_PATTERNS = ['ps\\_%', 'polystore\\_landing'];
@@ -23,33 +19,21 @@ function checked(login: ServerLogin): { name: string; password?: string } {
   return { name: login.username, ...(login.password === undefined ? {} : { password: login.password }) };
 }
 
-async function asAdministrator<T>(
-  address: ServerAddress,
-  database: string | undefined,
-  work: (ds: DataSource) => Promise<T>,
-): Promise<T> {
-  const ds = new DataSource(
-    connectionOptions(
-      address,
-      database,
-      { entities: [] },
-      {
-        poolSize: 1,
-        applicationName: 'polystore-roles',
-        connectTimeoutMs: 5_000,
-      },
-    ),
+/**
+ * Creates `name` as a login role with exactly `attributes` (and `secret`, a ` PASSWORD '...'`
+ * clause or nothing), or gives an existing one those attributes: idempotent, race-safe.
+ */
+async function ensurePostgresLogin(ds: DataSource, name: string, attributes: string, secret: string): Promise<void> {
+  await ds.query(
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN
+         CREATE ROLE "${name}" LOGIN ${attributes}${secret};
+       ELSE
+         ALTER ROLE "${name}" LOGIN ${attributes}${secret};
+       END IF;
+     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+     END $$;`,
   );
-  try {
-    await ds.initialize();
-  } catch (error) {
-    throw DataRouterException.unavailable(address.id, failureReason(error), error);
-  }
-  try {
-    return await work(ds);
-  } finally {
-    await ds.destroy().catch(() => undefined);
-  }
 }
 
 /**
@@ -86,18 +70,9 @@ export const ServerRoles = {
       throw DataRouterException.invalidPlacement('provisioning logins are for PostgreSQL and MySQL/MariaDB');
     if (address.dialect === 'postgres') {
       const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
-      await asAdministrator(address, maintenanceDatabase('postgres'), async (ds) => {
-        await ds.query(
-          `DO $$ BEGIN
-             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN
-               CREATE ROLE "${name}" LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS${secret};
-             ELSE
-               ALTER ROLE "${name}" LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS${secret};
-             END IF;
-           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-           END $$;
-           GRANT pg_signal_backend TO "${name}";`,
-        );
+      await withAdminConnection(address, async (ds) => {
+        await ensurePostgresLogin(ds, name, 'NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS', secret);
+        await ds.query(`GRANT pg_signal_backend TO "${name}"`);
         const existing: Array<{ datname: string }> = await ds.query(
           'SELECT datname FROM pg_database WHERE datname = ANY($1)',
           [sharedDatabases],
@@ -108,7 +83,7 @@ export const ServerRoles = {
       return;
     }
     const user = `'${name}'@'%'`;
-    await asAdministrator(address, undefined, async (ds) => {
+    await withAdminConnection(address, async (ds) => {
       const identified = password === undefined ? '' : ` IDENTIFIED BY '${password}'`;
       await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
       if (password !== undefined) await ds.query(`ALTER USER ${user}${identified}`);
@@ -129,25 +104,18 @@ export const ServerRoles = {
     assertDatabaseName(database);
     const { name, password } = checked(login);
     const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
-    await asAdministrator(address, maintenanceDatabase('postgres'), async (ds) => {
-      await ds.query(
-        `DO $$ BEGIN
-           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN
-             CREATE ROLE "${name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${secret};
-           ELSE
-             ALTER ROLE "${name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS${secret};
-           END IF;
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-         END $$;`,
-      );
+    await withAdminConnection(address, async (ds) => {
+      await ensurePostgresLogin(ds, name, 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', secret);
       const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (rows.length === 0) await ds.query(`CREATE DATABASE "${database}" OWNER "${name}"`);
       else await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
     });
     // Tables created before (by a superuser) change hands; sequences owned by a column follow their table.
-    await asAdministrator(address, database, (ds) =>
-      ds.query(
-        `DO $$ DECLARE r record; BEGIN
+    await withAdminConnection(
+      address,
+      (ds) =>
+        ds.query(
+          `DO $$ DECLARE r record; BEGIN
            FOR r IN SELECT c.oid::regclass AS object, c.relkind AS kind
                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
@@ -159,7 +127,8 @@ export const ServerRoles = {
                r.object, '${name}');
            END LOOP;
          END $$`,
-      ),
+        ),
+      database,
     );
   },
 };
