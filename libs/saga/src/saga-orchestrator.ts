@@ -291,14 +291,19 @@ export class SagaOrchestrator {
   async retry(id: string, options: OperatorActionOptions = {}): Promise<SagaRecord> {
     const outcome = await this.actOnParked(id, 'retry', options, async (log, claim) => {
       const next = claim.state === SagaState.COMPENSATION_FAILED ? SagaState.COMPENSATING : SagaState.RUNNING;
+      const saga = await log.load(id);
       // COMPENSATION_FAILED steps are compensated again as they are; FAILED forward steps run again.
       if (next === SagaState.RUNNING) {
-        const saga = await log.load(id);
         for (const s of saga.steps.filter((x) => x.state === StepState.FAILED)) {
           await log.setStep(id, claim.fence, s.step, { state: StepState.PENDING });
         }
       }
-      await log.setSaga(id, claim.fence, { state: next, error: null });
+      // An undo that runs again keeps the reason it began (the parked error's cause): once it
+      // completes, the saga (and its idempotency key) answers with that reason, not a blank one.
+      await log.setSaga(id, claim.fence, {
+        state: next,
+        error: next === SagaState.COMPENSATING ? causeOf(saga.error) : null,
+      });
     });
     if (!outcome.replayed) this.spawn(id, outcome.fence);
     return this.waitFor(id, 30_000);
@@ -843,4 +848,11 @@ class UnknownWindow {
 
 function isActive(state: SagaState): boolean {
   return !TERMINAL_STATES.includes(state) && state !== SagaState.FAILED && state !== SagaState.COMPENSATION_FAILED;
+}
+
+/** The error a COMPENSATION_FAILED saga parked with wraps the one that began the undo (`cause`). */
+function causeOf(error: unknown): unknown {
+  return error !== null && typeof error === 'object' && 'cause' in error
+    ? ((error as { cause: unknown }).cause ?? null)
+    : null;
 }

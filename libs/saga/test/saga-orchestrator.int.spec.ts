@@ -353,6 +353,9 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     stubborn.compensationFailTimes = 0; // the operator fixed the cause
     const retried = await o.retry(done.id);
     expect(retried.state).toBe(SagaState.COMPENSATED);
+    // The saga still says why it was undone (c's business failure), not a blank error.
+    expect(retried.error).toEqual((done.error as { cause: unknown }).cause);
+    expect(retried.error).toMatchObject({ step: 'c' });
     expect(await participant.effects(done.id)).toEqual([]);
     await expect(o.retry(done.id)).rejects.toMatchObject({ code: SagaErrorCode.SAGA_NOT_PARKED });
   });
