@@ -852,7 +852,5 @@ function isActive(state: SagaState): boolean {
 
 /** The error a COMPENSATION_FAILED saga parked with wraps the one that began the undo (`cause`). */
 function causeOf(error: unknown): unknown {
-  return error !== null && typeof error === 'object' && 'cause' in error
-    ? ((error as { cause: unknown }).cause ?? null)
-    : null;
+  return error !== null && typeof error === 'object' && 'cause' in error ? (error.cause ?? null) : null;
 }
