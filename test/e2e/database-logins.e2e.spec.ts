@@ -142,6 +142,23 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     }
   });
 
+  it('database logins - db-roles refuses a password it cannot use, naming the option and not the password, and names a password file it cannot read', async () => {
+    const bad = join(secrets, 'bad');
+    writeFileSync(bad, "short'; DROP ROLE x; --\n", { mode: 0o600 });
+    const refused = await dbRoles(['--provisioner', PROVISIONER, '--provisioner-password-file', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--provisioner-password-file: the password must be 16-128 characters');
+    expect(`${refused.stdout}${refused.stderr}`).not.toContain('DROP ROLE');
+    const missing = await dbRoles([
+      '--catalog-password-file',
+      join(secrets, 'does-not-exist'),
+      '--catalog-database',
+      systemDb,
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--catalog-password-file: cannot read');
+  });
+
   it('database logins - the provisioning and catalog logins have no rights beyond theirs', async () => {
     const roles = await pgQuery<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
       'SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname',

@@ -30,7 +30,7 @@ export {
   type ServerStats,
   type SharedPoolStats,
 } from './data-source-router.js';
-export { DatabaseAdmin, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
+export { DatabaseAdmin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
 export { ServerRoles, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';

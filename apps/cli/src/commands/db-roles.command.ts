@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { sharedDatabaseName, STORE_NAMES } from '#polystore/catalog';
-import { parseServerUrl, ServerRoles, type ServerLogin } from '#polystore/data-router';
+import { parseServerUrl, SAFE_PASSWORD, ServerRoles, type ServerLogin } from '#polystore/data-router';
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
 import { UsageError } from './arguments.js';
@@ -13,14 +13,22 @@ interface DbRolesFlags {
   catalogPasswordFile?: string;
 }
 
-/** A password from a file (trailing line breaks removed), or none: servers with trust auth. */
+/**
+ * A password from a file (trailing line breaks removed), or none: servers with trust auth. It is
+ * spliced into DDL, so only 16-128 characters of [A-Za-z0-9_-] pass; the error names the option,
+ * never the password.
+ */
 function passwordFrom(option: string, file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
+  let password: string;
   try {
-    return readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
+    password = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
   } catch {
     throw new UsageError(`${option}: cannot read ${file}`);
   }
+  if (!SAFE_PASSWORD.test(password))
+    throw new UsageError(`${option}: the password must be 16-128 characters of [A-Za-z0-9_-]`);
+  return password;
 }
 
 /**
