@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { sha256 } from '#polystore/platform';
 import { uuidFrom } from '../../apps/gateway/src/sagas/saga-outcome.util.js';
 import { PrivateBus } from '../support/bus.js';
+import { deviceHoldings, registerUntilFinal, type ClientRegistration } from '../support/device-registrations.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpResponse } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
@@ -82,32 +83,7 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
       await system<{ state: string }>('SELECT state FROM saga_steps WHERE saga_id = $1 AND step = $2', [sagaId, step])
     )[0]?.state;
 
-  /** What each store holds of some devices: registry rows, secure credentials, edge credentials (any status). */
-  const holdings = async (ids: readonly string[]) => {
-    const registry = await stack.tenantSql<{ id: string; status: string }>(
-      tenant.slug,
-      'reliable',
-      'SELECT id, status FROM devices WHERE id IN (?)',
-      [ids],
-    );
-    const credentials = await stack.tenantSql<{ id: string }>(
-      tenant.slug,
-      'secure',
-      'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
-      [ids],
-    );
-    const edge = await stack.tenantSql<{ id: string; status: string }>(
-      tenant.slug,
-      'edge',
-      'SELECT device_id::text AS id, status FROM device_credentials WHERE device_id = ANY($1::uuid[])',
-      [ids],
-    );
-    return {
-      registry: new Map(registry.map((r) => [r.id, r.status])),
-      credentials: new Set(credentials.map((r) => r.id)),
-      edge: new Map(edge.map((r) => [r.id, r.status])),
-    };
-  };
+  const holdings = (ids: readonly string[]) => deviceHoldings(stack, tenant.slug, ids);
 
   it('saga - each participant SIGKILLed inside its compensation, after its undo committed and before it answered: restarted (new pids), the saga ends COMPENSATED, the key answers the same 409 across a gateway restart, and no store keeps any part of the device', async () => {
     const key = `undo-${uniqueToken(8)}`;
@@ -216,24 +192,6 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
     expect((await register(name, `${key}-new`)).status).toBe(201);
   }, 120_000);
 
-  /** What a well-behaved client does: sends the same key again until the answer is final (201 or a 4xx). */
-  const registerUntilFinal = async (name: string, key: string, giveUpAt: () => number) => {
-    const seen: number[] = [];
-    for (;;) {
-      let answer: HttpResponse<any> | undefined;
-      try {
-        answer = await register(name, key);
-        seen.push(answer.status);
-        if (answer.status === 201 || (answer.status >= 400 && answer.status < 500 && answer.status !== 429))
-          return { key, name, answer, seen };
-      } catch {
-        seen.push(0);
-      }
-      if (Date.now() > giveUpAt()) return { key, name, answer, seen };
-      await new Promise((resolve) => setTimeout(resolve, 150)); // the client's own retry pace
-    }
-  };
-
   it('saga - the bus (NATS) SIGKILLed while registrations are in flight, restarted on its port with its JetStream store: every key gets 201 with one device, all active in the three stores, none compensated, no app restarted', async () => {
     const run = uniqueToken(6);
     const pids = APPS.map((app) => stack.app(app).child.pid);
@@ -244,9 +202,11 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
     };
     // Each client registers one device after another, until 2 s after the bus is back.
     const clients = Array.from({ length: 6 }, async (_, c) => {
-      const results: Array<Awaited<ReturnType<typeof registerUntilFinal>>> = [];
+      const results: ClientRegistration[] = [];
       for (let i = 0; Date.now() < restartedAt + 2_000; i++) {
-        results.push(await registerUntilFinal(`${run}-c${c}-${i}`, `${run}-c${c}-${i}`, () => restartedAt + 45_000));
+        results.push(
+          await registerUntilFinal(register, `${run}-c${c}-${i}`, `${run}-c${c}-${i}`, () => restartedAt + 45_000),
+        );
         completed++;
       }
       return results;

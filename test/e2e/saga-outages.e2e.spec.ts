@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { deviceHoldings, registerUntilFinal, type ClientRegistration } from '../support/device-registrations.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpResponse } from '../support/http.js';
 import { pgQuery } from '../support/pg.js';
@@ -47,33 +48,17 @@ describe('saga outages - restarts never undo accepted work, and every key has a 
     });
   const get = (path: string) => stack.request({ method: 'GET', path, tenant: tenant.slug, apiKey: tenant.apiKey });
 
-  /** What a well-behaved client does: sends the same key again until the answer is final (201 or a 4xx). */
-  const registerUntilFinal = async (name: string, key: string, giveUpAt: () => number) => {
-    const seen: number[] = [];
-    for (;;) {
-      let answer: HttpResponse<any> | undefined;
-      try {
-        answer = await register(name, key);
-        seen.push(answer.status);
-        if (answer.status === 201 || (answer.status >= 400 && answer.status < 500 && answer.status !== 429))
-          return { key, name, answer, seen };
-      } catch {
-        seen.push(0); // the gateway is down: connection refused
-      }
-      if (Date.now() > giveUpAt()) return { key, name, answer, seen };
-      await new Promise((resolve) => setTimeout(resolve, 150)); // the client's own retry pace
-    }
-  };
-
   it('saga - 10 clients registering while the reliable, secure and edge stores and the gateway are each SIGKILLed for 2 s: every key 201 with one device, nothing compensated', async () => {
     const run = uniqueToken(6);
     let lastRestart = Number.POSITIVE_INFINITY;
     let completed = 0;
     // Each client registers one device after another, from before the first kill until 3 s after the last restart.
     const clients = Array.from({ length: 10 }, async (_, c) => {
-      const results: Array<Awaited<ReturnType<typeof registerUntilFinal>>> = [];
+      const results: ClientRegistration[] = [];
       for (let i = 0; Date.now() < lastRestart + 3_000; i++) {
-        results.push(await registerUntilFinal(`${run}-c${c}-${i}`, `${run}-c${c}-${i}`, () => lastRestart + 60_000));
+        results.push(
+          await registerUntilFinal(register, `${run}-c${c}-${i}`, `${run}-c${c}-${i}`, () => lastRestart + 60_000),
+        );
         completed++;
       }
       return results;
@@ -121,19 +106,9 @@ describe('saga outages - restarts never undo accepted work, and every key has a 
       if (device.status !== 200 || device.body.status !== 'active') unreadable.push(`${id}: ${device.status}`);
     }
     expect(unreadable).toEqual([]);
-    const credentials = await stack.tenantSql<{ id: string }>(
-      tenant.slug,
-      'secure',
-      'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
-      [ids],
-    );
-    const provisioned = await stack.tenantSql<{ id: string }>(
-      tenant.slug,
-      'edge',
-      `SELECT device_id::text AS id FROM device_credentials WHERE status = 'active' AND device_id = ANY($1::uuid[])`,
-      [ids],
-    );
-    expect([credentials.length, provisioned.length]).toEqual([ids.length, ids.length]);
+    const held = await deviceHoldings(stack, tenant.slug, ids);
+    const provisioned = [...held.edge.values()].filter((status) => status === 'active');
+    expect([held.credentials.size, provisioned.length]).toEqual([ids.length, ids.length]);
     // No half-registered device: the registry holds exactly the acknowledged ones.
     const registry = await stack.tenantSql<{ n: number }>(
       tenant.slug,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { deviceHoldings } from '../support/device-registrations.js';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { pgQuery } from '../support/pg.js';
@@ -88,30 +89,9 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     );
 
   const storeView = async (deviceIds: readonly string[], t = tenant): Promise<StoreView> => {
-    if (deviceIds.length === 0) return { registry: new Map(), credentials: new Set(), provisioned: new Set() };
-    const registry = await stack.tenantSql<{ id: string; status: string }>(
-      t.slug,
-      'reliable',
-      'SELECT id, status FROM devices WHERE id IN (?)',
-      [deviceIds],
-    );
-    const credentials = await stack.tenantSql<{ id: string }>(
-      t.slug,
-      'secure',
-      'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
-      [deviceIds],
-    );
-    const provisioned = await stack.tenantSql<{ id: string }>(
-      t.slug,
-      'edge',
-      `SELECT device_id::text AS id FROM device_credentials WHERE status = 'active' AND device_id = ANY($1::uuid[])`,
-      [deviceIds],
-    );
-    return {
-      registry: new Map(registry.map((r) => [r.id, r.status])),
-      credentials: new Set(credentials.map((r) => r.id)),
-      provisioned: new Set(provisioned.map((r) => r.id)),
-    };
+    const held = await deviceHoldings(stack, t.slug, deviceIds);
+    const provisioned = [...held.edge].filter(([, status]) => status === 'active').map(([id]) => id);
+    return { registry: held.registry, credentials: held.credentials, provisioned: new Set(provisioned) };
   };
   /** "Consistent": a registered device is in all three stores (active), a compensated one in none. */
   const expectConsistent = (view: StoreView, deviceId: string, state: string) => {

@@ -2,45 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import { DataRouterErrorCode, DataSourceRouter, DatabaseAdmin } from '#polystore/data-router';
+import { parseTenantSlug } from '#polystore/tenancy';
+import { DataRouterErrorCode, DatabaseAdmin } from '#polystore/data-router';
 import { PrivateMariaDb } from '../../../test/support/mariadb-server.js';
 import { TestCa } from '../../../test/support/tls-certs.js';
+import { queryAsOnlyTenant } from './tenant-query.util.js';
 
 const TENANT = parseTenantSlug('tls-maria');
 const DATABASE = 'ps_tls_maria_tenant';
 
-/**
- * A router whose only tenant has a database of its own on `serverUrl`: on MySQL/MariaDB that is
- * the server's one shared pool (plus the landing database and the budget probe, all over TLS).
- */
-function routerOn(serverUrl: string): DataSourceRouter {
-  return new DataSourceRouter({
-    name: 'tls-test',
-    resolvePlacement: (tenant) =>
-      Promise.resolve({ tenant, serverUrl, database: DATABASE, kind: 'database', version: 1 }),
-    schema: { entities: [] },
-    poolSize: 1,
-    connectionBudget: 4,
-    serverShare: { share: 0.5, reserve: 0 },
-    sharedPoolSize: 2,
-    idleTtlMs: 60_000,
-    maxWaiters: 10,
-    acquireTimeoutMs: 5_000,
-    breaker: { consecutiveFailures: 100, halfOpenAfterMs: 100 },
-    applicationName: 'polystore-tls-test',
-  });
-}
-
 /** The TLS cipher of the session that ran the query ('' in plaintext), read from the server's side. */
 async function sessionCipher(serverUrl: string): Promise<string> {
-  const router = routerOn(serverUrl);
-  try {
-    const rows = await runAsTenant(TENANT, () => router.run((db) => db.query("SHOW STATUS LIKE 'Ssl_cipher'")));
-    return (rows as Array<{ Value: string }>)[0]!.Value;
-  } finally {
-    await router.close();
-  }
+  const rows = await queryAsOnlyTenant<{ Value: string }>(serverUrl, TENANT, DATABASE, "SHOW STATUS LIKE 'Ssl_cipher'");
+  return rows[0]!.Value;
 }
 
 describe('data-router over TLS (a private MariaDB with require_secure_transport)', () => {

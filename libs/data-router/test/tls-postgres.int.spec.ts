@@ -2,44 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import { DataRouterErrorCode, DataSourceRouter, DatabaseAdmin } from '#polystore/data-router';
+import { parseTenantSlug } from '#polystore/tenancy';
+import { DataRouterErrorCode, DatabaseAdmin } from '#polystore/data-router';
 import { PrivatePostgres } from '../../../test/support/postgres-server.js';
 import { TestCa } from '../../../test/support/tls-certs.js';
+import { queryAsOnlyTenant } from './tenant-query.util.js';
 
 const TENANT = parseTenantSlug('tls-pg');
 const DATABASE = 'ps_tls_pg_tenant';
 
-/** A router whose only tenant lives in `database` on `serverUrl` (a pool of its own). */
-function routerOn(serverUrl: string): DataSourceRouter {
-  return new DataSourceRouter({
-    name: 'tls-test',
-    resolvePlacement: (tenant) =>
-      Promise.resolve({ tenant, serverUrl, database: DATABASE, kind: 'database', version: 1 }),
-    schema: { entities: [] },
-    poolSize: 1,
-    connectionBudget: 4,
-    // The budget probe (one plain pg connection) goes over TLS too.
-    serverShare: { share: 0.5, reserve: 0 },
-    idleTtlMs: 60_000,
-    maxWaiters: 10,
-    acquireTimeoutMs: 5_000,
-    breaker: { consecutiveFailures: 100, halfOpenAfterMs: 100 },
-    applicationName: 'polystore-tls-test',
-  });
-}
-
 /** Whether the session that ran the query is encrypted, read from the server's side. */
 async function sessionEncrypted(serverUrl: string): Promise<boolean> {
-  const router = routerOn(serverUrl);
-  try {
-    const rows = await runAsTenant(TENANT, () =>
-      router.run((db) => db.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')),
-    );
-    return (rows as Array<{ ssl: boolean }>)[0]!.ssl;
-  } finally {
-    await router.close();
-  }
+  const rows = await queryAsOnlyTenant<{ ssl: boolean }>(
+    serverUrl,
+    TENANT,
+    DATABASE,
+    'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+  );
+  return rows[0]!.ssl;
 }
 
 describe('data-router over TLS (a private PostgreSQL with hostssl only)', () => {
