@@ -522,15 +522,17 @@ async function main() {
         ADMIN_TOKEN: settings.adminToken,
         BASE_DOMAIN: settings.baseDomain,
         GATEWAY_PORT: '0',
+        ADMIN_PORT: '0',
         STORES: 'edge',
         JOBS: '',
+        TENANT_DELETION_GRACE_MS: '0',
         INSTANCE_ID: `${prefix}-gateway`,
       },
     });
     log(`creating ${settings.tenants} tenants and ${settings.devices} devices ...`);
     const outcomes = await mapLimit(slugs, 4, async (slug) => {
       await expectStatus(201, {
-        port: gateway.port,
+        port: gateway.adminPort,
         host: settings.baseDomain,
         token: settings.adminToken,
         method: 'POST',
@@ -543,7 +545,7 @@ async function main() {
     if (failedTenants.length > 0)
       throw new Error(`${failedTenants.length} tenants could not be created; first: ${failedTenants[0].error.message}`);
     // Where each tenant's readings go: its edge placement, as the admin API lists it.
-    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    const placementsBySlug = await listPlacements({ adminPort: gateway.adminPort, settings });
     for (const slug of created) seen.push(...(placementsBySlug.get(slug) ?? []));
     const edgePlacements = created.map((slug) => placementOf(placementsBySlug.get(slug), 'edge', slug));
     const kinds = [...new Set(edgePlacements.map((p) => p.kind))];
@@ -802,7 +804,7 @@ async function main() {
       log(`deleting ${created.length} tenants ...`);
       await mapLimit(created, 4, (slug) =>
         request({
-          port: gateway.port,
+          port: gateway.adminPort,
           host: settings.baseDomain,
           token: settings.adminToken,
           method: 'DELETE',

@@ -70,6 +70,7 @@ async function startQuickstart(label, dir, command = [process.execPath, join(APP
       PATH: process.env.PATH ?? '',
       QUICKSTART_DIR: dir,
       GATEWAY_PORT: '0',
+      ADMIN_PORT: '0',
       EDGE_HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
     },
@@ -126,7 +127,9 @@ function stackEnv(catalog) {
     RELIABLE_HTTP_PORT: '0',
     EDGE_HTTP_PORT: '0',
     GATEWAY_PORT: '0',
+    ADMIN_PORT: '0',
     JOBS: '',
+    TENANT_DELETION_GRACE_MS: '0',
   };
 }
 const randomBytesKey = randomBytes(32).toString('base64');
@@ -144,12 +147,19 @@ async function startStack(catalog) {
   );
   const ms = performance.now() - started;
   const rss = apps.reduce((sum, app) => sum + (rssMb(app.pid) ?? 0), 0);
-  return { ms, rss, gatewayPort: apps[3].port, stop: () => Promise.all(apps.map((app) => app.stop())) };
+  return {
+    ms,
+    rss,
+    gatewayPort: apps[3].port,
+    adminPort: apps[3].adminPort,
+    stop: () => Promise.all(apps.map((app) => app.stop())),
+  };
 }
 
-async function createDemo(gatewayPort, slug) {
+/** The quickstart's demo on the stack: a tenant (admin API, on `adminPort`) and a device (tenant API, on `gatewayPort`). */
+async function createDemo({ gatewayPort, adminPort }, slug) {
   const { apiKey } = await expectStatus(201, {
-    port: gatewayPort,
+    port: adminPort,
     host: 'localhost',
     token: adminToken,
     method: 'POST',
@@ -216,7 +226,7 @@ try {
     catalogs.push(catalog);
     const started = performance.now();
     const stack = await startStack(catalog);
-    await createDemo(stack.gatewayPort, slug);
+    await createDemo(stack, slug);
     samples.stackFirst.push(performance.now() - started);
     await stack.stop();
     const restarted = await startStack(catalog);

@@ -195,6 +195,7 @@ async function main() {
         ADMIN_TOKEN: settings.adminToken,
         BASE_DOMAIN: settings.baseDomain,
         GATEWAY_PORT: '0',
+        ADMIN_PORT: '0',
         STORES: 'reliable',
         INSTANCE_ID: `${prefix}-gateway`,
       }),
@@ -202,7 +203,7 @@ async function main() {
     log(`creating ${settings.tenants} tenants ...`);
     const outcomes = await mapLimit(slugs, 4, async (slug) => {
       await expectStatus(201, {
-        port: gateway.port,
+        port: gateway.adminPort,
         host: settings.baseDomain,
         token: settings.adminToken,
         method: 'POST',
@@ -215,7 +216,7 @@ async function main() {
     if (failed.length > 0)
       throw new Error(`${failed.length} tenants could not be created; first: ${failed[0].error.message}`);
     // Where each tenant's devices are: its reliable placement, as the admin API lists it.
-    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    const placementsBySlug = await listPlacements({ adminPort: gateway.adminPort, settings });
     for (const slug of created) seen.push(...(placementsBySlug.get(slug) ?? []));
     const reliablePlacements = created.map((slug) => placementOf(placementsBySlug.get(slug), 'reliable', slug));
     const kinds = [...new Set(reliablePlacements.map((p) => p.kind))];
@@ -273,7 +274,7 @@ async function main() {
       log(`deleting ${created.length} tenants ...`);
       await mapLimit(created, 4, (slug) =>
         request({
-          port: gateway.port,
+          port: gateway.adminPort,
           host: settings.baseDomain,
           token: settings.adminToken,
           method: 'DELETE',

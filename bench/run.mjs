@@ -168,7 +168,7 @@ async function measurePolystore({ settings, limits, tenants, placement, variant 
     port: state.gateway.port,
     targets: polystoreTargets(tenants),
     pids: { gateway: state.gateway.pid, secure: state.secure.pid },
-    scrapeFrom: { gatewayPort: state.gateway.port, adminHost: settings.baseDomain, securePort: state.secure.port },
+    scrapeFrom: { adminPort: state.gateway.adminPort, adminHost: settings.baseDomain, securePort: state.secure.port },
     poolNames: [connectionNames(settings).tenantPool],
     sessionsOf: placement === 'database' ? ownDatabasesPattern(tenants) : null,
     describe: {
@@ -316,7 +316,7 @@ async function createGroup({ settings, prefix, count, placements, label }) {
   const pids = appPids();
   const cpuBefore = cpuSnapshot(pids);
   const { tenants, timing } = await createTenants({
-    gatewayPort: state.gateway.port,
+    adminPort: state.gateway.adminPort,
     settings,
     slugs: tenantSlugs(prefix, settings.runId, count),
     placements,
@@ -349,7 +349,7 @@ async function measureAllStoresProvisioning(settings) {
     count: settings.allStoresTenants,
     label: 'all stores',
   });
-  const placements = await listPlacements({ gatewayPort: state.gateway.port, settings });
+  const placements = await listPlacements({ adminPort: state.gateway.adminPort, settings });
   for (const tenant of tenants) state.placements.push(...(placements.get(tenant.slug) ?? []));
   const kinds = {};
   for (const p of placements.get(tenants[0].slug) ?? []) kinds[p.store] = p.kind;
@@ -371,7 +371,7 @@ async function cleanup(settings) {
     log(`\ndeleting ${state.createdTenants.size} tenant(s) through the admin API ...`);
     await step('deleting tenants', async () => {
       const failed = await deleteTenants({
-        gatewayPort: state.gateway.port,
+        adminPort: state.gateway.adminPort,
         settings,
         slugs: [...state.createdTenants],
         log,
@@ -433,7 +433,9 @@ async function main() {
       log(`warning: the machine was ${Math.round(machine.busyShareBeforeStart * 100)}% busy before the run started`);
     state.gateway = await startGateway(settings, state.logDir);
     state.secure = await startSecureStore(settings, state.logDir);
-    log(`gateway on :${state.gateway.port}, secure store metrics on :${state.secure.port}`);
+    log(
+      `gateway on :${state.gateway.port} (admin port :${state.gateway.adminPort}), secure store metrics on :${state.secure.port}`,
+    );
 
     const provisioning = {};
     let databaseTenants = [];
@@ -466,7 +468,7 @@ async function main() {
     const tenants = schemaGroup.tenants;
     log('');
     await createCustomers({ gatewayPort: state.gateway.port, settings, tenants, signal: state.abort.signal, log });
-    const placements = await listPlacements({ gatewayPort: state.gateway.port, settings });
+    const placements = await listPlacements({ adminPort: state.gateway.adminPort, settings });
     state.placements.push(...[...placements.values()].flat());
     attachSecurePlacements([...tenants, ...databaseTenants], placements);
     throwIfAborted();

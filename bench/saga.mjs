@@ -346,7 +346,9 @@ async function main() {
         ADMIN_TOKEN: settings.adminToken,
         BASE_DOMAIN: settings.baseDomain,
         GATEWAY_PORT: '0',
+        ADMIN_PORT: '0',
         JOBS: '',
+        TENANT_DELETION_GRACE_MS: '0',
         INSTANCE_ID: `${prefix}-gateway`,
       },
     });
@@ -354,7 +356,7 @@ async function main() {
     log(`creating ${settings.tenants} tenants ...`);
     const outcomes = await mapLimit(slugs, 4, async (slug) => {
       const body = await expectStatus(201, {
-        port: gateway.port,
+        port: gateway.adminPort,
         host: settings.baseDomain,
         token: settings.adminToken,
         method: 'POST',
@@ -367,7 +369,7 @@ async function main() {
     if (failedTenants.length > 0)
       throw new Error(`${failedTenants.length} tenants could not be created; first: ${failedTenants[0].error.message}`);
     // Where each tenant's data is, as the admin API lists it: the registry (reliable), the credentials (secure, edge).
-    const placementsBySlug = await listPlacements({ gatewayPort: gateway.port, settings });
+    const placementsBySlug = await listPlacements({ adminPort: gateway.adminPort, settings });
     for (const t of tenants) {
       seen.push(...(placementsBySlug.get(t.slug) ?? []));
       t.placements = Object.fromEntries(
@@ -560,7 +562,7 @@ async function main() {
       log(`deleting ${tenants.length} tenants ...`);
       await mapLimit(tenants, 4, (t) =>
         request({
-          port: gateway.port,
+          port: gateway.adminPort,
           host: settings.baseDomain,
           token: settings.adminToken,
           method: 'DELETE',

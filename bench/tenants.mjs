@@ -327,12 +327,12 @@ function cliEnv() {
   };
 }
 
-/** Runs the CLI with `args`; resolves with its exit code, parsed JSON report and stderr tail. */
-function runCli(args, gatewayPort) {
+/** Runs the CLI with `args` (`adminPort`: the gateway's); resolves with its exit code, parsed JSON report and stderr tail. */
+function runCli(args, adminPort) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(APPS_ROOT, CLI_SCRIPT), ...args], {
       cwd: APPS_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...cliEnv(), GATEWAY_URL: `http://127.0.0.1:${gatewayPort}` },
+      env: { PATH: process.env.PATH ?? '', ...cliEnv(), GATEWAY_ADMIN_URL: `http://127.0.0.1:${adminPort}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stdout = [];
@@ -375,8 +375,9 @@ function failuresOf(report) {
 // ---------------------------------------------------------------------------------------------
 // Setup: tenants, devices, readings
 
-async function createTenant(gatewayPort, slug) {
-  const admin = { port: gatewayPort, host: settings.baseDomain, token: settings.adminToken };
+/** Creates a tenant through the admin API (`adminPort`: the gateway's). */
+async function createTenant(adminPort, slug) {
+  const admin = { port: adminPort, host: settings.baseDomain, token: settings.adminToken };
   const created = await request({ ...admin, method: 'POST', path: '/admin/tenants', body: { slug, name: slug } });
   if (created.status === 201) return { slug, apiKey: created.body.apiKey };
   if (created.status !== 202)
@@ -940,8 +941,10 @@ async function main() {
         ADMIN_TOKEN: settings.adminToken,
         BASE_DOMAIN: settings.baseDomain,
         GATEWAY_PORT: '0',
+        ADMIN_PORT: '0',
         INSTANCE_ID: `${prefix}-gateway`,
         JOBS: '',
+        TENANT_DELETION_GRACE_MS: '0',
       },
     });
     const pids = {
@@ -959,7 +962,7 @@ async function main() {
       Array.from({ length: settings.tenants }, (_, i) => slugOf(i)),
       settings.adminConcurrency,
       async (slug) => {
-        const tenant = await createTenant(gateway.port, slug);
+        const tenant = await createTenant(gateway.adminPort, slug);
         tickTenant();
         return tenant;
       },
@@ -1045,7 +1048,7 @@ async function main() {
     const migrateCli = async (id, concurrency, label) => {
       log(`▶ ${label}`);
       const args = ['migrate', '--store', 'all', '--tenants', 'all', '--concurrency', String(concurrency), '--json'];
-      const m = await measure(pids, () => runCli(args, gateway.port));
+      const m = await measure(pids, () => runCli(args, gateway.adminPort));
       checkAborted();
       const { code, report } = m.value;
       if (!report)
@@ -1119,7 +1122,7 @@ async function main() {
     const expectedPerTenant = expectedRecords(times, Date.now());
     const rollupCli = async (id, label) => {
       log(`▶ ${label}`);
-      const m = await measure(pids, () => runCli(['jobs', 'run', 'usage-rollup', '--json'], gateway.port));
+      const m = await measure(pids, () => runCli(['jobs', 'run', 'usage-rollup', '--json'], gateway.adminPort));
       checkAborted();
       const { code, report } = m.value;
       if (!report)

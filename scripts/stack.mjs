@@ -169,7 +169,9 @@ useDatabaseLogins();
 // Stores first, so the gateway's first readiness check finds them.
 for (const app of APPS) start(app);
 const port = process.env.GATEWAY_PORT ?? '3000';
+const adminPort = process.env.ADMIN_PORT ?? '3001';
 const domain = process.env.BASE_DOMAIN ?? 'localhost';
 process.stdout.write(
-  `stack: gateway on http://${domain}:${port} (OpenAPI: /docs, admin API on Host ${domain}, tenants on <slug>.${domain}); Ctrl-C stops everything\n`,
+  `stack: gateway on http://${domain}:${port} (tenants on <slug>.${domain}); its admin port on http://${domain}:${adminPort}, ` +
+    `${process.env.ADMIN_HOST ?? '127.0.0.1'} only (admin API on Host ${domain}, OpenAPI: /docs, /metrics, /health/ready); Ctrl-C stops everything\n`,
 );

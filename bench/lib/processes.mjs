@@ -2,7 +2,7 @@
 //
 // Each process writes its log to a file (not a pipe): the apps log one access line per request
 // at `info`, and a pipe that the bench stopped reading would block them. The bench reads the
-// file only until the `{"msg":"ready","port":N}` line appears.
+// file only until the `{"msg":"ready","port":N}` line appears (the gateway's also has `adminPort`).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ class AppProcess {
     this.child = child;
     this.logPath = logPath;
     this.port = 0;
+    /** The gateway's admin port (admin API, /metrics, /docs, /health/ready); 0 for the other apps. */
+    this.adminPort = 0;
     this.exit = null;
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
@@ -49,13 +51,14 @@ class AppProcess {
     }
   }
 
-  /** Waits for the `ready` log line and reads the port from it; fails if the process exits first. */
+  /** Waits for the `ready` log line and reads the ports from it; fails if the process exits first. */
   async waitReady(timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const ready = readyRecord(this.logPath);
       if (ready) {
         this.port = Number(ready.port);
+        this.adminPort = Number(ready.adminPort ?? 0);
         return this;
       }
       if (!this.isRunning)

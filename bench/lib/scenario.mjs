@@ -48,11 +48,11 @@ async function prime(port, targets, concurrency, signal) {
   };
 }
 
-/** Scrapes the gateway (on the admin host) and the secure store, when they are part of the scenario. */
+/** Scrapes the gateway (its admin port, on the admin host) and the secure store, when they are part of the scenario. */
 async function scrapeAll(scrapeFrom) {
   if (!scrapeFrom) return null;
   const [gateway, secure] = await Promise.all([
-    scrape(scrapeFrom.gatewayPort, scrapeFrom.adminHost),
+    scrape(scrapeFrom.adminPort, scrapeFrom.adminHost),
     scrape(scrapeFrom.securePort),
   ]);
   return { gateway, secure };
@@ -62,7 +62,8 @@ async function scrapeAll(scrapeFrom) {
  * Runs one scenario.
  * - `targets`: `[{ host, path, token? }]`, one picked uniformly at random per request;
  * - `pids`: `{ component: pid }` whose CPU is accounted;
- * - `scrapeFrom`: `{ gatewayPort, adminHost, securePort }` for Polystore scenarios;
+ * - `scrapeFrom`: `{ adminPort, adminHost, securePort }` for Polystore scenarios (the gateway's
+ *   metrics are on its admin port);
  * - `poolNames`: application_name prefixes of the scenario's tenant connections (sampled);
  * - `sessionsOf`: a regular expression naming databases of this scenario alone whose new
  *   connections are counted from pg_stat_database (null: none, e.g. the shared database);

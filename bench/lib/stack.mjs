@@ -75,10 +75,12 @@ export function startGateway(settings, logDir, stores = ['secure']) {
       ADMIN_TOKEN: settings.adminToken,
       BASE_DOMAIN: settings.baseDomain,
       GATEWAY_PORT: '0',
+      ADMIN_PORT: '0',
       INSTANCE_ID: instanceIds(settings).gateway,
       STORES: stores.join(','),
       // No scheduled job (usage rollup, device-offline sweep) runs during the measurements.
       JOBS: '',
+      TENANT_DELETION_GRACE_MS: '0',
     },
   });
 }

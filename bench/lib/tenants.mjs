@@ -1,5 +1,5 @@
-// Creating and deleting the bench tenants through the gateway's admin API, the way a user would,
-// and reading back where each tenant's data was placed (GET /admin/tenants).
+// Creating and deleting the bench tenants through the gateway's admin API (on its admin port), the
+// way a user would, and reading back where each tenant's data was placed (GET /admin/tenants).
 import { mapLimit } from './concurrency.mjs';
 import { expectStatus, request } from './http.mjs';
 
@@ -41,8 +41,8 @@ function percentile(values, p) {
  * a later step fails. Throws the first failure after the others have finished.
  * Returns `{ tenants: [{ slug, host, apiKey }], timing }`.
  */
-export async function createTenants({ gatewayPort, settings, slugs, placements, created, signal, log, label }) {
-  const admin = { port: gatewayPort, host: settings.baseDomain, token: settings.adminToken };
+export async function createTenants({ adminPort, settings, slugs, placements, created, signal, log, label }) {
+  const admin = { port: adminPort, host: settings.baseDomain, token: settings.adminToken };
   const tick = progressPrinter(`${label}: created`, slugs.length, log);
   const latencies = [];
   const started = performance.now();
@@ -127,9 +127,9 @@ export async function createCustomers({ gatewayPort, settings, tenants, signal, 
 }
 
 /** `GET /admin/tenants`: every tenant's placements, by slug (`{ store, kind, server, database, schema?, version }`). */
-export async function listPlacements({ gatewayPort, settings }) {
+export async function listPlacements({ adminPort, settings }) {
   const { items } = await expectStatus(200, {
-    port: gatewayPort,
+    port: adminPort,
     host: settings.baseDomain,
     token: settings.adminToken,
     path: '/admin/tenants',
@@ -150,12 +150,12 @@ export function attachSecurePlacements(tenants, placementsBySlug) {
  * Deletes tenants through the admin API (which drops their schemas and databases), best effort.
  * Returns the slugs that could not be deleted (the caller drops what is left directly).
  */
-export async function deleteTenants({ gatewayPort, settings, slugs, log }) {
+export async function deleteTenants({ adminPort, settings, slugs, log }) {
   if (slugs.length === 0) return [];
   const tick = progressPrinter('deleted', slugs.length, log);
   const outcomes = await mapLimit([...slugs], settings.adminConcurrency, async (slug) => {
     const response = await request({
-      port: gatewayPort,
+      port: adminPort,
       host: settings.baseDomain,
       token: settings.adminToken,
       method: 'DELETE',

@@ -54,7 +54,7 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
     });
     expect(device.status).toBe(201);
     expect((await call('GET', `/v1/devices/${device.body.id as string}`)).status).toBe(200);
-    const ready = await stack.request({ path: '/health/ready' });
+    const ready = await stack.internal({ path: '/health/ready' });
     expect(ready.status).toBe(200);
     // The server refused nothing the product did.
     expect(violations()).toEqual([]);

@@ -13,7 +13,7 @@ import { tenantSql, type TenantPlacement } from '../support/tenant-data.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
-const NEWEST_SECURE_MIGRATION = 'SecureKekVersion1764207600000';
+const NEWEST_SECURE_MIGRATION = 'SecureCustomerKeys1764208600000';
 
 interface CliResult {
   code: number | null;
@@ -37,7 +37,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     ...stack.env('gateway'),
     INSTANCE_ID: `cli-${uniqueToken(4)}`,
     LOG_LEVEL: 'warn',
-    GATEWAY_URL: `http://127.0.0.1:${stack.app('gateway').port}`,
+    GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.adminPort}`,
     ...extra,
   });
 
@@ -232,7 +232,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     expect(human.stdout).toContain(`FAILED ${broken.slug} failed`);
   }, 180_000);
 
-  it('tenants - create, list and delete through the CLI; a bad slug is a usage error naming it (exit 2)', async () => {
+  it('tenants - create, list and delete through the CLI; a bad slug is a usage error naming it (exit 2); the public port or the former GATEWAY_URL is an error naming the variable (exit 1)', async () => {
     const slug = `e2e-cli-${uniqueToken(6)}`;
     const created = await cli('tenants', 'create', slug, '--json');
     expect(created).toMatchObject({ code: 0 });
@@ -251,6 +251,16 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     const bad = await cli('tenants', 'create', 'Bad_Slug');
     expect(bad).toMatchObject({ code: 2 });
     expect(bad.stderr).toContain('"Bad_Slug" is not a tenant slug');
+
+    // Pointed at the gateway's public port, which has no admin API: an error naming the variable.
+    const publicPort = await startCli(['tenants', 'create', `${slug}-pub`], {
+      GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.gatewayPort}`,
+    });
+    expect(publicPort).toMatchObject({ code: 1 });
+    expect(publicPort.stderr).toContain("GATEWAY_ADMIN_URL must be the gateway's admin port");
+    const formerName = await startCli(['tenants', 'list'], { GATEWAY_URL: `http://127.0.0.1:${stack.gatewayPort}` });
+    expect(formerName).toMatchObject({ code: 1 });
+    expect(formerName.stderr).toContain('GATEWAY_URL: renamed GATEWAY_ADMIN_URL');
 
     const duplicate = await cli('tenants', 'create', slug);
     expect(duplicate).toMatchObject({ code: 2 });

@@ -32,7 +32,7 @@ describe('fault isolation - a store or a tenant database that fails takes down n
   it('fault isolation - with the secure store stopped: ready names it, secure routes 503 fast, the rest serves, and it all recovers by itself', async () => {
     await stack.app('secure-store').stop('SIGKILL');
 
-    const ready = await stack.request({ path: '/health/ready' });
+    const ready = await stack.internal({ path: '/health/ready' });
     expect(ready.status).toBe(503);
     expect(ready.body.error).toHaveProperty('secure-store');
     expect(ready.body.info).toHaveProperty('catalog');
@@ -51,11 +51,11 @@ describe('fault isolation - a store or a tenant database that fails takes down n
 
     expect((await stack.request({ path: '/health/live' })).status).toBe(200);
     expect((await stack.admin('GET', '/admin/tenants')).status).toBe(200);
-    expect((await stack.request({ path: '/metrics' })).status).toBe(200);
-    expect((await stack.request({ path: '/docs' })).status).toBe(200);
+    expect((await stack.internal({ path: '/metrics' })).status).toBe(200);
+    expect((await stack.internal({ path: '/docs' })).status).toBe(200);
 
     await stack.startApp('secure-store');
-    await eventually(async () => (await stack.request({ path: '/health/ready' })).status === 200, {
+    await eventually(async () => (await stack.internal({ path: '/health/ready' })).status === 200, {
       what: 'ready again',
     });
     const back = await stack.request({

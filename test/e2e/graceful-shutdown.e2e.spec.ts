@@ -52,13 +52,14 @@ describe('graceful shutdown - SIGTERM drains in-flight work and closes every Dat
     return slugs.map((slug) => stack.admin<{ apiKey: string }>('POST', '/admin/tenants', { slug, name: slug }));
   }
 
-  it('shutdown - the gateway answers every request it accepted before exiting 0, and refuses new ones', async () => {
+  it('shutdown - the gateway answers every request it accepted before exiting 0, and refuses new ones on both its ports', async () => {
     const slugs = Array.from({ length: 4 }, () => `e2e-${uniqueToken(8)}-gw`);
     const inFlight = createTenants(slugs);
     await eventually(async () => (await provisioningCount(slugs)) > 0, { what: 'creations in flight' });
 
     const gateway = stack.app('gateway');
-    const port = gateway.port;
+    const { port, adminPort } = gateway;
+    expect((await fetch(`http://127.0.0.1:${adminPort}/health/live`)).status).toBe(200);
     const exit = gateway.stop('SIGTERM');
     const responses = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201]);
@@ -71,7 +72,9 @@ describe('graceful shutdown - SIGTERM drains in-flight work and closes every Dat
       'polystore_test_system',
     );
     expect(statuses.map((s) => s.status)).toEqual(['active', 'active', 'active', 'active']);
+    // Both ports closed: the public one and the admin one (where the creations above were in flight).
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${adminPort}/health/live`)).rejects.toThrow();
 
     await stack.startApp('gateway');
     for (const slug of slugs) expect((await stack.admin('DELETE', `/admin/tenants/${slug}`)).status).toBe(204);

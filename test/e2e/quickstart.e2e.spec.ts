@@ -88,6 +88,7 @@ describe('quickstart - npm start without any server (e2e)', () => {
   let env: Record<string, string>;
   let quickstart: Quickstart;
   let gatewayPort: number;
+  let adminPort: number;
   let ingestPort: number;
   const created: { customerId?: string; deviceId?: string; apiKey?: string } = {};
 
@@ -101,11 +102,13 @@ describe('quickstart - npm start without any server (e2e)', () => {
       NATS_URL: `nats://127.0.0.1:${closed}`,
       DEVICE_BROKER_URL: `nats://127.0.0.1:${closed}`,
       GATEWAY_PORT: '0',
+      ADMIN_PORT: '0',
       EDGE_HTTP_PORT: '0',
     };
     quickstart = Quickstart.start(cwd, env);
     await quickstart.ready();
     gatewayPort = Number(quickstart.shown(/Gateway +http:\/\/localhost:(\d+)/));
+    adminPort = Number(quickstart.shown(/Admin API +http:\/\/localhost:(\d+)/));
     ingestPort = Number(quickstart.shown(/Device ingest +http:\/\/localhost:(\d+)/));
   }, 120_000);
 
@@ -132,8 +135,12 @@ describe('quickstart - npm start without any server (e2e)', () => {
     const adminToken = (
       JSON.parse(readFileSync(join(cwd, '.polystore/quickstart/dev-secrets.json'), 'utf8')) as { adminToken: string }
     ).adminToken;
+    // The admin API (and readiness) on the admin port the banner shows, not on the gateway's port.
+    const ready = await httpRequest({ port: adminPort, path: '/health/ready', host: 'localhost' });
+    expect(ready.status).toBe(200);
+    expect((await httpRequest({ port: gatewayPort, path: '/health/ready', host: 'localhost' })).status).toBe(404);
     const tenant = await httpRequest<{ apiKey: string }>({
-      port: gatewayPort,
+      port: adminPort,
       method: 'POST',
       path: '/admin/tenants',
       host: 'localhost',

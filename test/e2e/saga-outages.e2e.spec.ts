@@ -148,7 +148,7 @@ describe('saga outages - restarts never undo accepted work, and every key has a 
       expect(waiting.saga.state).toBe('RUNNING');
       expect(Date.parse(waiting.registry.retryUntil) - Date.parse(waiting.registry.unknownSince)).toBe(120_000);
       expect(waiting.registry.error).toMatchObject({ kind: 'UNAVAILABLE' });
-      const metrics = (await stack.request({ path: '/metrics' })).text;
+      const metrics = (await stack.internal({ path: '/metrics' })).text;
       expect(metrics).toMatch(/polystore_saga_steps_waiting\{saga="device-registration"[^}]*\} [1-9]/);
       expect(metrics).toMatch(
         /polystore_saga_step_attempts_total\{saga="device-registration",step="registry",phase="action",outcome="unknown"[^}]*\} [1-9]/,

@@ -120,7 +120,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
 
   /** An operator's retry or skip with an `Idempotency-Key`. */
   const operator = (action: 'retry' | 'skip', sagaId: string, key: string) =>
-    stack.request({
+    stack.internal({
       method: 'POST',
       path: `/admin/sagas/${sagaId}/${action}`,
       headers: { 'idempotency-key': key },
@@ -209,7 +209,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     const slug = `e2e-idem-${uniqueToken(6)}`;
     const key = `tenant-${uniqueToken(8)}`;
     const create = (body: Record<string, unknown>, headers: Record<string, string> = { 'idempotency-key': key }) =>
-      stack.request({ method: 'POST', path: '/admin/tenants', body, headers, apiKey: TEST_ADMIN_TOKEN });
+      stack.internal({ method: 'POST', path: '/admin/tenants', body, headers, apiKey: TEST_ADMIN_TOKEN });
     try {
       const first = await create({ slug, name: 'Idempotent Inc' });
       expect(first.status).toBe(201);
@@ -352,7 +352,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     const bad = await stack.admin('GET', '/admin/sagas?state=DONE');
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('state');
-    const noToken = await stack.request({ path: '/admin/sagas', apiKey: tenant.apiKey });
+    const noToken = await stack.internal({ path: '/admin/sagas', apiKey: tenant.apiKey });
     expect(noToken.status).toBe(401);
     // A tenant sees its own sagas only.
     const other = await stack.createTenant('other');

@@ -45,6 +45,7 @@ describe('npm run stack - every app as its own process, prefixed logs, one signa
         MASTER_KEY: TEST_MASTER_KEY,
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         GATEWAY_PORT: '0',
+        ADMIN_PORT: '0',
         DEVICE_BROKER_URL: broker.natsUrl,
         DEVICE_BROKER_KEY: broker.key.toString('base64'),
         EDGE_MQTT_PORT: String(broker.mqttPort),
@@ -68,12 +69,16 @@ describe('npm run stack - every app as its own process, prefixed logs, one signa
     );
     expect(readyLines.some((l) => l.startsWith('[secure-store]'))).toBe(true);
     const gatewayLine = readyLines.find((l) => l.startsWith('[gateway]'))!;
-    const gateway = JSON.parse(gatewayLine.slice(gatewayLine.indexOf('{'))) as { port: number; pid: number };
+    const gateway = JSON.parse(gatewayLine.slice(gatewayLine.indexOf('{'))) as {
+      port: number;
+      adminPort: number;
+      pid: number;
+    };
     const pids = readyLines.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { pid: number }).pid);
 
     const ready = await eventually(
       async () => {
-        const res = await httpRequest({ port: gateway.port, path: '/health/ready', host: 'localhost' });
+        const res = await httpRequest({ port: gateway.adminPort, path: '/health/ready', host: 'localhost' });
         return res.status === 200 ? res : false;
       },
       { timeoutMs: 30_000, what: 'the gateway ready with every store' },

@@ -48,6 +48,8 @@ export function testStoreKey(store: 'secure' | 'reliable' | 'edge'): string {
 export class RunningApp {
   readonly lines: string[] = [];
   port = 0;
+  /** The gateway's admin port (admin API, /metrics, /docs, /health/ready); 0 for the stores. */
+  adminPort = 0;
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -95,13 +97,14 @@ export class RunningApp {
     return this.exitInfo === undefined;
   }
 
-  /** Resolves once the process logged `ready` (and its port); rejects if it exits first. */
+  /** Resolves once the process logged `ready` (and its ports); rejects if it exits first. */
   async ready(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const record = this.records.find((r) => r['msg'] === 'ready');
       if (record) {
         this.port = Number(record['port'] ?? 0);
+        this.adminPort = Number(record['adminPort'] ?? 0);
         return;
       }
       if (!this.isRunning) throw new Error(`${this.name} exited before ready:\n${this.output.slice(-4000)}`);
@@ -216,8 +219,11 @@ export class TestStack {
         : { CONTEXT_VERIFY_KEYS: TEST_CONTEXT_PUBLIC_KEY, CONTEXT_STORE_KEY: testStoreContextKey(app) }),
       BASE_DOMAIN: this.baseDomain,
       GATEWAY_PORT: '0',
+      ADMIN_PORT: '0',
       // Scheduled jobs only where a test asks for them (they would touch every test tenant).
       JOBS: '',
+      // Deleted tenants are destroyed at once unless a test asks for a grace period.
+      TENANT_DELETION_GRACE_MS: '0',
       SECURE_HTTP_PORT: '0',
       RELIABLE_HTTP_PORT: '0',
       EDGE_HTTP_PORT: '0',
@@ -268,22 +274,38 @@ export class TestStack {
     return this.app('gateway').port;
   }
 
-  /** A request to the gateway; `tenant` sets Host to `<tenant>.<base domain>`, else the base domain. */
+  /** The gateway's admin port: the admin API, /metrics, /docs, /health/ready (404 on the public port). */
+  get adminPort(): number {
+    return this.app('gateway').adminPort;
+  }
+
+  /**
+   * A request to the gateway's public port (or `port`); `tenant` sets Host to
+   * `<tenant>.<base domain>`, else the base domain.
+   */
   request<T = any>(
-    request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string },
+    request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string; port?: number },
   ): Promise<HttpResponse<T>> {
     const headers = { ...(request.headers ?? {}) };
     if (request.apiKey) headers['authorization'] = `Bearer ${request.apiKey}`;
     return httpRequest<T>({
       ...request,
-      port: this.gatewayPort,
+      port: request.port ?? this.gatewayPort,
       host: request.host ?? (request.tenant ? `${request.tenant}.${this.baseDomain}` : this.baseDomain),
       headers,
     });
   }
 
+  /** A request to the gateway's admin port, as {@link request} builds it. */
+  internal<T = any>(
+    request: Omit<HttpRequest, 'port' | 'host'> & { tenant?: string; host?: string; apiKey?: string },
+  ): Promise<HttpResponse<T>> {
+    return this.request<T>({ ...request, port: this.adminPort });
+  }
+
+  /** A call to the admin API (admin port, admin token). */
   admin<T = any>(method: string, path: string, body?: unknown): Promise<HttpResponse<T>> {
-    return this.request<T>({ method, path, body, apiKey: TEST_ADMIN_TOKEN });
+    return this.internal<T>({ method, path, body, apiKey: TEST_ADMIN_TOKEN });
   }
 
   /**

@@ -55,6 +55,7 @@ type Service = {
   restart?: string;
   healthcheck?: { test: unknown };
   ports?: string[];
+  expose?: string[];
   container_name?: string;
   command?: string | string[];
 };
@@ -195,6 +196,16 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
     expect(script).toContain('nats-route://device-broker-$$j:6222');
     for (const node of BROKER_CLUSTER.slice(1))
       expect(JSON.stringify(services[node]!.command)).toContain(`/broker/node-${node.slice(-1)}/nats.conf`);
+  });
+
+  it("compose - the gateway publishes its public port; its admin port only on the host's loopback (and in the network)", () => {
+    const gateway = services['gateway']!;
+    expect(gateway.ports).toEqual(['${GATEWAY_PORT:-3000}:3000', '127.0.0.1:${ADMIN_PORT:-3001}:3001']);
+    expect(gateway.expose).toEqual(['3001']);
+    const config = gatewayConfigSchema.parse(environmentOf('gateway')) as { GATEWAY_PORT: number; ADMIN_PORT: number };
+    expect([config.GATEWAY_PORT, config.ADMIN_PORT]).toEqual([3000, 3001]);
+    // The probe stays on the public port: /health/live is served there.
+    expect(JSON.stringify(gateway.healthcheck?.test)).toContain('127.0.0.1:3000/health/live');
   });
 
   it('compose - the secure and reliable stores publish no port (replicas share their NATS queue group)', () => {

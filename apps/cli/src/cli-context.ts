@@ -111,15 +111,19 @@ export class CliContext {
   }
 }
 
-/** Calls the gateway's admin API (tenant creation and deletion are sagas the gateway drives). */
+/**
+ * Calls the gateway's admin API on its admin port (tenant creation and deletion are sagas the
+ * gateway drives). A `ROUTE_NOT_FOUND` means GATEWAY_ADMIN_URL is not that port (the public port
+ * answers 404 for every admin route): an error naming the variable, not a 404 on the user's argument.
+ */
 export async function gatewayAdmin<T>(
   config: CliConfig,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const url = new URL(path, config.GATEWAY_URL);
-  return jsonRequest<T>({
+  const url = new URL(path, config.GATEWAY_ADMIN_URL);
+  const response = await jsonRequest<T>({
     method,
     url,
     // The admin API answers on the base domain only.
@@ -128,6 +132,11 @@ export async function gatewayAdmin<T>(
     body,
     timeoutMs: 120_000,
   }).catch((error: Error) => {
-    throw new Error(`${error.message} (GATEWAY_URL)`);
+    throw new Error(`${error.message} (GATEWAY_ADMIN_URL)`);
   });
+  if (response.status === 404 && (response.body as { code?: unknown } | undefined)?.code === 'ROUTE_NOT_FOUND')
+    throw new Error(
+      `${url.origin} has no admin API (404 ROUTE_NOT_FOUND): GATEWAY_ADMIN_URL must be the gateway's admin port (ADMIN_PORT)`,
+    );
+  return response;
 }

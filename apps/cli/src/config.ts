@@ -6,8 +6,18 @@ import { z } from 'zod';
 export const cliConfigSchema = z.object({
   ...commonConfigShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-  /** The gateway, for what goes through it (tenant creation and deletion are sagas there). */
-  GATEWAY_URL: urlVar(['http:', 'https:'], 'http://127.0.0.1:3000'),
+  /**
+   * The gateway's admin port (its ADMIN_PORT), for what goes through its admin API: tenant
+   * creation and deletion (sagas the gateway drives), sagas.
+   */
+  GATEWAY_ADMIN_URL: urlVar(['http:', 'https:'], 'http://127.0.0.1:3001'),
+  /** The former name, when it pointed at the public port: refused, so it never silently calls a port without the admin API. */
+  GATEWAY_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined, {
+      message: "renamed GATEWAY_ADMIN_URL: the gateway's admin API is on its ADMIN_PORT (3001), not its public port",
+    }),
   BASE_DOMAIN: z.string().trim().toLowerCase().default('localhost'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Lease of a CLI run: how soon a run of a killed CLI can be resumed. */

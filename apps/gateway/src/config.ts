@@ -4,6 +4,7 @@ import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '
 import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { BUILTIN_JOBS } from '#polystore/jobs';
 import { z } from 'zod';
+import { checkConnectionTimeout, httpLimitsShape } from './http-limits.config.js';
 
 const placementKindVar = z.enum(PLACEMENT_KINDS as ['schema', 'database', 'dedicated']).optional();
 
@@ -32,6 +33,16 @@ export const gatewayConfigSchema = z
   .object({
     ...commonConfigShape,
     GATEWAY_PORT: portVar(3000),
+    /**
+     * The internal port (`admin-port.ts`): the admin API, `/metrics`, `/docs` and `/health/ready`
+     * are served there and answer 404 on GATEWAY_PORT. 0 picks a free port (tests).
+     */
+    ADMIN_PORT: portVar(3001),
+    /** Interface of ADMIN_PORT: loopback unless opened on purpose (in a container 0.0.0.0, published on no public interface). */
+    ADMIN_HOST: z
+      .string()
+      .regex(/^[0-9a-fA-F:.]+$|^localhost$/, 'must be an IP address or localhost')
+      .default('127.0.0.1'),
     /** Tenants are `<slug>.<BASE_DOMAIN>`; the admin API is served on BASE_DOMAIN itself. */
     BASE_DOMAIN: z
       .string()
@@ -62,6 +73,12 @@ export const gatewayConfigSchema = z
       }),
     /** Largest request body, in bytes (larger bodies get 413). */
     BODY_LIMIT_BYTES: intVar(1_048_576, 1_024, 64 * 1_048_576),
+    ...httpLimitsShape,
+    /**
+     * How long past CATALOG_CACHE_TTL_MS a known tenant, placement or API key is still served while
+     * the system database cannot be read (a change event still drops it at once); 0 = never.
+     */
+    CATALOG_STALE_MS: intVar(300_000, 0, 86_400_000),
     /** Time a store has to answer a readiness ping. */
     READY_TIMEOUT_MS: intVar(1_000, 50, 30_000),
     /** A saga's lease: how soon another gateway resumes the sagas of one that died. */
@@ -81,7 +98,7 @@ export const gatewayConfigSchema = z
     /** Jobs this gateway schedules (once across replicas): comma-separated names, empty for none. */
     JOBS: z
       .string()
-      .default('usage-rollup,device-offline,idempotency-purge')
+      .default('usage-rollup,device-offline,idempotency-purge,audit-checkpoint')
       .transform((v) => [
         ...new Set(
           v
@@ -119,8 +136,20 @@ export const gatewayConfigSchema = z
     JOB_TICK_MS: intVar(5_000, 10, 600_000),
     /** Time a store has to create and migrate a tenant's database. */
     PROVISION_TIMEOUT_MS: intVar(60_000, 1_000, 600_000),
+    /**
+     * How long a deleted tenant's data is kept (restorable, its slug free at once) before it is
+     * destroyed; 0 destroys it during the `DELETE` itself.
+     */
+    TENANT_DELETION_GRACE_MS: intVar(7 * 24 * 3_600_000, 0),
+    /** How often each gateway looks for deleted tenants whose grace period is over. */
+    TENANT_PURGE_INTERVAL_MS: intVar(60_000, 100, 86_400_000),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN', 'CONTEXT_SIGNING_KEY', 'CONTEXT_STORE_KEYS']))
+  .superRefine(checkConnectionTimeout)
+  .superRefine((config, ctx) => {
+    if (config.ADMIN_PORT !== 0 && config.ADMIN_PORT === config.GATEWAY_PORT)
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_PORT'], message: 'must differ from GATEWAY_PORT' });
+  })
   .superRefine((config, ctx) => {
     for (const { configPrefix: store } of storeManifests()) {
       const kind = config[`${store}_PLACEMENT_KIND`];

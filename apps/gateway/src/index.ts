@@ -1,4 +1,5 @@
 // Public entry of the gateway for the apps that compose others (quickstart): how to start it,
-// and its configuration schema. Nothing else of this app is imported from outside it.
-export { startGateway } from './gateway.app.js';
+// where its admin port listens, and its configuration schema. Nothing else of this app is
+// imported from outside it.
+export { adminAddressOf, startGateway } from './gateway.app.js';
 export { gatewayConfigSchema } from './config.js';

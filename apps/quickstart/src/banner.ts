@@ -2,6 +2,8 @@ import type { Demo } from './demo-tenant.js';
 
 export interface BannerFacts {
   readonly gatewayUrl: string;
+  /** The gateway's admin port (loopback): admin API, OpenAPI, metrics, readiness. */
+  readonly adminUrl: string;
   readonly ingestUrl: string;
   readonly postgresUrl: string;
   readonly home: string;
@@ -21,7 +23,8 @@ export function banner(facts: BannerFacts): string {
     `Polystore is ready (${(facts.startedInMs / 1000).toFixed(1)} s): gateway and secure, reliable and edge stores in one process,`,
     'an embedded PostgreSQL (PGlite) and in-process messaging. No server was needed.',
     '',
-    `  Gateway         ${facts.gatewayUrl}   (OpenAPI: ${facts.gatewayUrl}/docs, health: ${facts.gatewayUrl}/health/ready)`,
+    `  Gateway         ${facts.gatewayUrl}   (the tenant API; health: ${facts.gatewayUrl}/health/live)`,
+    `  Admin API       ${facts.adminUrl}   (this machine only; OpenAPI: ${facts.adminUrl}/docs, health: ${facts.adminUrl}/health/ready, metrics: ${facts.adminUrl}/metrics; token: adminToken in ${facts.home}/dev-secrets.json)`,
     `  Device ingest   ${facts.ingestUrl}   (HTTP; MQTT needs the full stack: docker compose up)`,
     `  PostgreSQL      ${facts.postgresUrl}   (embedded; psql works)`,
     `  Data            ${facts.home}   (kept across restarts; delete it to start over)`,

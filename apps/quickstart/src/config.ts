@@ -10,6 +10,8 @@ export const quickstartConfigSchema = z.object({
   /** Everything the quickstart keeps: the embedded PostgreSQL's clusters, development secrets, the demo's keys. */
   QUICKSTART_DIR: z.string().min(1).default('.polystore/quickstart'),
   GATEWAY_PORT: portVar(3000),
+  /** The gateway's admin port (admin API, OpenAPI, metrics, readiness), on loopback unless ADMIN_HOST says otherwise. */
+  ADMIN_PORT: portVar(3001),
   /** Devices' HTTP ingest (`POST /ingest`). */
   EDGE_HTTP_PORT: portVar(3100),
   /**

@@ -20,6 +20,8 @@ const TENANT = 'demo';
 export async function ensureDemo(options: {
   readonly home: string;
   readonly gatewayPort: number;
+  /** The gateway's admin port: the tenant is created through the admin API. */
+  readonly adminPort: number;
   readonly baseDomain: string;
 }): Promise<Demo> {
   const file = join(options.home, 'demo.json');
@@ -29,10 +31,11 @@ export async function ensureDemo(options: {
   if (saved.apiKey && saved.deviceId && saved.deviceToken) return saved as Demo;
 
   const gateway = new URL(`http://127.0.0.1:${options.gatewayPort}`);
+  const admin = new URL(`http://127.0.0.1:${options.adminPort}`);
   const call = <T>(method: string, path: string, host: string, bearer: string, body?: unknown) =>
     jsonRequest<T & { message?: unknown }>({
       method,
-      url: new URL(path, gateway),
+      url: new URL(path, path.startsWith('/admin/') ? admin : gateway),
       host,
       bearer,
       body,

@@ -15,7 +15,7 @@ say('starting: embedded PostgreSQL, secure, reliable and edge stores, gateway');
 const running = await startQuickstart(config, process.env, say).catch((error: NodeJS.ErrnoException) => {
   const hint =
     error.code === 'EADDRINUSE'
-      ? `; another program has that port: choose others with GATEWAY_PORT and EDGE_HTTP_PORT (now ${config.GATEWAY_PORT} and ${config.EDGE_HTTP_PORT}; 0 picks a free one)`
+      ? `; another program has that port: choose others with GATEWAY_PORT, ADMIN_PORT and EDGE_HTTP_PORT (now ${config.GATEWAY_PORT}, ${config.ADMIN_PORT} and ${config.EDGE_HTTP_PORT}; 0 picks a free one)`
       : '';
   process.stderr.write(`[quickstart] failed to start: ${error.message}${hint}\n`);
   process.exit(1);
@@ -38,17 +38,21 @@ process.once('SIGTERM', () => stop('SIGTERM'));
 
 const home = resolve(config.QUICKSTART_DIR);
 const demo = config.QUICKSTART_DEMO
-  ? await ensureDemo({ home, gatewayPort: running.gatewayPort, baseDomain: config.BASE_DOMAIN }).catch(
-      (error: Error) => {
-        process.stderr.write(`[quickstart] demo tenant: ${error.message}\n`);
-        return undefined;
-      },
-    )
+  ? await ensureDemo({
+      home,
+      gatewayPort: running.gatewayPort,
+      adminPort: running.adminPort,
+      baseDomain: config.BASE_DOMAIN,
+    }).catch((error: Error) => {
+      process.stderr.write(`[quickstart] demo tenant: ${error.message}\n`);
+      return undefined;
+    })
   : undefined;
 
 process.stdout.write(
   banner({
     gatewayUrl: `http://${config.BASE_DOMAIN}:${running.gatewayPort}`,
+    adminUrl: `http://${config.BASE_DOMAIN}:${running.adminPort}`,
     ingestUrl: `http://${config.BASE_DOMAIN}:${running.ingestPort}/ingest`,
     postgresUrl: running.postgres.url('polystore_system'),
     home,

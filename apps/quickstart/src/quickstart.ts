@@ -5,7 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { EmbeddedPostgres } from '#polystore/embedded-postgres';
 import type { StoreApp } from '#polystore/runtime';
 import { EDGE_STORE_APP } from '../../edge-store/src/index.js';
-import { startGateway } from '../../gateway/src/index.js';
+import { adminAddressOf, startGateway } from '../../gateway/src/index.js';
 import { RELIABLE_STORE_APP } from '../../reliable-store/src/index.js';
 import { SECURE_STORE_APP } from '../../secure-store/src/index.js';
 import type { QuickstartConfig } from './config.js';
@@ -14,6 +14,8 @@ import type { QuickstartConfig } from './config.js';
 export interface RunningQuickstart {
   readonly postgres: EmbeddedPostgres;
   readonly gatewayPort: number;
+  /** The gateway's admin port: the admin API, `/docs`, `/metrics`, `/health/ready`. */
+  readonly adminPort: number;
   readonly ingestPort: number;
   /** Environment every app was started with (the infrastructure URLs point at the embedded parts). */
   readonly env: Record<string, string | undefined>;
@@ -72,6 +74,7 @@ export async function startQuickstart(
     DEV_SECRETS_FILE: join(home, 'dev-secrets.json'),
     BASE_DOMAIN: config.BASE_DOMAIN,
     GATEWAY_PORT: String(config.GATEWAY_PORT),
+    ADMIN_PORT: String(config.ADMIN_PORT),
     EDGE_HTTP_PORT: String(config.EDGE_HTTP_PORT),
     REQUEST_TIMEOUT_MS: env.REQUEST_TIMEOUT_MS ?? '30000',
     // The other stores' HTTP servers only serve health and metrics: any free port.
@@ -96,6 +99,7 @@ export async function startQuickstart(
       postgres,
       env: appEnv,
       gatewayPort: portOf(gateway, config.GATEWAY_PORT),
+      adminPort: adminAddressOf(gateway).port,
       ingestPort: portOf(edge, config.EDGE_HTTP_PORT),
       stop,
     };
