@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { PlacementKeys } from './placement.js';
 
 /** Injection token of the system database's DataSource. */
@@ -15,6 +16,14 @@ export interface CatalogOptions {
   readonly cacheTtlMs: number;
   /** How long "not found" is trusted (kept short; a creation event clears it anyway). */
   readonly negativeCacheTtlMs: number;
+  /**
+   * How long past its TTL a found tenant, placement or API key is still served while reloading it
+   * fails (the system database briefly down); default 300,000 (5 minutes), 0 never. A change
+   * event still drops it at once.
+   */
+  readonly staleWindowMs?: number;
+  /** Where `polystore_catalog_lookups_total{kind}` and `polystore_catalog_stale_served_total{kind}` go. */
+  readonly metrics?: Registry;
   readonly poolSize: number;
   readonly applicationName: string;
 }

@@ -86,7 +86,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     const body = this.toBody(exception, correlationId);
-    if (body.statusCode === 503 || body.statusCode === 429) void reply.header('Retry-After', '1');
+    if (body.statusCode === 503 || body.statusCode === 429) void reply.header('Retry-After', retryAfterOf(exception));
     void reply.header('x-request-id', correlationId);
     void reply.status(body.statusCode).send(body);
   }
@@ -130,6 +130,12 @@ export class HttpErrorFilter implements ExceptionFilter {
 function clientFacingKind(error: CodedError<string>): ErrorKind {
   const refusedUs = error.kind === ErrorKind.UNAUTHENTICATED || error.kind === ErrorKind.PERMISSION_DENIED;
   return refusedUs && error instanceof RemoteError ? ErrorKind.INTERNAL : error.kind;
+}
+
+/** Seconds before a retry: a coded error's `details.retryAfterSeconds` (a rate limit's window), else 1. */
+function retryAfterOf(exception: unknown): string {
+  const seconds = isCodedError(exception) ? exception.details?.['retryAfterSeconds'] : undefined;
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0 ? String(seconds) : '1';
 }
 
 function isHealthReport(response: unknown): boolean {

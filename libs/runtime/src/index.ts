@@ -13,7 +13,7 @@ export { contextSignerFor, contextVerifierFor } from './context-keys.js';
 export { checkServerUrlParameters, natsTlsCaVar, natsTlsOf } from './transport-tls.util.js';
 export { jsonRequest, type JsonRequest } from './json-request.js';
 export { correlationIdOf } from './correlation-id.js';
-export { loggingModule, registerAccessLog } from './logging.module.js';
+export { loggingModule, registerAccessLog, skipAccessLog } from './logging.module.js';
 export { armCrashPoints, installShutdown, loadConfigOrExit } from './process.util.js';
 export {
   startStore,
