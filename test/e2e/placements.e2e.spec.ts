@@ -133,9 +133,20 @@ describe('placements - schema, database and dedicated through the gateway (e2e, 
     expect(listed.body.items.some((t) => t.slug === slug)).toBe(false);
   });
 
-  it('placements - a slug deleted and created again meets none of the old data', async () => {
+  it('placements - a slug deleted and created again meets none of the old data, keys or sagas', async () => {
     const first = await stack.createTenant('reuse');
     expect((await createCustomer(first, 'old@reuse.example')).status).toBe(201);
+    const register = (t: TestTenant) =>
+      stack.request<{ id: string; sagaId: string }>({
+        method: 'POST',
+        path: '/v1/devices',
+        tenant: t.slug,
+        apiKey: t.apiKey,
+        headers: { 'idempotency-key': 'same-key-after-reuse' },
+        body: { name: 'meter', model: 'm1' },
+      });
+    const oldDevice = await register(first);
+    expect(oldDevice.status).toBe(201);
     const before = await stack.placement(first.slug, 'secure');
     const deleted = await stack.admin('DELETE', `/admin/tenants/${first.slug}`);
     expect(deleted.status).toBe(204);
@@ -156,6 +167,33 @@ describe('placements - schema, database and dedicated through the gateway (e2e, 
     });
     expect(search.status).toBe(200);
     expect(search.body.items).toEqual([]);
+    const reborn: TestTenant = { slug: first.slug, apiKey: again.body.apiKey };
+    // The old key, the old saga and the old idempotency key belong to the deleted tenant.
+    const oldKey = await stack.request({
+      method: 'GET',
+      path: '/v1/devices',
+      tenant: first.slug,
+      apiKey: first.apiKey,
+    });
+    expect(oldKey.status).toBe(401);
+    const oldSaga = await stack.request({
+      method: 'GET',
+      path: `/v1/sagas/${oldDevice.body.sagaId}`,
+      tenant: first.slug,
+      apiKey: reborn.apiKey,
+    });
+    expect(oldSaga.status).toBe(404);
+    const newDevice = await register(reborn);
+    expect(newDevice.status).toBe(201);
+    expect(newDevice.body.id).not.toBe(oldDevice.body.id);
+    expect(newDevice.body.sagaId).not.toBe(oldDevice.body.sagaId);
+    const devices = await stack.request<{ items: Array<{ id: string }> }>({
+      method: 'GET',
+      path: '/v1/devices',
+      tenant: first.slug,
+      apiKey: reborn.apiKey,
+    });
+    expect(devices.body.items.map((d) => d.id)).toEqual([newDevice.body.id]);
     await stack.admin('DELETE', `/admin/tenants/${first.slug}`);
     stack.forget(first.slug);
   });

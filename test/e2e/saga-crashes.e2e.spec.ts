@@ -88,9 +88,13 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
   it('saga - each participant SIGKILLed inside its compensation, after its undo committed and before it answered: restarted (new pids), the saga ends COMPENSATED, the key answers the same 409 across a gateway restart, and no store keeps any part of the device', async () => {
     const key = `undo-${uniqueToken(8)}`;
     const name = `undo-${uniqueToken(6)}`;
-    // The ids the gateway derives from the Idempotency-Key (device-registration.service.ts).
-    const sagaId = uuidFrom(`device-registration:saga:${tenant.slug}:${key}`, sha256);
-    const deviceId = uuidFrom(`device-registration:device:${tenant.slug}:${key}`, sha256);
+    // The ids the gateway derives from the Idempotency-Key and the tenant's immutable id
+    // (device-registration.service.ts).
+    const [{ id: tenantId }] = (await system<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
+      tenant.slug,
+    ])) as [{ id: string }];
+    const sagaId = uuidFrom(`device-registration:saga:${tenantId}:${key}`, sha256);
+    const deviceId = uuidFrom(`device-registration:device:${tenantId}:${key}`, sha256);
     // A business failure in the last step, after the three compensable steps acted: the reliable
     // store's fence holds a compensated marker for `activate` (what a compensation that overtook
     // its action leaves), so the action is refused with STEP_ALREADY_COMPENSATED (a conflict).

@@ -50,7 +50,7 @@ export async function openMover(
     signer: testContextSigner,
   });
   const catalog = new CatalogService(systemDb, options, messages);
-  const catalogAdmin = new CatalogAdminService(systemDb, options, catalog, messages);
+  const catalogAdmin = new CatalogAdminService(systemDb, options, catalog);
   const mover = new TenantMover({
     catalogAdmin,
     catalog,

@@ -10,16 +10,22 @@ import { HttpErrorFilter, loggingModule, contextSignerFor, natsTlsOf } from '#po
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { TenantAdminController } from './admin/tenant-admin.controller.js';
+import { ApiKeyUsage } from './api-keys/api-key-usage.service.js';
+import { AdminApiKeysController, ApiKeysController } from './api-keys/api-keys.controller.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { TenantAdminService } from './admin/tenant-admin.service.js';
+import { TenantPurger } from './admin/tenant-purger.service.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { TenantAuthGuard } from './auth/tenant-auth.guard.js';
+import { RequestLimits } from './auth/request-limits.service.js';
 import { ADMIN_TOKEN, GATEWAY_CONFIG, MASTER_KEY, type GatewayConfig } from './config.js';
 import { LegacySecretsReseal } from './admin/legacy-secrets.reseal.js';
 import { DeviceRegistrationService } from './devices/device-registration.service.js';
 import { SagaRegistry } from './sagas/saga-registry.service.js';
 import { AdminSagasController, SagasController } from './sagas/sagas.controller.js';
 import { SagasService } from './sagas/sagas.service.js';
+import { CurrentTenant } from './context/current-tenant.service.js';
 import { RequestContextInterceptor } from './context/request-context.interceptor.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { CustomersService } from './customers/customers.service.js';
@@ -67,6 +73,8 @@ export class GatewayModule {
             keys: { masterKey },
             cacheTtlMs: config.CATALOG_CACHE_TTL_MS,
             negativeCacheTtlMs: 2_000,
+            staleWindowMs: config.CATALOG_STALE_MS,
+            metrics,
             poolSize: config.CATALOG_POOL_SIZE,
             applicationName: `polystore-gateway:${config.INSTANCE_ID}`.slice(0, 63),
           },
@@ -100,6 +108,8 @@ export class GatewayModule {
         UsageController,
         SagasController,
         AdminSagasController,
+        ApiKeysController,
+        AdminApiKeysController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -112,11 +122,16 @@ export class GatewayModule {
         { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
         StoreDirectory,
         TenantAuthGuard,
+        RequestLimits,
         AdminGuard,
         TenantAdminService,
         LegacySecretsReseal,
         CustomersService,
         DevicesService,
+        ApiKeysService,
+        ApiKeyUsage,
+        CurrentTenant,
+        TenantPurger,
       ],
     };
   }

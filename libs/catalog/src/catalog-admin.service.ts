@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Events, MessageClient } from '#polystore/messaging';
 import type { TenantSlug } from '#polystore/tenancy';
 import { assertDatabaseName, parseServerUrl, type PlacementKind } from '#polystore/data-router';
 import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
-import { issueApiKey } from './api-key.util.js';
 import { CatalogException } from './catalog.exception.js';
 import type { TenantRecord } from './catalog.records.js';
 import { CatalogService } from './catalog.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
-import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
 import { ServerSecretBox, splitServerUrl, withPlacementLock } from './placement.js';
@@ -46,6 +43,9 @@ export interface PlacementView {
 
 /** A tenant with its placements, as listed to operators. */
 export interface TenantView extends TenantRecord {
+  /** `deleted` tenants: the slug they had, and when their data goes. */
+  readonly formerSlug: string | null;
+  readonly purgeAfter: Date | null;
   readonly placements: readonly PlacementView[];
 }
 
@@ -63,7 +63,6 @@ export class CatalogAdminService {
     @Inject(SYSTEM_DATA_SOURCE) private readonly db: DataSource,
     @Inject(CATALOG_OPTIONS) options: CatalogOptions,
     private readonly catalog: CatalogService,
-    private readonly messages: MessageClient,
   ) {
     this.secrets = new ServerSecretBox(options.keys);
   }
@@ -84,6 +83,7 @@ export class CatalogAdminService {
           name: input.name,
           status: 'provisioning',
           version: 1,
+          keyLabel: id,
         });
         for (const spec of input.placements) await this.insertPlacement(manager, id, spec);
       });
@@ -105,22 +105,6 @@ export class CatalogAdminService {
       .execute();
     if (!result.affected) throw CatalogException.tenantNotFound(slug);
     this.changed(slug);
-  }
-
-  /** Issues a new API key for the tenant; the secret is returned once and stored only hashed. */
-  async issueApiKey(slug: TenantSlug): Promise<{ keyId: string; secret: string }> {
-    const tenant = await this.db.getRepository(TenantEntity).findOneBy({ slug });
-    if (!tenant) throw CatalogException.tenantNotFound(slug);
-    const key = issueApiKey();
-    const keyId = randomUUID();
-    await this.db.getRepository(ApiKeyEntity).insert({
-      id: keyId,
-      tenantId: tenant.id,
-      keyHash: key.hash,
-      prefix: key.prefix,
-      revokedAt: null,
-    });
-    return { keyId, secret: key.secret };
   }
 
   /** Removes the tenant with this id (only that one, whatever its slug became); false when absent. */
@@ -215,6 +199,9 @@ export class CatalogAdminService {
       status: t.status,
       version: t.version,
       createdAt: t.createdAt,
+      keyLabel: t.keyLabel,
+      formerSlug: t.formerSlug,
+      purgeAfter: t.purgeAfter,
       placements: (byTenant.get(t.id) ?? []).sort((a, b) => a.store.localeCompare(b.store)),
     }));
   }
@@ -235,8 +222,7 @@ export class CatalogAdminService {
   }
 
   private changed(slug: TenantSlug): void {
-    this.catalog.invalidate(slug);
-    this.messages.publish(Events.catalog.tenantChanged, { tenant: slug });
+    this.catalog.announceTenantChanged(slug);
   }
 
   /**

@@ -11,6 +11,8 @@ export const CatalogErrorCode = {
   PLACEMENT_VERSION_CONFLICT: 'PLACEMENT_VERSION_CONFLICT',
   /** This process holds no key for a store's placements (a store holds only its own). */
   NO_STORE_KEY: 'NO_STORE_KEY',
+  /** No live API key with this id belongs to the tenant (unknown, revoked, expired or rotated). */
+  API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
 } as const;
 export type CatalogErrorCode = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
 
@@ -69,6 +71,15 @@ export class CatalogException extends CodedError<CatalogErrorCode> {
       ErrorKind.INTERNAL,
       `this process holds no key for the ${store} store's placements`,
       { store },
+    );
+  }
+
+  static apiKeyNotFound(keyId: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.API_KEY_NOT_FOUND,
+      ErrorKind.NOT_FOUND,
+      `no live API key ${keyId} in this tenant`,
+      { keyId },
     );
   }
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ApiKeyAdminService } from './api-key-admin.service.js';
+import { TenantRetirementService } from './tenant-retirement.service.js';
 import { CatalogAdminService } from './catalog-admin.service.js';
 import { CatalogService } from './catalog.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
@@ -22,7 +24,8 @@ export interface SystemSchemaExtension {
 
 /**
  * The catalog for one process: opens (and migrates) the system database, provides the cached
- * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService}.
+ * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService} and
+ * {@link ApiKeyAdminService}.
  * Needs `MessagingModule` (invalidation events).
  */
 @Module({})
@@ -46,9 +49,11 @@ export class CatalogModule {
         },
         CatalogService,
         CatalogAdminService,
+        ApiKeyAdminService,
+        TenantRetirementService,
         SystemDatabaseCloser,
       ],
-      exports: [SYSTEM_DATA_SOURCE, CatalogService, CatalogAdminService],
+      exports: [SYSTEM_DATA_SOURCE, CatalogService, CatalogAdminService, ApiKeyAdminService, TenantRetirementService],
     };
   }
 }

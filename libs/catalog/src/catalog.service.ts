@@ -4,6 +4,7 @@ import type { TenantSlug } from '#polystore/tenancy';
 import { parseServerUrl } from '#polystore/data-router';
 import type { Subscription } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
+import type { ApiKeyScope } from './api-key-scope.js';
 import { hashPresentedApiKey } from './api-key.util.js';
 import { CatalogException } from './catalog.exception.js';
 import type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
@@ -11,7 +12,8 @@ import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './cata
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
-import { TtlCache } from './internal/ttl-cache.js';
+import { catalogCache } from './internal/catalog-cache.js';
+import type { TtlCache } from './internal/ttl-cache.js';
 import { joinServerUrl, ServerSecretBox, type Placement } from './placement.js';
 import type { StoreName } from './store-name.js';
 
@@ -20,7 +22,9 @@ import type { StoreName } from './store-name.js';
  *
  * Staleness is bounded twice: a `catalog.tenant.changed` event (published by every write)
  * drops a tenant's entries in every process at once, and the TTL bounds what a lost event
- * can leave behind. "Not found" is cached briefly so hostile hosts cannot hammer the database.
+ * can leave behind. "Not found" is cached briefly so hostile hosts cannot hammer the database,
+ * apart from the found entries (a flood of misses evicts none of them). While the database cannot
+ * be read, found entries are served up to `staleWindowMs` past their TTL (events still drop them).
  */
 @Injectable()
 export class CatalogService implements OnModuleInit, OnModuleDestroy {
@@ -37,10 +41,9 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
     @Inject(CATALOG_OPTIONS) private readonly options: CatalogOptions,
     private readonly messages: MessageClient,
   ) {
-    const ttl = <V>(value: V | null) => (value === null ? options.negativeCacheTtlMs : options.cacheTtlMs);
-    this.tenants = new TtlCache(ttl);
-    this.placements = new TtlCache(ttl);
-    this.apiKeys = new TtlCache(ttl);
+    this.tenants = catalogCache('tenant', options, this.logger);
+    this.placements = catalogCache('placement', options, this.logger);
+    this.apiKeys = catalogCache('api_key', options, this.logger);
     this.secrets = new ServerSecretBox(options.keys);
   }
 
@@ -89,23 +92,41 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Who holds `presentedKey`, or null when it is unknown, revoked, malformed, or its tenant is
-   * not active. Callers decide what a key of another tenant means (403).
+   * Who holds `presentedKey`, or null when it is unknown, revoked, expired, malformed, or its
+   * tenant is not active. Callers decide what a key of another tenant means, and what its scopes
+   * allow. The expiry is checked on every call, so a cached key never outlives it.
    */
   async authenticate(presentedKey: string): Promise<ApiKeyPrincipal | null> {
     const hash = hashPresentedApiKey(presentedKey);
     if (!hash) return null;
-    return this.apiKeys.get(hash.toString('base64'), async () => {
+    const principal = await this.apiKeys.get(hash.toString('base64'), async () => {
       const row = await this.db
         .getRepository(ApiKeyEntity)
         .createQueryBuilder('k')
         .innerJoin(TenantEntity, 't', 't.id = k.tenant_id')
-        .select(['k.id AS id', 't.slug AS slug', 't.status AS status'])
+        .select([
+          'k.id AS id',
+          'k.scopes AS scopes',
+          'k.expires_at AS expires_at',
+          't.slug AS slug',
+          't.status AS status',
+        ])
         .where('k.key_hash = :hash AND k.revoked_at IS NULL', { hash })
-        .getRawOne<{ id: string; slug: string; status: string }>();
+        .getRawOne<{ id: string; scopes: ApiKeyScope[]; expires_at: Date | null; slug: string; status: string }>();
       if (!row || row.status !== 'active') return null;
-      return { keyId: row.id, tenant: row.slug as TenantSlug };
+      return { keyId: row.id, tenant: row.slug as TenantSlug, scopes: row.scopes, expiresAt: row.expires_at };
     });
+    if (principal?.expiresAt && principal.expiresAt.getTime() <= Date.now()) return null;
+    return principal;
+  }
+
+  /**
+   * Drops what this process caches about `tenant` and tells every other process to do the same
+   * (`catalog.tenant.changed`). Writers call it after their change is committed.
+   */
+  announceTenantChanged(tenant: TenantSlug): void {
+    this.invalidate(tenant);
+    this.messages.publish(Events.catalog.tenantChanged, { tenant });
   }
 
   /** Drops everything cached about `tenant` in this process and tells local listeners. */
@@ -160,5 +181,6 @@ function toTenantRecord(row: TenantEntity): TenantRecord {
     status: row.status,
     version: row.version,
     createdAt: row.createdAt,
+    keyLabel: row.keyLabel,
   };
 }

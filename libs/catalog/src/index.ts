@@ -2,7 +2,10 @@ export { STORE_NAMES, isStoreName, type StoreName } from './store-name.js';
 export { STORE_MANIFESTS, serverSchemes, storeManifests, type StoreManifest } from './store-manifest.js';
 export { CatalogErrorCode, CatalogException } from './catalog.exception.js';
 export type { TenantStatus } from './entities/tenant.entity.js';
-export type { ApiKeyPrincipal, TenantRecord } from './catalog.records.js';
+export type { ApiKeyPrincipal, ApiKeyView, IssuedApiKeyView, TenantRecord } from './catalog.records.js';
+export { API_KEY_SCOPES, scopesAllow, type ApiKeyScope, type RouteArea } from './api-key-scope.js';
+export { ApiKeyAdminService, type ApiKeySpec } from './api-key-admin.service.js';
+export { retiredSlugOf, TenantRetirementService, type RetiredTenant } from './tenant-retirement.service.js';
 export {
   defaultPlacementKind,
   placementNames,

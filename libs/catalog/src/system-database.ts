@@ -6,10 +6,21 @@ import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 import { CatalogInit1764201600000 } from './migrations/1764201600000-catalog-init.js';
 import { CatalogPlacementKinds1764206000000 } from './migrations/1764206000000-catalog-placement-kinds.js';
+import { CatalogApiKeyResource1764208500000 } from './migrations/1764208500000-catalog-api-key-resource.js';
+import { CatalogTenantRetirement1764208510000 } from './migrations/1764208510000-catalog-tenant-retirement.js';
+import { CatalogKeyLabel1764208520000 } from './migrations/1764208520000-catalog-key-label.js';
+import { CatalogAuditCheckpoints1764208800000 } from './migrations/1764208800000-catalog-audit-checkpoints.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
-export const CATALOG_MIGRATIONS = [CatalogInit1764201600000, CatalogPlacementKinds1764206000000];
+export const CATALOG_MIGRATIONS = [
+  CatalogInit1764201600000,
+  CatalogPlacementKinds1764206000000,
+  CatalogApiKeyResource1764208500000,
+  CatalogTenantRetirement1764208510000,
+  CatalogKeyLabel1764208520000,
+  CatalogAuditCheckpoints1764208800000,
+];
 
 export interface SystemDatabaseOptions {
   /**

@@ -114,7 +114,7 @@ describe('catalog over TLS (the system database on a private PostgreSQL with hos
     const catalog = new CatalogService(db, options, messages);
     catalog.onModuleInit();
     try {
-      const admin = new CatalogAdminService(db, options, catalog, messages);
+      const admin = new CatalogAdminService(db, options, catalog);
       const tenant = parseTenantSlug(`tls-${uniqueToken(6)}`);
       const serverUrl = `postgres://alice:s3cr%3At@10.1.2.3:6543?sslmode=verify-full&sslrootcert=${ca.caFile}`;
       await admin.createTenant({

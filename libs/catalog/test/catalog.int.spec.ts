@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  ApiKeyAdminService,
   CatalogAdminService,
   CatalogErrorCode,
   CatalogService,
@@ -23,6 +24,7 @@ interface Process {
   nc: NatsConnection;
   catalog: CatalogService;
   admin: CatalogAdminService;
+  keys: ApiKeyAdminService;
 }
 
 describe('catalog - system database, cached reads, cross-process invalidation', () => {
@@ -49,7 +51,12 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     const catalog = new CatalogService(db, options, messages);
     catalog.onModuleInit();
     await nc.flush();
-    return { nc, catalog, admin: new CatalogAdminService(db, options, catalog, messages) };
+    return {
+      nc,
+      catalog,
+      admin: new CatalogAdminService(db, options, catalog),
+      keys: new ApiKeyAdminService(db, catalog),
+    };
   }
 
   const slug = (s: string) => parseTenantSlug(`e2e-${uniqueToken(6)}-${s}`);
@@ -173,19 +180,94 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
   it('catalog - API keys authenticate only while their tenant is active, and are stored hashed', async () => {
     const tenant = slug('keys');
     await one.admin.createTenant({ slug: tenant, name: 'Keys', placements: [] });
-    const key = await one.admin.issueApiKey(tenant);
+    const key = await one.keys.issue(tenant);
     expect(await one.catalog.authenticate(key.secret)).toBeNull(); // still provisioning
     await one.admin.setStatus(tenant, 'active');
-    expect(await one.catalog.authenticate(key.secret)).toEqual({ keyId: key.keyId, tenant });
+    expect(await one.catalog.authenticate(key.secret)).toEqual({
+      keyId: key.id,
+      tenant,
+      scopes: ['full'],
+      expiresAt: null,
+    });
     expect(await one.catalog.authenticate(key.secret.slice(0, -1) + (key.secret.endsWith('A') ? 'B' : 'A'))).toBeNull();
     expect(await one.catalog.authenticate('not a key')).toBeNull();
     const stored = await pgQuery<{ hash: string }>(
       `SELECT encode(key_hash, 'hex') AS hash FROM api_keys WHERE id = $1`,
-      [key.keyId],
+      [key.id],
       'polystore_test_system',
     );
     expect(stored[0]!.hash).toHaveLength(64);
     expect(stored[0]!.hash).not.toContain(Buffer.from(key.secret).toString('hex'));
+  });
+
+  it('catalog - a key revoked by one process is refused by the other at once, though it cached it for 60 s', async () => {
+    const tenant = slug('revoke');
+    await one.admin.createTenant({ slug: tenant, name: 'Revoke', placements: [] });
+    await one.admin.setStatus(tenant, 'active');
+    const [keep, drop] = [
+      await one.keys.issue(tenant, { name: 'keep' }),
+      await one.keys.issue(tenant, { name: 'drop' }),
+    ];
+    expect(await two.catalog.authenticate(drop.secret)).toMatchObject({ keyId: drop.id });
+    await one.keys.revoke(tenant, drop.id);
+    await eventually(async () => (await two.catalog.authenticate(drop.secret)) === null, {
+      timeoutMs: 1_000,
+      what: 'revocation seen by the other process',
+    });
+    expect(await two.catalog.authenticate(keep.secret)).toMatchObject({ keyId: keep.id });
+    expect((await one.keys.list(tenant)).map((k) => k.name)).toEqual(['keep']);
+    await expect(one.keys.revoke(tenant, drop.id)).rejects.toMatchObject({ code: CatalogErrorCode.API_KEY_NOT_FOUND });
+  });
+
+  it("catalog - a tenant cannot list, revoke or rotate another tenant's key", async () => {
+    const [a, b] = [slug('ka'), slug('kb')];
+    for (const t of [a, b]) {
+      await one.admin.createTenant({ slug: t, name: t, placements: [] });
+      await one.admin.setStatus(t, 'active');
+    }
+    const bKey = await one.keys.issue(b);
+    expect(await one.keys.list(a)).toEqual([]);
+    await expect(one.keys.revoke(a, bKey.id)).rejects.toMatchObject({ code: CatalogErrorCode.API_KEY_NOT_FOUND });
+    await expect(one.keys.rotate(a, bKey.id, 1_000)).rejects.toMatchObject({
+      code: CatalogErrorCode.API_KEY_NOT_FOUND,
+    });
+    expect(await one.catalog.authenticate(bKey.secret)).toMatchObject({ tenant: b });
+  });
+
+  it('catalog - an expired key is refused even while cached; a rotated key works for the overlap only', async () => {
+    const tenant = slug('expiry');
+    await one.admin.createTenant({ slug: tenant, name: 'Expiry', placements: [] });
+    await one.admin.setStatus(tenant, 'active');
+    const shortLived = await one.keys.issue(tenant, { name: 'short', expiresAt: new Date(Date.now() + 600) });
+    expect(await two.catalog.authenticate(shortLived.secret)).toMatchObject({ keyId: shortLived.id }); // now cached
+    await eventually(async () => (await two.catalog.authenticate(shortLived.secret)) === null, {
+      timeoutMs: 3_000,
+      what: 'the expiry honoured by the cache',
+    });
+
+    const old = await one.keys.issue(tenant, { name: 'ci', scopes: ['read-only', 'devices'] });
+    const fresh = await one.keys.rotate(tenant, old.id, 800);
+    expect(fresh).toMatchObject({ name: 'ci', scopes: ['read-only', 'devices'], expiresAt: null });
+    expect(await two.catalog.authenticate(fresh.secret)).toMatchObject({ scopes: ['read-only', 'devices'] });
+    const listed = await one.keys.list(tenant);
+    expect(listed.find((k) => k.id === old.id)).toMatchObject({ replacedBy: fresh.id });
+    expect(await two.catalog.authenticate(old.secret)).toMatchObject({ keyId: old.id }); // the overlap
+    await expect(one.keys.rotate(tenant, old.id, 800)).rejects.toMatchObject({
+      code: CatalogErrorCode.API_KEY_NOT_FOUND,
+    });
+    await eventually(async () => (await two.catalog.authenticate(old.secret)) === null, {
+      timeoutMs: 3_000,
+      what: 'the old key refused after the overlap',
+    });
+    expect(await two.catalog.authenticate(fresh.secret)).toMatchObject({ keyId: fresh.id });
+  });
+
+  it('catalog - scopes outside the three are refused by the database itself', async () => {
+    const tenant = slug('scopes');
+    await one.admin.createTenant({ slug: tenant, name: 'Scopes', placements: [] });
+    await expect(one.keys.issue(tenant, { scopes: ['admin' as never] })).rejects.toThrow(/api_keys_scopes_check/);
+    await one.keys.recordUse([(await one.keys.issue(tenant)).id]);
+    expect((await one.keys.list(tenant)).map((k) => k.lastUsedAt !== null)).toEqual([true]);
   });
 
   it("catalog - a change made by one process drops the other's cached view at once (event), despite a 60 s TTL", async () => {

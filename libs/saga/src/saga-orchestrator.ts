@@ -183,11 +183,12 @@ export class SagaOrchestrator {
    * `SAGA_CONFLICT` if another saga holds one of its semantic locks. With an `id` (derived from
    * an idempotency key), starting twice is harmless: the second call returns the same id. The
    * actor (default: the current request context's) is logged, and every step runs as them.
+   * `tenant` routes the steps; `tenantId`, the tenant's immutable id, says whose saga it is.
    */
   async start<I>(
     definition: SagaDefinition<I>,
     input: I,
-    options: { tenant?: TenantSlug; id?: string; actor?: string } = {},
+    options: { tenant?: TenantSlug; tenantId?: string; id?: string; actor?: string } = {},
   ): Promise<string> {
     this.register(definition);
     const id = options.id ?? randomUUID();
@@ -199,6 +200,7 @@ export class SagaOrchestrator {
         name: definition.name,
         version: definition.version,
         tenant: options.tenant ?? null,
+        tenantId: options.tenantId ?? null,
         actor: options.actor ?? RequestContextStore.current()?.actor ?? null,
         input,
         deadlineAt: new Date(now + definition.deadlineMs),

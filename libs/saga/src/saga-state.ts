@@ -34,6 +34,8 @@ export interface SagaRecord {
   readonly name: string;
   readonly version: number;
   readonly tenant: string | null;
+  /** The tenant's immutable id (null for sagas of no tenant, and those logged before it was kept). */
+  readonly tenantId: string | null;
   /** Who started it (from the request context): its steps run as them. */
   readonly actor: string | null;
   readonly state: SagaState;

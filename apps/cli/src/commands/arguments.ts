@@ -17,6 +17,12 @@ export function hostArgument(value: string): string {
   return value;
 }
 
+/** A tenant slug given as an argument. */
+export function slugArgument(value: string): string {
+  if (!isTenantSlug(value)) throw new UsageError(`slug: "${value}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
+  return value;
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');

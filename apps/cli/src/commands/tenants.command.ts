@@ -1,17 +1,11 @@
 import { STORE_NAMES, isStoreName, type StoreName } from '#polystore/catalog';
-import { isTenantSlug } from '#polystore/tenancy';
 import type { Command } from 'commander';
 import { gatewayAdmin } from '../cli-context.js';
 import type { CliRuntime } from '../cli-runtime.js';
 import { printJson, printTable } from '../output.js';
-import { UsageError } from './arguments.js';
+import { slugArgument, UsageError } from './arguments.js';
 import { failIfNot } from './gateway-response.js';
 import { registerTenantMove } from './tenant-move.command.js';
-
-function slugArgument(value: string): string {
-  if (!isTenantSlug(value)) throw new UsageError(`slug: "${value}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
-  return value;
-}
 
 export function storeArgument(value: string): StoreName {
   if (!isStoreName(value)) throw new UsageError(`--store: unknown store "${value}" (${STORE_NAMES.join(', ')})`);
@@ -82,14 +76,60 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
 
   tenants
     .command('delete <slug>')
-    .description('delete a tenant and drop its databases (through the gateway)')
+    .description('delete a tenant (through the gateway): its data is kept for the grace period, then destroyed')
     .option('--json', 'print JSON')
     .action((slug: string, flags: { json?: boolean }) =>
       runtime.runOffline(async (config) => {
-        const response = await gatewayAdmin(config, 'DELETE', `/admin/tenants/${slugArgument(slug)}`);
-        failIfNot(response, 204, 'slug');
-        if (flags.json) printJson({ slug, deleted: true });
+        const response = await gatewayAdmin<{ id: string; purgeAfter: string } | undefined>(
+          config,
+          'DELETE',
+          `/admin/tenants/${slugArgument(slug)}`,
+        );
+        // 200: kept for its grace period (restorable by id); 204: destroyed at once.
+        if (response.status !== 200) failIfNot(response, 204, 'slug');
+        const kept = response.status === 200 ? response.body! : null;
+        if (flags.json)
+          printJson({ slug, deleted: true, ...(kept ? { id: kept.id, purgeAfter: kept.purgeAfter } : {}) });
+        else if (kept)
+          process.stdout.write(
+            `tenant ${slug} deleted; its data is kept until ${kept.purgeAfter} (restore: tenants restore ${kept.id})\n`,
+          );
         else process.stdout.write(`tenant ${slug} deleted\n`);
+        return 0;
+      }),
+    );
+
+  tenants
+    .command('restore <id>')
+    .description('bring back a deleted tenant within its grace period, with a new API key (printed once)')
+    .option('--slug <slug>', 'the slug to take (default: the one it had, if still free)')
+    .option('--json', 'print JSON')
+    .action((id: string, flags: { slug?: string; json?: boolean }) =>
+      runtime.runOffline(async (config) => {
+        const response = await gatewayAdmin<{ slug: string; apiKey: string }>(
+          config,
+          'POST',
+          `/admin/tenants/${encodeURIComponent(id)}/restore`,
+          flags.slug !== undefined ? { slug: slugArgument(flags.slug) } : {},
+        );
+        failIfNot(response, 200, flags.slug !== undefined ? '--slug' : 'id');
+        if (flags.json) printJson(response.body);
+        else
+          process.stdout.write(
+            `tenant ${response.body.slug} restored; API key (shown once):\n${response.body.apiKey}\n`,
+          );
+        return 0;
+      }),
+    );
+
+  tenants
+    .command('purge <id>')
+    .description("destroy a deleted tenant's data now (it can no longer be restored)")
+    .action((id: string) =>
+      runtime.runOffline(async (config) => {
+        const response = await gatewayAdmin(config, 'POST', `/admin/tenants/${encodeURIComponent(id)}/purge`);
+        failIfNot(response, 204, 'id');
+        process.stdout.write(`deleted tenant ${id} purged\n`);
         return 0;
       }),
     );

@@ -19,6 +19,12 @@ export class TenantProvisioningHandler {
   }
 
   /** Every device credential of the tenant is revoked at the broker before its data goes. */
+  /** A tenant deleted with a grace period: its devices are refused from now on, its data kept. */
+  @Handles(T.revokeDevices)
+  async revokeDevices(): Promise<ResponseOf<typeof T.revokeDevices>> {
+    return { revoked: await this.credentials.revokeTenant() };
+  }
+
   @Handles(T.drop)
   async drop(): Promise<ResponseOf<typeof T.drop>> {
     await this.credentials.revokeTenant().catch((error: unknown) => {

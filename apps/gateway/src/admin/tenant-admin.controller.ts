@@ -11,8 +11,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
-import { IDEMPOTENCY_KEY_DOC, IdempotencyKey } from '../common.pipes.js';
-import { CreatedTenantDto, CreateTenantDto, TenantListDto } from './tenant.dto.js';
+import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
+import { CreatedTenantDto, CreateTenantDto, DeletedTenantDto, RestoreTenantDto, TenantListDto } from './tenant.dto.js';
 import { TenantAdminService } from './tenant-admin.service.js';
 
 /** Tenant administration, on the base domain with the admin token. */
@@ -49,22 +49,43 @@ export class TenantAdminController {
     return { slug: created.slug, ...(created.apiKey ? { apiKey: created.apiKey } : {}) };
   }
 
-  @Post(':slug/api-keys')
-  @ApiCreatedResponse({ type: CreatedTenantDto, description: 'A new key for the tenant, shown once' })
-  issueKey(@Param('slug') slug: string): Promise<CreatedTenantDto> {
-    return this.tenants.issueKey(slug);
-  }
-
   @Get()
   @ApiOkResponse({ type: TenantListDto })
   async list(): Promise<TenantListDto> {
     return { items: await this.tenants.list() };
   }
 
+  /**
+   * 200 `{id, formerSlug, purgeAfter}` when the tenant is kept for its grace period (restorable
+   * by id until then); 204 when its data was destroyed at once (`TENANT_DELETION_GRACE_MS=0`).
+   */
   @Delete(':slug')
+  @ApiOkResponse({ type: DeletedTenantDto, description: 'Deleted; data kept, restorable, until purgeAfter' })
+  @ApiNoContentResponse({ description: 'Deleted and purged (no grace period configured)' })
+  async delete(
+    @Param('slug') slug: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DeletedTenantDto | undefined> {
+    const retired = await this.tenants.delete(slug);
+    void reply.status(retired ? 200 : 204);
+    if (!retired) return undefined;
+    return { id: retired.id, formerSlug: retired.formerSlug, purgeAfter: retired.purgeAfter.toISOString() };
+  }
+
+  /** A deleted tenant back, within its grace period, with a new API key (shown once). */
+  @Post(':id/restore')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CreatedTenantDto })
+  @ApiConflictResponse({ description: 'TENANT_EXISTS: the slug is taken; give another one' })
+  restore(@Param('id', uuidParam('id')) id: string, @Body() body: RestoreTenantDto): Promise<CreatedTenantDto> {
+    return this.tenants.restore(id, body.slug);
+  }
+
+  /** Destroys a deleted tenant's data now; it can no longer be restored. */
+  @Post(':id/purge')
   @HttpCode(204)
   @ApiNoContentResponse()
-  async delete(@Param('slug') slug: string): Promise<void> {
-    await this.tenants.delete(slug);
+  purge(@Param('id', uuidParam('id')) id: string): Promise<void> {
+    return this.tenants.purgeNow(id);
   }
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  ApiKeyAdminService,
+  TenantRetirementService,
+  type RetiredTenant,
   CatalogAdminService,
   CatalogException,
   CatalogService,
@@ -11,8 +14,8 @@ import {
 } from '#polystore/catalog';
 import { parseServerUrl, type PlacementKind } from '#polystore/data-router';
 import { IdempotencyException, requestFingerprint } from '#polystore/idempotency';
-import { MessageClient } from '#polystore/messaging';
-import { sha256 } from '#polystore/platform';
+import { Contracts, MessageClient } from '#polystore/messaging';
+import { CrashPoints, sha256 } from '#polystore/platform';
 import { SagaOrchestrator } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
@@ -21,6 +24,9 @@ import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED, uuidFrom } from '.
 import type { TenantProvisioningInput } from '../sagas/tenant-provisioning.saga.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import type { TenantDto } from './tenant.dto.js';
+
+/** Crash point (tests): a grace-period deletion after the tenant stopped being served, before the catalog retires it. */
+export const TENANT_DELETE_AFTER_REVOKE = 'gateway.tenants.delete.after-revoke';
 
 /** Where one store places a new tenant, as the operator asked. */
 export interface PlacementChoice {
@@ -45,6 +51,8 @@ export class TenantAdminService {
   constructor(
     private readonly catalog: CatalogService,
     private readonly admin: CatalogAdminService,
+    private readonly keys: ApiKeyAdminService,
+    private readonly retirement: TenantRetirementService,
     private readonly messages: MessageClient,
     private readonly directory: StoreDirectory,
     private readonly orchestrator: SagaOrchestrator,
@@ -81,14 +89,14 @@ export class TenantAdminService {
         placements,
         ...(requestHash ? { requestHash } : {}),
       };
-      await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug, id: sagaId });
+      await this.orchestrator.start(this.sagas.tenantProvisioning, input, { tenant: slug, tenantId, id: sagaId });
     }
     const saga = await this.orchestrator.waitFor(sagaId, this.config.PROVISION_TIMEOUT_MS, UNTIL_DECIDED);
     if (stillRunning(saga)) return { done: false, slug, sagaId };
     if (!succeeded(saga)) throw sagaFailure(saga);
     // One answer shows the tenant's first key; a replay of the key gets the tenant without it.
     if (!(await this.orchestrator.claimOutputFlag(sagaId, 'apiKeyIssued'))) return { done: true, slug, sagaId };
-    const key = await this.admin.issueApiKey(slug);
+    const key = await this.keys.issue(slug, { name: 'initial' });
     this.logger.log({ tenant: slug, sagaId }, 'tenant created');
     return { done: true, slug, apiKey: key.secret, sagaId };
   }
@@ -121,13 +129,6 @@ export class TenantAdminService {
     });
   }
 
-  /** A new API key for an active tenant (e.g. one whose creation finished in the background). */
-  async issueKey(slugInput: string): Promise<{ slug: string; apiKey: string }> {
-    const slug = parseTenantSlug(slugInput);
-    await this.catalog.requireActiveTenant(slug);
-    return { slug, apiKey: (await this.admin.issueApiKey(slug)).secret };
-  }
-
   async list(): Promise<TenantDto[]> {
     const tenants = await this.admin.listTenants();
     return tenants.map((t) => ({
@@ -135,19 +136,75 @@ export class TenantAdminService {
       name: t.name,
       status: t.status,
       createdAt: t.createdAt.toISOString(),
+      ...(t.status === 'deleted'
+        ? { id: t.id, formerSlug: t.formerSlug!, purgeAfter: t.purgeAfter!.toISOString() }
+        : {}),
       placements: t.placements.map((p) => ({ ...p })),
     }));
   }
 
-  /** Drops the tenant's databases in every store, then its catalog entry. Retry-safe. */
-  async delete(slugInput: string): Promise<void> {
+  /**
+   * Deletes a tenant. With a grace period (`TENANT_DELETION_GRACE_MS` > 0) it stops being served,
+   * its API keys and device credentials are revoked, its slug is free at once, and its data is
+   * kept, restorable, until the purge; without one, its data is destroyed now (null). A DELETE
+   * retried after a crash midway finds the tenant `deleting` and finishes.
+   */
+  async delete(slugInput: string): Promise<RetiredTenant | null> {
     const slug = parseTenantSlug(slugInput);
-    if (!(await this.catalog.findTenantFresh(slug))) throw CatalogException.tenantNotFound(slug);
+    const record = await this.catalog.findTenantFresh(slug);
+    // A deleted tenant is reached by its id (restore, purge), never by the slug it was moved to.
+    if (!record || record.status === 'deleted') throw CatalogException.tenantNotFound(slug);
     await this.admin.setStatus(slug, 'deleting');
+    if (this.config.TENANT_DELETION_GRACE_MS === 0) {
+      await this.dropEverywhere(slug);
+      await this.admin.deleteTenantById(record.id, slug);
+      this.logger.log({ tenant: slug, tenantId: record.id }, 'tenant deleted');
+      return null;
+    }
+    if (this.directory.stores.some((s) => s.store === 'edge'))
+      await this.asTenant(slug, () => this.messages.request(Contracts.edge.tenants.revokeDevices, {}));
+    CrashPoints.hit(TENANT_DELETE_AFTER_REVOKE);
+    const retired = await this.retirement.retire(slug, new Date(Date.now() + this.config.TENANT_DELETION_GRACE_MS));
+    this.logger.log(
+      { tenant: slug, tenantId: retired.id, purgeAfter: retired.purgeAfter },
+      'tenant deleted (kept until its purge)',
+    );
+    return retired;
+  }
+
+  /**
+   * Brings back a tenant deleted with a grace period, under its former slug or `slugInput`, with
+   * a new API key (the old ones were revoked for good); its devices need new credentials.
+   */
+  async restore(id: string, slugInput?: string): Promise<{ slug: string; apiKey: string }> {
+    const slug = await this.retirement.restore(id, slugInput === undefined ? undefined : parseTenantSlug(slugInput));
+    const key = await this.keys.issue(slug, { name: 'restored' });
+    this.logger.log({ tenant: slug, tenantId: id }, 'tenant restored');
+    return { slug, apiKey: key.secret };
+  }
+
+  /** Destroys a deleted tenant's data now instead of at the end of its grace period. */
+  async purgeNow(id: string): Promise<void> {
+    await this.purge(await this.retirement.endGrace(id));
+  }
+
+  /** Destroys the data of the deleted tenants whose grace period is over (a few per call). */
+  async purgeDue(limit = 10): Promise<number> {
+    const due = await this.retirement.due(limit);
+    for (const retired of due) await this.purge(retired);
+    return due.length;
+  }
+
+  /** Drops the tenant's data in every store (idempotent, under each store's tenant lock), then its catalog entry. */
+  private async purge(retired: RetiredTenant): Promise<void> {
+    await this.dropEverywhere(retired.slug);
+    await this.admin.deleteTenantById(retired.id, retired.slug);
+    this.logger.log({ tenantId: retired.id, deletedAt: retired.deletedAt }, 'deleted tenant purged');
+  }
+
+  private async dropEverywhere(slug: TenantSlug): Promise<void> {
     for (const store of [...this.directory.stores].reverse())
       await this.asTenant(slug, () => this.messages.request(store.drop, {}));
-    await this.admin.deleteTenant(slug);
-    this.logger.log({ tenant: slug }, 'tenant deleted');
   }
 
   private asTenant<T>(slug: TenantSlug, work: () => Promise<T>): Promise<T> {

@@ -58,6 +58,20 @@ export class CreatedTenantDto {
   apiKey?: string;
 }
 
+export class RestoreTenantDto {
+  @ApiPropertyOptional({ example: 'acme-restored', description: 'Default: the slug it had (if still free)' })
+  @IsOptional()
+  @IsString({ message: 'slug must be a string' })
+  @Matches(/^[a-z][a-z0-9-]{1,39}$/, { message: 'slug must match ^[a-z][a-z0-9-]{1,39}$' })
+  slug?: string;
+}
+
+export class DeletedTenantDto {
+  @ApiProperty({ format: 'uuid', description: 'Restore or purge it by this id' }) id!: string;
+  @ApiProperty({ description: 'The slug it had: free for a new tenant from now on' }) formerSlug!: string;
+  @ApiProperty({ format: 'date-time', description: 'Its data is destroyed after this instant' }) purgeAfter!: string;
+}
+
 export class PlacementDto {
   @ApiProperty({ example: 'secure' }) store!: string;
   @ApiProperty({ enum: PLACEMENT_KINDS }) kind!: string;
@@ -70,8 +84,12 @@ export class PlacementDto {
 export class TenantDto {
   @ApiProperty() slug!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['provisioning', 'active', 'deleting'] }) status!: string;
+  @ApiProperty({ enum: ['provisioning', 'active', 'deleting', 'deleted'] }) status!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'deleted tenants: restore or purge by it' }) id?: string;
+  @ApiPropertyOptional({ description: 'deleted tenants: the slug they had' }) formerSlug?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'deleted tenants: when their data goes' })
+  purgeAfter?: string;
   @ApiProperty({ type: [PlacementDto] }) placements!: PlacementDto[];
 }
 

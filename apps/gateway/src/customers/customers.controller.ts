@@ -10,6 +10,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ReadsOnly } from '../auth/route-access.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
 import { CreateCustomerDto, CustomerDto, CustomerListDto, SearchCustomersDto } from './customer.dto.js';
@@ -32,6 +33,7 @@ export class CustomersController {
   }
 
   @Post('search')
+  @ReadsOnly()
   @HttpCode(200)
   @ApiOkResponse({ type: CustomerListDto })
   async search(@Body() body: SearchCustomersDto): Promise<CustomerListDto> {

@@ -3,6 +3,7 @@ import { CodedError, ErrorKind } from '#polystore/platform';
 import { Contracts, MessageClient, type CustomerView } from '#polystore/messaging';
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
+import { CurrentTenant } from '../context/current-tenant.service.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
 import type { CreateCustomerDto } from './customer.dto.js';
@@ -16,6 +17,7 @@ export class CustomersService {
     private readonly messages: MessageClient,
     private readonly orchestrator: SagaOrchestrator,
     private readonly sagas: SagaRegistry,
+    private readonly tenants: CurrentTenant,
   ) {}
 
   /** With an `Idempotency-Key`, the secure store stores the key with the customer (one transaction). */
@@ -42,8 +44,12 @@ export class CustomersService {
    * `null` when done within the deadline, with the saga id when it goes on in the background.
    */
   async erase(id: string): Promise<string | null> {
-    const tenant = RequestContextStore.requireTenant();
-    const sagaId = await this.orchestrator.start(this.sagas.customerErasure, { customerId: id }, { tenant });
+    const tenant = await this.tenants.get();
+    const sagaId = await this.orchestrator.start(
+      this.sagas.customerErasure,
+      { customerId: id },
+      { tenant: tenant.slug, tenantId: tenant.id },
+    );
     const saga = await this.orchestrator.waitFor(
       sagaId,
       Math.max(0, RequestContextStore.remainingMs() - 300),

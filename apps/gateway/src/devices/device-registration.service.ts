@@ -4,6 +4,7 @@ import { IdempotencyException } from '#polystore/idempotency';
 import { sha256 } from '#polystore/platform';
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
+import { CurrentTenant } from '../context/current-tenant.service.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import {
   sagaFailure,
@@ -27,6 +28,7 @@ export class DeviceRegistrationService {
     private readonly orchestrator: SagaOrchestrator,
     private readonly sagas: SagaRegistry,
     private readonly devices: DevicesService,
+    private readonly tenants: CurrentTenant,
   ) {}
 
   /**
@@ -40,12 +42,17 @@ export class DeviceRegistrationService {
     dto: RegisterDeviceDto,
     idempotencyKey?: string,
   ): Promise<SagaAnswer<{ id: string; token?: string; sagaId: string }>> {
-    const tenant = RequestContextStore.requireTenant();
-    const scoped = idempotencyKey ? `${tenant}:${idempotencyKey}` : null;
+    const tenant = await this.tenants.get();
+    // By the tenant's id: the same key sent by a tenant created again under this slug is another request.
+    const scoped = idempotencyKey ? `${tenant.id}:${idempotencyKey}` : null;
     const deviceId = scoped ? uuidFrom(`device-registration:device:${scoped}`, sha256) : randomUUID();
     const sagaId = scoped ? uuidFrom(`device-registration:saga:${scoped}`, sha256) : randomUUID();
     const input = { deviceId, name: dto.name, model: dto.model, customerId: dto.customerId ?? null };
-    await this.orchestrator.start(this.sagas.deviceRegistration, input, { tenant, id: sagaId });
+    await this.orchestrator.start(this.sagas.deviceRegistration, input, {
+      tenant: tenant.slug,
+      tenantId: tenant.id,
+      id: sagaId,
+    });
     const saga = await this.orchestrator.waitFor(
       sagaId,
       Math.max(0, RequestContextStore.remainingMs() - 300),
@@ -67,8 +74,12 @@ export class DeviceRegistrationService {
 
   /** Starts the (forward-only) deletion saga: 204 when done within the deadline, 202 otherwise. */
   async delete(deviceId: string): Promise<SagaAnswer<undefined>> {
-    const tenant = RequestContextStore.requireTenant();
-    const sagaId = await this.orchestrator.start(this.sagas.deviceDeletion, { deviceId }, { tenant });
+    const tenant = await this.tenants.get();
+    const sagaId = await this.orchestrator.start(
+      this.sagas.deviceDeletion,
+      { deviceId },
+      { tenant: tenant.slug, tenantId: tenant.id },
+    );
     const saga = await this.orchestrator.waitFor(
       sagaId,
       Math.max(0, RequestContextStore.remainingMs() - 300),

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DeviceRegistrationService } from './device-registration.service.js';
+import { KeyArea } from '../auth/route-access.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IdempotencyKey, uuidParam } from '../common.pipes.js';
 import {
@@ -28,6 +29,7 @@ import { DevicesService } from './devices.service.js';
 @ApiTags('devices')
 @ApiBearerAuth()
 @UseGuards(TenantAuthGuard)
+@KeyArea('devices')
 @Controller('v1/devices')
 export class DevicesController {
   constructor(

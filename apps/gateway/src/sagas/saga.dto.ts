@@ -46,6 +46,8 @@ export class SagaDto {
   @ApiProperty() version!: number;
   @ApiProperty({ enum: Object.values(SagaState) }) state!: string;
   @ApiProperty({ nullable: true, type: String }) tenant!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: "The tenant's immutable id" })
+  tenantId!: string | null;
   @ApiPropertyOptional({ nullable: true, type: Object }) error!: unknown;
   @ApiProperty({
     format: 'date-time',
@@ -80,6 +82,7 @@ export function toSagaDto(saga: SagaRecord): SagaDto {
     version: saga.version,
     state: saga.state,
     tenant: saga.tenant,
+    tenantId: saga.tenantId,
     error: saga.error ?? null,
     deadlineAt: saga.deadlineAt.toISOString(),
     createdAt: saga.createdAt.toISOString(),

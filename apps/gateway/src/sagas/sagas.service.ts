@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Contracts, MessageClient } from '#polystore/messaging';
 import { SagaException, SagaOrchestrator, SagaState, type OperatorActionOptions } from '#polystore/saga';
-import { RequestContextStore } from '#polystore/tenancy';
+import { CurrentTenant } from '../context/current-tenant.service.js';
 import { toSagaDto, type SagaDto } from './saga.dto.js';
 
 /** Reading sagas (tenants see their own) and the operator's retry and skip. */
@@ -10,6 +10,7 @@ export class SagasService {
   constructor(
     private readonly orchestrator: SagaOrchestrator,
     private readonly messages: MessageClient,
+    private readonly tenants: CurrentTenant,
   ) {}
 
   /**
@@ -17,9 +18,11 @@ export class SagasService {
    * shows the device's token here, on the first read after its success, and never again.
    */
   async getForTenant(id: string): Promise<SagaDto> {
-    const tenant = RequestContextStore.requireTenant();
+    const tenant = await this.tenants.get();
     const saga = await this.orchestrator.get(id).catch(() => null);
-    if (!saga || saga.tenant !== tenant) throw SagaException.notFound(id);
+    // By id where the log has it: a slug reused after a deletion is another tenant.
+    if (!saga || saga.tenant !== tenant.slug || (saga.tenantId !== null && saga.tenantId !== tenant.id))
+      throw SagaException.notFound(id);
     const dto = toSagaDto(saga);
     const shown = (saga.output as { tokenShown?: boolean } | null)?.tokenShown === true;
     if (saga.name === 'device-registration' && saga.state === SagaState.SUCCEEDED && !shown) {

@@ -91,6 +91,18 @@ export const EdgeContracts = {
       response: dropResponseSchema,
       timeoutMs: 60_000,
     }),
+    /**
+     * Revokes every device credential of the tenant at the broker (live connections closed), its
+     * data kept: a tenant deleted with a grace period. Idempotent.
+     */
+    revokeDevices: defineContract({
+      pattern: 'edge.tenants.revoke-devices',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: z.object({ revoked: z.number().int().nonnegative() }),
+      timeoutMs: 60_000,
+    }),
   },
   devices: {
     /**

@@ -9,6 +9,7 @@ interface SagaRow {
   name: string;
   version: number;
   tenant: string | null;
+  tenant_id: string | null;
   actor: string | null;
   state: SagaState;
   input: unknown;
@@ -41,6 +42,7 @@ export interface NewSaga {
   readonly name: string;
   readonly version: number;
   readonly tenant: string | null;
+  readonly tenantId: string | null;
   readonly actor: string | null;
   readonly input: unknown;
   readonly deadlineAt: Date;
@@ -110,8 +112,8 @@ export class SagaLog {
       // One statement (atomic on its own): the saga, its steps and its locks.
       await this.db.query(
         `WITH saga AS (
-           INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence)
-           VALUES ($1, $2, $3, $4, $5, 'RUNNING', $6, $7, $8, $9, 1)
+           INSERT INTO sagas (id, name, version, tenant, actor, state, input, deadline_at, lease_owner, lease_until, fence, tenant_id)
+           VALUES ($1, $2, $3, $4, $5, 'RUNNING', $6, $7, $8, $9, 1, $12)
            RETURNING id),
          steps AS (
            INSERT INTO saga_steps (saga_id, step, position, grp, state)
@@ -131,6 +133,7 @@ export class SagaLog {
           saga.leaseUntil,
           JSON.stringify(saga.steps.map((x) => ({ step: x.step, position: x.position, grp: x.group }))),
           saga.locks,
+          saga.tenantId,
         ],
       );
     } catch (error) {
@@ -407,6 +410,7 @@ function toRecord(row: SagaWithSteps): SagaRecord {
     name: row.name,
     version: row.version,
     tenant: row.tenant,
+    tenantId: row.tenant_id,
     actor: row.actor,
     state: row.state,
     input: row.input,
