@@ -8,6 +8,8 @@ export const SecureStoreErrorCode = {
   INTEGRITY_FAILURE: 'INTEGRITY_FAILURE',
   /** The tenant's data key was wrapped by a master key version this process is not given. */
   MASTER_KEY_VERSION_MISSING: 'MASTER_KEY_VERSION_MISSING',
+  /** A tenant key changed while `keys rotate` rewrapped it, to something else than the current version. */
+  KEY_ROTATION_CONFLICT: 'KEY_ROTATION_CONFLICT',
 } as const;
 export type SecureStoreErrorCode = (typeof SecureStoreErrorCode)[keyof typeof SecureStoreErrorCode];
 
@@ -42,6 +44,16 @@ export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
       ErrorKind.UNAVAILABLE,
       `tenant key wrapped by master key v${version}, which is not configured`,
       { version },
+    );
+  }
+
+  /** Tenant key `id` was changed by someone else during a rewrap (the rewrap wrote nothing: run it again). */
+  static keyRotationConflict(id: number): SecureStoreException {
+    return new SecureStoreException(
+      SecureStoreErrorCode.KEY_ROTATION_CONFLICT,
+      ErrorKind.CONFLICT,
+      `tenant key ${id} changed during the rewrap; run it again`,
+      { id },
     );
   }
 

@@ -4,17 +4,20 @@ import { IdempotencyKeyEntity } from '#polystore/idempotency';
 import { SagaInboxEntity } from '#polystore/saga';
 import { SecureDeviceCredentialEntity } from './crypto/device-credential.entity.js';
 import { TenantKeyEntity } from './crypto/tenant-key.entity.js';
+import { CustomerKeyEntity } from './customers/customer-key.entity.js';
 import { CustomerEntity } from './customers/customer.entity.js';
 import { SecureInit1764201700000 } from './migrations/1764201700000-secure-init.js';
 import { SecureSaga1764204100000 } from './migrations/1764204100000-secure-saga.js';
 import { SecureIdempotency1764207100000 } from './migrations/1764207100000-secure-idempotency.js';
 import { SecureKekVersion1764207600000 } from './migrations/1764207600000-secure-kek-version.js';
+import { SecureCustomerKeys1764208600000 } from './migrations/1764208600000-secure-customer-keys.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
   entities: [
     TenantKeyEntity,
     CustomerEntity,
+    CustomerKeyEntity,
     AuditEntryEntity,
     AuditHeadEntity,
     SecureDeviceCredentialEntity,
@@ -26,6 +29,7 @@ export const SECURE_SCHEMA: StoreSchema = {
     SecureSaga1764204100000,
     SecureIdempotency1764207100000,
     SecureKekVersion1764207600000,
+    SecureCustomerKeys1764208600000,
   ],
   migrationsTableName: 'secure_migrations',
 };

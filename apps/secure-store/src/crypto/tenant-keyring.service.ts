@@ -1,16 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CatalogService } from '#polystore/catalog';
-import { AeadError, deriveKey, hmacSha256, open, randomKey, seal, type MasterKeyring } from '#polystore/platform';
+import { CatalogException, CatalogService } from '#polystore/catalog';
+import { deriveKey, hmacSha256, randomKey, type MasterKeyring } from '#polystore/platform';
 import { RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 import { SecureStoreException } from '../secure-store.exception.js';
 import { MASTER_KEYRING } from '../secure.tokens.js';
 import { TenantKeyRepository } from './tenant-key.repository.js';
+import { TenantKeyWrapper } from './tenant-key-wrap.util.js';
 
 /** The keys of one tenant, derived from its data key (HKDF-SHA256, one subkey per purpose). */
 export interface TenantKeys {
+  /**
+   * What the tenant's keys and ciphertexts are bound to (AAD): its catalog `keyLabel`, which
+   * never changes, unlike the slug (a tenant restored under another slug reads its data back).
+   */
+  readonly label: string;
   readonly keyId: number;
-  /** AES-256-GCM key for customer fields. */
+  /**
+   * AES-256-GCM key of customer fields sealed before customers had keys of their own
+   * (`key_scheme` 1); new rows use a customer key instead, wrapped by {@link customerKeys}.
+   */
   readonly fields: Buffer;
+  /** AES-256-GCM key that wraps each customer's own key (`customer_keys`). */
+  readonly customerKeys: Buffer;
   /** HMAC key of the email blind index. */
   readonly emailIndex: Buffer;
   /** HMAC key of the audit hash chain. */
@@ -22,31 +33,24 @@ const MAX_CACHED_TENANTS = 5_000;
 
 /**
  * Envelope encryption: each tenant has a random 256-bit data key, stored wrapped by a KEK
- * derived from one version of the master key (AAD = tenant + key id, + version above 1). New
- * keys are wrapped by the current version, which the row records; a row opens with the KEK of
- * its own version, so keys wrapped by an older version keep opening while MASTER_KEY lists it.
- * Unwrapped keys live only in this process's memory, cached for a few minutes and forgotten
- * when the tenant changes.
+ * derived from one version of the master key ({@link TenantKeyWrapper}). New keys are wrapped by
+ * the current version, which the row records; a row opens with the KEK of its own version, so
+ * keys wrapped by an older version keep opening while MASTER_KEY lists it (`keys rotate` moves
+ * them to the current one). Unwrapped keys live only in this process's memory, cached for a few
+ * minutes and forgotten when the tenant changes. Customers' own keys are not cached: opening one
+ * is a single AES-GCM operation per read (see customer-key.util.ts).
  */
 @Injectable()
 export class TenantKeyring {
-  /** The KEK of every configured master key version. */
-  private readonly keks: ReadonlyMap<number, Buffer>;
-  private readonly currentVersion: number;
+  private readonly wrapper: TenantKeyWrapper;
   private readonly cache = new Map<TenantSlug, { keys: Promise<TenantKeys>; expiresAt: number }>();
 
   constructor(
     @Inject(MASTER_KEYRING) masterKeyring: MasterKeyring,
     private readonly repository: TenantKeyRepository,
-    catalog: CatalogService,
+    private readonly catalog: CatalogService,
   ) {
-    this.keks = new Map(
-      masterKeyring.versions.map((version) => [
-        version,
-        deriveKey(masterKeyring.get(version)!, 'polystore/secure/kek'),
-      ]),
-    );
-    this.currentVersion = masterKeyring.current.version;
+    this.wrapper = new TenantKeyWrapper(masterKeyring);
     catalog.onTenantChanged((tenant) => this.cache.delete(tenant));
   }
 
@@ -66,8 +70,9 @@ export class TenantKeyring {
   async ensureDataKey(): Promise<void> {
     const tenant = RequestContextStore.requireTenant();
     if (await this.repository.findActive()) return;
-    const version = this.currentVersion;
-    await this.repository.insertFirst(seal(this.keks.get(version)!, randomKey(), wrapAad(tenant, 1, version)), version);
+    const label = await keyLabelOf(this.catalog, tenant);
+    const { wrappedKey, kekVersion } = this.wrapper.wrap(label, 1, randomKey());
+    await this.repository.insertFirst(wrappedKey, kekVersion);
     this.cache.delete(tenant);
   }
 
@@ -77,32 +82,29 @@ export class TenantKeyring {
   }
 
   private async load(tenant: TenantSlug): Promise<TenantKeys> {
-    const row = await this.repository.findActive();
+    const [label, row] = [await keyLabelOf(this.catalog, tenant), await this.repository.findActive()];
     if (!row) throw SecureStoreException.tenantKeyMissing();
-    const kek = this.keks.get(row.kekVersion);
-    if (!kek) throw SecureStoreException.masterKeyVersionMissing(row.kekVersion);
-    let dataKey: Buffer;
-    try {
-      dataKey = open(kek, row.wrappedKey, wrapAad(tenant, row.id, row.kekVersion));
-    } catch (error) {
-      if (error instanceof AeadError) throw SecureStoreException.integrityFailure('tenant key cannot be unwrapped');
-      throw error;
-    }
-    return {
-      keyId: row.id,
-      fields: deriveKey(dataKey, 'customer-fields'),
-      emailIndex: deriveKey(dataKey, 'email-blind-index'),
-      audit: deriveKey(dataKey, 'audit-chain'),
-    };
+    return deriveTenantKeys(label, row.id, this.wrapper.unwrap(label, row));
   }
 }
 
-/**
- * What a wrapped key is bound to. Version 1 keeps the AAD of keys wrapped before versions
- * existed; later versions add theirs, so a row's recorded version cannot be changed unnoticed.
- */
-function wrapAad(tenant: string, keyId: number, kekVersion: number): string {
-  return kekVersion === 1 ? `tenant-key:${tenant}:${keyId}` : `tenant-key:${tenant}:${keyId}:v${kekVersion}`;
+/** The tenant's immutable key label (catalog, cached): what its keys and ciphertexts are bound to. */
+export async function keyLabelOf(catalog: CatalogService, tenant: TenantSlug): Promise<string> {
+  const record = await catalog.findTenant(tenant);
+  if (!record) throw CatalogException.tenantNotFound(tenant);
+  return record.keyLabel;
+}
+
+/** The per-purpose subkeys of data key `keyId` of the tenant labelled `label`. */
+export function deriveTenantKeys(label: string, keyId: number, dataKey: Buffer): TenantKeys {
+  return {
+    label,
+    keyId,
+    fields: deriveKey(dataKey, 'customer-fields'),
+    customerKeys: deriveKey(dataKey, 'customer-keys'),
+    emailIndex: deriveKey(dataKey, 'email-blind-index'),
+    audit: deriveKey(dataKey, 'audit-chain'),
+  };
 }
 
 /** The blind index of an email: HMAC-SHA256 of its normalized form (trimmed, lower-cased). */

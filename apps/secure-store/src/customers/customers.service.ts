@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import type { CustomerView, ParsedRequestOf, Contracts } from '#polystore/messaging';
 import { IdempotentExecutor } from '#polystore/idempotency';
 import { CrashPoints, hmacSha256 } from '#polystore/platform';
-import { RequestContextStore } from '#polystore/tenancy';
 import type { EntityManager } from 'typeorm';
 import { DataSourceRouter } from '#polystore/data-router';
 import { AuditLog } from '../audit/audit-log.service.js';
@@ -25,7 +24,7 @@ function requestDigest(keys: TenantKeys, fields: Record<string, unknown>): strin
   return hmacSha256(keys.emailIndex, `idempotency\n${JSON.stringify(fields)}`).toString('hex');
 }
 
-/** Customer PII: sealed at rest, found by blind index, every access audited. */
+/** Customer PII: sealed at rest under a key per customer, found by blind index, every access audited. */
 @Injectable()
 export class CustomersService {
   constructor(
@@ -44,12 +43,11 @@ export class CustomersService {
    * key's row holds nothing that a dictionary of emails could be matched against.
    */
   async create(input: ParsedRequestOf<Secure['create']>): Promise<CustomerView> {
-    const tenant = RequestContextStore.requireTenant();
     const keys = await this.keyring.current();
     const fields = { name: input.name, email: input.email, phone: input.phone ?? null };
     const insert = async (manager: EntityManager) => {
       const id = randomUUID();
-      const saved = await this.customers.insert(manager, sealCustomer(keys, tenant, id, fields));
+      const saved = await this.customers.insert(manager, sealCustomer(keys, id, fields));
       await this.audit.appendInTransaction(manager, keys, [
         { action: 'customer.create', subjectId: id, outcome: 'ok' },
       ]);
@@ -74,21 +72,19 @@ export class CustomersService {
    * or failed to decrypt), and the answer leaves only once that record is durable.
    */
   async get(id: string): Promise<CustomerView> {
-    const tenant = RequestContextStore.requireTenant();
     // One after the other: under a lease scope both use the same connection, never two.
     const keys = await this.keyring.current();
     const row = await this.customers.findById(id);
-    const opened = await this.audited('customer.read', id, () => (row ? [openCustomer(keys, tenant, row)] : []));
+    const opened = await this.audited('customer.read', id, () => (row ? [openCustomer(keys, row)] : []));
     if (!opened[0]) throw SecureStoreException.customerNotFound(id);
     return opened[0];
   }
 
   /** Exact-match search by email through the blind index; the search is audited (not the email). */
   async search(email: string): Promise<CustomerView[]> {
-    const tenant = RequestContextStore.requireTenant();
     const keys = await this.keyring.current();
     const rows = await this.customers.findByEmailIndex(emailBlindIndex(keys, email));
-    return this.audited('customer.search', null, () => rows.map((row) => openCustomer(keys, tenant, row)));
+    return this.audited('customer.search', null, () => rows.map((row) => openCustomer(keys, row)));
   }
 
   /**
@@ -111,7 +107,11 @@ export class CustomersService {
     return views;
   }
 
-  /** Deletes a customer's PII; the deletion (or the attempt) is audited in the same transaction. */
+  /**
+   * Erases a customer: its row and its own key go in one statement (crypto-shredding: copies of
+   * its fields anywhere stop opening), and the audit records the erasure (id and outcome, no
+   * field) in the same transaction. The erasure saga's PII step does the same.
+   */
   async delete(id: string): Promise<void> {
     const keys = await this.keyring.current();
     const deleted = await this.router.transaction(async (manager) => {

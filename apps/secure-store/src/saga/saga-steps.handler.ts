@@ -61,6 +61,11 @@ export class SagaStepsHandler {
     });
   }
 
+  /**
+   * The erasure saga's PII step: the customer's row and its own key are deleted by one statement
+   * (see `CustomerRepository.delete`), fenced and audited in the same transaction. Once it
+   * commits, no key the store holds opens the customer's fields, wherever a copy of them is.
+   */
   @Handles(S.eraseCustomer)
   async eraseCustomer(@Payload() request: ParsedRequestOf<typeof S.eraseCustomer>): Promise<StepOutcome> {
     const keys = await this.keyring.current();
