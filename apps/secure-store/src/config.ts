@@ -22,6 +22,10 @@ export const secureStoreConfigSchema = z
     SECURE_HTTP_PORT: portVar(3201),
     /** How long an idempotency key of a customer write (and its stored result) is kept. */
     IDEMPOTENCY_TTL_MS: intVar(24 * 3_600_000, 60_000),
+    /** A tenant's audit chain is checkpointed (signed, in the catalog) after this many new records... */
+    AUDIT_CHECKPOINT_EVERY: intVar(1_000, 1),
+    /** ...or this long after the first record appended since its last checkpoint. */
+    AUDIT_CHECKPOINT_INTERVAL_MS: intVar(60_000, 50),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'CONTEXT_VERIFY_KEYS', 'CONTEXT_STORE_KEY']));
 

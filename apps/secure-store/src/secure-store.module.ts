@@ -16,7 +16,11 @@ import {
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuditHandler } from './audit/audit.handler.js';
+import { AuditCheckpointRepository } from './audit/audit-checkpoint.repository.js';
+import { CheckpointSigner } from './audit/audit-checkpoint.util.js';
+import { AuditCheckpointer, type AuditCheckpointOptions } from './audit/audit-checkpointer.service.js';
 import { AuditLog } from './audit/audit-log.service.js';
+import { AuditVerifier } from './audit/audit-verifier.service.js';
 import { AuditRepository } from './audit/audit.repository.js';
 import type { SecureStoreConfig } from './config.js';
 import { TenantKeyRepository } from './crypto/tenant-key.repository.js';
@@ -27,7 +31,7 @@ import { CustomersService } from './customers/customers.service.js';
 import { HealthHandler } from './health/health.handler.js';
 import { SagaStepsHandler } from './saga/saga-steps.handler.js';
 import { SECURE_SCHEMA } from './secure.schema.js';
-import { INSTANCE_ID, MASTER_KEYRING } from './secure.tokens.js';
+import { AUDIT_CHECKPOINT_OPTIONS, INSTANCE_ID, MASTER_KEYRING } from './secure.tokens.js';
 import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
 import { TenantProvisioningService } from './tenants/tenant-provisioning.service.js';
 
@@ -92,6 +96,20 @@ export class SecureStoreModule {
         CustomersService,
         AuditRepository,
         AuditLog,
+        AuditVerifier,
+        AuditCheckpointRepository,
+        AuditCheckpointer,
+        { provide: CheckpointSigner, useValue: new CheckpointSigner(masterKeyring) },
+        {
+          provide: AUDIT_CHECKPOINT_OPTIONS,
+          useValue: {
+            everyEntries: config.AUDIT_CHECKPOINT_EVERY,
+            intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS,
+            concurrency: 4,
+            timeoutMs: 120_000,
+            shutdownGraceMs: 5_000,
+          } satisfies AuditCheckpointOptions,
+        },
         TenantProvisioningService,
         {
           provide: ParticipantFence,

@@ -34,7 +34,14 @@ describe('secure-store - audit hash chain', () => {
 
   it('an intact chain verifies, across batches', () => {
     const { rows, head } = chain(key, 7);
-    expect(verify(key, rows, head)).toEqual({ valid: true, checked: 7, firstInvalidSeq: null, reason: null });
+    expect(verify(key, rows, head)).toEqual({
+      valid: true,
+      checked: 7,
+      firstInvalidSeq: null,
+      reason: null,
+      fromSeq: 1,
+      toSeq: 7,
+    });
   });
 
   it('a modified field is detected at its record', () => {
@@ -61,5 +68,48 @@ describe('secure-store - audit hash chain', () => {
     forged.hash = chainHash(randomKey(), forged.prevHash, forged);
     rows[1] = forged;
     expect(verify(key, rows, head)).toMatchObject({ valid: false, firstInvalidSeq: 2 });
+  });
+
+  describe('from a checkpoint', () => {
+    it('starts at the checkpoint record, checks it against its own link and the signed hash, then the rest', () => {
+      const { rows, head } = chain(key, 9);
+      const checkpoint = { seq: 6, hash: rows[5]!.hash };
+      const verifier = new ChainVerifier(key, { checkpoint, fromCheckpoint: true });
+      expect(verifier.nextSeq).toBe(6);
+      verifier.feed(rows.slice(5));
+      expect(verifier.finish(head)).toEqual({
+        valid: true,
+        checked: 4,
+        firstInvalidSeq: null,
+        reason: null,
+        fromSeq: 6,
+        toSeq: 9,
+      });
+    });
+
+    it('a record at the checkpoint seq that is not the one signed is a checkpoint mismatch, in either walk', () => {
+      const { rows, head } = chain(key, 9);
+      const checkpoint = { seq: 6, hash: randomKey() };
+      for (const fromCheckpoint of [true, false]) {
+        const verifier = new ChainVerifier(key, { checkpoint, fromCheckpoint });
+        verifier.feed(fromCheckpoint ? rows.slice(5) : rows);
+        expect(verifier.finish(head)).toMatchObject({
+          valid: false,
+          firstInvalidSeq: 6,
+          reason: 'checkpoint mismatch',
+        });
+      }
+    });
+
+    it('no record at the checkpoint seq is a missing record, even if the head was moved back to just below it', () => {
+      const { rows } = chain(key, 9);
+      const verifier = new ChainVerifier(key, { checkpoint: { seq: 6, hash: rows[5]!.hash }, fromCheckpoint: true });
+      verifier.feed([]);
+      expect(verifier.finish({ seq: 5, hash: rows[4]!.hash })).toMatchObject({
+        valid: false,
+        firstInvalidSeq: 6,
+        reason: 'record missing',
+      });
+    });
   });
 });

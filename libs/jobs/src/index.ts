@@ -16,6 +16,7 @@ export {
   OFFLINE_AFTER_MS,
   READINGS_METRIC,
   USAGE_ROLLUP_LOOKBACK_MS,
+  auditCheckpointJob,
   deviceOfflineJob,
   idempotencyPurgeJob,
   rollupWindow,

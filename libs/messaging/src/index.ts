@@ -10,7 +10,13 @@ export {
   type ResponseOf,
 } from './contract.js';
 export { Contracts, Events, Streams } from './contracts.js';
-export type { AuditEntryView, CustomerView } from './contracts/secure.contract.js';
+export type {
+  AuditCheckpointOutcome,
+  AuditEntryView,
+  AuditVerdictView,
+  AuditVerifyMode,
+  CustomerView,
+} from './contracts/secure.contract.js';
 export {
   DEVICE_EVENT_TYPES,
   DEVICE_STATUSES,

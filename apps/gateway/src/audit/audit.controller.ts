@@ -2,7 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Contracts, MessageClient } from '#polystore/messaging';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
-import { AuditPageDto, AuditQueryDto, AuditVerdictDto } from './audit.dto.js';
+import { AuditPageDto, AuditQueryDto, AuditVerdictDto, AuditVerifyQueryDto } from './audit.dto.js';
 
 /** The tenant's tamper-evident audit log (secure store). */
 @ApiTags('audit')
@@ -23,7 +23,7 @@ export class AuditController {
 
   @Get('verify')
   @ApiOkResponse({ type: AuditVerdictDto })
-  verify(): Promise<AuditVerdictDto> {
-    return this.messages.request(Contracts.secure.audit.verify, {});
+  verify(@Query() query: AuditVerifyQueryDto): Promise<AuditVerdictDto> {
+    return this.messages.request(Contracts.secure.audit.verify, { mode: query.mode ?? 'checkpoint' });
   }
 }

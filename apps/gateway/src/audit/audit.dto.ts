@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { AuditEntryView } from '#polystore/messaging';
+import type { AuditEntryView, AuditVerdictView, AuditVerifyMode } from '#polystore/messaging';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ description: 'Return records after this sequence number', default: 0 })
@@ -35,9 +35,60 @@ export class AuditPageDto {
   @ApiProperty({ nullable: true, type: Number }) nextAfterSeq!: number | null;
 }
 
-export class AuditVerdictDto {
+const VERIFY_MODES: readonly AuditVerifyMode[] = ['checkpoint', 'full'];
+
+export class AuditVerifyQueryDto {
+  @ApiPropertyOptional({
+    enum: VERIFY_MODES,
+    default: 'checkpoint',
+    description:
+      '`checkpoint`: from the latest signed checkpoint to the head (time bounded by what was appended since); `full`: from the first record (for auditors)',
+  })
+  @IsOptional()
+  @IsIn(VERIFY_MODES, { message: 'mode must be one of checkpoint, full' })
+  mode?: AuditVerifyMode;
+}
+
+export class AuditCheckpointViewDto {
+  @ApiProperty() seq!: number;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({
+    enum: ['verified', 'forged', 'unverifiable'],
+    description:
+      '`forged`: the signature does not match; `unverifiable`: signed by a master key version not configured',
+  })
+  status!: 'verified' | 'forged' | 'unverifiable';
+}
+
+export class AuditRangeDto {
+  @ApiProperty() fromSeq!: number;
+  @ApiProperty() toSeq!: number;
+}
+
+export class AuditVerdictDto implements AuditVerdictView {
   @ApiProperty() valid!: boolean;
-  @ApiProperty() checked!: number;
+  @ApiProperty({ description: 'Records whose hash was recomputed' }) checked!: number;
   @ApiProperty({ nullable: true, type: Number }) firstInvalidSeq!: number | null;
-  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'truncated',
+    description:
+      '`record missing`, `record modified`, `broken link`, `head mismatch`, `head missing`, `checkpoint mismatch`, `truncated`, `checkpoint forged`, `checkpoint unverifiable`',
+  })
+  reason!: string | null;
+  @ApiProperty({ enum: VERIFY_MODES, description: 'The walk that ran (`full` when there is no trusted checkpoint)' })
+  mode!: AuditVerifyMode;
+  @ApiProperty({ nullable: true, type: Number, description: 'First record checked' }) fromSeq!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Last record checked' }) toSeq!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The head when the check started' })
+  headSeq!: number | null;
+  @ApiProperty({ nullable: true, type: AuditCheckpointViewDto, description: 'The latest checkpoint in the catalog' })
+  checkpoint!: AuditCheckpointViewDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: AuditRangeDto,
+    description: 'Records proven missing at the end of the chain (truncation)',
+  })
+  missing!: AuditRangeDto | null;
 }

@@ -3,7 +3,8 @@ import { RequestContextStore, runAsTenant, type TenantSlug } from '#polystore/te
 import type { AuditEntryView } from '#polystore/messaging';
 import type { EntityManager } from 'typeorm';
 import { TenantKeyring, type TenantKeys } from '../crypto/tenant-keyring.service.js';
-import { chainHash, ChainVerifier, type ChainVerdict } from './audit-chain.util.js';
+import { chainHash } from './audit-chain.util.js';
+import { AuditCheckpointer } from './audit-checkpointer.service.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import { AuditRepository } from './audit.repository.js';
 
@@ -25,7 +26,6 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
-const VERIFY_BATCH = 1_000;
 /** Heads remembered (one per tenant audited lately); beyond it the oldest is forgotten. */
 const MAX_CACHED_HEADS = 5_000;
 /** Times a batch is chained again after another writer advanced the head first. */
@@ -43,6 +43,8 @@ type ChainHead = { readonly seq: number; readonly hash: Buffer };
  * ({@link AuditRepository.appendAfter}); each caller waits until its record is durable before it
  * gets its answer. The head is remembered per tenant between batches: a head that another
  * process (a replica, a mutation) moved costs one read of it and the batch is chained again.
+ * Every append is counted by the {@link AuditCheckpointer} (in memory; the signed checkpoint is
+ * written later, in the background).
  */
 @Injectable()
 export class AuditLog {
@@ -53,6 +55,7 @@ export class AuditLog {
   constructor(
     private readonly repository: AuditRepository,
     private readonly keyring: TenantKeyring,
+    private readonly checkpointer: AuditCheckpointer,
   ) {}
 
   /**
@@ -76,6 +79,8 @@ export class AuditLog {
         reject: () => undefined,
       })),
     );
+    // Counted before the commit: at worst a checkpoint attempt finds the head unchanged.
+    if (context?.tenant) this.checkpointer.noteAppended(context.tenant, events.length);
   }
 
   /** Appends `event` durably (group commit); resolves once it is committed. */
@@ -118,20 +123,6 @@ export class AuditLog {
     };
   }
 
-  /** Walks the whole chain and compares it with the head: detects modified, deleted or inserted records. */
-  async verify(): Promise<ChainVerdict> {
-    const keys = await this.keyring.current();
-    const verifier = new ChainVerifier(keys.audit);
-    let afterSeq = 0;
-    for (;;) {
-      const rows = await this.repository.page(afterSeq, VERIFY_BATCH);
-      if (!verifier.feed(rows) || rows.length < VERIFY_BATCH) break;
-      afterSeq = rows[rows.length - 1]!.seq;
-    }
-    const head = await this.repository.head();
-    return verifier.finish(head ?? { seq: -1, hash: Buffer.alloc(0) });
-  }
-
   private async flush(tenant: TenantSlug, queue: { entries: Pending[]; flushing: boolean }): Promise<void> {
     queue.flushing = true;
     try {
@@ -158,6 +149,7 @@ export class AuditLog {
       if (!from) throw new Error('audit head missing');
       const { rows, head } = chain(keys, from, batch);
       if (await this.repository.appendAfter(rows, from, head)) {
+        this.checkpointer.noteAppended(tenant, rows.length);
         this.heads.delete(tenant);
         this.heads.set(tenant, head);
         if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value as TenantSlug);

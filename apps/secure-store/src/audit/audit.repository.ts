@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSourceRouter } from '#polystore/data-router';
-import { MoreThan, type EntityManager } from 'typeorm';
+import { And, LessThanOrEqual, MoreThan, type EntityManager } from 'typeorm';
 import { AuditEntryEntity, AuditHeadEntity } from './audit-entry.entity.js';
 
 /** Data access for the current tenant's audit chain. */
@@ -78,6 +78,25 @@ export class AuditRepository {
         .getRepository(AuditEntryEntity)
         .find({ where: { seq: MoreThan(afterSeq) }, order: { seq: 'ASC' }, take: limit }),
     );
+  }
+
+  /** Records after `afterSeq` up to `toSeq` (the head read before: later records are not looked at), oldest first. */
+  pageUpTo(afterSeq: number, toSeq: number, limit: number): Promise<AuditEntryEntity[]> {
+    return this.router.run((ds) =>
+      ds.getRepository(AuditEntryEntity).find({
+        where: { seq: And(MoreThan(afterSeq), LessThanOrEqual(toSeq)) },
+        order: { seq: 'ASC' },
+        take: limit,
+      }),
+    );
+  }
+
+  /** The highest `seq` stored (0 when there is none): one step down the primary key. */
+  async lastSeq(): Promise<number> {
+    const rows: Array<{ seq: string | null }> = await this.router.run((ds) =>
+      ds.query('SELECT max(seq)::text AS seq FROM audit_entries'),
+    );
+    return Number(rows[0]?.seq ?? 0);
   }
 
   head(): Promise<AuditHeadEntity | null> {

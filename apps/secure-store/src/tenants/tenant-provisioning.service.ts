@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDatabaseProvisioner } from '#polystore/runtime';
 import { RequestContextStore } from '#polystore/tenancy';
+import { AuditCheckpointer } from '../audit/audit-checkpointer.service.js';
 import { TenantKeyring } from '../crypto/tenant-keyring.service.js';
 
 /** The secure database of a tenant: the common provisioning plus the tenant's data key. */
@@ -9,6 +10,7 @@ export class TenantProvisioningService {
   constructor(
     private readonly databases: TenantDatabaseProvisioner,
     private readonly keyring: TenantKeyring,
+    private readonly checkpointer: AuditCheckpointer,
   ) {}
 
   async provision(): Promise<{ database: string; created: boolean; migrations: string[] }> {
@@ -18,7 +20,9 @@ export class TenantProvisioningService {
   }
 
   async drop(): Promise<{ dropped: boolean }> {
-    this.keyring.forget(RequestContextStore.requireTenant());
+    const tenant = RequestContextStore.requireTenant();
+    this.keyring.forget(tenant);
+    this.checkpointer.forget(tenant);
     return this.databases.drop();
   }
 }

@@ -34,6 +34,51 @@ export const auditEntryViewSchema = z.object({
 });
 export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
 
+export const auditVerifyModeSchema = z.enum(['checkpoint', 'full']);
+export type AuditVerifyMode = z.infer<typeof auditVerifyModeSchema>;
+
+/** What `secure.audit.verify` found, and what it looked at. */
+export const auditVerdictSchema = z.object({
+  valid: z.boolean(),
+  /** Records whose hash was recomputed. */
+  checked: z.number().int(),
+  firstInvalidSeq: z.number().int().nullable(),
+  /**
+   * `record missing`, `record modified`, `broken link`, `head mismatch`, `checkpoint mismatch`
+   * (the record at the checkpoint's seq is not the one it signed), `truncated` (records the
+   * checkpoint proves existed are gone: see `missing`), `checkpoint forged`; null when valid.
+   */
+  reason: z.string().nullable(),
+  /** The walk that ran: `checkpoint` starts at the checkpoint's record; `full` at the first record. */
+  mode: auditVerifyModeSchema,
+  /** First and last record checked (null: none). */
+  fromSeq: z.number().int().nullable(),
+  toSeq: z.number().int().nullable(),
+  /** The chain's head when the check started (later records are left to the next check). */
+  headSeq: z.number().int().nullable(),
+  /** The latest checkpoint in the catalog, and whether its signature holds. */
+  checkpoint: z
+    .object({
+      seq: z.number().int(),
+      at: z.string(),
+      status: z.enum(['verified', 'forged', 'unverifiable']),
+    })
+    .nullable(),
+  /** Records proven missing at the end of the chain (truncation), inclusive. */
+  missing: z.object({ fromSeq: z.number().int(), toSeq: z.number().int() }).nullable(),
+});
+export type AuditVerdictView = z.infer<typeof auditVerdictSchema>;
+
+/** What one checkpoint attempt did. */
+export const auditCheckpointOutcomeSchema = z.object({
+  /** `written`; `unchanged` (the head is where the checkpoint is); `refused` (the chain does not verify, or the stored checkpoint is forged: see `reason`); `skipped` (no tenant, or an empty chain). */
+  outcome: z.enum(['written', 'unchanged', 'refused', 'skipped']),
+  /** The checkpoint's seq after the attempt (null: none). */
+  seq: z.number().int().nullable(),
+  reason: z.string().nullable(),
+});
+export type AuditCheckpointOutcome = z.infer<typeof auditCheckpointOutcomeSchema>;
+
 /** Contracts answered by `apps/secure-store` (PII, credentials, audit). */
 export const SecureContracts = {
   health: defineContract({
@@ -118,18 +163,30 @@ export const SecureContracts = {
         .strict(),
       response: z.object({ items: z.array(auditEntryViewSchema), nextAfterSeq: z.number().int().nullable() }),
     }),
+    /**
+     * Checks the tenant's chain: by default from its latest signed checkpoint to the head
+     * (`checkpoint`), or from the first record (`full`); either way page by page.
+     */
     verify: defineContract({
       pattern: 'secure.audit.verify',
       service,
       scope: 'tenant',
-      request: emptySchema,
-      response: z.object({
-        valid: z.boolean(),
-        checked: z.number().int(),
-        firstInvalidSeq: z.number().int().nullable(),
-        reason: z.string().nullable(),
-      }),
+      request: z.object({ mode: auditVerifyModeSchema.default('checkpoint') }).strict(),
+      response: auditVerdictSchema,
       timeoutMs: 30_000,
+    }),
+    /**
+     * Signs a checkpoint of the tenant's chain head if it moved since the last one, after checking
+     * the records in between (the `audit-checkpoint` job, for tenants no secure store has
+     * checkpointed since their last append).
+     */
+    checkpoint: defineContract({
+      pattern: 'secure.audit.checkpoint',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: auditCheckpointOutcomeSchema,
+      timeoutMs: 120_000,
     }),
   },
   idempotency: {
