@@ -280,6 +280,8 @@ describe('edge store - durability under crashes and overload (e2e, real NATS dev
       await cluster.placeStreamLeader('TELEMETRY', 0);
       const credentials = await env.provision(tenant);
       const device = await env.connect(credentials); // through node 0
+      // The MQTT session and message streams too, so that killing node 1 costs no election of theirs.
+      expect(await cluster.placeMqttLeaders(0)).toEqual(expect.arrayContaining(['$MQTT_msgs']));
       const acknowledged = new Set<number>();
       const burst = publishAll(device, credentials.mqtt.topic, 1_000, acknowledged);
       await eventually(() => acknowledged.size >= 300, { what: '300 PUBACKs' });

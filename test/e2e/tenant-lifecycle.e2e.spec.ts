@@ -293,6 +293,13 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
         host: stack.baseDomain,
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
       });
+    /** A new tenant holding one customer. */
+    const tenantWithCustomer = async (suffix: string, email: string) => {
+      const t = await stack.createTenant(suffix);
+      const customer = await call<{ id: string }>(t.apiKey, 'POST', '/v1/customers', { name: 'Kept', email }, t);
+      expect(customer.status).toBe(201);
+      return { tenant: t, customer };
+    };
     const ingest = (token: string) =>
       httpRequest({
         port: stack.app('edge-store').port,
@@ -303,15 +310,7 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
       });
 
     it('tenants - a deleted tenant is kept, unreachable, its slug free; restored under another slug it has its data back', async () => {
-      const doomed = await stack.createTenant('grace');
-      const customer = await call(
-        doomed.apiKey,
-        'POST',
-        '/v1/customers',
-        { name: 'Kept', email: 'kept@example.com' },
-        doomed,
-      );
-      expect(customer.status).toBe(201);
+      const { tenant: doomed, customer } = await tenantWithCustomer('grace', 'kept@example.com');
       const device = await call<{ id: string; token: string }>(
         doomed.apiKey,
         'POST',
@@ -385,15 +384,7 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
     });
 
     it('tenants - a gateway killed in the middle of a deletion leaves the tenant refused; the DELETE run again finishes it', async () => {
-      const doomed = await stack.createTenant('crash');
-      const customer = await call(
-        doomed.apiKey,
-        'POST',
-        '/v1/customers',
-        { name: 'C', email: 'c@example.com' },
-        doomed,
-      );
-      expect(customer.status).toBe(201);
+      const { tenant: doomed, customer } = await tenantWithCustomer('crash', 'c@example.com');
       const crashy = await stack.startReplica('gateway', 'crashy', {
         TENANT_DELETION_GRACE_MS: '3600000',
         CRASH_POINTS: 'gateway.tenants.delete.after-revoke',

@@ -277,6 +277,26 @@ export class PrivateBrokerCluster {
   }
 
   /**
+   * Places on server `i` the leaders of the MQTT internal streams of the devices' account
+   * (`$MQTT_sess`, `$MQTT_msgs`, ...: they exist once a device has connected). A test that kills
+   * another server then does not also wait for their elections, which on nats-server 2.9 can stall
+   * MQTT for minutes on a loaded machine (nats-io/nats-server#3787).
+   */
+  async placeMqttLeaders(i: number, timeoutMs = 20_000): Promise<string[]> {
+    const nc = await ingestConnection(this, { servers: this.server(i).natsUrl });
+    const names: string[] = [];
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+      for await (const stream of jsm.streams.list())
+        if (stream.config.name.startsWith('$MQTT_')) names.push(stream.config.name);
+    } finally {
+      await nc.close();
+    }
+    for (const name of names) await this.placeStreamLeader(name, i, timeoutMs);
+    return names;
+  }
+
+  /**
    * Asks the JetStream meta leader to step down until server `i` leads the cluster's metadata, so
    * that a test killing another server does not also wait for a meta election (the JetStream API
    * answered "temporarily unavailable" for over 15 s once when the killed server had led it).

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
-import { JOB_MIGRATIONS, JobRunLog } from '#polystore/jobs';
+import { JOB_MIGRATIONS, JobRunLog, JobScheduler, type TenantJob } from '#polystore/jobs';
 import { MessageClient, MessagingModule } from '#polystore/messaging';
 import { createRootLogger, type MasterKeyring } from '#polystore/platform';
 import {
@@ -99,6 +99,22 @@ export class CliContext {
 
   get runLog(): JobRunLog {
     return new JobRunLog(this.systemDb);
+  }
+
+  /**
+   * A scheduler of `jobs` run now by this CLI (no ticks): a run is logged, leased and resumable
+   * like the gateway's, over the active tenants.
+   */
+  scheduler(jobs: readonly TenantJob<unknown>[]): JobScheduler {
+    return new JobScheduler({
+      owner: `cli:${this.config.INSTANCE_ID}`,
+      jobs,
+      log: this.runLog,
+      messages: this.messages,
+      tenants: () => this.activeTenants(),
+      leaseMs: this.config.JOB_LEASE_MS,
+      tickMs: 0,
+    });
   }
 
   /** Slugs of the active tenants, in creation order. */

@@ -1,4 +1,4 @@
-import { BUILTIN_JOBS, JobScheduler } from '#polystore/jobs';
+import { BUILTIN_JOBS, type JobScheduler } from '#polystore/jobs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import type { CliRuntime } from '../cli-runtime.js';
@@ -78,13 +78,5 @@ export function registerJobs(program: Command, runtime: CliRuntime): void {
 }
 
 function schedulerFor(cli: CliContext): JobScheduler {
-  return new JobScheduler({
-    owner: `cli:${cli.config.INSTANCE_ID}`,
-    jobs: BUILTIN_JOBS,
-    log: cli.runLog,
-    messages: cli.messages,
-    tenants: () => cli.activeTenants(),
-    leaseMs: cli.config.JOB_LEASE_MS,
-    tickMs: 0,
-  });
+  return cli.scheduler(BUILTIN_JOBS);
 }

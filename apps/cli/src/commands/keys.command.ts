@@ -1,4 +1,4 @@
-import { JobScheduler, type TenantOutcome } from '#polystore/jobs';
+import type { TenantOutcome } from '#polystore/jobs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import type { CliRuntime } from '../cli-runtime.js';
@@ -59,15 +59,7 @@ async function runKeys(cli: CliContext, task: KeyTask, flags: KeysFlags, signal:
     tenantTimeoutMs: flags.timeout,
     batchSize: flags.batch ?? 500,
   });
-  const scheduler = new JobScheduler({
-    owner: `cli:${cli.config.INSTANCE_ID}`,
-    jobs: [job],
-    log: cli.runLog,
-    messages: cli.messages,
-    tenants: () => cli.activeTenants(),
-    leaseMs: cli.config.JOB_LEASE_MS,
-    tickMs: 0,
-  });
+  const scheduler = cli.scheduler([job]);
   const progress = progressReporter(label);
   const kekVersion = cli.masterKeyring.current.version;
   try {

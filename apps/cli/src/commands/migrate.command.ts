@@ -1,5 +1,5 @@
 import { STORE_NAMES, isStoreName, type StoreName } from '#polystore/catalog';
-import { forEachTenant, JobScheduler, type TenantRunReport } from '#polystore/jobs';
+import { forEachTenant, type TenantRunReport } from '#polystore/jobs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import type { CliRuntime } from '../cli-runtime.js';
@@ -55,15 +55,7 @@ async function migrate(cli: CliContext, flags: MigrateFlags, signal: AbortSignal
           job.run(tenant, { signal: tenantSignal, now: new Date(), messages: cli.messages }),
       });
     } else {
-      const scheduler = new JobScheduler({
-        owner: `cli:${cli.config.INSTANCE_ID}`,
-        jobs: [job],
-        log: cli.runLog,
-        messages: cli.messages,
-        tenants: () => cli.activeTenants(),
-        leaseMs: cli.config.JOB_LEASE_MS,
-        tickMs: 0,
-      });
+      const scheduler = cli.scheduler([job]);
       report = await scheduler.runNow('migrate', {
         ...(tenants ? { tenants } : {}),
         params: { stores, tenants: tenants ? 'list' : 'all' },

@@ -1,5 +1,4 @@
 import type { CatalogService } from '#polystore/catalog';
-import { DataSourceRouter } from '#polystore/data-router';
 import type { TenantJob } from '#polystore/jobs';
 import type { MasterKeyring } from '#polystore/platform';
 import {
@@ -8,7 +7,7 @@ import {
   type CustomerKeyUpgrade,
   type TenantKeyRewrap,
 } from '../../../secure-store/src/index.js';
-import { STORE_SCHEMAS } from '../store-apps.js';
+import { fleetRouter } from '../fleet-router.js';
 
 /** What the `keys` commands do to each tenant's secure data. */
 export type KeyTask = 'rotate' | 'upgrade-customers';
@@ -36,19 +35,7 @@ export function keyMaintenanceJob(
   masterKeyring: MasterKeyring,
   options: KeyJobOptions,
 ): TenantJob<KeyJobResult> & { close(): Promise<void> } {
-  const router = new DataSourceRouter({
-    name: `keys-${options.task}`,
-    resolvePlacement: (tenant) => catalog.getPlacementFresh(tenant, 'secure'),
-    schema: STORE_SCHEMAS.secure,
-    poolSize: 1,
-    connectionBudget: Math.max(1, options.concurrency),
-    idleTtlMs: 60_000,
-    maxWaiters: 10_000,
-    acquireTimeoutMs: options.tenantTimeoutMs,
-    // A broken database is that tenant's failure, reported; it must not block the others.
-    breaker: { consecutiveFailures: 1_000_000, halfOpenAfterMs: 1 },
-    applicationName: `polystore-keys:${options.task}`,
-  });
+  const router = fleetRouter(catalog, 'secure', { name: `keys:${options.task}`, ...options });
   const maintenance = new SecureKeyMaintenance(router, masterKeyring, (tenant) => keyLabelOf(catalog, tenant));
   return {
     name: `keys-${options.task}`,

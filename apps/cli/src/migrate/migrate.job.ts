@@ -1,8 +1,9 @@
 import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
-import { DataSourceRouter, parseServerUrl, resolveStoreSchema } from '#polystore/data-router';
+import { parseServerUrl, resolveStoreSchema } from '#polystore/data-router';
 import { TenantSkipped, type TenantJob } from '#polystore/jobs';
 import { isCodedError } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
+import { fleetRouter } from '../fleet-router.js';
 import { STORE_SCHEMAS } from '../store-apps.js';
 import { FleetMigrationState } from './applied-migrations.js';
 
@@ -37,22 +38,7 @@ export function migrateJob(
 ): TenantJob<StoreMigration[]> & { close(): Promise<void> } {
   const fleet = new FleetMigrationState();
   const routers = new Map(
-    options.stores.map((store) => [
-      store,
-      new DataSourceRouter({
-        name: `migrate-${store}`,
-        resolvePlacement: (tenant) => catalog.getPlacementFresh(tenant, store),
-        schema: STORE_SCHEMAS[store],
-        poolSize: 1,
-        connectionBudget: Math.max(1, options.concurrency),
-        idleTtlMs: 60_000,
-        maxWaiters: 10_000,
-        acquireTimeoutMs: options.tenantTimeoutMs,
-        // A broken database is that tenant's failure, reported; it must not block others.
-        breaker: { consecutiveFailures: 1_000_000, halfOpenAfterMs: 1 },
-        applicationName: `polystore-migrate:${store}`,
-      }),
-    ]),
+    options.stores.map((store) => [store, fleetRouter(catalog, store, { name: `migrate:${store}`, ...options })]),
   );
 
   const migrateStore = async (tenant: TenantSlug, store: StoreName): Promise<StoreMigration> => {
