@@ -343,6 +343,9 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
       const kept = listed.body.items.find((t) => t.id === deleted.body.id);
       expect(kept).toMatchObject({ status: 'deleted', formerSlug: doomed.slug });
       expect(kept!.slug).not.toBe(doomed.slug);
+      // No key can be made for it meanwhile (it would start to work at a restore).
+      const sneaky = await onKeeper('POST', `/admin/tenants/${kept!.slug}/api-keys`, {});
+      expect(sneaky.status).toBe(404);
 
       // The slug is taken again at once by a tenant that sees nothing of the old one.
       const newcomer = await stack.admin<{ apiKey: string }>('POST', '/admin/tenants', {

@@ -115,9 +115,13 @@ export class ApiKeyAdminService {
     return { ...viewOf({ ...row, createdAt: new Date() }), secret: key.secret };
   }
 
+  /**
+   * The id of the tenant named `slug`. A deleted tenant (reached by its moved-aside slug) has no
+   * keys to manage: a key issued then would start to work at its restore, which issues its own.
+   */
   private async tenantId(manager: EntityManager, slug: TenantSlug): Promise<string> {
-    const tenant = await manager.findOne(TenantEntity, { where: { slug }, select: { id: true } });
-    if (!tenant) throw CatalogException.tenantNotFound(slug);
+    const tenant = await manager.findOne(TenantEntity, { where: { slug }, select: { id: true, status: true } });
+    if (!tenant || tenant.status === 'deleted') throw CatalogException.tenantNotFound(slug);
     return tenant.id;
   }
 }
