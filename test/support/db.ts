@@ -1,5 +1,24 @@
+import type { DataSourcePlacement } from '#polystore/data-router';
 import pg from 'pg';
 import { mariaQuery } from './mariadb.js';
+import { TestServices } from './services.js';
+
+/**
+ * A data router's `resolvePlacement` for tests without a catalog: each tenant in a database of
+ * its own, named by `databaseOf`, on the test PostgreSQL server.
+ */
+export function databasePerTenant(
+  databaseOf: (tenant: string) => string,
+): (tenant: string) => Promise<DataSourcePlacement> {
+  return (tenant) =>
+    Promise.resolve({
+      tenant,
+      serverUrl: TestServices.postgresUrl,
+      database: databaseOf(tenant),
+      kind: 'database',
+      version: 1,
+    });
+}
 
 /** Whether a server URL points at PostgreSQL (else MariaDB/MySQL). */
 export const isPostgres = (serverUrl: string) => /^postgres(ql)?:/.test(serverUrl);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openSystemDatabase, type CatalogService } from '#polystore/catalog';
-import { DatabaseAdmin, DataSourceRouter, type DataSourcePlacement } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter } from '#polystore/data-router';
 import { MasterKeyring, randomKey } from '#polystore/platform';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import type { DataSource } from 'typeorm';
@@ -19,6 +19,7 @@ import { TenantKeyRepository } from '../src/crypto/tenant-key.repository.js';
 import { TenantKeyring } from '../src/crypto/tenant-keyring.service.js';
 import { TenantKeyWrapper } from '../src/crypto/tenant-key-wrap.util.js';
 import { SECURE_SCHEMA } from '../src/secure.schema.js';
+import { databasePerTenant } from '../../../test/support/db.js';
 
 const ring = MasterKeyring.single(Buffer.alloc(32, 31));
 const run = uniqueToken(6);
@@ -124,14 +125,7 @@ describe('secure-store - signed audit checkpoints in the catalog, on the real Po
     });
     router = new DataSourceRouter({
       name: `audit-int-${run}`,
-      resolvePlacement: (tenant): Promise<DataSourcePlacement> =>
-        Promise.resolve({
-          tenant,
-          serverUrl: TestServices.postgresUrl,
-          database: databaseOf(tenant),
-          kind: 'database',
-          version: 1,
-        }),
+      resolvePlacement: databasePerTenant(databaseOf),
       schema: SECURE_SCHEMA,
       poolSize: 4,
       connectionBudget: 30,

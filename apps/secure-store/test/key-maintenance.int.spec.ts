@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DatabaseAdmin, DataSourceRouter, type DataSourcePlacement, type StoreSchema } from '#polystore/data-router';
+import { DatabaseAdmin, DataSourceRouter, type StoreSchema } from '#polystore/data-router';
 import { MasterKeyring, randomKey, seal } from '#polystore/platform';
 import { parseTenantSlug, runAsTenant, type TenantSlug } from '#polystore/tenancy';
 import { uniqueToken } from '../../../test/support/ids.js';
@@ -19,6 +19,7 @@ import { SecureSaga1764204100000 } from '../src/migrations/1764204100000-secure-
 import { SecureIdempotency1764207100000 } from '../src/migrations/1764207100000-secure-idempotency.js';
 import { SecureKekVersion1764207600000 } from '../src/migrations/1764207600000-secure-kek-version.js';
 import { SECURE_SCHEMA } from '../src/secure.schema.js';
+import { databasePerTenant } from '../../../test/support/db.js';
 
 const V1 = Buffer.alloc(32, 21);
 const V2 = Buffer.alloc(32, 22);
@@ -47,14 +48,7 @@ const BEFORE_CUSTOMER_KEYS: StoreSchema = {
 function routerFor(schema: StoreSchema): DataSourceRouter {
   return new DataSourceRouter({
     name: `keys-int-${uniqueToken(4)}`,
-    resolvePlacement: (tenant): Promise<DataSourcePlacement> =>
-      Promise.resolve({
-        tenant,
-        serverUrl: TestServices.postgresUrl,
-        database: databaseOf(tenant),
-        kind: 'database',
-        version: 1,
-      }),
+    resolvePlacement: databasePerTenant(databaseOf),
     schema,
     poolSize: 4,
     connectionBudget: 20,

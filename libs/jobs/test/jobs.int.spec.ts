@@ -10,6 +10,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { stackClient } from '../../../test/support/nats.js';
 import { TestServices } from '../../../test/support/services.js';
+import { databasePerTenant } from '../../../test/support/db.js';
 
 const TENANTS = 30;
 
@@ -38,14 +39,7 @@ describe('jobs - tenant iterator, checkpoint and scheduler (real PostgreSQL)', (
       );
     router = new DataSourceRouter({
       name: 'jobs-test',
-      resolvePlacement: (tenant) =>
-        Promise.resolve({
-          tenant,
-          serverUrl: TestServices.postgresUrl,
-          database: databaseOf(tenant),
-          kind: 'database',
-          version: 1,
-        }),
+      resolvePlacement: databasePerTenant(databaseOf),
       schema: { entities: [] },
       poolSize: 1,
       connectionBudget: 8,
