@@ -143,6 +143,15 @@ export const gatewayConfigSchema = z
     TENANT_DELETION_GRACE_MS: intVar(7 * 24 * 3_600_000, 0),
     /** How often each gateway looks for deleted tenants whose grace period is over. */
     TENANT_PURGE_INTERVAL_MS: intVar(60_000, 100, 86_400_000),
+    /**
+     * Default per-tenant quotas (a tenant's own, set through `/admin/tenants/:slug/quotas`, win):
+     * registered devices, customers, and bytes of the tenant's data across its stores; 0 = unlimited.
+     */
+    QUOTA_DEVICES: intVar(0, 0),
+    QUOTA_CUSTOMERS: intVar(0, 0),
+    QUOTA_STORAGE_BYTES: intVar(0, 0),
+    /** How old a tenant's storage measurement may get before it is measured again (never per request). */
+    QUOTA_STORAGE_REFRESH_MS: intVar(300_000, 100, 86_400_000),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN', 'CONTEXT_SIGNING_KEY', 'CONTEXT_STORE_KEYS']))
   .superRefine(checkConnectionTimeout)

@@ -32,6 +32,9 @@ import { CustomersService } from './customers/customers.service.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
 import { UsageController } from './usage/usage.controller.js';
+import { AdminQuotasController, QuotasController } from './quotas/quotas.controller.js';
+import { QuotaService } from './quotas/quota.service.js';
+import { TenantQuotasAdmin } from './quotas/tenant-quotas.admin.js';
 import { HealthController } from './health/health.controller.js';
 import { StoreDirectory } from './stores/store-directory.js';
 
@@ -110,6 +113,8 @@ export class GatewayModule {
         AdminSagasController,
         ApiKeysController,
         AdminApiKeysController,
+        QuotasController,
+        AdminQuotasController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -132,6 +137,8 @@ export class GatewayModule {
         ApiKeyUsage,
         CurrentTenant,
         TenantPurger,
+        QuotaService,
+        TenantQuotasAdmin,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import { DataSource } from 'typeorm';
 import { ApiKeyAdminService } from './api-key-admin.service.js';
 import { TenantRetirementService } from './tenant-retirement.service.js';
+import { TenantQuotaService } from './tenant-quota.service.js';
 import { CatalogAdminService } from './catalog-admin.service.js';
 import { CatalogService } from './catalog.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
@@ -25,7 +26,7 @@ export interface SystemSchemaExtension {
 /**
  * The catalog for one process: opens (and migrates) the system database, provides the cached
  * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService} and
- * {@link ApiKeyAdminService}.
+ * {@link ApiKeyAdminService}, and the {@link TenantQuotaService}.
  * Needs `MessagingModule` (invalidation events).
  */
 @Module({})
@@ -51,9 +52,17 @@ export class CatalogModule {
         CatalogAdminService,
         ApiKeyAdminService,
         TenantRetirementService,
+        TenantQuotaService,
         SystemDatabaseCloser,
       ],
-      exports: [SYSTEM_DATA_SOURCE, CatalogService, CatalogAdminService, ApiKeyAdminService, TenantRetirementService],
+      exports: [
+        SYSTEM_DATA_SOURCE,
+        CatalogService,
+        CatalogAdminService,
+        ApiKeyAdminService,
+        TenantRetirementService,
+        TenantQuotaService,
+      ],
     };
   }
 }

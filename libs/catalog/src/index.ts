@@ -5,6 +5,12 @@ export type { TenantStatus } from './entities/tenant.entity.js';
 export type { ApiKeyPrincipal, ApiKeyView, IssuedApiKeyView, TenantRecord } from './catalog.records.js';
 export { API_KEY_SCOPES, scopesAllow, type ApiKeyScope, type RouteArea } from './api-key-scope.js';
 export { ApiKeyAdminService, type ApiKeySpec } from './api-key-admin.service.js';
+export {
+  TenantQuotaService,
+  type QuotaOverrides,
+  type QuotaOverridesPatch,
+  type StorageMeasurement,
+} from './tenant-quota.service.js';
 export { retiredSlugOf, TenantRetirementService, type RetiredTenant } from './tenant-retirement.service.js';
 export {
   defaultPlacementKind,

@@ -18,7 +18,13 @@ export interface StoreManifest {
   readonly dialects: readonly Dialect[];
   /** The server new tenants are placed on when `<PREFIX>_SERVER_URL` is not set. */
   readonly defaultServerUrl: string;
-  readonly contracts: { readonly provision: Contract; readonly drop: Contract; readonly health: Contract };
+  readonly contracts: {
+    readonly provision: Contract;
+    readonly drop: Contract;
+    readonly health: Contract;
+    /** `<store>.tenants.usage`: the tenant's bytes and row counts (answered by `TenantDataModule`). */
+    readonly usage: Contract;
+  };
 }
 
 /** Every store, by name (provisioning order: {@link STORE_NAMES}). */
@@ -33,6 +39,7 @@ export const STORE_MANIFESTS = {
       provision: Contracts.secure.tenants.provision,
       drop: Contracts.secure.tenants.drop,
       health: Contracts.secure.health,
+      usage: Contracts.secure.tenants.usage,
     },
   },
   reliable: {
@@ -45,6 +52,7 @@ export const STORE_MANIFESTS = {
       provision: Contracts.reliable.tenants.provision,
       drop: Contracts.reliable.tenants.drop,
       health: Contracts.reliable.health,
+      usage: Contracts.reliable.tenants.usage,
     },
   },
   edge: {
@@ -57,6 +65,7 @@ export const STORE_MANIFESTS = {
       provision: Contracts.edge.tenants.provision,
       drop: Contracts.edge.tenants.drop,
       health: Contracts.edge.health,
+      usage: Contracts.edge.tenants.usage,
     },
   },
 } as const satisfies { readonly [S in StoreName]: StoreManifest & { readonly name: S } };

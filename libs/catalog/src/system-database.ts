@@ -10,6 +10,7 @@ import { CatalogApiKeyResource1764208500000 } from './migrations/1764208500000-c
 import { CatalogTenantRetirement1764208510000 } from './migrations/1764208510000-catalog-tenant-retirement.js';
 import { CatalogKeyLabel1764208520000 } from './migrations/1764208520000-catalog-key-label.js';
 import { CatalogAuditCheckpoints1764208800000 } from './migrations/1764208800000-catalog-audit-checkpoints.js';
+import { CatalogTenantQuotas1764208900000 } from './migrations/1764208900000-catalog-tenant-quotas.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
@@ -20,6 +21,7 @@ export const CATALOG_MIGRATIONS = [
   CatalogTenantRetirement1764208510000,
   CatalogKeyLabel1764208520000,
   CatalogAuditCheckpoints1764208800000,
+  CatalogTenantQuotas1764208900000,
 ];
 
 export interface SystemDatabaseOptions {

@@ -58,7 +58,7 @@ export { RpcErrorFilter } from './rpc-error.filter.js';
 export { ContractPipe, Handles } from './contract.pipe.js';
 export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';
 export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participant.contract.js';
-export { idempotencyKeySchema } from './contracts/common.schema.js';
+export { idempotencyKeySchema, type TenantUsageView } from './contracts/common.schema.js';
 export {
   BUS_SERVICES,
   busAuthenticator,

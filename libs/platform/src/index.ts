@@ -1,4 +1,5 @@
 export { CodedError, ErrorKind, isCodedError, isErrorKind } from './errors/coded-error.js';
+export { QUOTA_EXCEEDED, QUOTA_NAMES, quotaExceeded, type QuotaName } from './errors/quota-exceeded.js';
 export {
   ConfigError,
   base64KeyVar,

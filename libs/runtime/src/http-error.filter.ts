@@ -36,6 +36,8 @@ export interface ErrorBody {
   errors?: string[];
   /** The saga whose outcome this is (an operation run across stores): `GET /v1/sagas/:id` tells more. */
   sagaId?: string;
+  /** `QUOTA_EXCEEDED`: the quota reached, its limit and the usage that reached it. */
+  quota?: { name: string; limit: number; used: number };
 }
 
 /** Fastify's own client errors (body parsing, limits) carry a 4xx statusCode and an FST_ code. */
@@ -86,7 +88,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     const body = this.toBody(exception, correlationId);
-    if (body.statusCode === 503 || body.statusCode === 429) void reply.header('Retry-After', retryAfterOf(exception));
+    if (body.statusCode === 503 || body.statusCode === 429) {
+      const retryAfter = retryAfterOf(exception);
+      if (retryAfter !== null) void reply.header('Retry-After', retryAfter);
+    }
     void reply.header('x-request-id', correlationId);
     void reply.status(body.statusCode).send(body);
   }
@@ -97,6 +102,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (statusCode === 500) this.logger.error({ err: exception, correlationId }, 'internal error');
       const errors = exception.kind === ErrorKind.INVALID_ARGUMENT ? listOf(exception.details) : undefined;
       const sagaId = statusCode < 500 ? exception.details?.['sagaId'] : undefined;
+      const quota = statusCode === 429 ? quotaOf(exception.details) : undefined;
       return {
         statusCode,
         code: exception.code,
@@ -104,6 +110,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         correlationId,
         ...(errors ? { errors } : {}),
         ...(typeof sagaId === 'string' ? { sagaId } : {}),
+        ...(quota ? { quota } : {}),
       };
     }
     // Fastify's body-parsing errors arrive wrapped by Nest in an HttpException (cause = FastifyError).
@@ -132,10 +139,23 @@ function clientFacingKind(error: CodedError<string>): ErrorKind {
   return refusedUs && error instanceof RemoteError ? ErrorKind.INTERNAL : error.kind;
 }
 
-/** Seconds before a retry: a coded error's `details.retryAfterSeconds` (a rate limit's window), else 1. */
-function retryAfterOf(exception: unknown): string {
+/**
+ * Seconds before a retry: a coded error's `details.retryAfterSeconds` (a rate limit's window), else
+ * 1; null (no `Retry-After`) when the error says `retryAfterSeconds: null`: waiting changes
+ * nothing (a quota).
+ */
+function retryAfterOf(exception: unknown): string | null {
   const seconds = isCodedError(exception) ? exception.details?.['retryAfterSeconds'] : undefined;
+  if (seconds === null) return null;
   return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0 ? String(seconds) : '1';
+}
+
+/** A quota error's `details.quota`, when it has the expected shape. */
+function quotaOf(details: Record<string, unknown> | undefined): ErrorBody['quota'] {
+  const quota = details?.['quota'] as { name?: unknown; limit?: unknown; used?: unknown } | undefined;
+  if (typeof quota?.name !== 'string' || typeof quota.limit !== 'number' || typeof quota.used !== 'number')
+    return undefined;
+  return { name: quota.name, limit: quota.limit, used: quota.used };
 }
 
 function isHealthReport(response: unknown): boolean {

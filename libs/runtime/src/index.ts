@@ -33,5 +33,6 @@ export {
 } from './tenant-data.module.js';
 export { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
 export { idempotencyPurgeHandler } from './idempotency-purge.handler.js';
+export { measureTenantUsage } from './tenant-usage.js';
 export { HttpErrorCode, HttpErrorFilter, type ErrorBody } from './http-error.filter.js';
 export type { StoreApp } from './store-app.js';

@@ -9,10 +9,12 @@ import {
   type StoreSchema,
   type StoreSchemaByDialect,
 } from '#polystore/data-router';
+import { Contracts } from '#polystore/messaging';
 import { METRICS_REGISTRY, deriveKey } from '#polystore/platform';
 import type { Registry } from 'prom-client';
 import { LeaseScopeInterceptor } from './lease-scope.interceptor.js';
 import { TenantDatabaseProvisioner } from './tenant-database.provisioner.js';
+import { tenantUsageHandler } from './tenant-usage.handler.js';
 
 /** Limits of a store's tenant DataSources (see `DataSourceRouterOptions`). */
 export interface TenantDataLimits {
@@ -81,7 +83,8 @@ class RouterLifecycle implements OnApplicationShutdown {
  * A store's tenant databases: one {@link DataSourceRouter} resolving placements through the
  * catalog (never from the caller), retiring DataSources when a tenant changes, exporting its
  * stats as metrics, and closing every DataSource at shutdown after in-flight work; and the
- * {@link TenantDatabaseProvisioner} that creates and drops the tenant's database.
+ * {@link TenantDatabaseProvisioner} that creates and drops the tenant's database; and the
+ * handler of the store's `<store>.tenants.usage` (bytes and row counts, for the gateway's quotas).
  */
 @Module({})
 export class TenantDataModule {
@@ -89,6 +92,7 @@ export class TenantDataModule {
     return {
       module: TenantDataModule,
       global: true,
+      controllers: [tenantUsageHandler(Contracts[options.store].tenants.usage)],
       providers: [
         {
           provide: DataSourceRouter,

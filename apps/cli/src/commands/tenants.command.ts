@@ -6,6 +6,7 @@ import { printJson, printTable } from '../output.js';
 import { slugArgument, UsageError } from './arguments.js';
 import { failIfNot } from './gateway-response.js';
 import { registerTenantMove } from './tenant-move.command.js';
+import { registerTenantQuota } from './tenant-quota.command.js';
 
 export function storeArgument(value: string): StoreName {
   if (!isStoreName(value)) throw new UsageError(`--store: unknown store "${value}" (${STORE_NAMES.join(', ')})`);
@@ -135,6 +136,7 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
     );
 
   registerTenantMove(tenants, runtime, slugArgument);
+  registerTenantQuota(tenants, runtime);
 }
 
 /** `store=kind[@server-url]` as the admin API takes it; the gateway validates the values. */

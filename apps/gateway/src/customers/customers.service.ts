@@ -4,6 +4,7 @@ import { Contracts, MessageClient, type CustomerView } from '#polystore/messagin
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { CurrentTenant } from '../context/current-tenant.service.js';
+import { QuotaService } from '../quotas/quota.service.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
 import type { CreateCustomerDto } from './customer.dto.js';
@@ -18,15 +19,22 @@ export class CustomersService {
     private readonly orchestrator: SagaOrchestrator,
     private readonly sagas: SagaRegistry,
     private readonly tenants: CurrentTenant,
+    private readonly quotas: QuotaService,
   ) {}
 
-  /** With an `Idempotency-Key`, the secure store stores the key with the customer (one transaction). */
-  create(input: CreateCustomerDto, idempotencyKey?: string): Promise<CustomerView> {
+  /**
+   * With an `Idempotency-Key`, the secure store stores the key with the customer (one transaction).
+   * Refused with `QUOTA_EXCEEDED` when the tenant's storage quota is reached (here) or its
+   * customers quota (counted by the secure store in the insert's transaction).
+   */
+  async create(input: CreateCustomerDto, idempotencyKey?: string): Promise<CustomerView> {
+    const maxCustomers = await this.quotas.customersLimit(await this.tenants.get());
     return this.messages.request(C.create, {
       name: input.name,
       email: input.email,
       phone: input.phone ?? null,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(maxCustomers ? { maxCustomers } : {}),
     });
   }
 

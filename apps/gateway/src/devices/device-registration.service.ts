@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyException } from '#polystore/idempotency';
 import { sha256 } from '#polystore/platform';
-import { SagaOrchestrator } from '#polystore/saga';
+import { SagaOrchestrator, StepState, type SagaRecord } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { CurrentTenant } from '../context/current-tenant.service.js';
+import { QuotaService } from '../quotas/quota.service.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import {
   sagaFailure,
@@ -29,6 +30,7 @@ export class DeviceRegistrationService {
     private readonly sagas: SagaRegistry,
     private readonly devices: DevicesService,
     private readonly tenants: CurrentTenant,
+    private readonly quotas: QuotaService,
   ) {}
 
   /**
@@ -37,6 +39,10 @@ export class DeviceRegistrationService {
    * otherwise. With an `Idempotency-Key`, a repeated request joins the same saga and gets its
    * outcome: 201 with the same body (the token is never shown again), 202 while it runs, or the
    * same final error ({@link sagaFailure}) once it failed.
+   *
+   * A new registration is first admitted against the tenant's quotas (storage, devices:
+   * {@link QuotaService.admitDevice}); refused, it answers `429 QUOTA_EXCEEDED` and no saga
+   * starts, so nothing is left half done.
    */
   async register(
     dto: RegisterDeviceDto,
@@ -48,16 +54,28 @@ export class DeviceRegistrationService {
     const deviceId = scoped ? uuidFrom(`device-registration:device:${scoped}`, sha256) : randomUUID();
     const sagaId = scoped ? uuidFrom(`device-registration:saga:${scoped}`, sha256) : randomUUID();
     const input = { deviceId, name: dto.name, model: dto.model, customerId: dto.customerId ?? null };
-    await this.orchestrator.start(this.sagas.deviceRegistration, input, {
-      tenant: tenant.slug,
-      tenantId: tenant.id,
-      id: sagaId,
-    });
-    const saga = await this.orchestrator.waitFor(
-      sagaId,
-      Math.max(0, RequestContextStore.remainingMs() - 300),
-      UNTIL_DECIDED,
+    // A repeat of a registration joins it, quota or not; a new one is admitted first (nothing started if not).
+    const release = await this.quotas.admitDevice(
+      tenant,
+      async () => scoped !== null && (await this.orchestrator.find(sagaId)) !== null,
     );
+    let saga: SagaRecord;
+    try {
+      await this.orchestrator.start(this.sagas.deviceRegistration, input, {
+        tenant: tenant.slug,
+        tenantId: tenant.id,
+        id: sagaId,
+      });
+      saga = await this.orchestrator.waitFor(
+        sagaId,
+        Math.max(0, RequestContextStore.remainingMs() - 300),
+        UNTIL_DECIDED,
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
+    this.releaseOnceCounted(saga, release);
     const { deviceId: _id, ...sent } = input;
     const { deviceId: _stored, ...stored } = saga.input as typeof input;
     if (JSON.stringify(sent) !== JSON.stringify(stored)) throw IdempotencyException.mismatch();
@@ -70,6 +88,17 @@ export class DeviceRegistrationService {
     const { token } = await this.devices.credential(deviceId);
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
     return { status: 201, body: { id: deviceId, sagaId, ...(show ? { token } : {}) } };
+  }
+
+  /**
+   * Frees the registration's place in the devices quota gate once the registry counts it: at
+   * once when the saga is decided or its registry step done (its row is written, or never will
+   * be); otherwise (a 202: a store slow or down) after the saga's deadline, without polling the log.
+   */
+  private releaseOnceCounted(saga: SagaRecord, release: () => void): void {
+    const registry = saga.steps.find((step) => step.step === 'registry');
+    if (!stillRunning(saga) || registry?.state === StepState.SUCCEEDED) release();
+    else setTimeout(release, this.sagas.deviceRegistration.deadlineMs).unref();
   }
 
   /** Starts the (forward-only) deletion saga: 204 when done within the deadline, 202 otherwise. */

@@ -18,6 +18,8 @@ export interface StoreEntry {
   readonly provision: Contract;
   readonly drop: Contract;
   readonly health: Contract;
+  /** The tenant's bytes and row counts in this store (quotas). */
+  readonly usage: Contract;
 }
 
 /** The stores this deployment runs (`STORES`), in provisioning order, from their manifests. */

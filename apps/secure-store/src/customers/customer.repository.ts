@@ -30,6 +30,19 @@ export class CustomerRepository {
     return { createdAt: rows[0]!.created_at };
   }
 
+  /**
+   * How many customers the tenant has, counted after taking a transaction-scoped advisory lock of
+   * the tenant's customers quota: two creates at the quota's edge take it in turn, so the second
+   * counts the first's row once it committed (or sees it rolled back). Only creates under a quota
+   * take it; erasures never wait on it.
+   */
+  async countUnderQuotaLock(manager: EntityManager): Promise<number> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/customers-quota', 0))`);
+    // A statement of its own: under READ COMMITTED its snapshot is taken after the lock was granted.
+    const rows: Array<{ n: string }> = await manager.query('SELECT count(*)::text AS n FROM customers');
+    return Number(rows[0]!.n);
+  }
+
   /** The customer with its wrapped key (one statement), or null. */
   findById(id: string): Promise<CustomerEntity | null> {
     return this.router.run((ds) => withKey(ds).where('c.id = :id', { id }).getOne());

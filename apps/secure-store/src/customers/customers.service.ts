@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { CustomerView, ParsedRequestOf, Contracts } from '#polystore/messaging';
 import { IdempotentExecutor } from '#polystore/idempotency';
-import { CrashPoints, hmacSha256 } from '#polystore/platform';
+import { CrashPoints, hmacSha256, quotaExceeded } from '#polystore/platform';
 import type { EntityManager } from 'typeorm';
 import { DataSourceRouter } from '#polystore/data-router';
 import { AuditLog } from '../audit/audit-log.service.js';
@@ -41,11 +41,21 @@ export class CustomersService {
    * id and creation time are what the key stores: never PII), with other fields
    * `IDEMPOTENCY_MISMATCH`. What "the same fields" means is a digest keyed by the tenant, so the
    * key's row holds nothing that a dictionary of emails could be matched against.
+   *
+   * With `maxCustomers` (the gateway's customers quota), the count is taken in the insert's
+   * transaction under a per-tenant lock: at the quota's edge, concurrent creates cannot both
+   * pass; the refusal (`QUOTA_EXCEEDED`) rolls the idempotency key back with the rest, so the
+   * same key goes through once the quota is raised. A replay of a key that succeeded is answered
+   * before any count.
    */
   async create(input: ParsedRequestOf<Secure['create']>): Promise<CustomerView> {
     const keys = await this.keyring.current();
     const fields = { name: input.name, email: input.email, phone: input.phone ?? null };
     const insert = async (manager: EntityManager) => {
+      if (input.maxCustomers !== undefined) {
+        const used = await this.customers.countUnderQuotaLock(manager);
+        if (used >= input.maxCustomers) throw quotaExceeded('customers', input.maxCustomers, used);
+      }
       const id = randomUUID();
       const saved = await this.customers.insert(manager, sealCustomer(keys, id, fields));
       await this.audit.appendInTransaction(manager, keys, [

@@ -4,7 +4,7 @@ import type { CatalogOptions } from '../catalog.tokens.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** What a catalog cache holds; the `kind` label of its metrics. */
-export type CatalogCacheKind = 'tenant' | 'placement' | 'api_key';
+export type CatalogCacheKind = 'tenant' | 'placement' | 'api_key' | 'quota';
 
 const DEFAULT_STALE_WINDOW_MS = 300_000;
 

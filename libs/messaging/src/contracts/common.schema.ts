@@ -30,3 +30,26 @@ export const purgeExpiredRequestSchema = z.object({ limit: z.number().int().min(
 
 /** Answer of `idempotency.purge-expired`: how many keys past their retention were deleted. */
 export const purgeExpiredResponseSchema = z.object({ purged: z.number().int().min(0) });
+
+/**
+ * Request of a store's `tenants.usage`: besides the bytes, the exact row counts of these tables of
+ * the store's own schema (names checked against the store's entities, never spliced as given).
+ */
+export const tenantUsageRequestSchema = z
+  .object({
+    count: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a table name'))
+      .max(8)
+      .default([]),
+  })
+  .strict();
+
+/**
+ * Answer of `tenants.usage`: the bytes the tenant's data takes in this store, as its engine
+ * reports them (null where the engine gives no figure), and the requested row counts.
+ */
+export const tenantUsageResponseSchema = z.object({
+  bytes: z.number().int().min(0).nullable(),
+  counts: z.record(z.string(), z.number().int().min(0)),
+});
+export type TenantUsageView = z.infer<typeof tenantUsageResponseSchema>;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineContract } from '../contract.js';
-import { dropResponseSchema, emptySchema, healthResponseSchema, provisionResponseSchema } from './common.schema.js';
+import {
+  dropResponseSchema,
+  emptySchema,
+  healthResponseSchema,
+  provisionResponseSchema,
+  tenantUsageRequestSchema,
+  tenantUsageResponseSchema,
+} from './common.schema.js';
 
 const service = 'edge-store';
 
@@ -90,6 +97,15 @@ export const EdgeContracts = {
       request: emptySchema,
       response: dropResponseSchema,
       timeoutMs: 60_000,
+    }),
+    /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
+    usage: defineContract({
+      pattern: 'edge.tenants.usage',
+      service,
+      scope: 'tenant',
+      request: tenantUsageRequestSchema,
+      response: tenantUsageResponseSchema,
+      timeoutMs: 10_000,
     }),
     /**
      * Revokes every device credential of the tenant at the broker (live connections closed), its

@@ -8,6 +8,8 @@ import {
   provisionResponseSchema,
   purgeExpiredRequestSchema,
   purgeExpiredResponseSchema,
+  tenantUsageRequestSchema,
+  tenantUsageResponseSchema,
 } from './common.schema.js';
 
 export { idempotencyKeySchema };
@@ -68,6 +70,15 @@ export const ReliableContracts = {
       request: emptySchema,
       response: dropResponseSchema,
       timeoutMs: 60_000,
+    }),
+    /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
+    usage: defineContract({
+      pattern: 'reliable.tenants.usage',
+      service,
+      scope: 'tenant',
+      request: tenantUsageRequestSchema,
+      response: tenantUsageResponseSchema,
+      timeoutMs: 10_000,
     }),
   },
   devices: {

@@ -8,6 +8,8 @@ import {
   provisionResponseSchema,
   purgeExpiredRequestSchema,
   purgeExpiredResponseSchema,
+  tenantUsageRequestSchema,
+  tenantUsageResponseSchema,
 } from './common.schema.js';
 
 const service = 'secure-store';
@@ -108,6 +110,15 @@ export const SecureContracts = {
       response: dropResponseSchema,
       timeoutMs: 60_000,
     }),
+    /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
+    usage: defineContract({
+      pattern: 'secure.tenants.usage',
+      service,
+      scope: 'tenant',
+      request: tenantUsageRequestSchema,
+      response: tenantUsageResponseSchema,
+      timeoutMs: 10_000,
+    }),
   },
   customers: {
     create: defineContract({
@@ -124,6 +135,11 @@ export const SecureContracts = {
             .nullish(),
           /** Set: a retry with the same key and fields gets the same customer (HTTP `Idempotency-Key`). */
           idempotencyKey: idempotencyKeySchema.optional(),
+          /**
+           * The tenant's customers quota (absent: none): refused with `QUOTA_EXCEEDED` when the
+           * tenant already has this many, counted in the insert's transaction.
+           */
+          maxCustomers: z.number().int().min(1).optional(),
         })
         .strict(),
       response: customerViewSchema,

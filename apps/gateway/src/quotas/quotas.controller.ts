@@ -1,0 +1,48 @@
+import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AdminGuard } from '../auth/admin.guard.js';
+import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
+import { CurrentTenant } from '../context/current-tenant.service.js';
+import { PutQuotasDto, QuotasDto } from './quota.dto.js';
+import { QuotaService } from './quota.service.js';
+import { TenantQuotasAdmin } from './tenant-quotas.admin.js';
+
+/** The calling tenant's quotas and usage. */
+@ApiTags('quotas')
+@ApiBearerAuth()
+@UseGuards(TenantAuthGuard)
+@Controller('v1/quotas')
+export class QuotasController {
+  constructor(
+    private readonly quotas: QuotaService,
+    private readonly tenants: CurrentTenant,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ type: QuotasDto })
+  async get(): Promise<QuotasDto> {
+    return this.quotas.usage(await this.tenants.get());
+  }
+}
+
+/** Any tenant's quotas, on the admin port with the admin token. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AdminGuard)
+@Controller('admin/tenants/:slug/quotas')
+export class AdminQuotasController {
+  constructor(private readonly admin: TenantQuotasAdmin) {}
+
+  @Get()
+  @ApiOkResponse({ type: QuotasDto })
+  get(@Param('slug') slug: string): Promise<QuotasDto> {
+    return this.admin.usage(slug);
+  }
+
+  /** Sets the tenant's own limits (fields given only); every gateway applies them to its next request. */
+  @Put()
+  @ApiOkResponse({ type: QuotasDto, description: 'The quotas as they apply now, with the usage' })
+  put(@Param('slug') slug: string, @Body() body: PutQuotasDto): Promise<QuotasDto> {
+    return this.admin.set(slug, body);
+  }
+}
