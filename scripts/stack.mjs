@@ -151,6 +151,17 @@ if (existsSync(`${root}scripts/nats.sh`)) {
   if (result.status !== 0)
     process.stdout.write('stack: the device broker (nats-server) did not start; MQTT ingest will be unavailable\n');
 }
+// `STACK_HA=1`: the reliable store on the project's 3-node Galera cluster (scripts/galera.sh,
+// 3307-3309), unless RELIABLE_SERVER_URL says otherwise.
+if (process.env.STACK_HA === '1') {
+  const result = spawnSync(`${root}scripts/galera.sh`, ['start'], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stdout.write('stack: the Galera cluster did not start (see above); stopping\n');
+    process.exit(1);
+  }
+  process.env.RELIABLE_SERVER_URL ??= spawnSync(`${root}scripts/galera.sh`, ['url']).stdout.toString().trim();
+  process.stdout.write(`stack: the reliable store is on the Galera cluster ${process.env.RELIABLE_SERVER_URL}\n`);
+}
 // Without a NATS_URL of the caller's, the apps talk over the project's authenticated bus: a user
 // per service, each allowed only its own subjects (libs/messaging/src/bus-auth.ts).
 if (process.env.NATS_URL === undefined && existsSync(`${root}scripts/bus.sh`)) {

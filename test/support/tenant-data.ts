@@ -15,7 +15,8 @@ export interface TenantPlacement {
 
 /** `dialect://host:port` of the admin listing back to a URL with the test servers' credentials. */
 export function serverUrlOf(placement: TenantPlacement): string {
-  const server = new URL(placement.server);
+  // A cluster (several hosts): its first node.
+  const server = new URL(placement.server.replace(/,[^/?#]*/, ''));
   const known = [TestServices.postgresUrl, TestServices.mariadbUrl].map((u) => new URL(u));
   const same = known.find((u) => u.hostname === server.hostname && (u.port || '') === (server.port || ''));
   const user = same?.username || 'root';

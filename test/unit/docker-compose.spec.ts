@@ -112,6 +112,8 @@ const JOBS = ['bus-config', 'db-roles', 'device-broker-config'];
 const BROKER_CLUSTER = ['device-broker-cluster-config', 'device-broker-1', 'device-broker-2', 'device-broker-3'];
 /** The `citus` profile: a coordinator, two workers and the one-shot that registers them. */
 const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-setup'];
+/** The `ha` profile: the reliable store's MariaDB as a 3-node Galera cluster. */
+const HA = ['galera-1', 'galera-2', 'galera-3'];
 
 /**
  * docker-compose.yml, checked statically (no Docker engine here): every server and app is
@@ -124,7 +126,7 @@ const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-s
 describe('docker-compose.yml - the full stack, checked statically', () => {
   it('compose - every server, job and app is a service; the servers have health checks; the jobs run once', () => {
     expect(Object.keys(services).sort()).toEqual(
-      [...SERVERS, ...JOBS, ...Object.keys(APPS), ...CITUS, ...BROKER_CLUSTER].sort(),
+      [...SERVERS, ...JOBS, ...Object.keys(APPS), ...CITUS, ...BROKER_CLUSTER, ...HA].sort(),
     );
     // The default `docker compose up` starts no Citus and no broker-cluster service.
     const byDefault = Object.entries(services).filter(([, s]) => !s.profiles);
@@ -167,6 +169,30 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
       if (needs !== 'MASTER_KEY') expect(environment['MASTER_KEY']).toBeUndefined();
     },
   );
+
+  it('compose - the ha profile: three Galera nodes, healthy only when Synced; one may start a new cluster, each decides from its own data how to start', () => {
+    for (const name of HA) {
+      const node = services[name]!;
+      expect(node.profiles).toEqual(['ha']);
+      expect(node.image).toBe('mariadb:10.11');
+      expect(node.healthcheck?.test).toEqual(['CMD', 'healthcheck.sh', '--connect', '--galera_online']);
+      expect(node.volumes).toEqual(
+        expect.arrayContaining([
+          './deploy/galera/galera.cnf:/etc/mysql/conf.d/galera.cnf:ro',
+          './deploy/galera/node.sh:/polystore/node.sh:ro',
+          `${name}-data:/var/lib/mysql`,
+        ]),
+      );
+    }
+    expect(HA.filter((name) => services[name]!.environment?.GALERA_FIRST === '1')).toEqual(['galera-1']);
+    const cnf = readFileSync(new URL('../../deploy/galera/galera.cnf', import.meta.url), 'utf8');
+    expect(cnf).toMatch(/^wsrep_cluster_address = gcomm:\/\/galera-1,galera-2,galera-3$/m);
+    expect(cnf).toMatch(/^wsrep_sync_wait = 1$/m);
+    expect(cnf).toMatch(/pc\.recovery=TRUE/);
+    const script = readFileSync(new URL('../../deploy/galera/node.sh', import.meta.url), 'utf8');
+    expect(script).toMatch(/safe_to_bootstrap: \*1/);
+    expect(script).not.toMatch(/wsrep_sst_auth = root:[^%]/);
+  });
 
   it('compose - the citus profile: schema-based sharding on the coordinator, healthy nodes, workers registered after they are healthy', () => {
     for (const name of CITUS) expect(services[name]!.profiles).toEqual(['citus']);

@@ -5,6 +5,7 @@ import { CliRuntime, ExitCode } from './cli-runtime.js';
 import { registerApiKeys } from './commands/api-keys.command.js';
 import { registerBroker } from './commands/broker.command.js';
 import { registerBus } from './commands/bus.command.js';
+import { registerCluster } from './commands/cluster.command.js';
 import { registerContextKey } from './commands/context-key.command.js';
 import { registerDbRoles } from './commands/db-roles.command.js';
 import { registerStoreKey } from './commands/store-key.command.js';
@@ -37,6 +38,7 @@ registerBus(program, runtime);
 registerContextKey(program, runtime);
 registerStoreKey(program, runtime);
 registerDbRoles(program, runtime);
+registerCluster(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import { commonConfigShape, requiredInProduction, checkServerUrlParameters } from '#polystore/runtime';
-import { intVar, portVar, urlVar } from '#polystore/platform';
+import { HostListUrl, intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
 import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { BUILTIN_JOBS } from '#polystore/jobs';
@@ -162,7 +162,7 @@ export const gatewayConfigSchema = z
   .superRefine((config, ctx) => {
     for (const { configPrefix: store } of storeManifests()) {
       const kind = config[`${store}_PLACEMENT_KIND`];
-      if (kind === 'schema' && !/^postgres(ql)?:$/.test(new URL(config[`${store}_SERVER_URL`]).protocol))
+      if (kind === 'schema' && !/^postgres(ql)?:$/.test(HostListUrl.parse(config[`${store}_SERVER_URL`]).url.protocol))
         ctx.addIssue({
           code: 'custom',
           path: [`${store}_PLACEMENT_KIND`],

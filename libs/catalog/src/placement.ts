@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { deriveKey, open, seal } from '#polystore/platform';
+import { HostListUrl, deriveKey, open, seal } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
 import {
   assertDatabaseName,
@@ -108,7 +108,8 @@ export function splitServerUrl(serverUrl: string): StoredServer {
         : 'server URL must be postgres://, mysql://, mariadb:// or mongodb://host[:port]',
     );
   }
-  const url = new URL(serverUrl);
+  const parsed = HostListUrl.parse(serverUrl);
+  const { url } = parsed;
   if (url.pathname && url.pathname !== '/') {
     throw CatalogException.invalidPlacement('server URL must not name a database');
   }
@@ -117,15 +118,16 @@ export function splitServerUrl(serverUrl: string): StoredServer {
   url.pathname = '';
   url.search = tlsQuery(address.tls);
   url.hash = '';
-  return password === undefined ? { serverUrl: url.toString() } : { serverUrl: url.toString(), password };
+  const stored = parsed.toString();
+  return password === undefined ? { serverUrl: stored } : { serverUrl: stored, password };
 }
 
 /** Puts a stored password back into a server URL (in memory only, to connect). */
 export function joinServerUrl(serverUrl: string, password: string | undefined): string {
   if (password === undefined) return serverUrl;
-  const url = new URL(serverUrl);
-  url.password = encodeURIComponent(password);
-  return url.toString();
+  const parsed = HostListUrl.parse(serverUrl);
+  parsed.url.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 /**

@@ -1,5 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
-import type { DataSourceRouter } from './data-source-router.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DataSourceRouter, RouterStats } from './data-source-router.js';
 
 /**
  * Exposes a router's state as Prometheus gauges, read at scrape time. Per-server series are
@@ -137,6 +137,7 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
         this.set({ store: stats.store }, pick(stats));
       },
     });
+  registerClusterMetrics(router, registry);
   totals('polystore_datasources_opened', 'DataSources opened since start', (s) => s.opened);
   totals('polystore_datasources_closed', 'DataSources closed since start', (s) => s.closed);
   totals(
@@ -144,4 +145,63 @@ export function registerDataRouterMetrics(router: DataSourceRouter, registry: Re
     'DataSource initializations that failed since start',
     (s) => s.initFailures,
   );
+}
+
+/**
+ * Multi-host servers (Galera): one series per node (bounded by the URL's host list), read at
+ * scrape time from the router's last check of each node.
+ */
+function registerClusterMetrics(router: DataSourceRouter, registry: Registry): void {
+  const nodeGauge = (
+    name: string,
+    help: string,
+    pick: (node: RouterStats['clusters'][number]['nodes'][number]) => number | undefined,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['store', 'server', 'node'],
+      registers: [registry],
+      collect() {
+        const stats = router.stats();
+        this.reset();
+        for (const cluster of stats.clusters) {
+          for (const node of cluster.nodes) {
+            const value = pick(node);
+            if (value !== undefined) this.set({ store: stats.store, server: cluster.server, node: node.node }, value);
+          }
+        }
+      },
+    });
+  nodeGauge(
+    'polystore_cluster_node_synced',
+    'Whether the node passed its last check (Galera: ready, Synced, in the primary component)',
+    (node) => (node.condition === 'synced' ? 1 : 0),
+  );
+  nodeGauge('polystore_cluster_node_current', 'Whether new connections of this store go to the node', (node) =>
+    node.current ? 1 : 0,
+  );
+  nodeGauge('polystore_cluster_size', 'wsrep_cluster_size as the node reports it', (node) => node.clusterSize);
+  nodeGauge(
+    'polystore_cluster_flow_control_paused_ratio',
+    'wsrep_flow_control_paused: fraction of time replication was paused by flow control since the last check',
+    (node) => node.flowControlPaused,
+  );
+  const seen = new Map<string, number>();
+  new Counter({
+    name: 'polystore_cluster_failovers_total',
+    help: 'Times new connections moved to another node of a cluster',
+    labelNames: ['store', 'server'],
+    registers: [registry],
+    collect() {
+      const stats = router.stats();
+      for (const cluster of stats.clusters) {
+        const before = seen.get(cluster.server) ?? 0;
+        if (cluster.failovers > before)
+          this.inc({ store: stats.store, server: cluster.server }, cluster.failovers - before);
+        else this.inc({ store: stats.store, server: cluster.server }, 0);
+        seen.set(cluster.server, Math.max(before, cluster.failovers));
+      }
+    },
+  });
 }

@@ -10,6 +10,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { ClusterMembership, type ClusterState } from './cluster.js';
 import { DataRouterException } from './data-router.exception.js';
 import {
   connectionOptions,
@@ -91,6 +92,8 @@ export interface DataSourceRouterOptions {
   /** `application_name` of connections (PostgreSQL), handy in `pg_stat_activity`. */
   readonly applicationName: string;
   readonly connectTimeoutMs?: number;
+  /** Multi-host (cluster) servers: how often every node's state is checked (default 1 s). */
+  readonly clusterCheckIntervalMs?: number;
 }
 
 type EntryState = 'opening' | 'open' | 'closing';
@@ -174,6 +177,8 @@ export interface RouterStats {
   readonly closed: number;
   readonly initFailures: number;
   readonly servers: readonly ServerStats[];
+  /** Multi-host servers (Galera, Group Replication): each node's last check and the failovers. */
+  readonly clusters: readonly ClusterState[];
   readonly sharedPools: readonly SharedPoolStats[];
   readonly dataSources: readonly DataSourceStats[];
 }
@@ -215,6 +220,8 @@ export class DataSourceRouter {
   private readonly scopes = new AsyncLocalStorage<LeaseScope>();
   private counters = { opened: 0, closed: 0, initFailures: 0 };
   private closed = false;
+  /** Multi-host servers this router connects to (their checks run while it is open). */
+  private readonly clusters = new Set<ClusterMembership>();
 
   constructor(private readonly options: DataSourceRouterOptions) {
     this.logger = new Logger(`DataSourceRouter:${options.name}`);
@@ -336,6 +343,7 @@ export class DataSourceRouter {
       })),
       sharedPools: [...this.openPools.values()].map((pool) => pool.stats()),
       dataSources,
+      clusters: [...this.clusters].map((cluster) => cluster.state()),
     };
   }
 
@@ -364,6 +372,8 @@ export class DataSourceRouter {
       (pool): pool is SharedPool => pool !== undefined,
     );
     await Promise.all(pools.map((pool) => pool.close(() => DataRouterException.closed())));
+    await Promise.all([...this.clusters].map((cluster) => cluster.release()));
+    this.clusters.clear();
     return all.filter((e) => e.dataSource).length + pools.length;
   }
 
@@ -393,6 +403,8 @@ export class DataSourceRouter {
         throw DataRouterException.unavailable(placement.database, 'circuit open', error);
       }
       if (isUnreachable(error) && !(error instanceof DataRouterException)) {
+        // A cluster checks its nodes at once, so the caller's retry goes to a healthy one.
+        if (address.nodes) ClusterMembership.of(address).reportFailure();
         throw DataRouterException.unavailable(placement.database, failureReason(error), error);
       }
       throw error;
@@ -488,6 +500,7 @@ export class DataSourceRouter {
     );
     try {
       await dataSource.initialize();
+      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
       return await work(dataSource);
     } finally {
       await dataSource.destroy().catch(() => undefined);
@@ -551,6 +564,7 @@ export class DataSourceRouter {
         }),
       );
       await dataSource.initialize();
+      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
       // TypeORM fills the driver's default schema with the login's current schema at initialize
       // (`public`) and then qualifies unqualified names with it (the migrations table, `hasTable`).
       // A shared database's DataSource must stay schema-less: every name follows the search path
@@ -679,6 +693,7 @@ export class DataSourceRouter {
     if (facts && address.dialect === 'postgres') Object.assign(dataSource.driver, facts);
     try {
       await dataSource.initialize();
+      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
       if (!facts && address.dialect === 'postgres') this.rememberServerFacts(address.id, dataSource);
     } catch (error) {
       this.counters.initFailures++;
@@ -832,23 +847,40 @@ export class DataSourceRouter {
   private serverFor(address: ServerAddress): Promise<ServerSlots> {
     let server = this.servers.get(address.id);
     if (!server) {
-      server = this.budgetOf(address).then((capacity) => {
-        const slots: ServerSlots = {
-          id: address.id,
-          capacity,
-          live: 0,
-          closing: 0,
-          waiters: [],
-          evictions: 0,
-          busyRejections: 0,
-        };
-        this.settledServers.set(address.id, slots);
-        return slots;
-      });
+      server = this.joinCluster(address)
+        .then(() => this.budgetOf(address))
+        .then((capacity) => {
+          const slots: ServerSlots = {
+            id: address.id,
+            capacity,
+            live: 0,
+            closing: 0,
+            waiters: [],
+            evictions: 0,
+            busyRejections: 0,
+          };
+          this.settledServers.set(address.id, slots);
+          return slots;
+        });
       this.servers.set(address.id, server);
       server.catch(() => this.servers.delete(address.id));
     }
     return server;
+  }
+
+  /** A multi-host server: its nodes are checked before the first connection, then periodically. */
+  private async joinCluster(address: ServerAddress): Promise<void> {
+    if (!address.nodes) return;
+    const cluster = ClusterMembership.of(address, {
+      probeIntervalMs: this.options.clusterCheckIntervalMs ?? 1_000,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
+      log: (message) => this.logger.warn(message),
+    });
+    if (!this.clusters.has(cluster)) {
+      this.clusters.add(cluster);
+      cluster.acquire();
+    }
+    await cluster.ensureChecked();
   }
 
   private async budgetOf(address: ServerAddress): Promise<number> {
@@ -873,7 +905,11 @@ export class DataSourceRouter {
     if (!breaker) {
       const name = placement.schema ? `${placement.database}.${placement.schema}` : placement.database;
       breaker = circuitBreaker(
-        handleWhen((error) => isUnreachable(error)),
+        // On a cluster, a lost node is the membership's business (it moves to another node): the
+        // circuit opens only when no node is left.
+        handleWhen(
+          (error) => isUnreachable(error) && !(address.nodes && ClusterMembership.of(address).hasUsableNode()),
+        ),
         {
           halfOpenAfter: this.options.breaker.halfOpenAfterMs,
           breaker: new ConsecutiveBreaker(this.options.breaker.consecutiveFailures),

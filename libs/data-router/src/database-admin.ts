@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { connectionOptions, maintenanceDatabase } from './internal/connection-options.js';
+import { checkedCluster, connectionOptions, maintenanceDatabase } from './internal/connection-options.js';
 import { failureReason, isUnreachable } from './internal/failure.js';
 import { DataRouterException } from './data-router.exception.js';
 import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddress } from './placement.js';
@@ -14,6 +14,7 @@ export async function withAdminConnection<T>(
 ): Promise<T> {
   const ds = new DataSource(connectionOptions(address, database, { entities: [] }, ADMIN_SETTINGS));
   try {
+    await checkedCluster(address);
     await ds.initialize();
   } catch (error) {
     throw DataRouterException.unavailable(address.id, failureReason(error), error);

@@ -10,7 +10,15 @@ export {
   type Dialect,
   type PlacementKind,
   type ServerAddress,
+  type ServerNode,
 } from './placement.js';
+export {
+  ClusterMembership,
+  type ClusterNodeState,
+  type ClusterOptions,
+  type ClusterState,
+  type NodeCondition,
+} from './cluster.js';
 export { parseTlsParameters, tlsQuery, type ServerTls, type TlsMode } from './server-tls.js';
 export { mysqlSslOptions, pgSslOptions, type MysqlSslOptions, type PgSslOptions } from './driver-tls.js';
 export {

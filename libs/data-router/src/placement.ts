@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { HostListUrl } from '#polystore/platform';
 import { DataRouterException } from './data-router.exception.js';
 import { parseTlsParameters, type ServerTls } from './server-tls.js';
 
@@ -51,11 +52,23 @@ const DIALECTS: Record<string, Dialect> = {
   'mongodb:': 'mongodb',
 };
 
+/** One host of a multi-host server URL. */
+export interface ServerNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** A parsed server URL: connection fields kept apart, never re-joined into a string. */
 export interface ServerAddress {
   readonly dialect: Dialect;
+  /** The (first) host; with {@link nodes}, connections go through a `ClusterMembership` instead. */
   readonly host: string;
   readonly port: number;
+  /**
+   * MySQL/MariaDB only: every node of a multi-host URL (`mysql://user@h1:p1,h2:p2,h3:p3`), a
+   * Galera cluster or MySQL Group Replication; absent for a single host.
+   */
+  readonly nodes?: readonly ServerNode[];
   readonly username?: string;
   readonly password?: string;
   /** `dialect://host:port`: identifies the server in budgets, stats and logs (no credentials, no TLS settings). */
@@ -73,8 +86,9 @@ const DEFAULT_PORTS: Record<Dialect, number> = { postgres: 5432, mysql: 3306, ma
  */
 export function parseServerUrl(serverUrl: string): ServerAddress {
   let url: URL;
+  let hosts: readonly string[] | undefined;
   try {
-    url = new URL(serverUrl);
+    ({ url, hosts } = HostListUrl.parse(serverUrl));
   } catch {
     throw DataRouterException.invalidPlacement('server URL is not a URL');
   }
@@ -83,6 +97,9 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
   if (!url.hostname) throw DataRouterException.invalidPlacement('server URL has no host');
   const port = url.port ? Number(url.port) : DEFAULT_PORTS[dialect];
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const nodes = hosts ? parseNodes(url.protocol, hosts, dialect) : undefined;
+  if (nodes && dialect !== 'mysql' && dialect !== 'mariadb')
+    throw DataRouterException.invalidPlacement('several hosts in a server URL need MySQL or MariaDB (a cluster)');
   const tls = parseTlsParameters(url.searchParams, dialect);
   // mysql2 checks the certificate of a server reached by IP address against the name `localhost`.
   if (tls?.mode === 'verify-full' && (dialect === 'mysql' || dialect === 'mariadb') && isIP(host) !== 0)
@@ -95,9 +112,33 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
     port,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    id: `${dialect}://${url.hostname}:${port}`,
+    id: nodes
+      ? `${dialect}://${nodes.map((node) => hostPort(node.host, node.port)).join(',')}`
+      : `${dialect}://${url.hostname}:${port}`,
+    ...(nodes ? { nodes } : {}),
     ...(tls ? { tls } : {}),
   };
+}
+
+function parseNodes(protocol: string, hosts: readonly string[], dialect: Dialect): ServerNode[] {
+  const nodes = hosts.map((entry, index) => {
+    let url: URL;
+    try {
+      url = new URL(`${protocol}//${entry}`);
+    } catch {
+      throw DataRouterException.invalidPlacement(`server URL host ${index + 1} is not host:port`);
+    }
+    if (!url.hostname || url.username || url.pathname.replace('/', '') !== '' || url.search)
+      throw DataRouterException.invalidPlacement(`server URL host ${index + 1} is not host:port`);
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : DEFAULT_PORTS[dialect] };
+  });
+  const keys = new Set(nodes.map((node) => hostPort(node.host, node.port)));
+  if (keys.size !== nodes.length) throw DataRouterException.invalidPlacement('server URL names a host twice');
+  return nodes;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 /** Throws `INVALID_PLACEMENT` unless `database` matches {@link DATABASE_NAME_PATTERN}. */

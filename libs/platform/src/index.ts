@@ -13,6 +13,7 @@ export {
   urlVar,
   withSecretFiles,
 } from './config/env.util.js';
+export { HostListUrl } from './config/host-list-url.js';
 export { createRootLogger, type LoggerSettings } from './logging/logger.factory.js';
 export { createMetricsRegistry } from './metrics/metrics.registry.js';
 export { METRICS_REGISTRY, MetricsModule } from './metrics/metrics.module.js';

@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { ClusterMembership } from '../cluster.js';
 import { mysqlSslOptions, pgSslOptions } from '../driver-tls.js';
 import type { Dialect, ServerAddress } from '../placement.js';
 
@@ -83,7 +84,13 @@ export function connectionOptions(
         timezone: 'Z',
         supportBigNumbers: true,
         bigNumberStrings: false,
-        extra: { connectionLimit: settings.poolSize, maxIdle: settings.poolSize, idleTimeout: 30_000 },
+        extra: {
+          connectionLimit: settings.poolSize,
+          maxIdle: settings.poolSize,
+          idleTimeout: 30_000,
+          // Several hosts (a cluster): each new connection goes to the node that passed its check.
+          ...(address.nodes ? { stream: ClusterMembership.of(address).stream } : {}),
+        },
       };
     case 'mongodb':
       return {
@@ -125,9 +132,11 @@ export async function detectMysqlFlavor(
 /** One statement on a short-lived MySQL/MariaDB connection (no database selected). */
 export async function queryMysqlOnce<R>(address: ServerAddress, connectTimeoutMs: number, sql: string): Promise<R[]> {
   const mysql = await import('mysql2/promise');
+  const cluster = await checkedCluster(address);
   const connection = await mysql.createConnection({
     host: address.host,
     port: address.port,
+    ...(cluster ? { stream: cluster.stream } : {}),
     user: address.username,
     password: address.password,
     connectTimeout: connectTimeoutMs,
@@ -139,6 +148,17 @@ export async function queryMysqlOnce<R>(address: ServerAddress, connectTimeoutMs
   } finally {
     await connection.end().catch(() => undefined);
   }
+}
+
+/**
+ * For a multi-host address: its cluster membership, after a check of its nodes (unless one ran
+ * lately), so that the next connection goes to a healthy node. Single hosts: undefined.
+ */
+export async function checkedCluster(address: ServerAddress): Promise<ClusterMembership | undefined> {
+  if (!address.nodes) return undefined;
+  const cluster = ClusterMembership.of(address);
+  await cluster.ensureChecked();
+  return cluster;
 }
 
 /** The database that always exists on a server, used for administrative connections. */

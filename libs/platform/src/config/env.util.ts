@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { HostListUrl } from './host-list-url.js';
 import { MasterKeyring, MasterKeyringError } from '../crypto/master-keyring.util.js';
 
 /** Raised when the environment does not satisfy an app's schema; the message names every bad variable. */
@@ -74,7 +75,7 @@ export function urlVar(protocols: readonly string[], fallback: string) {
     .refine(
       (value) => {
         try {
-          return protocols.includes(new URL(value).protocol);
+          return protocols.includes(HostListUrl.parse(value).url.protocol);
         } catch {
           return false;
         }
