@@ -11,6 +11,7 @@ const BENCHES = [
   'reliable.mjs',
   'edge.mjs',
   'saga.mjs',
+  'galera.mjs',
   'tenants.mjs',
   'quickstart.mjs',
   'context.mjs',

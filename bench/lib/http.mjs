@@ -3,12 +3,13 @@
 import http from 'node:http';
 
 /**
- * Sends one request to 127.0.0.1:`port` with `Host: host` and, when given, a bearer token and a
- * JSON body. Resolves with `{ status, body }` (body parsed when it is JSON).
+ * Sends one request to 127.0.0.1:`port` with `Host: host` and, when given, a bearer token, a
+ * JSON body and `extraHeaders` (e.g. `{ 'idempotency-key': key }`). Resolves with `{ status, body }`
+ * (body parsed when it is JSON).
  */
-export function request({ port, host, method = 'GET', path, token, body, timeoutMs = 60_000 }) {
+export function request({ port, host, method = 'GET', path, token, body, extraHeaders, timeoutMs = 60_000 }) {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const headers = { host };
+  const headers = { ...extraHeaders, host };
   if (token) headers.authorization = `Bearer ${token}`;
   if (payload) {
     headers['content-type'] = 'application/json';

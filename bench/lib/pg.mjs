@@ -56,7 +56,8 @@ export async function databasesMatching(serverUrl, pattern) {
  * of reliable.mjs, edge.mjs, saga.mjs and tenants.mjs, `polystore_qsb_<run>_<round>` of
  * quickstart.mjs), and tenant names derived from a tenant id (`ps_<store>_<32 hex>`).
  */
-const BENCH_CATALOG = /^polystore_(bench(_(reliable|edge|saga|tenants))?_system|qsb_[a-z0-9]+_[0-9]+)$/;
+const BENCH_CATALOG =
+  /^polystore_(bench(_(reliable|edge|saga|tenants|galera_single|galera_cluster))?_system|qsb_[a-z0-9]+_[0-9]+)$/;
 const TENANT_NAME = /^ps_(secure|edge|reliable)_[0-9a-f]{32}$/;
 const SHARED_DATABASE = /^polystore_(secure|edge|reliable)$/;
 
