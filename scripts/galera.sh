@@ -12,8 +12,9 @@
 #   scripts/galera.sh url            the RELIABLE_SERVER_URL of the cluster (all three hosts)
 #
 # Ports: MariaDB GALERA_PORT_BASE+1..3 (default 3307, 3308, 3309); group communication 4567/4577/
-# 4587, IST 4568/4578/4588, SST (rsync) 4444/4454/4464. State in GALERA_DIR (default
-# .polystore/galera/): node<N>/data, node<N>/my.cnf, node<N>/error.log, node<N>/mariadbd.pid.
+# 4587, IST 4568/4578/4588, SST (rsync) 4444/4454/4464 (moved by 100 per unit of GALERA_PORT_BASE).
+# State in GALERA_DIR (default .polystore/galera/): node<N>/data, node<N>/my.cnf,
+# node<N>/error.log, node<N>/mariadbd.pid. The nodes run as the `mysql` user (GALERA_USER).
 #
 # Bootstrap and recovery follow the Galera rules: a new cluster is only ever started from one
 # node (`--wsrep-new-cluster`), and after every node stopped, from the most advanced one:
@@ -41,9 +42,11 @@ die() {
 }
 
 port_of() { echo $((PORT_BASE + $1)); }
-gcomm_port() { echo $((4557 + 10 * $1)); }
-ist_port() { echo $((4558 + 10 * $1)); }
-sst_port() { echo $((4434 + 10 * $1)); }
+# Another GALERA_PORT_BASE moves the group-communication, IST and SST ports too (by 100 per 1).
+OFFSET=$(((PORT_BASE - 3306) * 100))
+gcomm_port() { echo $((4557 + 10 * $1 + OFFSET)); }
+ist_port() { echo $((4558 + 10 * $1 + OFFSET)); }
+sst_port() { echo $((4434 + 10 * $1 + OFFSET)); }
 dir_of() { echo "$STATE/node$1"; }
 pid_of() { cat "$(dir_of "$1")/mariadbd.pid" 2>/dev/null || true; }
 
@@ -142,10 +145,16 @@ initialize() { # node: system tables, root without a password on loopback (devel
   }
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 launch() { # node [extra mariadbd args...]
   local n=$1 dir
   shift
   dir=$(dir_of "$n")
+  # Another folder's cluster (a second checkout, a CI clone) on the same ports: say so, plainly.
+  if port_open "$(port_of "$n")"; then
+    die "node $n: port $(port_of "$n") is taken by a process this folder did not start (not $dir): stop that cluster (its scripts/galera.sh stop) or set GALERA_PORT_BASE"
+  fi
   rm -f "$dir/mariadbd.pid"
   # setsid: the node outlives the shell that started it, and a Ctrl-C there does not reach it.
   setsid "$MARIADBD" --defaults-file="$dir/my.cnf" "$@" >>"$dir/error.log" 2>&1 </dev/null &
