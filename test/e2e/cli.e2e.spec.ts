@@ -65,33 +65,39 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
 
   /**
    * Takes the newest secure migration back out of every tenant's secure data: its schema (the
-   * migrations table and the tables in it, the search path set to it) or its database.
+   * migrations table and the tables in it, the search path set to it) or its database. A few
+   * tenants at a time, each on a DataSource of its own.
    */
   async function undoNewestSecureMigration(): Promise<void> {
+    const queue = [...tenants];
+    const worker = async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) await undoNewestSecureMigrationOf(t);
+    };
+    await Promise.all(Array.from({ length: 5 }, worker));
+  }
+  async function undoNewestSecureMigrationOf(t: TestTenant): Promise<void> {
     const url = new URL(TestServices.postgresUrl);
-    for (const t of tenants) {
-      const placement = secureOf(t);
-      if (placement.schema !== undefined && !/^[a-z][a-z0-9_]{0,62}$/.test(placement.schema))
-        throw new Error(`unexpected schema name ${placement.schema}`);
-      const ds = new DataSource({
-        type: 'postgres',
-        host: url.hostname,
-        port: Number(url.port || 5432),
-        username: decodeURIComponent(url.username || 'root'),
-        database: placement.database,
-        ...(placement.schema
-          ? { schema: placement.schema, extra: { options: `-c search_path=${placement.schema}` } }
-          : {}),
-        entities: SECURE_SCHEMA.entities,
-        migrations: SECURE_SCHEMA.migrations,
-        migrationsTableName: SECURE_SCHEMA.migrationsTableName,
-      });
-      await ds.initialize();
-      try {
-        await ds.undoLastMigration({ transaction: 'each' });
-      } finally {
-        await ds.destroy();
-      }
+    const placement = secureOf(t);
+    if (placement.schema !== undefined && !/^[a-z][a-z0-9_]{0,62}$/.test(placement.schema))
+      throw new Error(`unexpected schema name ${placement.schema}`);
+    const ds = new DataSource({
+      type: 'postgres',
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      username: decodeURIComponent(url.username || 'root'),
+      database: placement.database,
+      ...(placement.schema
+        ? { schema: placement.schema, extra: { options: `-c search_path=${placement.schema}` } }
+        : {}),
+      entities: SECURE_SCHEMA.entities,
+      migrations: SECURE_SCHEMA.migrations,
+      migrationsTableName: SECURE_SCHEMA.migrationsTableName,
+    });
+    await ds.initialize();
+    try {
+      await ds.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await ds.destroy();
     }
   }
   const appliedEverywhere = async () => {
@@ -109,16 +115,26 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     systemUrl.pathname = `/${systemDb}`;
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'gateway'],
+      parallelStart: true,
       env: { SYSTEM_DB_URL: systemUrl.toString() },
     });
     for (let i = 0; i < TENANTS; i += 6)
       tenants.push(
         ...(await Promise.all(Array.from({ length: Math.min(6, TENANTS - i) }, () => stack.createTenant()))),
       );
-    for (const t of tenants) secureData.set(t.slug, await stack.placement(t.slug, 'secure'));
+    await Promise.all(tenants.map(async (t) => secureData.set(t.slug, await stack.placement(t.slug, 'secure'))));
   }, 180_000);
 
   afterAll(async () => {
+    // The 30 tenants are deleted a few at a time (close() deletes the rest one after another).
+    const queue = [...tenants];
+    const worker = async () => {
+      for (let t = queue.shift(); t && stack?.app('gateway').isRunning; t = queue.shift()) {
+        const deleted = await stack.admin('DELETE', `/admin/tenants/${t.slug}`).catch(() => undefined);
+        if (deleted && deleted.status < 300) stack.forget(t.slug);
+      }
+    };
+    await Promise.all(Array.from({ length: 5 }, worker));
     await stack?.close();
     await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
   }, 120_000);
@@ -234,11 +250,18 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
 
   it('tenants - create, list and delete through the CLI; a bad slug is a usage error naming it (exit 2); the public port or the former GATEWAY_URL is an error naming the variable (exit 1)', async () => {
     const slug = `e2e-cli-${uniqueToken(6)}`;
-    const created = await cli('tenants', 'create', slug, '--json');
+    // Calls that do not depend on each other run side by side (each CLI run is a process of its own).
+    const [created, bad, publicPort, formerName] = await Promise.all([
+      cli('tenants', 'create', slug, '--json'),
+      cli('tenants', 'create', 'Bad_Slug'),
+      // Pointed at the gateway's public port, which has no admin API: an error naming the variable.
+      startCli(['tenants', 'create', `${slug}-pub`], { GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.gatewayPort}` }),
+      startCli(['tenants', 'list'], { GATEWAY_URL: `http://127.0.0.1:${stack.gatewayPort}` }),
+    ]);
     expect(created).toMatchObject({ code: 0 });
     expect(JSON.parse(created.stdout)).toMatchObject({ slug, apiKey: expect.any(String) });
 
-    const list = await cli('tenants', 'list', '--json');
+    const [list, duplicate] = await Promise.all([cli('tenants', 'list', '--json'), cli('tenants', 'create', slug)]);
     expect(list).toMatchObject({ code: 0 });
     const listed = JSON.parse(list.stdout).find((t: { slug: string }) => t.slug === slug);
     expect(listed).toMatchObject({ status: 'active' });
@@ -248,21 +271,14 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
       Object.fromEntries(listed.placements.map((p: { store: string; kind: string }) => [p.store, p.kind])),
     ).toEqual({ secure: 'schema', reliable: 'database' });
 
-    const bad = await cli('tenants', 'create', 'Bad_Slug');
     expect(bad).toMatchObject({ code: 2 });
     expect(bad.stderr).toContain('"Bad_Slug" is not a tenant slug');
 
-    // Pointed at the gateway's public port, which has no admin API: an error naming the variable.
-    const publicPort = await startCli(['tenants', 'create', `${slug}-pub`], {
-      GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.gatewayPort}`,
-    });
     expect(publicPort).toMatchObject({ code: 1 });
     expect(publicPort.stderr).toContain("GATEWAY_ADMIN_URL must be the gateway's admin port");
-    const formerName = await startCli(['tenants', 'list'], { GATEWAY_URL: `http://127.0.0.1:${stack.gatewayPort}` });
     expect(formerName).toMatchObject({ code: 1 });
     expect(formerName.stderr).toContain('GATEWAY_URL: renamed GATEWAY_ADMIN_URL');
 
-    const duplicate = await cli('tenants', 'create', slug);
     expect(duplicate).toMatchObject({ code: 2 });
     expect(duplicate.stderr).toMatch(/slug: .*TENANT_EXISTS|slug: .*exists/i);
 
@@ -273,17 +289,20 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   }, 120_000);
 
   it('sagas - list shows the provisioning sagas; retry of an unknown saga is a usage error (exit 2)', async () => {
-    const list = await cli('sagas', 'list', '--state', 'SUCCEEDED', '--json');
+    // Three independent CLI runs, side by side.
+    const [list, unknown, badState] = await Promise.all([
+      cli('sagas', 'list', '--state', 'SUCCEEDED', '--json'),
+      cli('sagas', 'retry', '00000000-0000-4000-8000-000000000000'),
+      cli('sagas', 'list', '--state', 'NOPE'),
+    ]);
     expect(list).toMatchObject({ code: 0 });
     const sagas = JSON.parse(list.stdout) as Array<{ name: string; tenant: string }>;
     const provisioned = new Set(sagas.filter((s) => s.name === 'tenant-provisioning').map((s) => s.tenant));
     for (const t of tenants) expect(provisioned.has(t.slug)).toBe(true);
 
-    const unknown = await cli('sagas', 'retry', '00000000-0000-4000-8000-000000000000');
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.stderr).toMatch(/^error: id: /m);
 
-    const badState = await cli('sagas', 'list', '--state', 'NOPE');
     expect(badState).toMatchObject({ code: 2 });
     expect(badState.stderr).toContain('state must be one of');
   }, 60_000);

@@ -9,7 +9,7 @@ import {
   parseServerUrl,
   type DataSourcePlacement,
 } from '#polystore/data-router';
-import { registerUntilFinal, type ClientRegistration } from '../support/device-registrations.js';
+import { type ClientRegistration, registerDevice, registerUntilFinal } from '../support/device-registrations.js';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { Galera, GALERA_NODES, type GaleraNode } from '../support/galera.js';
@@ -183,15 +183,7 @@ describe('reliable store on Galera - failover with nothing acknowledged lost (e2
     await Galera.start();
   }, 180_000);
 
-  const register = (name: string, key: string) =>
-    stack.request({
-      method: 'POST',
-      path: '/v1/devices',
-      body: { name, model: 'EM-340' },
-      headers: { 'idempotency-key': key },
-      tenant: tenant.slug,
-      apiKey: tenant.apiKey,
-    });
+  const register = (name: string, key: string) => registerDevice(stack, tenant, name, key);
   const get = (path: string) => stack.request({ method: 'GET', path, tenant: tenant.slug, apiKey: tenant.apiKey });
 
   /** `polystore cluster status` on the cluster's URL: its exit code and what it printed. */

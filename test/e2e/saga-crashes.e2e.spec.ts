@@ -2,7 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { sha256 } from '#polystore/platform';
 import { uuidFrom } from '../../apps/gateway/src/sagas/saga-outcome.util.js';
 import { PrivateBus } from '../support/bus.js';
-import { deviceHoldings, registerUntilFinal, type ClientRegistration } from '../support/device-registrations.js';
+import {
+  type ClientRegistration,
+  deviceHoldings,
+  registerDevice,
+  registerUntilFinal,
+} from '../support/device-registrations.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpResponse } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
@@ -68,15 +73,7 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
 
   const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     pgQuery<R>(sql, params, systemDb);
-  const register = (name: string, key: string) =>
-    stack.request({
-      method: 'POST',
-      path: '/v1/devices',
-      body: { name, model: 'EM-340' },
-      headers: { 'idempotency-key': key },
-      tenant: tenant.slug,
-      apiKey: tenant.apiKey,
-    });
+  const register = (name: string, key: string) => registerDevice(stack, tenant, name, key);
   const get = (path: string) => stack.request({ method: 'GET', path, tenant: tenant.slug, apiKey: tenant.apiKey });
   const stepState = async (sagaId: string, step: string) =>
     (

@@ -1,5 +1,20 @@
 import type { HttpResponse } from './http.js';
-import type { TestStack } from './stack.js';
+import type { TestStack, TestTenant } from './stack.js';
+
+/**
+ * `POST /v1/devices {name, model: 'EM-340'}` for `tenant`, with `key` as its Idempotency-Key:
+ * one registration attempt as a client sends it.
+ */
+export function registerDevice(stack: TestStack, tenant: TestTenant, name: string, key: string) {
+  return stack.request({
+    method: 'POST',
+    path: '/v1/devices',
+    body: { name, model: 'EM-340' },
+    headers: { 'idempotency-key': key },
+    tenant: tenant.slug,
+    apiKey: tenant.apiKey,
+  });
+}
 
 /** What each store holds of some devices, read straight from the tenant's data in each store. */
 export interface DeviceHoldings {

@@ -57,6 +57,13 @@ export const edgeStoreConfigSchema = z
       .default('edge-store'),
     /** Messages handed to this process and not yet acknowledged. */
     INGEST_MAX_IN_FLIGHT: intVar(2_000, 1, 100_000),
+    /**
+     * A reading handed to a replica that died (or stalled) is delivered again after this (the
+     * durable consumer's `ack_wait`, shared by every replica: the last one to start sets it). Below
+     * a batch's worst write time it causes redeliveries of readings still being written (stored
+     * once anyway: the insert is idempotent per reading).
+     */
+    INGEST_REDELIVER_AFTER_MS: intVar(20_000, 1_000, 3_600_000),
     /** Deliveries of a message that keeps failing for another reason than a database outage, before it is dead-lettered. */
     INGEST_MAX_DELIVERIES: intVar(5, 1, 1_000),
     /** Readings held in memory before ingest pushes back (HTTP 429 without a broker; the consumer stops pulling). */

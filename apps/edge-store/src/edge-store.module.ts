@@ -105,6 +105,7 @@ export class EdgeStoreModule {
                   maxMessageBytes: config.TELEMETRY_MAX_MESSAGE_BYTES,
                   consumer: config.INGEST_CONSUMER,
                   maxInFlight: config.INGEST_MAX_IN_FLIGHT,
+                  redeliverAfterMs: config.INGEST_REDELIVER_AFTER_MS,
                 })
               : null,
         },

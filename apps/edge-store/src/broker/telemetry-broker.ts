@@ -34,6 +34,8 @@ export interface TelemetryStreamSettings {
   readonly maxMessageBytes: number;
   readonly consumer: string;
   readonly maxInFlight: number;
+  /** How long a message handed to a replica may stay unacknowledged before it is redelivered. */
+  readonly redeliverAfterMs: number;
 }
 
 /** Why a message went to the dead letters (a header of the dead letter, and a metric label). */
@@ -99,7 +101,7 @@ export class TelemetryBroker {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       // A message handed to a replica that died is redelivered after this.
-      ack_wait: 20_000 * NANOS_PER_MS,
+      ack_wait: s.redeliverAfterMs * NANOS_PER_MS,
       max_ack_pending: Math.max(20_000, s.maxInFlight * 4),
       max_deliver: -1,
     };
