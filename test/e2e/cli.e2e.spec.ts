@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
@@ -9,17 +8,11 @@ import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { tenantSql, type TenantPlacement } from '../support/tenant-data.js';
+import { runCli } from '../support/cli.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
 const NEWEST_SECURE_MIGRATION = 'SecureCustomerKeys1764208600000';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The CLI (`npm run cli`) against a stack of its own (own system database): migrate over 30
@@ -33,13 +26,8 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   const secureData = new Map<string, TenantPlacement>();
   const secureOf = (t: TestTenant) => secureData.get(t.slug)!;
 
-  const cliEnv = (extra: Record<string, string> = {}) => ({
-    ...stack.env('gateway'),
-    INSTANCE_ID: `cli-${uniqueToken(4)}`,
-    LOG_LEVEL: 'warn',
-    GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.adminPort}`,
-    ...extra,
-  });
+  const cliEnv = (extra: Record<string, string> = {}) =>
+    stack.cliEnv({ INSTANCE_ID: `cli-${uniqueToken(4)}`, ...extra });
 
   /** Starts the CLI; `onStderr` sees its progress lines as they come. */
   function startCli(
@@ -47,19 +35,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     extra: Record<string, string> = {},
     onStderr?: (text: string, kill: () => void) => void,
   ) {
-    const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, ...args], {
-      cwd: ROOT,
-      env: cliEnv(extra),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      onStderr?.(stderr, () => child.kill('SIGKILL'));
-    });
-    return new Promise<CliResult>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+    return runCli(args, cliEnv(extra), onStderr);
   }
   const cli = (...args: string[]) => startCli(args);
 

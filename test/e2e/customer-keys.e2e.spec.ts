@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deriveKey, hmacSha256, open, seal } from '#polystore/platform';
 import { uniqueToken } from '../support/ids.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { runCli, type CliResult } from '../support/cli.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 /** A second master key version (base64 of 32 bytes), used by this suite only. */
 const V2 = Buffer.alloc(32, 13).toString('base64');
 const V1 = TEST_MASTER_KEY;
@@ -46,12 +45,6 @@ interface CustomerCopy {
   email_ct: Buffer;
   key_scheme: number;
   customer_key: Buffer | null;
-}
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 /**
@@ -105,16 +98,12 @@ describe('customer keys and master key rotation (e2e, real processes)', () => {
 
   /** Runs the built CLI against this stack (its own system database) with `masterKey`. */
   function cli(masterKey: string, ...args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, ...args], {
-      cwd: ROOT,
-      env: { ...stack.env('gateway'), INSTANCE_ID: `cli-${uniqueToken(4)}`, LOG_LEVEL: 'warn', MASTER_KEY: masterKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    return runCli(args, {
+      ...stack.env('gateway'),
+      INSTANCE_ID: `cli-${uniqueToken(4)}`,
+      LOG_LEVEL: 'warn',
+      MASTER_KEY: masterKey,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
   }
 
   async function restartSecureStore(masterKey: string): Promise<void> {

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { storeKeyOf } from '#polystore/catalog';
 import { runtimeLogin } from '#polystore/runtime';
@@ -12,27 +10,18 @@ import { mariaQuery } from '../support/mariadb.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
+import { runCli, type CliResult } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROVISIONER = 'polystore_e2e_provisioner';
 const CATALOG = 'polystore_e2e_catalog';
 
 /** Runs `polystore db-roles` with the administrative URLs of the test servers. */
-function dbRoles(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, 'db-roles', ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      DB_ADMIN_URLS: `${TestServices.postgresUrl},${TestServices.mariadbUrl}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function dbRoles(args: string[]): Promise<CliResult> {
+  return runCli(['db-roles', ...args], {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    DB_ADMIN_URLS: `${TestServices.postgresUrl},${TestServices.mariadbUrl}`,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** `scheme://<login>[:password]@host:port[/database]` on the server of `adminUrl`. */

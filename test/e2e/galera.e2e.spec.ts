@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import {
@@ -15,6 +14,7 @@ import { httpRequest } from '../support/http.js';
 import { Galera, GALERA_NODES, type GaleraNode } from '../support/galera.js';
 import { uniqueToken } from '../support/ids.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
+import { runCli } from '../support/cli.js';
 
 // One file for everything that uses the cluster of scripts/galera.sh (nodes are killed and
 // desynced on purpose): jest runs the files of a suite in parallel, the tests of a file in turn.
@@ -188,14 +188,7 @@ describe('reliable store on Galera - failover with nothing acknowledged lost (e2
 
   /** `polystore cluster status` on the cluster's URL: its exit code and what it printed. */
   const clusterStatus = () =>
-    new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['dist/apps/cli/src/main.js', 'cluster', 'status'],
-        { env: { PATH: process.env.PATH ?? '', RELIABLE_SERVER_URL: Galera.url }, timeout: 30_000 },
-        (error, stdout) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout }),
-      );
-    });
+    runCli(['cluster', 'status'], { PATH: process.env.PATH ?? '', RELIABLE_SERVER_URL: Galera.url });
 
   /** The run's devices as one node's copy of the registry holds them. */
   const registryOn = async (node: GaleraNode, run: string) =>

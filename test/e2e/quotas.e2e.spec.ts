@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCli } from '../support/cli.js';
 import type { HttpResponse } from '../support/http.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 interface QuotaUsage {
   limit: number;
@@ -177,19 +175,7 @@ describe('per-tenant quotas: devices, customers, storage (e2e)', () => {
   });
 
   it('quotas - set with the CLI, and kept across a gateway restart', async () => {
-    const run = (...args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, ...args], {
-          cwd: ROOT,
-          env: { ...stack.env('gateway'), LOG_LEVEL: 'warn', GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.adminPort}` },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (...args: string[]) => runCli(args, stack.cliEnv());
     const set = await run('tenants', 'quota', b.slug, '--customers', '6', '--storage', 'unlimited', '--json');
     expect(set).toMatchObject({ code: 0 });
     expect(JSON.parse(set.stdout)).toMatchObject({ customers: { limit: 6, source: 'tenant', used: 6 } });

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { httpRequest, type HttpResponse } from '../support/http.js';
 import { pgQuery } from '../support/pg.js';
 import { TEST_ADMIN_TOKEN, TestStack, type RunningApp, type TestTenant } from '../support/stack.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 interface KeyBody {
   id: string;
@@ -244,19 +242,7 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
   });
 
   it("api keys - the CLI lists, creates, rotates and revokes a tenant's keys through the admin port", async () => {
-    const run = (...args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, ...args], {
-          cwd: ROOT,
-          env: { ...stack.env('gateway'), LOG_LEVEL: 'warn', GATEWAY_ADMIN_URL: `http://127.0.0.1:${stack.adminPort}` },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (...args: string[]) => runCli(args, stack.cliEnv());
     const created = await run('api-keys', 'create', other.slug, '--name', 'cli', '--scopes', 'read-only', '--json');
     expect(created).toMatchObject({ code: 0 });
     const key = JSON.parse(created.stdout) as KeyBody;

@@ -201,6 +201,16 @@ export class TestStack {
     return stack;
   }
 
+  /** The CLI's environment for this stack: the gateway's, with its admin port as GATEWAY_ADMIN_URL. */
+  cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...this.env('gateway'),
+      LOG_LEVEL: 'warn',
+      GATEWAY_ADMIN_URL: `http://127.0.0.1:${this.adminPort}`,
+      ...extra,
+    };
+  }
+
   /** The environment every app of this stack gets (tests can read it to reason about names). */
   env(app: AppName, extra: Record<string, string> = {}): Record<string, string> {
     return {
