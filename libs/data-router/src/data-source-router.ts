@@ -499,8 +499,7 @@ export class DataSourceRouter {
       }),
     );
     try {
-      await dataSource.initialize();
-      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
+      await initializeOn(dataSource, address);
       return await work(dataSource);
     } finally {
       await dataSource.destroy().catch(() => undefined);
@@ -563,8 +562,7 @@ export class DataSourceRouter {
           mysqlFlavor: dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
         }),
       );
-      await dataSource.initialize();
-      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
+      await initializeOn(dataSource, address);
       // TypeORM fills the driver's default schema with the login's current schema at initialize
       // (`public`) and then qualifies unqualified names with it (the migrations table, `hasTable`).
       // A shared database's DataSource must stay schema-less: every name follows the search path
@@ -692,8 +690,7 @@ export class DataSourceRouter {
     const facts = this.serverFacts.get(address.id);
     if (facts && address.dialect === 'postgres') Object.assign(dataSource.driver, facts);
     try {
-      await dataSource.initialize();
-      if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
+      await initializeOn(dataSource, address);
       if (!facts && address.dialect === 'postgres') this.rememberServerFacts(address.id, dataSource);
     } catch (error) {
       this.counters.initFailures++;
@@ -921,6 +918,12 @@ export class DataSourceRouter {
     }
     return breaker;
   }
+}
+
+/** Opens `dataSource`; on a cluster, its connections then read their own writes (see ClusterMembership). */
+async function initializeOn(dataSource: DataSource, address: ServerAddress): Promise<void> {
+  await dataSource.initialize();
+  if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
 }
 
 /** Shared placements: a schema on PostgreSQL, a database on a MySQL/MariaDB server. */
