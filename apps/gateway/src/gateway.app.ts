@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ValidationPipe, type INestApplication, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { createMetricsRegistry, createRootLogger } from '#polystore/platform';
 import {
   armCrashPoints,
@@ -22,6 +22,7 @@ import { gatewayConfigSchema } from './config.js';
 import { GatewayException } from './gateway.exception.js';
 import { GatewayModule } from './gateway.module.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { createGatewayDocument } from './openapi/openapi-document.js';
 
 const SERVICE = 'gateway';
 
@@ -103,18 +104,7 @@ export async function startGateway(
   registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
   registerAccessLog(app.getHttpAdapter().getInstance(), logger);
 
-  SwaggerModule.setup(
-    'docs',
-    app,
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Polystore gateway')
-        .setDescription(`Tenant routes on <tenant>.${config.BASE_DOMAIN}; admin routes on ${config.BASE_DOMAIN}.`)
-        .addBearerAuth()
-        .build(),
-    ),
-  );
+  SwaggerModule.setup('docs', app, createGatewayDocument(app));
 
   await app.listen(config.GATEWAY_PORT, config.HTTP_HOST);
   const admin = await adminPort.listen(config.ADMIN_PORT, config.ADMIN_HOST).catch(async (error: unknown) => {

@@ -1,8 +1,8 @@
+import { TENANT_SLUG_PATTERN } from '#polystore/platform';
 import { userJwt } from './claims.js';
 import type { BrokerKeys } from './broker-keys.js';
 import { verifyJwt } from './jwt.js';
 
-const TENANT = /^[a-z][a-z0-9-]{1,39}$/;
 const DEVICE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The NATS subject a device publishes to (its MQTT topic `tenants/<t>/devices/<d>/telemetry`). */
@@ -20,7 +20,7 @@ export function parseTelemetrySubject(subject: string): { tenant: string; device
   const parts = subject.split('.');
   if (parts.length !== 5 || parts[0] !== 'tenants' || parts[2] !== 'devices' || parts[4] !== 'telemetry') return null;
   const [, tenant, , deviceId] = parts as [string, string, string, string];
-  return TENANT.test(tenant) && DEVICE.test(deviceId) ? { tenant, deviceId } : null;
+  return TENANT_SLUG_PATTERN.test(tenant) && DEVICE.test(deviceId) ? { tenant, deviceId } : null;
 }
 
 /** What a verified device credential says. */
@@ -70,7 +70,12 @@ export class DeviceCredentialIssuer {
 
   /** A fresh credential (JWT) for the device at `generation`. */
   issue(tenant: string, deviceId: string, generation: number, issuedAt = Math.floor(Date.now() / 1000)): string {
-    if (!TENANT.test(tenant) || !DEVICE.test(deviceId) || !Number.isSafeInteger(generation) || generation < 1)
+    if (
+      !TENANT_SLUG_PATTERN.test(tenant) ||
+      !DEVICE.test(deviceId) ||
+      !Number.isSafeInteger(generation) ||
+      generation < 1
+    )
       throw new Error('a device credential needs a tenant slug, a device UUID and a generation >= 1');
     return userJwt({
       user: this.keys.device(tenant, deviceId, generation),
@@ -102,7 +107,13 @@ export class DeviceCredentialIssuer {
     const tenant = tag('tenant');
     const deviceId = tag('device');
     const generation = Number(tag('generation'));
-    if (!tenant || !deviceId || !TENANT.test(tenant) || !DEVICE.test(deviceId) || !Number.isSafeInteger(generation))
+    if (
+      !tenant ||
+      !deviceId ||
+      !TENANT_SLUG_PATTERN.test(tenant) ||
+      !DEVICE.test(deviceId) ||
+      !Number.isSafeInteger(generation)
+    )
       return null;
     if (claims.sub !== this.userKey(tenant, deviceId, generation)) return null;
     return {

@@ -10,12 +10,13 @@ export {
   type ResponseOf,
 } from './contract.js';
 export { Contracts, Events, Streams } from './contracts.js';
-export type {
-  AuditCheckpointOutcome,
-  AuditEntryView,
-  AuditVerdictView,
-  AuditVerifyMode,
-  CustomerView,
+export {
+  customerViewSchema,
+  type AuditCheckpointOutcome,
+  type AuditEntryView,
+  type AuditVerdictView,
+  type AuditVerifyMode,
+  type CustomerView,
 } from './contracts/secure.contract.js';
 export {
   DEVICE_EVENT_TYPES,
@@ -30,6 +31,7 @@ export {
   MAX_HOURLY_WINDOW_MS,
   MAX_TELEMETRY_DEVICES,
   TELEMETRY_BUCKETS,
+  deviceCredentialsSchema,
   type DeviceCredentials,
   type HourlyReadings,
   type LastSeen,
@@ -70,3 +72,15 @@ export {
   type BusServerOptions,
   type BusService,
 } from './bus-auth.js';
+export {
+  METRIC_NAME_PATTERN,
+  READING_LIMITS,
+  deviceReadingSchema,
+  httpErrorBodySchema,
+  ingestAcceptedSchema,
+  ingestRequestSchema,
+  openApiSchemaOf,
+  type DeviceReading,
+  type HttpErrorBody,
+  type IngestAccepted,
+} from './contracts/http.schema.js';

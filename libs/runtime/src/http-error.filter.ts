@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { RemoteError } from '#polystore/messaging';
+import { RemoteError, type HttpErrorBody } from '#polystore/messaging';
 import { ErrorKind, isCodedError, type CodedError } from '#polystore/platform';
 import { correlationIdOf } from './correlation-id.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -27,18 +27,8 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   INTERNAL: 500,
 };
 
-/** Error body of every non-2xx answer. */
-export interface ErrorBody {
-  statusCode: number;
-  code: string;
-  message: string;
-  correlationId: string;
-  errors?: string[];
-  /** The saga whose outcome this is (an operation run across stores): `GET /v1/sagas/:id` tells more. */
-  sagaId?: string;
-  /** `QUOTA_EXCEEDED`: the quota reached, its limit and the usage that reached it. */
-  quota?: { name: string; limit: number; used: number };
-}
+/** Error body of every non-2xx answer: the contract's `httpErrorBodySchema` (also the OpenAPI `ErrorBody`). */
+export type ErrorBody = HttpErrorBody;
 
 /** Fastify's own client errors (body parsing, limits) carry a 4xx statusCode and an FST_ code. */
 function fastifyClientError(exception: unknown): { status: number; code: string; message: string } | null {

@@ -36,3 +36,6 @@ export { idempotencyPurgeHandler } from './idempotency-purge.handler.js';
 export { measureTenantUsage } from './tenant-usage.js';
 export { HttpErrorCode, HttpErrorFilter, type ErrorBody } from './http-error.filter.js';
 export type { StoreApp } from './store-app.js';
+export { ApiErrors, ERROR_BODY_SCHEMA, type ErrorStatus } from './openapi/api-errors.decorator.js';
+export { previewOpenApiDocument } from './openapi/openapi-preview.js';
+export { mergeOpenApiDocuments } from './openapi/openapi-merge.js';

@@ -1,9 +1,9 @@
-import { CodedError, ErrorKind } from '#polystore/platform';
+import { CodedError, ErrorKind, TENANT_SLUG_PATTERN, TENANT_SLUG_RULE } from '#polystore/platform';
 
 export const TenancyErrorCode = {
   /** The Host header is not `<slug>.<BASE_DOMAIN>` (or BASE_DOMAIN itself where allowed). */
   MALFORMED_HOST: 'MALFORMED_HOST',
-  /** A tenant slug does not match `^[a-z][a-z0-9-]{1,39}$`. */
+  /** A tenant slug does not match `TENANT_SLUG_PATTERN`. */
   INVALID_TENANT: 'INVALID_TENANT',
   /** Tenant data was touched outside of a tenant context: a programming error. */
   NO_TENANT_CONTEXT: 'NO_TENANT_CONTEXT',
@@ -16,7 +16,7 @@ export class TenancyException extends CodedError<TenancyErrorCode> {
     return new TenancyException(
       TenancyErrorCode.MALFORMED_HOST,
       ErrorKind.INVALID_ARGUMENT,
-      'Host must be <tenant>.<base domain>, where tenant matches ^[a-z][a-z0-9-]{1,39}$',
+      `Host must be <tenant>.<base domain>, where tenant matches ${TENANT_SLUG_PATTERN.source}`,
     );
   }
 
@@ -24,7 +24,7 @@ export class TenancyException extends CodedError<TenancyErrorCode> {
     return new TenancyException(
       TenancyErrorCode.INVALID_TENANT,
       ErrorKind.INVALID_ARGUMENT,
-      'tenant must match ^[a-z][a-z0-9-]{1,39}$',
+      `tenant ${TENANT_SLUG_RULE}`,
     );
   }
 

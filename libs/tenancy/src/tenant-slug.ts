@@ -1,16 +1,17 @@
+import { TENANT_SLUG_PATTERN } from '#polystore/platform';
 import { TenancyException } from './tenancy.exception.js';
 
 declare const brand: unique symbol;
 
 /**
- * A tenant identifier that has passed validation (`^[a-z][a-z0-9-]{1,39}$`).
+ * A tenant identifier that has passed validation (`TENANT_SLUG_PATTERN`).
  * Only {@link parseTenantSlug} and {@link isTenantSlug} produce one, so a value of this type
  * is always safe to use in a cache key, a NATS header or a database-name rule.
  */
 export type TenantSlug = string & { readonly [brand]: 'TenantSlug' };
 
-/** The slug rule, exported for documentation and DTO validation. */
-export const TENANT_SLUG_PATTERN = /^[a-z][a-z0-9-]{1,39}$/;
+/** The slug rule (defined once, in `libs/platform`), exported for documentation and DTO validation. */
+export { TENANT_SLUG_PATTERN };
 
 /** Type guard for {@link TenantSlug}. */
 export function isTenantSlug(value: unknown): value is TenantSlug {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isTenantSlug } from '#polystore/tenancy';
+import { isTenantSlug, TENANT_SLUG_PATTERN } from '#polystore/tenancy';
 
 /** A mistake in the command line: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {}
@@ -19,7 +19,8 @@ export function hostArgument(value: string): string {
 
 /** A tenant slug given as an argument. */
 export function slugArgument(value: string): string {
-  if (!isTenantSlug(value)) throw new UsageError(`slug: "${value}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
+  if (!isTenantSlug(value))
+    throw new UsageError(`slug: "${value}" is not a tenant slug (${TENANT_SLUG_PATTERN.source})`);
   return value;
 }
 
@@ -37,6 +38,7 @@ export function parseTenantList(value: string): string[] {
     .filter(Boolean);
   if (slugs.length === 0) throw new UsageError('--tenants: give "all" or at least one slug');
   const bad = slugs.find((slug) => !isTenantSlug(slug));
-  if (bad !== undefined) throw new UsageError(`--tenants: "${bad}" is not a tenant slug (^[a-z][a-z0-9-]{1,39}$)`);
+  if (bad !== undefined)
+    throw new UsageError(`--tenants: "${bad}" is not a tenant slug (${TENANT_SLUG_PATTERN.source})`);
   return slugs;
 }

@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { DeviceCredentials } from '#polystore/messaging';
+import { READING_LIMITS, type DeviceCredentials, type IngestAccepted } from '#polystore/messaging';
+import { ApiErrors } from '#polystore/runtime';
 import { EdgeStoreException } from '../edge-store.exception.js';
 import { DeviceCredentialsService } from '../credentials/device-credentials.service.js';
 import { IngestService } from './ingest.service.js';
@@ -16,6 +18,14 @@ import { IngestService } from './ingest.service.js';
  * `POST /credentials/renew` with the same header: a fresh credential of the same generation
  * (devices renew before `expiresAt`).
  */
+@ApiTags('device-ingest')
+@ApiBearerAuth('device')
+@ApiErrors({
+  401: 'DEVICE_UNAUTHENTICATED: no credential, or a wrong, expired or revoked one',
+  413: 'PAYLOAD_TOO_LARGE: the body is over INGEST_BODY_LIMIT_BYTES',
+  415: 'UNSUPPORTED_MEDIA_TYPE: the body must be application/json',
+  500: 'INTERNAL: logged with the correlation id; the body tells nothing more',
+})
 @Controller()
 export class HttpIngestController {
   constructor(
@@ -25,13 +35,46 @@ export class HttpIngestController {
 
   @Post('ingest')
   @HttpCode(202)
-  async ingestReadings(@Req() request: FastifyRequest, @Body() body: unknown): Promise<{ accepted: number }> {
+  @ApiOperation({
+    operationId: 'ingestReadings',
+    summary: 'Send one reading or up to 1,000 (the tenant and device are those of the credential)',
+  })
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { $ref: '#/components/schemas/DeviceReading' },
+        {
+          type: 'array',
+          items: { $ref: '#/components/schemas/DeviceReading' },
+          minItems: 1,
+          maxItems: READING_LIMITS.maxBatch,
+        },
+      ],
+    },
+  })
+  @ApiResponse({
+    status: 202,
+    description: 'On the telemetry stream (on disk); a repeated (device, seq) is stored once',
+    schema: { $ref: '#/components/schemas/IngestAccepted' },
+  })
+  @ApiErrors({
+    400: 'INVALID_READINGS: nothing stored; `errors` names each refused reading by its index',
+    429: 'DEVICE_RATE_LIMITED (over DEVICE_RATE_LIMIT_PER_S) or INGEST_BUSY; wait `Retry-After` seconds',
+    503: 'BROKER_UNAVAILABLE (or the tenant database, without a broker); retry after `Retry-After`',
+  })
+  async ingestReadings(@Req() request: FastifyRequest, @Body() body: unknown): Promise<IngestAccepted> {
     const device = await this.credentials.verify(bearer(request));
     return this.ingest.submitHttp(device.tenant, device.deviceId, body);
   }
 
   @Post('credentials/renew')
   @HttpCode(200)
+  @ApiOperation({
+    operationId: 'renewDeviceCredential',
+    summary: 'A fresh credential of the same generation (renew before `expiresAt`)',
+  })
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/DeviceCredentials' } })
+  @ApiErrors({ 503: 'SERVICE_UNAVAILABLE: the tenant database cannot be reached' })
   renew(@Req() request: FastifyRequest): Promise<DeviceCredentials> {
     return this.credentials.renew(bearer(request));
   }

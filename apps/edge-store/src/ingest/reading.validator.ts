@@ -1,3 +1,4 @@
+import { METRIC_NAME_PATTERN, READING_LIMITS } from '#polystore/messaging';
 import type { InvalidReading } from '../edge-store.exception.js';
 
 /** A reading as accepted: device time, sequence number, metrics. */
@@ -7,14 +8,6 @@ export interface Reading {
   readonly metrics: Record<string, number>;
 }
 
-export const READING_LIMITS = {
-  maxReadingBytes: 64 * 1024,
-  maxMetrics: 100,
-  maxFutureMs: 5 * 60_000,
-  maxBatch: 1_000,
-} as const;
-
-const METRIC_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const FIELDS = new Set(['seq', 'ts', 'metrics']);
 
 /** The outcome of validating a payload: the valid readings and the refused ones, with reasons. */
@@ -24,7 +17,8 @@ export interface ValidationResult {
 }
 
 /**
- * Validates `{seq, ts, metrics}` or an array of them (1..1000). `seq`: a non-negative safe
+ * Validates `{seq, ts, metrics}` or an array of them (1..1000): the contract's `deviceReadingSchema`,
+ * every reading checked and reported by its index. `seq`: a non-negative safe
  * integer; `ts`: ISO 8601 or epoch milliseconds, at most 5 minutes in the future (late data is
  * fine); `metrics`: 1..100 names `[A-Za-z0-9_.:-]{1,64}` with finite numbers; each reading at most
  * 64 KB; no other field. Every problem is reported with the reading's index.
@@ -69,7 +63,8 @@ function validateOne(item: unknown, now: number): Reading | string {
   if (entries.length === 0) return 'metrics must not be empty';
   if (entries.length > READING_LIMITS.maxMetrics) return `at most ${READING_LIMITS.maxMetrics} metrics per reading`;
   for (const [name, value] of entries) {
-    if (!METRIC_NAME.test(name)) return `metric name "${name.slice(0, 64)}" must be 1-64 characters of [A-Za-z0-9_.:-]`;
+    if (!METRIC_NAME_PATTERN.test(name))
+      return `metric name "${name.slice(0, 64)}" must be 1-64 characters of [A-Za-z0-9_.:-]`;
     if (typeof value !== 'number' || !Number.isFinite(value)) return `metric ${name} must be a finite number`;
   }
   if (Buffer.byteLength(JSON.stringify(item)) > READING_LIMITS.maxReadingBytes)

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { STORE_NAMES } from '#polystore/catalog';
 import { PLACEMENT_KINDS, type PlacementKind } from '#polystore/data-router';
+import { TENANT_SLUG_PATTERN } from '#polystore/tenancy';
 
 /** Where one store places the new tenant, when the default does not suit. */
 export class PlacementChoiceDto {
@@ -30,9 +31,9 @@ export class PlacementChoiceDto {
 }
 
 export class CreateTenantDto {
-  @ApiProperty({ example: 'acme', pattern: '^[a-z][a-z0-9-]{1,39}$' })
+  @ApiProperty({ example: 'acme', pattern: TENANT_SLUG_PATTERN.source })
   @IsString()
-  @Matches(/^[a-z][a-z0-9-]{1,39}$/, { message: 'slug must match ^[a-z][a-z0-9-]{1,39}$' })
+  @Matches(TENANT_SLUG_PATTERN, { message: `slug must match ${TENANT_SLUG_PATTERN.source}` })
   slug!: string;
 
   @ApiProperty({ example: 'Acme Corp', maxLength: 200 })
@@ -58,11 +59,23 @@ export class CreatedTenantDto {
   apiKey?: string;
 }
 
+/** 202 of `POST /admin/tenants`: provisioning goes on in the background. */
+export class ProvisioningTenantDto {
+  @ApiProperty() slug!: string;
+  @ApiProperty({ format: 'uuid' }) sagaId!: string;
+  @ApiProperty({ example: '/admin/sagas/0b6c3d2e-…', description: 'Where to follow it (also the Location header)' })
+  statusUrl!: string;
+}
+
 export class RestoreTenantDto {
-  @ApiPropertyOptional({ example: 'acme-restored', description: 'Default: the slug it had (if still free)' })
+  @ApiPropertyOptional({
+    example: 'acme-restored',
+    pattern: TENANT_SLUG_PATTERN.source,
+    description: 'Default: the slug it had (if still free)',
+  })
   @IsOptional()
   @IsString({ message: 'slug must be a string' })
-  @Matches(/^[a-z][a-z0-9-]{1,39}$/, { message: 'slug must match ^[a-z][a-z0-9-]{1,39}$' })
+  @Matches(TENANT_SLUG_PATTERN, { message: `slug must match ${TENANT_SLUG_PATTERN.source}` })
   slug?: string;
 }
 

@@ -41,3 +41,8 @@ export class CustomerDto implements CustomerView {
 export class CustomerListDto {
   @ApiProperty({ type: [CustomerDto] }) items!: CustomerDto[];
 }
+
+/** 202 of `DELETE /v1/customers/{id}`: the erasure goes on in the background. */
+export class ErasureAcceptedDto {
+  @ApiProperty({ format: 'uuid', description: 'Follow it with GET /v1/sagas/{sagaId}' }) sagaId!: string;
+}

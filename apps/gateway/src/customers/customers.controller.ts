@@ -3,31 +3,41 @@ import type { FastifyReply } from 'fastify';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ReadsOnly } from '../auth/route-access.js';
+import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
-import { CreateCustomerDto, CustomerDto, CustomerListDto, SearchCustomersDto } from './customer.dto.js';
+import {
+  CreateCustomerDto,
+  CustomerDto,
+  CustomerListDto,
+  ErasureAcceptedDto,
+  SearchCustomersDto,
+} from './customer.dto.js';
 import { CustomersService } from './customers.service.js';
 
 /** Customer PII (secure store). Search is a POST so emails stay out of URLs and access logs. */
 @ApiTags('customers')
 @ApiBearerAuth()
+@ApiTenantErrors()
 @UseGuards(TenantAuthGuard)
 @Controller('v1/customers')
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
+  @ApiOperation({ operationId: 'createCustomer', summary: 'Create a customer' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: IDEMPOTENCY_KEY_DOC })
   @ApiCreatedResponse({ type: CustomerDto })
-  @ApiConflictResponse({ description: 'IDEMPOTENCY_MISMATCH: the key was used with another body' })
+  @ApiErrors({ 409: 'IDEMPOTENCY_MISMATCH: the key was used with another body' })
+  @ApiBodyErrors()
   create(@Body() body: CreateCustomerDto, @IdempotencyKey() idempotencyKey: string | undefined): Promise<CustomerDto> {
     return this.customers.create(body, idempotencyKey);
   }
@@ -35,25 +45,31 @@ export class CustomersController {
   @Post('search')
   @ReadsOnly()
   @HttpCode(200)
+  @ApiOperation({ operationId: 'searchCustomers', summary: 'Find customers by email (exact match)' })
   @ApiOkResponse({ type: CustomerListDto })
+  @ApiBodyErrors()
   async search(@Body() body: SearchCustomersDto): Promise<CustomerListDto> {
     return { items: await this.customers.search(body.email) };
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'getCustomer', summary: 'Get a customer' })
   @ApiOkResponse({ type: CustomerDto })
+  @ApiErrors({ 404: 'CUSTOMER_NOT_FOUND' })
   get(@Param('id', uuidParam('id')) id: string): Promise<CustomerDto> {
     return this.customers.get(id);
   }
 
   /** Erases a customer everywhere (saga): 204 when done, 202 `{sagaId}` when it goes on in the background. */
   @Delete(':id')
-  @ApiNoContentResponse()
-  @ApiAcceptedResponse({ description: 'Erasure continues: follow GET /v1/sagas/:sagaId' })
+  @ApiOperation({ operationId: 'eraseCustomer', summary: 'Erase a customer everywhere (saga)' })
+  @ApiNoContentResponse({ description: 'Erased' })
+  @ApiAcceptedResponse({ type: ErasureAcceptedDto, description: 'Erasure continues: follow GET /v1/sagas/{sagaId}' })
+  @ApiErrors({ 404: 'CUSTOMER_NOT_FOUND' })
   async delete(
     @Param('id', uuidParam('id')) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ sagaId: string } | undefined> {
+  ): Promise<ErasureAcceptedDto | undefined> {
     const sagaId = await this.customers.erase(id);
     void reply.status(sagaId ? 202 : 204);
     return sagaId ? { sagaId } : undefined;

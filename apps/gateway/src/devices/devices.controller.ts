@@ -6,11 +6,13 @@ import {
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DeviceRegistrationService } from './device-registration.service.js';
 import { KeyArea } from '../auth/route-access.js';
+import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IdempotencyKey, uuidParam } from '../common.pipes.js';
 import {
@@ -28,6 +30,7 @@ import { DevicesService } from './devices.service.js';
 /** The device registry (reliable store). */
 @ApiTags('devices')
 @ApiBearerAuth()
+@ApiTenantErrors()
 @UseGuards(TenantAuthGuard)
 @KeyArea('devices')
 @Controller('v1/devices')
@@ -39,6 +42,10 @@ export class DevicesController {
 
   /** Registers a device (saga: registry, credential, edge provisioning, activation). */
   @Post()
+  @ApiOperation({
+    operationId: 'registerDevice',
+    summary: 'Register a device: registry, credential, edge provisioning, activation (saga)',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -46,7 +53,11 @@ export class DevicesController {
       'A retried request with the same key joins the same registration and gets its outcome: 201 (the token is shown only the first time), 202 while it runs, or its final error (409 OPERATION_ABANDONED when a store stayed unreachable past the saga window and the registration was undone)',
   })
   @ApiCreatedResponse({ type: RegisteredDeviceDto })
-  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/:sagaId' })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/{sagaId}' })
+  @ApiErrors({
+    409: 'IDEMPOTENCY_MISMATCH: the key was used with another body; OPERATION_ABANDONED: a store stayed unreachable and the registration was undone (`sagaId`)',
+  })
+  @ApiBodyErrors()
   async register(
     @Body() body: RegisterDeviceDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
@@ -63,7 +74,12 @@ export class DevicesController {
    * from now on and its live MQTT connection is closed.
    */
   @Post(':id/credentials')
+  @ApiOperation({
+    operationId: 'rotateDeviceCredential',
+    summary: "Rotate a device's credential (the old one is refused from now on)",
+  })
   @ApiCreatedResponse({ type: DeviceCredentialDto })
+  @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
   async rotateCredential(@Param('id', uuidParam('id')) id: string): Promise<DeviceCredentialDto> {
     await this.devices.get(id);
     const { deviceId, token, expiresAt, mqtt } = await this.devices.rotateCredential(id);
@@ -72,8 +88,10 @@ export class DevicesController {
 
   /** Deletes a device (forward-only saga: edge, secure, then the registry). */
   @Delete(':id')
-  @ApiNoContentResponse()
-  @ApiAcceptedResponse({ type: AcceptedDto })
+  @ApiOperation({ operationId: 'deleteDevice', summary: 'Delete a device: edge, secure, then the registry (saga)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/{sagaId}' })
+  @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
   async delete(
     @Param('id', uuidParam('id')) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -86,20 +104,28 @@ export class DevicesController {
   }
 
   @Get()
+  @ApiOperation({ operationId: 'listDevices', summary: 'List devices, a page at a time' })
   @ApiOkResponse({ type: DevicePageDto })
   list(@Query() query: ListDevicesQueryDto): Promise<DevicePageDto> {
     return this.devices.list(query);
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'getDevice', summary: 'Get a device' })
   @ApiOkResponse({ type: DeviceDto })
+  @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
   get(@Param('id', uuidParam('id')) id: string): Promise<DeviceDto> {
     return this.devices.get(id);
   }
 
   /** Telemetry of a device (edge store): raw points, paged, or per-bucket aggregates. */
   @Get(':id/telemetry')
+  @ApiOperation({
+    operationId: 'getDeviceTelemetry',
+    summary: "A device's telemetry: raw points, paged, or per-bucket aggregates",
+  })
   @ApiOkResponse({ type: TelemetryPageDto })
+  @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
   telemetry(@Param('id', uuidParam('id')) id: string, @Query() query: TelemetryQueryDto): Promise<TelemetryPageDto> {
     return this.devices.telemetry(id, query);
   }

@@ -1,18 +1,21 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Contracts, MessageClient } from '#polystore/messaging';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
+import { ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { UsagePageDto, UsageQueryDto } from './usage.dto.js';
 
 /** The usage ledger (reliable store): hourly amounts per device and metric. */
 @ApiTags('usage')
 @ApiBearerAuth()
+@ApiTenantErrors()
 @UseGuards(TenantAuthGuard)
 @Controller('v1/usage')
 export class UsageController {
   constructor(private readonly messages: MessageClient) {}
 
   @Get()
+  @ApiOperation({ operationId: 'queryUsage', summary: 'Hourly usage amounts in a time window, per device and metric' })
   @ApiOkResponse({ type: UsagePageDto })
   query(@Query() query: UsageQueryDto): Promise<UsagePageDto> {
     return this.messages.request(Contracts.reliable.usage.query, {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { UsageRecordView } from '#polystore/messaging';
+import { METRIC_NAME_PATTERN, type UsageRecordView } from '#polystore/messaging';
 import { IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
 
 export class UsageQueryDto {
@@ -16,9 +16,9 @@ export class UsageQueryDto {
   @IsUUID('all', { message: 'deviceId must be a UUID' })
   deviceId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ pattern: METRIC_NAME_PATTERN.source })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'metric must be 1-64 characters of [A-Za-z0-9_.:-]' })
+  @Matches(METRIC_NAME_PATTERN, { message: 'metric must be 1-64 characters of [A-Za-z0-9_.:-]' })
   metric?: string;
 }
 

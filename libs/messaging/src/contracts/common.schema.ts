@@ -1,7 +1,8 @@
+import { TENANT_SLUG_PATTERN, TENANT_SLUG_RULE } from '#polystore/platform';
 import { z } from 'zod';
 
 /** A tenant slug on the wire. */
-export const tenantSlugSchema = z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, 'must match ^[a-z][a-z0-9-]{1,39}$');
+export const tenantSlugSchema = z.string().regex(TENANT_SLUG_PATTERN, TENANT_SLUG_RULE);
 
 /** Health ping answered by every store instance. */
 export const healthResponseSchema = z.object({

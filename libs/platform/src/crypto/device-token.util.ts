@@ -1,6 +1,5 @@
+import { TENANT_SLUG_PATTERN } from '../tenant-slug.rule.js';
 import { deriveKey, hmacSha256, sha256 } from './aead.util.js';
-
-const SLUG = /^[a-z][a-z0-9-]{1,39}$/;
 
 /**
  * Device tokens: `pdt_<tenant>.<deviceId>.<secret>`.
@@ -35,10 +34,10 @@ export class DeviceTokens {
   /** The tenant and device a presented token claims, or null when it cannot be a token. */
   static parse(presented: string): { tenant: string; deviceId: string } | null {
     const match =
-      /^pdt_([a-z][a-z0-9-]{1,39})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{43}$/.exec(
+      /^pdt_([^.]{2,40})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{43}$/.exec(
         presented,
       );
-    if (!match || !SLUG.test(match[1] ?? '')) return null;
+    if (!match || !TENANT_SLUG_PATTERN.test(match[1] ?? '')) return null;
     return { tenant: match[1]!, deviceId: match[2]! };
   }
 }
