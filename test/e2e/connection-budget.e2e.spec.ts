@@ -72,7 +72,7 @@ describe('connection budget - many tenants, few connections (e2e through the gat
     await stack.startApp('secure-store');
     const storePort = stack.app('secure-store').port;
     const before = (await httpRequest({ port: storePort, path: '/metrics' })).text;
-    expect(metric(before, 'polystore_datasources_opened')).toBe(0);
+    expect(metric(before, 'polystore_datasources_opened_total')).toBe(0);
 
     const t = tenants[7]!;
     const responses = await Promise.all(
@@ -82,7 +82,7 @@ describe('connection budget - many tenants, few connections (e2e through the gat
     );
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
     const after = (await httpRequest({ port: storePort, path: '/metrics' })).text;
-    expect(metric(after, 'polystore_datasources_opened')).toBe(1);
-    expect(metric(after, 'polystore_datasource_init_failures')).toBe(0);
+    expect(metric(after, 'polystore_datasources_opened_total')).toBe(1);
+    expect(metric(after, 'polystore_datasource_init_failures_total')).toBe(0);
   }, 60_000);
 });

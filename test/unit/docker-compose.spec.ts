@@ -32,6 +32,7 @@ const DOT_ENV: Record<string, string> = {
   SECURE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'secure-store').privateKey,
   RELIABLE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'reliable-store').privateKey,
   EDGE_STORE_CONTEXT_KEY: derivedStoreContextKey(Buffer.alloc(32, 5), 'edge-store').privateKey,
+  GRAFANA_ADMIN_PASSWORD: 'grafana-placeholder-0123456789',
 };
 
 /** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR:?error}`; a required one missing throws. */
@@ -114,6 +115,8 @@ const BROKER_CLUSTER = ['device-broker-cluster-config', 'device-broker-1', 'devi
 const CITUS = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2', 'citus-setup'];
 /** The `ha` profile: the reliable store's MariaDB as a 3-node Galera cluster. */
 const HA = ['galera-1', 'galera-2', 'galera-3'];
+/** The `observability` profile: metrics, dashboards, traces (test/unit/observability-deploy.spec.ts). */
+const OBSERVABILITY = ['prometheus', 'grafana', 'jaeger'];
 
 /**
  * docker-compose.yml, checked statically (no Docker engine here): every server and app is
@@ -126,7 +129,7 @@ const HA = ['galera-1', 'galera-2', 'galera-3'];
 describe('docker-compose.yml - the full stack, checked statically', () => {
   it('compose - every server, job and app is a service; the servers have health checks; the jobs run once', () => {
     expect(Object.keys(services).sort()).toEqual(
-      [...SERVERS, ...JOBS, ...Object.keys(APPS), ...CITUS, ...BROKER_CLUSTER, ...HA].sort(),
+      [...SERVERS, ...JOBS, ...Object.keys(APPS), ...CITUS, ...BROKER_CLUSTER, ...HA, ...OBSERVABILITY].sort(),
     );
     // The default `docker compose up` starts no Citus and no broker-cluster service.
     const byDefault = Object.entries(services).filter(([, s]) => !s.profiles);

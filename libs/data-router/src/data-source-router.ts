@@ -170,6 +170,17 @@ export interface DataSourceStats {
   readonly circuit: 'closed' | 'open' | 'half-open' | 'isolated';
 }
 
+/**
+ * What the router reports as it happens, for metrics that need every event rather than a
+ * snapshot (histograms): see {@link DataSourceRouter.observe}. Server ids only, never a tenant.
+ */
+export interface RouterObserver {
+  /** A unit of work got a shared-pool connection on `server` after `seconds` (0: at once). */
+  readonly poolWait?: (server: string, seconds: number) => void;
+  /** A DataSource with a pool of its own opened on `server` in `seconds`. */
+  readonly initialized?: (server: string, seconds: number) => void;
+}
+
 /** Everything the router knows about itself. */
 export interface RouterStats {
   readonly store: string;
@@ -222,6 +233,7 @@ export class DataSourceRouter {
   private closed = false;
   /** Multi-host servers this router connects to (their checks run while it is open). */
   private readonly clusters = new Set<ClusterMembership>();
+  private readonly observers: RouterObserver[] = [];
 
   constructor(private readonly options: DataSourceRouterOptions) {
     this.logger = new Logger(`DataSourceRouter:${options.name}`);
@@ -310,6 +322,11 @@ export class DataSourceRouter {
       this.entries.delete(entry.key);
       if (entry.users === 0 && entry.state === 'open') this.evict(entry, false);
     }
+  }
+
+  /** Calls `observer` on every later pool wait and DataSource initialization (metrics). */
+  observe(observer: RouterObserver): void {
+    this.observers.push(observer);
   }
 
   /** A snapshot of the router's state. */
@@ -585,6 +602,9 @@ export class DataSourceRouter {
       waitMs: () => this.waitBudgetMs(),
       busy: (reason) => DataRouterException.busy(address.id, reason),
       grow: () => this.reserveSlot(server, 1),
+      onWait: (ms) => {
+        for (const observer of this.observers) observer.poolWait?.(address.id, ms / 1000);
+      },
     });
   }
 
@@ -706,6 +726,7 @@ export class DataSourceRouter {
     this.counters.opened++;
     entry.dataSource = dataSource;
     entry.initMs = Date.now() - started;
+    for (const observer of this.observers) observer.initialized?.(address.id, entry.initMs / 1000);
     entry.state = 'open';
     return dataSource;
   }

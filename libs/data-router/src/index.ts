@@ -34,6 +34,7 @@ export {
   type DataSourceRouterOptions,
   type DataSourceStats,
   type IsolationLevel,
+  type RouterObserver,
   type RouterStats,
   type ServerStats,
   type SharedPoolStats,
@@ -43,7 +44,7 @@ export { ServerRoles, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';
 export type { ServerShare } from './internal/server-budget.js';
-export { registerDataRouterMetrics } from './data-router.metrics.js';
+export { registerDataRouterMetrics, type DataRouterMetricsOptions } from './data-router.metrics.js';
 export { MYSQL_MIGRATION_LOCK, migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';
 export { classifySqlError, isTransientSqlError, type SqlFailure } from './sql-errors.js';
 export { transientRetryPolicy, type TransientRetryOptions } from './transient-retry.js';

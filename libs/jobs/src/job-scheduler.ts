@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { MessageClient } from '#polystore/messaging';
 import { CatalogErrorCode } from '#polystore/catalog';
 import { isCodedError } from '#polystore/platform';
+import type { Registry } from 'prom-client';
+import { JobMetrics } from './job-metrics.js';
 import { JobsException } from './jobs.exception.js';
 import type { JobRunLog, RunRecord } from './job-run-log.js';
 import type { TenantJob } from './tenant-job.js';
@@ -21,6 +23,8 @@ export interface JobSchedulerOptions {
   readonly tickMs: number;
   /** Per-job interval overrides (tests, operations). */
   readonly intervals?: Readonly<Record<string, number>>;
+  /** Where the job metrics go (see {@link JobMetrics}); none when absent. */
+  readonly metrics?: Registry;
 }
 
 /** A run's result with its id and whether it picked up an earlier attempt. */
@@ -45,8 +49,11 @@ export class JobScheduler {
   private readonly active = new Set<Promise<unknown>>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly metrics?: JobMetrics;
 
-  constructor(private readonly options: JobSchedulerOptions) {}
+  constructor(private readonly options: JobSchedulerOptions) {
+    if (options.metrics) this.metrics = new JobMetrics(options.metrics);
+  }
 
   get jobs(): readonly TenantJob[] {
     return this.options.jobs;
@@ -159,6 +166,7 @@ export class JobScheduler {
     const controller = new AbortController();
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
     this.running.set(job.name, controller);
+    const ended = this.metrics?.started(job.name);
     const heartbeat = setInterval(
       () => {
         log.renew(run.id, owner, leaseMs).then(
@@ -190,6 +198,7 @@ export class JobScheduler {
       const state = report.cancelled ? 'RELEASED' : 'FINISHED';
       if (report.cancelled) await log.release(run.id, owner);
       else await log.finish(run.id, owner, 'FINISHED', report);
+      ended?.(report.cancelled ? 'released' : 'finished', report);
       this.logger.log(
         {
           job: job.name,
@@ -203,6 +212,9 @@ export class JobScheduler {
         'job run ended',
       );
       return { ...report, runId: run.id, job: job.name, state };
+    } catch (error) {
+      ended?.('failed');
+      throw error;
     } finally {
       clearInterval(heartbeat);
       this.running.delete(job.name);

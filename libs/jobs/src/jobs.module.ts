@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { CatalogAdminService } from '#polystore/catalog';
 import { MessageClient } from '#polystore/messaging';
+import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { JobRunLog } from './job-run-log.js';
 import { JobScheduler } from './job-scheduler.js';
@@ -24,6 +25,8 @@ export interface JobsModuleOptions {
   readonly tickMs: number;
   /** Per-job interval overrides. */
   readonly intervals?: Readonly<Record<string, number>>;
+  /** Where the job metrics go (`polystore_job_*`); none when absent. */
+  readonly metrics?: Registry;
 }
 
 @Injectable()
@@ -65,6 +68,7 @@ export class JobsModule {
               leaseMs: options.leaseMs,
               tickMs: options.jobs.length > 0 ? options.tickMs : 0,
               ...(options.intervals ? { intervals: options.intervals } : {}),
+              ...(options.metrics ? { metrics: options.metrics } : {}),
             }),
         },
         JobsLifecycle,

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   base64KeyVar,
+  boolVar,
   intVar,
   logLevelVar,
   MasterKeyring,
@@ -123,6 +124,12 @@ export const commonConfigShape = {
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * Per-tenant metric series (a `tenant` label): off by default, since at 10,000 tenants they
+   * would swamp Prometheus; on for a small deployment or a short investigation
+   * (docs/observability.md).
+   */
+  METRICS_TENANT_LABELS: boolVar(false),
   /** Interface the HTTP servers bind to (0.0.0.0 in containers). */
   HTTP_HOST: z
     .string()

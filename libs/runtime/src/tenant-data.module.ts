@@ -35,6 +35,8 @@ export interface TenantDataLimits {
   readonly circuitHalfOpenMs: number;
   /** Longest wait for a new connection (default 3 s). */
   readonly connectTimeoutMs?: number;
+  /** Export the router's per-tenant series too (`METRICS_TENANT_LABELS`; off: no tenant label). */
+  readonly metricsTenantLabels?: boolean;
 }
 
 export interface TenantDataOptions {
@@ -120,7 +122,7 @@ export class TenantDataModule {
               applicationName: options.applicationName,
               connectTimeoutMs: options.limits.connectTimeoutMs,
             });
-            registerDataRouterMetrics(router, metrics);
+            registerDataRouterMetrics(router, metrics, { tenantLabels: options.limits.metricsTenantLabels === true });
             return router;
           },
         },
@@ -162,5 +164,6 @@ export function tenantDataLimits(config: Record<string, unknown>, prefix: string
     circuitFailures: get('CIRCUIT_FAILURES'),
     circuitHalfOpenMs: get('CIRCUIT_HALF_OPEN_MS'),
     connectTimeoutMs: get('CONNECT_TIMEOUT_MS'),
+    metricsTenantLabels: config['METRICS_TENANT_LABELS'] === true,
   };
 }

@@ -3,10 +3,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CatalogAdminService } from '#polystore/catalog';
 import { DataSourceRouter, DialectSeam } from '#polystore/data-router';
 import { NATS_CONNECTION, openEventStream, Streams, type EventStream } from '#polystore/messaging';
-import { CrashPoints } from '#polystore/platform';
+import { CrashPoints, METRICS_REGISTRY } from '#polystore/platform';
 import { runAsTenant, type TenantSlug } from '#polystore/tenancy';
+import type { Registry } from 'prom-client';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
+import { OutboxMetrics } from './outbox.metrics.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 const BATCH = 200;
@@ -36,6 +38,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly again = new Set<TenantSlug>();
   private sweeper?: NodeJS.Timeout;
   private stopped = false;
+  private readonly metrics: OutboxMetrics;
   published = 0;
 
   constructor(
@@ -44,7 +47,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly router: DataSourceRouter,
     private readonly outbox: OutboxRepository,
     private readonly catalog: CatalogAdminService,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.metrics = new OutboxMetrics(registry);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const prefix = this.config.NATS_SUBJECT_PREFIX;
@@ -73,9 +79,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     const run = this.drain(tenant)
-      .catch((error: unknown) =>
-        this.logger.warn({ tenant, code: (error as { code?: string }).code }, 'outbox drain failed; the sweep retries'),
-      )
+      .catch((error: unknown) => {
+        this.metrics.drainFailed();
+        this.logger.warn({ tenant, code: (error as { code?: string }).code }, 'outbox drain failed; the sweep retries');
+      })
       .finally(() => {
         this.draining.delete(tenant);
         if (this.again.delete(tenant)) this.notify(tenant);
@@ -85,10 +92,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Drains every tenant with a reliable placement (boot and periodic catch-up). */
   async sweep(): Promise<void> {
-    const tenants = await this.catalog.listTenants().catch(() => []);
-    for (const tenant of tenants) {
+    const tenants = await this.catalog.listTenants().catch(() => null);
+    if (!tenants) return;
+    const served = tenants.filter((t) => t.status === 'active' && t.placements.some((p) => p.store === 'reliable'));
+    this.metrics.keepOnly(new Set(served.map((t) => t.slug)));
+    for (const tenant of served) {
       if (this.stopped) return;
-      if (tenant.status !== 'active' || !tenant.placements.some((p) => p.store === 'reliable')) continue;
       this.notify(tenant.slug);
       await this.draining.get(tenant.slug);
     }
@@ -104,8 +113,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const lock = RELAY_LOCK.of(db);
     if (!(await lock.tryLock(runner))) return; // another replica is draining this tenant
     try {
+      let backlog = await this.outbox.countUnpublished(runner.manager);
       for (;;) {
         const batch = await this.outbox.unpublished(runner.manager, BATCH);
+        if (batch.length === 0) this.metrics.drained(tenant);
+        else this.metrics.backlog(tenant, Math.max(backlog, batch.length), batch[0]!.createdAt);
         if (batch.length === 0 || this.stopped) return;
         for (const row of batch) {
           await this.stream.publish(
@@ -120,7 +132,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           batch.map((r) => r.seq),
         );
         this.published += batch.length;
-        if (batch.length < BATCH) return;
+        this.metrics.publishedEvents(batch.map((r) => r.createdAt));
+        backlog -= batch.length;
+        if (batch.length < BATCH) {
+          this.metrics.drained(tenant);
+          return;
+        }
       }
     } finally {
       await lock.unlock(runner).catch(() => undefined);

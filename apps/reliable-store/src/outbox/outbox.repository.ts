@@ -42,6 +42,11 @@ export class OutboxRepository {
     return manager.find(OutboxEventEntity, { where: { publishedAt: IsNull() }, order: { seq: 'ASC' }, take: limit });
   }
 
+  /** How many events wait to be published (the `published_at, seq` index answers it). */
+  async countUnpublished(manager: EntityManager): Promise<number> {
+    return manager.count(OutboxEventEntity, { where: { publishedAt: IsNull() } });
+  }
+
   async markPublished(manager: EntityManager, seqs: string[]): Promise<void> {
     if (seqs.length > 0) await manager.update(OutboxEventEntity, seqs, { publishedAt: new Date() });
   }

@@ -30,6 +30,8 @@ export interface SharedPoolLimits {
    * pool's concurrency grows: the pool holds only the budget it has needed, up to `size`.
    */
   readonly grow: () => Promise<void>;
+  /** Told how long each unit waited for its tenant's cap and a connection (0: at once), in ms. */
+  readonly onWait?: (ms: number) => void;
 }
 
 /** The tenant a unit of work is bound to: its schema/role (PostgreSQL) or its database (MySQL). */
@@ -175,11 +177,13 @@ export class SharedPool {
       cap = new Gate(this.limits.tenantCap, this.limits.maxWaiters);
       this.tenants.set(tenant, cap);
     }
+    const waitFrom = Date.now();
     try {
       await cap.enter(waitMs(), counted);
       try {
         await this.room();
         await this.slots.enter(waitMs(), counted);
+        this.limits.onWait?.(Date.now() - waitFrom);
         try {
           return await work();
         } finally {
