@@ -137,6 +137,8 @@ export interface StackOptions {
   readonly apps: readonly AppName[];
   /** Extra environment for every app. */
   readonly env?: Record<string, string>;
+  /** Extra environment for one app (over `env`). */
+  readonly appEnv?: Partial<Record<AppName, Record<string, string>>>;
   /**
    * The device broker of the edge store: by default a private one started for this stack (and
    * closed with it) when the stack runs the edge store and `env` does not set DEVICE_BROKER.
@@ -261,6 +263,7 @@ export class TestStack {
         .map((a) => a.replace(/-store$/, ''))
         .join(','),
       ...(this.options.env ?? {}),
+      ...(this.options.appEnv?.[app] ?? {}),
       ...extra,
     };
   }
@@ -389,10 +392,18 @@ export class TestStack {
     this.tenants.delete(slug);
   }
 
-  /** Deletes this suite's tenants (while the stack runs), stops every app, removes its JetStream streams. */
+  /**
+   * Deletes this suite's tenants (while the stack runs; a few at a time, each deletion drops its
+   * data in every store), stops every app, removes its JetStream streams.
+   */
   async close(): Promise<void> {
     if (this.apps.get('gateway')?.isRunning) {
-      for (const slug of this.tenants) await this.admin('DELETE', `/admin/tenants/${slug}`).catch(() => undefined);
+      const queue = [...this.tenants];
+      const deleter = async () => {
+        for (let slug = queue.shift(); slug; slug = queue.shift())
+          await this.admin('DELETE', `/admin/tenants/${slug}`).catch(() => undefined);
+      };
+      await Promise.all(Array.from({ length: 4 }, deleter));
     }
     await Promise.all([...this.apps.values(), ...this.replicas].map((app) => app.stop('SIGTERM')));
     await deleteStreams(this.prefix.toUpperCase());

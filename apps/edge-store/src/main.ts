@@ -1,4 +1,9 @@
 import 'reflect-metadata';
-import { startEdgeStore } from './edge-store.app.js';
+import { startTracing } from '#polystore/tracing';
+
+// Tracing starts before the app is imported: the modules it instruments (http, fastify, pg,
+// mysql2) are patched as they load. Without an OTLP endpoint it starts nothing.
+await startTracing('edge-store', process.env);
+const { startEdgeStore } = await import('./edge-store.app.js');
 
 await startEdgeStore(process.env);

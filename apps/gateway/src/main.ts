@@ -1,4 +1,9 @@
 import 'reflect-metadata';
-import { startGateway } from './gateway.app.js';
+import { startTracing } from '#polystore/tracing';
+
+// Tracing starts before the app is imported: the modules it instruments (http, fastify, pg,
+// mysql2) are patched as they load. Without an OTLP endpoint it starts nothing.
+await startTracing('gateway', process.env);
+const { startGateway } = await import('./gateway.app.js');
 
 await startGateway(process.env);

@@ -1,4 +1,9 @@
 import 'reflect-metadata';
-import { startReliableStore } from './reliable-store.app.js';
+import { startTracing } from '#polystore/tracing';
+
+// Tracing starts before the app is imported: the modules it instruments (http, fastify, pg,
+// mysql2) are patched as they load. Without an OTLP endpoint it starts nothing.
+await startTracing('reliable-store', process.env);
+const { startReliableStore } = await import('./reliable-store.app.js');
 
 await startReliableStore(process.env);

@@ -1,4 +1,9 @@
 import 'reflect-metadata';
-import { startSecureStore } from './secure-store.app.js';
+import { startTracing } from '#polystore/tracing';
+
+// Tracing starts before the app is imported: the modules it instruments (http, fastify, pg,
+// mysql2) are patched as they load. Without an OTLP endpoint it starts nothing.
+await startTracing('secure-store', process.env);
+const { startSecureStore } = await import('./secure-store.app.js');
 
 await startSecureStore(process.env);

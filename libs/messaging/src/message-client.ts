@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { errors, headers as natsHeaders, nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { newRequestContext, RequestContextStore, TenancyException, writeContextHeaders } from '#polystore/tenancy';
+import { endSpan, extractTraceContext, injectTraceContext, SpanKind, startSpan, traced } from '#polystore/tracing';
 import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { subjectFor, type Contract, type EventContract, type RequestOf, type ResponseOf } from './contract.js';
 import type { ContextSigner } from './context-signature.js';
 import { MessagingException } from './messaging.exception.js';
+import { TRACER_SCOPE, messagingAttributes } from './message-tracing.js';
 import { fromWireError } from './wire-error.js';
 
 export interface MessageClientOptions {
@@ -71,9 +73,16 @@ export class MessageClient {
     writeContextHeaders({ ...context, deadline: now + budget }, headers);
     const subject = subjectFor(this.options.subjectPrefix, contract.pattern);
     const body = Buffer.from(JSON.stringify({ pattern: contract.pattern, data: payload, id: nuid.next() }));
+    // The trace context travels unsigned: it decides nothing, and a store verifies the rest as before.
+    const span = startSpan(TRACER_SCOPE, `send ${contract.pattern}`, {
+      kind: SpanKind.CLIENT,
+      attributes: messagingAttributes('send', subject, contract.pattern),
+    });
+    injectTraceContext(span, headers);
     this.options.signer?.sign(subject, contract.service, headers, body, now);
     const stopTimer = this.latency?.startTimer({ pattern: contract.pattern });
     let outcome = 'ok';
+    let failure: unknown;
     try {
       const reply = await this.nc.request(subject, body, { timeout: budget, headers }).catch((error: unknown) => {
         throw this.transportError(error, contract);
@@ -83,15 +92,31 @@ export class MessageClient {
       return packet.response as ResponseOf<C>;
     } catch (error) {
       outcome = (error as { code?: string }).code ?? 'error';
+      failure = error;
       throw error;
     } finally {
       stopTimer?.({ outcome });
+      endSpan(span, failure);
     }
   }
 
   /** Publishes `event` to every subscribed process (fire-and-forget, at most once). */
   publish<P extends z.ZodType>(event: EventContract<P>, payload: z.input<P>): void {
-    this.nc.publish(subjectFor(this.options.subjectPrefix, event.subject), JSON.stringify(payload));
+    const subject = subjectFor(this.options.subjectPrefix, event.subject);
+    const span = startSpan(TRACER_SCOPE, `publish ${event.subject}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: messagingAttributes('publish', subject, event.subject),
+    });
+    if (!span) return this.nc.publish(subject, JSON.stringify(payload));
+    const headers = natsHeaders();
+    injectTraceContext(span, headers);
+    try {
+      this.nc.publish(subject, JSON.stringify(payload), { headers });
+      endSpan(span);
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
   }
 
   /**
@@ -107,7 +132,13 @@ export class MessageClient {
         if (error) return this.logger.warn(`subscription to ${event.subject} failed: ${error.message}`);
         const parsed = event.payload.safeParse(safeJson(msg.data));
         if (!parsed.success) return this.logger.warn(`invalid ${event.subject} event skipped`);
-        Promise.resolve(handler(parsed.data)).catch((cause: unknown) =>
+        const parent = extractTraceContext(msg.headers);
+        const span = startSpan(TRACER_SCOPE, `process ${event.subject}`, {
+          kind: SpanKind.CONSUMER,
+          attributes: messagingAttributes('process', msg.subject, event.subject),
+          parent,
+        });
+        traced(span, () => Promise.resolve(handler(parsed.data)), parent).catch((cause: unknown) =>
           this.logger.error(`handler of ${event.subject} failed: ${(cause as Error).message}`),
         );
       },

@@ -2,11 +2,13 @@ import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
 import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
+import { endSpan, extractTraceContext, SpanKind, startSpan, withSpan, type Span } from '#polystore/tracing';
 import { busAuthenticator } from './bus-auth.js';
 import { subjectFor } from './contract.js';
 import type { ContextVerifier } from './context-signature.js';
 import { isInProcessUrl } from './in-process-nats.js';
 import { MessagingException } from './messaging.exception.js';
+import { TRACER_SCOPE, messagingAttributes } from './message-tracing.js';
 import { connectNats, natsTlsOption, type NatsTls } from './nats-connection.js';
 import { toWireError } from './wire-error.js';
 
@@ -48,6 +50,10 @@ export class PolystoreNatsServer extends ServerNats {
   private readonly idleWaiters = new Set<() => void>();
   private readonly subscriptionsByUs: Subscription[] = [];
   private readonly refusals = new Logger(PolystoreNatsServer.name);
+  /** One debug line per reply (subject, outcome): a store's access log, joined to its trace by `trace_id`. */
+  private readonly replies = new Logger('nats');
+  /** The SERVER span of each message being handled, ended when its reply leaves. */
+  private readonly spans = new WeakMap<Msg, Span>();
 
   constructor(private readonly settings: PolystoreNatsServerOptions) {
     super({
@@ -97,11 +103,26 @@ export class PolystoreNatsServer extends ServerNats {
     const { context, invalidTenant } = readContextHeaders(message.headers);
     if (invalidTenant) return this.refuse(message, TenancyException.invalidTenant());
     if (context.deadline <= Date.now()) return this.refuse(message, MessagingException.deadlineExceeded(channel));
+    // Continues the sender's trace (its `traceparent` header), once the message is known genuine.
+    const parent = extractTraceContext(message.headers);
+    const span = startSpan(TRACER_SCOPE, `process ${channel}`, {
+      kind: SpanKind.SERVER,
+      attributes: messagingAttributes('process', message.subject, channel),
+      parent,
+    });
+    if (span) this.spans.set(message, span);
     this.inFlight++;
     try {
-      return await RequestContextStore.run(context, () => super.handleMessage(channel, message));
+      const handled: unknown = await withSpan(
+        span,
+        () => RequestContextStore.run(context, () => super.handleMessage(channel, message)),
+        parent,
+      );
+      if (!message.reply) this.endSpanOf(message);
+      return handled;
     } catch (error) {
       this.settle();
+      this.endSpanOf(message, error);
       throw error;
     }
   }
@@ -112,9 +133,20 @@ export class PolystoreNatsServer extends ServerNats {
       try {
         return publish(packet);
       } finally {
-        if (packet.isDisposed || packet.err !== undefined) this.settle();
+        if (packet.isDisposed || packet.err !== undefined) {
+          this.settle();
+          this.endSpanOf(message, packet.err);
+          this.replies.debug({ subject: message.subject, outcome: outcomeOf(packet.err) }, 'replied');
+        }
       }
     };
+  }
+
+  private endSpanOf(message: Msg, error?: unknown): void {
+    const span = this.spans.get(message);
+    if (!span) return;
+    this.spans.delete(message);
+    endSpan(span, error);
   }
 
   /** Stops taking messages, waits for in-flight handlers (bounded by `drainTimeoutMs`), then disconnects. */
@@ -162,4 +194,11 @@ export class PolystoreNatsServer extends ServerNats {
     }
     message.respond(JSON.stringify({ id, err: toWireError(error), isDisposed: true }));
   }
+}
+
+/** `ok`, or the code of the error a reply carries. */
+function outcomeOf(error: unknown): string {
+  if (error === undefined || error === null) return 'ok';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
 }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigError, CrashPoints, loadConfig } from '#polystore/platform';
+import { stopTracing } from '#polystore/tracing';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -34,6 +35,7 @@ export function installShutdown(app: INestApplication, logger: Logger, timeoutMs
     timer.unref();
     app
       .close()
+      .then(() => stopTracing()) // the last spans leave before the exit
       .then(() => {
         logger.info('stopped');
         logger.flush?.();

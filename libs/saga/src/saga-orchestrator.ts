@@ -4,6 +4,7 @@ import { CrashPoints } from '#polystore/platform';
 import { newRequestContext, RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { Span } from '#polystore/tracing';
 import { systemClock, type Clock } from './clock.js';
 import {
   DEFAULT_COMPENSATION_RETRY,
@@ -17,6 +18,7 @@ import {
 import { backoffMs, classifyFailure, describeError } from './internal/outcome.js';
 import { SagaLog, type OperatorAction, type ParkedClaim } from './internal/saga-log.js';
 import { SagaMetrics } from './internal/saga-metrics.js';
+import { nameSagaSpan, traceDrive, traceStep } from './internal/saga-tracing.js';
 import { SagaErrorCode, SagaException } from './saga.exception.js';
 import { SagaState, StepState, TERMINAL_STATES, type SagaRecord, type StepRecord } from './saga-state.js';
 
@@ -37,6 +39,12 @@ export interface SagaOrchestratorOptions {
    * accepted operation into a compensated one.
    */
   readonly unknownOutcomeWindowMs?: number;
+  /**
+   * The same window for compensations: how long an undo whose participant does not answer is
+   * retried before its step is marked COMPENSATION_FAILED and the saga parked (default
+   * `unknownOutcomeWindowMs`; a step's `compensationRetry.unknownOutcomeWindowMs` overrides it).
+   */
+  readonly compensationWindowMs?: number;
   /**
    * How long an operator's `Idempotency-Key` for retry or skip is remembered (default 24 h): the
    * sweeper deletes older keys (at most once per quarter of it, and at least once an hour); a
@@ -112,6 +120,7 @@ export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly clock: Clock;
   private readonly unknownOutcomeWindowMs: number;
+  private readonly compensationWindowMs: number;
   private readonly operatorKeyRetentionMs: number;
   private readonly metrics?: SagaMetrics;
   private readonly driving = new Map<string, Promise<void>>();
@@ -130,6 +139,7 @@ export class SagaOrchestrator {
     this.log = new SagaLog(db.manager);
     this.clock = options.clock ?? systemClock;
     this.unknownOutcomeWindowMs = options.unknownOutcomeWindowMs ?? DEFAULT_UNKNOWN_OUTCOME_WINDOW_MS;
+    this.compensationWindowMs = options.compensationWindowMs ?? this.unknownOutcomeWindowMs;
     this.operatorKeyRetentionMs = options.operatorKeyRetentionMs ?? DEFAULT_OPERATOR_KEY_RETENTION_MS;
     if (options.metrics) this.metrics = new SagaMetrics(options.metrics, db);
   }
@@ -386,7 +396,7 @@ export class SagaOrchestrator {
 
   private spawn(id: string, fence: number): void {
     if (this.driving.has(id)) return;
-    const run = this.drive(id, fence)
+    const run = traceDrive(id, (span) => this.drive(id, fence, span))
       .catch((error: unknown) => {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) {
           this.logger.warn({ sagaId: id }, 'saga taken over by another process');
@@ -399,7 +409,7 @@ export class SagaOrchestrator {
   }
 
   /** Drives a saga from its logged state to a terminal or parked one (or until the process stops). */
-  private async drive(id: string, fence: number): Promise<void> {
+  private async drive(id: string, fence: number, span?: Span): Promise<void> {
     const heartbeat = setInterval(
       () => {
         void this.log.renewLease(id, fence, new Date(this.clock.now() + this.options.leaseMs)).catch(() => undefined);
@@ -419,6 +429,7 @@ export class SagaOrchestrator {
         if (saga.fence !== fence) throw SagaException.leaseLost(id);
         const definition = this.definitions.get(`${saga.name}@${saga.version}`);
         if (!definition) throw SagaException.unknownDefinition(saga.name, saga.version);
+        nameSagaSpan(span, saga.name, saga.version);
         switch (saga.state) {
           case SagaState.PENDING: // logged by a version that created sagas PENDING
             await this.log.setSaga(id, fence, { state: SagaState.RUNNING });
@@ -552,9 +563,10 @@ export class SagaOrchestrator {
         SagaState.RUNNING,
       );
       CrashPoints.hit(SagaCrashPoint.AFTER_STEP_INTENT);
+      const sent = this.clock.now();
       try {
         const output = await this.invoke(saga, step, attempt, results, 'action');
-        this.metrics?.attempt(saga.name, step.name, 'action', 'ok');
+        this.metrics?.attempt(saga.name, step.name, 'action', 'ok', sent, this.clock.now());
         CrashPoints.hit(SagaCrashPoint.AFTER_STEP_ACTION);
         const persisted = step.persist ? step.persist(output) : output;
         const answered = window.answered(this.clock.now());
@@ -572,7 +584,7 @@ export class SagaOrchestrator {
       } catch (error) {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const failure = classifyFailure(error, policy);
-        this.metrics?.attempt(saga.name, step.name, 'action', failure);
+        this.metrics?.attempt(saga.name, step.name, 'action', failure, sent, this.clock.now());
         const now = this.clock.now();
         if (failure === 'unknown') {
           window.open(now);
@@ -658,7 +670,7 @@ export class SagaOrchestrator {
     // A window logged by a compensation still going on is kept; one left by the action is not.
     const resumed = record.state === StepState.COMPENSATING;
     const window = new UnknownWindow(
-      this.windowOf(policy),
+      this.windowOf(policy, this.compensationWindowMs),
       resumed ? record.unknownSince : null,
       resumed ? record.retryUntil : null,
     );
@@ -674,9 +686,10 @@ export class SagaOrchestrator {
       });
       staleWindow = false;
       CrashPoints.hit(SagaCrashPoint.AFTER_COMPENSATION_INTENT);
+      const sent = this.clock.now();
       try {
         await this.invoke(saga, step, attempt, results, 'compensation');
-        this.metrics?.attempt(saga.name, step.name, 'compensation', 'ok');
+        this.metrics?.attempt(saga.name, step.name, 'compensation', 'ok', sent, this.clock.now());
         await this.log.setStep(saga.id, fence, step.name, {
           state: StepState.COMPENSATED,
           ...window.answered(this.clock.now()),
@@ -687,7 +700,7 @@ export class SagaOrchestrator {
         if ((error as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST) throw error;
         const now = this.clock.now();
         const failure = classifyFailure(error, policy);
-        this.metrics?.attempt(saga.name, step.name, 'compensation', failure);
+        this.metrics?.attempt(saga.name, step.name, 'compensation', failure, sent, this.clock.now());
         const unknown = failure === 'unknown';
         if (unknown) window.open(now);
         else failures++;
@@ -713,10 +726,13 @@ export class SagaOrchestrator {
     }
   }
 
-  /** The unknown-outcome window of a policy: unbounded for steps that must eventually succeed. */
-  private windowOf(policy: RetryPolicy): number {
+  /**
+   * The unknown-outcome window of a policy (`fallback`: the orchestrator's, for actions or for
+   * compensations): unbounded for steps that must eventually succeed.
+   */
+  private windowOf(policy: RetryPolicy, fallback = this.unknownOutcomeWindowMs): number {
     if (policy.maxAttempts === Infinity) return Infinity;
-    return policy.unknownOutcomeWindowMs ?? this.unknownOutcomeWindowMs;
+    return policy.unknownOutcomeWindowMs ?? fallback;
   }
 
   private async sleepUntil(at: Date | null): Promise<void> {
@@ -748,7 +764,9 @@ export class SagaOrchestrator {
       ...(saga.actor ? { actor: saga.actor } : {}),
     });
     const work = phase === 'action' ? () => step.action(context) : () => step.compensation!(context);
-    return RequestContextStore.run(requestContext, () => withTimeout(work(), timeoutMs, step.name));
+    return traceStep(saga, step.name, phase, attempt, () =>
+      RequestContextStore.run(requestContext, () => withTimeout(work(), timeoutMs, step.name)),
+    );
   }
 }
 

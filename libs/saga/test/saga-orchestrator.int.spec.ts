@@ -576,6 +576,28 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(await participant.effects(done.id)).toEqual(['a']);
   });
 
+  it("saga - compensationWindowMs: a compensation whose store does not answer parks after its own window, not the actions' window", async () => {
+    const clock = fastClock();
+    const o = orchestrator({ clock, unknownOutcomeWindowMs: 60_000, compensationWindowMs: 10_000 });
+    const down: Knobs = { compensationFailTimes: 1_000 };
+    const done = await run(
+      o,
+      saga('comp-window', [
+        effectStep(participant, 'a', down, {
+          compensationRetry: { initialIntervalMs: 1_000, maxIntervalMs: 1_000, maxAttempts: 4 },
+        }),
+        effectStep(participant, 'b', { businessFailure: true }),
+      ]),
+    );
+    expect(done.state).toBe(SagaState.COMPENSATION_FAILED);
+    const a = done.steps.find((s) => s.step === 'a')!;
+    // Given up after its own 10 s, not the actions' 60 s.
+    expect(a.error).toMatchObject({
+      code: SagaErrorCode.STEP_UNANSWERED,
+      message: expect.stringContaining('got no answer for 10 s'),
+    });
+  });
+
   it('saga - the window survives the orchestrator: another process resuming the saga keeps the logged window and backoff', async () => {
     const dead = orchestrator({ leaseMs: 300, unknownOutcomeWindowMs: 2_500 });
     const down: Knobs = { failTimes: 1_000 };
@@ -634,6 +656,12 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
         String((v as { metricName?: string }).metricName).endsWith('_count'),
     );
     expect(running?.value).toBe(1);
+    // One latency observation per attempt, by the same labels.
+    const timed = (await values('polystore_saga_step_seconds')).filter(
+      (v) =>
+        v.labels['saga'] === definition.name && String((v as { metricName?: string }).metricName).endsWith('_count'),
+    );
+    expect(Object.fromEntries(timed.map((v) => [v.labels['outcome'], v.value]))).toEqual(byOutcome);
     const after = await registry.metrics();
     expect(after).not.toContain(`polystore_sagas{saga="${definition.name}"`);
   });

@@ -13,6 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { BrokerKeys } from '#polystore/device-broker';
+import { injectTraceContext, SpanKind, startSpan, traced } from '#polystore/tracing';
 import { connectToBroker } from './broker-connection.js';
 
 /** The stream every device message lands in (`tenants.>`), and the one of messages that could not be stored. */
@@ -25,6 +26,19 @@ export const DEAD_LETTER_STREAM = 'DEAD_LETTERS';
 export const HTTP_INGEST_PREFIX = 'ingest.http.';
 
 const NANOS_PER_MS = 1_000_000;
+
+/** Instrumentation scope of the telemetry stream's spans (publish for HTTP ingest, consume). */
+export const TRACER_SCOPE = 'polystore-telemetry-stream';
+
+/** Messaging attributes of a span on the telemetry stream (OpenTelemetry messaging conventions). */
+export function telemetryAttributes(operation: 'send' | 'process', subject: string): Record<string, string> {
+  return {
+    'messaging.system': 'nats',
+    'messaging.operation.type': operation,
+    'messaging.destination.name': subject,
+    'messaging.destination.template': TELEMETRY_STREAM,
+  };
+}
 
 /** How the streams are sized (from the edge store's configuration). */
 export interface TelemetryStreamSettings {
@@ -117,7 +131,19 @@ export class TelemetryBroker {
 
   /** Publishes an HTTP request's readings into the telemetry stream; resolves once the stream has them on disk. */
   async publishHttpReadings(deviceSubject: string, payload: Uint8Array): Promise<void> {
-    await this.js.publish(`${HTTP_INGEST_PREFIX}${deviceSubject}`, payload, { timeout: 5_000 });
+    const subject = `${HTTP_INGEST_PREFIX}${deviceSubject}`;
+    // A PRODUCER span whose context rides in the message: the stream consumer continues the trace.
+    const span = startSpan(TRACER_SCOPE, `send ${TELEMETRY_STREAM}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: telemetryAttributes('send', subject),
+    });
+    if (!span) {
+      await this.js.publish(subject, payload, { timeout: 5_000 });
+      return;
+    }
+    const h = headers();
+    injectTraceContext(span, h);
+    await traced(span, () => this.js.publish(subject, payload, { timeout: 5_000, headers: h }));
   }
 
   /** Stores a message that cannot become readings, with why, in the dead-letter stream. */
@@ -133,10 +159,19 @@ export class TelemetryBroker {
     await this.js.publish(subject, payload, { headers: h, timeout: 5_000 });
   }
 
-  /** Bytes of the backlog (readings not stored yet) over the stream's limit (0..1). */
-  async fillRatio(): Promise<number> {
-    const info = await this.jsm.streams.info(TELEMETRY_STREAM);
-    return info.config.max_bytes > 0 ? info.state.bytes / info.config.max_bytes : 0;
+  /**
+   * The backlog: device messages not stored yet (a work queue keeps a message until the edge
+   * store acknowledges it), its bytes over the stream's limit (0..1), and when its oldest
+   * message reached the stream (null when empty).
+   */
+  async backlog(): Promise<{ fillRatio: number; messages: number; oldestAt: number | null }> {
+    const { config, state } = await this.jsm.streams.info(TELEMETRY_STREAM);
+    const oldestAt = state.messages > 0 ? Date.parse(state.first_ts) : NaN;
+    return {
+      fillRatio: config.max_bytes > 0 ? state.bytes / config.max_bytes : 0,
+      messages: state.messages,
+      oldestAt: Number.isFinite(oldestAt) ? oldestAt : null,
+    };
   }
 
   /** Nest calls it after the consumer has stopped (it stops in `beforeApplicationShutdown`). */

@@ -9,10 +9,13 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { parseTelemetrySubject } from '#polystore/device-broker';
 import { ErrorKind, isCodedError, METRICS_REGISTRY } from '#polystore/platform';
 import { isTenantSlug } from '#polystore/tenancy';
+import { continuesTrace, extractTraceContext, SpanKind, startSpan, traced } from '#polystore/tracing';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   HTTP_INGEST_PREFIX,
   TELEMETRY_STREAM,
+  TRACER_SCOPE,
+  telemetryAttributes,
   type DeadLetterReason,
   type TelemetryBroker,
 } from '../broker/telemetry-broker.js';
@@ -45,7 +48,7 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
   private loop?: Promise<void>;
   private stopping = false;
   private fillTimer?: NodeJS.Timeout;
-  private fill = 0;
+  private backlog: Awaited<ReturnType<TelemetryBroker['backlog']>> = { fillRatio: 0, messages: 0, oldestAt: null };
 
   constructor(
     private readonly ingest: IngestService,
@@ -71,13 +74,30 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [metrics],
     });
-    const fill = () => this.fill;
+    const backlog = () => this.backlog;
     new Gauge({
       name: 'polystore_telemetry_stream_fill_ratio',
       help: `Bytes in the telemetry stream over its limit; past 1 the oldest readings are discarded (alert at ${FILL_ALERT})`,
       registers: [metrics],
       collect() {
-        this.set(fill());
+        this.set(backlog().fillRatio);
+      },
+    });
+    new Gauge({
+      name: 'polystore_ingest_backlog_messages',
+      help: 'Device messages in the telemetry stream not stored yet (checked every TELEMETRY_FILL_CHECK_MS)',
+      registers: [metrics],
+      collect() {
+        this.set(backlog().messages);
+      },
+    });
+    new Gauge({
+      name: 'polystore_ingest_lag_seconds',
+      help: 'Age of the oldest device message in the telemetry stream not stored yet (0 when none)',
+      registers: [metrics],
+      collect() {
+        const oldestAt = backlog().oldestAt;
+        this.set(oldestAt === null ? 0 : Math.max(0, Date.now() - oldestAt) / 1000);
       },
     });
   }
@@ -86,10 +106,10 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
     this.loop = this.run();
     const watchFill = async () => {
       try {
-        this.fill = await this.broker.fillRatio();
-        if (this.fill >= FILL_ALERT)
+        this.backlog = await this.broker.backlog();
+        if (this.backlog.fillRatio >= FILL_ALERT)
           this.logger.warn(
-            { fill: Number(this.fill.toFixed(3)) },
+            { fill: Number(this.backlog.fillRatio.toFixed(3)) },
             'the telemetry stream is nearly full: oldest readings will be discarded',
           );
       } catch {
@@ -125,7 +145,7 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
             message.nak();
             continue;
           }
-          await this.handle(message);
+          await this.traced(message);
         }
       } catch (error) {
         if (this.stopping) break;
@@ -134,6 +154,24 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
         await this.broker.ensureStreams().catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * {@link handle} in a CONSUMER span continuing the publisher's trace. Only HTTP ingest sends a
+   * `traceparent`; device messages over MQTT carry none and are not traced (one new trace per
+   * device message would drown the others). The span covers the hand-off to the write buffer or
+   * the dead letter; a batched insert serves many messages and shows in the trace of the message
+   * that opened the batch.
+   */
+  private traced(message: JsMsg): Promise<void> {
+    const parent = extractTraceContext(message.headers);
+    if (!continuesTrace(parent)) return this.handle(message);
+    const span = startSpan(TRACER_SCOPE, `process ${TELEMETRY_STREAM}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: telemetryAttributes('process', message.subject),
+      parent,
+    });
+    return traced(span, () => this.handle(message), parent);
   }
 
   private async handle(message: JsMsg): Promise<void> {

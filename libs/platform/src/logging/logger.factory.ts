@@ -1,3 +1,4 @@
+import { withTraceLogFields } from '#polystore/tracing';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /** Keys whose values never reach a log line, at the top level and one level down. */
@@ -36,7 +37,8 @@ export interface LoggerSettings {
 
 /**
  * The process's root pino logger: JSON lines, ISO timestamps, secrets and PII redacted by key
- * (`authorization`, `password`, `token`, `apiKey`, `email`, `phone`, `name`, ...).
+ * (`authorization`, `password`, `token`, `apiKey`, `email`, `phone`, `name`, ...); lines written
+ * inside a traced span carry `trace_id` and `span_id`.
  *
  * Redaction by key is a safety net, not a licence: code must not pass PII to the logger at all.
  */
@@ -46,7 +48,8 @@ export function createRootLogger(settings: LoggerSettings): Logger {
     base: { service: settings.service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths(), censor: '[redacted]' },
-    mixin: settings.mixin,
+    // With tracing on, every line written inside a span carries its trace_id and span_id.
+    mixin: () => withTraceLogFields(settings.mixin?.() ?? {}),
     formatters: { level: (label) => ({ level: label }) },
   };
   // Asynchronous writes: lines logged while a write is in flight go out together, so a busy

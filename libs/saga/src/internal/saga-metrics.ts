@@ -13,12 +13,15 @@ import type { AttemptFailure } from './outcome.js';
  * - `polystore_sagas_finished_total{saga,state}`: sagas this process brought to SUCCEEDED,
  *   COMPENSATED, FAILED or COMPENSATION_FAILED;
  * - `polystore_saga_state_duration_seconds{saga,state}`: how long a saga stayed RUNNING (from its
- *   start) or COMPENSATING (from when this process began compensating it) before leaving it.
+ *   start) or COMPENSATING (from when this process began compensating it) before leaving it;
+ * - `polystore_saga_step_seconds{saga,step,phase,outcome}`: how long one attempt of a step (or of
+ *   its compensation) took, from sending it to its answer or its giving up.
  */
 export class SagaMetrics {
   private readonly attempts: Counter<'saga' | 'step' | 'phase' | 'outcome'>;
   private readonly finished: Counter<'saga' | 'state'>;
   private readonly durations: Histogram<'saga' | 'state'>;
+  private readonly stepLatency: Histogram<'saga' | 'step' | 'phase' | 'outcome'>;
 
   constructor(registry: Registry, db: DataSource) {
     this.attempts = new Counter({
@@ -38,6 +41,13 @@ export class SagaMetrics {
       help: 'Time a saga stayed RUNNING (from its start) or COMPENSATING before leaving the state',
       labelNames: ['saga', 'state'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers: [registry],
+    });
+    this.stepLatency = new Histogram({
+      name: 'polystore_saga_step_seconds',
+      help: 'Time one attempt of a saga step or compensation took, by phase and outcome',
+      labelNames: ['saga', 'step', 'phase', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
     new Gauge({
@@ -72,8 +82,17 @@ export class SagaMetrics {
     });
   }
 
-  attempt(saga: string, step: string, phase: 'action' | 'compensation', outcome: 'ok' | AttemptFailure): void {
+  /** One attempt, sent at `sinceMs` and answered (or given up) at `nowMs`. */
+  attempt(
+    saga: string,
+    step: string,
+    phase: 'action' | 'compensation',
+    outcome: 'ok' | AttemptFailure,
+    sinceMs: number,
+    nowMs: number,
+  ): void {
     this.attempts.inc({ saga, step, phase, outcome });
+    this.stepLatency.observe({ saga, step, phase, outcome }, Math.max(0, nowMs - sinceMs) / 1000);
   }
 
   finish(saga: string, state: string): void {
