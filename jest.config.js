@@ -22,6 +22,10 @@ export default {
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  // Longest suite first, by committed durations (test/support/suite-durations.json), so the two
+  // workers finish together on a clean clone too (jest's own order needs its cache).
+  testSequencer: '<rootDir>/test/support/duration-sequencer.mjs',
   testTimeout: 60_000,
   // Suites start real processes and databases; two at a time suit a 2-core machine.
   maxWorkers: 2,

@@ -30,7 +30,11 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
 
   beforeAll(async () => {
     bus = await PrivateBus.create();
-    stack = await TestStack.start({ apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'], bus });
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
+      bus,
+    });
     tenant = await stack.createTenant('bus');
   }, 120_000);
 

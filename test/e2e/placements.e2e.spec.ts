@@ -26,6 +26,7 @@ describe('placements - schema, database and dedicated through the gateway (e2e, 
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
       env: { DEVICE_BROKER: 'off' },
     });
     tenant = await stack.createTenant('default');

@@ -27,7 +27,10 @@ describe('per-tenant quotas: devices, customers, storage (e2e)', () => {
   let b: TestTenant;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'] });
+    stack = await TestStack.start({
+      apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
+    });
     [a, b] = await Promise.all([stack.createTenant('qa'), stack.createTenant('qb')]);
   });
 

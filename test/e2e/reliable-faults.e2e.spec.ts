@@ -22,6 +22,7 @@ describe('reliable store - MariaDB failures stay contained (e2e, a private Maria
     mariadb = await PrivateMariaDb.create();
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'gateway'],
+      parallelStart: true,
       env: {
         RELIABLE_SERVER_URL: mariadb.url,
         RELIABLE_DB_CIRCUIT_FAILURES: '2',
@@ -114,6 +115,7 @@ describe('reliable store - a dropped PostgreSQL tenant database stays contained 
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'gateway'],
+      parallelStart: true,
       env: { RELIABLE_SERVER_URL: TestServices.postgresUrl },
     });
     ({ nc, client } = await stackClient(stack.prefix, 3_000));

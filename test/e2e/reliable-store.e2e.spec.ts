@@ -33,6 +33,7 @@ describe.each([
     systemUrl.pathname = `/${systemDb}`;
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'gateway'],
+      parallelStart: true,
       env: { RELIABLE_SERVER_URL: serverUrl, SYSTEM_DB_URL: systemUrl.toString() },
     });
     ({ nc, client } = await stackClient(stack.prefix, 3_000));

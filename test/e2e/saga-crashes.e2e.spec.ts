@@ -41,6 +41,7 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
     bus = await PrivateBus.create();
     stack = await TestStack.start({
       apps: APPS,
+      parallelStart: true,
       bus,
       env: { SYSTEM_DB_URL: systemUrl.toString(), SAGA_LEASE_MS: '1500', SAGA_SWEEP_INTERVAL_MS: '300' },
     });

@@ -48,6 +48,7 @@ describe('tenant jobs - usage rollup and offline marking on the real stores (e2e
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
     });
     ({ nc, client } = await stackClient(stack.prefix, 10_000));
   }, 90_000);

@@ -27,11 +27,14 @@ describe('tenant lifecycle: API keys as a resource, deletion with a grace period
   beforeAll(async () => {
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
       env: { TENANT_PURGE_INTERVAL_MS: '200' },
     });
-    replica = await stack.startReplica('gateway', 'b');
-    keeper = await stack.startReplica('gateway', 'keeper', { TENANT_DELETION_GRACE_MS: '3600000' });
-    [tenant, other] = [await stack.createTenant('keys'), await stack.createTenant('other')];
+    [replica, keeper] = await Promise.all([
+      stack.startReplica('gateway', 'b'),
+      stack.startReplica('gateway', 'keeper', { TENANT_DELETION_GRACE_MS: '3600000' }),
+    ]);
+    [tenant, other] = await Promise.all([stack.createTenant('keys'), stack.createTenant('other')]);
   });
 
   afterAll(async () => {

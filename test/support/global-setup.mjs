@@ -96,7 +96,42 @@ async function dropTestTenantPlacements(catalogDatabase) {
   }
 }
 
+/**
+ * One test run at a time on these servers: the clean-up below drops what another run is using
+ * (its databases, its tenants), and two runs share ports and subjects. The lock is a PostgreSQL
+ * advisory lock held by a connection of this process until it exits (global-teardown.mjs ends
+ * it), so a second `jest`, even of unit tests only, from any checkout, stops here with a clear
+ * message instead of breaking the first.
+ */
+async function holdTestRunLock() {
+  const client = new pg.Client({
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username || 'root'),
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    database: 'postgres',
+    application_name: `polystore-test-run ${process.pid}`,
+  });
+  await client.connect();
+  const [{ locked }] = (await client.query(`SELECT pg_try_advisory_lock(hashtext('polystore-test-run')) AS locked`))
+    .rows;
+  if (!locked) {
+    const holders = await client.query(
+      `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+        WHERE l.locktype = 'advisory' AND l.objid = hashtext('polystore-test-run')::oid AND l.granted`,
+    );
+    await client.end();
+    throw new Error(
+      `another test run is using the test servers (${holders.rows.map((r) => r.name).join(', ') || 'unknown'}): ` +
+        'wait for it (flock /tmp/polystore-test.lock ...), its clean-up would drop what this run uses',
+    );
+  }
+  client.on('error', () => undefined); // a server restart in a test ends it; the lock goes with it
+  globalThis.__polystoreTestRunLock = client;
+}
+
 export default async function globalSetup() {
+  await holdTestRunLock();
   await dropMariaDbLeftovers();
   if (!existsSync(new URL('../../dist/apps/gateway/src/main.js', import.meta.url))) {
     throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');

@@ -91,6 +91,16 @@ export const gatewayConfigSchema = z
      */
     SAGA_UNKNOWN_OUTCOME_WINDOW_MS: intVar(120_000, 1_000, 86_400_000),
     /**
+     * The same window for a compensation (an undo whose store does not answer) before the saga is
+     * parked COMPENSATION_FAILED for an operator; unset, SAGA_UNKNOWN_OUTCOME_WINDOW_MS.
+     */
+    SAGA_COMPENSATION_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).optional(),
+    /**
+     * How long a device registration may run (time spent waiting for a store that does not answer
+     * not counted) before it stops and is undone; a 202 holds its place in the devices quota that long.
+     */
+    SAGA_DEVICE_REGISTRATION_DEADLINE_MS: intVar(60_000, 1_000, 3_600_000),
+    /**
      * How long an operator's `Idempotency-Key` on `POST /admin/sagas/:id/retry|skip` is remembered
      * (the same variable as the stores' keys); the saga sweeper deletes older ones.
      */

@@ -9,13 +9,10 @@ import { MetricsModule } from '#polystore/platform';
 import { HttpErrorFilter, loggingModule, contextSignerFor, natsTlsOf } from '#polystore/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { TenantAdminController } from './admin/tenant-admin.controller.js';
 import { ApiKeyUsage } from './api-keys/api-key-usage.service.js';
-import { AdminApiKeysController, ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { TenantAdminService } from './admin/tenant-admin.service.js';
 import { TenantPurger } from './admin/tenant-purger.service.js';
-import { AuditController } from './audit/audit.controller.js';
 import { AdminGuard } from './auth/admin.guard.js';
 import { TenantAuthGuard } from './auth/tenant-auth.guard.js';
 import { RequestLimits } from './auth/request-limits.service.js';
@@ -23,20 +20,15 @@ import { ADMIN_TOKEN, GATEWAY_CONFIG, MASTER_KEY, type GatewayConfig } from './c
 import { LegacySecretsReseal } from './admin/legacy-secrets.reseal.js';
 import { DeviceRegistrationService } from './devices/device-registration.service.js';
 import { SagaRegistry } from './sagas/saga-registry.service.js';
-import { AdminSagasController, SagasController } from './sagas/sagas.controller.js';
 import { SagasService } from './sagas/sagas.service.js';
 import { CurrentTenant } from './context/current-tenant.service.js';
 import { RequestContextInterceptor } from './context/request-context.interceptor.js';
-import { CustomersController } from './customers/customers.controller.js';
 import { CustomersService } from './customers/customers.service.js';
-import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
-import { UsageController } from './usage/usage.controller.js';
-import { AdminQuotasController, QuotasController } from './quotas/quotas.controller.js';
 import { QuotaService } from './quotas/quota.service.js';
 import { TenantQuotasAdmin } from './quotas/tenant-quotas.admin.js';
-import { HealthController } from './health/health.controller.js';
 import { StoreDirectory } from './stores/store-directory.js';
+import { GATEWAY_CONTROLLERS } from './gateway.controllers.js';
 
 export interface GatewayWiring {
   readonly config: GatewayConfig;
@@ -89,6 +81,7 @@ export class GatewayModule {
           leaseMs: config.SAGA_LEASE_MS,
           sweepIntervalMs: config.SAGA_SWEEP_INTERVAL_MS,
           unknownOutcomeWindowMs: config.SAGA_UNKNOWN_OUTCOME_WINDOW_MS,
+          compensationWindowMs: config.SAGA_COMPENSATION_WINDOW_MS,
           operatorKeyRetentionMs: config.IDEMPOTENCY_TTL_MS,
           metrics,
           maxConcurrentRecoveries: 100,
@@ -100,22 +93,10 @@ export class GatewayModule {
           leaseMs: config.JOB_LEASE_MS,
           tickMs: config.JOB_TICK_MS,
           intervals: config.JOB_INTERVALS,
+          metrics,
         }),
       ],
-      controllers: [
-        HealthController,
-        TenantAdminController,
-        CustomersController,
-        AuditController,
-        DevicesController,
-        UsageController,
-        SagasController,
-        AdminSagasController,
-        ApiKeysController,
-        AdminApiKeysController,
-        QuotasController,
-        AdminQuotasController,
-      ],
+      controllers: [...GATEWAY_CONTROLLERS],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ADMIN_TOKEN, useValue: adminToken },

@@ -15,14 +15,15 @@ const S = Contracts.sagaSteps;
 /**
  * Registry row in the reliable store (pending) -> credential in the secure store -> provisioning
  * in the edge store -> registry row active. Any failure compensates what ran, in reverse. The
- * token is derived from MASTER_KEY (never logged); the gateway shows it once.
+ * token is derived from MASTER_KEY (never logged); the gateway shows it once. `deadlineMs` is the
+ * gateway's SAGA_DEVICE_REGISTRATION_DEADLINE_MS (60 s by default).
  */
-export function deviceRegistrationSaga(messages: MessageClient) {
+export function deviceRegistrationSaga(messages: MessageClient, deadlineMs = 60_000) {
   const step = (spec: ParticipantStepSpec<DeviceRegistrationInput>) => participantStep(messages, spec);
   return defineSaga<DeviceRegistrationInput>({
     name: 'device-registration',
     version: 1,
-    deadlineMs: 60_000,
+    deadlineMs,
     locks: (input) => [`device:${input.deviceId}`],
     steps: [
       step({

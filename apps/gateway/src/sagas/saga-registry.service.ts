@@ -33,7 +33,7 @@ export class SagaRegistry implements OnModuleInit {
       { admin, catalog, messages, stores: directory.stores },
       config.PROVISION_TIMEOUT_MS,
     );
-    this.deviceRegistration = deviceRegistrationSaga(messages);
+    this.deviceRegistration = deviceRegistrationSaga(messages, config.SAGA_DEVICE_REGISTRATION_DEADLINE_MS);
     this.deviceDeletion = deviceDeletionSaga(messages);
     this.customerErasure = customerErasureSaga({ messages, catalog });
   }
