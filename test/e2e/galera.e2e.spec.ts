@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import {
   ClusterMembership,
@@ -15,6 +17,8 @@ import { Galera, GALERA_NODES, type GaleraNode } from '../support/galera.js';
 import { uniqueToken } from '../support/ids.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 import { runCli } from '../support/cli.js';
+import { OutboxRepository } from '../../apps/reliable-store/src/outbox/outbox.repository.js';
+import { RELIABLE_SCHEMA } from '../../apps/reliable-store/src/reliable.schema.js';
 
 // One file for everything that uses the cluster of scripts/galera.sh (nodes are killed and
 // desynced on purpose): jest runs the files of a suite in parallel, the tests of a file in turn.
@@ -150,6 +154,90 @@ describe('data-router - a multi-host server URL on a Galera cluster (3 nodes)', 
     } finally {
       await Promise.all([a.end(), b.end()]);
     }
+  });
+});
+
+/**
+ * The outbox's order on the cluster: a tenant's events must commit in `seq` order, which the relay
+ * publishes them in. Writers of one tenant on two nodes (two replicas during a failover) must not
+ * both commit: the append takes the tenant's lock row with a write, which Galera certifies
+ * cluster-wide (a `SELECT ... FOR UPDATE` is not replicated, and both would commit).
+ */
+describe('reliable store outbox on a Galera cluster - appends certified across nodes', () => {
+  const database = 'ps_galera_outbox_test';
+  const tenant = parseTenantSlug('galera-outbox');
+  const sources: DataSource[] = [];
+  const on = async (node: GaleraNode) => {
+    const source = new DataSource({
+      type: 'mariadb',
+      host: '127.0.0.1',
+      port: Galera.port(node),
+      username: 'root',
+      database,
+      entities: RELIABLE_SCHEMA.entities,
+      migrations: RELIABLE_SCHEMA.migrations,
+      migrationsTableName: RELIABLE_SCHEMA.migrationsTableName,
+    });
+    sources.push(source);
+    return source.initialize();
+  };
+
+  beforeAll(async () => {
+    await Galera.start();
+    await Galera.query(1, `DROP DATABASE IF EXISTS \`${database}\``);
+    await Galera.query(1, `CREATE DATABASE \`${database}\``);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(sources.map((source) => source.destroy()));
+    await Galera.query(1, `DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
+  });
+
+  it('outbox - two appends of one tenant on two nodes at once: the later commit fails as a retryable deadlock, and its retry comes after in seq order', async () => {
+    const first = await on(1);
+    await first.runMigrations();
+    const second = await on(2);
+    const outbox = new OutboxRepository();
+    const event = (deviceId: string) => ({
+      type: 'device.created' as const,
+      deviceId,
+      status: 'pending' as const,
+      version: 1,
+    });
+    const [deviceA, deviceB] = [randomUUID(), randomUUID()];
+    await runAsTenant(
+      tenant,
+      async () => {
+        const a = first.createQueryRunner();
+        const b = second.createQueryRunner();
+        try {
+          await a.startTransaction();
+          await b.startTransaction();
+          await outbox.append(a.manager, event(deviceA)); // node 1
+          await outbox.append(b.manager, event(deviceB)); // node 2, not blocked: no cluster-wide locks
+          await b.commitTransaction();
+          const lost = await a.commitTransaction().then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect(lost).toBeDefined();
+          expect([classifySqlError(lost), isTransientSqlError(lost)]).toEqual(['deadlock', true]);
+          if (a.isTransactionActive) await a.rollbackTransaction().catch(() => undefined);
+        } finally {
+          await Promise.all([a.release(), b.release()]);
+        }
+        // The retry (what the store's retry policy does) appends again, after B.
+        await first.transaction((m) => outbox.append(m, event(deviceA)));
+      },
+      30_000,
+    );
+    // Node 3 applies both (asynchronously): the tenant's events in seq order are B, then A.
+    const order = async () =>
+      (await Galera.query<{ payload: string }>(3, `SELECT payload FROM \`${database}\`.outbox ORDER BY seq`)).map(
+        (r) => (JSON.parse(r.payload) as { deviceId: string }).deviceId,
+      );
+    await eventually(async () => (await order()).length === 2, { timeoutMs: 5_000, what: 'both events on node 3' });
+    expect(await order()).toEqual([deviceB, deviceA]);
   });
 });
 
