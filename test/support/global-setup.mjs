@@ -12,15 +12,22 @@ const mariadbUrl = new URL(process.env.RELIABLE_SERVER_URL ?? 'mysql://root@127.
 /** What the catalog accepts as a database, schema or role name: the only names spliced into SQL. */
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
-async function query(sql, database = 'postgres', params = []) {
+/** A connected client of the test PostgreSQL server. */
+async function connect(database = 'postgres', applicationName = undefined) {
   const client = new pg.Client({
     host: url.hostname,
     port: Number(url.port || 5432),
     user: decodeURIComponent(url.username || 'root'),
     password: url.password ? decodeURIComponent(url.password) : undefined,
     database,
+    application_name: applicationName,
   });
   await client.connect();
+  return client;
+}
+
+async function query(sql, database = 'postgres', params = []) {
+  const client = await connect(database);
   try {
     return (await client.query(sql, params)).rows;
   } finally {
@@ -104,15 +111,7 @@ async function dropTestTenantPlacements(catalogDatabase) {
  * message instead of breaking the first.
  */
 async function holdTestRunLock() {
-  const client = new pg.Client({
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username || 'root'),
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database: 'postgres',
-    application_name: `polystore-test-run ${process.pid}`,
-  });
-  await client.connect();
+  const client = await connect('postgres', `polystore-test-run ${process.pid}`);
   const [{ locked }] = (await client.query(`SELECT pg_try_advisory_lock(hashtext('polystore-test-run')) AS locked`))
     .rows;
   if (!locked) {

@@ -40,18 +40,13 @@ function filesUnder(dir: string, suffix: string): string[] {
 describe('nest-cli.json - the Nest CLI builds and runs each app', () => {
   it('nest-cli - every app and every lib of the repository is a project, each app compiling itself and the libs', () => {
     const projects = Object.entries(config.projects);
-    expect(
+    const named = (type: Project['type']) =>
       projects
-        .filter(([, p]) => p.type === 'application')
+        .filter(([, p]) => p.type === type)
         .map(([name]) => name)
-        .sort(),
-    ).toEqual(dirs('apps'));
-    expect(
-      projects
-        .filter(([, p]) => p.type === 'library')
-        .map(([name]) => name)
-        .sort(),
-    ).toEqual(dirs('libs'));
+        .sort();
+    expect(named('application')).toEqual(dirs('apps'));
+    expect(named('library')).toEqual(dirs('libs'));
     for (const [name, project] of projects.filter(([, p]) => p.type === 'application')) {
       expect(project).toMatchObject({ root: `apps/${name}`, sourceRoot: `apps/${name}/src`, entryFile: 'main' });
       expect(project.compilerOptions?.builder.options).toMatchObject({
