@@ -83,7 +83,7 @@ export default tseslint.config(
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // Nest decorators and class-validator need classes that look "extraneous" to the rule.
+      // Nest decorators (modules, response DTOs) need classes that look "extraneous" to the rule.
       '@typescript-eslint/no-extraneous-class': 'off',
       'no-console': 'error',
     },

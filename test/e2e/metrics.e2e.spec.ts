@@ -102,13 +102,16 @@ describe('metrics - every service exports lint-clean metrics by the conventions,
       },
       { timeoutMs: 20_000, what: 'readings stored and a dead letter counted' },
     );
+    // A run that went over the suite's tenant (a run may have finished before the tenant existed).
     await eventually(
-      async () =>
-        (sampleSum(await families('gateway'), 'polystore_job_runs_total', {
-          job: 'idempotency-purge',
-          state: 'finished',
-        }) ?? 0) >= 1,
-      { timeoutMs: 20_000, what: 'a finished job run' },
+      async () => {
+        const gateway = await families('gateway');
+        return (
+          (sampleSum(gateway, 'polystore_job_runs_total', { job: 'idempotency-purge', state: 'finished' }) ?? 0) >= 1 &&
+          (sampleSum(gateway, 'polystore_job_tenants_total', { job: 'idempotency-purge', status: 'ok' }) ?? 0) >= 1
+        );
+      },
+      { timeoutMs: 20_000, what: 'a finished job run over the tenant' },
     );
     await eventually(
       async () => (sampleSum(await families('reliable-store'), 'polystore_outbox_events_published_total') ?? 0) >= 1,

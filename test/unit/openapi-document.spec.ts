@@ -4,7 +4,20 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { z } from 'zod';
-import { Contracts } from '#polystore/messaging';
+import {
+  Contracts,
+  GatewayRequestBodies,
+  auditListQuerySchema,
+  auditVerifyQuerySchema,
+  createCustomerBodySchema,
+  listDevicesQuerySchema,
+  openApiSchemaOf,
+  registerDeviceBodySchema,
+  sagaListQuerySchema,
+  searchCustomersBodySchema,
+  telemetryQuerySchema,
+  usageQuerySchema,
+} from '#polystore/messaging';
 import { mergeOpenApiDocuments } from '#polystore/runtime';
 import { deviceIngestOpenApiDocument } from '../../apps/edge-store/src/ingest/ingest.openapi.js';
 import { gatewayOpenApiDocument } from '../../apps/gateway/src/openapi/openapi-document.js';
@@ -18,6 +31,8 @@ const REGENERATE = 'run `npm run openapi` and commit docs/openapi.json and libs/
 interface Operation {
   operationId?: string;
   summary?: string;
+  parameters?: Array<{ name: string; in: string; required?: boolean; description?: string; schema?: unknown }>;
+  requestBody?: { content: Record<string, { schema?: { $ref?: string } }> };
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
 
@@ -72,6 +87,62 @@ describe('openapi - the committed API description is the one the code produces',
     expect(document.components?.schemas?.['ErrorBody']).toMatchObject({
       required: ['statusCode', 'code', 'message', 'correlationId'],
     });
+  });
+
+  it('openapi - every request body and query parameter of the gateway is the contract schema it is validated with', () => {
+    const gatewayOperations = operationsOf(document).filter(({ path }) => !document.paths[path]!.servers);
+    const bodies = gatewayOperations.flatMap(({ name, operation }) =>
+      operation.requestBody ? [{ name, ref: operation.requestBody.content['application/json']?.schema?.$ref }] : [],
+    );
+    expect(bodies.length).toBeGreaterThanOrEqual(10);
+    const named = Object.keys(GatewayRequestBodies).map((body) => `#/components/schemas/${body}`);
+    expect(bodies.filter(({ ref }) => !ref || !named.includes(ref))).toEqual([]);
+    for (const [body, schema] of Object.entries(GatewayRequestBodies)) {
+      expect({ body, schema: document.components?.schemas?.[body] }).toEqual({ body, schema: openApiSchemaOf(schema) });
+    }
+
+    const queries: Record<string, z.ZodObject> = {
+      listDevices: listDevicesQuerySchema,
+      getDeviceTelemetry: telemetryQuerySchema,
+      queryUsage: usageQuerySchema,
+      listAuditEntries: auditListQuerySchema,
+      verifyAuditLog: auditVerifyQuerySchema,
+      listSagas: sagaListQuerySchema,
+    };
+    for (const { operation } of gatewayOperations) {
+      const documented = (operation.parameters ?? [])
+        .filter((p) => p.in === 'query')
+        .map(({ name, required, description, schema }) => ({ name, required, description, schema }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const query = queries[operation.operationId!];
+      const expected = Object.entries(query?.shape ?? {})
+        .map(([name, field]) => {
+          const { description, ...schema } = openApiSchemaOf(field as z.ZodType);
+          return { name, required: !(field as z.ZodType).safeParse(undefined).success, description, schema };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name));
+      expect({ operation: operation.operationId, query: documented }).toEqual({
+        operation: operation.operationId,
+        query: expected,
+      });
+    }
+  });
+
+  it("openapi - a route that passes its input to a store validates it with that store's contract fields", () => {
+    const pairs: Array<[z.ZodObject, z.ZodObject, string[]]> = [
+      [createCustomerBodySchema, Contracts.secure.customers.create.request, ['name', 'email', 'phone']],
+      [searchCustomersBodySchema, Contracts.secure.customers.search.request, ['email']],
+      [registerDeviceBodySchema, Contracts.reliable.devices.create.request, ['name', 'model', 'customerId']],
+      [listDevicesQuerySchema, Contracts.reliable.devices.list.request, ['status', 'limit', 'cursor']],
+      [telemetryQuerySchema, Contracts.edge.telemetry.query.request, ['bucket', 'limit', 'cursor']],
+      [usageQuerySchema, Contracts.reliable.usage.query.request, ['deviceId']],
+      [auditListQuerySchema, Contracts.secure.audit.list.request, ['afterSeq', 'limit']],
+      [auditVerifyQuerySchema, Contracts.secure.audit.verify.request, ['mode']],
+    ];
+    for (const [http, contract, fields] of pairs) {
+      for (const field of fields)
+        expect({ field, same: http.shape[field] === contract.shape[field] }).toEqual({ field, same: true });
+    }
   });
 
   it("openapi - a DTO the gateway answers as a store sent it declares the contract's fields, required alike", () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ValidationPipe, type INestApplication, type ValidationError } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -19,7 +19,6 @@ import { Logger } from 'nestjs-pino';
 import { AdminPort } from './admin-port.js';
 import { RequestLimits } from './auth/request-limits.service.js';
 import { gatewayConfigSchema } from './config.js';
-import { GatewayException } from './gateway.exception.js';
 import { GatewayModule } from './gateway.module.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { createGatewayDocument } from './openapi/openapi-document.js';
@@ -39,21 +38,10 @@ export function adminAddressOf(gateway: INestApplication): AddressInfo {
 /**
  * Starts the gateway on the configuration read from `env` (validated; a bad variable is printed
  * and the process exits 1). `main.ts` runs it alone; the quickstart runs every app in one process
- * and passes `handleSignals: false`.
+ * and passes `handleSignals: false`. Request bodies and query strings are validated per route by
+ * the contract lib's schemas (`@BodyOf`, `@QueryOf`: request-schema.decorator.ts), not by a
+ * global pipe.
  */
-/**
- * Every constraint message, nested ones included and named by their path
- * (`placements.0: kind must be one of ...`), so a 400 names the field that is wrong.
- */
-function validationMessages(errors: readonly ValidationError[], path = ''): string[] {
-  return errors.flatMap((e) => {
-    const here = path ? `${path}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => (path ? `${path}: ${message}` : message));
-    const nested = validationMessages(e.children ?? [], here);
-    return own.length + nested.length > 0 ? [...own, ...nested] : [`${here} is invalid`];
-  });
-}
-
 export async function startGateway(
   env: Record<string, string | undefined>,
   options: { handleSignals?: boolean } = {},
@@ -93,14 +81,6 @@ export async function startGateway(
   adminPort.install(app.getHttpAdapter().getInstance());
   await app.get(RequestLimits).install();
   app.useLogger(app.get(Logger));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: (errors) => GatewayException.validation(validationMessages(errors)),
-    }),
-  );
   registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
   registerAccessLog(app.getHttpAdapter().getInstance(), logger);
 

@@ -1,5 +1,7 @@
-/** The storage services, each owning one database per tenant. */
-export const STORE_NAMES = ['secure', 'reliable', 'edge'] as const;
+import { STORE_NAMES } from '#polystore/messaging';
+
+/** The storage services, each owning one database per tenant (defined with the gateway's request schemas). */
+export { STORE_NAMES };
 export type StoreName = (typeof STORE_NAMES)[number];
 
 /** Type guard for {@link StoreName}. */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   ApiAcceptedResponse,
@@ -13,14 +13,9 @@ import {
 import { AdminGuard } from '../auth/admin.guard.js';
 import { ApiAdminErrors, ApiBodyErrors, ApiErrors } from '../openapi/api-errors.decorator.js';
 import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
-import {
-  CreatedTenantDto,
-  CreateTenantDto,
-  DeletedTenantDto,
-  ProvisioningTenantDto,
-  RestoreTenantDto,
-  TenantListDto,
-} from './tenant.dto.js';
+import { CreatedTenantDto, DeletedTenantDto, ProvisioningTenantDto, TenantListDto } from './tenant.dto.js';
+import type { CreateTenantBody } from '#polystore/messaging';
+import { BodyOf } from '../request-schema.decorator.js';
 import { TenantAdminService } from './tenant-admin.service.js';
 
 /** Tenant administration, on the base domain with the admin token. */
@@ -50,7 +45,7 @@ export class TenantAdminController {
   @ApiErrors({ 409: 'TENANT_EXISTS, or IDEMPOTENCY_MISMATCH: the key was used with another body' })
   @ApiBodyErrors()
   async create(
-    @Body() body: CreateTenantDto,
+    @BodyOf('CreateTenantRequest') body: CreateTenantBody,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedTenantDto | ProvisioningTenantDto> {
@@ -106,7 +101,10 @@ export class TenantAdminController {
     409: 'TENANT_EXISTS: the slug is taken; give another one',
   })
   @ApiBodyErrors()
-  restore(@Param('id', uuidParam('id')) id: string, @Body() body: RestoreTenantDto): Promise<CreatedTenantDto> {
+  restore(
+    @Param('id', uuidParam('id')) id: string,
+    @BodyOf('RestoreTenantRequest') body: { slug?: string | undefined },
+  ): Promise<CreatedTenantDto> {
     return this.tenants.restore(id, body.slug);
   }
 

@@ -1,54 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { STORE_NAMES } from '#polystore/catalog';
-import { PLACEMENT_KINDS, type PlacementKind } from '#polystore/data-router';
-import { TENANT_SLUG_PATTERN } from '#polystore/tenancy';
-
-/** Where one store places the new tenant, when the default does not suit. */
-export class PlacementChoiceDto {
-  @ApiProperty({ enum: STORE_NAMES, example: 'secure' })
-  @IsIn(STORE_NAMES, { message: `store must be one of ${STORE_NAMES.join(', ')}` })
-  store!: string;
-
-  @ApiPropertyOptional({
-    enum: PLACEMENT_KINDS,
-    description:
-      'schema: a schema of its own in the shared database (PostgreSQL); database: a database of its own on a shared server; dedicated: a server of its own (give `server`). Default: schema on PostgreSQL, database otherwise.',
-  })
-  @IsOptional()
-  @IsIn(PLACEMENT_KINDS, { message: `kind must be one of ${PLACEMENT_KINDS.join(', ')}` })
-  kind?: PlacementKind;
-
-  @ApiPropertyOptional({
-    example: 'postgres://polystore@10.0.0.7:5432',
-    description: "The server (required for dedicated); a password in it is stored sealed. Default: the store's server.",
-  })
-  @IsOptional()
-  @IsString({ message: 'server must be a server URL' })
-  @Length(1, 500, { message: 'server must be a server URL of at most 500 characters' })
-  server?: string;
-}
-
-export class CreateTenantDto {
-  @ApiProperty({ example: 'acme', pattern: TENANT_SLUG_PATTERN.source })
-  @IsString()
-  @Matches(TENANT_SLUG_PATTERN, { message: `slug must match ${TENANT_SLUG_PATTERN.source}` })
-  slug!: string;
-
-  @ApiProperty({ example: 'Acme Corp', maxLength: 200 })
-  @IsString()
-  @Length(1, 200)
-  name!: string;
-
-  @ApiPropertyOptional({ type: [PlacementChoiceDto], description: 'Per store; stores not named get the default.' })
-  @IsOptional()
-  @IsArray({ message: 'placements must be an array' })
-  @ArrayMaxSize(STORE_NAMES.length, { message: `placements must name each store at most once` })
-  @ValidateNested({ each: true })
-  @Type(() => PlacementChoiceDto)
-  placements?: PlacementChoiceDto[];
-}
+import { PLACEMENT_KINDS } from '#polystore/data-router';
 
 export class CreatedTenantDto {
   @ApiProperty() slug!: string;
@@ -65,18 +16,6 @@ export class ProvisioningTenantDto {
   @ApiProperty({ format: 'uuid' }) sagaId!: string;
   @ApiProperty({ example: '/admin/sagas/0b6c3d2e-…', description: 'Where to follow it (also the Location header)' })
   statusUrl!: string;
-}
-
-export class RestoreTenantDto {
-  @ApiPropertyOptional({
-    example: 'acme-restored',
-    pattern: TENANT_SLUG_PATTERN.source,
-    description: 'Default: the slug it had (if still free)',
-  })
-  @IsOptional()
-  @IsString({ message: 'slug must be a string' })
-  @Matches(TENANT_SLUG_PATTERN, { message: `slug must match ${TENANT_SLUG_PATTERN.source}` })
-  slug?: string;
 }
 
 export class DeletedTenantDto {

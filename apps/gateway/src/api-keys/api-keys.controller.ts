@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -13,7 +13,9 @@ import { KeyArea } from '../auth/route-access.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { uuidParam } from '../common.pipes.js';
 import { ApiAdminErrors, ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
-import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto, RotateApiKeyDto } from './api-key.dto.js';
+import type { CreateApiKeyBody, RotateApiKeyBody } from '#polystore/messaging';
+import { BodyOf } from '../request-schema.decorator.js';
+import { ApiKeyListDto, CreatedApiKeyDto } from './api-key.dto.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 /** The tenant's own API keys; needs a key with scope `full`. */
@@ -30,7 +32,7 @@ export class ApiKeysController {
   @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (its secret is shown once)' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiBodyErrors()
-  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+  create(@BodyOf('CreateApiKeyRequest') body: CreateApiKeyBody): Promise<CreatedApiKeyDto> {
     return this.keys.create(RequestContextStore.requireTenant(), body);
   }
 
@@ -60,7 +62,10 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiErrors({ 404: 'API_KEY_NOT_FOUND: unknown, revoked, expired or already rotated' })
   @ApiBodyErrors()
-  rotate(@Param('id', uuidParam('id')) id: string, @Body() body: RotateApiKeyDto): Promise<CreatedApiKeyDto> {
+  rotate(
+    @Param('id', uuidParam('id')) id: string,
+    @BodyOf('RotateApiKeyRequest') body: RotateApiKeyBody,
+  ): Promise<CreatedApiKeyDto> {
     return this.keys.rotate(RequestContextStore.requireTenant(), id, body);
   }
 }
@@ -79,7 +84,10 @@ export class AdminApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto, description: 'A new key for the tenant, shown once' })
   @ApiErrors({ 404: 'TENANT_NOT_FOUND' })
   @ApiBodyErrors()
-  create(@Param('slug') slug: string, @Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+  create(
+    @Param('slug') slug: string,
+    @BodyOf('CreateApiKeyRequest') body: CreateApiKeyBody,
+  ): Promise<CreatedApiKeyDto> {
     return this.keys.create(slug, body);
   }
 
@@ -108,7 +116,7 @@ export class AdminApiKeysController {
   rotate(
     @Param('slug') slug: string,
     @Param('id', uuidParam('id')) id: string,
-    @Body() body: RotateApiKeyDto,
+    @BodyOf('RotateApiKeyRequest') body: RotateApiKeyBody,
   ): Promise<CreatedApiKeyDto> {
     return this.keys.rotate(slug, id, body);
   }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ApiKeyAdminService, type ApiKeyView, type IssuedApiKeyView } from '#polystore/catalog';
 import { parseTenantSlug } from '#polystore/tenancy';
 import { GatewayException } from '../gateway.exception.js';
-import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, RotateApiKeyDto } from './api-key.dto.js';
+import type { CreateApiKeyBody, RotateApiKeyBody } from '#polystore/messaging';
+import type { ApiKeyDto, CreatedApiKeyDto } from './api-key.dto.js';
 
 const DEFAULT_OVERLAP_S = 3_600;
 
@@ -14,7 +15,7 @@ const DEFAULT_OVERLAP_S = 3_600;
 export class ApiKeysService {
   constructor(private readonly keys: ApiKeyAdminService) {}
 
-  async create(slug: string, body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+  async create(slug: string, body: CreateApiKeyBody): Promise<CreatedApiKeyDto> {
     const expiresAt = body.expiresAt === undefined ? null : new Date(body.expiresAt);
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw GatewayException.validation(['expiresAt must be in the future']);
@@ -35,7 +36,7 @@ export class ApiKeysService {
     return this.keys.revoke(parseTenantSlug(slug), keyId);
   }
 
-  async rotate(slug: string, keyId: string, body: RotateApiKeyDto): Promise<CreatedApiKeyDto> {
+  async rotate(slug: string, keyId: string, body: RotateApiKeyBody): Promise<CreatedApiKeyDto> {
     const overlapMs = (body.overlapSeconds ?? DEFAULT_OVERLAP_S) * 1_000;
     return issuedDto(await this.keys.rotate(parseTenantSlug(slug), keyId, overlapMs));
   }

@@ -1,9 +1,11 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Contracts, MessageClient } from '#polystore/messaging';
+import { auditListQuerySchema, auditVerifyQuerySchema, Contracts, MessageClient } from '#polystore/messaging';
+import type { z } from 'zod';
+import { QueryOf } from '../request-schema.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { ApiTenantErrors } from '../openapi/api-errors.decorator.js';
-import { AuditPageDto, AuditQueryDto, AuditVerdictDto, AuditVerifyQueryDto } from './audit.dto.js';
+import { AuditPageDto, AuditVerdictDto } from './audit.dto.js';
 
 /** The tenant's tamper-evident audit log (secure store). */
 @ApiTags('audit')
@@ -17,10 +19,10 @@ export class AuditController {
   @Get()
   @ApiOperation({ operationId: 'listAuditEntries', summary: "Page through the tenant's audit log" })
   @ApiOkResponse({ type: AuditPageDto })
-  list(@Query() query: AuditQueryDto): Promise<AuditPageDto> {
+  list(@QueryOf(auditListQuerySchema) query: z.output<typeof auditListQuerySchema>): Promise<AuditPageDto> {
     return this.messages.request(Contracts.secure.audit.list, {
-      afterSeq: query.afterSeq ?? 0,
-      limit: query.limit ?? 100,
+      afterSeq: query.afterSeq,
+      limit: query.limit,
     });
   }
 
@@ -30,7 +32,7 @@ export class AuditController {
     summary: "Check the audit log's hash chain (from the checkpoint, or in full)",
   })
   @ApiOkResponse({ type: AuditVerdictDto })
-  verify(@Query() query: AuditVerifyQueryDto): Promise<AuditVerdictDto> {
-    return this.messages.request(Contracts.secure.audit.verify, { mode: query.mode ?? 'checkpoint' });
+  verify(@QueryOf(auditVerifyQuerySchema) query: z.output<typeof auditVerifyQuerySchema>): Promise<AuditVerdictDto> {
+    return this.messages.request(Contracts.secure.audit.verify, { mode: query.mode });
   }
 }

@@ -1,24 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { AuditEntryView, AuditVerdictView, AuditVerifyMode } from '#polystore/messaging';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-
-export class AuditQueryDto {
-  @ApiPropertyOptional({ description: 'Return records after this sequence number', default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'afterSeq must be an integer' })
-  @Min(0)
-  afterSeq?: number;
-
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(500)
-  limit?: number;
-}
 
 export class AuditEntryDto implements AuditEntryView {
   @ApiProperty() seq!: number;
@@ -36,18 +17,6 @@ export class AuditPageDto {
 }
 
 const VERIFY_MODES: readonly AuditVerifyMode[] = ['checkpoint', 'full'];
-
-export class AuditVerifyQueryDto {
-  @ApiPropertyOptional({
-    enum: VERIFY_MODES,
-    default: 'checkpoint',
-    description:
-      '`checkpoint`: from the latest signed checkpoint to the head (time bounded by what was appended since); `full`: from the first record (for auditors)',
-  })
-  @IsOptional()
-  @IsIn(VERIFY_MODES, { message: 'mode must be one of checkpoint, full' })
-  mode?: AuditVerifyMode;
-}
 
 export class AuditCheckpointViewDto {
   @ApiProperty() seq!: number;

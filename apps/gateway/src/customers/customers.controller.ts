@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   ApiAcceptedResponse,
@@ -14,14 +14,10 @@ import { ReadsOnly } from '../auth/route-access.js';
 import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IDEMPOTENCY_KEY_DOC, IdempotencyKey, uuidParam } from '../common.pipes.js';
-import {
-  CreateCustomerDto,
-  CustomerDto,
-  CustomerListDto,
-  ErasureAcceptedDto,
-  SearchCustomersDto,
-} from './customer.dto.js';
+import { CustomerDto, CustomerListDto, ErasureAcceptedDto } from './customer.dto.js';
 import { CustomersService } from './customers.service.js';
+import { BodyOf } from '../request-schema.decorator.js';
+import type { CreateCustomerBody } from '#polystore/messaging';
 
 /** Customer PII (secure store). Search is a POST so emails stay out of URLs and access logs. */
 @ApiTags('customers')
@@ -38,7 +34,10 @@ export class CustomersController {
   @ApiCreatedResponse({ type: CustomerDto })
   @ApiErrors({ 409: 'IDEMPOTENCY_MISMATCH: the key was used with another body' })
   @ApiBodyErrors()
-  create(@Body() body: CreateCustomerDto, @IdempotencyKey() idempotencyKey: string | undefined): Promise<CustomerDto> {
+  create(
+    @BodyOf('CreateCustomerRequest') body: CreateCustomerBody,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+  ): Promise<CustomerDto> {
     return this.customers.create(body, idempotencyKey);
   }
 
@@ -48,7 +47,7 @@ export class CustomersController {
   @ApiOperation({ operationId: 'searchCustomers', summary: 'Find customers by email (exact match)' })
   @ApiOkResponse({ type: CustomerListDto })
   @ApiBodyErrors()
-  async search(@Body() body: SearchCustomersDto): Promise<CustomerListDto> {
+  async search(@BodyOf('SearchCustomersRequest') body: { email: string }): Promise<CustomerListDto> {
     return { items: await this.customers.search(body.email) };
   }
 

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { CodedError, ErrorKind } from '#polystore/platform';
-import { Contracts, MessageClient, type CustomerView } from '#polystore/messaging';
+import { Contracts, MessageClient, type CreateCustomerBody, type CustomerView } from '#polystore/messaging';
 import { SagaOrchestrator } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
 import { CurrentTenant } from '../context/current-tenant.service.js';
 import { QuotaService } from '../quotas/quota.service.js';
 import { SagaRegistry } from '../sagas/saga-registry.service.js';
 import { sagaFailure, stillRunning, succeeded, UNTIL_DECIDED } from '../sagas/saga-outcome.util.js';
-import type { CreateCustomerDto } from './customer.dto.js';
 
 const C = Contracts.secure.customers;
 
@@ -27,7 +26,7 @@ export class CustomersService {
    * Refused with `QUOTA_EXCEEDED` when the tenant's storage quota is reached (here) or its
    * customers quota (counted by the secure store in the insert's transaction).
    */
-  async create(input: CreateCustomerDto, idempotencyKey?: string): Promise<CustomerView> {
+  async create(input: CreateCustomerBody, idempotencyKey?: string): Promise<CustomerView> {
     const maxCustomers = await this.quotas.customersLimit(await this.tenants.get());
     return this.messages.request(C.create, {
       name: input.name,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyException } from '#polystore/idempotency';
+import type { RegisterDeviceBody } from '#polystore/messaging';
 import { sha256 } from '#polystore/platform';
 import { SagaOrchestrator, StepState, type SagaRecord } from '#polystore/saga';
 import { RequestContextStore } from '#polystore/tenancy';
@@ -15,7 +16,6 @@ import {
   UNTIL_DECIDED,
   uuidFrom,
 } from '../sagas/saga-outcome.util.js';
-import type { RegisterDeviceDto } from './device.dto.js';
 import { DevicesService } from './devices.service.js';
 
 /** What the HTTP layer answers for a device operation run as a saga. */
@@ -45,7 +45,7 @@ export class DeviceRegistrationService {
    * starts, so nothing is left half done.
    */
   async register(
-    dto: RegisterDeviceDto,
+    dto: RegisterDeviceBody,
     idempotencyKey?: string,
   ): Promise<SagaAnswer<{ id: string; token?: string; sagaId: string }>> {
     const tenant = await this.tenants.get();

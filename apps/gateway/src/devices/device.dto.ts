@@ -1,28 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEVICE_STATUSES, type DeviceStatus, type DeviceView } from '#polystore/messaging';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
-
-export class ListDevicesQueryDto {
-  @ApiPropertyOptional({ enum: DEVICE_STATUSES })
-  @IsOptional()
-  @IsIn(DEVICE_STATUSES, { message: `status must be one of ${DEVICE_STATUSES.join(', ')}` })
-  status?: DeviceStatus;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
 
 export class DeviceDto implements DeviceView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -38,23 +15,6 @@ export class DeviceDto implements DeviceView {
 export class DevicePageDto {
   @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
-}
-
-export class RegisterDeviceDto {
-  @ApiProperty({ example: 'Boiler room meter', maxLength: 200 })
-  @IsString()
-  @Length(1, 200)
-  name!: string;
-
-  @ApiProperty({ example: 'EM-340', maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
-  model!: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'The customer the device belongs to' })
-  @IsOptional()
-  @IsUUID('all', { message: 'customerId must be a UUID' })
-  customerId?: string;
 }
 
 export class RegisteredDeviceDto {

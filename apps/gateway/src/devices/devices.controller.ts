@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -15,16 +15,16 @@ import { KeyArea } from '../auth/route-access.js';
 import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IdempotencyKey, uuidParam } from '../common.pipes.js';
+import { AcceptedDto, DeviceDto, DevicePageDto, RegisteredDeviceDto, DeviceCredentialDto } from './device.dto.js';
+import { TelemetryPageDto } from './telemetry.dto.js';
 import {
-  AcceptedDto,
-  DeviceDto,
-  DevicePageDto,
-  ListDevicesQueryDto,
-  RegisterDeviceDto,
-  RegisteredDeviceDto,
-  DeviceCredentialDto,
-} from './device.dto.js';
-import { TelemetryPageDto, TelemetryQueryDto } from './telemetry.dto.js';
+  listDevicesQuerySchema,
+  telemetryQuerySchema,
+  type ListDevicesQuery,
+  type RegisterDeviceBody,
+  type TelemetryQuery,
+} from '#polystore/messaging';
+import { BodyOf, QueryOf } from '../request-schema.decorator.js';
 import { DevicesService } from './devices.service.js';
 
 /** The device registry (reliable store). */
@@ -59,7 +59,7 @@ export class DevicesController {
   })
   @ApiBodyErrors()
   async register(
-    @Body() body: RegisterDeviceDto,
+    @BodyOf('RegisterDeviceRequest') body: RegisterDeviceBody,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredDeviceDto | AcceptedDto> {
@@ -106,7 +106,7 @@ export class DevicesController {
   @Get()
   @ApiOperation({ operationId: 'listDevices', summary: 'List devices, a page at a time' })
   @ApiOkResponse({ type: DevicePageDto })
-  list(@Query() query: ListDevicesQueryDto): Promise<DevicePageDto> {
+  list(@QueryOf(listDevicesQuerySchema) query: ListDevicesQuery): Promise<DevicePageDto> {
     return this.devices.list(query);
   }
 
@@ -126,7 +126,10 @@ export class DevicesController {
   })
   @ApiOkResponse({ type: TelemetryPageDto })
   @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
-  telemetry(@Param('id', uuidParam('id')) id: string, @Query() query: TelemetryQueryDto): Promise<TelemetryPageDto> {
+  telemetry(
+    @Param('id', uuidParam('id')) id: string,
+    @QueryOf(telemetryQuerySchema) query: TelemetryQuery,
+  ): Promise<TelemetryPageDto> {
     return this.devices.telemetry(id, query);
   }
 }

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Contracts, MessageClient, type DeviceView, type ResponseOf } from '#polystore/messaging';
-import type { ListDevicesQueryDto } from './device.dto.js';
-import type { TelemetryQueryDto } from './telemetry.dto.js';
+import {
+  Contracts,
+  MessageClient,
+  type DeviceView,
+  type ListDevicesQuery,
+  type ResponseOf,
+  type TelemetryQuery,
+} from '#polystore/messaging';
 
 const D = Contracts.reliable.devices;
 
@@ -24,7 +29,7 @@ export class DevicesService {
     return this.messages.request(Contracts.edge.devices.rotate, { deviceId });
   }
 
-  telemetry(deviceId: string, query: TelemetryQueryDto): Promise<ResponseOf<typeof Contracts.edge.telemetry.query>> {
+  telemetry(deviceId: string, query: TelemetryQuery): Promise<ResponseOf<typeof Contracts.edge.telemetry.query>> {
     return this.messages.request(Contracts.edge.telemetry.query, {
       deviceId,
       from: new Date(query.from).toISOString(),
@@ -35,7 +40,7 @@ export class DevicesService {
     });
   }
 
-  list(query: ListDevicesQueryDto): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
+  list(query: ListDevicesQuery): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
     return this.messages.request(D.list, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor });
   }
 }

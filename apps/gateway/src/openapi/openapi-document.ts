@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { httpErrorBodySchema, openApiSchemaOf } from '#polystore/messaging';
 import { ERROR_BODY_SCHEMA, previewOpenApiDocument } from '#polystore/runtime';
 import { GATEWAY_CONTROLLERS } from '../gateway.controllers.js';
+import { requestBodyComponents } from '../request-schema.decorator.js';
 
 const DESCRIPTION = [
   'Tenant routes (`/v1/...`) on `<tenant>.<BASE_DOMAIN>` with an API key (`Authorization: Bearer psk_...`), on the public port (GATEWAY_PORT).',
@@ -27,7 +28,11 @@ export function createGatewayDocument(app: INestApplication): OpenAPIObject {
   );
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, [ERROR_BODY_SCHEMA]: openApiSchemaOf(httpErrorBodySchema) },
+    schemas: {
+      ...document.components?.schemas,
+      ...requestBodyComponents(),
+      [ERROR_BODY_SCHEMA]: openApiSchemaOf(httpErrorBodySchema),
+    },
   };
   return document;
 }

@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { CurrentTenant } from '../context/current-tenant.service.js';
 import { ApiAdminErrors, ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
-import { PutQuotasDto, QuotasDto } from './quota.dto.js';
+import type { PutQuotasBody } from '#polystore/messaging';
+import { BodyOf } from '../request-schema.decorator.js';
+import { QuotasDto } from './quota.dto.js';
 import { QuotaService } from './quota.service.js';
 import { TenantQuotasAdmin } from './tenant-quotas.admin.js';
 
@@ -51,7 +53,7 @@ export class AdminQuotasController {
   @ApiErrors({ 404: 'TENANT_NOT_FOUND' })
   @ApiBodyErrors()
   @ApiOkResponse({ type: QuotasDto, description: 'The quotas as they apply now, with the usage' })
-  put(@Param('slug') slug: string, @Body() body: PutQuotasDto): Promise<QuotasDto> {
+  put(@Param('slug') slug: string, @BodyOf('PutQuotasRequest') body: PutQuotasBody): Promise<QuotasDto> {
     return this.admin.set(slug, body);
   }
 }

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SagaRecord } from '#polystore/saga';
 import { SagaState } from '#polystore/saga';
-import { IsIn, IsOptional } from 'class-validator';
 
 export class SagaStepDto {
   @ApiProperty() step!: string;
@@ -65,13 +64,6 @@ export class SagaDto {
 
 export class SagaListDto {
   @ApiProperty({ type: [SagaDto] }) items!: SagaDto[];
-}
-
-export class SagaQueryDto {
-  @ApiPropertyOptional({ enum: Object.values(SagaState) })
-  @IsOptional()
-  @IsIn(Object.values(SagaState), { message: `state must be one of ${Object.values(SagaState).join(', ')}` })
-  state?: SagaState;
 }
 
 /** A saga as the API shows it: states, steps and errors; never its input (it may hold names). */

@@ -1,10 +1,13 @@
-import { HttpCode, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { HttpCode, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IdempotencyKey, uuidParam } from '../common.pipes.js';
 import { ApiAdminErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
-import { SagaDto, SagaListDto, SagaQueryDto } from './saga.dto.js';
+import { sagaListQuerySchema } from '#polystore/messaging';
+import type { z } from 'zod';
+import { QueryOf } from '../request-schema.decorator.js';
+import { SagaDto, SagaListDto } from './saga.dto.js';
 import { SagasService } from './sagas.service.js';
 
 /** OpenAPI description of the `Idempotency-Key` of an operator's retry or skip. */
@@ -41,7 +44,7 @@ export class AdminSagasController {
   @Get()
   @ApiOperation({ operationId: 'listSagas', summary: 'List sagas, by state' })
   @ApiOkResponse({ type: SagaListDto })
-  async list(@Query() query: SagaQueryDto): Promise<SagaListDto> {
+  async list(@QueryOf(sagaListQuerySchema) query: z.output<typeof sagaListQuerySchema>): Promise<SagaListDto> {
     return { items: await this.sagas.list(query.state) };
   }
 

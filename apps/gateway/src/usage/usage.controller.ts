@@ -1,9 +1,11 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Contracts, MessageClient } from '#polystore/messaging';
+import { Contracts, MessageClient, usageQuerySchema } from '#polystore/messaging';
+import type { z } from 'zod';
+import { QueryOf } from '../request-schema.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { ApiTenantErrors } from '../openapi/api-errors.decorator.js';
-import { UsagePageDto, UsageQueryDto } from './usage.dto.js';
+import { UsagePageDto } from './usage.dto.js';
 
 /** The usage ledger (reliable store): hourly amounts per device and metric. */
 @ApiTags('usage')
@@ -17,7 +19,7 @@ export class UsageController {
   @Get()
   @ApiOperation({ operationId: 'queryUsage', summary: 'Hourly usage amounts in a time window, per device and metric' })
   @ApiOkResponse({ type: UsagePageDto })
-  query(@Query() query: UsageQueryDto): Promise<UsagePageDto> {
+  query(@QueryOf(usageQuerySchema) query: z.output<typeof usageQuerySchema>): Promise<UsagePageDto> {
     return this.messages.request(Contracts.reliable.usage.query, {
       from: new Date(query.from).toISOString(),
       to: new Date(query.to).toISOString(),

@@ -539,31 +539,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        PlacementChoiceDto: {
-            /**
-             * @example secure
-             * @enum {string}
-             */
-            store: "secure" | "reliable" | "edge";
-            /**
-             * @description schema: a schema of its own in the shared database (PostgreSQL); database: a database of its own on a shared server; dedicated: a server of its own (give `server`). Default: schema on PostgreSQL, database otherwise.
-             * @enum {string}
-             */
-            kind?: "schema" | "database" | "dedicated";
-            /**
-             * @description The server (required for dedicated); a password in it is stored sealed. Default: the store's server.
-             * @example postgres://polystore@10.0.0.7:5432
-             */
-            server?: string;
-        };
-        CreateTenantDto: {
-            /** @example acme */
-            slug: string;
-            /** @example Acme Corp */
-            name: string;
-            /** @description Per store; stores not named get the default. */
-            placements?: components["schemas"]["PlacementChoiceDto"][];
-        };
         CreatedTenantDto: {
             slug: string;
             /** @description Shown once; store it now. Only its hash is kept. Absent from a replay (same Idempotency-Key) after the first answer. */
@@ -632,21 +607,6 @@ export interface components {
              */
             purgeAfter: string;
         };
-        RestoreTenantDto: {
-            /**
-             * @description Default: the slug it had (if still free)
-             * @example acme-restored
-             */
-            slug?: string;
-        };
-        CreateCustomerDto: {
-            /** @example Ada Lovelace */
-            name: string;
-            /** @example ada@example.com */
-            email: string;
-            /** @example +44 20 7946 0000 */
-            phone?: string;
-        };
         CustomerDto: {
             /** Format: uuid */
             id: string;
@@ -655,10 +615,6 @@ export interface components {
             phone: string | null;
             /** Format: date-time */
             createdAt: string;
-        };
-        SearchCustomersDto: {
-            /** @example ada@example.com */
-            email: string;
         };
         CustomerListDto: {
             items: components["schemas"]["CustomerDto"][];
@@ -726,17 +682,6 @@ export interface components {
             checkpoint: components["schemas"]["AuditCheckpointViewDto"] | null;
             /** @description Records proven missing at the end of the chain (truncation) */
             missing: components["schemas"]["AuditRangeDto"] | null;
-        };
-        RegisterDeviceDto: {
-            /** @example Boiler room meter */
-            name: string;
-            /** @example EM-340 */
-            model: string;
-            /**
-             * Format: uuid
-             * @description The customer the device belongs to
-             */
-            customerId?: string;
         };
         RegisteredDeviceDto: {
             /** Format: uuid */
@@ -891,22 +836,6 @@ export interface components {
         SagaListDto: {
             items: components["schemas"]["SagaDto"][];
         };
-        CreateApiKeyDto: {
-            /** @example ci */
-            name?: string;
-            /**
-             * @description full: everything, API keys included; read-only: reads (GET, and searches); devices: the /v1/devices routes. Default: full.
-             * @example [
-             *       "read-only"
-             *     ]
-             */
-            scopes?: ("full" | "read-only" | "devices")[];
-            /**
-             * Format: date-time
-             * @description Refused from then on; in the future. Default: never.
-             */
-            expiresAt?: string;
-        };
         CreatedApiKeyDto: {
             /** Format: uuid */
             id: string;
@@ -956,10 +885,6 @@ export interface components {
         ApiKeyListDto: {
             items: components["schemas"]["ApiKeyDto"][];
         };
-        RotateApiKeyDto: {
-            /** @default 3600 */
-            overlapSeconds: number;
-        };
         QuotaUsageDto: {
             /** @description 0 = unlimited */
             limit: number;
@@ -998,21 +923,96 @@ export interface components {
             /** @description Bytes of the tenant's data across its stores */
             storage: components["schemas"]["StorageUsageDto"];
         };
-        PutQuotasDto: {
+        /**
+         * @example {
+         *       "name": "Ada Lovelace",
+         *       "email": "ada@example.com",
+         *       "phone": "+44 20 7946 0000"
+         *     }
+         */
+        CreateCustomerRequest: {
+            name: string;
+            /** Format: email */
+            email: string;
+            phone?: string | null;
+        };
+        SearchCustomersRequest: {
+            /** Format: email */
+            email: string;
+        };
+        /**
+         * @example {
+         *       "name": "Boiler room meter",
+         *       "model": "EM-340"
+         *     }
+         */
+        RegisterDeviceRequest: {
+            name: string;
+            model: string;
+            /** Format: uuid */
+            customerId?: string | null;
+        };
+        /**
+         * @example {
+         *       "slug": "acme",
+         *       "name": "Acme Corp"
+         *     }
+         */
+        CreateTenantRequest: {
+            slug: string;
+            name: string;
+            /** @description Per store; stores not named get the default. */
+            placements?: {
+                /** @enum {string} */
+                store: "secure" | "reliable" | "edge";
+                /**
+                 * @description schema: a schema of its own in the shared database (PostgreSQL); database: a database of its own on a shared server; dedicated: a server of its own (give `server`). Default: schema on PostgreSQL, database otherwise.
+                 * @enum {string|null}
+                 */
+                kind?: "schema" | "database" | "dedicated" | null;
+                /** @description The server (required for dedicated); a password in it is stored sealed. Default: the store's server. */
+                server?: string | null;
+            }[] | null;
+        };
+        RestoreTenantRequest: {
+            /** @description Default: the slug it had (if still free) */
+            slug?: string | null;
+        };
+        /**
+         * @example {
+         *       "name": "ci",
+         *       "scopes": [
+         *         "read-only"
+         *       ]
+         *     }
+         */
+        CreateApiKeyRequest: {
+            name?: string | null;
+            /** @description full: everything, API keys included; read-only: reads (GET, and searches); devices: the /v1/devices routes. Default: full. */
+            scopes?: ("full" | "read-only" | "devices")[] | null;
             /**
-             * @description Registered devices; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged
-             * @example 1000
+             * Format: date-time
+             * @description Refused from then on; in the future. Default: never.
              */
+            expiresAt?: string;
+        };
+        RotateApiKeyRequest: {
+            /** @description Default: 3600 */
+            overlapSeconds?: number | null;
+        };
+        /**
+         * @example {
+         *       "devices": 1000,
+         *       "customers": 50000,
+         *       "storageBytes": 10737418240
+         *     }
+         */
+        PutQuotasRequest: {
+            /** @description Registered devices; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged */
             devices?: number | null;
-            /**
-             * @description Customers; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged
-             * @example 50000
-             */
+            /** @description Customers; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged */
             customers?: number | null;
-            /**
-             * @description Bytes of the tenant's data across its stores; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged
-             * @example 10737418240
-             */
+            /** @description Bytes of the tenant's data across its stores; 0 = unlimited; null = back to the deployment default (QUOTA_*); left out = unchanged */
             storageBytes?: number | null;
         };
         ErrorBody: {
@@ -1255,7 +1255,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateTenantDto"];
+                "application/json": components["schemas"]["CreateTenantRequest"];
             };
         };
         responses: {
@@ -1463,7 +1463,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RestoreTenantDto"];
+                "application/json": components["schemas"]["RestoreTenantRequest"];
             };
         };
         responses: {
@@ -1661,7 +1661,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateCustomerDto"];
+                "application/json": components["schemas"]["CreateCustomerRequest"];
             };
         };
         responses: {
@@ -1774,7 +1774,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SearchCustomersDto"];
+                "application/json": components["schemas"]["SearchCustomersRequest"];
             };
         };
         responses: {
@@ -2333,7 +2333,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RegisterDeviceDto"];
+                "application/json": components["schemas"]["RegisterDeviceRequest"];
             };
         };
         responses: {
@@ -2736,9 +2736,9 @@ export interface operations {
     getDeviceTelemetry: {
         parameters: {
             query: {
-                /** @description Inclusive start (device time, ISO 8601) */
+                /** @description Inclusive start (device time) */
                 from: string;
-                /** @description Exclusive end (ISO 8601) */
+                /** @description Exclusive end */
                 to: string;
                 /** @description Aggregate per bucket (avg, min, max, count per metric) */
                 bucket?: "1m" | "1h";
@@ -2839,9 +2839,9 @@ export interface operations {
     queryUsage: {
         parameters: {
             query: {
-                /** @description Inclusive start (ISO 8601) */
+                /** @description Inclusive start */
                 from: string;
-                /** @description Exclusive end (ISO 8601) */
+                /** @description Exclusive end */
                 to: string;
                 deviceId?: string;
                 metric?: string;
@@ -3463,7 +3463,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateApiKeyDto"];
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
             };
         };
         responses: {
@@ -3661,7 +3661,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RotateApiKeyDto"];
+                "application/json": components["schemas"]["RotateApiKeyRequest"];
             };
         };
         responses: {
@@ -3860,7 +3860,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateApiKeyDto"];
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
             };
         };
         responses: {
@@ -4052,7 +4052,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RotateApiKeyDto"];
+                "application/json": components["schemas"]["RotateApiKeyRequest"];
             };
         };
         responses: {
@@ -4324,7 +4324,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PutQuotasDto"];
+                "application/json": components["schemas"]["PutQuotasRequest"];
             };
         };
         responses: {

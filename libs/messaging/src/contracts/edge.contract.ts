@@ -175,9 +175,12 @@ export const EdgeContracts = {
           deviceId: z.uuid(),
           from: z.iso.datetime(),
           to: z.iso.datetime(),
-          bucket: z.enum(TELEMETRY_BUCKETS).optional(),
+          bucket: z
+            .enum(TELEMETRY_BUCKETS)
+            .optional()
+            .describe('Aggregate per bucket (avg, min, max, count per metric)'),
           limit: z.number().int().min(1).max(10_000).default(1_000),
-          cursor: z.string().max(200).optional(),
+          cursor: z.string().max(200).optional().describe('nextCursor of the previous page (raw points only)'),
         })
         .strict(),
       response: z.object({

@@ -115,7 +115,7 @@ export const ReliableContracts = {
         .object({
           status: deviceStatusSchema.optional(),
           limit: z.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(200).optional(),
+          cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
         })
         .strict(),
       response: z.object({ items: z.array(deviceViewSchema), nextCursor: z.string().nullable() }),

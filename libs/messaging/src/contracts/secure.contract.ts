@@ -173,7 +173,7 @@ export const SecureContracts = {
       scope: 'tenant',
       request: z
         .object({
-          afterSeq: z.number().int().min(0).default(0),
+          afterSeq: z.number().int().min(0).default(0).describe('Return records after this sequence number'),
           limit: z.number().int().min(1).max(500).default(100),
         })
         .strict(),
@@ -187,7 +187,15 @@ export const SecureContracts = {
       pattern: 'secure.audit.verify',
       service,
       scope: 'tenant',
-      request: z.object({ mode: auditVerifyModeSchema.default('checkpoint') }).strict(),
+      request: z
+        .object({
+          mode: auditVerifyModeSchema
+            .default('checkpoint')
+            .describe(
+              '`checkpoint`: from the latest signed checkpoint to the head (time bounded by what was appended since); `full`: from the first record (for auditors)',
+            ),
+        })
+        .strict(),
       response: auditVerdictSchema,
       timeoutMs: 30_000,
     }),
