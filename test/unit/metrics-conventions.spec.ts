@@ -43,7 +43,17 @@ const STATS: RouterStats = {
   opened: 3,
   closed: 1,
   initFailures: 0,
-  servers: [{ server: SERVER, connectionBudget: 40, live: 6, waiting: 0, evictions: 2, busyRejections: 1 }],
+  servers: [
+    {
+      server: SERVER,
+      connectionBudget: 40,
+      serverConnections: null,
+      live: 6,
+      waiting: 0,
+      evictions: 2,
+      busyRejections: 1,
+    },
+  ],
   clusters: [],
   sharedPools: [
     {

@@ -9,11 +9,11 @@ const PUBLIC_ONLY: readonly Listener[] = ['public'];
 const ADMIN_ONLY: readonly Listener[] = ['admin'];
 const BOTH: readonly Listener[] = ['public', 'admin'];
 
-/** The routes of the admin port: the admin API, metrics, OpenAPI (page, assets, documents) and readiness. */
-const ADMIN_ROUTES = /^\/(admin|metrics|docs|health\/ready)(\/|$)|^\/docs-(json|yaml)$/;
+/** The routes of the admin port: the admin API, the console, metrics, OpenAPI (page, assets, documents) and readiness. */
+const ADMIN_ROUTES = /^\/(admin|console|metrics|docs|health\/ready)(\/|$)|^\/docs-(json|yaml)$/;
 
 /**
- * The listeners a route is served on: the admin API (`/admin/...`), `/metrics`, `/docs` and
+ * The listeners a route is served on: the admin API (`/admin/...`), the console (`/console/...`), `/metrics`, `/docs` and
  * `/health/ready` on the admin port only, `/health/live` on both (a load balancer's probe and an
  * operator's), everything else (the tenant API) on the public port only. `route` is the pattern
  * Fastify's router matched (`/admin/tenants/:slug`), never the raw URL: the decision follows what

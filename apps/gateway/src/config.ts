@@ -1,5 +1,5 @@
 import { commonConfigShape, requiredInProduction, checkServerUrlParameters } from '#polystore/runtime';
-import { HostListUrl, intVar, portVar, urlVar } from '#polystore/platform';
+import { boolVar, HostListUrl, intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
 import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { BUILTIN_JOBS } from '#polystore/jobs';
@@ -162,6 +162,10 @@ export const gatewayConfigSchema = z
     QUOTA_STORAGE_BYTES: intVar(0, 0),
     /** How old a tenant's storage measurement may get before it is measured again (never per request). */
     QUOTA_STORAGE_REFRESH_MS: intVar(300_000, 100, 86_400_000),
+    /** The operations console (`/console`, admin port, docs/console.md); `false`: every console route answers 404. */
+    CONSOLE_ENABLED: boolVar(true),
+    /** How long a console session lasts after its login, in seconds (the cookie's Max-Age); no renewal. */
+    CONSOLE_SESSION_TTL_S: intVar(28_800, 60, 7 * 86_400),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN', 'CONTEXT_SIGNING_KEY', 'CONTEXT_STORE_KEYS']))
   .superRefine(checkConnectionTimeout)

@@ -17,6 +17,7 @@ import {
 import { contextLogFields } from '#polystore/tenancy';
 import { Logger } from 'nestjs-pino';
 import { AdminPort } from './admin-port.js';
+import { registerConsoleHeaders } from './console/console-headers.js';
 import { RequestLimits } from './auth/request-limits.service.js';
 import { gatewayConfigSchema } from './config.js';
 import { GatewayModule } from './gateway.module.js';
@@ -79,6 +80,7 @@ export async function startGateway(
     { bufferLogs: true },
   );
   adminPort.install(app.getHttpAdapter().getInstance());
+  registerConsoleHeaders(app.getHttpAdapter().getInstance());
   await app.get(RequestLimits).install();
   app.useLogger(app.get(Logger));
   registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);

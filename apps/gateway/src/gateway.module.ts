@@ -29,6 +29,7 @@ import { QuotaService } from './quotas/quota.service.js';
 import { TenantQuotasAdmin } from './quotas/tenant-quotas.admin.js';
 import { StoreDirectory } from './stores/store-directory.js';
 import { GATEWAY_CONTROLLERS } from './gateway.controllers.js';
+import { ConsoleModule } from './console/console.module.js';
 
 export interface GatewayWiring {
   readonly config: GatewayConfig;
@@ -95,6 +96,7 @@ export class GatewayModule {
           intervals: config.JOB_INTERVALS,
           metrics,
         }),
+        ConsoleModule.forRoot({ config, adminToken }),
       ],
       controllers: [...GATEWAY_CONTROLLERS],
       providers: [

@@ -29,13 +29,29 @@ function exchange(port: number, raw: string): Promise<string> {
 }
 
 describe('admin port - where each route is served', () => {
-  it('admin port - the admin API, metrics, OpenAPI and readiness on the admin port only, /health/live on both, the tenant API on the public port only', () => {
+  it('admin port - the admin API, the console, metrics, OpenAPI and readiness on the admin port only, /health/live on both, the tenant API on the public port only', () => {
     for (const route of ['/admin', '/admin/tenants', '/admin/tenants/:slug/api-keys', '/admin/sagas/:id/retry'])
+      expect([route, listenersOf(route)]).toEqual([route, ['admin']]);
+    for (const route of [
+      '/console',
+      '/console/',
+      '/console/login',
+      '/console/tenants/:slug',
+      '/console/assets/htmx.min.js',
+    ])
       expect([route, listenersOf(route)]).toEqual([route, ['admin']]);
     for (const route of ['/metrics', '/docs', '/docs/', '/docs/*', '/docs-json', '/docs-yaml', '/health/ready'])
       expect([route, listenersOf(route)]).toEqual([route, ['admin']]);
     expect(listenersOf('/health/live')).toEqual(['public', 'admin']);
-    for (const route of ['/v1/customers/:id', '/v1/api-keys', '/health', '/administrators', '/metricsx', '/docsy'])
+    for (const route of [
+      '/v1/customers/:id',
+      '/v1/api-keys',
+      '/health',
+      '/administrators',
+      '/metricsx',
+      '/docsy',
+      '/consoles',
+    ])
       expect([route, listenersOf(route)]).toEqual([route, ['public']]);
   });
 });
@@ -61,7 +77,14 @@ describe('admin port - one Fastify instance behind two servers', () => {
     const app = Fastify({ ...options, serverFactory: adminPort.serverFactory, return503OnClosing: true });
     fastify = app;
     adminPort.install(app);
-    for (const path of ['/admin/tenants/:slug', '/metrics', '/health/ready', '/health/live', '/v1/customers/:id'])
+    for (const path of [
+      '/admin/tenants/:slug',
+      '/console/tenants',
+      '/metrics',
+      '/health/ready',
+      '/health/live',
+      '/v1/customers/:id',
+    ])
       app.get(path, () => ({ path }));
     app.get('/admin/slow', async () => {
       enter();
@@ -80,11 +103,13 @@ describe('admin port - one Fastify instance behind two servers', () => {
       '/admin/tenants/acme',
       '/admin/tenants/%61cme',
       '/%61dmin/tenants/acme',
+      '/console/tenants',
+      '/%63onsole/tenants',
       '/metrics',
       '/health/ready',
     ];
-    expect(await on(publicPort.port, internal)).toEqual([404, 404, 404, 404, 404]);
-    expect(await on(admin.port, internal)).toEqual([200, 200, 200, 200, 200]);
+    expect(await on(publicPort.port, internal)).toEqual([404, 404, 404, 404, 404, 404, 404]);
+    expect(await on(admin.port, internal)).toEqual([200, 200, 200, 200, 200, 200, 200]);
     expect(await on(publicPort.port, ['/v1/customers/1', '/health/live'])).toEqual([200, 200]);
     expect(await on(admin.port, ['/v1/customers/1', '/health/live'])).toEqual([404, 200]);
     expect(await on(admin.port, ['/nowhere'])).toEqual([404]);

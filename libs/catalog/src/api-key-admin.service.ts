@@ -18,6 +18,11 @@ export interface ApiKeySpec {
   readonly expiresAt?: Date | null;
 }
 
+/** A key as operators list it: its view, and when it was revoked (null: not revoked). */
+export interface ApiKeyHistoryView extends ApiKeyView {
+  readonly revokedAt: Date | null;
+}
+
 /**
  * API keys as a resource (gateway tenant and admin APIs, CLI): issue, list, revoke, rotate.
  * Secrets are returned once, at issue, and stored only hashed. Every revocation or rotation
@@ -44,6 +49,19 @@ export class ApiKeyAdminService {
       order: { createdAt: 'ASC', id: 'ASC' },
     });
     return rows.map(viewOf);
+  }
+
+  /**
+   * Every key of the tenant, revoked ones included (with when), oldest first: what operators see
+   * in the console. Never a secret or a hash.
+   */
+  async history(slug: TenantSlug): Promise<ApiKeyHistoryView[]> {
+    const tenantId = await this.tenantId(this.db.manager, slug);
+    const rows = await this.db.getRepository(ApiKeyEntity).find({
+      where: { tenantId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map((row) => ({ ...viewOf(row), revokedAt: row.revokedAt }));
   }
 
   /** Revokes one key of the tenant at once; `API_KEY_NOT_FOUND` if it has no such live key. */

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AdminAuditService } from './admin-audit.service.js';
 import { ApiKeyAdminService } from './api-key-admin.service.js';
 import { TenantRetirementService } from './tenant-retirement.service.js';
 import { TenantQuotaService } from './tenant-quota.service.js';
 import { CatalogAdminService } from './catalog-admin.service.js';
 import { CatalogService } from './catalog.service.js';
+import { TenantBrowser } from './tenant-browser.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 import { openSystemDatabase } from './system-database.js';
 
@@ -26,7 +28,8 @@ export interface SystemSchemaExtension {
 /**
  * The catalog for one process: opens (and migrates) the system database, provides the cached
  * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService} and
- * {@link ApiKeyAdminService}, and the {@link TenantQuotaService}.
+ * {@link ApiKeyAdminService}, the {@link TenantQuotaService}, and for the console the
+ * {@link TenantBrowser} (tenants a page at a time) and the {@link AdminAuditService}.
  * Needs `MessagingModule` (invalidation events).
  */
 @Module({})
@@ -53,6 +56,8 @@ export class CatalogModule {
         ApiKeyAdminService,
         TenantRetirementService,
         TenantQuotaService,
+        TenantBrowser,
+        AdminAuditService,
         SystemDatabaseCloser,
       ],
       exports: [
@@ -62,6 +67,8 @@ export class CatalogModule {
         ApiKeyAdminService,
         TenantRetirementService,
         TenantQuotaService,
+        TenantBrowser,
+        AdminAuditService,
       ],
     };
   }

@@ -4,7 +4,9 @@ export { CatalogErrorCode, CatalogException } from './catalog.exception.js';
 export type { TenantStatus } from './entities/tenant.entity.js';
 export type { ApiKeyPrincipal, ApiKeyView, IssuedApiKeyView, TenantRecord } from './catalog.records.js';
 export { API_KEY_SCOPES, scopesAllow, type ApiKeyScope, type RouteArea } from './api-key-scope.js';
-export { ApiKeyAdminService, type ApiKeySpec } from './api-key-admin.service.js';
+export { ApiKeyAdminService, type ApiKeyHistoryView, type ApiKeySpec } from './api-key-admin.service.js';
+export { AdminAuditService, type AdminAuditEntry, type AdminAuditRecord } from './admin-audit.service.js';
+export { escapeLike, TenantBrowser, type TenantPage, type TenantPageQuery } from './tenant-browser.service.js';
 export {
   TenantQuotaService,
   type QuotaOverrides,

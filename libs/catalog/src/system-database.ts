@@ -11,6 +11,7 @@ import { CatalogTenantRetirement1764208510000 } from './migrations/1764208510000
 import { CatalogKeyLabel1764208520000 } from './migrations/1764208520000-catalog-key-label.js';
 import { CatalogAuditCheckpoints1764208800000 } from './migrations/1764208800000-catalog-audit-checkpoints.js';
 import { CatalogTenantQuotas1764208900000 } from './migrations/1764208900000-catalog-tenant-quotas.js';
+import { CatalogAdminAudit1764209000000 } from './migrations/1764209000000-catalog-admin-audit.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
@@ -22,6 +23,7 @@ export const CATALOG_MIGRATIONS = [
   CatalogKeyLabel1764208520000,
   CatalogAuditCheckpoints1764208800000,
   CatalogTenantQuotas1764208900000,
+  CatalogAdminAudit1764209000000,
 ];
 
 export interface SystemDatabaseOptions {

@@ -135,6 +135,8 @@ interface ServerSlots {
   readonly id: string;
   /** Connections this router may hold on the server. */
   readonly capacity: number;
+  /** What the server accepts from ordinary roles, when probed for the budget (`serverShare`). */
+  readonly serverConnections: number | null;
   /** Connections reserved: by shared pools, and by own-pool DataSources opening, open or closing. */
   live: number;
   /** Connections being freed by DataSources closing. */
@@ -149,6 +151,12 @@ export interface ServerStats {
   readonly server: string;
   /** Connections this router may hold on the server. */
   readonly connectionBudget: number;
+  /**
+   * The connections the server accepts from ordinary roles (`max_connections`, less PostgreSQL's
+   * `superuser_reserved_connections`), as probed for the budget; null when not probed (no
+   * `serverShare`, a fixed budget, MongoDB).
+   */
+  readonly serverConnections: number | null;
   /** Connections reserved (shared pools' sizes plus own pools' sizes). */
   readonly live: number;
   readonly waiting: number;
@@ -353,6 +361,7 @@ export class DataSourceRouter {
       servers: [...this.settledServers.values()].map((s) => ({
         server: s.id,
         connectionBudget: s.capacity,
+        serverConnections: s.serverConnections,
         live: s.live,
         waiting: s.waiters.length,
         evictions: s.evictions,
@@ -867,10 +876,11 @@ export class DataSourceRouter {
     if (!server) {
       server = this.joinCluster(address)
         .then(() => this.budgetOf(address))
-        .then((capacity) => {
+        .then(({ capacity, serverConnections }) => {
           const slots: ServerSlots = {
             id: address.id,
             capacity,
+            serverConnections,
             live: 0,
             closing: 0,
             waiters: [],
@@ -901,16 +911,17 @@ export class DataSourceRouter {
     await cluster.ensureChecked();
   }
 
-  private async budgetOf(address: ServerAddress): Promise<number> {
+  private async budgetOf(address: ServerAddress): Promise<{ capacity: number; serverConnections: number | null }> {
     const fixed = this.options.budgetFor?.(address.id);
-    if (fixed !== undefined) return Math.max(1, fixed);
+    if (fixed !== undefined) return { capacity: Math.max(1, fixed), serverConnections: null };
     const share = this.options.serverShare;
-    if (!share || address.dialect === 'mongodb') return this.options.connectionBudget;
+    if (!share || address.dialect === 'mongodb')
+      return { capacity: this.options.connectionBudget, serverConnections: null };
     try {
       const usable = await usableConnections(address, this.options.connectTimeoutMs ?? 3_000);
       const budget = budgetFromServer(this.options.connectionBudget, usable, share);
       this.logger.log(`${address.id}: ${usable} usable connections, budget ${budget}`);
-      return budget;
+      return { capacity: budget, serverConnections: usable };
     } catch (error) {
       if (error instanceof DataRouterException) throw error; // e.g. an unreadable sslrootcert
       throw DataRouterException.unavailable(address.id, failureReason(error), error);

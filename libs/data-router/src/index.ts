@@ -39,6 +39,7 @@ export {
   type ServerStats,
   type SharedPoolStats,
 } from './data-source-router.js';
+export { serverPools, type ServerPoolSummary } from './server-pools.js';
 export { DatabaseAdmin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
 export { ServerRoles, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';

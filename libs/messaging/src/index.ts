@@ -60,7 +60,14 @@ export { RpcErrorFilter } from './rpc-error.filter.js';
 export { ContractPipe, Handles } from './contract.pipe.js';
 export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';
 export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participant.contract.js';
-export { idempotencyKeySchema, type TenantUsageView } from './contracts/common.schema.js';
+export {
+  healthResponseSchema,
+  idempotencyKeySchema,
+  type HealthView,
+  type StorePoolView,
+  type TelemetryStreamView,
+  type TenantUsageView,
+} from './contracts/common.schema.js';
 export {
   BUS_SERVICES,
   busAuthenticator,

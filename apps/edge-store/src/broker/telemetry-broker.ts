@@ -53,6 +53,18 @@ export interface TelemetryStreamSettings {
 }
 
 /** Why a message went to the dead letters (a header of the dead letter, and a metric label). */
+/** The telemetry stream as {@link TelemetryBroker.backlog} reads it. */
+export interface StreamBacklog {
+  /** Bytes over the stream's byte limit (0 without one). */
+  readonly fillRatio: number;
+  readonly messages: number;
+  /** When the oldest message reached the stream (ms since the epoch), null when empty. */
+  readonly oldestAt: number | null;
+  readonly bytes: number;
+  readonly maxMessages: number | null;
+  readonly maxBytes: number | null;
+}
+
 export type DeadLetterReason = 'bad-subject' | 'invalid-payload' | 'rate-limited' | 'unknown-tenant' | 'not-stored';
 
 /**
@@ -162,15 +174,19 @@ export class TelemetryBroker {
   /**
    * The backlog: device messages not stored yet (a work queue keeps a message until the edge
    * store acknowledges it), its bytes over the stream's limit (0..1), and when its oldest
-   * message reached the stream (null when empty).
+   * message reached the stream (null when empty); the stream's bytes and its limits too (null:
+   * no limit).
    */
-  async backlog(): Promise<{ fillRatio: number; messages: number; oldestAt: number | null }> {
+  async backlog(): Promise<StreamBacklog> {
     const { config, state } = await this.jsm.streams.info(TELEMETRY_STREAM);
     const oldestAt = state.messages > 0 ? Date.parse(state.first_ts) : NaN;
     return {
       fillRatio: config.max_bytes > 0 ? state.bytes / config.max_bytes : 0,
       messages: state.messages,
       oldestAt: Number.isFinite(oldestAt) ? oldestAt : null,
+      bytes: state.bytes,
+      maxMessages: config.max_msgs > 0 ? config.max_msgs : null,
+      maxBytes: config.max_bytes > 0 ? config.max_bytes : null,
     };
   }
 

@@ -17,6 +17,7 @@ import {
   TRACER_SCOPE,
   telemetryAttributes,
   type DeadLetterReason,
+  type StreamBacklog,
   type TelemetryBroker,
 } from '../broker/telemetry-broker.js';
 import type { EdgeStoreConfig } from '../config.js';
@@ -48,7 +49,16 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
   private loop?: Promise<void>;
   private stopping = false;
   private fillTimer?: NodeJS.Timeout;
-  private backlog: Awaited<ReturnType<TelemetryBroker['backlog']>> = { fillRatio: 0, messages: 0, oldestAt: null };
+  private backlog: StreamBacklog = {
+    fillRatio: 0,
+    messages: 0,
+    oldestAt: null,
+    bytes: 0,
+    maxMessages: null,
+    maxBytes: null,
+  };
+  /** When {@link backlog} was last read from the broker (null: not yet). */
+  private backlogAt: Date | null = null;
 
   constructor(
     private readonly ingest: IngestService,
@@ -102,11 +112,20 @@ export class StreamConsumer implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
+  /**
+   * The telemetry stream as last read (every TELEMETRY_FILL_CHECK_MS; no broker call here) and
+   * when, or null before the first read succeeded: the health answer's `stream`.
+   */
+  streamState(): { readonly backlog: StreamBacklog; readonly checkedAt: Date } | null {
+    return this.backlogAt ? { backlog: this.backlog, checkedAt: this.backlogAt } : null;
+  }
+
   onApplicationBootstrap(): void {
     this.loop = this.run();
     const watchFill = async () => {
       try {
         this.backlog = await this.broker.backlog();
+        this.backlogAt = new Date();
         if (this.backlog.fillRatio >= FILL_ALERT)
           this.logger.warn(
             { fill: Number(this.backlog.fillRatio.toFixed(3)) },

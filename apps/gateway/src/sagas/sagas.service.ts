@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Contracts, MessageClient } from '#polystore/messaging';
+import { sha256 } from '#polystore/platform';
 import { SagaException, SagaOrchestrator, SagaState, type OperatorActionOptions } from '#polystore/saga';
 import { CurrentTenant } from '../context/current-tenant.service.js';
 import { toSagaDto, type SagaDto } from './saga.dto.js';
@@ -45,8 +46,18 @@ export class SagasService {
     return toSagaDto(await this.orchestrator.get(id));
   }
 
-  async list(state?: SagaState): Promise<SagaDto[]> {
-    return (await this.orchestrator.list({ state, limit: 200 })).map(toSagaDto);
+  /** The newest sagas (200 unless `limit`), of one state and one tenant when given. */
+  async list(state?: SagaState, filter: { tenant?: string; limit?: number } = {}): Promise<SagaDto[]> {
+    return (await this.orchestrator.list({ state, tenant: filter.tenant, limit: filter.limit ?? 200 })).map(toSagaDto);
+  }
+
+  /**
+   * Any saga (operators) and the SHA-256 (hex) of its input, which is never shown: it may hold
+   * personal data (a device's or customer's name).
+   */
+  async getWithDigest(id: string): Promise<{ saga: SagaDto; inputDigest: string }> {
+    const saga = await this.orchestrator.get(id);
+    return { saga: toSagaDto(saga), inputDigest: sha256(JSON.stringify(saga.input ?? null)).toString('hex') };
   }
 
   /**

@@ -4,11 +4,63 @@ import { z } from 'zod';
 /** A tenant slug on the wire. */
 export const tenantSlugSchema = z.string().regex(TENANT_SLUG_PATTERN, TENANT_SLUG_RULE);
 
-/** Health ping answered by every store instance. */
+/**
+ * One database server a store uses, as the store's `DataSourceRouter` counts it (`stats()`): the
+ * figures are the router's own, summed over the server's shared pools and own pools. Used by the
+ * console's servers page.
+ */
+export const storePoolSchema = z.object({
+  /** `host:port` (a cluster: its nodes, comma-separated); never a user, password or option. */
+  server: z.string(),
+  dialect: z.string(),
+  /** Databases of the shared pools open on the server (shared placements). */
+  sharedDatabases: z.array(z.string()),
+  /** DataSources with a pool of their own (`dedicated`, `database` on PostgreSQL) open on the server. */
+  ownPools: z.number().int().min(0),
+  /** Connections serving a unit of work now (shared pools' busy connections plus own pools' work in flight). */
+  inUse: z.number().int().min(0),
+  /** Connections of the budget reserved but not in use. */
+  idle: z.number().int().min(0),
+  /** Units of work waiting for a connection now (shared pools and the server's budget). */
+  waiting: z.number().int().min(0),
+  /** Connections the store may hold on the server. */
+  connectionBudget: z.number().int().min(0),
+  /** What the server accepts from ordinary roles (`max_connections`), when probed; else null. */
+  serverConnections: z.number().int().min(0).nullable(),
+  /** Units of work served since the store started. */
+  units: z.number().int().min(0),
+  /** Units refused `STORE_BUSY` since start (waited too long or too many waiting). */
+  busyRejections: z.number().int().min(0),
+  /** Own pools closed to make room since start. */
+  evictions: z.number().int().min(0),
+});
+export type StorePoolView = z.infer<typeof storePoolSchema>;
+
+/** The edge store's telemetry stream against its limits (null: no limit). */
+export const telemetryStreamSchema = z.object({
+  messages: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  maxMessages: z.number().int().min(0).nullable(),
+  maxBytes: z.number().int().min(0).nullable(),
+  /** Bytes over `maxBytes` (0 without a limit), the edge store's `polystore_telemetry_stream_fill_ratio`. */
+  fillRatio: z.number().min(0),
+  /** When the edge store last read these figures from the broker, ISO. */
+  checkedAt: z.iso.datetime(),
+});
+export type TelemetryStreamView = z.infer<typeof telemetryStreamSchema>;
+
+/**
+ * Health ping answered by every store instance. `pools` (each database server the instance has
+ * connected to) and `stream` (the edge store's telemetry stream, when it runs one) are optional:
+ * stores before them answer without, and callers that only check liveness ignore them.
+ */
 export const healthResponseSchema = z.object({
   status: z.literal('ok'),
   instance: z.string(),
+  pools: z.array(storePoolSchema).optional(),
+  stream: telemetryStreamSchema.optional(),
 });
+export type HealthView = z.infer<typeof healthResponseSchema>;
 
 /** Answer of a store's tenant provisioning: what database it created or found, which migrations ran. */
 export const provisionResponseSchema = z.object({

@@ -1,0 +1,61 @@
+import { Body, Controller, Get, Inject, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { constantTimeEqual } from '#polystore/platform';
+import type { FastifyReply } from 'fastify';
+import { ADMIN_TOKEN } from '../config.js';
+import { ConsoleAudit } from './console-audit.service.js';
+import { ConsoleErrorFilter } from './console-error.filter.js';
+import { sendHtml, seeOther, type ConsoleRequest } from './console-request.js';
+import { CONSOLE_SESSIONS, ConsolePublic, ConsoleSessionGuard } from './console-session.guard.js';
+import { clearedSessionCookie, ConsoleSessions, sessionCookie } from './console-session.util.js';
+import { loginPage } from './views/login.view.js';
+
+/** Logging in and out of the console (the admin token, once, for a signed session cookie). */
+@ApiExcludeController()
+@UseGuards(ConsoleSessionGuard)
+@UseFilters(ConsoleErrorFilter)
+@Controller('console')
+export class ConsoleAuthController {
+  constructor(
+    @Inject(CONSOLE_SESSIONS) private readonly sessions: ConsoleSessions,
+    @Inject(ADMIN_TOKEN) private readonly adminToken: string,
+    private readonly audit: ConsoleAudit,
+  ) {}
+
+  /** Logged in: on to the tenants; else the guard's 401. */
+  @Get()
+  home(@Res() reply: FastifyReply): void {
+    seeOther(reply, '/console/tenants');
+  }
+
+  @ConsolePublic()
+  @Get('login')
+  form(@Res() reply: FastifyReply): void {
+    sendHtml(reply, 200, loginPage());
+  }
+
+  /** The admin token, compared in constant time: a session cookie and on to the tenants, or 401 and the form again. */
+  @ConsolePublic()
+  @Post('login')
+  async login(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    // Missing, not text, or wrong: the same 401 (and audit row).
+    const token = (body as Record<string, unknown> | undefined)?.['token'];
+    if (typeof token !== 'string' || !constantTimeEqual(token, this.adminToken)) {
+      await this.audit.record(undefined, 'login-failed', null, 'CONSOLE_WRONG_TOKEN');
+      sendHtml(reply, 401, loginPage(true));
+      return;
+    }
+    const issued = this.sessions.issue();
+    await this.audit.record(issued.session, 'login', null, 'ok', { expiresAt: issued.session.expiresAt });
+    void reply.header('set-cookie', sessionCookie(issued.cookie, this.sessions.ttlSeconds));
+    seeOther(reply, '/console/tenants');
+  }
+
+  /** Ends the session in this browser (the cookie is cleared; a stateless session cannot be revoked alone: rotate the admin token for that). */
+  @Post('logout')
+  async logout(@Req() request: ConsoleRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.audit.record(request.consoleSession, 'logout', null, 'ok');
+    void reply.header('set-cookie', clearedSessionCookie());
+    seeOther(reply, '/console/login');
+  }
+}

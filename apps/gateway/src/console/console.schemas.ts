@@ -1,0 +1,35 @@
+import { idempotencyKeySchema } from '#polystore/messaging';
+import { SagaState } from '#polystore/saga';
+import { z } from 'zod';
+import { GatewayException } from '../gateway.exception.js';
+
+/** An empty form or query field is an absent one. */
+const optionalText = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .optional()
+    .transform((v) => (v === '' ? undefined : v));
+
+/** `GET /console/tenants`: `q` (slug or name contains), `after` (the last slug of the page before). */
+export const tenantsQuerySchema = z.object({ q: optionalText(100), after: optionalText(40) });
+
+/** `GET /console/sagas`: `state`, one of the saga states (empty: any). */
+export const sagasQuerySchema = z.object({
+  state: z
+    .union([z.literal(''), z.enum(Object.values(SagaState) as [SagaState, ...SagaState[]])])
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
+});
+
+/** `POST /console/sagas/:id/retry|skip`: the key generated when the page rendered. */
+export const sagaActionFormSchema = z.object({ idempotencyKey: idempotencyKeySchema });
+
+/** `value` parsed by `schema`; else `400 VALIDATION_FAILED` naming each field (`where` prefixes a bare value's name). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where = 'value'): z.output<S> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  throw GatewayException.validation(
+    parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : where} ${issue.message}`),
+  );
+}
