@@ -3,6 +3,7 @@ import type { Dialog, Page } from 'playwright-core';
 import { describeWithChromium, screenshot, TestBrowser } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
+import { startOpsWorker } from '../support/ops-worker.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TEST_ADMIN_TOKEN, TestStack, type TestTenant } from '../support/stack.js';
@@ -275,5 +276,76 @@ suite('console - an operator in a browser, on 1,000 tenants (e2e)', () => {
     expect(after?.status()).toBe(401);
     const recordedAfter = await system<{ action: string }>('SELECT action FROM admin_audit ORDER BY id DESC LIMIT 1');
     expect(recordedAfter[0]?.action).toBe('logout');
+  });
+
+  it("console - moving the tenant's secure placement: the form and its confirmation, then the operation page follows the phases live (htmx) until the write pause is shown", async () => {
+    const worker = await startOpsWorker(stack.cliEnv({ INSTANCE_ID: `ops-${uniqueToken(4)}`, OPS_POLL_MS: '100' }));
+    try {
+      await page.goto(url('/console/login'));
+      await page.fill('#token', TEST_ADMIN_TOKEN);
+      await Promise.all([page.waitForURL(url('/console/tenants')), page.click('#login')]);
+      await page.goto(url(`/console/tenants/${tenant.slug}`));
+      // A schema in the shared database becomes a database of its own on the store's default server.
+      await page.selectOption('select[data-move-kind="secure"]', 'database');
+      expect(await page.inputValue('select[data-move-server="secure"]')).toBe('postgres://127.0.0.1:5432');
+      confirmations.length = 0;
+      await Promise.all([
+        page.waitForURL(/\/console\/operations\/[0-9a-f-]{36}$/),
+        page.click('button[data-move="secure"]'),
+      ]);
+      expect(confirmations).toEqual([expect.stringMatching(/^Move the secure placement of /)]);
+      // No reload from here: htmx replaces the progress every second until the operation is final.
+      await eventually(async () => (await page.getAttribute('#operation', 'data-state')) === 'succeeded', {
+        timeoutMs: 30_000,
+        what: 'the operation page showing the move succeeded',
+      });
+      const phases = await page
+        .locator('#phases li')
+        .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-phase')));
+      expect(phases).toEqual(expect.arrayContaining(['pause writes', 'copy', 'switch placement', 'succeeded']));
+      expect(await page.textContent('#writes-paused')).toMatch(/^\d+ ms$/);
+      expect(await count('#operation[hx-trigger]')).toBe(0);
+      await screenshot(page, 'operation');
+      expect((await stack.placement(tenant.slug, 'secure')).kind).toBe('database');
+      expect((await tenantCall('/v1/audit/verify', tenant.apiKey)).body).toMatchObject({ valid: true });
+    } finally {
+      await worker.stop();
+      // The old copy is kept by a move (its schema renamed away): dropped here.
+      const kept = await system<{ schema: string }>(
+        `SELECT report->>'sourceTablesMovedTo' AS schema FROM operations WHERE state = 'succeeded' AND report->>'sourceTablesMovedTo' IS NOT NULL`,
+      );
+      for (const { schema } of kept)
+        if (/^ps_secure_[0-9a-f]{32}_m\d{14}$/.test(schema))
+          await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, [], 'polystore_secure');
+    }
+  }, 60_000);
+  it('console - the overview plots, the servers, jobs and operations pages render in the browser, and a tenant row loads its migration versions once shown (htmx)', async () => {
+    await page.goto(url('/console/login'));
+    await page.fill('#token', TEST_ADMIN_TOKEN);
+    await Promise.all([page.waitForURL(url('/console/tenants')), page.click('#login')]);
+
+    await page.goto(url(`/console/tenants?q=${encodeURIComponent(tenant.slug)}`));
+    await eventually(async () => (await count('#tenants td.migrations [data-figure="migration"]')) >= 1, {
+      what: 'the migrations cell loaded by htmx',
+    });
+    expect(await page.textContent(`#tenants tr[data-slug="${tenant.slug}"] td.migrations`)).toMatch(/secure \S+/);
+
+    await page.goto(url('/console/overview'));
+    expect(await count('[data-series]')).toBeGreaterThanOrEqual(2);
+    expect(await count('#stores li, #stores tr')).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'overview');
+
+    await page.goto(url('/console/servers'));
+    expect(await count('#servers tr[data-server]')).toBeGreaterThanOrEqual(2);
+    expect(await page.content()).not.toMatch(/root@/);
+    await screenshot(page, 'servers');
+
+    await page.goto(url('/console/jobs'));
+    expect(await count('#jobs')).toBe(1);
+    await screenshot(page, 'jobs');
+
+    await page.goto(url('/console/operations'));
+    expect(await count('#operations tbody tr')).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'operations');
   });
 });

@@ -234,7 +234,7 @@ describe('console - the operations console on the admin port (e2e)', () => {
       }
     // A session signed as the contract says, with the right token, is accepted (the format is the contract).
     const crafted = await consoleCall('GET', '/console', { session: signedSession(TEST_ADMIN_TOKEN, now + 60) });
-    expect([crafted.status, crafted.headers['location']]).toEqual([303, '/console/tenants']);
+    expect([crafted.status, crafted.headers['location']]).toEqual([303, '/console/overview']);
     const htmx = await consoleCall('GET', '/console/tenants', { session: null, headers: { 'hx-request': 'true' } });
     expect([htmx.status, htmx.headers['hx-redirect']]).toEqual([401, '/console/login']);
     // Nothing of the above acted.

@@ -1,6 +1,12 @@
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CatalogAdminService, CatalogModule, CatalogService, SYSTEM_DATA_SOURCE } from '#polystore/catalog';
+import {
+  CatalogAdminService,
+  CatalogModule,
+  CatalogService,
+  OperationRequests,
+  SYSTEM_DATA_SOURCE,
+} from '#polystore/catalog';
 import { JOB_MIGRATIONS, JobRunLog, JobScheduler, type TenantJob } from '#polystore/jobs';
 import { MessageClient, MessagingModule } from '#polystore/messaging';
 import { createRootLogger, type MasterKeyring } from '#polystore/platform';
@@ -87,6 +93,11 @@ export class CliContext {
 
   get catalogAdmin(): CatalogAdminService {
     return this.app.get(CatalogAdminService);
+  }
+
+  /** The operations asked for in the catalog (`ops worker`). */
+  get operations(): OperationRequests {
+    return this.app.get(OperationRequests);
   }
 
   get messages(): MessageClient {

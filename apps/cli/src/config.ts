@@ -1,6 +1,20 @@
-import { commonConfigShape } from '#polystore/runtime';
+import { serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
+import { checkServerUrlParameters, commonConfigShape } from '#polystore/runtime';
 import { base64KeyVar, intVar, urlVar } from '#polystore/platform';
 import { z } from 'zod';
+
+/**
+ * `ops worker`: each store's default server (`<PREFIX>_SERVER_URL`, the gateway's variables),
+ * the administrative URL a move to "the store's default server" uses.
+ */
+function storeServerVariables() {
+  return Object.fromEntries(
+    storeManifests().map((m) => [
+      `${m.configPrefix}_SERVER_URL`,
+      urlVar(serverSchemes(m), m.defaultServerUrl).superRefine(checkServerUrlParameters),
+    ]),
+  ) as Record<`${StoreManifest['configPrefix']}_SERVER_URL`, ReturnType<typeof urlVar>>;
+}
 
 /** Environment of the CLI: the same variables as the services, plus where the gateway is. */
 export const cliConfigSchema = z.object({
@@ -22,6 +36,14 @@ export const cliConfigSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Lease of a CLI run: how soon a run of a killed CLI can be resumed. */
   JOB_LEASE_MS: intVar(15_000, 100, 600_000),
+  ...storeServerVariables(),
+  /**
+   * `ops worker`: the lease on the operation it runs (renewed every third of it): how soon the
+   * operation of a killed worker is taken over by another.
+   */
+  OPS_LEASE_MS: intVar(15_000, 500, 600_000),
+  /** `ops worker`: how often an idle worker looks for a queued operation. */
+  OPS_POLL_MS: intVar(1_000, 50, 60_000),
   /** Root of every device-broker key (base64 of 32 bytes); outside production, the dev secrets file's. */
   DEVICE_BROKER_KEY: base64KeyVar(32).optional(),
   /** The device broker's NATS clients; `broker config` takes its default client port from it. */

@@ -12,6 +12,7 @@ import { registerStoreKey } from './commands/store-key.command.js';
 import { registerJobs } from './commands/jobs.command.js';
 import { registerKeys } from './commands/keys.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
+import { registerOps } from './commands/ops.command.js';
 import { registerSagas } from './commands/sagas.command.js';
 import { registerTenants } from './commands/tenants.command.js';
 import { UsageError } from './commands/arguments.js';
@@ -22,7 +23,9 @@ import { UsageError } from './commands/arguments.js';
  * GATEWAY_ADMIN_URL (the gateway's admin port) and ADMIN_TOKEN for what goes through the gateway.
  */
 const program = new Command('polystore')
-  .description('Polystore operations: tenants, per-tenant migrations, jobs, keys, sagas, the device broker')
+  .description(
+    'Polystore operations: tenants, per-tenant migrations, jobs, keys, sagas, the device broker, the ops worker',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -39,6 +42,7 @@ registerContextKey(program, runtime);
 registerStoreKey(program, runtime);
 registerDbRoles(program, runtime);
 registerCluster(program, runtime);
+registerOps(program, runtime);
 
 try {
   await program.parseAsync(process.argv);

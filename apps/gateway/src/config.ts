@@ -166,6 +166,8 @@ export const gatewayConfigSchema = z
     CONSOLE_ENABLED: boolVar(true),
     /** How long a console session lasts after its login, in seconds (the cookie's Max-Age); no renewal. */
     CONSOLE_SESSION_TTL_S: intVar(28_800, 60, 7 * 86_400),
+    /** How often the console's plot sampler keeps a point (its ring holds 360: an hour at the default 10 s). */
+    CONSOLE_PLOT_INTERVAL_MS: intVar(10_000, 100, 60_000),
   })
   .superRefine(requiredInProduction(['MASTER_KEY', 'ADMIN_TOKEN', 'CONTEXT_SIGNING_KEY', 'CONTEXT_STORE_KEYS']))
   .superRefine(checkConnectionTimeout)

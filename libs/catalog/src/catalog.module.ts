@@ -6,6 +6,7 @@ import { TenantRetirementService } from './tenant-retirement.service.js';
 import { TenantQuotaService } from './tenant-quota.service.js';
 import { CatalogAdminService } from './catalog-admin.service.js';
 import { CatalogService } from './catalog.service.js';
+import { OperationRequests } from './operation-requests.service.js';
 import { TenantBrowser } from './tenant-browser.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 import { openSystemDatabase } from './system-database.js';
@@ -29,7 +30,8 @@ export interface SystemSchemaExtension {
  * The catalog for one process: opens (and migrates) the system database, provides the cached
  * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService} and
  * {@link ApiKeyAdminService}, the {@link TenantQuotaService}, and for the console the
- * {@link TenantBrowser} (tenants a page at a time) and the {@link AdminAuditService}.
+ * {@link TenantBrowser} (tenants a page at a time) and the {@link AdminAuditService}, and for the
+ * console and `ops worker` the {@link OperationRequests} (moves and migrations asked for).
  * Needs `MessagingModule` (invalidation events).
  */
 @Module({})
@@ -58,6 +60,7 @@ export class CatalogModule {
         TenantQuotaService,
         TenantBrowser,
         AdminAuditService,
+        OperationRequests,
         SystemDatabaseCloser,
       ],
       exports: [
@@ -69,6 +72,7 @@ export class CatalogModule {
         TenantQuotaService,
         TenantBrowser,
         AdminAuditService,
+        OperationRequests,
       ],
     };
   }

@@ -6,6 +6,18 @@ export type { ApiKeyPrincipal, ApiKeyView, IssuedApiKeyView, TenantRecord } from
 export { API_KEY_SCOPES, scopesAllow, type ApiKeyScope, type RouteArea } from './api-key-scope.js';
 export { ApiKeyAdminService, type ApiKeyHistoryView, type ApiKeySpec } from './api-key-admin.service.js';
 export { AdminAuditService, type AdminAuditEntry, type AdminAuditRecord } from './admin-audit.service.js';
+export {
+  OperationRequests,
+  type ClaimedOperation,
+  type KnownServer,
+  type OperationEvent,
+  type OperationKind,
+  type OperationOutcome,
+  type OperationRecord,
+  type OperationSpec,
+  type OperationState,
+} from './operation-requests.service.js';
+export { OperationErrorCode, OperationException } from './operation.exception.js';
 export { escapeLike, TenantBrowser, type TenantPage, type TenantPageQuery } from './tenant-browser.service.js';
 export {
   TenantQuotaService,

@@ -12,6 +12,7 @@ import { CatalogKeyLabel1764208520000 } from './migrations/1764208520000-catalog
 import { CatalogAuditCheckpoints1764208800000 } from './migrations/1764208800000-catalog-audit-checkpoints.js';
 import { CatalogTenantQuotas1764208900000 } from './migrations/1764208900000-catalog-tenant-quotas.js';
 import { CatalogAdminAudit1764209000000 } from './migrations/1764209000000-catalog-admin-audit.js';
+import { CatalogOperations1764209100000 } from './migrations/1764209100000-catalog-operations.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
@@ -24,6 +25,7 @@ export const CATALOG_MIGRATIONS = [
   CatalogAuditCheckpoints1764208800000,
   CatalogTenantQuotas1764208900000,
   CatalogAdminAudit1764209000000,
+  CatalogOperations1764209100000,
 ];
 
 export interface SystemDatabaseOptions {

@@ -63,6 +63,7 @@ export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participan
 export {
   healthResponseSchema,
   idempotencyKeySchema,
+  tenantUsageResponseSchema,
   type HealthView,
   type StorePoolView,
   type TelemetryStreamView,

@@ -15,8 +15,8 @@ export function tenantUsageHandler(contract: Contract): Type<unknown> {
     constructor(@Inject(DataSourceRouter) private readonly router: DataSourceRouter) {}
 
     @Handles(contract)
-    usage(@Payload() request: { count: string[] }): Promise<TenantUsageView> {
-      return measureTenantUsage(this.router, request.count);
+    usage(@Payload() request: { count: string[]; migration?: boolean }): Promise<TenantUsageView> {
+      return measureTenantUsage(this.router, request.count, request.migration === true);
     }
   }
   return TenantUsageHandler;

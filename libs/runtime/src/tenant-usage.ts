@@ -26,9 +26,15 @@ const MYSQL_BYTES = `
  * What the current tenant's data takes in this store: bytes as the engine reports them (null on
  * MongoDB, which is not measured), and the exact row count of each of `tables`. A table must be
  * one of the store's own entities (its name comes from the store's metadata, never from the
- * request): anything else is `USAGE_UNKNOWN_TABLE`. One unit of work on the tenant's placement.
+ * request): anything else is `USAGE_UNKNOWN_TABLE`. With `migration`, also the newest migration
+ * recorded in the store's migrations table of the tenant's schema or database (what `migrate`
+ * last applied there). One unit of work on the tenant's placement.
  */
-export function measureTenantUsage(router: DataSourceRouter, tables: readonly string[]): Promise<TenantUsageView> {
+export function measureTenantUsage(
+  router: DataSourceRouter,
+  tables: readonly string[],
+  migration = false,
+): Promise<TenantUsageView> {
   return router.run(async (db) => {
     const entities = new Map(db.connection.entityMetadatas.map((m) => [m.tableName, m.target]));
     const unknown = tables.find((table) => !entities.has(table));
@@ -44,12 +50,30 @@ export function measureTenantUsage(router: DataSourceRouter, tables: readonly st
           ? await (db as MongoEntityManager).count(entities.get(table)!)
           : await countRows(db, table);
     }
-    if (family === 'mongodb') return { bytes: null, counts };
+    if (family === 'mongodb') return { bytes: null, counts, ...(migration ? { migration: null } : {}) };
     const rows: Array<{ bytes: string | number }> = await db.query(
       family === 'postgres' ? POSTGRES_BYTES : MYSQL_BYTES,
     );
-    return { bytes: Number(rows[0]?.bytes ?? 0), counts };
+    return {
+      bytes: Number(rows[0]?.bytes ?? 0),
+      counts,
+      ...(migration ? { migration: await newestMigration(db) } : {}),
+    };
   });
+}
+
+/**
+ * The newest migration TypeORM recorded in the store's migrations table (its name from the
+ * store's schema, never from the request), read unqualified: the unit of work is bound to the
+ * tenant's schema or database. Null when none is recorded.
+ */
+async function newestMigration(db: EntityManager): Promise<string | null> {
+  const driver = db.connection.driver;
+  const table = driver.escape(db.connection.options.migrationsTableName ?? 'migrations');
+  const rows: Array<{ name: string }> = await db.query(
+    `SELECT ${driver.escape('name')} AS name FROM ${table} ORDER BY ${driver.escape('timestamp')} DESC, ${driver.escape('id')} DESC LIMIT 1`,
+  );
+  return rows[0]?.name ?? null;
 }
 
 async function countRows(db: EntityManager, table: string): Promise<number> {

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
-import { STORE_SCHEMAS } from '../store-apps.js';
+import { cliTenantMover } from '../move/cli-mover.js';
 import { describeMoveReport } from '../move/move-report.js';
-import { TenantMover } from '../move/tenant-mover.js';
 import { printJson } from '../output.js';
-import { resolveStoreSchema } from '#polystore/data-router';
-import { storeKeyOf } from '#polystore/catalog';
-import { runtimeLogin } from '#polystore/runtime';
 
 interface MoveFlags {
   store: string;
@@ -42,12 +38,7 @@ export function registerTenantMove(tenants: Command, runtime: CliRuntime, slugAr
     .option('--json', 'print the report as JSON')
     .action((slug: string, flags: MoveFlags) =>
       runtime.run(async (cli) => {
-        const mover = new TenantMover({
-          catalogAdmin: cli.catalogAdmin,
-          catalog: cli.catalog,
-          schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
-          runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKeyring.derivationRoot, store)),
-        });
+        const mover = cliTenantMover(cli);
         const started = performance.now();
         const report = await mover.move({
           slug: slugArgument(slug),

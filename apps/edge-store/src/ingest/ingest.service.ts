@@ -21,6 +21,7 @@ export class IngestService {
   private readonly ackLatency: Histogram<'path'>;
   private readonly stored: Counter<'path'>;
   private readonly roomWaiters: Array<{ rows: number; resolve: () => void }> = [];
+  private storedTotal = 0;
 
   constructor(
     readonly buffer: IngestBuffer,
@@ -72,7 +73,7 @@ export class IngestService {
       }
     } else {
       await this.writeDirectly(tenant, IngestService.toRows(deviceId, valid));
-      this.stored.inc({ path: 'http' }, valid.length);
+      this.countStored('http', valid.length);
     }
     stopTimer();
     return { accepted: valid.length };
@@ -86,6 +87,12 @@ export class IngestService {
 
   countStored(path: 'stream' | 'http', rows: number): void {
     this.stored.inc({ path }, rows);
+    this.storedTotal += rows;
+  }
+
+  /** Readings committed since this instance started, every path (the health answer's `readingsStored`). */
+  readingsStored(): number {
+    return this.storedTotal;
   }
 
   countRejected(path: 'stream' | 'http', reason: string): void {

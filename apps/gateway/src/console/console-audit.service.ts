@@ -4,7 +4,16 @@ import { isCodedError } from '#polystore/platform';
 import type { ConsoleSession } from './console-session.util.js';
 
 /** A console action as the admin audit names it. */
-export type ConsoleAction = 'login' | 'login-failed' | 'logout' | 'key.revoke' | 'saga.retry' | 'saga.skip';
+export type ConsoleAction =
+  | 'login'
+  | 'login-failed'
+  | 'logout'
+  | 'key.revoke'
+  | 'saga.retry'
+  | 'saga.skip'
+  | 'audit.verify'
+  | 'placement.move'
+  | 'placement.migrate';
 
 /** `console:<first 8 characters of the session nonce>`, or `console:anonymous` before a login. */
 export function actorOf(session: ConsoleSession | undefined): string {

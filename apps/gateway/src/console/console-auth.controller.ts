@@ -22,10 +22,10 @@ export class ConsoleAuthController {
     private readonly audit: ConsoleAudit,
   ) {}
 
-  /** Logged in: on to the tenants; else the guard's 401. */
+  /** Logged in: on to the overview; else the guard's 401. */
   @Get()
   home(@Res() reply: FastifyReply): void {
-    seeOther(reply, '/console/tenants');
+    seeOther(reply, '/console/overview');
   }
 
   @ConsolePublic()

@@ -26,4 +26,11 @@ form.login { flex-direction: column; align-items: flex-start; max-width: 20rem; 
 .health.down, .state.revoked, .state.FAILED, .state.COMPENSATION_FAILED, .status.deleting, .status.deleted { color: #b00020; }
 button { cursor: pointer; }
 tr.failed, tr.strained { background: #fdecea; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(32rem, 1fr)); gap: 1rem; }
+figure.plot { margin: 0; background: #fff; border: 1px solid #dde1e6; padding: .5rem; }
+figure.plot figcaption { font-weight: 600; font-size: .9rem; }
+svg.plot { width: 100%; height: auto; }
+svg.swatch { width: .7rem; height: .7rem; }
+ul.legend, ul.stores { list-style: none; padding: 0; display: flex; gap: 1rem; margin: .3rem 0; font-size: .85rem; }
+.missing { color: #6c757d; cursor: help; }
 `;

@@ -10,7 +10,11 @@ import { ConsoleErrorFilter } from './console-error.filter.js';
 import { isHtmx, sendHtml, seeOther, type ConsoleRequest } from './console-request.js';
 import { parseInput, tenantsQuerySchema } from './console.schemas.js';
 import { ConsoleSessionGuard } from './console-session.guard.js';
+import { MoveTargets } from './move-targets.service.js';
 import { StoreHealth } from './store-health.service.js';
+import { TenantErrorRatesHook } from './tenant-error-rates.service.js';
+import { TenantInsightsReader } from './tenant-insights.service.js';
+import { tenantInsightsSection, tenantsColumns } from './views/tenant-insights.view.js';
 import { keyRow, tenantPage } from './views/tenant.view.js';
 import { tenantsPage } from './views/tenants.view.js';
 
@@ -31,6 +35,9 @@ export class ConsoleTenantsController {
     private readonly sagas: SagasService,
     private readonly health: StoreHealth,
     private readonly audit: ConsoleAudit,
+    private readonly moveTargets: MoveTargets,
+    private readonly insights: TenantInsightsReader,
+    private readonly errorRates: TenantErrorRatesHook,
   ) {}
 
   /** One catalog query for the page and its placements, one health ping per store. */
@@ -38,7 +45,8 @@ export class ConsoleTenantsController {
   async list(@Query() query: unknown, @Req() request: ConsoleRequest, @Res() reply: FastifyReply): Promise<void> {
     const { q, after } = parseInput(tenantsQuerySchema, query);
     const [page, health] = await Promise.all([this.tenants.page({ q, after, limit: PAGE_SIZE }), this.health.words()]);
-    sendHtml(reply, 200, tenantsPage(page, q, health, request.consoleSession!));
+    const extra = tenantsColumns((tenant) => this.errorRates.of(tenant));
+    sendHtml(reply, 200, tenantsPage(page, q, health, request.consoleSession!, extra));
   }
 
   @Get(':slug')
@@ -51,11 +59,17 @@ export class ConsoleTenantsController {
     const tenant = await this.tenants.find(slug);
     if (!tenant) throw CatalogException.tenantNotFound(slug);
     // A deleted tenant (kept for its grace period) has no keys to manage.
-    const [keys, sagas] = await Promise.all([
+    const [keys, sagas, targets, insights] = await Promise.all([
       tenant.status === 'deleted' ? Promise.resolve([]) : this.keys.history(slug),
       this.sagas.list(undefined, { tenant: slug, limit: TENANT_SAGAS }),
+      // A deleted tenant is not moved (nor migrated): no forms.
+      tenant.status === 'active' ? this.moveTargets.byStore() : Promise.resolve(undefined),
+      // Each store asked at once, briefly: one that does not answer costs its figures only.
+      tenant.status === 'deleted' ? Promise.resolve(undefined) : this.insights.of(tenant),
     ]);
-    sendHtml(reply, 200, tenantPage(tenant, keys, sagas, request.consoleSession!));
+    const session = request.consoleSession!;
+    const details = insights ? tenantInsightsSection(slug, insights, session) : undefined;
+    sendHtml(reply, 200, tenantPage(tenant, keys, sagas, session, targets, details));
   }
 
   /** The admin API's revoke (the key is refused at once on every gateway), audited; htmx gets the row again. */

@@ -9,15 +9,21 @@ import { ConsoleAuditController } from './console-audit.controller.js';
 import { ConsoleAudit } from './console-audit.service.js';
 import { ConsoleAuthController } from './console-auth.controller.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
+import { ConsoleInsightsController } from './console-insights.controller.js';
 import { ConsoleJobsController } from './console-jobs.controller.js';
+import { ConsoleOperationsController } from './console-operations.controller.js';
 import { ConsoleSagasController } from './console-sagas.controller.js';
+import { ConsoleSampler } from './console-sampler.service.js';
 import { ConsoleServersController } from './console-servers.controller.js';
 import { CONSOLE_SESSIONS, ConsoleSessionGuard } from './console-session.guard.js';
 import { ConsoleSessions } from './console-session.util.js';
 import { ConsoleTenantsController } from './console-tenants.controller.js';
 import { JobRunsReader } from './job-runs.service.js';
+import { MoveTargets } from './move-targets.service.js';
 import { StoreHealth } from './store-health.service.js';
 import { StorePoolsReader } from './store-pools.service.js';
+import { TenantErrorRatesHook } from './tenant-error-rates.service.js';
+import { TenantInsightsReader } from './tenant-insights.service.js';
 
 export interface ConsoleWiring {
   readonly config: GatewayConfig;
@@ -43,10 +49,12 @@ export class ConsoleModule {
             ConsoleAuthController,
             ConsoleAssetsController,
             ConsoleTenantsController,
+            ConsoleInsightsController,
             ConsoleSagasController,
             ConsoleAuditController,
             ConsoleServersController,
             ConsoleJobsController,
+            ConsoleOperationsController,
           ]
         : [],
       providers: [
@@ -59,7 +67,11 @@ export class ConsoleModule {
         ConsoleAssets,
         StoreHealth,
         StorePoolsReader,
+        ConsoleSampler,
+        TenantErrorRatesHook,
+        TenantInsightsReader,
         JobRunsReader,
+        MoveTargets,
         StoreDirectory,
         SagasService,
         CurrentTenant,

@@ -1,3 +1,4 @@
+import { PLACEMENT_KINDS } from '#polystore/data-router';
 import { idempotencyKeySchema } from '#polystore/messaging';
 import { SagaState } from '#polystore/saga';
 import { z } from 'zod';
@@ -24,6 +25,21 @@ export const sagasQuerySchema = z.object({
 
 /** `POST /console/sagas/:id/retry|skip`: the key generated when the page rendered. */
 export const sagaActionFormSchema = z.object({ idempotencyKey: idempotencyKeySchema });
+
+/** `POST /console/tenants/:slug/audit/verify`: the walk, from the last checkpoint (default) or `full`. */
+export const auditVerifyFormSchema = z.object({ mode: z.enum(['checkpoint', 'full']).default('checkpoint') });
+
+/**
+ * `POST /console/tenants/:slug/placements/:store/move`: the kind on the target, and the target
+ * server's id (`dialect://host:port`, one the form offered: never credentials).
+ */
+export const moveFormSchema = z.object({
+  targetKind: z.enum(PLACEMENT_KINDS as ['schema', 'database', 'dedicated']),
+  targetServer: z
+    .string()
+    .max(300, 'must be at most 300 characters')
+    .regex(/^[a-z]+:\/\/[A-Za-z0-9.:[\],-]+$/, 'must be a server id (dialect://host:port)'),
+});
 
 /** `value` parsed by `schema`; else `400 VALIDATION_FAILED` naming each field (`where` prefixes a bare value's name). */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where = 'value'): z.output<S> {

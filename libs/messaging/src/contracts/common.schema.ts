@@ -59,6 +59,8 @@ export const healthResponseSchema = z.object({
   instance: z.string(),
   pools: z.array(storePoolSchema).optional(),
   stream: telemetryStreamSchema.optional(),
+  /** Readings the edge store instance committed since it started (`polystore_ingest_readings_total`, every path): the console's ingest rate. */
+  readingsStored: z.number().int().min(0).optional(),
 });
 export type HealthView = z.infer<typeof healthResponseSchema>;
 
@@ -94,6 +96,8 @@ export const tenantUsageRequestSchema = z
       .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a table name'))
       .max(8)
       .default([]),
+    /** Also name the newest migration recorded in the tenant's schema or database (the console). */
+    migration: z.boolean().optional(),
   })
   .strict();
 
@@ -104,5 +108,7 @@ export const tenantUsageRequestSchema = z
 export const tenantUsageResponseSchema = z.object({
   bytes: z.number().int().min(0).nullable(),
   counts: z.record(z.string(), z.number().int().min(0)),
+  /** When asked: the newest migration recorded in the store's migrations table there (null: none, or MongoDB). */
+  migration: z.string().nullable().optional(),
 });
 export type TenantUsageView = z.infer<typeof tenantUsageResponseSchema>;

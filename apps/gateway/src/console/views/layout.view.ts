@@ -35,11 +35,13 @@ export function csrfField(session: ConsoleSession): SafeHtml {
 export function layout(title: string, body: SafeHtml, session?: ConsoleSession): SafeHtml {
   const nav = session
     ? html`<nav>
+        <a href="/console/overview">Overview</a>
         <a href="/console/tenants">Tenants</a>
         <a href="/console/sagas">Sagas</a>
         <a href="/console/audit">Audit</a>
         <a href="/console/servers">Servers</a>
         <a href="/console/jobs">Jobs</a>
+        <a href="/console/operations">Operations</a>
         <form method="post" action="/console/logout" class="logout">
           ${csrfField(session)}<button id="logout" type="submit">Log out</button>
         </form>

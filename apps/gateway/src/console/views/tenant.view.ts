@@ -3,6 +3,8 @@ import type { ConsoleSession } from '../console-session.util.js';
 import { html, type SafeHtml } from '../html.util.js';
 import type { SagaDto } from '../../sagas/saga.dto.js';
 import { csrfField, layout, when } from './layout.view.js';
+import { placementActions } from './operations.view.js';
+import type { StoreMoveTargets } from '../move-targets.service.js';
 import { hostPort } from './tenants.view.js';
 import { sagaRows } from './sagas.view.js';
 
@@ -48,6 +50,10 @@ export function tenantPage(
   keys: readonly ApiKeyHistoryView[],
   sagas: readonly SagaDto[],
   session: ConsoleSession,
+  /** Each store's move targets: with them, each placement has its move and migrate forms (`operations.view.ts`). */
+  moveTargets?: Readonly<Record<string, StoreMoveTargets>>,
+  /** Devices, recent errors, migration versions, the audit check (`tenant-insights.view.ts`). */
+  details?: SafeHtml,
 ): SafeHtml {
   return layout(
     `Tenant ${tenant.slug}`,
@@ -61,6 +67,7 @@ export function tenantPage(
         <dt>Created</dt>
         <dd>${when(tenant.createdAt)}</dd>
       </dl>
+      ${details ?? ''}
       <h2>Placements</h2>
       <table id="placements">
         <thead>
@@ -69,6 +76,7 @@ export function tenantPage(
             <th>Kind</th>
             <th>Server</th>
             <th>Schema or database</th>
+            ${moveTargets ? html`<th>Move or migrate</th>` : ''}
           </tr>
         </thead>
         <tbody>
@@ -79,6 +87,7 @@ export function tenantPage(
                 <td>${p.kind}</td>
                 <td>${hostPort(p)}</td>
                 <td>${p.schema ?? p.database}</td>
+                ${moveTargets ? html`<td>${placementActions(tenant.slug, p, moveTargets[p.store], session)}</td>` : ''}
               </tr> `,
           )}
         </tbody>

@@ -2,6 +2,7 @@ import { STORE_NAMES, type PlacementView, type TenantPage, type TenantView } fro
 import type { ConsoleSession } from '../console-session.util.js';
 import { html, type SafeHtml } from '../html.util.js';
 import type { StoreHealthWord } from '../store-health.service.js';
+import type { TenantsExtraColumns } from './tenant-insights.view.js';
 import { layout } from './layout.view.js';
 
 /** `host:port` of a placement's server (its id without the scheme: never a user or password). */
@@ -18,7 +19,11 @@ function placementCell(placement: PlacementView | undefined, health: StoreHealth
   </td>`;
 }
 
-function tenantRow(tenant: TenantView, health: Readonly<Record<string, StoreHealthWord>>): SafeHtml {
+function tenantRow(
+  tenant: TenantView,
+  health: Readonly<Record<string, StoreHealthWord>>,
+  extra?: TenantsExtraColumns,
+): SafeHtml {
   return html`<tr data-slug="${tenant.slug}">
     <td><a href="/console/tenants/${tenant.slug}">${tenant.slug}</a></td>
     <td>${tenant.name}</td>
@@ -29,6 +34,7 @@ function tenantRow(tenant: TenantView, health: Readonly<Record<string, StoreHeal
         health[store],
       ),
     )}
+    ${extra ? extra.cells(tenant.slug) : ''}
   </tr> `;
 }
 
@@ -38,6 +44,8 @@ export function tenantsPage(
   q: string | undefined,
   health: Readonly<Record<string, StoreHealthWord>>,
   session: ConsoleSession,
+  /** Migration versions and recent error rate (`tenant-insights.view.ts`); without them, no columns. */
+  extra?: TenantsExtraColumns,
 ): SafeHtml {
   const next = page.next
     ? html`<p>
@@ -61,11 +69,11 @@ export function tenantsPage(
             <th>Slug</th>
             <th>Name</th>
             <th>Status</th>
-            ${STORE_NAMES.map((store) => html`<th>${store}</th>`)}
+            ${STORE_NAMES.map((store) => html`<th>${store}</th>`)} ${extra ? extra.headers : ''}
           </tr>
         </thead>
         <tbody>
-          ${page.tenants.map((tenant) => tenantRow(tenant, health))}
+          ${page.tenants.map((tenant) => tenantRow(tenant, health, extra))}
         </tbody>
       </table>
       ${page.tenants.length === 0 ? html`<p id="empty">No tenant matches.</p>` : ''} ${next}`,

@@ -1,0 +1,20 @@
+import { storeKeyOf } from '#polystore/catalog';
+import { resolveStoreSchema } from '#polystore/data-router';
+import { runtimeLogin } from '#polystore/runtime';
+import type { CliContext } from '../cli-context.js';
+import { STORE_SCHEMAS } from '../store-apps.js';
+import { TenantMover } from './tenant-mover.js';
+
+/**
+ * The CLI's {@link TenantMover}: its catalog, the stores' own schemas, and the stores' runtime
+ * login derived from the master key (for moves into a schema). `tenants move` and `ops worker`
+ * both move with it.
+ */
+export function cliTenantMover(cli: CliContext): TenantMover {
+  return new TenantMover({
+    catalogAdmin: cli.catalogAdmin,
+    catalog: cli.catalog,
+    schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
+    runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKeyring.derivationRoot, store)),
+  });
+}

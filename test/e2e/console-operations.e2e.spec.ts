@@ -1,0 +1,316 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/eventually.js';
+import { uniqueToken } from '../support/ids.js';
+import { pgQuery } from '../support/pg.js';
+import { startOpsWorker, type OpsWorkerProcess } from '../support/ops-worker.js';
+import { PrivatePostgres } from '../support/postgres-server.js';
+import { TestServices } from '../support/services.js';
+import { TEST_ADMIN_TOKEN, TestStack, type TestTenant } from '../support/stack.js';
+
+/** Short leases, so a killed worker's operation is taken over within seconds. */
+const LEASE_MS = 1_500;
+
+/** The CSRF token a page renders in its forms. */
+function csrfOf(page: string): string {
+  const match = /name="_csrf" value="([A-Za-z0-9_-]+)"/.exec(page);
+  if (!match) throw new Error(`no _csrf field in:\n${page.slice(0, 2_000)}`);
+  return match[1]!;
+}
+
+/** The state of the `#operation` section of an operation page or its progress fragment. */
+function stateOf(page: string): string | undefined {
+  return /<section id="operation" data-operation="[^"]+" data-state="([a-z]+)"/.exec(page)?.[1];
+}
+
+function phasesOf(page: string): string[] {
+  return [...page.matchAll(/<li data-phase="([^"]+)"/g)].map((m) => m[1]!);
+}
+
+/**
+ * Long actions from the console (docs/console.md, "Long actions"): a placement moved and a
+ * tenant's migrations run. The console records the intent in the catalog; `polystore ops worker`
+ * (the real CLI process, holding the administrative access the gateway does not) runs it, and the
+ * operation's page shows its phases, then the write pause and totals. A private system database
+ * (its catalog holds only this suite's tenants and operations) and a private PostgreSQL server as
+ * the dedicated target, made known to the catalog by a tenant placed there.
+ */
+describe('console operations - move a placement and run migrations from the console, run by ops worker (e2e)', () => {
+  const systemDb = `ps_sys_e2e_${uniqueToken(8)}`;
+  let dedicated: PrivatePostgres;
+  let stack: TestStack;
+  let tenant: TestTenant;
+  let customers: string[];
+  let cookie: string;
+  let csrf: string;
+  let target: string;
+  const workers: OpsWorkerProcess[] = [];
+
+  const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+    pgQuery<R>(sql, params, systemDb);
+
+  const consoleCall = (
+    method: string,
+    path: string,
+    options: { session?: string | null; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) => {
+    const session = options.session === undefined ? cookie : options.session;
+    return stack.request<string>({
+      method,
+      path,
+      port: stack.adminPort,
+      host: `127.0.0.1:${stack.adminPort}`,
+      headers: {
+        ...(session ? { cookie: `ps_console=${session}` } : {}),
+        ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(options.headers ?? {}),
+      },
+      ...(options.form ? { rawBody: new URLSearchParams(options.form).toString() } : {}),
+    });
+  };
+
+  const requestMove = (slug: string, form: Record<string, string> = {}) =>
+    consoleCall('POST', `/console/tenants/${slug}/placements/secure/move`, {
+      form: { _csrf: csrf, targetKind: 'dedicated', targetServer: target, ...form },
+    });
+
+  /** The operation id of a request's `303` to its page. */
+  function operationOf(response: { status: number; headers: Record<string, unknown>; text: string }): string {
+    expect(response.status).toBe(303);
+    const location = String(response.headers['location']);
+    const match = /^\/console\/operations\/([0-9a-f-]{36})$/.exec(location);
+    if (!match) throw new Error(`unexpected location ${location}`);
+    return match[1]!;
+  }
+
+  /** Reloads the operation's page (no JavaScript) until it is final; returns that page. */
+  const finalPage = (id: string, timeoutMs = 30_000) =>
+    eventually(
+      async () => {
+        const page = await consoleCall('GET', `/console/operations/${id}`);
+        expect(page.status).toBe(200);
+        const state = stateOf(page.text);
+        return state === 'succeeded' || state === 'failed' ? page.text : undefined;
+      },
+      { timeoutMs, intervalMs: 100, what: `operation ${id} finished` },
+    );
+
+  const startWorker = async (): Promise<OpsWorkerProcess> => {
+    const worker = await startOpsWorker(
+      stack.cliEnv({ INSTANCE_ID: `ops-${uniqueToken(4)}`, OPS_LEASE_MS: String(LEASE_MS), OPS_POLL_MS: '100' }),
+    );
+    workers.push(worker);
+    return worker;
+  };
+  const stopWorker = (worker: OpsWorkerProcess) => worker.stop();
+
+  const caller = (t: TestTenant) => (method: string, path: string, body?: unknown) =>
+    stack.request({ method, path, body, tenant: t.slug, apiKey: t.apiKey });
+
+  async function tenantWithCustomers(suffix: string, n: number): Promise<{ t: TestTenant; ids: string[] }> {
+    const t = await stack.createTenant(suffix);
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const created = await caller(t)('POST', '/v1/customers', { name: `C${i}`, email: `c${i}@ops.example` });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    return { t, ids };
+  }
+
+  async function expectServed(t: TestTenant, ids: readonly string[]): Promise<void> {
+    for (const id of ids) expect((await caller(t)('GET', `/v1/customers/${id}`)).status).toBe(200);
+  }
+
+  beforeAll(async () => {
+    const systemUrl = new URL(TestServices.systemDbUrl);
+    systemUrl.pathname = `/${systemDb}`;
+    [dedicated, stack] = await Promise.all([
+      PrivatePostgres.create(),
+      TestStack.start({ apps: ['secure-store', 'gateway'], env: { SYSTEM_DB_URL: systemUrl.toString() } }),
+    ]);
+    target = `postgres://127.0.0.1:${dedicated.port}`;
+    // A tenant of the server's own: from now on the catalog knows the private server for the secure store.
+    await stack.createTenant('seed', [{ store: 'secure', kind: 'dedicated', server: dedicated.url }]);
+    ({ t: tenant, ids: customers } = await tenantWithCustomers('moved', 5));
+    const login = await consoleCall('POST', '/console/login', { session: null, form: { token: TEST_ADMIN_TOKEN } });
+    expect(login.status).toBe(303);
+    cookie = /ps_console=([^;]+)/.exec((login.headers['set-cookie'] ?? []).join('\n'))![1]!;
+    csrf = csrfOf((await consoleCall('GET', `/console/tenants/${tenant.slug}`)).text);
+  }, 60_000);
+
+  // A test that failed midway leaves no worker behind to take the next test's operations.
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      await worker.exited;
+    }
+  });
+
+  afterAll(async () => {
+    // The moves keep the old copy (a schema renamed away in the shared database, with its role): dropped here.
+    const kept = await system<{ schema: string; role: string }>(
+      `SELECT report->>'sourceTablesMovedTo' AS schema, report->'location'->>'before' AS role FROM operations
+        WHERE kind = 'move' AND state = 'succeeded' AND report->>'sourceTablesMovedTo' IS NOT NULL`,
+    ).catch(() => []);
+    await stack?.close();
+    for (const { schema, role } of kept) {
+      const name = role.split('.').pop()!;
+      if (!/^ps_secure_[0-9a-f]{32}(_m\d{14})?$/.test(schema) || !/^ps_secure_[0-9a-f]{32}$/.test(name)) continue;
+      await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, [], 'polystore_secure');
+      await pgQuery(`DROP OWNED BY "${name}"`, [], 'polystore_secure').catch(() => undefined);
+      await pgQuery(`DROP ROLE IF EXISTS "${name}"`).catch(() => undefined);
+    }
+    await pgQuery(`DROP DATABASE IF EXISTS "${systemDb}" WITH (FORCE)`);
+    dedicated?.destroy();
+  });
+
+  it('console operations - without a session 401, without the CSRF token 403, and nothing is queued', async () => {
+    const path = `/console/tenants/${tenant.slug}/placements/secure`;
+    for (const [method, url] of [
+      ['GET', '/console/operations'],
+      ['GET', `/console/operations/00000000-0000-4000-8000-000000000000`],
+      ['POST', `${path}/move`],
+      ['POST', `${path}/migrate`],
+    ] as const) {
+      const anonymous = await consoleCall(method, url, {
+        session: null,
+        ...(method === 'POST' ? { form: { _csrf: csrf } } : {}),
+      });
+      expect(anonymous.status).toBe(401);
+    }
+    for (const action of ['move', 'migrate']) {
+      const forged = await consoleCall('POST', `${path}/${action}`, {
+        form: { targetKind: 'dedicated', targetServer: target },
+      });
+      expect(forged.status).toBe(403);
+      expect(forged.text).toContain('CSRF token missing or wrong');
+    }
+    // A server the catalog does not know for the store (a URL with a password, say) is refused, naming the field.
+    const typed = await requestMove(tenant.slug, { targetServer: 'postgres://10.9.9.9:5432' });
+    expect(typed.status).toBe(400);
+    expect(typed.text).toContain('targetServer');
+    expect(await system('SELECT id FROM operations')).toEqual([]);
+  });
+
+  it('console operations - the tenant page offers the move (known servers only) and migrations; a move runs through ops worker with its phases and the write pause', async () => {
+    const before = await consoleCall('GET', `/console/tenants/${tenant.slug}`);
+    expect(before.text).toContain(`data-move="secure"`);
+    expect(before.text).toContain(`data-migrate="secure"`);
+    expect(before.text).toContain(`<option value="${target}"`);
+    expect(before.text).toMatch(/hx-confirm="Move the secure placement of /);
+    expect(before.text).not.toContain('password');
+
+    const id = operationOf(await requestMove(tenant.slug));
+    // One operation per tenant and store at a time: a second request while it is queued is 409.
+    const second = await requestMove(tenant.slug);
+    expect(second.status).toBe(409);
+    expect(second.text).toContain('OPERATION_IN_PROGRESS');
+    expect(second.text).toContain(`already has an operation queued or running (${id})`);
+
+    const queued = await consoleCall('GET', `/console/operations/${id}`);
+    expect(stateOf(queued.text)).toBe('queued');
+    expect(queued.text).toContain('hx-trigger="every 1s"');
+    expect(queued.text).not.toContain('id="no-worker"');
+    // Nobody claimed it for over 10 s (aged in the catalog rather than waited for): the page says no worker runs.
+    await system(`UPDATE operations SET created_at = now() - interval '11 seconds' WHERE id = $1`, [id]);
+    const unclaimed = await consoleCall('GET', `/console/operations/${id}/progress`);
+    expect(unclaimed.text).toContain('id="no-worker"');
+    expect(unclaimed.text).toContain('npm run cli -- ops worker');
+
+    const worker = await startWorker();
+    const done = await finalPage(id);
+    expect(stateOf(done)).toBe('succeeded');
+    expect(phasesOf(done)).toEqual(
+      expect.arrayContaining([
+        'queued',
+        'resolve placement',
+        'pause writes',
+        'copy',
+        'verify',
+        'switch placement',
+        'succeeded',
+      ]),
+    );
+    const paused = Number(/<dd id="writes-paused">(\d+) ms<\/dd>/.exec(done)?.[1]);
+    expect(paused).toBeGreaterThanOrEqual(0);
+    expect(paused).toBeLessThan(5_000);
+    expect(Number(/<dd id="rows-copied">(\d+)<\/dd>/.exec(done)?.[1])).toBeGreaterThanOrEqual(customers.length);
+    expect(done).not.toContain('hx-trigger');
+    expect(worker.stderr()).toContain(`move ${tenant.slug}/secure (${id}) succeeded`);
+
+    // Served from its own server now, and the tenant page says so.
+    await expectServed(tenant, customers);
+    const after = await consoleCall('GET', `/console/tenants/${tenant.slug}`);
+    const placements = /<table id="placements">([\s\S]*?)<\/table>/.exec(after.text)?.[1] ?? '';
+    const row = /<tr data-store="secure">([\s\S]*?)<\/tr>/.exec(placements)?.[1] ?? '';
+    expect(row).toContain('<td>dedicated</td>');
+    expect(row).toContain(`<td>127.0.0.1:${dedicated.port}</td>`);
+
+    const list = await consoleCall('GET', '/console/operations');
+    expect(list.text).toMatch(new RegExp(`<tr\\s+data-operation="${id}"\\s+data-state="succeeded"`));
+    const audit = await system<{ action: string; outcome: string }>(
+      `SELECT action, outcome FROM admin_audit WHERE action = 'placement.move' AND target = $1 ORDER BY id`,
+      [tenant.slug],
+    );
+    expect(audit).toEqual([
+      { action: 'placement.move', outcome: 'VALIDATION_FAILED' },
+      { action: 'placement.move', outcome: 'ok' },
+      { action: 'placement.move', outcome: 'OPERATION_IN_PROGRESS' },
+    ]);
+
+    // SIGTERM: the idle worker stops cleanly.
+    expect(await stopWorker(worker)).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('console operations - run migrations from the console: succeeded, the number applied reported; of two workers, one runs it', async () => {
+    const pair = await Promise.all([startWorker(), startWorker()]);
+    const id = operationOf(
+      await consoleCall('POST', `/console/tenants/${tenant.slug}/placements/secure/migrate`, { form: { _csrf: csrf } }),
+    );
+    const done = await finalPage(id);
+    expect(stateOf(done)).toBe('succeeded');
+    expect(Number(/<dd id="migrations-applied">(\d+)<\/dd>/.exec(done)?.[1])).toBeGreaterThanOrEqual(0);
+    expect(phasesOf(done)).toContain('migrate');
+    expect(phasesOf(done).filter((p) => p.startsWith('claimed by'))).toHaveLength(1);
+    expect(pair.filter((w) => w.stderr().includes(`(${id}) succeeded`))).toHaveLength(1);
+    await expectServed(tenant, customers);
+    for (const worker of pair) expect(await stopWorker(worker)).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('console operations - a worker killed (SIGKILL) during a move: another takes it over after the lease and it ends final, the tenant served', async () => {
+    const { t, ids } = await tenantWithCustomers('killed', 3);
+    const id = operationOf(await requestMove(t.slug));
+    const first = await startWorker();
+    await eventually(() => first.stderr().includes(`(${id}): prepare target`), {
+      timeoutMs: 20_000,
+      what: 'the move under way',
+    });
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    const running = await system<{ state: string }>('SELECT state FROM operations WHERE id = $1', [id]);
+    expect(running).toEqual([{ state: 'running' }]);
+
+    const second = await startWorker();
+    const done = await finalPage(id, 30_000);
+    const [row] = await system<{
+      state: string;
+      error_code: string | null;
+      error_message: string | null;
+      attempts: number;
+    }>('SELECT state, error_code, error_message, attempts FROM operations WHERE id = $1', [id]);
+    expect(row!.attempts).toBe(2);
+    expect(phasesOf(done).some((p) => p.startsWith('taken over by'))).toBe(true);
+    const placement = await stack.placement(t.slug, 'secure');
+    process.stdout.write(`killed move: ${row!.state} ${row!.error_code ?? ''} ${row!.error_message ?? ''}\n`);
+    if (row!.state === 'succeeded') {
+      expect(placement.kind).toBe('dedicated');
+    } else {
+      expect(row).toMatchObject({ state: 'failed', error_code: 'OPERATION_INTERRUPTED' });
+      expect(row!.error_message).toContain('the placement was not switched');
+      expect(placement.kind).toBe('schema');
+      expect(done).toContain('OPERATION_INTERRUPTED');
+    }
+    await expectServed(t, ids);
+    expect(await stopWorker(second)).toEqual({ code: 0, signal: null });
+  }, 60_000);
+});
