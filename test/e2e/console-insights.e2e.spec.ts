@@ -200,6 +200,15 @@ describe('console insights - plots, tenant details and the audit check in the co
     expect(rate.attributes).toMatch(/data-requests="\d+"/);
     expect(rate.attributes).toContain('data-errors="0"');
     expect(response.text).toContain('<button id="verify-audit" type="submit">');
+    // The tenant's readings waiting in the edge store's stream: none once the stored ones are in
+    // (edge-store/test/tenant-backlog.int.spec.ts counts a real backlog).
+    expect(figureOf(response.text, 'ingest').text).toMatch(/^\d+ readings? waiting/);
+    await eventually(
+      async () =>
+        figureOf((await consoleCall('GET', `/console/tenants/${tenant.slug}`)).text, 'ingest').text ===
+        '0 readings waiting',
+      { what: "the tenant's ingest backlog at 0" },
+    );
   });
 
   it('console insights - verify audit chain: ok for an intact chain, the failure once a record is changed in SQL; both in the admin audit', async () => {

@@ -29,6 +29,7 @@ import { ReadingRepository } from './telemetry/reading.repository.js';
 import { TelemetryHandler } from './telemetry/telemetry.handler.js';
 import { TelemetryService } from './telemetry/telemetry.service.js';
 import { TenantProvisioningHandler } from './tenants/tenant-provisioning.handler.js';
+import { TenantBacklogHandler } from './ingest/tenant-backlog.handler.js';
 
 export interface EdgeStoreWiring {
   readonly config: EdgeStoreConfig;
@@ -84,6 +85,7 @@ export class EdgeStoreModule {
         DevicesHandler,
         TelemetryHandler,
         TenantProvisioningHandler,
+        TenantBacklogHandler,
         HealthHandler,
         HttpIngestController,
         SagaStepsHandler,

@@ -9,10 +9,12 @@ import {
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgRequest,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { BrokerKeys } from '#polystore/device-broker';
+import type { TenantSlug } from '#polystore/tenancy';
 import { injectTraceContext, SpanKind, startSpan, traced } from '#polystore/tracing';
 import { connectToBroker } from './broker-connection.js';
 
@@ -187,6 +189,34 @@ export class TelemetryBroker {
       bytes: state.bytes,
       maxMessages: config.max_msgs > 0 ? config.max_msgs : null,
       maxBytes: config.max_bytes > 0 ? config.max_bytes : null,
+    };
+  }
+
+  /**
+   * The tenant's readings in the stream not stored yet (the stream is a work queue: a message
+   * leaves once the edge store acknowledged it after its commit), over MQTT and HTTP, and the
+   * stream's time of the oldest (epoch ms; null when none). Two subject filters, each a count
+   * (`subjects_filter`) and, when there are any, the first message by subject.
+   */
+  async tenantBacklog(tenant: TenantSlug): Promise<{ messages: number; oldestAt: number | null }> {
+    const filters = [`tenants.${tenant}.>`, `${HTTP_INGEST_PREFIX}tenants.${tenant}.>`];
+    const parts = await Promise.all(
+      filters.map(async (filter) => {
+        const { state } = await this.jsm.streams.info(TELEMETRY_STREAM, { subjects_filter: filter });
+        const messages = Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+        if (messages === 0) return { messages, oldestAt: null };
+        // `next_by_subj` (nats-server 2.9+) is missing from the client's MsgRequest type.
+        const first = await this.jsm.streams.getMessage(TELEMETRY_STREAM, {
+          seq: state.first_seq,
+          next_by_subj: filter,
+        } as unknown as MsgRequest);
+        return { messages, oldestAt: first ? first.time.getTime() : null };
+      }),
+    );
+    const dated = parts.flatMap((p) => (p.oldestAt === null ? [] : [p.oldestAt]));
+    return {
+      messages: parts.reduce((sum, p) => sum + p.messages, 0),
+      oldestAt: dated.length > 0 ? Math.min(...dated) : null,
     };
   }
 

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantView } from '#polystore/catalog';
-import { MessageClient, tenantUsageResponseSchema, type Contract, type TenantUsageView } from '#polystore/messaging';
+import {
+  Contracts,
+  MessageClient,
+  tenantIngestResponseSchema,
+  tenantUsageResponseSchema,
+  type Contract,
+  type TenantIngestView,
+  type TenantUsageView,
+} from '#polystore/messaging';
 import { newRequestContext, parseTenantSlug, RequestContextStore, type TenantSlug } from '#polystore/tenancy';
 import { StoreDirectory } from '../stores/store-directory.js';
 import { TenantErrorRatesHook, type TenantErrorRate } from './tenant-error-rates.service.js';
@@ -18,6 +26,8 @@ export interface TenantInsights {
   /** Per placement: the newest migration recorded in its schema or database. */
   readonly migrations: Readonly<Record<string, Figure<string | null>>>;
   readonly devices: Figure<number>;
+  /** The tenant's readings captured by the edge store's stream and not stored yet, and the oldest's age. */
+  readonly ingest: Figure<TenantIngestView>;
   /** Tenant API requests and 5xx answers of the last minutes on this gateway replica (null: none). */
   readonly errors: TenantErrorRate | null;
 }
@@ -39,6 +49,10 @@ export class TenantInsightsReader {
 
   async of(tenant: TenantView): Promise<TenantInsights> {
     const slug = parseTenantSlug(tenant.slug);
+    const ingest = this.ingest(
+      slug,
+      tenant.placements.some((p) => p.store === 'edge'),
+    );
     const answers = await Promise.all(
       tenant.placements.map(async (placement) => {
         const entry = this.directory.stores.find((s) => s.store === placement.store);
@@ -65,7 +79,27 @@ export class TenantInsightsReader {
         devices = count === undefined ? { missing: 'the store did not count devices' } : { value: count };
       }
     }
-    return { migrations, devices, errors: this.errorRates.of(tenant.slug) };
+    return { migrations, devices, ingest: await ingest, errors: this.errorRates.of(tenant.slug) };
+  }
+
+  /** The edge store's `tenants.ingest` for the tenant (asked beside the usage requests). */
+  private async ingest(tenant: TenantSlug, hasEdge: boolean): Promise<Figure<TenantIngestView>> {
+    if (!hasEdge) return { missing: 'no edge placement' };
+    if (!this.directory.stores.some((s) => s.store === 'edge'))
+      return { missing: 'the edge store is not part of this deployment (STORES)' };
+    const context = newRequestContext({ tenant, deadline: Date.now() + USAGE_WAIT_MS });
+    try {
+      const answer = await RequestContextStore.run(context, () =>
+        this.messages.request(Contracts.edge.tenants.ingest, {}, { timeoutMs: USAGE_WAIT_MS }),
+      );
+      const parsed = tenantIngestResponseSchema.safeParse(answer);
+      if (!parsed.success) return { missing: 'the store answered outside the contract' };
+      return parsed.data.messages === null
+        ? { missing: 'the edge store runs without a device broker: readings are not captured by a stream' }
+        : { value: parsed.data };
+    } catch (error) {
+      return { missing: `the store did not answer: ${(error as { code?: string }).code ?? 'UNAVAILABLE'}` };
+    }
   }
 
   private async usage(tenant: TenantSlug, contract: Contract, count: string[]): Promise<Figure<TenantUsageView>> {

@@ -32,6 +32,18 @@ export const telemetryBucketSchema = z.object({
 });
 export type TelemetryBucketRow = z.infer<typeof telemetryBucketSchema>;
 
+/**
+ * Answer of `edge.tenants.ingest`: the tenant's readings in the telemetry stream not stored yet
+ * (`messages`), when the stream received the oldest of them (`oldestAt`, null when none) and its
+ * age (`lagSeconds`, 0 when none). All null when the store runs without a device broker.
+ */
+export const tenantIngestResponseSchema = z.object({
+  messages: z.number().int().min(0).nullable(),
+  oldestAt: z.iso.datetime().nullable(),
+  lagSeconds: z.number().min(0).nullable(),
+});
+export type TenantIngestView = z.infer<typeof tenantIngestResponseSchema>;
+
 export const deviceCredentialsSchema = z.object({
   deviceId: z.uuid(),
   /**
@@ -106,6 +118,18 @@ export const EdgeContracts = {
       request: tenantUsageRequestSchema,
       response: tenantUsageResponseSchema,
       timeoutMs: 10_000,
+    }),
+    /**
+     * The tenant's readings captured by the telemetry stream and not stored yet, and the age of
+     * the oldest: its ingest lag (the console's tenant page). Null figures: no device broker.
+     */
+    ingest: defineContract({
+      pattern: 'edge.tenants.ingest',
+      service,
+      scope: 'tenant',
+      request: emptySchema,
+      response: tenantIngestResponseSchema,
+      timeoutMs: 5_000,
     }),
     /**
      * Revokes every device credential of the tenant at the broker (live connections closed), its

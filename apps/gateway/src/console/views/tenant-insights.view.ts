@@ -1,4 +1,4 @@
-import type { AuditVerdictView } from '#polystore/messaging';
+import type { AuditVerdictView, TenantIngestView } from '#polystore/messaging';
 import type { ConsoleSession } from '../console-session.util.js';
 import { html, type SafeHtml } from '../html.util.js';
 import { ERROR_WINDOW_MINUTES, type TenantErrorRate } from '../tenant-error-rates.service.js';
@@ -10,6 +10,16 @@ export function figure<T>(value: Figure<T>, show: (v: T) => string, name: string
   if ('missing' in value)
     return html`<span data-figure="${name}" data-missing="true" class="missing" title="${value.missing}">—</span>`;
   return html`<span data-figure="${name}">${show(value.value)}</span>`;
+}
+
+/**
+ * `0 readings waiting`, or `12 readings waiting, the oldest 3.4 s old`: the tenant's ingest lag
+ * (the stream is one queue for every tenant, so a tenant's lag is how long its oldest reading
+ * has waited).
+ */
+export function ingestText(ingest: TenantIngestView): string {
+  const waiting = `${ingest.messages ?? 0} reading${ingest.messages === 1 ? '' : 's'} waiting`;
+  return ingest.messages ? `${waiting}, the oldest ${(ingest.lagSeconds ?? 0).toFixed(1)} s old` : waiting;
 }
 
 /** `2.0 % (1 of 50)`, or `—` when the tenant made no request in the window. */
@@ -81,6 +91,8 @@ export function tenantInsightsSection(slug: string, insights: TenantInsights, se
     <dl id="insights">
       <dt>Devices</dt>
       <dd>${figure(insights.devices, String, 'devices')}</dd>
+      <dt>Ingest backlog</dt>
+      <dd>${figure(insights.ingest, ingestText, 'ingest')}</dd>
       <dt>Recent errors</dt>
       <dd>${errorRate(insights.errors)}</dd>
     </dl>
