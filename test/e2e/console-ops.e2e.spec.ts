@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
@@ -224,6 +225,26 @@ describe('console ops - the servers and jobs pages of the console (e2e)', () => 
     const bad = await page('/console/jobs?job=DROP%20TABLE');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('job must be a job name');
+
+    // The run's page: each tenant's outcome as job_run_tenants holds it; the run is linked from the list.
+    expect(row).toContain(`href="/console/jobs/${run.id}"`);
+    const detail = await page(`/console/jobs/${run.id}`);
+    expect(detail.status).toBe(200);
+    const outcomes = [...detail.text.matchAll(/<tr\s+data-tenant="([^"]+)"\s+data-status="([^"]+)"/g)].map(
+      (m) => `${m[1]}:${m[2]}`,
+    );
+    const recorded = await pgQuery<{ tenant: string; status: string }>(
+      'SELECT tenant, status FROM job_run_tenants WHERE run_id = $1',
+      [run.id],
+      systemDb,
+    );
+    expect(outcomes.sort()).toEqual(recorded.map((r) => `${r.tenant}:${r.status}`).sort());
+    expect(outcomes).toContain(`${tenant.slug}:ok`);
+    expect((await page('/console/jobs/not-a-uuid')).status).toBe(400);
+    const unknown = await page(`/console/jobs/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toContain('JOB_RUN_NOT_FOUND');
+    expect((await page(`/console/jobs/${run.id}`, null)).status).toBe(401);
   });
 
   it('console ops - a stopped store is shown down with its error code, the others still render; its failed job runs are highlighted', async () => {
@@ -267,6 +288,16 @@ describe('console ops - the servers and jobs pages of the console (e2e)', () => 
       expect(['total', 'ok', 'failed', 'skipped'].map((name) => figure(failed.row, name))).toEqual(
         [stored!.total, stored!.ok, stored!.failed, stored!.skipped].map(String),
       );
+      // Its page names the tenant that failed, first, with the error the job recorded.
+      const detail = await page(`/console/jobs/${failed.id}`);
+      const first = /<tr\s+data-tenant="([^"]+)"\s+data-status="([^"]+)"[^>]*>([\s\S]*?)<\/tr>/.exec(detail.text);
+      expect([first?.[1], first?.[2]]).toEqual([tenant.slug, 'failed']);
+      const [error] = await pgQuery<{ code: string }>(
+        "SELECT error->>'code' AS code FROM job_run_tenants WHERE run_id = $1 AND tenant = $2",
+        [failed.id, tenant.slug],
+        systemDb,
+      );
+      expect(first?.[3]).toContain(`<code>${error!.code}</code>`);
     } finally {
       await stack.startApp('secure-store');
     }

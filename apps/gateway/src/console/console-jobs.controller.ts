@@ -1,13 +1,15 @@
-import { Controller, Get, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { uuidParam } from '../common.pipes.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
+import { ConsoleException } from './console.exception.js';
 import { sendHtml, type ConsoleRequest } from './console-request.js';
 import { parseInput } from './console.schemas.js';
 import { ConsoleSessionGuard } from './console-session.guard.js';
 import { JobRunsReader } from './job-runs.service.js';
-import { jobsPage } from './views/jobs.view.js';
+import { jobRunPage, jobsPage } from './views/jobs.view.js';
 
 /** Runs listed per job on the whole page, and of the one job filtered on. */
 const RUNS_PER_JOB = 10;
@@ -35,5 +37,17 @@ export class ConsoleJobsController {
     const names = this.runs.jobNames();
     const { runs, schedules } = await this.runs.latest(job ? [job] : names, job ? RUNS_OF_ONE_JOB : RUNS_PER_JOB);
     sendHtml(reply, 200, jobsPage(names, job, schedules, runs, request.consoleSession!));
+  }
+
+  /** One run: its counts, and each tenant's outcome (failures first, with their error). */
+  @Get(':id')
+  async run(
+    @Param('id', uuidParam('id')) id: string,
+    @Req() request: ConsoleRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const detail = await this.runs.run(id);
+    if (!detail) throw ConsoleException.jobRunNotFound(id);
+    sendHtml(reply, 200, jobRunPage(detail, request.consoleSession!));
   }
 }

@@ -11,6 +11,8 @@ export const ConsoleErrorCode = {
   ORIGIN_REJECTED: 'ORIGIN_REJECTED',
   /** No page here (an unknown tenant or saga is reported with its own code). */
   CONSOLE_NOT_FOUND: 'CONSOLE_NOT_FOUND',
+  /** No job run with this id in the catalog. */
+  JOB_RUN_NOT_FOUND: 'JOB_RUN_NOT_FOUND',
 } as const;
 export type ConsoleErrorCode = (typeof ConsoleErrorCode)[keyof typeof ConsoleErrorCode];
 
@@ -30,6 +32,10 @@ export class ConsoleException extends CodedError<ConsoleErrorCode> {
       ErrorKind.PERMISSION_DENIED,
       'CSRF token missing or wrong',
     );
+  }
+
+  static jobRunNotFound(id: string): ConsoleException {
+    return new ConsoleException(ConsoleErrorCode.JOB_RUN_NOT_FOUND, ErrorKind.NOT_FOUND, `no job run ${id}`);
   }
 
   static originRejected(): ConsoleException {

@@ -1,7 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SYSTEM_DATA_SOURCE } from '#polystore/catalog';
-import { BUILTIN_JOBS, JobRunLog, JobScheduler, slotOf, type RunRecord } from '#polystore/jobs';
+import { BUILTIN_JOBS, JobRunLog, JobScheduler, slotOf, type RunRecord, type TenantOutcome } from '#polystore/jobs';
 import type { DataSource } from 'typeorm';
+
+/** Tenant outcomes a run page lists at most (failures first): a run over 10,000 tenants stays one page. */
+export const RUN_OUTCOMES_SHOWN = 500;
+
+/** One run and its tenants' outcomes, failed first, then skipped, then ok (each by tenant). */
+export interface JobRunDetail {
+  readonly run: RunRecord;
+  readonly outcomes: readonly TenantOutcome[];
+  /** Outcomes recorded in all (more than {@link outcomes} when cut at {@link RUN_OUTCOMES_SHOWN}). */
+  readonly recorded: number;
+}
+
+const STATUS_ORDER: Record<string, number> = { failed: 0, skipped: 1, ok: 2 };
 
 /** When a job scheduled by this gateway runs next: at a slot's start, or at the next tick when its slot is due. */
 export interface NextRun {
@@ -71,5 +84,15 @@ export class JobRunsReader {
       };
     });
     return { runs: lists.flat(), schedules };
+  }
+
+  /** A run with its tenants' outcomes (see {@link JobRunDetail}); null when there is no such run. */
+  async run(id: string): Promise<JobRunDetail | null> {
+    const run = await this.log.get(id);
+    if (!run) return null;
+    const outcomes = [...(await this.log.outcomes(id))].sort(
+      (a, b) => (STATUS_ORDER[a.status] ?? 3) - (STATUS_ORDER[b.status] ?? 3) || (a.tenant < b.tenant ? -1 : 1),
+    );
+    return { run, outcomes: outcomes.slice(0, RUN_OUTCOMES_SHOWN), recorded: outcomes.length };
   }
 }

@@ -1,7 +1,7 @@
-import type { RunRecord } from '#polystore/jobs';
+import type { RunRecord, TenantOutcome } from '#polystore/jobs';
 import type { ConsoleSession } from '../console-session.util.js';
 import { html, type SafeHtml } from '../html.util.js';
-import type { JobSchedule } from '../job-runs.service.js';
+import type { JobRunDetail, JobSchedule } from '../job-runs.service.js';
 import { layout, when } from './layout.view.js';
 
 /** A run that did not go through: a tenant failed, or the run was cancelled. */
@@ -25,7 +25,9 @@ function runRow(run: RunRecord): SafeHtml {
   const mark = runFailed(run) ? 'failed' : '';
   return html`<tr data-run="${run.id}" data-job="${run.job}" data-state="${run.state}" class="${mark}">
     <td>${run.job}</td>
-    <td><code>${run.id}</code></td>
+    <td>
+      <a href="/console/jobs/${run.id}"><code>${run.id}</code></a>
+    </td>
     <td class="state ${run.state}">${run.state}</td>
     <td>${run.slot ? 'scheduled' : 'manual'}</td>
     <td>${when(run.createdAt)}</td>
@@ -105,6 +107,65 @@ export function jobsPage(
         </thead>
         <tbody>
           ${runs.map(runRow)}
+        </tbody>
+      </table>`,
+    session,
+  );
+}
+
+function outcomeRow(outcome: TenantOutcome): SafeHtml {
+  return html`<tr
+    data-tenant="${outcome.tenant}"
+    data-status="${outcome.status}"
+    class="${outcome.status === 'failed' ? 'failed' : ''}"
+  >
+    <td><a href="/console/tenants/${outcome.tenant}">${outcome.tenant}</a></td>
+    <td class="${outcome.status === 'failed' ? 'error' : ''}">${outcome.status}</td>
+    <td>${outcome.durationMs} ms</td>
+    <td>${outcome.error ? html`<code>${outcome.error.code}</code> ${outcome.error.message}` : '—'}</td>
+  </tr> `;
+}
+
+/** One job run: its counts, then each tenant's outcome, failures first (at most the first 500). */
+export function jobRunPage(detail: JobRunDetail, session: ConsoleSession): SafeHtml {
+  const { run, outcomes, recorded } = detail;
+  return layout(
+    `Job run ${run.job}`,
+    html`<dl id="run" data-run="${run.id}" data-state="${run.state}">
+        <dt>Job</dt>
+        <dd><a href="/console/jobs?job=${run.job}">${run.job}</a></dd>
+        <dt>Run</dt>
+        <dd><code>${run.id}</code></dd>
+        <dt>State</dt>
+        <dd class="state ${run.state}">${run.state}</dd>
+        <dt>Started</dt>
+        <dd>${when(run.createdAt)}</dd>
+        <dt>Finished</dt>
+        <dd>${when(run.finishedAt)}</dd>
+        <dt>Tenants</dt>
+        <dd>${run.total} (${run.ok} ok, ${run.failed} failed, ${run.skipped} skipped)</dd>
+        <dt>Owner</dt>
+        <dd>${run.owner ?? '—'}</dd>
+      </dl>
+      <h2>Tenants</h2>
+      ${
+        recorded > outcomes.length
+          ? html`<p class="note" id="outcomes-cut">
+              The first ${outcomes.length} of ${recorded} outcomes, failures first.
+            </p>`
+          : html``
+      }
+      <table id="outcomes">
+        <thead>
+          <tr>
+            <th>Tenant</th>
+            <th>Outcome</th>
+            <th>Took</th>
+            <th>Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${outcomes.map(outcomeRow)}
         </tbody>
       </table>`,
     session,
