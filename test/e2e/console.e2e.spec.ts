@@ -8,6 +8,7 @@ import { uniqueToken } from '../support/ids.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
 import { TEST_ADMIN_TOKEN, TestStack, type TestTenant } from '../support/stack.js';
+import { dropTenantDataByHand } from '../support/tenant-data.js';
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -320,6 +321,38 @@ describe('console - the operations console on the admin port (e2e)', () => {
     const unknown = await consoleCall('GET', '/console/tenants/no-such-tenant');
     expect(unknown.status).toBe(404);
     expect(unknown.text).toContain('TENANT_NOT_FOUND');
+  });
+
+  it('console - a placement whose circuit the store opened shows down on the tenants page; its neighbours in the same database stay ok', async () => {
+    const victim = await stack.createTenant('circuit');
+    const read = () =>
+      stack.request({
+        method: 'POST',
+        path: '/v1/customers/search',
+        tenant: victim.slug,
+        apiKey: victim.apiKey,
+        body: { email: 'x@example.com' },
+      });
+    expect((await read()).status).toBe(200);
+    const healthOf = async (slug: string) => {
+      const page = await consoleCall('GET', `/console/tenants?${new URLSearchParams({ q: slug }).toString()}`);
+      expect(page.status).toBe(200);
+      const row = page.text.slice(page.text.indexOf(`<tr data-slug="${slug}"`));
+      return /<td class="placement" data-store="secure">[\s\S]*?data-health="([a-z]+)"/.exec(
+        row.slice(0, row.indexOf('</tr>')),
+      )?.[1];
+    };
+    expect(await healthOf(victim.slug)).toBe('ok');
+    try {
+      // Its schema dropped by hand: its reads fail until the store's breaker for it opens.
+      await dropTenantDataByHand(await stack.placement(victim.slug, 'secure'));
+      for (let i = 0; i < 3; i++) expect((await read()).status).toBe(503);
+      expect(await healthOf(victim.slug)).toBe('down');
+      expect(await healthOf(tenant.slug)).toBe('ok');
+    } finally {
+      expect((await stack.admin('DELETE', `/admin/tenants/${victim.slug}`)).status).toBeLessThan(300);
+      stack.forget(victim.slug);
+    }
   });
 
   it('console - a POST without the CSRF token, with a wrong one, or from a foreign Origin is 403 and does nothing', async () => {

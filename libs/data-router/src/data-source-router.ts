@@ -189,6 +189,14 @@ export interface RouterObserver {
   readonly initialized?: (server: string, seconds: number) => void;
 }
 
+/** A placement whose circuit breaker is not closed (see {@link DataSourceRouter.openCircuits}). */
+export interface PlacementCircuit {
+  readonly server: string;
+  readonly database: string;
+  readonly schema: string | null;
+  readonly circuit: 'open' | 'half-open' | 'isolated';
+}
+
 /** Everything the router knows about itself. */
 export interface RouterStats {
   readonly store: string;
@@ -335,6 +343,30 @@ export class DataSourceRouter {
   /** Calls `observer` on every later pool wait and DataSource initialization (metrics). */
   observe(observer: RouterObserver): void {
     this.observers.push(observer);
+  }
+
+  /**
+   * The placements whose circuit breaker is not closed, at most `limit` (the stores' health
+   * answer: the console's placement health). Closed breakers of idle placements are forgotten, so
+   * this walks only the working set.
+   */
+  openCircuits(limit: number): PlacementCircuit[] {
+    const found: PlacementCircuit[] = [];
+    for (const [key, breaker] of this.breakers) {
+      if (found.length >= limit) break;
+      const circuit = circuitName(breaker.state);
+      if (circuit === 'closed') continue;
+      // `<server id>/<database>/<schema>`: neither a database nor a schema name holds a `/`.
+      const schemaAt = key.lastIndexOf('/');
+      const databaseAt = key.lastIndexOf('/', schemaAt - 1);
+      found.push({
+        server: key.slice(0, databaseAt),
+        database: key.slice(databaseAt + 1, schemaAt),
+        schema: key.slice(schemaAt + 1) || null,
+        circuit,
+      });
+    }
+    return found;
   }
 
   /** A snapshot of the router's state. */

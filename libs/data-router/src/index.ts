@@ -35,6 +35,7 @@ export {
   type DataSourceStats,
   type IsolationLevel,
   type RouterObserver,
+  type PlacementCircuit,
   type RouterStats,
   type ServerStats,
   type SharedPoolStats,

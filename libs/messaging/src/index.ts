@@ -63,10 +63,12 @@ export { ContractPipe, Handles } from './contract.pipe.js';
 export { MessagingModule, NATS_CONNECTION, type MessagingModuleOptions } from './messaging.module.js';
 export { stepOutcomeSchema, type StepOutcome } from './contracts/saga-participant.contract.js';
 export {
+  MAX_HEALTH_CIRCUITS,
   healthResponseSchema,
   idempotencyKeySchema,
   tenantUsageResponseSchema,
   type HealthView,
+  type PlacementCircuitView,
   type StorePoolView,
   type TelemetryStreamView,
   type TenantUsageView,

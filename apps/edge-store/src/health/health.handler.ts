@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { DataSourceRouter, serverPools } from '#polystore/data-router';
-import { Contracts, Handles, type ResponseOf } from '#polystore/messaging';
+import { Contracts, Handles, MAX_HEALTH_CIRCUITS, type ResponseOf } from '#polystore/messaging';
 import type { EdgeStoreConfig } from '../config.js';
 import { EDGE_CONFIG } from '../edge.tokens.js';
 import { IngestService } from '../ingest/ingest.service.js';
@@ -28,6 +28,7 @@ export class HealthHandler {
       status: 'ok',
       instance: this.config.INSTANCE_ID,
       pools: serverPools(this.router.stats()),
+      circuits: this.router.openCircuits(MAX_HEALTH_CIRCUITS),
       ...(this.ingest ? { readingsStored: this.ingest.readingsStored() } : {}),
       ...(stream
         ? {

@@ -44,7 +44,7 @@ export class ConsoleTenantsController {
   @Get()
   async list(@Query() query: unknown, @Req() request: ConsoleRequest, @Res() reply: FastifyReply): Promise<void> {
     const { q, after } = parseInput(tenantsQuerySchema, query);
-    const [page, health] = await Promise.all([this.tenants.page({ q, after, limit: PAGE_SIZE }), this.health.words()]);
+    const [page, health] = await Promise.all([this.tenants.page({ q, after, limit: PAGE_SIZE }), this.health.check()]);
     const extra = tenantsColumns((tenant) => this.errorRates.of(tenant));
     sendHtml(reply, 200, tenantsPage(page, q, health, request.consoleSession!, extra));
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MessageClient } from '#polystore/messaging';
+import type { PlacementView } from '#polystore/catalog';
+import { healthResponseSchema, MessageClient, type PlacementCircuitView } from '#polystore/messaging';
 import { newRequestContext, RequestContextStore } from '#polystore/tenancy';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 import { StoreDirectory } from '../stores/store-directory.js';
@@ -12,11 +13,27 @@ const SLOW_MS = 250;
 /** No answer within this (or READY_TIMEOUT_MS, if shorter) is `down`. */
 const MAX_WAIT_MS = 1_000;
 
+/** What one page's health pings found: each store's word, and each placement's. */
+export interface ConsoleHealth {
+  readonly stores: Readonly<Record<string, StoreHealthWord>>;
+  /**
+   * A placement's word: its store's, unless the store's breaker for it is not closed (`open` or
+   * `isolated`: down; `half-open`: degraded): a tenant whose own server is down shows down alone.
+   */
+  placement(placement: PlacementView): StoreHealthWord;
+}
+
+/** The key of a placement in a store's circuits: the router's server id, database and schema. */
+function circuitKey(server: string, database: string, schema: string | null | undefined): string {
+  return `${server}\u0000${database}\u0000${schema ?? ''}`;
+}
+
 /**
- * The health word of each store this deployment runs, from one health ping per store (the one
+ * The health of each store this deployment runs, from one health ping per store (the one
  * readiness uses), all at once: computed once per console page, never per row. A store not run
- * here is absent (shown `down`). The gateway keeps no per-placement breaker of its own (the
- * stores do), so this is per store, not per server.
+ * here is absent (shown `down`). Each answer also names the placements whose circuit breaker in
+ * that store instance is not closed (`circuits`): the placement's own health. The breakers are
+ * per store replica: the answer is the replica that answered.
  */
 @Injectable()
 export class StoreHealth {
@@ -26,21 +43,39 @@ export class StoreHealth {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async words(): Promise<Record<string, StoreHealthWord>> {
+  async check(): Promise<ConsoleHealth> {
     const timeoutMs = Math.min(this.config.READY_TIMEOUT_MS, MAX_WAIT_MS);
     const entries = await Promise.all(
       this.directory.stores.map(async (entry) => {
         const started = Date.now();
-        const answered = await RequestContextStore.run(newRequestContext({ deadline: started + timeoutMs }), () =>
+        const answer = await RequestContextStore.run(newRequestContext({ deadline: started + timeoutMs }), () =>
           this.messages.request(entry.health, {}, { timeoutMs }).then(
-            () => true,
-            () => false,
+            (value) => healthResponseSchema.safeParse(value),
+            () => null,
           ),
         );
-        const word: StoreHealthWord = !answered ? 'down' : Date.now() - started > SLOW_MS ? 'degraded' : 'ok';
-        return [entry.store, word] as const;
+        const word: StoreHealthWord = !answer ? 'down' : Date.now() - started > SLOW_MS ? 'degraded' : 'ok';
+        const circuits: readonly PlacementCircuitView[] = answer?.success ? (answer.data.circuits ?? []) : [];
+        return [entry.store, word, circuits] as const;
       }),
     );
-    return Object.fromEntries(entries);
+    const stores = Object.fromEntries(entries.map(([store, word]) => [store, word]));
+    const open = new Map<string, PlacementCircuitView['circuit']>(
+      entries.flatMap(([store, , circuits]) =>
+        circuits.map((c) => [`${store}\u0000${circuitKey(c.server, c.database, c.schema)}`, c.circuit] as const),
+      ),
+    );
+    return {
+      stores,
+      placement: (placement) => {
+        const word: StoreHealthWord = stores[placement.store] ?? 'down';
+        if (word === 'down') return word;
+        const circuit = open.get(
+          `${placement.store}\u0000${circuitKey(placement.server, placement.database, placement.schema)}`,
+        );
+        if (circuit === 'open' || circuit === 'isolated') return 'down';
+        return circuit === 'half-open' ? 'degraded' : word;
+      },
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { DataSourceRouter, serverPools } from '#polystore/data-router';
-import { Contracts, Handles, type ResponseOf } from '#polystore/messaging';
+import { Contracts, Handles, MAX_HEALTH_CIRCUITS, type ResponseOf } from '#polystore/messaging';
 import { RELIABLE_CONFIG, type ReliableStoreConfig } from '../config.js';
 
 /**
@@ -16,7 +16,12 @@ export class HealthHandler {
 
   @Handles(Contracts.reliable.health)
   ping(): ResponseOf<typeof Contracts.reliable.health> {
-    return { status: 'ok', instance: this.config.INSTANCE_ID, pools: serverPools(this.router.stats()) };
+    return {
+      status: 'ok',
+      instance: this.config.INSTANCE_ID,
+      pools: serverPools(this.router.stats()),
+      circuits: this.router.openCircuits(MAX_HEALTH_CIRCUITS),
+    };
   }
 
   @Get('health/live')

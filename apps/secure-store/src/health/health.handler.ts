@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { DataSourceRouter, serverPools } from '#polystore/data-router';
-import { Contracts, Handles, type ResponseOf } from '#polystore/messaging';
+import { Contracts, Handles, MAX_HEALTH_CIRCUITS, type ResponseOf } from '#polystore/messaging';
 import { INSTANCE_ID } from '../secure.tokens.js';
 
 /**
@@ -16,7 +16,12 @@ export class HealthHandler {
 
   @Handles(Contracts.secure.health)
   ping(): ResponseOf<typeof Contracts.secure.health> {
-    return { status: 'ok', instance: this.instance, pools: serverPools(this.router.stats()) };
+    return {
+      status: 'ok',
+      instance: this.instance,
+      pools: serverPools(this.router.stats()),
+      circuits: this.router.openCircuits(MAX_HEALTH_CIRCUITS),
+    };
   }
 
   @Get('health/live')

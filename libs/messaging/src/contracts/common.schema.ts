@@ -54,6 +54,23 @@ export type TelemetryStreamView = z.infer<typeof telemetryStreamSchema>;
  * connected to) and `stream` (the edge store's telemetry stream, when it runs one) are optional:
  * stores before them answer without, and callers that only check liveness ignore them.
  */
+/**
+ * A placement whose circuit breaker in the answering store instance is not closed: `open` (its
+ * database failed; units fail fast until a trial), `half-open` (a trial unit is let through),
+ * `isolated` (held open by hand). The console's placement health.
+ */
+export const placementCircuitSchema = z.object({
+  /** The router's server id (`postgres://host:port`, no credentials), as the catalog's placement shows it. */
+  server: z.string(),
+  database: z.string(),
+  schema: z.string().nullable(),
+  circuit: z.enum(['open', 'half-open', 'isolated']),
+});
+export type PlacementCircuitView = z.infer<typeof placementCircuitSchema>;
+
+/** At most this many circuits travel in a health answer (the first found). */
+export const MAX_HEALTH_CIRCUITS = 1_000;
+
 export const healthResponseSchema = z.object({
   status: z.literal('ok'),
   instance: z.string(),
@@ -61,6 +78,8 @@ export const healthResponseSchema = z.object({
   stream: telemetryStreamSchema.optional(),
   /** Readings the edge store instance committed since it started (`polystore_ingest_readings_total`, every path): the console's ingest rate. */
   readingsStored: z.number().int().min(0).optional(),
+  /** The placements whose circuit is not closed in this instance (bounded: {@link MAX_HEALTH_CIRCUITS}). */
+  circuits: z.array(placementCircuitSchema).max(MAX_HEALTH_CIRCUITS).optional(),
 });
 export type HealthView = z.infer<typeof healthResponseSchema>;
 

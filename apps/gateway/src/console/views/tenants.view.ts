@@ -1,7 +1,7 @@
 import { STORE_NAMES, type PlacementView, type TenantPage, type TenantView } from '#polystore/catalog';
 import type { ConsoleSession } from '../console-session.util.js';
 import { html, type SafeHtml } from '../html.util.js';
-import type { StoreHealthWord } from '../store-health.service.js';
+import type { ConsoleHealth } from '../store-health.service.js';
 import type { TenantsExtraColumns } from './tenant-insights.view.js';
 import { layout } from './layout.view.js';
 
@@ -10,20 +10,16 @@ export function hostPort(placement: PlacementView): string {
   return placement.server.replace(/^[a-z]+:\/\//, '');
 }
 
-function placementCell(placement: PlacementView | undefined, health: StoreHealthWord | undefined): SafeHtml {
+function placementCell(placement: PlacementView | undefined, health: ConsoleHealth): SafeHtml {
   if (!placement) return html`<td class="placement">—</td>`;
-  const word = health ?? 'down';
+  const word = health.placement(placement);
   return html`<td class="placement" data-store="${placement.store}">
     <span class="kind">${placement.kind}</span> <span class="server">${hostPort(placement)}</span>
     <span class="health ${word}" data-health="${word}">${word}</span>
   </td>`;
 }
 
-function tenantRow(
-  tenant: TenantView,
-  health: Readonly<Record<string, StoreHealthWord>>,
-  extra?: TenantsExtraColumns,
-): SafeHtml {
+function tenantRow(tenant: TenantView, health: ConsoleHealth, extra?: TenantsExtraColumns): SafeHtml {
   return html`<tr data-slug="${tenant.slug}">
     <td><a href="/console/tenants/${tenant.slug}">${tenant.slug}</a></td>
     <td>${tenant.name}</td>
@@ -31,7 +27,7 @@ function tenantRow(
     ${STORE_NAMES.map((store) =>
       placementCell(
         tenant.placements.find((p) => p.store === store),
-        health[store],
+        health,
       ),
     )}
     ${extra ? extra.cells(tenant.slug) : ''}
@@ -42,7 +38,7 @@ function tenantRow(
 export function tenantsPage(
   page: TenantPage,
   q: string | undefined,
-  health: Readonly<Record<string, StoreHealthWord>>,
+  health: ConsoleHealth,
   session: ConsoleSession,
   /** Migration versions and recent error rate (`tenant-insights.view.ts`); without them, no columns. */
   extra?: TenantsExtraColumns,
