@@ -4,12 +4,13 @@ import { migrationNames } from '../../apps/cli/src/migrate/applied-migrations.js
 import { edgeSchema } from '../../apps/edge-store/src/edge.schema.js';
 import { RELIABLE_SCHEMA } from '../../apps/reliable-store/src/reliable.schema.js';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
+import { ConsoleClient, type ConsoleCallOptions } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
-import { TEST_ADMIN_TOKEN, TestStack, type AppName, type TestTenant } from '../support/stack.js';
+import { TestStack, type AppName, type TestTenant } from '../support/stack.js';
 
 const APPS: readonly AppName[] = ['secure-store', 'reliable-store', 'edge-store', 'gateway'];
 const DEVICES = 2;
@@ -57,26 +58,11 @@ describe('console insights - plots, tenant details and the audit check in the co
   let stack: TestStack;
   let tenant: TestTenant;
   let cookie: string;
+  let konsole: ConsoleClient;
   let csrf: string;
 
-  const consoleCall = (
-    method: string,
-    path: string,
-    options: { session?: string | null; form?: Record<string, string> } = {},
-  ) => {
-    const session = options.session === undefined ? cookie : options.session;
-    return stack.request<string>({
-      method,
-      path,
-      port: stack.adminPort,
-      host: `127.0.0.1:${stack.adminPort}`,
-      headers: {
-        ...(session ? { cookie: `ps_console=${session}` } : {}),
-        ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(options.form ? { rawBody: new URLSearchParams(options.form).toString() } : {}),
-    });
-  };
+  const consoleCall = (method: string, path: string, options: ConsoleCallOptions = {}) =>
+    konsole.call(method, path, { ...options, session: options.session === undefined ? cookie : options.session });
   const tenantCall = (method: string, path: string, body?: unknown) =>
     stack.request({ method, path, body, tenant: tenant.slug, apiKey: tenant.apiKey });
   const verify = (mode: string) =>
@@ -91,10 +77,9 @@ describe('console insights - plots, tenant details and the audit check in the co
       env: { SYSTEM_DB_URL: systemUrl.toString(), CONSOLE_PLOT_INTERVAL_MS: '200' },
     });
     tenant = await stack.createTenant('insights');
-    const login = await consoleCall('POST', '/console/login', { session: null, form: { token: TEST_ADMIN_TOKEN } });
-    expect(login.status).toBe(303);
-    cookie = /^ps_console=([^;]+)/.exec((login.headers['set-cookie'] ?? [])[0] ?? '')![1]!;
-    csrf = /name="_csrf" value="([A-Za-z0-9_-]+)"/.exec((await consoleCall('GET', '/console/overview')).text)![1]!;
+    konsole = new ConsoleClient(stack);
+    await konsole.login('/console/overview');
+    ({ cookie, csrf } = konsole);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,22 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConsoleClient, type ConsoleCallOptions } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import { uniqueToken } from '../support/ids.js';
 import { pgQuery } from '../support/pg.js';
 import { startOpsWorker, type OpsWorkerProcess } from '../support/ops-worker.js';
 import { PrivatePostgres } from '../support/postgres-server.js';
 import { TestServices } from '../support/services.js';
-import { TEST_ADMIN_TOKEN, TestStack, type TestTenant } from '../support/stack.js';
+import { TestStack, type TestTenant } from '../support/stack.js';
 
 /** Short leases, so a killed worker's operation is taken over within seconds. */
 const LEASE_MS = 1_500;
 
 /** The CSRF token a page renders in its forms. */
-function csrfOf(page: string): string {
-  const match = /name="_csrf" value="([A-Za-z0-9_-]+)"/.exec(page);
-  if (!match) throw new Error(`no _csrf field in:\n${page.slice(0, 2_000)}`);
-  return match[1]!;
-}
-
 /** The state of the `#operation` section of an operation page or its progress fragment. */
 function stateOf(page: string): string | undefined {
   return /<section id="operation" data-operation="[^"]+" data-state="([a-z]+)"/.exec(page)?.[1];
@@ -41,6 +36,7 @@ describe('console operations - move a placement and run migrations from the cons
   let tenant: TestTenant;
   let customers: string[];
   let cookie: string;
+  let konsole: ConsoleClient;
   let csrf: string;
   let target: string;
   const workers: OpsWorkerProcess[] = [];
@@ -48,25 +44,8 @@ describe('console operations - move a placement and run migrations from the cons
   const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     pgQuery<R>(sql, params, systemDb);
 
-  const consoleCall = (
-    method: string,
-    path: string,
-    options: { session?: string | null; form?: Record<string, string>; headers?: Record<string, string> } = {},
-  ) => {
-    const session = options.session === undefined ? cookie : options.session;
-    return stack.request<string>({
-      method,
-      path,
-      port: stack.adminPort,
-      host: `127.0.0.1:${stack.adminPort}`,
-      headers: {
-        ...(session ? { cookie: `ps_console=${session}` } : {}),
-        ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...(options.headers ?? {}),
-      },
-      ...(options.form ? { rawBody: new URLSearchParams(options.form).toString() } : {}),
-    });
-  };
+  const consoleCall = (method: string, path: string, options: ConsoleCallOptions = {}) =>
+    konsole.call(method, path, { ...options, session: options.session === undefined ? cookie : options.session });
 
   const requestMove = (slug: string, form: Record<string, string> = {}) =>
     consoleCall('POST', `/console/tenants/${slug}/placements/secure/move`, {
@@ -132,10 +111,9 @@ describe('console operations - move a placement and run migrations from the cons
     // A tenant of the server's own: from now on the catalog knows the private server for the secure store.
     await stack.createTenant('seed', [{ store: 'secure', kind: 'dedicated', server: dedicated.url }]);
     ({ t: tenant, ids: customers } = await tenantWithCustomers('moved', 5));
-    const login = await consoleCall('POST', '/console/login', { session: null, form: { token: TEST_ADMIN_TOKEN } });
-    expect(login.status).toBe(303);
-    cookie = /ps_console=([^;]+)/.exec((login.headers['set-cookie'] ?? []).join('\n'))![1]!;
-    csrf = csrfOf((await consoleCall('GET', `/console/tenants/${tenant.slug}`)).text);
+    konsole = new ConsoleClient(stack);
+    await konsole.login(`/console/tenants/${tenant.slug}`);
+    ({ cookie, csrf } = konsole);
   }, 60_000);
 
   // A test that failed midway leaves no worker behind to take the next test's operations.

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConsoleClient } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { parseExposition, sampleSum } from '../support/metrics-lint.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
-import { TEST_ADMIN_TOKEN, TestStack, type AppName, type TestTenant } from '../support/stack.js';
+import { TestStack, type AppName, type TestTenant } from '../support/stack.js';
 
 const APPS: readonly AppName[] = ['secure-store', 'reliable-store', 'edge-store', 'gateway'];
 /** The secure store's server URL carries a user and a password (PostgreSQL trusts loopback: it is not checked). */
@@ -44,13 +45,7 @@ describe('console ops - the servers and jobs pages of the console (e2e)', () => 
   let cookie: string;
 
   const page = (path: string, session: string | null = cookie, port?: number) =>
-    stack.request<string>({
-      method: 'GET',
-      path,
-      port: port ?? stack.adminPort,
-      host: `127.0.0.1:${port ?? stack.adminPort}`,
-      headers: session ? { cookie: `ps_console=${session}` } : {},
-    });
+    new ConsoleClient(stack).call('GET', path, { session, ...(port ? { port } : {}) });
   const metrics = async (app: AppName) =>
     parseExposition((await httpRequest({ port: stack.app(app).port, path: '/metrics' })).text).families;
 
@@ -72,16 +67,9 @@ describe('console ops - the servers and jobs pages of the console (e2e)', () => 
       },
     });
     tenant = await stack.createTenant('ops');
-    const login = await stack.request<string>({
-      method: 'POST',
-      path: '/console/login',
-      port: stack.adminPort,
-      host: `127.0.0.1:${stack.adminPort}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ token: TEST_ADMIN_TOKEN }).toString(),
-    });
-    expect(login.status).toBe(303);
-    cookie = /^ps_console=([^;]+)/.exec((login.headers['set-cookie'] ?? [])[0] ?? '')![1]!;
+    const konsole = new ConsoleClient(stack);
+    await konsole.login();
+    cookie = konsole.cookie;
   }, 60_000);
 
   afterAll(async () => {

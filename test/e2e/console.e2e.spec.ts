@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ConsoleClient, type ConsoleCallOptions } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpResponse } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
@@ -65,30 +66,11 @@ describe('console - the operations console on the admin port (e2e)', () => {
   const system = <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
     pgQuery<R>(sql, params, systemDb);
   /** A request to the admin port (or the public one), with the session cookie unless `session` says otherwise. */
-  const consoleCall = (
-    method: string,
-    path: string,
-    options: {
-      session?: string | null;
-      form?: Record<string, string>;
-      headers?: Record<string, string>;
-      port?: number;
-    } = {},
-  ) => {
-    const session = options.session === undefined ? cookie : options.session;
-    return stack.request<string>({
-      method,
-      path,
-      port: options.port ?? stack.adminPort,
-      host: `127.0.0.1:${options.port ?? stack.adminPort}`,
-      headers: {
-        ...(session ? { cookie: `ps_console=${session}` } : {}),
-        ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...(options.headers ?? {}),
-      },
-      ...(options.form ? { rawBody: new URLSearchParams(options.form).toString() } : {}),
+  const consoleCall = (method: string, path: string, options: ConsoleCallOptions = {}) =>
+    new ConsoleClient(stack).call(method, path, {
+      ...options,
+      session: options.session === undefined ? cookie : options.session,
     });
-  };
   const login = (form: Record<string, string>, headers: Record<string, string> = {}) =>
     consoleCall('POST', '/console/login', { session: null, form, headers });
 

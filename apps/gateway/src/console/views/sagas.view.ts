@@ -19,7 +19,7 @@ function messageOf(error: unknown): string {
 }
 
 /** One `<tr data-saga>` per saga: id (link), type, tenant, state, updated, error code. */
-export function sagaRows(sagas: readonly SagaDto[]): SafeHtml {
+function sagaRows(sagas: readonly SagaDto[]): SafeHtml {
   return html`${sagas.map(
     (saga) =>
       html`<tr data-saga="${saga.id}" data-state="${saga.state}">
@@ -36,6 +36,25 @@ export function sagaRows(sagas: readonly SagaDto[]): SafeHtml {
 }
 
 /** The sagas page: a state filter and the newest sagas (in that state). */
+/** `#sagas`: the sagas page's table, and the tenant page's last sagas. */
+export function sagasTable(sagas: readonly SagaDto[]): SafeHtml {
+  return html`<table id="sagas">
+    <thead>
+      <tr>
+        <th>Id</th>
+        <th>Type</th>
+        <th>Tenant</th>
+        <th>State</th>
+        <th>Updated</th>
+        <th>Error</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${sagaRows(sagas)}
+    </tbody>
+  </table>`;
+}
+
 export function sagasPage(sagas: readonly SagaDto[], state: string | undefined, session: ConsoleSession): SafeHtml {
   return layout(
     'Sagas',
@@ -47,21 +66,7 @@ export function sagasPage(sagas: readonly SagaDto[], state: string | undefined, 
         </select>
         <button id="filter" type="submit">Show</button>
       </form>
-      <table id="sagas">
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>Type</th>
-            <th>Tenant</th>
-            <th>State</th>
-            <th>Updated</th>
-            <th>Error</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${sagaRows(sagas)}
-        </tbody>
-      </table>`,
+      ${sagasTable(sagas)}`,
     session,
   );
 }

@@ -6,7 +6,7 @@ import { csrfField, layout, when } from './layout.view.js';
 import { placementActions } from './operations.view.js';
 import type { StoreMoveTargets } from '../move-targets.service.js';
 import { hostPort } from './tenants.view.js';
-import { sagaRows } from './sagas.view.js';
+import { sagasTable } from './sagas.view.js';
 
 /** A key's state as shown: revoked, expired, or active. */
 export function keyState(key: ApiKeyHistoryView, now = Date.now()): 'active' | 'expired' | 'revoked' {
@@ -110,21 +110,7 @@ export function tenantPage(
         </tbody>
       </table>
       <h2>Last sagas</h2>
-      <table id="sagas">
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>Type</th>
-            <th>Tenant</th>
-            <th>State</th>
-            <th>Updated</th>
-            <th>Error</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${sagaRows(sagas)}
-        </tbody>
-      </table>`,
+      ${sagasTable(sagas)}`,
     session,
   );
 }
