@@ -507,6 +507,28 @@ describe('console - the operations console on the admin port (e2e)', () => {
     await off.stop();
   });
 
+  it("console - failed logins count against the address with the API keys' limit: past AUTH_FAILURE_LIMIT_PER_MIN even the right token is 429 with Retry-After, audited", async () => {
+    const strict = await stack.startReplica('gateway', 'login-limit', { AUTH_FAILURE_LIMIT_PER_MIN: '3' });
+    try {
+      const attempt = (token: string) =>
+        consoleCall('POST', '/console/login', { port: strict.adminPort, session: null, form: { token } });
+      for (let i = 0; i < 3; i++) expect((await attempt('not-the-admin-token')).status).toBe(401);
+      const refused = await attempt(TEST_ADMIN_TOKEN);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.text).toContain('too many failed logins');
+      expect(setCookieOf(refused)).toBeUndefined();
+      const [row] = await system<{ action: string; outcome: string }>(
+        'SELECT action, outcome FROM admin_audit ORDER BY id DESC LIMIT 1',
+      );
+      expect(row).toEqual({ action: 'login-failed', outcome: 'TOO_MANY_AUTH_FAILURES' });
+      // Another gateway (its own counters, no shared Redis here) still lets the token in.
+      expect((await login({ token: TEST_ADMIN_TOKEN })).status).toBe(303);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('console - logout clears the cookie and is audited; GET /console then is 401', async () => {
     const out = await consoleCall('POST', '/console/logout', { form: { _csrf: csrf } });
     expect([out.status, out.headers['location']]).toEqual([303, '/console/login']);

@@ -81,6 +81,15 @@ export class RequestLimits implements OnApplicationShutdown {
     else this.redis?.disconnect();
   }
 
+  /**
+   * Seconds until the request's address may try to authenticate again (too many failures in a
+   * minute, whatever host they came on), or undefined: the console's login asks before it
+   * compares the admin token.
+   */
+  refusedFor(request: FastifyRequest): Promise<number | undefined> {
+    return this.refusedForSeconds(request);
+  }
+
   /** Counts a failed authentication (a 401) against the request's address. */
   async countAuthFailure(request: FastifyRequest): Promise<void> {
     await this.authFailures?.(request, addressOf(request));

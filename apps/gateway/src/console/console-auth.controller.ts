@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Inject, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { constantTimeEqual } from '#polystore/platform';
 import type { FastifyReply } from 'fastify';
+import { RequestLimits } from '../auth/request-limits.service.js';
 import { ADMIN_TOKEN } from '../config.js';
 import { ConsoleAudit } from './console-audit.service.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
@@ -20,7 +22,13 @@ export class ConsoleAuthController {
     @Inject(CONSOLE_SESSIONS) private readonly sessions: ConsoleSessions,
     @Inject(ADMIN_TOKEN) private readonly adminToken: string,
     private readonly audit: ConsoleAudit,
+    private readonly modules: ModuleRef,
   ) {}
+
+  /** The gateway's failed-authentication limit (`AUTH_FAILURE_LIMIT_PER_MIN`), shared with the tenant API. */
+  private get limits(): RequestLimits {
+    return this.modules.get(RequestLimits, { strict: false });
+  }
 
   /** Logged in: on to the overview; else the guard's 401. */
   @Get()
@@ -37,12 +45,21 @@ export class ConsoleAuthController {
   /** The admin token, compared in constant time: a session cookie and on to the tenants, or 401 and the form again. */
   @ConsolePublic()
   @Post('login')
-  async login(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    // Missing, not text, or wrong: the same 401 (and audit row).
+  async login(@Body() body: unknown, @Req() request: ConsoleRequest, @Res() reply: FastifyReply): Promise<void> {
+    // An address with too many failed authentications in a minute is not even compared: 429.
+    const retryAfter = await this.limits.refusedFor(request);
+    if (retryAfter !== undefined) {
+      await this.audit.record(undefined, 'login-failed', null, 'TOO_MANY_AUTH_FAILURES');
+      void reply.header('retry-after', String(retryAfter));
+      sendHtml(reply, 429, loginPage('throttled'));
+      return;
+    }
+    // Missing, not text, or wrong: the same 401 (and audit row), counted against the address.
     const token = (body as Record<string, unknown> | undefined)?.['token'];
     if (typeof token !== 'string' || !constantTimeEqual(token, this.adminToken)) {
+      await this.limits.countAuthFailure(request);
       await this.audit.record(undefined, 'login-failed', null, 'CONSOLE_WRONG_TOKEN');
-      sendHtml(reply, 401, loginPage(true));
+      sendHtml(reply, 401, loginPage('wrong'));
       return;
     }
     const issued = this.sessions.issue();
