@@ -529,7 +529,11 @@ describe('console - the operations console on the admin port (e2e)', () => {
     }
   });
 
-  it('console - logout clears the cookie and is audited; GET /console then is 401', async () => {
+  it('console - logout clears the cookie, revokes the session on every replica (a kept copy of the cookie is 401), and is audited', async () => {
+    const replica = await stack.startReplica('gateway', 'logout-peer');
+    const loggedOut = cookie;
+    // The session works on both gateways before the logout.
+    expect((await consoleCall('GET', '/console/tenants', { port: replica.adminPort })).status).toBe(200);
     const out = await consoleCall('POST', '/console/logout', { form: { _csrf: csrf } });
     expect([out.status, out.headers['location']]).toEqual([303, '/console/login']);
     const cleared = setCookieOf(out)!;
@@ -537,6 +541,20 @@ describe('console - the operations console on the admin port (e2e)', () => {
     expect(cleared.header).toContain('Max-Age=0');
     expect(cleared.header).toContain('Path=/console');
     expect((await consoleCall('GET', '/console', { session: cleared.value })).status).toBe(401);
+    // A copy of the cookie kept from before (a stolen one) is refused here and on the other replica.
+    try {
+      expect((await consoleCall('GET', '/console/tenants', { session: loggedOut })).status).toBe(401);
+      expect(
+        (await consoleCall('GET', '/console/tenants', { session: loggedOut, port: replica.adminPort })).status,
+      ).toBe(401);
+    } finally {
+      await replica.stop();
+    }
+    const [revoked] = await system<{ n: string }>(
+      'SELECT count(*)::text AS n FROM console_session_revocations WHERE nonce = $1',
+      [loggedOut.split('.')[2]],
+    );
+    expect(revoked!.n).toBe('1');
     expect(await system("SELECT outcome FROM admin_audit WHERE action = 'logout'")).toEqual([{ outcome: 'ok' }]);
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AdminAuditService } from './admin-audit.service.js';
+import { ConsoleSessionRevocations } from './console-session-revocations.service.js';
 import { ApiKeyAdminService } from './api-key-admin.service.js';
 import { TenantRetirementService } from './tenant-retirement.service.js';
 import { TenantQuotaService } from './tenant-quota.service.js';
@@ -30,7 +31,8 @@ export interface SystemSchemaExtension {
  * The catalog for one process: opens (and migrates) the system database, provides the cached
  * {@link CatalogService} and, for the gateway and the CLI, the {@link CatalogAdminService} and
  * {@link ApiKeyAdminService}, the {@link TenantQuotaService}, and for the console the
- * {@link TenantBrowser} (tenants a page at a time) and the {@link AdminAuditService}, and for the
+ * {@link TenantBrowser} (tenants a page at a time), the {@link AdminAuditService} and the
+ * {@link ConsoleSessionRevocations} (sessions logged out), and for the
  * console and `ops worker` the {@link OperationRequests} (moves and migrations asked for).
  * Needs `MessagingModule` (invalidation events).
  */
@@ -60,6 +62,7 @@ export class CatalogModule {
         TenantQuotaService,
         TenantBrowser,
         AdminAuditService,
+        ConsoleSessionRevocations,
         OperationRequests,
         SystemDatabaseCloser,
       ],
@@ -72,6 +75,7 @@ export class CatalogModule {
         TenantQuotaService,
         TenantBrowser,
         AdminAuditService,
+        ConsoleSessionRevocations,
         OperationRequests,
       ],
     };

@@ -6,6 +6,7 @@ export type { ApiKeyPrincipal, ApiKeyView, IssuedApiKeyView, TenantRecord } from
 export { API_KEY_SCOPES, scopesAllow, type ApiKeyScope, type RouteArea } from './api-key-scope.js';
 export { ApiKeyAdminService, type ApiKeyHistoryView, type ApiKeySpec } from './api-key-admin.service.js';
 export { AdminAuditService, type AdminAuditEntry, type AdminAuditRecord } from './admin-audit.service.js';
+export { ConsoleSessionRevocations } from './console-session-revocations.service.js';
 export {
   OperationRequests,
   type ClaimedOperation,

@@ -13,6 +13,7 @@ import { CatalogAuditCheckpoints1764208800000 } from './migrations/1764208800000
 import { CatalogTenantQuotas1764208900000 } from './migrations/1764208900000-catalog-tenant-quotas.js';
 import { CatalogAdminAudit1764209000000 } from './migrations/1764209000000-catalog-admin-audit.js';
 import { CatalogOperations1764209100000 } from './migrations/1764209100000-catalog-operations.js';
+import { CatalogConsoleSessionRevocations1764209200000 } from './migrations/1764209200000-catalog-console-session-revocations.js';
 
 /** Entities and migrations of the catalog itself; other libs (the saga log) add theirs. */
 export const CATALOG_ENTITIES = [TenantEntity, PlacementEntity, ApiKeyEntity];
@@ -26,6 +27,7 @@ export const CATALOG_MIGRATIONS = [
   CatalogTenantQuotas1764208900000,
   CatalogAdminAudit1764209000000,
   CatalogOperations1764209100000,
+  CatalogConsoleSessionRevocations1764209200000,
 ];
 
 export interface SystemDatabaseOptions {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { ConsoleSessionRevocations } from '#polystore/catalog';
 import { constantTimeEqual } from '#polystore/platform';
 import type { FastifyReply } from 'fastify';
 import { RequestLimits } from '../auth/request-limits.service.js';
@@ -23,6 +24,7 @@ export class ConsoleAuthController {
     @Inject(ADMIN_TOKEN) private readonly adminToken: string,
     private readonly audit: ConsoleAudit,
     private readonly modules: ModuleRef,
+    private readonly revocations: ConsoleSessionRevocations,
   ) {}
 
   /** The gateway's failed-authentication limit (`AUTH_FAILURE_LIMIT_PER_MIN`), shared with the tenant API. */
@@ -68,10 +70,15 @@ export class ConsoleAuthController {
     seeOther(reply, '/console/tenants');
   }
 
-  /** Ends the session in this browser (the cookie is cleared; a stateless session cannot be revoked alone: rotate the admin token for that). */
+  /**
+   * Ends the session: revoked in the catalog until it would have expired (a copy of the cookie is
+   * refused on every replica from now on), and the cookie cleared in this browser.
+   */
   @Post('logout')
   async logout(@Req() request: ConsoleRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.audit.record(request.consoleSession, 'logout', null, 'ok');
+    const session = request.consoleSession!;
+    await this.revocations.revoke(session.nonce, new Date(session.expiresAt * 1_000));
+    await this.audit.record(session, 'logout', null, 'ok');
     void reply.header('set-cookie', clearedSessionCookie());
     seeOther(reply, '/console/login');
   }

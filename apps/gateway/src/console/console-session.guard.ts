@@ -1,5 +1,6 @@
 import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ConsoleSessionRevocations } from '#polystore/catalog';
 import { ConsoleException } from './console.exception.js';
 import type { ConsoleRequest } from './console-request.js';
 import { ConsoleSessions, cookieValue, SESSION_COOKIE } from './console-session.util.js';
@@ -15,7 +16,7 @@ export const ConsolePublic = () => SetMetadata(PUBLIC, true);
 /**
  * The console's door, on every console route:
  * 1. any POST from another site (its `Origin` or `Sec-Fetch-Site`) is `403` (login included: login CSRF);
- * 2. without a valid session cookie (none, expired, signed with another admin token) `401`,
+ * 2. without a valid session cookie (none, expired, signed with another admin token, logged out) `401`,
  *    except on {@link ConsolePublic} routes;
  * 3. a POST (other than the public login) without the session's CSRF token, as the form field
  *    `_csrf` or the header `X-CSRF-Token`, is `403`.
@@ -26,15 +27,17 @@ export class ConsoleSessionGuard implements CanActivate {
   constructor(
     @Inject(CONSOLE_SESSIONS) private readonly sessions: ConsoleSessions,
     private readonly reflector: Reflector,
+    private readonly revocations: ConsoleSessionRevocations,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ConsoleRequest>();
     const posts = request.method === 'POST';
     if (posts && !sameOrigin(request)) throw ConsoleException.originRejected();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const session = this.sessions.verify(cookieValue(request.headers.cookie, SESSION_COOKIE));
-    if (!session) throw ConsoleException.unauthenticated();
+    // A session logged out before its expiry is refused on every replica (the catalog's list).
+    if (!session || (await this.revocations.isRevoked(session.nonce))) throw ConsoleException.unauthenticated();
     request.consoleSession = session;
     if (posts && !this.sessions.csrfMatches(session, csrfTokenOf(request))) throw ConsoleException.csrfRejected();
     return true;
