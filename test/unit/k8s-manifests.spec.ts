@@ -10,6 +10,7 @@ import { edgeStoreConfigSchema } from '../../apps/edge-store/src/config.js';
 import { gatewayConfigSchema } from '../../apps/gateway/src/config.js';
 import { reliableStoreConfigSchema } from '../../apps/reliable-store/src/config.js';
 import { secureStoreConfigSchema } from '../../apps/secure-store/src/config.js';
+import { cliConfigSchema } from '../../apps/cli/src/config.js';
 import { storeKeyOf } from '#polystore/catalog';
 import { contextPublicKeyOf, derivedStoreContextKey } from '#polystore/messaging';
 import { withSecretFiles } from '#polystore/platform';
@@ -118,7 +119,7 @@ async function validate(object: K8sObject): Promise<void> {
   new Model(object).validate();
 }
 
-describe('deploy/k8s - manifests of the four services', () => {
+describe('deploy/k8s - manifests of the four services and the ops worker', () => {
   it('k8s - every object of the base passes the Kubernetes schema, and a broken one does not', async () => {
     expect(objects.length).toBeGreaterThanOrEqual(19);
     for (const object of objects) {
@@ -221,6 +222,51 @@ describe('deploy/k8s - manifests of the four services', () => {
       expect(service?.spec.selector).toEqual({ 'app.kubernetes.io/name': app });
     },
   );
+
+  it('k8s - ops worker: the CLI running `ops worker`, its environment passes the CLI config validation, secrets only from its own files, time to finish a move, no root', () => {
+    const pod = deployment('ops-worker').spec.template.spec as PodSpec & { terminationGracePeriodSeconds?: number };
+    const container = pod.containers[0]! as Container & { image: string; command: string[] };
+    expect(container.command).toEqual(['node', 'dist/apps/cli/src/main.js', 'ops', 'worker']);
+    expect(container.image).toBe('polystore/gateway');
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'polystore-config' } }]);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300);
+    expect(pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(container.resources?.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    const secretVolume = pod.volumes!.find((v) => v.secret)!;
+    expect(secretVolume.secret).toEqual({ secretName: 'polystore-ops-worker', defaultMode: 0o400 });
+    expect(container.volumeMounts).toContainEqual({ name: secretVolume.name, mountPath: SECRETS, readOnly: true });
+
+    const env: Record<string, string> = { ...config!.data };
+    for (const { name, value } of container.env ?? []) env[name] = value!;
+    const files = SECRET_FILES['gateway']!;
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-ops-worker-'));
+    const named = new Set<string>();
+    for (const [name, path] of Object.entries(env)) {
+      if (!name.endsWith('_FILE')) continue;
+      expect(path.startsWith(`${SECRETS}/`)).toBe(true);
+      const file = path.slice(SECRETS.length + 1);
+      expect(Object.keys(files)).toContain(file);
+      named.add(file);
+      writeFileSync(join(dir, file), files[file]!);
+      env[name] = join(dir, file);
+    }
+    for (const [name, value] of Object.entries(env)) {
+      if (name.endsWith('_FILE')) continue;
+      expect(name).not.toMatch(/KEY|TOKEN|PASSWORD|SEED/);
+      expect(value).not.toMatch(/\/\/[^/]*:[^/]*@/);
+    }
+    const header = readFileSync(join(BASE, 'ops-worker.yaml'), 'utf8').match(/files: (.+?)\.\n/s)![1]!;
+    expect(new Set(header.replace(/\n#\s*/g, ' ').split(/,\s*/))).toEqual(named);
+    // The administrative server URLs a move to a store's default server connects with.
+    for (const file of ['secure-server-url', 'reliable-server-url', 'edge-server-url', 'master-key'])
+      expect(named.has(file)).toBe(true);
+    const result = cliConfigSchema.safeParse(withSecretFiles(cliConfigSchema, env));
+    expect(result.success ? 'valid' : result.error.issues).toBe('valid');
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'ops-worker');
+    expect(pdb).toBeDefined();
+  });
 
   it('k8s - the NATS bus and device broker come from the official chart, pinned', () => {
     const nats = parseManifests(readFileSync(`${ROOT}deploy/k8s/nats/kustomization.yaml`, 'utf8'))[0] as unknown as {
