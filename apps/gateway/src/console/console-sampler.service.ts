@@ -1,18 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { healthResponseSchema, MessageClient, type HealthView } from '#polystore/messaging';
 import { METRICS_REGISTRY } from '#polystore/platform';
-import { newRequestContext, RequestContextStore } from '#polystore/tenancy';
 import type { Registry } from 'prom-client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
-import { StoreDirectory, type StoreEntry } from '../stores/store-directory.js';
 import { ratesOf, Ring, type PlotPoint } from './plot-series.js';
+import { StoreHealthPings } from './store-health-pings.service.js';
+import { StoreDirectory } from '../stores/store-directory.js';
 
 /** Points kept: an hour at the default interval of 10 s (`CONSOLE_PLOT_INTERVAL_MS`). */
 export const PLOT_POINTS = 360;
 /** The gateway's NATS request counter (`MessageClient`): `_count` by `pattern` and `outcome`. */
 const RPC_METRIC = 'polystore_rpc_client_seconds';
-/** No health answer within this: the store is `down` in this sample. */
-const HEALTH_WAIT_MS = 1_000;
 
 /** What one sample saw of one store. */
 export interface StoreSample {
@@ -81,7 +78,7 @@ export class ConsoleSampler implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(METRICS_REGISTRY) private readonly metrics: Registry,
-    private readonly messages: MessageClient,
+    private readonly pings: StoreHealthPings,
     private readonly directory: StoreDirectory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -131,16 +128,13 @@ export class ConsoleSampler implements OnApplicationBootstrap, OnApplicationShut
 
   private async sample(): Promise<Sample> {
     const at = Date.now();
-    const [counts, answers] = await Promise.all([
-      this.requestCounts(),
-      Promise.all(this.directory.stores.map((entry) => this.health(entry))),
-    ]);
+    const [counts, pings] = await Promise.all([this.requestCounts(), this.pings.all()]);
     const stores: Record<string, StoreSample> = {};
     let ingest: Sample['ingest'] = null;
-    for (const [entry, answer] of this.directory.stores.map((e, i) => [e, answers[i]!] as const)) {
+    for (const { entry, answer, code } of pings) {
       const count = counts.get(entry.store) ?? { requests: 0, errors: 0 };
-      if ('code' in answer) {
-        stores[entry.store] = { ...count, up: false, code: answer.code, inUse: null };
+      if (!answer) {
+        stores[entry.store] = { ...count, up: false, code: code!, inUse: null };
         continue;
       }
       stores[entry.store] = {
@@ -174,18 +168,5 @@ export class ConsoleSampler implements OnApplicationBootstrap, OnApplicationShut
       counts.set(store, count);
     }
     return counts;
-  }
-
-  private async health(entry: StoreEntry): Promise<HealthView | { code: string }> {
-    const timeoutMs = Math.min(this.config.READY_TIMEOUT_MS, HEALTH_WAIT_MS);
-    try {
-      const answer = await RequestContextStore.run(newRequestContext({ deadline: Date.now() + timeoutMs }), () =>
-        this.messages.request(entry.health, {}, { timeoutMs }),
-      );
-      const parsed = healthResponseSchema.safeParse(answer);
-      return parsed.success ? parsed.data : { code: 'INVALID_HEALTH_ANSWER' };
-    } catch (error) {
-      return { code: (error as { code?: string }).code ?? 'UNAVAILABLE' };
-    }
   }
 }

@@ -20,6 +20,7 @@ import { ConsoleSessions } from './console-session.util.js';
 import { ConsoleTenantsController } from './console-tenants.controller.js';
 import { JobRunsReader } from './job-runs.service.js';
 import { MoveTargets } from './move-targets.service.js';
+import { StoreHealthPings } from './store-health-pings.service.js';
 import { StoreHealth } from './store-health.service.js';
 import { StorePoolsReader } from './store-pools.service.js';
 import { TenantErrorRatesHook } from './tenant-error-rates.service.js';
@@ -65,6 +66,7 @@ export class ConsoleModule {
         ConsoleErrorFilter,
         ConsoleAudit,
         ConsoleAssets,
+        StoreHealthPings,
         StoreHealth,
         StorePoolsReader,
         ConsoleSampler,

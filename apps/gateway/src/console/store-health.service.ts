@@ -1,17 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { PlacementView } from '#polystore/catalog';
-import { healthResponseSchema, MessageClient, type PlacementCircuitView } from '#polystore/messaging';
-import { newRequestContext, RequestContextStore } from '#polystore/tenancy';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
-import { StoreDirectory } from '../stores/store-directory.js';
+import type { PlacementCircuitView } from '#polystore/messaging';
+import { StoreHealthPings } from './store-health-pings.service.js';
 
 /** How a store looks from the gateway: answering quickly, answering slowly, or not answering. */
 export type StoreHealthWord = 'ok' | 'degraded' | 'down';
 
 /** An answer later than this is `degraded`. */
 const SLOW_MS = 250;
-/** No answer within this (or READY_TIMEOUT_MS, if shorter) is `down`. */
-const MAX_WAIT_MS = 1_000;
 
 /** What one page's health pings found: each store's word, and each placement's. */
 export interface ConsoleHealth {
@@ -37,28 +33,15 @@ function circuitKey(server: string, database: string, schema: string | null | un
  */
 @Injectable()
 export class StoreHealth {
-  constructor(
-    private readonly messages: MessageClient,
-    private readonly directory: StoreDirectory,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  constructor(private readonly pings: StoreHealthPings) {}
 
+  /** Every store's word (no reply within the ping's timeout: `down`), and each placement's. */
   async check(): Promise<ConsoleHealth> {
-    const timeoutMs = Math.min(this.config.READY_TIMEOUT_MS, MAX_WAIT_MS);
-    const entries = await Promise.all(
-      this.directory.stores.map(async (entry) => {
-        const started = Date.now();
-        const answer = await RequestContextStore.run(newRequestContext({ deadline: started + timeoutMs }), () =>
-          this.messages.request(entry.health, {}, { timeoutMs }).then(
-            (value) => healthResponseSchema.safeParse(value),
-            () => null,
-          ),
-        );
-        const word: StoreHealthWord = !answer ? 'down' : Date.now() - started > SLOW_MS ? 'degraded' : 'ok';
-        const circuits: readonly PlacementCircuitView[] = answer?.success ? (answer.data.circuits ?? []) : [];
-        return [entry.store, word, circuits] as const;
-      }),
-    );
+    const entries = (await this.pings.all()).map(({ entry, elapsedMs, replied, answer }) => {
+      const word: StoreHealthWord = !replied ? 'down' : elapsedMs > SLOW_MS ? 'degraded' : 'ok';
+      const circuits: readonly PlacementCircuitView[] = answer?.circuits ?? [];
+      return [entry.store, word, circuits] as const;
+    });
     const stores = Object.fromEntries(entries.map(([store, word]) => [store, word]));
     const open = new Map<string, PlacementCircuitView['circuit']>(
       entries.flatMap(([store, , circuits]) =>

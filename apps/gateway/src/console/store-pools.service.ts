@@ -1,21 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoreName } from '#polystore/catalog';
 import { parseServerUrl } from '#polystore/data-router';
-import {
-  healthResponseSchema,
-  MessageClient,
-  type StorePoolView,
-  type TelemetryStreamView,
-} from '#polystore/messaging';
-import { isCodedError } from '#polystore/platform';
-import { newRequestContext, RequestContextStore } from '#polystore/tenancy';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
-import { StoreDirectory, type StoreEntry } from '../stores/store-directory.js';
-
-/** No answer within this (or READY_TIMEOUT_MS, if shorter): the store is shown `down`. */
-const MAX_WAIT_MS = 1_000;
-/** The code shown for a store whose health answer does not match the contract. */
-const INVALID_ANSWER = 'INVALID_HEALTH_ANSWER';
+import type { StorePoolView, TelemetryStreamView } from '#polystore/messaging';
+import { StoreHealthPings } from './store-health-pings.service.js';
 
 /** What one store says about its database servers, or why it said nothing. */
 export type StorePools =
@@ -45,39 +32,20 @@ export type StorePools =
  */
 @Injectable()
 export class StorePoolsReader {
-  constructor(
-    private readonly messages: MessageClient,
-    private readonly directory: StoreDirectory,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  constructor(private readonly pings: StoreHealthPings) {}
 
-  all(): Promise<StorePools[]> {
-    const timeoutMs = Math.min(this.config.READY_TIMEOUT_MS, MAX_WAIT_MS);
-    return Promise.all(this.directory.stores.map((entry) => this.ask(entry, timeoutMs)));
-  }
-
-  private async ask(entry: StoreEntry, timeoutMs: number): Promise<StorePools> {
-    const context = newRequestContext({ deadline: Date.now() + timeoutMs });
-    try {
-      const parsed = healthResponseSchema.safeParse(
-        await RequestContextStore.run(context, () => this.messages.request(entry.health, {}, { timeoutMs })),
-      );
-      if (!parsed.success) return this.down(entry, INVALID_ANSWER);
-      const answer = parsed.data;
-      return {
-        store: entry.store,
-        state: 'ok',
-        instance: answer.instance,
-        pools: answer.pools ?? [],
-        ...(answer.stream ? { stream: answer.stream } : {}),
-      };
-    } catch (error) {
-      return this.down(entry, isCodedError(error) ? error.code : 'UNAVAILABLE');
-    }
-  }
-
-  private down(entry: StoreEntry, code: string): StorePools {
-    return { store: entry.store, state: 'down', code, defaultServer: hostPortOf(entry.defaultServerUrl) };
+  async all(): Promise<StorePools[]> {
+    return (await this.pings.all()).map(({ entry, answer, code }): StorePools =>
+      answer
+        ? {
+            store: entry.store,
+            state: 'ok',
+            instance: answer.instance,
+            pools: answer.pools ?? [],
+            ...(answer.stream ? { stream: answer.stream } : {}),
+          }
+        : { store: entry.store, state: 'down', code: code!, defaultServer: hostPortOf(entry.defaultServerUrl) },
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { z } from 'zod';
 import type { TenantView } from '#polystore/catalog';
 import {
   Contracts,
@@ -87,28 +88,31 @@ export class TenantInsightsReader {
     if (!hasEdge) return { missing: 'no edge placement' };
     if (!this.directory.stores.some((s) => s.store === 'edge'))
       return { missing: 'the edge store is not part of this deployment (STORES)' };
-    const context = newRequestContext({ tenant, deadline: Date.now() + USAGE_WAIT_MS });
-    try {
-      const answer = await RequestContextStore.run(context, () =>
-        this.messages.request(Contracts.edge.tenants.ingest, {}, { timeoutMs: USAGE_WAIT_MS }),
-      );
-      const parsed = tenantIngestResponseSchema.safeParse(answer);
-      if (!parsed.success) return { missing: 'the store answered outside the contract' };
-      return parsed.data.messages === null
-        ? { missing: 'the edge store runs without a device broker: readings are not captured by a stream' }
-        : { value: parsed.data };
-    } catch (error) {
-      return { missing: `the store did not answer: ${(error as { code?: string }).code ?? 'UNAVAILABLE'}` };
-    }
+    const answer = await this.ask(tenant, Contracts.edge.tenants.ingest, {}, tenantIngestResponseSchema);
+    if ('missing' in answer || answer.value.messages !== null) return answer;
+    return { missing: 'the edge store runs without a device broker: readings are not captured by a stream' };
   }
 
-  private async usage(tenant: TenantSlug, contract: Contract, count: string[]): Promise<Figure<TenantUsageView>> {
+  private usage(tenant: TenantSlug, contract: Contract, count: string[]): Promise<Figure<TenantUsageView>> {
+    return this.ask(tenant, contract, { count, migration: true }, tenantUsageResponseSchema);
+  }
+
+  /**
+   * One tenant-scoped request within {@link USAGE_WAIT_MS}, its answer checked against `schema`:
+   * the figure, or why there is none (no answer, or an answer outside the contract).
+   */
+  private async ask<T>(
+    tenant: TenantSlug,
+    contract: Contract,
+    request: unknown,
+    schema: z.ZodType<T>,
+  ): Promise<Figure<T>> {
     const context = newRequestContext({ tenant, deadline: Date.now() + USAGE_WAIT_MS });
     try {
       const answer = await RequestContextStore.run(context, () =>
-        this.messages.request(contract, { count, migration: true }, { timeoutMs: USAGE_WAIT_MS }),
+        this.messages.request(contract, request, { timeoutMs: USAGE_WAIT_MS }),
       );
-      const parsed = tenantUsageResponseSchema.safeParse(answer);
+      const parsed = schema.safeParse(answer);
       return parsed.success ? { value: parsed.data } : { missing: 'the store answered outside the contract' };
     } catch (error) {
       return { missing: `the store did not answer: ${(error as { code?: string }).code ?? 'UNAVAILABLE'}` };
