@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readSettings, ROOT } from './lib/config.mjs';
+import { readSettings, ROOT, envInt as int, envFlag as flag } from './lib/config.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { adminQuery } from './lib/pg.mjs';
 import { killAll, stopAll } from './lib/processes.mjs';
@@ -33,16 +33,6 @@ import { fileStamp } from './lib/report.mjs';
 import { startEdgeStore, startGateway, startReliableStore, startSecureStore } from './lib/stack.mjs';
 
 const log = (message) => console.log(message);
-const int = (name, fallback, min = 1) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return value;
-};
-const flag = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
-};
 
 const settings = {
   ...readSettings(),

@@ -37,7 +37,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { APPS_ROOT, ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT, envInt as int } from './lib/config.mjs';
 import { cpuSnapshot } from './lib/cpu.mjs';
 import { startDeviceBroker } from './lib/device-broker.mjs';
 import { expectStatus, request } from './lib/http.mjs';
@@ -52,11 +52,6 @@ import { listPlacements } from './lib/tenants.mjs';
 import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 const log = (message) => console.log(message);
-const int = (name, fallback, min = 1) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return value;
-};
 
 const SCENARIO_IDS = ['mqtt-10', 'http-10', 'mqtt-1', 'http-1', 'mqtt-10-above', 'http-10-above'];
 /** RSS floor slope (MB/min over the soak) under which the memory counts as flat. */

@@ -43,7 +43,7 @@ import mysql from 'mysql2/promise';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { APPS_ROOT, readSettings, ROOT } from './lib/config.mjs';
+import { APPS_ROOT, readSettings, ROOT, envInt as int } from './lib/config.mjs';
 import { contextSigner } from './lib/context-key.mjs';
 import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
 import { expectStatus, request } from './lib/http.mjs';
@@ -57,11 +57,6 @@ import { listPlacements } from './lib/tenants.mjs';
 
 const run = promisify(execFile);
 const log = (message) => console.log(message);
-const int = (name, fallback, min = 1) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return value;
-};
 
 const GALERA = join(ROOT, 'scripts/galera.sh');
 const GALERA_DIR = process.env.GALERA_DIR ?? join(ROOT, '.polystore/galera');

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSourceRouter } from '#polystore/data-router';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
-import { ROOT } from './lib/config.mjs';
+import { ROOT, envInt as int } from './lib/config.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { adminQuery } from './lib/pg.mjs';
 import { fileStamp } from './lib/report.mjs';
@@ -31,11 +31,6 @@ const list = (name, fallback) =>
     .split(',')
     .map((v) => Number(v.trim()))
     .filter((n) => Number.isInteger(n) && n > 0);
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-};
 
 const settings = {
   serverUrl: process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432',

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { ROOT } from './lib/config.mjs';
+import { ROOT, envInt as int } from './lib/config.mjs';
 import { expectStatus, request } from './lib/http.mjs';
 import { dropBenchLeftovers, dropRunLeftovers, leftoversMessage } from './lib/leftovers.mjs';
 import { machineInfo } from './lib/machine.mjs';
@@ -33,11 +33,6 @@ import { listPlacements } from './lib/tenants.mjs';
 import { contextEnv, contextSigner } from './lib/context-key.mjs';
 
 const log = (message) => console.log(message);
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-};
 
 const settings = {
   runId: randomBytes(3)

@@ -37,7 +37,7 @@ import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { SagaOrchestrator, SagaState } from '#polystore/saga';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { APPS_ROOT, ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT, envInt as int } from './lib/config.mjs';
 import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
 import { startDeviceBroker } from './lib/device-broker.mjs';
 import { seedRegisteredDevices } from './lib/device-seed.mjs';
@@ -56,11 +56,6 @@ const { deviceRegistrationSaga } = await import(
 );
 
 const log = (message) => console.log(message);
-const int = (name, fallback, min = 1) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-  return value;
-};
 const preregister = process.env.BENCH_SAGA_PREREGISTER ?? 'seed';
 if (!['seed', 'saga'].includes(preregister)) throw new Error('BENCH_SAGA_PREREGISTER must be seed or saga');
 

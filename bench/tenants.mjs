@@ -43,7 +43,7 @@ import { rollupWindow, usageRollupJob } from '#polystore/jobs';
 import { connectNats, Contracts, MessageClient } from '#polystore/messaging';
 import { runAsTenant } from '#polystore/tenancy';
 import { mapLimit } from './lib/concurrency.mjs';
-import { APPS_ROOT, ROOT } from './lib/config.mjs';
+import { APPS_ROOT, ROOT, envInt as int, envFlag as flag } from './lib/config.mjs';
 import { request } from './lib/http.mjs';
 import { startDeviceBroker } from './lib/device-broker.mjs';
 import { dropBenchLeftovers } from './lib/leftovers.mjs';
@@ -60,16 +60,6 @@ const { STORE_SCHEMAS } = await import(pathToFileURL(join(APPS_ROOT, 'dist/apps/
 
 const CLI_SCRIPT = 'dist/apps/cli/src/main.js';
 const log = (message) => console.log(message);
-const int = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-};
-const flag = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
-};
 
 const settings = {
   runId: randomBytes(3)

@@ -51,6 +51,16 @@ function flag(env, name, fallback) {
   return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
 }
 
+/** An integer knob of this process's environment (at least `min`; `fallback` when unset): the benches' own knobs. */
+export function envInt(name, fallback, min = 1) {
+  return intKnob(process.env, name, fallback, min);
+}
+
+/** An on/off knob of this process's environment ("0", "false", "no" and "off" are off; `fallback` when unset). */
+export function envFlag(name, fallback) {
+  return flag(process.env, name, fallback);
+}
+
 /** Everything one run needs to know, read once from the environment. */
 export function readSettings(env = process.env) {
   const durationS = intKnob(env, 'BENCH_DURATION_S', 20);
