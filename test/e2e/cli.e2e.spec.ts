@@ -12,7 +12,7 @@ import { runCli } from '../support/cli.js';
 
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
-const NEWEST_SECURE_MIGRATION = 'SecureCustomerKeys1764208600000';
+const NEWEST_SECURE_MIGRATION = 'SecureAuditAppender1764209300000';
 
 /**
  * The CLI (`npm run cli`) against a stack of its own (own system database): migrate over 30
@@ -117,6 +117,17 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   it('migrate - a migration added to the secure store reaches every tenant database (dry run first), then nothing is left', async () => {
     await undoNewestSecureMigration();
     expect(await appliedEverywhere()).toBe(false);
+    // The newest migration grants the store's batch role the audit appends; undone, it has none.
+    const appenderMayAppend = async (t: TestTenant) => {
+      const placement = secureOf(t);
+      const [row] = await tenantSql(
+        placement,
+        "SELECT has_table_privilege('ps_secure_batch', $1, 'UPDATE') AND has_table_privilege('ps_secure_batch', $2, 'INSERT') AS ok",
+        [`"${placement.schema}".audit_head`, `"${placement.schema}".audit_entries`],
+      );
+      return (row as { ok: boolean }).ok;
+    };
+    expect(await appenderMayAppend(tenants[0]!)).toBe(false);
 
     const dry = await cli('migrate', '--store', 'secure', '--dry-run', '--json');
     expect(dry).toMatchObject({ code: 0 });
@@ -134,6 +145,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     for (const outcome of report.outcomes)
       expect(outcome.result).toEqual([{ store: 'secure', applied: [NEWEST_SECURE_MIGRATION] }]);
     expect(await appliedEverywhere()).toBe(true);
+    for (const t of tenants.slice(0, 3)) expect(await appenderMayAppend(t)).toBe(true);
 
     const again = await cli('migrate', '--store', 'secure');
     expect(again).toMatchObject({ code: 0 });

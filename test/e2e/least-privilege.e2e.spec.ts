@@ -108,5 +108,17 @@ describe('least privilege - the edge store holds no key that decrypts PII, and i
     await expect(as('ps_edge_runtime', `SELECT count(*) FROM ${schema}.tenant_keys`)).rejects.toMatchObject({
       code: '42501',
     });
+    await expect(as('ps_edge_runtime', 'SET ROLE ps_secure_batch')).rejects.toMatchObject({ code: '42501' });
+    // The secure store's batch role (its audit appends across tenants): the chain head, nothing else.
+    for (const table of ['customers', 'tenant_keys', 'audit_entries']) {
+      await expect(
+        as('ps_secure_runtime', `BEGIN; SET LOCAL ROLE ps_secure_batch; SELECT count(*) FROM ${schema}.${table}`),
+      ).rejects.toMatchObject({ code: '42501' });
+    }
+    const head = await as(
+      'ps_secure_runtime',
+      `BEGIN; SET LOCAL ROLE ps_secure_batch; SELECT seq::int AS seq FROM ${schema}.audit_head`,
+    );
+    expect((head as unknown as pg.QueryResult[])[2]!.rows[0]).toEqual({ seq: expect.any(Number) });
   });
 });

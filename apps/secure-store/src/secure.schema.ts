@@ -11,6 +11,7 @@ import { SecureSaga1764204100000 } from './migrations/1764204100000-secure-saga.
 import { SecureIdempotency1764207100000 } from './migrations/1764207100000-secure-idempotency.js';
 import { SecureKekVersion1764207600000 } from './migrations/1764207600000-secure-kek-version.js';
 import { SecureCustomerKeys1764208600000 } from './migrations/1764208600000-secure-customer-keys.js';
+import { SecureAuditAppender1764209300000 } from './migrations/1764209300000-secure-audit-appender.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
@@ -30,6 +31,7 @@ export const SECURE_SCHEMA: StoreSchema = {
     SecureIdempotency1764207100000,
     SecureKekVersion1764207600000,
     SecureCustomerKeys1764208600000,
+    SecureAuditAppender1764209300000,
   ],
   migrationsTableName: 'secure_migrations',
 };

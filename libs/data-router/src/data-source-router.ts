@@ -146,6 +146,15 @@ interface ServerSlots {
   busyRejections: number;
 }
 
+/** A tenant's schema in a store's shared PostgreSQL database (see {@link DataSourceRouter.sharedSchemaOf}). */
+export interface SharedSchema {
+  readonly tenant: TenantSlug;
+  /** The shared pool serving it: tenants with the same pool can share one unit of work. */
+  readonly pool: string;
+  /** The tenant's schema (a catalog name, validated). */
+  readonly schema: string;
+}
+
 /** Counters and state of one server, as exported to metrics. */
 export interface ServerStats {
   readonly server: string;
@@ -238,6 +247,8 @@ export class DataSourceRouter {
   private readonly settledServers = new Map<string, ServerSlots>();
   private readonly sharedPools = new Map<string, Promise<SharedPool>>();
   private readonly openPools = new Map<string, SharedPool>();
+  /** A placement of each shared PostgreSQL pool named by {@link sharedSchemaOf}, to open it by. */
+  private readonly spanTargets = new Map<string, { placement: DataSourcePlacement; address: ServerAddress }>();
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   /** What TypeORM asks a PostgreSQL server at every initialize, learnt once per server. */
   private readonly serverFacts = new Map<string, { version: string; searchSchema: string }>();
@@ -271,6 +282,44 @@ export class DataSourceRouter {
   /** Runs `work` in a transaction on the current tenant's placement. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     return this.unitOfWork({ transaction: true, ...(isolation ? { isolation } : {}) }, work);
+  }
+
+  /**
+   * The tenant's schema and shared pool when its placement is a `schema` on PostgreSQL (null for
+   * any other placement): tenants of one pool can be served by one unit of work of
+   * {@link runSpanning}. The placement comes from the catalog, as for every unit of work.
+   */
+  async sharedSchemaOf(tenant: TenantSlug): Promise<SharedSchema | null> {
+    if (this.closed) throw DataRouterException.closed();
+    const placement = await this.options.resolvePlacement(tenant);
+    const address = this.addressOf(placement);
+    if (placement.kind !== 'schema' || address.dialect !== 'postgres') return null;
+    const pool = sharedKey(placement, address);
+    if (!this.spanTargets.has(pool)) this.spanTargets.set(pool, { placement, address });
+    return { tenant, pool, schema: placement.schema! };
+  }
+
+  /**
+   * Runs `work` in a transaction on the shared pool `pool` (from {@link sharedSchemaOf}) bound to
+   * `role`, a store-wide `NOLOGIN` role the pool's login is a member of (see
+   * `RuntimeLogin.batchRole`), instead of a tenant's: for work that spans the tenants of one server
+   * in one transaction (the secure store's audit appends). The role has only the rights the store
+   * granted it, table by table, in each tenant schema; the search path is empty, so every name
+   * must be schema-qualified (validated names from {@link sharedSchemaOf} only). Connection-level
+   * failures become `DATABASE_UNAVAILABLE`; the unit counts against the pool like a tenant's.
+   */
+  async runSpanning<T>(pool: string, role: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.closed) throw DataRouterException.closed();
+    const target = this.spanTargets.get(pool);
+    if (!target) throw new Error(`no shared pool ${pool} was named by sharedSchemaOf`);
+    try {
+      const shared = await this.sharedPoolFor(target.placement, target.address);
+      return await shared.run({ tenant: `role:${role}`, target: role, searchPath: '' }, { transaction: true }, work);
+    } catch (error) {
+      if (isUnreachable(error) && !(error instanceof DataRouterException))
+        throw DataRouterException.unavailable(target.placement.database, failureReason(error), error);
+      throw error;
+    }
   }
 
   /**

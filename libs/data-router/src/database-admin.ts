@@ -132,6 +132,13 @@ export interface RuntimeLogin {
    * MySQL/MariaDB shared pools log in as the server URL's user.
    */
   readonly databasePrefix?: string;
+  /**
+   * PostgreSQL: a store-wide `NOLOGIN` role (`ps_<store>_batch`) the login is a member of, for
+   * units of work that span the store's tenants on one server (`DataSourceRouter.runSpanning`).
+   * It is created with the login and holds no right until the store's own migrations grant it
+   * some, table by table, in each tenant schema (the secure store: appending to the audit chain).
+   */
+  readonly batchRole?: string;
 }
 
 /** Role passwords are spliced into DDL (no parameters there): only these characters pass. */
@@ -170,6 +177,7 @@ export const SchemaAdmin = {
       async (ds) => {
         const existed = await schemaExists(ds, schema);
         const password = runtime.password === undefined ? '' : ` PASSWORD '${runtime.password}'`;
+        const batch = runtime.batchRole === undefined ? undefined : quoteIdentifier(runtime.batchRole);
         await ds.query(
           `DO $$ BEGIN
              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(runtime.username)}) THEN
@@ -178,20 +186,37 @@ export const SchemaAdmin = {
              END IF;
            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
            END $$;
-           DO $$ BEGIN
-             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(schema)}) THEN
-               CREATE ROLE ${role} NOLOGIN;
-             END IF;
-           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-           END $$;
+           ${ensureRoleSql(schema)}
+           ${batch ? ensureRoleSql(runtime.batchRole!) : ''}
            GRANT ${role} TO ${login};
            GRANT ${role} TO CURRENT_USER;
+           ${batch ? `GRANT ${batch} TO ${login};` : ''}
            CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role};`,
         );
         return !existed;
       },
       database,
     );
+  },
+
+  /**
+   * Creates the store's batch role (`RuntimeLogin.batchRole`) if missing, and makes the runtime
+   * login a member when the login exists: for servers whose schemas were provisioned before the
+   * role existed, ahead of the migrations that grant it rights (`polystore migrate`). Idempotent.
+   */
+  async ensureBatchRole(serverUrl: string, login: string, batchRole: string): Promise<void> {
+    const address = parseServerUrl(serverUrl);
+    assertPostgres(address);
+    await withAdminConnection(address, async (ds) => {
+      await ds.query(
+        `${ensureRoleSql(batchRole)}
+         DO $$ BEGIN
+           IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(login)}) THEN
+             EXECUTE 'GRANT ${quoteIdentifier(batchRole)} TO ${quoteIdentifier(login)}';
+           END IF;
+         END $$`,
+      );
+    });
   },
 
   /**
@@ -280,6 +305,16 @@ export const MysqlRuntimeLogin = {
     });
   },
 };
+
+/** Creates the `NOLOGIN` role `name` unless it exists (safe from several processes at once). */
+function ensureRoleSql(name: string): string {
+  return `DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(name)}) THEN
+               CREATE ROLE ${quoteIdentifier(name)} NOLOGIN;
+             END IF;
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+           END $$;`;
+}
 
 function assertPostgres(address: ServerAddress): void {
   if (address.dialect !== 'postgres') throw DataRouterException.invalidPlacement('schema placements need PostgreSQL');

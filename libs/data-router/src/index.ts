@@ -39,6 +39,7 @@ export {
   type RouterStats,
   type ServerStats,
   type SharedPoolStats,
+  type SharedSchema,
 } from './data-source-router.js';
 export { serverPools, type ServerPoolSummary } from './server-pools.js';
 export { DatabaseAdmin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';

@@ -27,6 +27,8 @@ export {
 export {
   TenantDataModule,
   runtimeLogin,
+  runtimeLoginName,
+  storeBatchRole,
   tenantDataLimits,
   type TenantDataLimits,
   type TenantDataOptions,

@@ -57,10 +57,26 @@ export interface TenantDataOptions {
  */
 export function runtimeLogin(store: StoreName, storeKey: Buffer): RuntimeLogin {
   return {
-    username: `ps_${store}_runtime`,
+    username: runtimeLoginName(store),
     password: deriveKey(storeKey, 'polystore/runtime-login').toString('base64url'),
     databasePrefix: placementDatabasePrefix(store),
+    batchRole: storeBatchRole(store),
   };
+}
+
+/** The name of a store's runtime login (see {@link runtimeLogin}). */
+export function runtimeLoginName(store: StoreName): string {
+  return `ps_${store}_runtime`;
+}
+
+/**
+ * The store-wide role of a store's units spanning tenants on a PostgreSQL server
+ * (`ps_<store>_batch`, see `RuntimeLogin.batchRole`): created with the runtime login, a member of
+ * nothing, granted table rights only by the store's own migrations (today the secure store's, for
+ * its audit appends; the edge store's role holds none).
+ */
+export function storeBatchRole(store: StoreName): string {
+  return `ps_${store}_batch`;
 }
 
 @Injectable()

@@ -1,7 +1,8 @@
 import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
-import { parseServerUrl, resolveStoreSchema } from '#polystore/data-router';
+import { parseServerUrl, resolveStoreSchema, SchemaAdmin } from '#polystore/data-router';
 import { TenantSkipped, type TenantJob } from '#polystore/jobs';
 import { isCodedError } from '#polystore/platform';
+import { runtimeLoginName, storeBatchRole } from '#polystore/runtime';
 import type { TenantSlug } from '#polystore/tenancy';
 import { fleetRouter } from '../fleet-router.js';
 import { STORE_SCHEMAS } from '../store-apps.js';
@@ -41,6 +42,20 @@ export function migrateJob(
     options.stores.map((store) => [store, fleetRouter(catalog, store, { name: `migrate:${store}`, ...options })]),
   );
 
+  // Servers provisioned before stores had a batch role get it before their schemas migrate (the
+  // secure store's migration grants it the audit appends); once per (store, server) per run.
+  const batchRoles = new Map<string, Promise<void>>();
+  const ensureBatchRole = (store: StoreName, serverUrl: string): Promise<void> => {
+    const key = `${store} ${parseServerUrl(serverUrl).id}`;
+    let ensured = batchRoles.get(key);
+    if (!ensured) {
+      ensured = SchemaAdmin.ensureBatchRole(serverUrl, runtimeLoginName(store), storeBatchRole(store));
+      ensured.catch(() => batchRoles.delete(key));
+      batchRoles.set(key, ensured);
+    }
+    return ensured;
+  };
+
   const migrateStore = async (tenant: TenantSlug, store: StoreName): Promise<StoreMigration> => {
     const router = routers.get(store)!;
     try {
@@ -50,6 +65,7 @@ export function migrateJob(
       if ((await fleet.isCurrent(placement, schema)) === true)
         return options.dryRun ? { store, pending: [] } : { store, applied: [] };
       if (options.dryRun) return { store, pending: await router.pendingMigrations() };
+      if (placement.kind === 'schema') await ensureBatchRole(store, placement.serverUrl);
       return { store, applied: (await router.migrate()).applied };
     } catch (error) {
       if (isCodedError(error) && error.code === CatalogErrorCode.PLACEMENT_NOT_FOUND)

@@ -38,6 +38,12 @@ export interface SharedPoolLimits {
 export interface TenantBinding {
   readonly tenant: string;
   readonly target: string;
+  /**
+   * PostgreSQL: the search path, when it is not `target` (the tenant's schema). Empty for a unit
+   * bound to a store-wide role (see `DataSourceRouter.runSpanning`): every name it uses is
+   * schema-qualified, and an unqualified one finds nothing.
+   */
+  readonly searchPath?: string;
 }
 
 /** Whether a unit of work runs in a transaction (always, on PostgreSQL), and at which isolation. */
@@ -306,11 +312,13 @@ const BINDABLE = /^[a-z][a-z0-9_]{0,62}$/;
  * binding fails after `BEGIN` ran, the unit's error path rolls the transaction back.
  */
 async function beginBound(runner: QueryRunner, binding: TenantBinding, isolation?: IsolationLevel): Promise<void> {
-  if (!BINDABLE.test(binding.target)) throw new Error(`refusing to bind to ${JSON.stringify(binding.target)}`);
+  const searchPath = binding.searchPath ?? binding.target;
+  if (!BINDABLE.test(binding.target) || (searchPath !== '' && !BINDABLE.test(searchPath)))
+    throw new Error(`refusing to bind to ${JSON.stringify(binding.target)}`);
   const begin = isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN';
   Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
   await runner.query(
-    `${begin}; SELECT set_config('role', '${binding.target}', true), set_config('search_path', '${binding.target}', true)`,
+    `${begin}; SELECT set_config('role', '${binding.target}', true), set_config('search_path', '${searchPath}', true)`,
   );
 }
 
