@@ -157,7 +157,8 @@ export const SchemaAdmin = {
    * Creates (if missing) the shared database, the runtime login role, the tenant's role, its
    * membership in the runtime role and the tenant's schema owned by its role; true when the schema
    * was created by this call. An existing runtime login gets the given password again (it derives
-   * from the store's key, which may have been rotated or, before store keys, derived otherwise).
+   * from the store's key, which may have been rotated or, before store keys, derived otherwise),
+   * once per process and server: concurrent provisions share that step.
    */
   async ensureTenantSchema(
     serverUrl: string,
@@ -176,23 +177,21 @@ export const SchemaAdmin = {
       address,
       async (ds) => {
         const existed = await schemaExists(ds, schema);
-        const password = runtime.password === undefined ? '' : ` PASSWORD '${runtime.password}'`;
-        const batch = runtime.batchRole === undefined ? undefined : quoteIdentifier(runtime.batchRole);
-        await ds.query(
-          `DO $$ BEGIN
-             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(runtime.username)}) THEN
-               CREATE ROLE ${login} LOGIN NOINHERIT${password};
-             ${password ? `ELSE ALTER ROLE ${login}${password};` : ''}
-             END IF;
-           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-           END $$;
-           ${ensureRoleSql(schema)}
-           ${batch ? ensureRoleSql(runtime.batchRole!) : ''}
-           GRANT ${role} TO ${login};
-           GRANT ${role} TO CURRENT_USER;
-           ${batch ? `GRANT ${batch} TO ${login};` : ''}
-           CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role};`,
-        );
+        const ensureTenant = () =>
+          ds.query(
+            `${ensureRoleSql(schema)}
+             GRANT ${role} TO ${login};
+             GRANT ${role} TO CURRENT_USER;
+             CREATE SCHEMA IF NOT EXISTS ${role} AUTHORIZATION ${role};`,
+          );
+        await ensureRuntimeLoginOn(ds, address, runtime);
+        await ensureTenant().catch(async (error: unknown) => {
+          // The login was dropped behind this process's back since it made it current: again, once.
+          if ((error as { code?: string }).code !== UNDEFINED_OBJECT) throw error;
+          forgetRuntimeLogin(address, runtime);
+          await ensureRuntimeLoginOn(ds, address, runtime);
+          await ensureTenant();
+        });
         return !existed;
       },
       database,
@@ -305,6 +304,57 @@ export const MysqlRuntimeLogin = {
     });
   },
 };
+
+/** Runtime logins this process has made current, per server: see {@link ensureRuntimeLoginOn}. */
+const currentLogins = new Map<string, Promise<void>>();
+
+/**
+ * Creates the runtime login (or gives it its password again) and the store's batch role with the
+ * login's membership, once per process and server: provisioning many tenants at once would
+ * otherwise update the login's catalog row from every one of them (`ALTER ROLE ... PASSWORD`),
+ * and PostgreSQL fails all but one of such concurrent updates ("tuple concurrently updated").
+ * Other processes provisioning at the same moment are kept apart by a transaction-scoped advisory
+ * lock on the login's name.
+ */
+function ensureRuntimeLoginOn(ds: DataSource, address: ServerAddress, runtime: RuntimeLogin): Promise<void> {
+  const key = runtimeLoginKey(address, runtime);
+  let current = currentLogins.get(key);
+  if (!current) {
+    const login = quoteIdentifier(runtime.username);
+    const password = runtime.password === undefined ? '' : ` PASSWORD '${runtime.password}'`;
+    const batch = runtime.batchRole === undefined ? undefined : quoteIdentifier(runtime.batchRole);
+    // One simple-protocol message: one implicit transaction, which the advisory lock spans.
+    current = ds
+      .query(
+        `SELECT pg_advisory_xact_lock(hashtext('polystore runtime login ' || ${literal(runtime.username)}));
+         DO $$ BEGIN
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(runtime.username)}) THEN
+             CREATE ROLE ${login} LOGIN NOINHERIT${password};
+           ${password ? `ELSE ALTER ROLE ${login}${password};` : ''}
+           END IF;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$;
+         ${batch ? `${ensureRoleSql(runtime.batchRole!)} GRANT ${batch} TO ${login};` : ''}`,
+      )
+      .then(() => undefined);
+    currentLogins.set(key, current);
+    current.catch(() => {
+      if (currentLogins.get(key) === current) currentLogins.delete(key);
+    });
+  }
+  return current;
+}
+
+function forgetRuntimeLogin(address: ServerAddress, runtime: RuntimeLogin): void {
+  currentLogins.delete(runtimeLoginKey(address, runtime));
+}
+
+function runtimeLoginKey(address: ServerAddress, runtime: RuntimeLogin): string {
+  return [address.id, runtime.username, runtime.password ?? '', runtime.batchRole ?? ''].join('\u0000');
+}
+
+/** PostgreSQL: a role (or another object) named in a statement does not exist. */
+const UNDEFINED_OBJECT = '42704';
 
 /** Creates the `NOLOGIN` role `name` unless it exists (safe from several processes at once). */
 function ensureRoleSql(name: string): string {

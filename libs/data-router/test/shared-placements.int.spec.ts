@@ -408,6 +408,38 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     expect(left).toEqual([]);
   });
 
+  it('data-router - 16 tenants provisioned at once with a new runtime login and batch role: every schema made, no concurrent update of the login', async () => {
+    // A login of its own: no provisioning of this process has made it current yet.
+    const fresh = {
+      username: `ps_rt${run}_login16`,
+      password: `pw_${uniqueToken(20)}`,
+      batchRole: `ps_rt${run}_batch16`,
+    };
+    const schemas = Array.from({ length: 16 }, (_, i) => schemaOf(`burst${i}`));
+    const outcomes = await Promise.allSettled(
+      schemas.map((schema) => SchemaAdmin.ensureTenantSchema(TestServices.postgresUrl, database, schema, fresh)),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(outcomes.map((o) => (o as PromiseFulfilledResult<boolean>).value)).toEqual(schemas.map(() => true));
+    const members = await pgQuery<{ role: string }>(
+      `SELECT r.rolname AS role FROM pg_auth_members m
+         JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+        WHERE u.rolname = $1 ORDER BY 1`,
+      [fresh.username],
+    );
+    expect(members.map((m) => m.role)).toEqual([fresh.batchRole, ...schemas].sort());
+    // Dropped behind this process's back, the login is made again by the next provisioning.
+    for (const schema of schemas) await SchemaAdmin.dropTenantSchema(TestServices.postgresUrl, database, schema);
+    await pgQuery(`DROP ROLE "${fresh.username}"`);
+    await expect(SchemaAdmin.ensureTenantSchema(TestServices.postgresUrl, database, schemas[0]!, fresh)).resolves.toBe(
+      true,
+    );
+    await expect(
+      pgQuery('SELECT rolcanlogin, rolinherit FROM pg_roles WHERE rolname = $1', [fresh.username]),
+    ).resolves.toEqual([{ rolcanlogin: true, rolinherit: false }]);
+    await SchemaAdmin.dropTenantSchema(TestServices.postgresUrl, database, schemas[0]!);
+  });
+
   it('data-router - a tenant whose dedicated server is down fails fast and alone', async () => {
     const down = parseTenantSlug('down');
     const { router } = routerWith(
