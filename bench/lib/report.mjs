@@ -230,7 +230,11 @@ function sharedPoolSentence(s, one) {
     : '';
   const auditPart =
     batch !== null
-      ? ` Each read is one unit (a transaction: bind, read, commit) and each audit group commit of a tenant another: ${batch.toFixed(1)} audit records per audit transaction here${batchOne !== null ? ` against ${batchOne.toFixed(1)} at 1 tenant, where the ${''}concurrent reads of the one tenant share their group commit` : ''}; spread over ${fmt.int(s.tenants)} tenants, reads rarely meet a read of the same tenant, so nearly every read pays a transaction of its own for its audit record (lock the chain head, insert, update the head, a durable commit).`
+      ? ` Each read is one unit (a transaction: bind, read, commit) and each audit group commit another: ${batch.toFixed(1)} audit records per audit transaction here${batchOne !== null ? ` against ${batchOne.toFixed(1)} at 1 tenant` : ''}${
+          batch < 2
+            ? `; spread over ${fmt.int(s.tenants)} tenants, reads rarely meet a read of the same tenant, so with a group commit per tenant nearly every read pays a transaction of its own for its audit record (lock the chain head, insert, update the head, a durable commit).`
+            : ` (an audit group commit spans the tenants of the shared database: one statement for the waiting reads of all of them).`
+        }`
       : '';
   return (
     `With ${fmt.int(s.tenants)} tenants on schema placements, ${fmt.rate(okRate(s))} req/s${vsOne}, p50 ${fmt.ms(s.load.latencyMs.p50)} ms, p99 ${fmt.ms(s.load.latencyMs.p99)} ms, ${fmt.int(failures(s))} failed${failures(s) ? ` (${statusList(s) || 'socket errors'})` : ''}: ` +

@@ -81,6 +81,10 @@ export function startGateway(settings, logDir, stores = ['secure']) {
       // No scheduled job (usage rollup, device-offline sweep) runs during the measurements.
       JOBS: '',
       TENANT_DELETION_GRACE_MS: '0',
+      // The abuse controls' per-key and per-tenant rate limits (1,000 and 2,000 per second by
+      // default) would answer a 1-tenant read at full speed with 429s: off, this measures capacity.
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_TENANT: '0',
     },
   });
 }
