@@ -70,6 +70,12 @@ export interface DataSourceRouterOptions {
   readonly sharedPoolSize?: number;
   /** Connections one tenant may hold at once in a shared pool. Default: half the shared pool. */
   readonly tenantCap?: number;
+  /**
+   * PostgreSQL shared pools: lanes the pool is split into, each tenant with a home lane, so each
+   * server backend caches the catalog entries of a share of the tenants (`SharedPool`'s
+   * `PoolLanes`). Default: one per 5 connections of the pool; 1 = no lanes.
+   */
+  readonly sharedPoolLanes?: number;
   /** A shared-pool connection is closed after this many units of work. Default 10,000. */
   readonly connectionMaxUses?: number;
   /** A shared-pool connection is closed after serving this long. Default 30 minutes. */
@@ -648,6 +654,10 @@ export class DataSourceRouter {
     // SharedPool), and never all of it: room is left for one placement with a pool of its own.
     const size = Math.max(1, Math.min(this.options.sharedPoolSize ?? 20, server.capacity - this.options.poolSize));
     const dialect = address.dialect as Exclude<ServerAddress['dialect'], 'mongodb'>;
+    const lanes =
+      dialect === 'postgres'
+        ? Math.max(1, Math.min(size, this.options.sharedPoolLanes || Math.round(size / CONNECTIONS_PER_LANE)))
+        : 1;
     const database = dialect === 'postgres' ? placement.database : LANDING_DATABASE;
     const runtime = this.options.sharedLogin?.(address);
     // MySQL/MariaDB pools log in as the runtime login only when it names its databases (a pattern grant).
@@ -663,7 +673,8 @@ export class DataSourceRouter {
       }
       dataSource = new DataSource(
         connectionOptions(loginAddress, database, resolveStoreSchema(this.options.schema, dialect), {
-          poolSize: size,
+          // With lanes, this DataSource's own pool is the first lane (see SharedPool).
+          poolSize: Math.ceil(size / lanes),
           applicationName: this.options.applicationName,
           connectTimeoutMs: this.options.connectTimeoutMs ?? 3_000,
           mysqlFlavor: dialect === 'mysql' ? await this.mysqlFlavor(address) : undefined,
@@ -685,6 +696,7 @@ export class DataSourceRouter {
     const maxWaiters = Math.max(1, this.options.maxWaiters);
     return new SharedPool(address.id, dialect, database, dataSource, {
       size,
+      lanes,
       tenantCap: Math.max(1, Math.min(size, this.options.tenantCap ?? Math.ceil(size / 2))),
       maxWaiters,
       maxUses: this.options.connectionMaxUses ?? 10_000,
@@ -1038,6 +1050,9 @@ async function initializeOn(dataSource: DataSource, address: ServerAddress): Pro
   await dataSource.initialize();
   if (address.nodes) await ClusterMembership.of(address).readYourWrites(dataSource);
 }
+
+/** Connections per lane of a PostgreSQL shared pool, by default (`sharedPoolLanes`). */
+const CONNECTIONS_PER_LANE = 5;
 
 /** Shared placements: a schema on PostgreSQL, a database on a MySQL/MariaDB server. */
 function isShared(placement: DataSourcePlacement, address: ServerAddress): boolean {

@@ -440,6 +440,41 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     await SchemaAdmin.dropTenantSchema(TestServices.postgresUrl, database, schemas[0]!);
   });
 
+  it("data-router - lanes: under saturation a tenant's units stay on its lane's backends (2 lanes of 4); one lane spreads them over all 8; never more connections than the pool", async () => {
+    /** 50 clients read the backend's pid for 40 tenants, 30 times each: distinct backends per tenant, on average. */
+    const backendsPerTenant = async (lanes: number) => {
+      const { router, app } = routerWith(placementOf, { sharedLogin, sharedPoolLanes: lanes });
+      const sampler = sampleConnections(app);
+      const seen = new Map<string, Set<number>>();
+      let next = 0;
+      try {
+        await Promise.all(
+          Array.from({ length: 50 }, async () => {
+            for (let n = next++; n < 40 * 30; n = next++) {
+              const tenant = tenantOf(n % 40);
+              const [row] = await inTenant(tenant, () =>
+                router.run((db) => db.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid')),
+              );
+              const pids = seen.get(tenant) ?? new Set<number>();
+              pids.add(row!.pid);
+              seen.set(tenant, pids);
+            }
+          }),
+        );
+      } finally {
+        await router.close();
+      }
+      const peak = await sampler.stop();
+      expect(peak).toBeLessThanOrEqual(8);
+      return [...seen.values()].reduce((n, pids) => n + pids.size, 0) / seen.size;
+    };
+    const oneLane = await backendsPerTenant(1);
+    const twoLanes = await backendsPerTenant(2);
+    process.stdout.write(`backends per tenant: one lane ${oneLane.toFixed(2)}, two lanes ${twoLanes.toFixed(2)}\n`);
+    expect(oneLane).toBeGreaterThan(6);
+    expect(twoLanes).toBeLessThanOrEqual(5);
+  }, 120_000);
+
   it('data-router - a tenant whose dedicated server is down fails fast and alone', async () => {
     const down = parseTenantSlug('down');
     const { router } = routerWith(

@@ -150,6 +150,8 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
     [`${prefix}_DB_SERVER_RESERVE`]: intVar(10, 0, 100_000),
     /** Connections of the one pool serving every shared placement (schema, database on MySQL) of a server. */
     [`${prefix}_DB_SHARED_POOL_SIZE`]: intVar(20, 1, 1_000),
+    /** PostgreSQL shared pools: lanes, each tenant with a home lane (backend cache locality); 0 = one per 5 connections. */
+    [`${prefix}_DB_SHARED_POOL_LANES`]: intVar(0, 0, 1_000),
     /** Connections one tenant may hold at once in a shared pool; 0 = half the pool. */
     [`${prefix}_DB_TENANT_CAP`]: intVar(0, 0, 1_000),
     /** A shared-pool connection is closed after this many units of work (bounds each backend's catalog cache). */
@@ -164,7 +166,7 @@ export function dataRouterConfigShape<P extends string>(prefix: P) {
     /** Longest wait for a new connection to a tenant database (TCP, TLS, authentication). */
     [`${prefix}_DB_CONNECT_TIMEOUT_MS`]: intVar(3_000, 100, 600_000),
   } as Record<
-    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'SERVER_SHARE' | 'SERVER_RESERVE' | 'SHARED_POOL_SIZE' | 'TENANT_CAP' | 'CONNECTION_MAX_USES' | 'CONNECTION_MAX_AGE_MS' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS' | 'CONNECT_TIMEOUT_MS'}`,
+    `${P}_DB_${'POOL_SIZE' | 'CONNECTION_BUDGET' | 'SERVER_SHARE' | 'SERVER_RESERVE' | 'SHARED_POOL_SIZE' | 'SHARED_POOL_LANES' | 'TENANT_CAP' | 'CONNECTION_MAX_USES' | 'CONNECTION_MAX_AGE_MS' | 'IDLE_TTL_MS' | 'MAX_WAITERS' | 'ACQUIRE_TIMEOUT_MS' | 'CIRCUIT_FAILURES' | 'CIRCUIT_HALF_OPEN_MS' | 'CONNECT_TIMEOUT_MS'}`,
     ReturnType<typeof intVar>
   >;
 }

@@ -25,6 +25,8 @@ export interface TenantDataLimits {
   /** Connections left aside on each server (`<STORE>_DB_SERVER_RESERVE`). */
   readonly serverReserve: number;
   readonly sharedPoolSize: number;
+  /** PostgreSQL shared pools: lanes (0: one per 5 connections). */
+  readonly sharedPoolLanes: number;
   readonly tenantCap?: number;
   readonly connectionMaxUses: number;
   readonly connectionMaxAgeMs: number;
@@ -124,6 +126,7 @@ export class TenantDataModule {
               connectionBudget: options.limits.connectionBudget,
               serverShare: { share: options.limits.serverShare, reserve: options.limits.serverReserve },
               sharedPoolSize: options.limits.sharedPoolSize,
+              sharedPoolLanes: options.limits.sharedPoolLanes,
               ...(options.limits.tenantCap ? { tenantCap: options.limits.tenantCap } : {}),
               connectionMaxUses: options.limits.connectionMaxUses,
               connectionMaxAgeMs: options.limits.connectionMaxAgeMs,
@@ -171,6 +174,7 @@ export function tenantDataLimits(config: Record<string, unknown>, prefix: string
     serverShare: get('SERVER_SHARE') / 100,
     serverReserve: get('SERVER_RESERVE'),
     sharedPoolSize: get('SHARED_POOL_SIZE'),
+    sharedPoolLanes: get('SHARED_POOL_LANES'),
     ...(get('TENANT_CAP') ? { tenantCap: get('TENANT_CAP') } : {}),
     connectionMaxUses: get('CONNECTION_MAX_USES'),
     connectionMaxAgeMs: get('CONNECTION_MAX_AGE_MS'),

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { quoteDatabaseName, type Dialect } from '../placement.js';
 import { isUnreachable } from './failure.js';
 import { Gate } from './gate.js';
+import { PoolLanes } from './pool-lanes.js';
 
 /** Transaction isolation levels understood by every SQL dialect the router supports. */
 export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
@@ -32,6 +33,11 @@ export interface SharedPoolLimits {
   readonly grow: () => Promise<void>;
   /** Told how long each unit waited for its tenant's cap and a connection (0: at once), in ms. */
   readonly onWait?: (ms: number) => void;
+  /**
+   * PostgreSQL: lanes the pool is split into, each tenant with a home lane (see {@link PoolLanes});
+   * the DataSource's own pool is one lane, of `ceil(size / lanes)` connections. 1: no lanes.
+   */
+  readonly lanes?: number;
 }
 
 /** The tenant a unit of work is bound to: its schema/role (PostgreSQL) or its database (MySQL). */
@@ -99,6 +105,7 @@ export class SharedPool {
 
   /** Budget reservations under way (so concurrent units do not over-reserve). */
   private growing = 0;
+  private readonly lanes: PoolLanes | undefined;
 
   constructor(
     readonly serverId: string,
@@ -109,6 +116,11 @@ export class SharedPool {
   ) {
     // No connection of the server's budget is taken until a unit needs it (see `room`).
     this.slots = new Gate(0, limits.maxWaiters);
+    const lanes = limits.lanes ?? 1;
+    this.lanes =
+      dialect === 'postgres' && lanes > 1
+        ? new PoolLanes(dataSource, lanes, Math.ceil(limits.size / lanes))
+        : undefined;
   }
 
   /** Connections of the server's budget this pool holds. */
@@ -118,7 +130,8 @@ export class SharedPool {
 
   /** Runs `work` on a connection bound to `binding`, within the tenant's cap and the pool's size. */
   async run<T>(binding: TenantBinding, mode: UnitMode, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.withSlot(binding.tenant, () => this.unit(binding, mode, work));
+    const lane: Lane = { used: this.lanes?.homeOf(binding.tenant) };
+    return this.withSlot(binding.tenant, lane, () => this.unit(binding, mode, work, lane));
   }
 
   /**
@@ -129,7 +142,8 @@ export class SharedPool {
    * setting can outlive the work.
    */
   async session<T>(binding: TenantBinding, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    return this.withSlot(binding.tenant, async () => {
+    // The DataSource's own pool: the first lane.
+    return this.withSlot(binding.tenant, { used: this.lanes ? 0 : undefined }, async () => {
       const runner = this.dataSource.createQueryRunner();
       let clean = false;
       try {
@@ -169,10 +183,12 @@ export class SharedPool {
   async close(error: () => Error): Promise<void> {
     this.slots.rejectAll(error);
     for (const gate of this.tenants.values()) gate.rejectAll(error);
+    await this.lanes?.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
   }
 
-  private async withSlot<T>(tenant: string, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` holding a connection slot; `lane`: the home lane asked for, then the lane used. */
+  private async withSlot<T>(tenant: string, lane: Lane, work: () => Promise<T>): Promise<T> {
     const { waitMs, busy } = this.limits;
     const counted: Busy = (reason) => {
       this.counters.busyRejections++;
@@ -188,12 +204,12 @@ export class SharedPool {
       await cap.enter(waitMs(), counted);
       try {
         await this.room();
-        await this.slots.enter(waitMs(), counted);
+        await this.slots.enter(waitMs(), counted, lane.used);
         this.limits.onWait?.(Date.now() - waitFrom);
         try {
           return await work();
         } finally {
-          this.slots.leave();
+          this.slots.leave(lane.used);
         }
       } finally {
         cap.leave();
@@ -222,9 +238,21 @@ export class SharedPool {
     }
   }
 
-  private unit<T>(binding: TenantBinding, mode: UnitMode, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private unit<T>(
+    binding: TenantBinding,
+    mode: UnitMode,
+    work: (manager: EntityManager) => Promise<T>,
+    lane: Lane,
+  ): Promise<T> {
     this.counters.units++;
-    const runner = this.dataSource.createQueryRunner();
+    let runner: QueryRunner;
+    if (this.lanes) {
+      const taken = this.lanes.runnerFor(binding.tenant, this.reserved);
+      runner = taken.runner;
+      lane.used = taken.lane;
+    } else {
+      runner = this.dataSource.createQueryRunner();
+    }
     return runUnit(runner, this.dialect, mode, binding, work, (clean) => this.giveBack(runner, clean));
   }
 
@@ -295,6 +323,11 @@ export async function runUnit<T>(
     }
     giveBack(clean);
   }
+}
+
+/** A unit's lane: its home lane until it takes a connection, then the lane of that connection. */
+interface Lane {
+  used: number | undefined;
 }
 
 /** Names that are safe between single quotes: the catalog's validated schema names. */
