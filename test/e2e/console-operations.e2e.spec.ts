@@ -355,6 +355,9 @@ describe('console operations - move a placement and run migrations from the cons
 
       worker.child.kill('SIGTERM');
       await eventually(() => worker.stderr().includes('SIGTERM: stopping'), { what: 'the signal handled' });
+      expect(worker.stderr()).toContain(
+        'SIGTERM: stopping; no new operation is claimed, a move under way runs to its end',
+      );
       expect(worker.child.exitCode).toBeNull();
       expect(await system('SELECT state, attempts FROM operations WHERE id = $1', [id])).toEqual([
         { state: 'running', attempts: 1 },

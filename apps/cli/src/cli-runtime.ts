@@ -13,12 +13,16 @@ export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2 } as const;
  * once), prints errors as `error: CODE: message` and sets the exit code.
  */
 export class CliRuntime {
-  async run(command: (cli: CliContext, signal: AbortSignal) => Promise<number>): Promise<void> {
+  /** `onStop`: what stopping means for this command, printed with the signal. */
+  async run(
+    command: (cli: CliContext, signal: AbortSignal) => Promise<number>,
+    onStop = 'the run can be resumed',
+  ): Promise<void> {
     const config = loadConfigOrExit(cliConfigSchema, process.env);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) process.exit(130);
-      process.stderr.write(`${signal}: stopping; the run can be resumed (send it again to exit now)\n`);
+      process.stderr.write(`${signal}: stopping; ${onStop} (send it again to exit now)\n`);
       controller.abort();
     };
     process.on('SIGINT', onSignal);

@@ -31,6 +31,6 @@ Several workers may run: an operation runs on one at a time. See docs/operations
         });
         await worker.run(signal);
         return 0;
-      }),
+      }, 'no new operation is claimed, a move under way runs to its end'),
     );
 }
