@@ -11,12 +11,10 @@ import { dropDatabasesLike, pgQuery } from '../../../test/support/pg.js';
 import { TestServices } from '../../../test/support/services.js';
 import { AuditCheckpointRepository } from '../src/audit/audit-checkpoint.repository.js';
 import { CheckpointSigner, type AuditCheckpoint } from '../src/audit/audit-checkpoint.util.js';
-import { AuditCheckpointer, type AuditCheckpointOptions } from '../src/audit/audit-checkpointer.service.js';
-import { AuditLog } from '../src/audit/audit-log.service.js';
-import { AuditVerifier, VERIFY_PAGE } from '../src/audit/audit-verifier.service.js';
-import { AuditRepository } from '../src/audit/audit.repository.js';
+import type { AuditCheckpointOptions } from '../src/audit/audit-checkpointer.service.js';
+import { VERIFY_PAGE } from '../src/audit/audit-verifier.service.js';
 import { TenantKeyRepository } from '../src/crypto/tenant-key.repository.js';
-import { TenantKeyring } from '../src/crypto/tenant-keyring.service.js';
+import { auditCatalogOf, auditProcessOf, type AuditProcess } from './audit-harness.js';
 import { TenantKeyWrapper } from '../src/crypto/tenant-key-wrap.util.js';
 import { SECURE_SCHEMA } from '../src/secure.schema.js';
 import { databasePerTenant } from '../../../test/support/db.js';
@@ -32,48 +30,14 @@ const tenantSql = <R extends Record<string, unknown>>(tenant: string, text: stri
 
 const inTenant = <T>(tenant: TenantSlug, work: () => Promise<T>) => runAsTenant(tenant, work, 60_000);
 
-/** The secure store's audit, wired by hand on the real databases: one "process" of it. */
-interface AuditProcess {
-  readonly log: AuditLog;
-  readonly verifier: AuditVerifier;
-  readonly checkpointer: AuditCheckpointer;
-}
-
 describe('secure-store - signed audit checkpoints in the catalog, on the real PostgreSQL', () => {
   let db: DataSource;
   let router: DataSourceRouter;
   let catalog: CatalogService;
   const tenantIds = new Map<string, string>();
 
-  function startProcess(options: Partial<AuditCheckpointOptions> = {}): AuditProcess {
-    const repository = new AuditRepository(router);
-    const verifier = new AuditVerifier(
-      repository,
-      new AuditCheckpointRepository(db),
-      new CheckpointSigner(ring),
-      new TenantKeyring(ring, new TenantKeyRepository(router), catalog),
-      catalog,
-    );
-    const checkpointer = new AuditCheckpointer(
-      {
-        everyEntries: 1_000_000,
-        intervalMs: 3_600_000,
-        concurrency: 4,
-        timeoutMs: 60_000,
-        shutdownGraceMs: 5_000,
-        ...options,
-      },
-      verifier,
-      new AuditCheckpointRepository(db),
-      new CheckpointSigner(ring),
-    );
-    const log = new AuditLog(
-      repository,
-      new TenantKeyring(ring, new TenantKeyRepository(router), catalog),
-      checkpointer,
-    );
-    return { log, verifier, checkpointer };
-  }
+  const startProcess = (options: Partial<AuditCheckpointOptions> = {}): AuditProcess =>
+    auditProcessOf(router, db, catalog, ring, options);
 
   /** A tenant in the catalog with its secure database migrated and its data key provisioned. */
   async function newTenant(name: string): Promise<TenantSlug> {
@@ -135,15 +99,7 @@ describe('secure-store - signed audit checkpoints in the catalog, on the real Po
       breaker: { consecutiveFailures: 1_000, halfOpenAfterMs: 1 },
       applicationName: `audit-int-${run}`,
     });
-    // Our own catalog service, reduced to what the audit asks of it, read from the real catalog.
-    catalog = {
-      findTenant: async (slug: TenantSlug) => {
-        const rows: Array<{ id: string }> = await db.query('SELECT id FROM tenants WHERE slug = $1', [slug]);
-        // Labelled by its slug, as tenants from before labels: keys are wrapped under the slug here.
-        return rows[0] ? { id: rows[0].id, slug, status: 'active', keyLabel: slug } : null;
-      },
-      onTenantChanged: () => () => undefined,
-    } as unknown as CatalogService;
+    catalog = auditCatalogOf(db);
   }, 60_000);
 
   afterAll(async () => {

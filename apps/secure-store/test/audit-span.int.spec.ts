@@ -10,16 +10,12 @@ import type { DataSource } from 'typeorm';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { dropDatabasesLike, pgQuery } from '../../../test/support/pg.js';
 import { TestServices } from '../../../test/support/services.js';
-import { AuditCheckpointRepository } from '../src/audit/audit-checkpoint.repository.js';
-import { CheckpointSigner } from '../src/audit/audit-checkpoint.util.js';
-import { AuditCheckpointer } from '../src/audit/audit-checkpointer.service.js';
-import { AuditLog } from '../src/audit/audit-log.service.js';
-import { AuditVerifier } from '../src/audit/audit-verifier.service.js';
-import { AUDIT_APPENDER_ROLE, AuditRepository } from '../src/audit/audit.repository.js';
+import { AUDIT_APPENDER_ROLE } from '../src/audit/audit.repository.js';
 import { TenantKeyRepository } from '../src/crypto/tenant-key.repository.js';
 import { TenantKeyring } from '../src/crypto/tenant-keyring.service.js';
 import { TenantKeyWrapper } from '../src/crypto/tenant-key-wrap.util.js';
 import { SECURE_SCHEMA } from '../src/secure.schema.js';
+import { auditCatalogOf, auditProcessOf, type AuditProcess } from './audit-harness.js';
 
 /**
  * The audit appends of many tenants in one statement (schema placements of one shared database),
@@ -38,9 +34,7 @@ const inTenant = <T>(tenant: TenantSlug, work: () => Promise<T>) => runAsTenant(
 const sharedSql = <R extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
   pgQuery<R>(text, params, database);
 
-interface AuditProcess {
-  readonly log: AuditLog;
-  readonly verifier: AuditVerifier;
+interface SpanProcess extends AuditProcess {
   readonly router: DataSourceRouter;
   /** Units of work its shared pool has served so far. */
   units(): number;
@@ -51,7 +45,7 @@ describe('secure-store - audit appends spanning the tenants of a shared database
   let catalog: CatalogService;
   const tenantIds = new Map<string, string>();
   const tenants: TenantSlug[] = [];
-  const processes: AuditProcess[] = [];
+  const processes: SpanProcess[] = [];
 
   const placementOf = (tenant: TenantSlug): DataSourcePlacement => ({
     tenant,
@@ -63,7 +57,7 @@ describe('secure-store - audit appends spanning the tenants of a shared database
   });
 
   /** One secure-store "process": its own router (one shared pool), keyring, audit log. */
-  function startProcess(): AuditProcess {
+  function startProcess(): SpanProcess {
     const router = new DataSourceRouter({
       name: `audit-span-${run}`,
       resolvePlacement: (tenant) => Promise.resolve(placementOf(tenant)),
@@ -78,25 +72,8 @@ describe('secure-store - audit appends spanning the tenants of a shared database
       breaker: { consecutiveFailures: 1_000, halfOpenAfterMs: 1 },
       applicationName: `audit-span-${run}`,
     });
-    const repository = new AuditRepository(router);
-    const keyring = new TenantKeyring(ring, new TenantKeyRepository(router), catalog);
-    const checkpoints = new AuditCheckpointRepository(db);
-    const verifier = new AuditVerifier(repository, checkpoints, new CheckpointSigner(ring), keyring, catalog);
-    const checkpointer = new AuditCheckpointer(
-      {
-        everyEntries: 1_000_000,
-        intervalMs: 3_600_000,
-        concurrency: 4,
-        timeoutMs: 60_000,
-        shutdownGraceMs: 5_000,
-      },
-      verifier,
-      checkpoints,
-      new CheckpointSigner(ring),
-    );
-    const p: AuditProcess = {
-      log: new AuditLog(repository, keyring, checkpointer),
-      verifier,
+    const p: SpanProcess = {
+      ...auditProcessOf(router, db, catalog, ring),
       router,
       units: () => router.stats().sharedPools.reduce((n, pool) => n + pool.units, 0),
     };
@@ -105,7 +82,7 @@ describe('secure-store - audit appends spanning the tenants of a shared database
   }
 
   /** A tenant with its schema provisioned and migrated as the store does it, and its data key. */
-  async function newTenant(name: string, p: AuditProcess): Promise<TenantSlug> {
+  async function newTenant(name: string, p: SpanProcess): Promise<TenantSlug> {
     const tenant = parseTenantSlug(`as-${name}-${uniqueToken(4)}`);
     const id = randomUUID();
     await db.query(`INSERT INTO tenants (id, slug, name, status, key_label) VALUES ($1, $2, $3, 'active', $2)`, [
@@ -124,14 +101,14 @@ describe('secure-store - audit appends spanning the tenants of a shared database
     return tenant;
   }
 
-  const read = (p: AuditProcess, tenant: TenantSlug) =>
+  const read = (p: SpanProcess, tenant: TenantSlug) =>
     inTenant(tenant, () => p.log.record({ action: 'customer.read', subjectId: null, outcome: 'ok' }));
 
   /** `perTenant` audited reads of every one of `of` at once, interleaved across tenants (as under load). */
-  const readAll = (p: AuditProcess, of: readonly TenantSlug[], perTenant: number) =>
+  const readAll = (p: SpanProcess, of: readonly TenantSlug[], perTenant: number) =>
     Promise.all(Array.from({ length: perTenant }, () => of.map((tenant) => read(p, tenant))).flat());
 
-  const verdictOf = (p: AuditProcess, tenant: TenantSlug) => inTenant(tenant, () => p.verifier.verify('full'));
+  const verdictOf = (p: SpanProcess, tenant: TenantSlug) => inTenant(tenant, () => p.verifier.verify('full'));
 
   const recordCount = async (tenant: TenantSlug) =>
     Number(
@@ -139,7 +116,7 @@ describe('secure-store - audit appends spanning the tenants of a shared database
     );
 
   /** Every chain of `of` verifies in full and holds exactly `expected` records. */
-  async function expectIntactChains(p: AuditProcess, of: readonly TenantSlug[], expected: number): Promise<void> {
+  async function expectIntactChains(p: SpanProcess, of: readonly TenantSlug[], expected: number): Promise<void> {
     for (const tenant of of) {
       expect({ tenant, count: await recordCount(tenant) }).toEqual({ tenant, count: expected });
       await expect(verdictOf(p, tenant)).resolves.toMatchObject({ valid: true, checked: expected, headSeq: expected });
@@ -152,13 +129,7 @@ describe('secure-store - audit appends spanning the tenants of a shared database
       poolSize: 4,
       applicationName: `audit-span-int-${run}`,
     });
-    catalog = {
-      findTenant: async (slug: TenantSlug) => {
-        const rows: Array<{ id: string }> = await db.query('SELECT id FROM tenants WHERE slug = $1', [slug]);
-        return rows[0] ? { id: rows[0].id, slug, status: 'active', keyLabel: slug } : null;
-      },
-      onTenantChanged: () => () => undefined,
-    } as unknown as CatalogService;
+    catalog = auditCatalogOf(db);
   }, 60_000);
 
   afterAll(async () => {
