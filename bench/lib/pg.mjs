@@ -254,3 +254,45 @@ function emptyWindow() {
     sum: { all: 0, tenant_pool: 0, ours: 0 },
   };
 }
+
+/** The system catalogs that tenant churn (schemas, tables and roles created and dropped) fills with dead rows. */
+const CHURNED_CATALOGS = [
+  'pg_attribute',
+  'pg_class',
+  'pg_depend',
+  'pg_type',
+  'pg_namespace',
+  'pg_index',
+  'pg_constraint',
+];
+const CHURNED_SHARED_CATALOGS = ['pg_authid', 'pg_auth_members', 'pg_shdepend'];
+
+/**
+ * When the server runs without autovacuum (this development machine's PostgreSQL does), every
+ * earlier run's tenants leave their catalog rows behind as dead tuples (seen here: 2.4 million in
+ * `pg_attribute`, 500 MB), and DDL and the backends' catalog lookups slow down run after run. The
+ * bench then vacuums those catalogs in `databases` (and the shared ones) before it measures, and
+ * says so; with autovacuum on it leaves the server alone. Returns what it found and did.
+ */
+export async function vacuumChurnedCatalogs(serverUrl, databases) {
+  const [{ autovacuum }] = await adminQuery(serverUrl, "SELECT current_setting('autovacuum') AS autovacuum");
+  if (autovacuum === 'on') return { autovacuum, vacuumed: false, deadRows: 0 };
+  let deadRows = 0;
+  const existing = new Set(
+    (await adminQuery(serverUrl, 'SELECT datname FROM pg_database WHERE datname = ANY($1)', [databases])).map(
+      (r) => r.datname,
+    ),
+  );
+  for (const database of ['postgres', ...databases.filter((d) => existing.has(d))]) {
+    const tables = database === 'postgres' ? [...CHURNED_CATALOGS, ...CHURNED_SHARED_CATALOGS] : CHURNED_CATALOGS;
+    const [row] = await adminQuery(
+      serverUrl,
+      'SELECT coalesce(sum(n_dead_tup), 0)::bigint AS dead FROM pg_stat_sys_tables WHERE relname = ANY($1)',
+      [tables],
+      database,
+    );
+    deadRows += Number(row.dead);
+    await adminQuery(serverUrl, `VACUUM FULL ${tables.map((t) => `pg_catalog.${t}`).join(', ')}`, [], database);
+  }
+  return { autovacuum, vacuumed: true, deadRows };
+}

@@ -326,6 +326,15 @@ function contentionWarnings(run) {
   return lines;
 }
 
+/** What the run did to the server's catalogs before measuring (autovacuum off: see bench/lib/pg.mjs). */
+export function catalogNote(run) {
+  const c = run.machine.catalogs;
+  if (!c) return '';
+  return c.vacuumed
+    ? `PostgreSQL runs without autovacuum here: the run first vacuumed the system catalogs that tenant churn fills (${fmt.int(c.deadRows)} dead rows left by earlier runs).`
+    : 'PostgreSQL runs with autovacuum: the run left its catalogs alone.';
+}
+
 /** The "Ratios" line. */
 function ratioLines(run) {
   const r = ratios(run);
@@ -391,6 +400,7 @@ export function renderMarkdown(run) {
 
 Run ${run.startedAt} on ${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.os}, Node ${machine.nodeVersion}, ${machine.postgresVersion.split(',')[0]} (max_connections ${machine.postgresMaxConnections}, ${machine.postgresSuperuserReserved ?? '–'} reserved for superusers).
 Load average (1 / 5 / 15 min): ${fmt.load(machine.loadAverageAtStart)} at the start, ${fmt.load(machine.loadAverageBeforeScenarios)} before the read scenarios, ${fmt.load(machine.loadAverageAfterScenarios)} after them, ${fmt.load(machine.loadAverageAtEnd)} at the end.
+${catalogNote(run)}
 ${codeLine(machine)}
 Secure store on this server: connection budget ${run.limits.budget} (min(${settings.secure.connectionBudget}, ${settings.secure.serverSharePct}% of (max_connections − reserved − ${settings.secure.serverReserve}))), one shared pool of ${run.limits.sharedPool} for every schema placement, tenant cap ${run.limits.tenantCap}; pool ${settings.secure.poolSize} per database placement.
 Each read scenario: ${settings.connections} connections, ${settings.warmupS} s warm-up (not recorded), then ${settings.durationS} s measured; each request picks one of the scenario's tenants uniformly at random; a scenario with several tenants first sends one request to each (priming: every tenant warm).
