@@ -429,7 +429,9 @@ async function main() {
     );
     machine.catalogs = await vacuumChurnedCatalogs(settings.pgServerUrl, ['polystore_secure', 'polystore_edge']);
     if (machine.catalogs.vacuumed)
-      log(`autovacuum is off: vacuumed the system catalogs first (${machine.catalogs.deadRows} dead rows)`);
+      log(
+        `autovacuum is off: vacuumed the system catalogs first (${machine.catalogs.bytesBefore} bytes, then ${machine.catalogs.bytesAfter})`,
+      );
     // Other work on the machine skews every number: say so in the results.
     machine.busyShareBeforeStart = await machineBusyShare(2_000);
     if (machine.busyShareBeforeStart > 0.2)

@@ -276,23 +276,32 @@ const CHURNED_SHARED_CATALOGS = ['pg_authid', 'pg_auth_members', 'pg_shdepend'];
  */
 export async function vacuumChurnedCatalogs(serverUrl, databases) {
   const [{ autovacuum }] = await adminQuery(serverUrl, "SELECT current_setting('autovacuum') AS autovacuum");
-  if (autovacuum === 'on') return { autovacuum, vacuumed: false, deadRows: 0 };
-  let deadRows = 0;
+  if (autovacuum === 'on') return { autovacuum, vacuumed: false, bytesBefore: 0, bytesAfter: 0 };
   const existing = new Set(
     (await adminQuery(serverUrl, 'SELECT datname FROM pg_database WHERE datname = ANY($1)', [databases])).map(
       (r) => r.datname,
     ),
   );
+  let bytesBefore = 0;
+  let bytesAfter = 0;
   for (const database of ['postgres', ...databases.filter((d) => existing.has(d))]) {
     const tables = database === 'postgres' ? [...CHURNED_CATALOGS, ...CHURNED_SHARED_CATALOGS] : CHURNED_CATALOGS;
-    const [row] = await adminQuery(
-      serverUrl,
-      'SELECT coalesce(sum(n_dead_tup), 0)::bigint AS dead FROM pg_stat_sys_tables WHERE relname = ANY($1)',
-      [tables],
-      database,
-    );
-    deadRows += Number(row.dead);
+    // Sizes, not pg_stat's dead-row counts: those are not reset by VACUUM FULL, so they go stale.
+    const size = async () =>
+      Number(
+        (
+          await adminQuery(
+            serverUrl,
+            `SELECT coalesce(sum(pg_total_relation_size(('pg_catalog.' || t)::regclass)), 0)::bigint AS bytes
+               FROM unnest($1::text[]) AS t`,
+            [tables],
+            database,
+          )
+        )[0].bytes,
+      );
+    bytesBefore += await size();
     await adminQuery(serverUrl, `VACUUM FULL ${tables.map((t) => `pg_catalog.${t}`).join(', ')}`, [], database);
+    bytesAfter += await size();
   }
-  return { autovacuum, vacuumed: true, deadRows };
+  return { autovacuum, vacuumed: true, bytesBefore, bytesAfter };
 }

@@ -326,12 +326,14 @@ function contentionWarnings(run) {
   return lines;
 }
 
+const mib = (bytes) => (bytes / 1_048_576).toFixed(1);
+
 /** What the run did to the server's catalogs before measuring (autovacuum off: see bench/lib/pg.mjs). */
 export function catalogNote(run) {
   const c = run.machine.catalogs;
   if (!c) return '';
   return c.vacuumed
-    ? `PostgreSQL runs without autovacuum here: the run first vacuumed the system catalogs that tenant churn fills (${fmt.int(c.deadRows)} dead rows left by earlier runs).`
+    ? `PostgreSQL runs without autovacuum here: the run first vacuumed the system catalogs that tenant churn fills (${mib(c.bytesBefore)} MiB, left by earlier runs, down to ${mib(c.bytesAfter)} MiB).`
     : 'PostgreSQL runs with autovacuum: the run left its catalogs alone.';
 }
 
