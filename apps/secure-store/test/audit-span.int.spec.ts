@@ -219,6 +219,43 @@ describe('secure-store - audit appends spanning the tenants of a shared database
     await expectIntactChains(a, mine, 40 + 40 + 10);
   }, 180_000);
 
+  it('two processes auditing one hot tenant at once, with deletes in between: no read refused, one whole chain', async () => {
+    const a = startProcess();
+    const b = startProcess();
+    const hot = await newTenant('hot', a);
+    const deletes = async () => {
+      // Each holds the head's lock for 30 ms: appends spanning tenants skip it meanwhile.
+      for (let i = 0; i < 5; i++) {
+        await inTenant(hot, async () => {
+          const keys = await new TenantKeyring(ring, new TenantKeyRepository(b.router), catalog).current();
+          await b.router.transaction(async (manager) => {
+            await b.log.appendInTransaction(manager, keys, [
+              { action: 'customer.delete', subjectId: null, outcome: 'ok' },
+            ]);
+            await manager.query('SELECT pg_sleep(0.03)');
+          });
+        });
+      }
+    };
+    // Reads keep coming, 20 at a time per process, for as long as the deletes hold the head.
+    let deleting = true;
+    let reads = 0;
+    const keepReading = async (p: SpanProcess) => {
+      while (deleting) {
+        await readAll(p, [hot], 20);
+        reads += 20;
+      }
+    };
+    const outcomes = await Promise.allSettled([
+      keepReading(a),
+      keepReading(b),
+      deletes().finally(() => (deleting = false)),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason))).toEqual([]);
+    expect(reads).toBeGreaterThan(100);
+    await expectIntactChains(a, [hot], reads + 5);
+  }, 120_000);
+
   it('a tenant whose schema lacks the grants (provisioned before the role) is appended on its own; the others still span', async () => {
     const p = startProcess();
     const granted = [await newTenant('granted1', p), await newTenant('granted2', p)];

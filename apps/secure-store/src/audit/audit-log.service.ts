@@ -48,6 +48,8 @@ const MAX_SPAN_TENANTS = 200;
 const MAX_CACHED_HEADS = 5_000;
 /** Times a batch is chained again after another writer advanced the head first. */
 const MAX_HEAD_RACES = 20;
+/** Appends spanning tenants a tenant's records may lose to another writer before they go on their own. */
+const SPAN_RACES = 2;
 
 type ChainHead = { readonly seq: number; readonly hash: Buffer };
 
@@ -284,12 +286,11 @@ export class AuditLog {
         continue;
       }
       this.heads.delete(share.tenant);
-      if (share.races + 1 >= MAX_HEAD_RACES) {
-        const error = new Error(`audit head of ${share.tenant} moved ${MAX_HEAD_RACES} times under this batch`);
-        for (const pending of share.entries) pending.reject(error);
-      } else {
-        this.enqueueSpan({ tenant: share.tenant, pool, schema: share.schema }, share.entries, share.races + 1, true);
-      }
+      // A head another writer holds is skipped, not waited for: a tenant that keeps losing (a
+      // replica or a mutation appending to it at the same moment) is appended on its own, which
+      // waits for the holder's commit and chains after it.
+      if (share.races + 1 >= SPAN_RACES) this.enqueueOwn(share.tenant, share.entries);
+      else this.enqueueSpan({ tenant: share.tenant, pool, schema: share.schema }, share.entries, share.races + 1, true);
     }
   }
 
