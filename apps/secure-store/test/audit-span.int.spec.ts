@@ -252,7 +252,8 @@ describe('secure-store - audit appends spanning the tenants of a shared database
       deletes().finally(() => (deleting = false)),
     ]);
     expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason))).toEqual([]);
-    expect(reads).toBeGreaterThan(100);
+    // At least a wave of each process ran while the deletes held the head (the rest depends on the machine's speed).
+    expect(reads).toBeGreaterThanOrEqual(40);
     await expectIntactChains(a, [hot], reads + 5);
   }, 120_000);
 
