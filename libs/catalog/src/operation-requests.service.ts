@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { parseServerUrl } from '#polystore/data-router';
+import { parseServerUrl, returnedRows } from '#polystore/data-router';
 import type { TenantSlug } from '#polystore/tenancy';
 import { DataSource } from 'typeorm';
 import { CatalogException } from './catalog.exception.js';
@@ -199,7 +199,7 @@ export class OperationRequests {
    * `FOR UPDATE SKIP LOCKED`: concurrent workers take different rows, never the same one.
    */
   async claim(worker: string, leaseMs: number): Promise<ClaimedOperation | null> {
-    const [row] = returned<Row & { was: OperationState; was_worker: string | null; was_phase: string | null }>(
+    const [row] = returnedRows<Row & { was: OperationState; was_worker: string | null; was_phase: string | null }>(
       await this.db.query(
         `WITH candidate AS (
          SELECT id, state AS was, worker AS was_worker, phase AS was_phase FROM operations
@@ -273,14 +273,8 @@ export class OperationRequests {
 
   /** Runs an UPDATE (`RETURNING id` is added): whether it changed a row. */
   private async changed(sql: string, params: unknown[]): Promise<boolean> {
-    return returned(await this.db.query(`${sql} RETURNING id`, params)).length > 0;
+    return returnedRows(await this.db.query(`${sql} RETURNING id`, params)).length > 0;
   }
-}
-
-/** The rows of a query: TypeORM's postgres driver answers an UPDATE ... RETURNING with `[rows, count]`. */
-function returned<T>(result: unknown): T[] {
-  const list = result as unknown[];
-  return (Array.isArray(list[0]) ? list[0] : list) as T[];
 }
 
 function recordOf(row: Row): OperationRecord {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { returnedRows } from '#polystore/data-router';
 import type { DataSource } from 'typeorm';
 
 export type RunState = 'RUNNING' | 'FINISHED' | 'CANCELLED';
@@ -45,12 +46,6 @@ interface RunRow {
   skipped: number;
   created_at: Date;
   finished_at: Date | null;
-}
-
-/** Rows of a `RETURNING` statement (TypeORM gives `[rows, count]` for UPDATE and DELETE). */
-function returned<T>(result: unknown): T[] {
-  const list = result as unknown[];
-  return (Array.isArray(list[0]) ? list[0] : list) as T[];
 }
 
 const toRecord = (row: RunRow): RunRecord => ({
@@ -116,7 +111,7 @@ export class JobRunLog {
     leaseMs: number,
     where: { params?: Record<string, unknown>; runId?: string } = {},
   ): Promise<RunRecord | null> {
-    const rows = returned<RunRow>(
+    const rows = returnedRows<RunRow>(
       await this.db.query(
         `UPDATE job_runs SET owner = $2, lease_until = now() + $3 * interval '1 millisecond'
        WHERE id = (
@@ -134,7 +129,7 @@ export class JobRunLog {
 
   /** Extends the lease; `false` when another process took the run over (stop working on it). */
   async renew(runId: string, owner: string, leaseMs: number): Promise<boolean> {
-    const rows = returned(
+    const rows = returnedRows(
       await this.db.query(
         `UPDATE job_runs SET lease_until = now() + $3 * interval '1 millisecond'
          WHERE id = $1 AND owner = $2 AND state = 'RUNNING' RETURNING id`,
@@ -200,7 +195,7 @@ export class JobRunLog {
     state: Exclude<RunState, 'RUNNING'>,
     counts: { total: number; ok: number; failed: number; skipped: number },
   ): Promise<boolean> {
-    const rows = returned(
+    const rows = returnedRows(
       await this.db.query(
         `UPDATE job_runs SET state = $3, total = $4, ok = $5, failed = $6, skipped = $7,
          finished_at = now(), lease_until = NULL

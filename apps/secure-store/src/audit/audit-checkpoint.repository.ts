@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SYSTEM_DATA_SOURCE } from '#polystore/catalog';
+import { returnedRows } from '#polystore/data-router';
 import { DataSource } from 'typeorm';
 import type { AuditCheckpoint } from './audit-checkpoint.util.js';
 
@@ -49,7 +50,7 @@ export class AuditCheckpointRepository {
   async advance(previous: AuditCheckpoint | null, next: AuditCheckpoint): Promise<boolean> {
     const values = [next.tenantId, next.seq, next.hash, next.at, next.keyVersion, next.signature];
     const rows: unknown[] = previous
-      ? returned(
+      ? returnedRows(
           await this.db.query(
             `UPDATE audit_checkpoints
                 SET seq = $2, head_hash = $3, at = $4, key_version = $5, signature = $6
@@ -68,10 +69,4 @@ export class AuditCheckpointRepository {
         );
     return rows.length === 1;
   }
-}
-
-/** Rows of a `RETURNING` statement (TypeORM gives `[rows, count]` for UPDATE and DELETE on PostgreSQL). */
-function returned(result: unknown): unknown[] {
-  const list = result as unknown[];
-  return Array.isArray(list[0]) ? list[0] : list;
 }
