@@ -440,6 +440,36 @@ describe('data-router - schema placements (real PostgreSQL)', () => {
     await SchemaAdmin.dropTenantSchema(TestServices.postgresUrl, database, schemas[0]!);
   });
 
+  it('data-router - provisioning makes sure of the shared database once per process: one admin connection per schema, none left open; the database dropped behind the process is made again', async () => {
+    const own = `ps_rt_${run}_admin`;
+    const sessions = async () =>
+      (await pgQuery<{ n: number }>('SELECT sessions::int AS n FROM pg_stat_database WHERE datname = $1', [own]))[0]
+        ?.n ?? 0;
+    try {
+      for (let i = 0; i < 6; i++)
+        await expect(
+          SchemaAdmin.ensureTenantSchema(TestServices.postgresUrl, own, schemaOf(`adm${i}`), login),
+        ).resolves.toBe(true);
+      const admin = () =>
+        pgQuery("SELECT 1 FROM pg_stat_activity WHERE application_name = 'polystore-admin' AND datname = $1", [own]);
+      await expect(admin()).resolves.toEqual([]);
+      // One session per provisioning (counted at connect, flushed at exit at the latest).
+      await eventually(async () => (await sessions()) >= 6, { what: 'the sessions counted' });
+      expect(await sessions()).toBe(6);
+
+      await pgQuery(`DROP DATABASE "${own}" WITH (FORCE)`);
+      await expect(
+        SchemaAdmin.ensureTenantSchema(TestServices.postgresUrl, own, schemaOf('adm6'), login),
+      ).resolves.toBe(true);
+      await expect(
+        pgQuery('SELECT nspname FROM pg_namespace WHERE nspname = $1', [schemaOf('adm6')], own),
+      ).resolves.toEqual([{ nspname: schemaOf('adm6') }]);
+    } finally {
+      await pgQuery(`DROP DATABASE IF EXISTS "${own}" WITH (FORCE)`);
+      for (let i = 0; i <= 6; i++) await pgQuery(`DROP ROLE IF EXISTS "${schemaOf(`adm${i}`)}"`);
+    }
+  });
+
   it("data-router - lanes: under saturation a tenant's units stay on its lane's backends (2 lanes of 4); one lane spreads them over all 8; never more connections than the pool", async () => {
     /** 50 clients read the backend's pid for 40 tenants, 30 times each: distinct backends per tenant, on average. */
     const backendsPerTenant = async (lanes: number) => {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Provisioning tenants on two builds side by side: snapshots of <base> and <head> (a revision, or
+# --working-tree), then bench/run.mjs on each, alternating (and alternating which goes first)
+# BENCH_COMPARE_ROUNDS times (3): BENCH_COMPARE_SECURE_TENANTS (200) tenants in the secure store
+# only, then BENCH_COMPARE_ALL_TENANTS (100) in all three stores, 8 at a time (reads: 1 tenant, 2 s,
+# not compared). Writes bench/results/<stamp>-provision-compare-<label>.md with tenants/s and the
+# CPU per tenant of PostgreSQL, MariaDB and the stores.
+#   bench/provision-compare.sh <base> <head | --working-tree> <label>
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BASE=${1:?base revision}
+HEAD_REV=${2:?head revision or --working-tree}
+LABEL=${3:?label}
+ROUNDS=${BENCH_COMPARE_ROUNDS:-3}
+SECURE=${BENCH_COMPARE_SECURE_TENANTS:-200}
+ALL=${BENCH_COMPARE_ALL_TENANTS:-100}
+WORK=$(mktemp -d /tmp/polystore-provision-compare.XXXXXX)
+STAMP=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+OUT=$ROOT/bench/results/$STAMP-provision-compare-$LABEL.md
+cd "$ROOT"
+node bench/snapshot.mjs "$WORK/base" "$BASE" >/dev/null
+node bench/snapshot.mjs "$WORK/head" "$HEAD_REV" >/dev/null
+head_name=$([ "$HEAD_REV" = --working-tree ] && echo "the working tree on $(git rev-parse --short HEAD)" || git rev-parse --short "$HEAD_REV")
+{
+  echo "# Provisioning tenants: $(git rev-parse --short "$BASE") (base) and $head_name (head), side by side"
+  echo
+  echo "Run $STAMP on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Node $(node --version)."
+  echo "bench/run.mjs: $SECURE tenants in the secure store only, then $ALL in all three stores, 8 at a time; rounds alternate which build goes first."
+  echo
+  echo "| round | build | run | tenants/s | p50 ms | CPU ms per tenant: PostgreSQL / MariaDB / stores / gateway / all |"
+  echo "| --- | --- | --- | ---: | ---: | --- |"
+} >"$OUT"
+row() { # json key
+  node -e '
+    const [file, key] = process.argv.slice(1);
+    const p = JSON.parse(require("fs").readFileSync(file, "utf8")).provisioning[key];
+    const c = p.cpu.components, ms = (n) => (c[n]?.msPerRequest ?? 0);
+    const stores = ms("secure") + ms("reliable") + ms("edge");
+    const all = Object.values(c).reduce((s, x) => s + x.msPerRequest, 0);
+    console.log(`${p.tenantsPerSecond.toFixed(1)} | ${Math.round(p.latencyMs.p50)} | ${ms("postgres").toFixed(0)} / ${ms("mariadb").toFixed(0)} / ${stores.toFixed(0)} / ${ms("gateway").toFixed(0)} / ${all.toFixed(0)}`);
+  ' "$1" "$2"
+}
+for round in $(seq 1 "$ROUNDS"); do
+  order="base head"
+  ((round % 2 == 0)) && order="head base"
+  for variant in $order; do
+    dir=$WORK/results-$variant-$round
+    BENCH_APPS_ROOT=$WORK/$variant BENCH_TENANTS=1,$SECURE BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
+      BENCH_ALL_STORES_TENANTS=$ALL BENCH_DURATION_S=2 BENCH_WARMUP_S=1 BENCH_RESULTS_DIR=$dir node bench/run.mjs >"$dir.log" 2>&1
+    json=$(ls "$dir"/*-read-customer.json | head -n 1)
+    for key in secure allStores; do
+      echo "| $round | $variant | $key | $(row "$json" "$key") |" >>"$OUT"
+    done
+    echo "round $round $variant: $(grep -E 'tenants/s \(p50' "$dir.log" | tr -s ' ' | tr '\n' ';')"
+  done
+done
+rm -rf "$WORK"
+echo "written $OUT"
