@@ -12,7 +12,7 @@ import { runCli } from '../support/cli.js';
 
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
-const NEWEST_SECURE_MIGRATION = 'SecureAuditAppender1764209300000';
+const NEWEST_SECURE_MIGRATION = 'SecureCredentialLedger1764209400000';
 
 /**
  * The CLI (`npm run cli`) against a stack of its own (own system database): migrate over 30
@@ -114,10 +114,11 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     expect(result.stderr).toContain(`migrate: ${TENANTS}/${TENANTS} done`);
   }, 120_000);
 
-  it('migrate - a migration added to the secure store reaches every tenant database (dry run first), then nothing is left', async () => {
+  it('migrate - migrations added to the secure store reach every tenant database (dry run first), then nothing is left', async () => {
+    // The two newest, undone: the batch role's audit grants, then the credential history.
+    await undoNewestSecureMigration();
     await undoNewestSecureMigration();
     expect(await appliedEverywhere()).toBe(false);
-    // The newest migration grants the store's batch role the audit appends; undone, it has none.
     const appenderMayAppend = async (t: TestTenant) => {
       const placement = secureOf(t);
       const [row] = await tenantSql(
@@ -128,11 +129,22 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
       return (row as { ok: boolean }).ok;
     };
     expect(await appenderMayAppend(tenants[0]!)).toBe(false);
+    // The newest migration makes `device_credentials` a history (a row per generation, `revoked_at`); undone, it is not.
+    const isHistory = async (t: TestTenant) => {
+      const placement = secureOf(t);
+      const rows = await tenantSql(
+        placement,
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'device_credentials' AND column_name = 'revoked_at'",
+        [placement.schema],
+      );
+      return rows.length === 1;
+    };
+    expect(await isHistory(tenants[0]!)).toBe(false);
 
     const dry = await cli('migrate', '--store', 'secure', '--dry-run', '--json');
     expect(dry).toMatchObject({ code: 0 });
     const dryReport = JSON.parse(dry.stdout);
-    expect(dryReport).toMatchObject({ ok: TENANTS, failed: 0, migrationsPending: TENANTS, migrationsApplied: 0 });
+    expect(dryReport).toMatchObject({ ok: TENANTS, failed: 0, migrationsPending: 2 * TENANTS, migrationsApplied: 0 });
     const noneApplied = await tenantSql(secureOf(tenants[0]!), 'SELECT 1 FROM secure_migrations WHERE name = $1', [
       NEWEST_SECURE_MIGRATION,
     ]);
@@ -141,11 +153,16 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     const run = await cli('migrate', '--store', 'secure', '--json');
     expect(run).toMatchObject({ code: 0 });
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ total: TENANTS, ok: TENANTS, failed: 0, migrationsApplied: TENANTS });
+    expect(report).toMatchObject({ total: TENANTS, ok: TENANTS, failed: 0, migrationsApplied: 2 * TENANTS });
     for (const outcome of report.outcomes)
-      expect(outcome.result).toEqual([{ store: 'secure', applied: [NEWEST_SECURE_MIGRATION] }]);
+      expect(outcome.result).toEqual([
+        { store: 'secure', applied: ['SecureAuditAppender1764209300000', NEWEST_SECURE_MIGRATION] },
+      ]);
     expect(await appliedEverywhere()).toBe(true);
-    for (const t of tenants.slice(0, 3)) expect(await appenderMayAppend(t)).toBe(true);
+    for (const t of tenants.slice(0, 3)) {
+      expect(await isHistory(t)).toBe(true);
+      expect(await appenderMayAppend(t)).toBe(true);
+    }
 
     const again = await cli('migrate', '--store', 'secure');
     expect(again).toMatchObject({ code: 0 });

@@ -173,17 +173,107 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     expect(JSON.stringify(saga.body)).not.toContain('boiler-room'); // the input is not echoed
   });
 
-  it('saga - POST /v1/devices/:id/credentials rotates: 201 with a new credential, the old one refused; 404 for an unknown device', async () => {
+  it('saga - POST /v1/devices/:id/credentials rotates through a saga: generation 2, the old credential refused, the history in the secure store; the same Idempotency-Key is the same rotation; a deletion revokes every generation and keeps the history; 404 for an unknown device', async () => {
     const created = await register('rotor');
     const { id, token } = created.body as { id: string; token: string };
-    const rotated = await call('POST', `/v1/devices/${id}/credentials`);
+    const key = { 'idempotency-key': `rotate-${uniqueToken(8)}` };
+    const rotated = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
     expect(rotated.status).toBe(201);
-    expect(rotated.body).toMatchObject({ id, token: expect.any(String), mqtt: { username: id } });
+    expect(rotated.body).toMatchObject({
+      id,
+      generation: 2,
+      sagaId: expect.any(String),
+      token: expect.any(String),
+      mqtt: { username: id },
+    });
     expect(rotated.body.token).not.toBe(token);
     expect((await ingest(token)).status).toBe(401);
     expect((await ingest(rotated.body.token)).status).toBe(202);
-    expect((await call('POST', `/v1/devices/${randomUUID()}/credentials`)).status).toBe(404);
-    expect((await call('POST', '/v1/devices/not-a-uuid/credentials')).status).toBe(400);
+
+    // The same key joins the same rotation: no third generation, the token not shown again.
+    const again = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
+    expect([again.status, again.body]).toEqual([201, { id, generation: 2, sagaId: rotated.body.sagaId }]);
+    expect((await ingest(rotated.body.token)).status).toBe(202);
+    const saga = await call('GET', `/v1/sagas/${rotated.body.sagaId}`);
+    expect(saga.body).toMatchObject({ name: 'device-credential-rotation', state: 'SUCCEEDED' });
+    expect(saga.body.steps.map((s: { step: string; state: string }) => `${s.step}:${s.state}`)).toEqual([
+      'rotate:SUCCEEDED',
+      'record:SUCCEEDED',
+    ]);
+
+    // Another rotation (no key): generation 3. The history, newest first, in the secure store.
+    const third = await call('POST', `/v1/devices/${id}/credentials`);
+    expect([third.status, third.body.generation]).toEqual([201, 3]);
+    const history = await call('GET', `/v1/devices/${id}/credentials`);
+    expect(history.status).toBe(200);
+    const at = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
+    expect(history.body.items).toEqual([
+      { generation: 3, issuedAt: at, revokedAt: null },
+      { generation: 2, issuedAt: at, revokedAt: at },
+      { generation: 1, issuedAt: at, revokedAt: at },
+    ]);
+    expect(JSON.stringify(history.body)).not.toContain(third.body.token);
+
+    // A deletion revokes every generation; the history stays.
+    expect((await call('DELETE', `/v1/devices/${id}`)).status).toBe(204);
+    expect((await ingest(third.body.token)).status).toBe(401);
+    const after = await call('GET', `/v1/devices/${id}/credentials`);
+    expect(
+      after.body.items.map((g: { generation: number; revokedAt: string | null }) => [g.generation, g.revokedAt]),
+    ).toEqual([
+      [3, at],
+      [2, at],
+      [1, at],
+    ]);
+    expect((await storeView([id])).credentials.has(id)).toBe(false);
+
+    for (const verb of ['POST', 'GET']) {
+      const unknown = await call(verb, `/v1/devices/${randomUUID()}/credentials`);
+      expect([unknown.status, unknown.body.code]).toEqual([404, 'DEVICE_NOT_FOUND']);
+      expect((await call(verb, '/v1/devices/not-a-uuid/credentials')).status).toBe(400);
+    }
+  });
+
+  it('saga - a rotation while the secure store is down: 202, the old credential refused at once; when the store is back (a new process) the rotation is recorded and the same key answers 201 with the new credential', async () => {
+    const created = await register('rotor-outage');
+    const { id, token } = created.body as { id: string; token: string };
+    const key = { 'idempotency-key': `rotate-outage-${uniqueToken(8)}` };
+    const secure = stack.app('secure-store');
+    const pidBefore = secure.child.pid;
+    await secure.stop('SIGKILL');
+    let sagaId: string;
+    try {
+      const pending = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
+      // The registry check answers (reliable store); the rotation waits for the secure store.
+      expect(pending.status).toBe(202);
+      sagaId = pending.body.sagaId as string;
+      expect(pending.headers.location).toBe(`/v1/sagas/${sagaId}`);
+      // The edge store already rotated: the old credential is refused while the record waits.
+      expect((await ingest(token)).status).toBe(401);
+      const running = await call('GET', `/v1/sagas/${sagaId}`);
+      expect(running.body.steps.map((s: { step: string; state: string }) => `${s.step}:${s.state}`)).toEqual([
+        'rotate:SUCCEEDED',
+        'record:RUNNING',
+      ]);
+    } finally {
+      await stack.startApp('secure-store');
+    }
+    expect(stack.app('secure-store').child.pid).not.toBe(pidBefore);
+    expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
+    const answer = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ id, generation: 2, sagaId, token: expect.any(String) });
+    expect((await ingest(answer.body.token)).status).toBe(202);
+    const history = await call('GET', `/v1/devices/${id}/credentials`);
+    expect(
+      history.body.items.map((g: { generation: number; revokedAt: string | null }) => [
+        g.generation,
+        g.revokedAt === null,
+      ]),
+    ).toEqual([
+      [2, true],
+      [1, false],
+    ]);
   });
 
   it('saga - bad input is a 400 naming the field, and starts no saga', async () => {

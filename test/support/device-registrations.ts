@@ -20,7 +20,7 @@ export function registerDevice(stack: TestStack, tenant: TestTenant, name: strin
 export interface DeviceHoldings {
   /** Reliable store registry: device id -> status. */
   readonly registry: Map<string, string>;
-  /** Secure store: devices with a credential record. */
+  /** Secure store: devices with a credential generation in use (recorded, not revoked). */
   readonly credentials: Set<string>;
   /** Edge store: device id -> credential status (active, revoked), any status. */
   readonly edge: Map<string, string>;
@@ -38,7 +38,7 @@ export async function deviceHoldings(stack: TestStack, slug: string, ids: readon
   const credentials = await stack.tenantSql<{ id: string }>(
     slug,
     'secure',
-    'SELECT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[])',
+    'SELECT DISTINCT device_id::text AS id FROM device_credentials WHERE device_id = ANY($1::uuid[]) AND revoked_at IS NULL',
     [ids],
   );
   const edge = await stack.tenantSql<{ id: string; status: string }>(

@@ -2,6 +2,8 @@ import { CodedError, ErrorKind } from '#polystore/platform';
 
 export const SecureStoreErrorCode = {
   CUSTOMER_NOT_FOUND: 'CUSTOMER_NOT_FOUND',
+  /** No credential of the device was ever recorded here. */
+  DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
   /** The tenant's data key is missing: the database was not provisioned by this store. */
   TENANT_KEY_MISSING: 'TENANT_KEY_MISSING',
   /** A sealed value failed authentication: tampering, or a wrong master key. */
@@ -20,6 +22,17 @@ export class SecureStoreException extends CodedError<SecureStoreErrorCode> {
       SecureStoreErrorCode.CUSTOMER_NOT_FOUND,
       ErrorKind.NOT_FOUND,
       `customer ${id} not found`,
+      {
+        id,
+      },
+    );
+  }
+
+  static deviceNotFound(id: string): SecureStoreException {
+    return new SecureStoreException(
+      SecureStoreErrorCode.DEVICE_NOT_FOUND,
+      ErrorKind.NOT_FOUND,
+      `device ${id} not found`,
       {
         id,
       },

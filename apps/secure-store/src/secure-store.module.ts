@@ -27,6 +27,8 @@ import { TenantKeyRepository } from './crypto/tenant-key.repository.js';
 import { TenantKeyring } from './crypto/tenant-keyring.service.js';
 import { CustomerRepository } from './customers/customer.repository.js';
 import { CustomersHandler } from './customers/customers.handler.js';
+import { DeviceCredentialLedger } from './devices/device-credential.ledger.js';
+import { DeviceCredentialsHandler } from './devices/device-credentials.handler.js';
 import { CustomersService } from './customers/customers.service.js';
 import { HealthHandler } from './health/health.handler.js';
 import { SagaStepsHandler } from './saga/saga-steps.handler.js';
@@ -85,6 +87,7 @@ export class SecureStoreModule {
         TenantProvisioningHandler,
         HealthHandler,
         SagaStepsHandler,
+        DeviceCredentialsHandler,
         idempotencyPurgeHandler(Contracts.secure.idempotency.purgeExpired),
       ],
       providers: [
@@ -94,6 +97,7 @@ export class SecureStoreModule {
         TenantKeyring,
         CustomerRepository,
         CustomersService,
+        DeviceCredentialLedger,
         AuditRepository,
         AuditLog,
         AuditVerifier,

@@ -2,7 +2,7 @@ import type { StoreSchema } from '#polystore/data-router';
 import { AuditEntryEntity, AuditHeadEntity } from './audit/audit-entry.entity.js';
 import { IdempotencyKeyEntity } from '#polystore/idempotency';
 import { SagaInboxEntity } from '#polystore/saga';
-import { SecureDeviceCredentialEntity } from './crypto/device-credential.entity.js';
+import { SecureDeviceCredentialEntity } from './devices/device-credential.entity.js';
 import { TenantKeyEntity } from './crypto/tenant-key.entity.js';
 import { CustomerKeyEntity } from './customers/customer-key.entity.js';
 import { CustomerEntity } from './customers/customer.entity.js';
@@ -12,6 +12,7 @@ import { SecureIdempotency1764207100000 } from './migrations/1764207100000-secur
 import { SecureKekVersion1764207600000 } from './migrations/1764207600000-secure-kek-version.js';
 import { SecureCustomerKeys1764208600000 } from './migrations/1764208600000-secure-customer-keys.js';
 import { SecureAuditAppender1764209300000 } from './migrations/1764209300000-secure-audit-appender.js';
+import { SecureCredentialLedger1764209400000 } from './migrations/1764209400000-secure-credential-ledger.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
@@ -32,6 +33,7 @@ export const SECURE_SCHEMA: StoreSchema = {
     SecureKekVersion1764207600000,
     SecureCustomerKeys1764208600000,
     SecureAuditAppender1764209300000,
+    SecureCredentialLedger1764209400000,
   ],
   migrationsTableName: 'secure_migrations',
 };

@@ -128,7 +128,11 @@ describe('secure-store - customer keys and master key rewrap on the real Postgre
     for (let n = 0; n < 5; n++) ids.push(await insertLegacyCustomer(upgradeTenant, keys, n));
 
     await expect(inTenant(upgradeTenant, () => router.migrate())).resolves.toMatchObject({
-      applied: ['SecureCustomerKeys1764208600000', 'SecureAuditAppender1764209300000'],
+      applied: [
+        'SecureCustomerKeys1764208600000',
+        'SecureAuditAppender1764209300000',
+        'SecureCredentialLedger1764209400000',
+      ],
     });
     const customers = new CustomerRepository(router);
     const read = (id: string) => inTenant(upgradeTenant, () => customers.findById(id));

@@ -29,7 +29,6 @@ export {
 } from './crypto/aead.util.js';
 export { CrashPoints } from './testing/crash-points.js';
 export { TENANT_SLUG_PATTERN, TENANT_SLUG_RULE } from './tenant-slug.rule.js';
-export { DeviceTokens } from './crypto/device-token.util.js';
 export {
   MAX_MASTER_KEY_VERSION,
   MasterKeyring,

@@ -80,13 +80,37 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Inside a saga step's transaction: makes the device's credential active (same generation if
-   * it already is) and returns that generation.
+   * it already is) and returns that generation. `wanted` (the generation the secure store
+   * recorded) is issued unless the device already had it or a later one.
    */
-  async issueInTransaction(manager: EntityManager, deviceId: string): Promise<{ generation: number }> {
+  async issueInTransaction(manager: EntityManager, deviceId: string, wanted?: number): Promise<{ generation: number }> {
     const existing = await manager.findOneBy(DeviceCredentialEntity, { deviceId });
-    const generation = existing ? (existing.status === 'active' ? existing.generation : existing.generation + 1) : 1;
-    if (!existing || existing.status !== 'active') await manager.save(this.active(deviceId, generation));
+    if (existing?.status === 'active') return { generation: existing.generation };
+    const next = existing ? existing.generation + 1 : 1;
+    const generation = Math.max(next, wanted ?? 1);
+    await manager.save(this.active(deviceId, generation));
     return { generation };
+  }
+
+  /**
+   * Inside a saga step's transaction: the device's next generation becomes the active one;
+   * returns it and the generation it replaces (to be revoked at the broker after the commit:
+   * {@link revokeGenerations}). `DEVICE_NOT_FOUND` without an active credential.
+   */
+  async rotateInTransaction(
+    manager: EntityManager,
+    deviceId: string,
+  ): Promise<{ generation: number; replaced: number }> {
+    const existing = await manager.findOneBy(DeviceCredentialEntity, { deviceId });
+    if (!existing || existing.status !== 'active') throw EdgeStoreException.deviceNotFound(deviceId);
+    const generation = existing.generation + 1;
+    await manager.save(this.active(deviceId, generation));
+    return { generation, replaced: existing.generation };
+  }
+
+  /** After a commit that replaced `generations`: the broker refuses them, every replica forgets them (idempotent). */
+  async revokeGenerations(deviceId: string, generations: readonly number[]): Promise<void> {
+    await this.revokeAtBroker(deviceId, generations);
   }
 
   /** Inside a saga step's transaction: marks the credential revoked (the broker follows: {@link forgetEverywhere}). */

@@ -32,7 +32,7 @@ export class SagaStepsHandler {
   async provisionDevice(@Payload() request: ParsedRequestOf<typeof S.provisionDevice>): Promise<StepOutcome> {
     const outcome = await handleSagaStep(this.fence, request, {
       action: async (m) => {
-        const issued = await this.credentials.issueInTransaction(m, request.deviceId);
+        const issued = await this.credentials.issueInTransaction(m, request.deviceId, request.generation);
         return { deviceId: request.deviceId, generation: issued.generation };
       },
       compensation: async (m) => {
@@ -43,6 +43,24 @@ export class SagaStepsHandler {
       if (!outcome.duplicate && !outcome.empty) CrashPoints.hit(COMPENSATION_CRASH_POINT);
       await this.credentials.forgetEverywhere(request.deviceId);
     }
+    return outcome;
+  }
+
+  /**
+   * A rotation's edge half: the next generation in the step's transaction; after the commit (and
+   * again on a duplicate, so a crash between the two is repaired by the orchestrator's retry) the
+   * replaced generation is revoked at the broker and forgotten by every replica.
+   */
+  @Handles(S.rotateCredential)
+  async rotateCredential(@Payload() request: ParsedRequestOf<typeof S.rotateCredential>): Promise<StepOutcome> {
+    const outcome = await handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        const rotated = await this.credentials.rotateInTransaction(m, request.deviceId);
+        return { deviceId: request.deviceId, ...rotated };
+      },
+    });
+    const { replaced } = outcome.result as { replaced: number };
+    await this.credentials.revokeGenerations(request.deviceId, [replaced]);
     return outcome;
   }
 

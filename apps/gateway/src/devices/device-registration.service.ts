@@ -22,7 +22,17 @@ import { DevicesService } from './devices.service.js';
 export type SagaAnswer<T> =
   { status: 201 | 204; body: T } | { status: 202; body: { sagaId: string; id: string; statusUrl: string } };
 
-/** Registering and deleting devices: sagas across the reliable, secure and edge stores. */
+/** A rotated credential: the token only in the first answer of a rotation. */
+export interface RotatedCredential {
+  readonly id: string;
+  readonly generation: number;
+  readonly sagaId: string;
+  readonly token?: string;
+  readonly expiresAt?: string;
+  readonly mqtt?: { readonly username: string; readonly topic: string };
+}
+
+/** Registering, rotating and deleting devices: sagas across the reliable, secure and edge stores. */
 @Injectable()
 export class DeviceRegistrationService {
   constructor(
@@ -99,6 +109,41 @@ export class DeviceRegistrationService {
     const registry = saga.steps.find((step) => step.step === 'registry');
     if (!stillRunning(saga) || registry?.state === StepState.SUCCEEDED) release();
     else setTimeout(release, this.sagas.deviceRegistration.deadlineMs).unref();
+  }
+
+  /**
+   * Starts the rotation saga (edge: next generation, the old one refused; secure: the history) and
+   * waits for it within the request's deadline: 201 with the new credential (its token shown this
+   * once) when it completes, 202 with the saga's status URL otherwise. With an `Idempotency-Key`, a
+   * repeated request joins the same rotation: one new generation, 201 without the token once it was
+   * shown, 202 while it runs, or the same final error.
+   */
+  async rotate(deviceId: string, idempotencyKey?: string): Promise<SagaAnswer<RotatedCredential>> {
+    const tenant = await this.tenants.get();
+    const scoped = idempotencyKey ? `${tenant.id}:${idempotencyKey}` : null;
+    const sagaId = scoped ? uuidFrom(`device-credential-rotation:saga:${scoped}`, sha256) : randomUUID();
+    await this.orchestrator.start(
+      this.sagas.deviceCredentialRotation,
+      { deviceId },
+      { tenant: tenant.slug, tenantId: tenant.id, id: sagaId },
+    );
+    const saga = await this.orchestrator.waitFor(
+      sagaId,
+      Math.max(0, RequestContextStore.remainingMs() - 300),
+      UNTIL_DECIDED,
+    );
+    if ((saga.input as { deviceId: string }).deviceId !== deviceId) throw IdempotencyException.mismatch();
+    if (stillRunning(saga)) return accepted(sagaId, deviceId);
+    if (!succeeded(saga)) throw sagaFailure(saga);
+    const { generation, tokenShown } = saga.output as { generation: number; tokenShown?: boolean };
+    if (tokenShown) return { status: 201, body: { id: deviceId, generation, sagaId } };
+    const credential = await this.devices.credential(deviceId);
+    const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
+    const { token, expiresAt, mqtt } = credential;
+    return {
+      status: 201,
+      body: { id: deviceId, generation, sagaId, mqtt, ...(show ? { token, ...(expiresAt ? { expiresAt } : {}) } : {}) },
+    };
   }
 
   /** Starts the (forward-only) deletion saga: 204 when done within the deadline, 202 otherwise. */

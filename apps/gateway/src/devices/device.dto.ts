@@ -33,17 +33,35 @@ export class MqttAccessDto {
 
 export class DeviceCredentialDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({
+  @ApiProperty({ description: 'The new generation (1 at registration, one more per rotation)' }) generation!: number;
+  @ApiProperty({ format: 'uuid', description: 'The rotation saga (GET /v1/sagas/{sagaId})' }) sagaId!: string;
+  @ApiPropertyOptional({
     description:
-      'Device credential (a NATS user JWT): MQTT password and HTTP ingest bearer; shown once. The previous one is refused from now on.',
+      'Device credential (a NATS user JWT): MQTT password and HTTP ingest bearer; shown once (a retry with the same Idempotency-Key answers without it). The previous one is refused from now on.',
   })
-  token!: string;
+  token?: string;
   @ApiPropertyOptional({
     format: 'date-time',
     description: 'Renew before this with POST /credentials/renew (edge store)',
   })
   expiresAt?: string;
-  @ApiProperty({ type: MqttAccessDto }) mqtt!: MqttAccessDto;
+  @ApiPropertyOptional({ type: MqttAccessDto }) mqtt?: MqttAccessDto;
+}
+
+export class CredentialGenerationDto {
+  @ApiProperty() generation!: number;
+  @ApiProperty({ format: 'date-time' }) issuedAt!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When it stopped being accepted (the next rotation, or the deletion); null: in use',
+  })
+  revokedAt!: string | null;
+}
+
+export class CredentialHistoryDto {
+  @ApiProperty({ type: [CredentialGenerationDto], description: 'Newest first' }) items!: CredentialGenerationDto[];
 }
 
 export class AcceptedDto {

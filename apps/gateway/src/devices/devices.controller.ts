@@ -15,7 +15,14 @@ import { KeyArea } from '../auth/route-access.js';
 import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
 import { IdempotencyKey, uuidParam } from '../common.pipes.js';
-import { AcceptedDto, DeviceDto, DevicePageDto, RegisteredDeviceDto, DeviceCredentialDto } from './device.dto.js';
+import {
+  AcceptedDto,
+  CredentialHistoryDto,
+  DeviceCredentialDto,
+  DeviceDto,
+  DevicePageDto,
+  RegisteredDeviceDto,
+} from './device.dto.js';
 import { TelemetryPageDto } from './telemetry.dto.js';
 import {
   listDevicesQuerySchema,
@@ -70,20 +77,49 @@ export class DevicesController {
   }
 
   /**
-   * Rotates the device's credential: answers the new one (shown this once); the old one is refused
-   * from now on and its live MQTT connection is closed.
+   * Rotates the device's credential (saga: the edge store issues the next generation and refuses
+   * the old one, live MQTT connections closed; the secure store records it): 201 with the new one
+   * (shown this once), 202 while it runs.
    */
   @Post(':id/credentials')
   @ApiOperation({
     operationId: 'rotateDeviceCredential',
     summary: "Rotate a device's credential (the old one is refused from now on)",
   })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'A retried request with the same key joins the same rotation (one new generation): 201 (the token is shown only the first time), 202 while it runs, or its final error',
+  })
   @ApiCreatedResponse({ type: DeviceCredentialDto })
-  @ApiErrors({ 404: 'DEVICE_NOT_FOUND' })
-  async rotateCredential(@Param('id', uuidParam('id')) id: string): Promise<DeviceCredentialDto> {
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Still running: follow GET /v1/sagas/{sagaId}' })
+  @ApiErrors({
+    404: 'DEVICE_NOT_FOUND',
+    409: 'IDEMPOTENCY_MISMATCH: the key was used for another device',
+  })
+  async rotateCredential(
+    @Param('id', uuidParam('id')) id: string,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DeviceCredentialDto | AcceptedDto> {
     await this.devices.get(id);
-    const { deviceId, token, expiresAt, mqtt } = await this.devices.rotateCredential(id);
-    return { id: deviceId, token, ...(expiresAt ? { expiresAt } : {}), mqtt };
+    const answer = await this.registration.rotate(id, idempotencyKey);
+    void reply.status(answer.status);
+    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
+    return answer.body;
+  }
+
+  /** The history of the device's credential (secure store): every generation, newest first. */
+  @Get(':id/credentials')
+  @ApiOperation({
+    operationId: 'listDeviceCredentials',
+    summary: "A device's credential generations: when each was issued and revoked (never the credential)",
+  })
+  @ApiOkResponse({ type: CredentialHistoryDto })
+  @ApiErrors({ 404: 'DEVICE_NOT_FOUND: no credential of this device was ever recorded' })
+  credentials(@Param('id', uuidParam('id')) id: string): Promise<CredentialHistoryDto> {
+    return this.devices.credentialHistory(id);
   }
 
   /** Deletes a device (forward-only saga: edge, secure, then the registry). */

@@ -10,7 +10,7 @@ import {
 
 const D = Contracts.reliable.devices;
 
-/** Device registry reads (reliable store) and device credentials (edge store). */
+/** Device registry reads (reliable store), device credentials (edge store) and their history (secure store). */
 @Injectable()
 export class DevicesService {
   constructor(private readonly messages: MessageClient) {}
@@ -24,9 +24,9 @@ export class DevicesService {
     return this.messages.request(Contracts.edge.devices.credential, { deviceId });
   }
 
-  /** Replaces the device's credential; the old one is refused from now on (live connections closed). */
-  rotateCredential(deviceId: string): Promise<ResponseOf<typeof Contracts.edge.devices.rotate>> {
-    return this.messages.request(Contracts.edge.devices.rotate, { deviceId });
+  /** The device's credential generations, newest first (secure store). */
+  credentialHistory(deviceId: string): Promise<ResponseOf<typeof Contracts.secure.devices.credentials>> {
+    return this.messages.request(Contracts.secure.devices.credentials, { deviceId });
   }
 
   telemetry(deviceId: string, query: TelemetryQuery): Promise<ResponseOf<typeof Contracts.edge.telemetry.query>> {

@@ -15,7 +15,8 @@ const S = Contracts.sagaSteps;
 /**
  * Registry row in the reliable store (pending) -> credential in the secure store -> provisioning
  * in the edge store -> registry row active. Any failure compensates what ran, in reverse. The
- * token is derived from MASTER_KEY (never logged); the gateway shows it once. `deadlineMs` is the
+ * secure store records the credential's first generation, which the edge store then issues (a
+ * JWT it signs; never logged); the gateway shows it once. `deadlineMs` is the
  * gateway's SAGA_DEVICE_REGISTRATION_DEADLINE_MS (60 s by default).
  */
 export function deviceRegistrationSaga(messages: MessageClient, deadlineMs = 60_000) {
@@ -46,7 +47,11 @@ export function deviceRegistrationSaga(messages: MessageClient, deadlineMs = 60_
         name: 'provision',
         contract: S.edge.provisionDevice,
         compensable: true,
-        fields: ({ input }) => ({ deviceId: input.deviceId }),
+        // The generation the secure store recorded: the edge store issues exactly that one.
+        fields: ({ input, results }) => ({
+          deviceId: input.deviceId,
+          generation: (results.credential as { generation?: number } | null)?.generation,
+        }),
         retry: { maxAttempts: 6 },
       }),
       step({

@@ -5,6 +5,7 @@ import { SagaOrchestrator } from '#polystore/saga';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config.js';
 import { StoreDirectory } from '../stores/store-directory.js';
 import { customerErasureSaga } from './customer-erasure.saga.js';
+import { deviceCredentialRotationSaga } from './device-credential-rotation.saga.js';
 import { deviceDeletionSaga } from './device-deletion.saga.js';
 import { deviceRegistrationSaga } from './device-registration.saga.js';
 import { tenantProvisioningSaga } from './tenant-provisioning.saga.js';
@@ -18,6 +19,7 @@ import { tenantProvisioningSaga } from './tenant-provisioning.saga.js';
 export class SagaRegistry implements OnModuleInit {
   readonly tenantProvisioning;
   readonly deviceRegistration;
+  readonly deviceCredentialRotation;
   readonly deviceDeletion;
   readonly customerErasure;
 
@@ -34,6 +36,7 @@ export class SagaRegistry implements OnModuleInit {
       config.PROVISION_TIMEOUT_MS,
     );
     this.deviceRegistration = deviceRegistrationSaga(messages, config.SAGA_DEVICE_REGISTRATION_DEADLINE_MS);
+    this.deviceCredentialRotation = deviceCredentialRotationSaga(messages, config.SAGA_DEVICE_REGISTRATION_DEADLINE_MS);
     this.deviceDeletion = deviceDeletionSaga(messages);
     this.customerErasure = customerErasureSaga({ messages, catalog });
   }
@@ -41,6 +44,7 @@ export class SagaRegistry implements OnModuleInit {
   onModuleInit(): void {
     this.orchestrator.register(this.tenantProvisioning);
     this.orchestrator.register(this.deviceRegistration);
+    this.orchestrator.register(this.deviceCredentialRotation);
     this.orchestrator.register(this.deviceDeletion);
     this.orchestrator.register(this.customerErasure);
   }

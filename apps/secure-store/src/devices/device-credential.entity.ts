@@ -1,17 +1,22 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A device's credential as the secure store keeps it: the SHA-256 of its token, never the token. */
+/**
+ * One generation of a device's credential, as the secure store records it: issued at
+ * registration (generation 1) or by a rotation (the edge store's next generation), revoked by the
+ * next rotation or by the device's deletion. The credential itself (a JWT the edge store signs)
+ * is never stored anywhere; this is its history.
+ */
 @Entity({ name: 'device_credentials' })
 export class SecureDeviceCredentialEntity {
   @PrimaryColumn({ type: 'uuid', name: 'device_id' })
   deviceId!: string;
 
-  @Column({ type: 'bytea', name: 'token_hash' })
-  tokenHash!: Buffer;
-
-  @Column({ type: 'int' })
+  @PrimaryColumn({ type: 'int' })
   generation!: number;
 
-  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
-  createdAt!: Date;
+  @Column({ type: 'timestamptz', name: 'created_at' })
+  issuedAt!: Date;
+
+  @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
+  revokedAt!: Date | null;
 }

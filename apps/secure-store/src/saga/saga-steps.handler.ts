@@ -1,16 +1,17 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
-import { CrashPoints, DeviceTokens, type MasterKeyring } from '#polystore/platform';
+import { CrashPoints } from '#polystore/platform';
 import { handleSagaStep, ParticipantFence } from '#polystore/saga';
-import { RequestContextStore } from '#polystore/tenancy';
 import { AuditLog } from '../audit/audit-log.service.js';
-import { SecureDeviceCredentialEntity } from '../crypto/device-credential.entity.js';
 import { TenantKeyring } from '../crypto/tenant-keyring.service.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
-import { MASTER_KEYRING } from '../secure.tokens.js';
+import { DeviceCredentialLedger } from '../devices/device-credential.ledger.js';
 
 const S = Contracts.sagaSteps.secure;
+
+/** A registered device's first credential (each rotation issues the next). */
+const FIRST_GENERATION = 1;
 
 /** Crash point (tests): a compensation undid its step and committed; its reply is not yet sent. */
 export const COMPENSATION_CRASH_POINT = 'secure.saga.compensate.after-commit';
@@ -18,46 +19,46 @@ export const COMPENSATION_CRASH_POINT = 'secure.saga.compensate.after-commit';
 /** The secure store's part in sagas, each step fenced in the same transaction as its effect. */
 @Controller()
 export class SagaStepsHandler {
-  private readonly tokens: DeviceTokens;
-
   constructor(
     private readonly fence: ParticipantFence,
     private readonly customers: CustomerRepository,
     private readonly keyring: TenantKeyring,
     private readonly audit: AuditLog,
-    @Inject(MASTER_KEYRING) masterKeyring: MasterKeyring,
-  ) {
-    this.tokens = new DeviceTokens(masterKeyring.derivationRoot);
-  }
+    private readonly ledger: DeviceCredentialLedger,
+  ) {}
 
+  /** A registration: the device's first credential generation recorded; undone, forgotten. */
   @Handles(S.issueCredential)
   async issueCredential(@Payload() request: ParsedRequestOf<typeof S.issueCredential>): Promise<StepOutcome> {
-    const tenant = RequestContextStore.requireTenant();
     const reply = await handleSagaStep(this.fence, request, {
       action: async (m) => {
-        const generation = 1;
-        await m.insert(SecureDeviceCredentialEntity, {
-          deviceId: request.deviceId,
-          tokenHash: DeviceTokens.hash(this.tokens.token(tenant, request.deviceId, generation)),
-          generation,
-        });
-        return { deviceId: request.deviceId, generation };
+        await this.ledger.issue(m, request.deviceId, FIRST_GENERATION);
+        return { deviceId: request.deviceId, generation: FIRST_GENERATION };
       },
       compensation: async (m) => {
-        await m.delete(SecureDeviceCredentialEntity, { deviceId: request.deviceId });
+        await this.ledger.remove(m, request.deviceId);
       },
     });
     if (request.phase === 'compensation' && !reply.duplicate && !reply.empty) CrashPoints.hit(COMPENSATION_CRASH_POINT);
     return reply;
   }
 
+  /** A rotation: the edge store's new generation recorded, the earlier ones revoked. */
+  @Handles(S.recordRotation)
+  recordRotation(@Payload() request: ParsedRequestOf<typeof S.recordRotation>): Promise<StepOutcome> {
+    return handleSagaStep(this.fence, request, {
+      action: async (m) => {
+        await this.ledger.rotate(m, request.deviceId, request.generation);
+        return { deviceId: request.deviceId, generation: request.generation };
+      },
+    });
+  }
+
+  /** A deletion: every generation revoked; the history stays (until the tenant goes). */
   @Handles(S.revokeCredential)
   revokeCredential(@Payload() request: ParsedRequestOf<typeof S.revokeCredential>): Promise<StepOutcome> {
     return handleSagaStep(this.fence, request, {
-      action: async (m) => {
-        const result = await m.delete(SecureDeviceCredentialEntity, { deviceId: request.deviceId });
-        return { revoked: (result.affected ?? 0) > 0 };
-      },
+      action: async (m) => ({ revoked: (await this.ledger.revokeAll(m, request.deviceId)) > 0 }),
     });
   }
 

@@ -215,7 +215,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A device's credential generations: when each was issued and revoked (never the credential) */
+        get: operations["listDeviceCredentials"];
         put?: never;
         /** Rotate a device's credential (the old one is refused from now on) */
         post: operations["rotateDeviceCredential"];
@@ -711,14 +712,35 @@ export interface components {
         DeviceCredentialDto: {
             /** Format: uuid */
             id: string;
-            /** @description Device credential (a NATS user JWT): MQTT password and HTTP ingest bearer; shown once. The previous one is refused from now on. */
-            token: string;
+            /** @description The new generation (1 at registration, one more per rotation) */
+            generation: number;
+            /**
+             * Format: uuid
+             * @description The rotation saga (GET /v1/sagas/{sagaId})
+             */
+            sagaId: string;
+            /** @description Device credential (a NATS user JWT): MQTT password and HTTP ingest bearer; shown once (a retry with the same Idempotency-Key answers without it). The previous one is refused from now on. */
+            token?: string;
             /**
              * Format: date-time
              * @description Renew before this with POST /credentials/renew (edge store)
              */
             expiresAt?: string;
-            mqtt: components["schemas"]["MqttAccessDto"];
+            mqtt?: components["schemas"]["MqttAccessDto"];
+        };
+        CredentialGenerationDto: {
+            generation: number;
+            /** Format: date-time */
+            issuedAt: string;
+            /**
+             * Format: date-time
+             * @description When it stopped being accepted (the next rotation, or the deletion); null: in use
+             */
+            revokedAt: string | null;
+        };
+        CredentialHistoryDto: {
+            /** @description Newest first */
+            items: components["schemas"]["CredentialGenerationDto"][];
         };
         DeviceDto: {
             /** Format: uuid */
@@ -2446,10 +2468,106 @@ export interface operations {
             };
         };
     };
-    rotateDeviceCredential: {
+    listDeviceCredentials: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialHistoryDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (each problem in `errors`), MALFORMED_JSON, WRONG_HOST */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no key, a wrong, expired or revoked key, or an unknown tenant (one answer for all) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SCOPE_DENIED: the API key's scopes do not cover this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DEVICE_NOT_FOUND: no credential of this device was ever recorded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description KEY_RATE_LIMITED, TENANT_RATE_LIMITED, TOO_MANY_AUTH_FAILURES or QUOTA_EXCEEDED (`quota`); wait `Retry-After` seconds when it is given */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INTERNAL: logged with the correlation id; the body tells nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a store (or the catalog) cannot be reached; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description DEADLINE_EXCEEDED: a store did not answer in time; the outcome is unknown (retry with the same Idempotency-Key) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotateDeviceCredential: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retried request with the same key joins the same rotation (one new generation): 201 (the token is shown only the first time), 202 while it runs, or its final error */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2463,6 +2581,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceCredentialDto"];
+                };
+            };
+            /** @description Still running: follow GET /v1/sagas/{sagaId} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptedDto"];
                 };
             };
             /** @description VALIDATION_FAILED (each problem in `errors`), MALFORMED_JSON, WRONG_HOST */
@@ -2494,6 +2621,15 @@ export interface operations {
             };
             /** @description DEVICE_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description IDEMPOTENCY_MISMATCH: the key was used for another device */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -165,13 +165,8 @@ export const EdgeContracts = {
       response: z.object({ deviceId: z.uuid(), revoked: z.literal(true) }),
     }),
     /**
-     * Replaces an active device's credential: the new one is returned, the old one is refused
-     * from now on (its live MQTT connection is closed). `DEVICE_NOT_FOUND` when the device has no
-     * active credential.
-     */
-    /**
      * A fresh credential of the device's active generation (what the gateway shows once after a
-     * registration); `DEVICE_NOT_FOUND` when the device has no active credential.
+     * registration or a rotation); `DEVICE_NOT_FOUND` when the device has no active credential.
      */
     credential: defineContract({
       pattern: 'edge.devices.credential',
@@ -180,6 +175,13 @@ export const EdgeContracts = {
       request: z.object({ deviceId: z.uuid() }).strict(),
       response: deviceCredentialsSchema,
     }),
+    /**
+     * Replaces an active device's credential in the edge store alone: the new one is returned, the
+     * old one is refused from now on (its live MQTT connection is closed). `DEVICE_NOT_FOUND` when
+     * the device has no active credential. The gateway rotates through the saga
+     * `device-credential-rotation` instead (`edge.saga.rotate-credential`, then the secure store
+     * records the generation); this call leaves the secure store's history behind.
+     */
     rotate: defineContract({
       pattern: 'edge.devices.rotate',
       service,

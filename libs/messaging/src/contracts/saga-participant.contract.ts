@@ -49,16 +49,38 @@ export const SagaStepContracts = {
     anonymizeCustomer: stepContract('reliable.saga.anonymize-customer', 'reliable-store', { customerId: z.uuid() }),
   },
   secure: {
-    /** Stores the hash of the device's token; compensation: deletes it. */
+    /**
+     * Records the device's first credential generation (result: `{ deviceId, generation }`, which
+     * the saga hands to the edge store's provisioning); compensation: forgets it (the registration
+     * is undone).
+     */
     issueCredential: stepContract('secure.saga.issue-credential', 'secure-store', { deviceId: z.uuid() }),
-    /** Deletes the device's credential (forward-only). */
+    /** Records a rotation: `generation` issued, every earlier one revoked (forward-only). */
+    recordRotation: stepContract('secure.saga.record-rotation', 'secure-store', {
+      deviceId: z.uuid(),
+      generation: z.number().int().min(1),
+    }),
+    /** Marks every generation of the device revoked; the history stays (forward-only). */
     revokeCredential: stepContract('secure.saga.revoke-credential', 'secure-store', { deviceId: z.uuid() }),
     /** Deletes the customer's PII (forward-only; already gone counts as done). */
     eraseCustomer: stepContract('secure.saga.erase-customer', 'secure-store', { customerId: z.uuid() }),
   },
   edge: {
-    /** Gives the device its MQTT/HTTP credentials; compensation: revokes them. */
-    provisionDevice: stepContract('edge.saga.provision-device', 'edge-store', { deviceId: z.uuid() }),
+    /**
+     * Gives the device its MQTT/HTTP credentials of `generation` (the one the secure store
+     * recorded; absent, from sagas started before it was sent: the edge store's own next one);
+     * compensation: revokes them.
+     */
+    provisionDevice: stepContract('edge.saga.provision-device', 'edge-store', {
+      deviceId: z.uuid(),
+      generation: z.number().int().min(1).optional(),
+    }),
+    /**
+     * Issues the device's next credential generation and revokes the one in use (its live
+     * connections closed); result: `{ deviceId, generation }`. `DEVICE_NOT_FOUND` when the device
+     * has no active credential (forward-only).
+     */
+    rotateCredential: stepContract('edge.saga.rotate-credential', 'edge-store', { deviceId: z.uuid() }),
     /** Revokes the device's credentials (forward-only). */
     deprovisionDevice: stepContract('edge.saga.deprovision-device', 'edge-store', { deviceId: z.uuid() }),
     /** Deletes the devices' telemetry (forward-only). */

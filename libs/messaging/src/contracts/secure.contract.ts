@@ -36,6 +36,15 @@ export const auditEntryViewSchema = z.object({
 });
 export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
 
+/** One generation of a device's credential (the credential itself is never stored). */
+export const credentialGenerationSchema = z.object({
+  generation: z.number().int().min(1),
+  issuedAt: z.string(),
+  /** When it stopped being accepted (the next rotation, or the device's deletion); null: in use. */
+  revokedAt: z.string().nullable(),
+});
+export type CredentialGenerationView = z.infer<typeof credentialGenerationSchema>;
+
 export const auditVerifyModeSchema = z.enum(['checkpoint', 'full']);
 export type AuditVerifyMode = z.infer<typeof auditVerifyModeSchema>;
 
@@ -164,6 +173,20 @@ export const SecureContracts = {
       scope: 'tenant',
       request: customerIdSchema,
       response: z.object({ id: z.uuid(), deleted: z.literal(true) }),
+    }),
+  },
+  devices: {
+    /**
+     * The history of a device's credential: every generation issued (at registration, by each
+     * rotation), newest first, with when it stopped being accepted. `DEVICE_NOT_FOUND` when none
+     * was ever recorded.
+     */
+    credentials: defineContract({
+      pattern: 'secure.devices.credentials',
+      service,
+      scope: 'tenant',
+      request: z.object({ deviceId: z.uuid() }).strict(),
+      response: z.object({ items: z.array(credentialGenerationSchema) }),
     }),
   },
   audit: {

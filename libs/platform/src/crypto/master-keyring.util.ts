@@ -30,7 +30,7 @@ export class MasterKeyringError extends Error {
  * - {@link current} (the first listed) wraps every new tenant data key; the other versions only
  *   open data keys they wrapped earlier (each wrapped key records its version).
  * - {@link derivationRoot} is the key of the LOWEST listed version: the keys derived from the
- *   master key (store keys, the device-token root, the catalog's legacy server secret) come from
+ *   master key (store keys, the catalog's legacy server secret) come from
  *   it, so adding a new current version in front of the old one changes none of them. Retiring
  *   the lowest version re-derives them: that is part of a rotation, not of adding a version.
  *
