@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { sha256 } from '#polystore/platform';
+import mqtt from 'mqtt';
 import { uuidFrom } from '../../apps/gateway/src/sagas/saga-outcome.util.js';
 import { PrivateBus } from '../support/bus.js';
+import type { PrivateBroker } from '../support/device-broker.js';
 import {
   type ClientRegistration,
   deviceHoldings,
@@ -192,6 +194,81 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
     expectRefused(await register(name, key));
     // The restarted stores work: a new key registers the same name.
     expect((await register(name, `${key}-new`)).status).toBe(201);
+  }, 120_000);
+
+  it('saga - the edge store SIGKILLed in a credential rotation after its commit, before the broker revoked the old credential: the device stays connected with it until the restarted store (new pid) gets the resend, which revokes it (connection closed, reconnect refused); the secure store records generation 2; the key answers 201 with the new credential', async () => {
+    const registered = await register(`rotor-${uniqueToken(6)}`, `reg-${uniqueToken(8)}`);
+    expect(registered.status).toBe(201);
+    const { id, token } = registered.body as { id: string; token: string };
+    const broker = stack.broker as PrivateBroker;
+    const connect = (password: string) =>
+      mqtt.connectAsync(broker.mqttUrl, {
+        username: id,
+        password,
+        clientId: `rotor-${uniqueToken(8)}`,
+        reconnectPeriod: 0,
+      });
+    const device = await connect(token);
+    let closed = false;
+    device.once('close', () => (closed = true));
+    try {
+      const edge = stack.app('edge-store');
+      armed.add('edge-store');
+      await edge.stop('SIGTERM');
+      await stack.startApp('edge-store', { CRASH_POINTS: 'edge.saga.rotate.after-commit' });
+      const dying = stack.app('edge-store');
+      const key = { 'idempotency-key': `rotate-${uniqueToken(8)}` };
+      const rotate = () =>
+        stack.request({
+          method: 'POST',
+          path: `/v1/devices/${id}/credentials`,
+          headers: key,
+          tenant: tenant.slug,
+          apiKey: tenant.apiKey,
+        });
+      const first = rotate();
+      await eventually(() => !dying.isRunning, { timeoutMs: 30_000, what: 'edge store killed after its commit' });
+      expect(dying.output).toContain('"crashPoint":"edge.saga.rotate.after-commit"');
+      armed.delete('edge-store');
+      // Committed, not revoked: the edge store's database has generation 2, the broker still takes 1.
+      const edgeRow = await stack.tenantSql<{ generation: number }>(
+        tenant.slug,
+        'edge',
+        'SELECT generation FROM device_credentials WHERE device_id = $1',
+        [id],
+      );
+      expect(edgeRow).toEqual([{ generation: 2 }]);
+      expect(closed).toBe(false);
+      expect((await first).status).toBe(202); // the rotation waits for the edge store
+
+      const restarted = await stack.startApp('edge-store');
+      expect(restarted.child.pid).not.toBe(dying.child.pid);
+      // The resend is a duplicate at the edge store: it revokes generation 1 at the broker.
+      await eventually(() => closed, { timeoutMs: 30_000, what: 'the old credential disconnected' });
+      await expect(connect(token)).rejects.toThrow(/Not authorized/);
+      const answer = await eventually(
+        async () => {
+          const res = await rotate();
+          return res.status === 201 ? res : false;
+        },
+        { timeoutMs: 30_000, what: 'the rotation answered 201' },
+      );
+      expect(answer.body).toMatchObject({ id, generation: 2, token: expect.any(String) });
+      const fresh = await connect(answer.body.token as string);
+      await fresh.endAsync();
+      const history = await get(`/v1/devices/${id}/credentials`);
+      expect(
+        history.body.items.map((g: { generation: number; revokedAt: string | null }) => [
+          g.generation,
+          g.revokedAt === null,
+        ]),
+      ).toEqual([
+        [2, true],
+        [1, false],
+      ]);
+    } finally {
+      await device.endAsync(true).catch(() => undefined);
+    }
   }, 120_000);
 
   it('saga - the bus (NATS) SIGKILLed while registrations are in flight, restarted on its port with its JetStream store: every key gets 201 with one device, all active in the three stores, none compensated, no app restarted', async () => {

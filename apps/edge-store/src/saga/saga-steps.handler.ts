@@ -16,6 +16,12 @@ const S = Contracts.sagaSteps.edge;
 export const COMPENSATION_CRASH_POINT = 'edge.saga.compensate.after-commit';
 
 /**
+ * Crash point (tests): a rotation committed the next generation; the broker still accepts the
+ * replaced one (the orchestrator's resend, a duplicate here, revokes it).
+ */
+export const ROTATION_CRASH_POINT = 'edge.saga.rotate.after-commit';
+
+/**
  * The edge store's part in sagas. The credential change is fenced in the database transaction.
  * Granting needs no broker call (the credential is a JWT the broker verifies itself); a
  * revocation reaches the broker after the commit, idempotently: a duplicate step revokes again,
@@ -59,6 +65,7 @@ export class SagaStepsHandler {
         return { deviceId: request.deviceId, ...rotated };
       },
     });
+    if (!outcome.duplicate) CrashPoints.hit(ROTATION_CRASH_POINT);
     const { replaced } = outcome.result as { replaced: number };
     await this.credentials.revokeGenerations(request.deviceId, [replaced]);
     return outcome;
