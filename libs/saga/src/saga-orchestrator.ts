@@ -124,6 +124,11 @@ export class SagaOrchestrator {
   private readonly operatorKeyRetentionMs: number;
   private readonly metrics?: SagaMetrics;
   private readonly driving = new Map<string, Promise<void>>();
+  /**
+   * Per saga driven here: the step intent (`<step>:<attempt>`) already logged with the previous
+   * step's result (one write per transition), so `runStep` does not log it again.
+   */
+  private readonly loggedIntents = new Map<string, string>();
   /** Callers waiting (in this process) for a saga to turn to compensation. */
   private readonly compensationWaiters = new Map<string, Set<() => void>>();
   private sweeper?: NodeJS.Timeout;
@@ -449,6 +454,7 @@ export class SagaOrchestrator {
       }
     } finally {
       clearInterval(heartbeat);
+      this.loggedIntents.delete(id);
     }
   }
 
@@ -481,7 +487,8 @@ export class SagaOrchestrator {
       return { ...saga, state: SagaState.SUCCEEDED };
     }
     const todo = group.filter((s) => stepOf(saga, s.name).state !== StepState.SUCCEEDED);
-    const outcomes = await Promise.allSettled(todo.map((s) => this.runStep(saga, s, fence, results)));
+    const next = todo.length === 1 ? nextIntentAfter(definition, group, saga) : undefined;
+    const outcomes = await Promise.allSettled(todo.map((s) => this.runStep(saga, s, fence, results, next)));
     const lost = outcomes.find(
       (o) => o.status === 'rejected' && (o.reason as { code?: string }).code === SagaErrorCode.SAGA_LEASE_LOST,
     );
@@ -541,6 +548,7 @@ export class SagaOrchestrator {
     step: StepDefinition<never>,
     fence: number,
     results: Record<string, unknown>,
+    nextIntent?: { readonly step: string; readonly attempts: number },
   ): Promise<StepDone> {
     const policy = { ...DEFAULT_RETRY, ...(step.retry ?? {}) };
     const record = stepOf(saga, step.name);
@@ -554,14 +562,18 @@ export class SagaOrchestrator {
     await this.sleepUntil(record.nextAttemptAt); // a resumed saga keeps its logged backoff
     for (;;) {
       attempt++;
-      // The intent is durable before anything is sent: a crash from here on resends with the same key.
-      await this.log.setStep(
-        saga.id,
-        fence,
-        step.name,
-        { state: StepState.RUNNING, attempts: attempt },
-        SagaState.RUNNING,
-      );
+      // The intent is durable before anything is sent: a crash from here on resends with the same
+      // key. The first attempt's may have been logged with the previous step's result.
+      const logged = this.loggedIntents.get(saga.id) === `${step.name}:${attempt}`;
+      this.loggedIntents.delete(saga.id);
+      if (!logged)
+        await this.log.setStep(
+          saga.id,
+          fence,
+          step.name,
+          { state: StepState.RUNNING, attempts: attempt },
+          SagaState.RUNNING,
+        );
       CrashPoints.hit(SagaCrashPoint.AFTER_STEP_INTENT);
       const sent = this.clock.now();
       try {
@@ -576,8 +588,10 @@ export class SagaOrchestrator {
           step.name,
           { state: StepState.SUCCEEDED, output: persisted ?? null, error: null, ...answered },
           SagaState.RUNNING,
+          nextIntent,
         );
         if (!recorded) throw new StepFailed(step.name, SagaException.leaseLost(saga.id)); // compensating meanwhile: late reply ignored
+        if (nextIntent) this.loggedIntents.set(saga.id, `${nextIntent.step}:${nextIntent.attempts}`);
         CrashPoints.hit(SagaCrashPoint.AFTER_STEP_RESULT);
         results[step.name] = persisted;
         return { output: persisted ?? null, attempts: attempt, waited: waited || answered.unknown !== undefined };
@@ -873,4 +887,22 @@ function isActive(state: SagaState): boolean {
 /** The error a COMPENSATION_FAILED saga parked with wraps the one that began the undo (`cause`). */
 function causeOf(error: unknown): unknown {
   return error !== null && typeof error === 'object' && 'cause' in error ? (error.cause ?? null) : null;
+}
+
+/**
+ * The intent to log with the result of `group`'s one step: the first attempt of the next step,
+ * when the next group is that one step and it has not been tried (one write per transition; a
+ * group of parallel steps logs its intents one by one).
+ */
+function nextIntentAfter(
+  definition: SagaDefinition<never>,
+  group: readonly StepDefinition<never>[],
+  saga: SagaRecord,
+): { step: string; attempts: number } | undefined {
+  if (group.length !== 1) return undefined;
+  const following = definition.groups[definition.groups.indexOf(group) + 1];
+  if (following?.length !== 1) return undefined;
+  const record = stepOf(saga, following[0]!.name);
+  if (record.state !== StepState.PENDING) return undefined;
+  return { step: record.step, attempts: record.attempts + 1 };
 }

@@ -235,6 +235,49 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
     expect(done.steps[0]!.output).toEqual({ applied: 'a' });
   });
 
+  it("saga - one log write per transition: a step's result and the next step's intent are one statement (a four-step saga writes its log in 8 statements, 11 before); the intent is durable before its step acts", async () => {
+    const o = orchestrator();
+    const seenAtAction: Array<{ previous: string; own: string; attempts: number }> = [];
+    const observe = (name: string, previous: string): StepDefinition<{ n: number }> => ({
+      name,
+      async action(ctx) {
+        const steps = (await o.find(ctx.sagaId))!.steps;
+        const own = steps.find((st) => st.step === name)!;
+        seenAtAction.push({
+          previous: steps.find((st) => st.step === previous)!.state,
+          own: own.state,
+          attempts: own.attempts,
+        });
+        return { ok: name };
+      },
+    });
+    const definition = saga('transitions', [
+      effectStep(participant, 'a'),
+      observe('b', 'a'),
+      observe('c', 'b'),
+      observe('d', 'c'),
+    ]);
+    o.register(definition);
+    let statements = 0;
+    const query = db.query.bind(db);
+    db.query = ((...args: Parameters<DataSource['query']>) => {
+      statements++;
+      return query(...args);
+    }) as DataSource['query'];
+    let done;
+    try {
+      const id = await o.start(definition, { n: 1 });
+      done = await o.waitFor(id, 10_000);
+    } finally {
+      db.query = query;
+    }
+    expect(done.state).toBe(SagaState.SUCCEEDED);
+    // The creation, a's intent, three results each with the next intent, d's result, SUCCEEDED;
+    // the caller's read of the outcome; the three observing reads (o.find) of the steps.
+    expect(statements - 1 - 3).toBe(8);
+    expect(seenAtAction).toEqual(['b', 'c', 'd'].map(() => ({ previous: 'SUCCEEDED', own: 'RUNNING', attempts: 1 })));
+  });
+
   it('saga scenario 3 - a step times out (unknown) until its window closes, its late success after compensation began is rejected by the fence', async () => {
     const o = orchestrator({ unknownOutcomeWindowMs: 300 });
     let lateOutcome: unknown;

@@ -209,12 +209,21 @@ export class SagaLog {
   /**
    * Updates one step, in one statement that also checks the fence (`SAGA_LEASE_LOST`) and, with
    * `whileState`, that the saga is still in that state: false when it is not (a late reply is
-   * ignored). A first intent of a PENDING saga moves it to RUNNING in the same statement.
+   * ignored). A first intent of a PENDING saga moves it to RUNNING in the same statement. With
+   * `nextIntent`, the same statement also logs the intent of the step that follows (`RUNNING`,
+   * its attempt number) when this update took place: one write per transition.
    */
-  async setStep(id: string, fence: number, step: string, patch: StepPatch, whileState?: SagaState): Promise<boolean> {
+  async setStep(
+    id: string,
+    fence: number,
+    step: string,
+    patch: StepPatch,
+    whileState?: SagaState,
+    nextIntent?: { readonly step: string; readonly attempts: number },
+  ): Promise<boolean> {
     const opened = patch.unknown && 'since' in patch.unknown ? patch.unknown : undefined;
     const answeredAt = patch.unknown && 'answeredAt' in patch.unknown ? patch.unknown.answeredAt : undefined;
-    const rows: Array<{ fenced: boolean; updated: number }> = await this.db.query(
+    const rows: Array<{ fenced: boolean; updated: number; intents: number }> = await this.db.query(
       `WITH saga AS (
          UPDATE sagas SET
            updated_at = now(),
@@ -240,8 +249,13 @@ export class SagaLog {
              WHEN $13::boolean THEN $16::timestamptz ELSE NULL END,
            updated_at = now()
          WHERE saga_id = $1 AND step = $3 AND EXISTS (SELECT 1 FROM saga WHERE $11::varchar IS NULL OR saga.state = $11::varchar)
+         RETURNING 1),
+       next_intent AS (
+         UPDATE saga_steps SET state = 'RUNNING', attempts = $18::int, updated_at = now()
+         WHERE $17::varchar IS NOT NULL AND saga_id = $1 AND step = $17::varchar AND EXISTS (SELECT 1 FROM step)
          RETURNING 1)
-       SELECT EXISTS (SELECT 1 FROM saga) AS fenced, (SELECT count(*) FROM step)::int AS updated`,
+       SELECT EXISTS (SELECT 1 FROM saga) AS fenced, (SELECT count(*) FROM step)::int AS updated,
+         (SELECT count(*) FROM next_intent)::int AS intents`,
       [
         id,
         fence,
@@ -259,6 +273,8 @@ export class SagaLog {
         opened?.since ?? answeredAt ?? null,
         opened?.until ?? null,
         opened?.nextAttemptAt ?? null,
+        nextIntent?.step ?? null,
+        nextIntent?.attempts ?? null,
       ],
     );
     if (!rows[0]?.fenced) throw SagaException.leaseLost(id);
