@@ -8,28 +8,21 @@
 #   bench/provision-compare.sh <base> <head | --working-tree> <label>
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE=${1:?base revision}
-HEAD_REV=${2:?head revision or --working-tree}
-LABEL=${3:?label}
+source "$ROOT/bench/lib/compare.sh"
 ROUNDS=${BENCH_COMPARE_ROUNDS:-3}
 SECURE=${BENCH_COMPARE_SECURE_TENANTS:-200}
 ALL=${BENCH_COMPARE_ALL_TENANTS:-100}
-WORK=$(mktemp -d /tmp/polystore-provision-compare.XXXXXX)
-STAMP=$(date -u +%Y-%m-%dT%H-%M-%SZ)
-OUT=$ROOT/bench/results/$STAMP-provision-compare-$LABEL.md
-cd "$ROOT"
-node bench/snapshot.mjs "$WORK/base" "$BASE" >/dev/null
-node bench/snapshot.mjs "$WORK/head" "$HEAD_REV" >/dev/null
-head_name=$([ "$HEAD_REV" = --working-tree ] && echo "the working tree on $(git rev-parse --short HEAD)" || git rev-parse --short "$HEAD_REV")
+compare_init "${1:?base revision}" "${2:?head revision or --working-tree}" "${3:?label}" provision
 {
-  echo "# Provisioning tenants: $(git rev-parse --short "$BASE") (base) and $head_name (head), side by side"
+  echo "# Provisioning tenants: $BASE_NAME (base) and $HEAD_NAME (head), side by side"
   echo
-  echo "Run $STAMP on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Node $(node --version)."
+  echo "Run on $MACHINE."
   echo "bench/run.mjs: $SECURE tenants in the secure store only, then $ALL in all three stores, 8 at a time; rounds alternate which build goes first."
   echo
   echo "| round | build | run | tenants/s | p50 ms | CPU ms per tenant: PostgreSQL / MariaDB / stores / gateway / all |"
   echo "| --- | --- | --- | ---: | ---: | --- |"
 } >"$OUT"
+
 row() { # json key
   node -e '
     const [file, key] = process.argv.slice(1);
@@ -40,19 +33,15 @@ row() { # json key
     console.log(`${p.tenantsPerSecond.toFixed(1)} | ${Math.round(p.latencyMs.p50)} | ${ms("postgres").toFixed(0)} / ${ms("mariadb").toFixed(0)} / ${stores.toFixed(0)} / ${ms("gateway").toFixed(0)} / ${all.toFixed(0)}`);
   ' "$1" "$2"
 }
-for round in $(seq 1 "$ROUNDS"); do
-  order="base head"
-  ((round % 2 == 0)) && order="head base"
-  for variant in $order; do
-    dir=$WORK/results-$variant-$round
-    BENCH_APPS_ROOT=$WORK/$variant BENCH_TENANTS=1,$SECURE BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
-      BENCH_ALL_STORES_TENANTS=$ALL BENCH_DURATION_S=2 BENCH_WARMUP_S=1 BENCH_RESULTS_DIR=$dir node bench/run.mjs >"$dir.log" 2>&1
-    json=$(ls "$dir"/*-read-customer.json | head -n 1)
-    for key in secure allStores; do
-      echo "| $round | $variant | $key | $(row "$json" "$key") |" >>"$OUT"
-    done
-    echo "round $round $variant: $(grep -E 'tenants/s \(p50' "$dir.log" | tr -s ' ' | tr '\n' ';')"
-  done
-done
-rm -rf "$WORK"
-echo "written $OUT"
+
+one_run() { # round variant apps results
+  BENCH_APPS_ROOT=$3 BENCH_TENANTS=1,$SECURE BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
+    BENCH_ALL_STORES_TENANTS=$ALL BENCH_DURATION_S=2 BENCH_WARMUP_S=1 BENCH_RESULTS_DIR=$4 node bench/run.mjs >"$4.log" 2>&1
+  local json
+  json=$(ls "$4"/*-read-customer.json | head -n 1)
+  for key in secure allStores; do echo "| $1 | $2 | $key | $(row "$json" "$key") |" >>"$OUT"; done
+  echo "round $1 $2: $(grep -E 'tenants/s \(p50' "$4.log" | tr -s ' ' | tr '\n' ';')"
+}
+
+compare_rounds "$ROUNDS" one_run
+compare_done

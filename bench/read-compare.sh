@@ -7,44 +7,34 @@
 #   bench/read-compare.sh <base> <head | --working-tree> <label>
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE=${1:?base revision}
-HEAD_REV=${2:?head revision or --working-tree}
-LABEL=${3:?label}
+source "$ROOT/bench/lib/compare.sh"
 ROUNDS=${BENCH_COMPARE_ROUNDS:-4}
 TENANTS=${BENCH_COMPARE_TENANTS:-1,50}
-WORK=$(mktemp -d /tmp/polystore-read-compare.XXXXXX)
-STAMP=$(date -u +%Y-%m-%dT%H-%M-%SZ)
-OUT=$ROOT/bench/results/$STAMP-read-compare-$LABEL.md
-cd "$ROOT"
-node bench/snapshot.mjs "$WORK/base" "$BASE" >/dev/null
-node bench/snapshot.mjs "$WORK/head" "$HEAD_REV" >/dev/null
-head_name=$([ "$HEAD_REV" = --working-tree ] && echo "the working tree on $(git rev-parse --short HEAD)" || git rev-parse --short "$HEAD_REV")
+compare_init "${1:?base revision}" "${2:?head revision or --working-tree}" "${3:?label}" read
 {
-  echo "# Reading one customer: $(git rev-parse --short "$BASE") (base) and $head_name (head), side by side"
+  echo "# Reading one customer: $BASE_NAME (base) and $HEAD_NAME (head), side by side"
   echo
-  echo "Run $STAMP on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Node $(node --version)."
+  echo "Run on $MACHINE."
   echo "bench/run.mjs at $TENANTS tenant(s), 50 connections, 15 s per scenario, the floor measured in each run; rounds alternate which build goes first."
   echo
   echo "| round | build | floor req/s | tenants | Polystore req/s | Polystore / floor | CPU ms/request: gateway / secure store / all |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
 } >"$OUT"
-for round in $(seq 1 "$ROUNDS"); do
-  order="base head"
-  ((round % 2 == 0)) && order="head base"
-  for variant in $order; do
-    dir=$WORK/results-$variant-$round
-    BENCH_APPS_ROOT=$WORK/$variant BENCH_TENANTS=$TENANTS BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
-      BENCH_ALL_STORES_TENANTS=0 BENCH_DURATION_S=15 BENCH_RESULTS_DIR=$dir node bench/run.mjs >"$dir.log" 2>&1
-    floor=$(grep -E '^floor ' "$dir.log" | awk '{print $3}' | tr -d ,)
-    md=$dir/latest-read-customer.md
-    for count in ${TENANTS//,/ }; do
-      poly=$(grep -E "^polystore-$count " "$dir.log" | awk '{print $3}' | tr -d ,)
-      cpu=$(node bench/lib/cpu-of.mjs "$dir/latest-read-customer.json" "polystore-$count" 2>/dev/null || echo "n/a")
-      ratio=$(node -p "($poly / $floor).toFixed(3)")
-      echo "| $round | $variant | $floor | $count | $poly | $ratio | $cpu |" >>"$OUT"
-      echo "round $round $variant: floor $floor, polystore-$count $poly"
-    done
+
+one_run() { # round variant apps results
+  BENCH_APPS_ROOT=$3 BENCH_TENANTS=$TENANTS BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
+    BENCH_ALL_STORES_TENANTS=0 BENCH_DURATION_S=15 BENCH_RESULTS_DIR=$4 node bench/run.mjs >"$4.log" 2>&1
+  local floor poly cpu ratio count json
+  floor=$(grep -E '^floor ' "$4.log" | awk '{print $3}' | tr -d ,)
+  json=$(ls "$4"/*-read-customer.json | head -n 1)
+  for count in ${TENANTS//,/ }; do
+    poly=$(grep -E "^polystore-$count " "$4.log" | awk '{print $3}' | tr -d ,)
+    cpu=$(node bench/lib/cpu-of.mjs "$json" "polystore-$count" 2>/dev/null || echo "n/a")
+    ratio=$(node -p "($poly / $floor).toFixed(3)")
+    echo "| $1 | $2 | $floor | $count | $poly | $ratio | $cpu |" >>"$OUT"
+    echo "round $1 $2: floor $floor, polystore-$count $poly"
   done
-done
-rm -rf "$WORK"
-echo "written $OUT"
+}
+
+compare_rounds "$ROUNDS" one_run
+compare_done

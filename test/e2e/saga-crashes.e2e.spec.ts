@@ -6,6 +6,7 @@ import { PrivateBus } from '../support/bus.js';
 import type { PrivateBroker } from '../support/device-broker.js';
 import {
   type ClientRegistration,
+  credentialGenerations,
   deviceHoldings,
   registerDevice,
   registerUntilFinal,
@@ -256,13 +257,7 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
       expect(answer.body).toMatchObject({ id, generation: 2, token: expect.any(String) });
       const fresh = await connect(answer.body.token as string);
       await fresh.endAsync();
-      const history = await get(`/v1/devices/${id}/credentials`);
-      expect(
-        history.body.items.map((g: { generation: number; revokedAt: string | null }) => [
-          g.generation,
-          g.revokedAt === null,
-        ]),
-      ).toEqual([
+      expect(await credentialGenerations(stack, tenant, id)).toEqual([
         [2, true],
         [1, false],
       ]);

@@ -87,3 +87,22 @@ export async function registerUntilFinal(
     await new Promise((resolve) => setTimeout(resolve, 150)); // the client's own retry pace
   }
 }
+
+/** A device's credential history as the API answers it: `[generation, still in use]`, newest first. */
+export async function credentialGenerations(
+  stack: TestStack,
+  tenant: TestTenant,
+  deviceId: string,
+): Promise<Array<[number, boolean]>> {
+  const history = await stack.request({
+    method: 'GET',
+    path: `/v1/devices/${deviceId}/credentials`,
+    tenant: tenant.slug,
+    apiKey: tenant.apiKey,
+  });
+  if (history.status !== 200) throw new Error(`credential history of ${deviceId}: ${history.status}`);
+  return (history.body.items as Array<{ generation: number; revokedAt: string | null }>).map((g) => [
+    g.generation,
+    g.revokedAt === null,
+  ]);
+}

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { DeviceRegistrationService } from './device-registration.service.js';
+import { DeviceRegistrationService, type SagaAnswer } from './device-registration.service.js';
 import { KeyArea } from '../auth/route-access.js';
 import { ApiBodyErrors, ApiErrors, ApiTenantErrors } from '../openapi/api-errors.decorator.js';
 import { TenantAuthGuard } from '../auth/tenant-auth.guard.js';
@@ -71,8 +71,7 @@ export class DevicesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredDeviceDto | AcceptedDto> {
     const answer = await this.registration.register(body, idempotencyKey);
-    void reply.status(answer.status);
-    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
+    sendStatus(reply, answer);
     return answer.body;
   }
 
@@ -105,8 +104,7 @@ export class DevicesController {
   ): Promise<DeviceCredentialDto | AcceptedDto> {
     await this.devices.get(id);
     const answer = await this.registration.rotate(id, idempotencyKey);
-    void reply.status(answer.status);
-    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
+    sendStatus(reply, answer);
     return answer.body;
   }
 
@@ -134,8 +132,7 @@ export class DevicesController {
   ): Promise<AcceptedDto | undefined> {
     await this.devices.get(id);
     const answer = await this.registration.delete(id);
-    void reply.status(answer.status);
-    if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
+    sendStatus(reply, answer);
     return answer.status === 202 ? answer.body : undefined;
   }
 
@@ -168,4 +165,10 @@ export class DevicesController {
   ): Promise<TelemetryPageDto> {
     return this.devices.telemetry(id, query);
   }
+}
+
+/** The status of a saga's answer, and for a 202 the saga's status URL in `Location`. */
+function sendStatus(reply: FastifyReply, answer: SagaAnswer<unknown>): void {
+  void reply.status(answer.status);
+  if (answer.status === 202) void reply.header('location', answer.body.statusUrl);
 }
