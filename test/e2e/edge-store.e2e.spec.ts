@@ -40,6 +40,16 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real NATS
 
   const provision = (t: TestTenant, deviceId: string = randomUUID()) =>
     runAsTenant(parseTenantSlug(t.slug), () => client.request(Contracts.edge.devices.provision, { deviceId }));
+  /** The edge store's step of the rotation saga (`device-credential-rotation`), as the gateway's orchestrator sends it. */
+  const rotateStep = (t: TestTenant, deviceId: string) =>
+    runAsTenant(parseTenantSlug(t.slug), () =>
+      client.request(Contracts.sagaSteps.edge.rotateCredential, {
+        sagaId: randomUUID(),
+        step: 'rotate',
+        phase: 'action',
+        deviceId,
+      }),
+    );
   const revoke = (t: TestTenant, deviceId: string) =>
     runAsTenant(parseTenantSlug(t.slug), () => client.request(Contracts.edge.devices.revoke, { deviceId }));
   const ingest = (token: string, body: unknown, raw?: string) =>
@@ -348,14 +358,16 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real NATS
     expect((await ingest(credentials.token, reading(2))).status).toBe(401);
   });
 
-  it('edge - rotating a credential: the new one works, the old one is refused and disconnected', async () => {
+  it("edge - rotating a credential (the rotation saga's edge step): the new one works, the old one is refused and disconnected", async () => {
     const credentials = await provision(tenant);
     const device = await connectDevice(credentials);
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
-    const rotated = await runAsTenant(parseTenantSlug(tenant.slug), () =>
-      client.request(Contracts.edge.devices.rotate, { deviceId: credentials.deviceId }),
-    );
+    const step = await rotateStep(tenant, credentials.deviceId);
+    expect(step.result).toEqual({ deviceId: credentials.deviceId, generation: 2, replaced: 1 });
     await closed;
+    const rotated = await runAsTenant(parseTenantSlug(tenant.slug), () =>
+      client.request(Contracts.edge.devices.credential, { deviceId: credentials.deviceId }),
+    );
     expect(rotated.token).not.toBe(credentials.token);
     expect((await ingest(credentials.token, reading(1))).status).toBe(401);
     await expect(connectDevice(credentials)).rejects.toThrow(/Not authorized/);
@@ -365,11 +377,7 @@ describe('edge store - devices push telemetry over MQTT and HTTP (e2e, real NATS
     expect((await pointsOf(tenant, credentials.deviceId, 2)).map((p) => p.seq)).toEqual([2, 3]);
     // A device without an active credential cannot be rotated.
     await revoke(tenant, credentials.deviceId);
-    await expect(
-      runAsTenant(parseTenantSlug(tenant.slug), () =>
-        client.request(Contracts.edge.devices.rotate, { deviceId: credentials.deviceId }),
-      ),
-    ).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    await expect(rotateStep(tenant, credentials.deviceId)).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
   });
 
   it('edge - a device renews its credential with the current one; a revoked one cannot', async () => {

@@ -67,17 +67,6 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     return this.credentialOf(deviceId, existing.generation);
   }
 
-  /** Replaces the active credential by the next generation; the old one is refused from now on. */
-  async rotate(deviceId: string): Promise<DeviceCredentials> {
-    const existing = await this.credentials.find(deviceId);
-    if (!existing || existing.status !== 'active') throw EdgeStoreException.deviceNotFound(deviceId);
-    const generation = existing.generation + 1;
-    await this.credentials.save(this.active(deviceId, generation));
-    await this.revokeAtBroker(deviceId, [existing.generation]);
-    this.logger.log({ deviceId, generation }, 'device credential rotated');
-    return this.credentialOf(deviceId, generation);
-  }
-
   /**
    * Inside a saga step's transaction: makes the device's credential active (same generation if
    * it already is) and returns that generation. `wanted` (the generation the secure store

@@ -5,7 +5,10 @@ import { DeviceCredentialsService } from './device-credentials.service.js';
 
 const D = Contracts.edge.devices;
 
-/** NATS handlers that give devices their credentials, renew them and take them away. */
+/**
+ * NATS handlers that give devices their credentials and take them away (rotation is a saga step:
+ * `edge.saga.rotate-credential`, in `saga/saga-steps.handler.ts`).
+ */
 @Controller()
 export class DevicesHandler {
   constructor(private readonly credentials: DeviceCredentialsService) {}
@@ -18,11 +21,6 @@ export class DevicesHandler {
   @Handles(D.credential)
   credential(@Payload() request: ParsedRequestOf<typeof D.credential>): Promise<ResponseOf<typeof D.credential>> {
     return this.credentials.current(request.deviceId);
-  }
-
-  @Handles(D.rotate)
-  rotate(@Payload() request: ParsedRequestOf<typeof D.rotate>): Promise<ResponseOf<typeof D.rotate>> {
-    return this.credentials.rotate(request.deviceId);
   }
 
   @Handles(D.revoke)

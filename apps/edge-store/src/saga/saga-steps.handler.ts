@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Contracts, Handles, type ParsedRequestOf, type StepOutcome } from '#polystore/messaging';
 import { CrashPoints } from '#polystore/platform';
@@ -29,6 +29,8 @@ export const ROTATION_CRASH_POINT = 'edge.saga.rotate.after-commit';
  */
 @Controller()
 export class SagaStepsHandler {
+  private readonly logger = new Logger(SagaStepsHandler.name);
+
   constructor(
     private readonly fence: ParticipantFence,
     private readonly credentials: DeviceCredentialsService,
@@ -66,8 +68,9 @@ export class SagaStepsHandler {
       },
     });
     if (!outcome.duplicate) CrashPoints.hit(ROTATION_CRASH_POINT);
-    const { replaced } = outcome.result as { replaced: number };
+    const { generation, replaced } = outcome.result as { generation: number; replaced: number };
     await this.credentials.revokeGenerations(request.deviceId, [replaced]);
+    if (!outcome.duplicate) this.logger.log({ deviceId: request.deviceId, generation }, 'device credential rotated');
     return outcome;
   }
 

@@ -32,19 +32,18 @@ export class DeviceCredentialLedger {
 
   /** A rotation: `generation` issued, every earlier one still accepted revoked now. */
   async rotate(manager: EntityManager, deviceId: string, generation: number): Promise<void> {
-    await manager.update(
-      SecureDeviceCredentialEntity,
-      { deviceId, generation: LessThan(generation), revokedAt: IsNull() },
-      { revokedAt: new Date() },
-    );
+    await this.revoke(manager, deviceId, generation);
     await this.issue(manager, deviceId, generation);
   }
 
-  /** Every generation still accepted is revoked now (the device is deleted); how many were. */
-  async revokeAll(manager: EntityManager, deviceId: string): Promise<number> {
+  /**
+   * Revokes now every generation of the device still accepted (below `before`, when given: a
+   * rotation; all of them: a deletion); how many were.
+   */
+  async revoke(manager: EntityManager, deviceId: string, before?: number): Promise<number> {
     const result = await manager.update(
       SecureDeviceCredentialEntity,
-      { deviceId, revokedAt: IsNull() },
+      { deviceId, revokedAt: IsNull(), ...(before === undefined ? {} : { generation: LessThan(before) }) },
       { revokedAt: new Date() },
     );
     return result.affected ?? 0;

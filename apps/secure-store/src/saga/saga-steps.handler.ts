@@ -58,7 +58,7 @@ export class SagaStepsHandler {
   @Handles(S.revokeCredential)
   revokeCredential(@Payload() request: ParsedRequestOf<typeof S.revokeCredential>): Promise<StepOutcome> {
     return handleSagaStep(this.fence, request, {
-      action: async (m) => ({ revoked: (await this.ledger.revokeAll(m, request.deviceId)) > 0 }),
+      action: async (m) => ({ revoked: (await this.ledger.revoke(m, request.deviceId)) > 0 }),
     });
   }
 

@@ -175,20 +175,6 @@ export const EdgeContracts = {
       request: z.object({ deviceId: z.uuid() }).strict(),
       response: deviceCredentialsSchema,
     }),
-    /**
-     * Replaces an active device's credential in the edge store alone: the new one is returned, the
-     * old one is refused from now on (its live MQTT connection is closed). `DEVICE_NOT_FOUND` when
-     * the device has no active credential. The gateway rotates through the saga
-     * `device-credential-rotation` instead (`edge.saga.rotate-credential`, then the secure store
-     * records the generation); this call leaves the secure store's history behind.
-     */
-    rotate: defineContract({
-      pattern: 'edge.devices.rotate',
-      service,
-      scope: 'tenant',
-      request: z.object({ deviceId: z.uuid() }).strict(),
-      response: deviceCredentialsSchema,
-    }),
   },
   telemetry: {
     /** Raw points (paged) or, with `bucket`, avg/min/max/count per metric per bucket. */
