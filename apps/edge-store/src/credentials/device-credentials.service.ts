@@ -22,6 +22,19 @@ const VERIFIED_TTL_MS = 30_000;
 const MAX_VERIFIED = 50_000;
 
 /**
+ * The generation a device's credential is issued at, by registration (the saga step, or the
+ * direct path of MongoDB placements): the active one as it is, else the next, at least `wanted`
+ * (the generation the secure store recorded). `issue`: it must be written.
+ */
+function generationToIssue(
+  existing: DeviceCredentialEntity | null,
+  wanted = 1,
+): { generation: number; issue: boolean } {
+  if (existing?.status === 'active') return { generation: existing.generation, issue: false };
+  return { generation: Math.max(existing ? existing.generation + 1 : 1, wanted), issue: true };
+}
+
+/**
  * Device credentials: NATS user JWTs signed here (no broker call), one user key per device and
  * generation. The database keeps each device's current generation and whether it is active;
  * revoking a generation records it at the broker ({@link DeviceRevocations}), which refuses it and
@@ -54,9 +67,8 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
 
   /** Gives the device of the current tenant a credential (same generation while it stays active). */
   async provision(deviceId: string): Promise<DeviceCredentials> {
-    const existing = await this.credentials.find(deviceId);
-    const generation = existing ? (existing.status === 'active' ? existing.generation : existing.generation + 1) : 1;
-    if (!existing || existing.status !== 'active') await this.credentials.save(this.active(deviceId, generation));
+    const { generation, issue } = generationToIssue(await this.credentials.find(deviceId));
+    if (issue) await this.credentials.save(this.active(deviceId, generation));
     return this.credentialOf(deviceId, generation);
   }
 
@@ -73,11 +85,11 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
    * recorded) is issued unless the device already had it or a later one.
    */
   async issueInTransaction(manager: EntityManager, deviceId: string, wanted?: number): Promise<{ generation: number }> {
-    const existing = await manager.findOneBy(DeviceCredentialEntity, { deviceId });
-    if (existing?.status === 'active') return { generation: existing.generation };
-    const next = existing ? existing.generation + 1 : 1;
-    const generation = Math.max(next, wanted ?? 1);
-    await manager.save(this.active(deviceId, generation));
+    const { generation, issue } = generationToIssue(
+      await manager.findOneBy(DeviceCredentialEntity, { deviceId }),
+      wanted,
+    );
+    if (issue) await manager.save(this.active(deviceId, generation));
     return { generation };
   }
 
