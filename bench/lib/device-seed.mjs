@@ -5,9 +5,10 @@
 // registered through the saga just before), row for row, in every table the registration wrote:
 //   system database (the catalog):     sagas (SUCCEEDED), saga_steps (4);
 //   reliable placement (MariaDB):      devices (active), outbox (device.created and
-//                                      device.status_changed, already published), saga_inbox (2);
-//   secure placement (PostgreSQL):     device_credentials, saga_inbox;
-//   edge placement (PostgreSQL):       device_credentials, saga_inbox;
+//                                      device.status_changed, already published), the saga's
+//                                      step keys in idempotency_keys (2);
+//   secure placement (PostgreSQL):     device_credentials, step key in idempotency_keys;
+//   edge placement (PostgreSQL):       device_credentials, step key in idempotency_keys;
 // with the template's device id and saga id replaced by new ones wherever they appear (ids,
 // JSON inputs and outputs, outbox payloads) and a new outbox event id. The tables and their
 // indexes then hold what 100,000 real registrations would leave. What a copy does not have: a
@@ -156,23 +157,27 @@ export async function seedRegisteredDevices(settings, catalogDatabase, tenants, 
         const db = isMysqlPlacement(placement)
           ? { kind: 'mysql', connection: mariadb }
           : { kind: 'pg', client: await pgClient(placement.database) };
+        // The participant fence's keys of the template's saga (libs/saga `sagaStepKey`).
+        const stepKeys = { name: 'idempotency_keys', column: 'idem_key', like: `saga/${template.sagaId}/` };
         const tables =
           store === 'reliable'
             ? [
                 { name: 'devices', column: 'id', value: template.deviceId },
-                { name: 'outbox', column: 'payload', like: template.deviceId },
-                { name: 'saga_inbox', column: 'saga_id', value: template.sagaId },
+                { name: 'outbox', column: 'payload', like: `%${template.deviceId}` },
+                stepKeys,
               ]
-            : [
-                { name: 'device_credentials', column: 'device_id', value: template.deviceId },
-                { name: 'saga_inbox', column: 'saga_id', value: template.sagaId },
-              ];
+            : [{ name: 'device_credentials', column: 'device_id', value: template.deviceId }, stepKeys];
         for (const table of tables) {
           const qualified = placementTable(placement, table.name);
           const rows = table.like
             ? db.kind === 'mysql'
-              ? (await db.connection.query(`SELECT * FROM ${qualified} WHERE payload LIKE ?`, [`%${table.like}%`]))[0]
-              : (await db.client.query(`SELECT * FROM ${qualified} WHERE payload LIKE $1`, [`%${table.like}%`])).rows
+              ? (
+                  await db.connection.query(`SELECT * FROM ${qualified} WHERE ${table.column} LIKE ?`, [
+                    `${table.like}%`,
+                  ])
+                )[0]
+              : (await db.client.query(`SELECT * FROM ${qualified} WHERE ${table.column} LIKE $1`, [`${table.like}%`]))
+                  .rows
             : await templateRows(db, qualified, table.column, table.value);
           if (rows.length === 0) throw new Error(`no template row in ${store}.${table.name} for ${tenant.slug}`);
           const override =

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sagaStepKey } from '#polystore/saga';
 import { DataSource } from 'typeorm';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
 import { eventually } from '../support/eventually.js';
@@ -12,7 +13,7 @@ import { runCli } from '../support/cli.js';
 
 const TENANTS = 30;
 /** The newest secure-store migration: the one these tests "add" by undoing it everywhere. */
-const NEWEST_SECURE_MIGRATION = 'SecureCredentialLedger1764209400000';
+const NEWEST_SECURE_MIGRATION = 'SecureStepKeys1764209500000';
 
 /**
  * The CLI (`npm run cli`) against a stack of its own (own system database): migrate over 30
@@ -62,8 +63,13 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
       port: Number(url.port || 5432),
       username: decodeURIComponent(url.username || 'root'),
       database: placement.database,
+      // As the tenant's role, like the store's own migrations: a table a `down` makes again is the
+      // tenant's, and the next `migrate` (bound to that role) may drop it.
       ...(placement.schema
-        ? { schema: placement.schema, extra: { options: `-c search_path=${placement.schema}` } }
+        ? {
+            schema: placement.schema,
+            extra: { options: `-c search_path=${placement.schema} -c role=${placement.schema}` },
+          }
         : {}),
       entities: SECURE_SCHEMA.entities,
       migrations: SECURE_SCHEMA.migrations,
@@ -115,21 +121,22 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
   }, 120_000);
 
   it('migrate - migrations added to the secure store reach every tenant database (dry run first), then nothing is left', async () => {
-    // The two newest, undone: the batch role's audit grants, then the credential history.
+    // The two newest, undone: the saga steps' keys in `idempotency_keys`, then the credential history.
     await undoNewestSecureMigration();
     await undoNewestSecureMigration();
     expect(await appliedEverywhere()).toBe(false);
-    const appenderMayAppend = async (t: TestTenant) => {
-      const placement = secureOf(t);
-      const [row] = await tenantSql(
-        placement,
-        "SELECT has_table_privilege('ps_secure_batch', $1, 'UPDATE') AND has_table_privilege('ps_secure_batch', $2, 'INSERT') AS ok",
-        [`"${placement.schema}".audit_head`, `"${placement.schema}".audit_entries`],
-      );
-      return (row as { ok: boolean }).ok;
-    };
-    expect(await appenderMayAppend(tenants[0]!)).toBe(false);
-    // The newest migration makes `device_credentials` a history (a row per generation, `revoked_at`); undone, it is not.
+    // Undone, the participant fence has its own `saga_inbox` again; a step recorded there by the
+    // earlier version (done, with its result) must come through the migration.
+    const hasInbox = async (t: TestTenant) =>
+      (await tenantSql(secureOf(t), "SELECT to_regclass('saga_inbox') IS NOT NULL AS ok"))[0] as { ok: boolean };
+    expect(await hasInbox(tenants[0]!)).toEqual({ ok: true });
+    const earlierStep = { sagaId: crypto.randomUUID(), step: 'credential', result: '{"generation":1}' };
+    await tenantSql(
+      secureOf(tenants[0]!),
+      "INSERT INTO saga_inbox (saga_id, step, state, result, updated_at) VALUES ($1, $2, 'done', $3, now())",
+      [earlierStep.sagaId, earlierStep.step, earlierStep.result],
+    );
+    // The second newest makes `device_credentials` a history (a row per generation, `revoked_at`); undone, it is not.
     const isHistory = async (t: TestTenant) => {
       const placement = secureOf(t);
       const rows = await tenantSql(
@@ -156,13 +163,19 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
     expect(report).toMatchObject({ total: TENANTS, ok: TENANTS, failed: 0, migrationsApplied: 2 * TENANTS });
     for (const outcome of report.outcomes)
       expect(outcome.result).toEqual([
-        { store: 'secure', applied: ['SecureAuditAppender1764209300000', NEWEST_SECURE_MIGRATION] },
+        { store: 'secure', applied: ['SecureCredentialLedger1764209400000', NEWEST_SECURE_MIGRATION] },
       ]);
     expect(await appliedEverywhere()).toBe(true);
     for (const t of tenants.slice(0, 3)) {
       expect(await isHistory(t)).toBe(true);
-      expect(await appenderMayAppend(t)).toBe(true);
+      expect(await hasInbox(t)).toEqual({ ok: false });
     }
+    const moved = await tenantSql(
+      secureOf(tenants[0]!),
+      'SELECT state, result, expires_at FROM idempotency_keys WHERE idem_key = $1',
+      [sagaStepKey(earlierStep.sagaId, earlierStep.step)],
+    );
+    expect(moved).toEqual([{ state: 'done', result: earlierStep.result, expires_at: null }]);
 
     const again = await cli('migrate', '--store', 'secure');
     expect(again).toMatchObject({ code: 0 });

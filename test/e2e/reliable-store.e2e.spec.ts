@@ -74,7 +74,6 @@ describe.each([
       'outbox',
       'outbox_append_lock',
       'reliable_migrations',
-      'saga_inbox',
       'usage_records',
     ]);
   });

@@ -140,7 +140,7 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
     expect(JSON.stringify(report)).not.toMatch(/root@/);
     for (const table of report.tables) expect(table.target).toEqual(table.source);
     expect(report.tables.map((t) => t.table).sort()).toEqual(
-      ['devices', 'idempotency_keys', 'outbox', 'outbox_append_lock', 'saga_inbox', 'usage_records'].sort(),
+      ['devices', 'idempotency_keys', 'outbox', 'outbox_append_lock', 'usage_records'].sort(),
     );
     const devices = report.tables.find((t) => t.table === 'devices')!;
     expect(devices.source.rows).toBeGreaterThanOrEqual(before.length);
@@ -191,7 +191,6 @@ describe('tenant move - a reliable-store tenant moved to another MariaDB server 
       'outbox',
       'outbox_append_lock',
       'reliable_migrations',
-      'saga_inbox',
       'usage_records',
     ]);
     const frozen = await mariaQuery<{ n: number }>('SELECT count(*) AS n FROM devices', [], report.sourceTablesMovedTo);

@@ -135,7 +135,6 @@ describe('tenant move - a tenant moved to another PostgreSQL server while the st
         'customers',
         'device_credentials',
         'idempotency_keys',
-        'saga_inbox',
         'tenant_keys',
       ].sort(),
     );

@@ -1,16 +1,17 @@
 import type { Dialect, StoreSchema } from '#polystore/data-router';
-import { SagaInboxEntity } from '#polystore/saga';
+import { IdempotencyKeyEntity } from '#polystore/idempotency';
 import { DeviceCredentialEntity } from './credentials/device-credential.entity.js';
 import { EdgeInit1764203000000 } from './migrations/1764203000000-edge-init.js';
 import { EdgeSaga1764204300000 } from './migrations/1764204300000-edge-saga.js';
+import { EdgeStepKeys1764209500000 } from './migrations/1764209500000-edge-step-keys.js';
 import { EdgeMongoInit1764203000000 } from './mongodb/mongo-init.migration.js';
 import { MongoDeadLetterEntity, MongoDeviceCredentialEntity, MongoReadingEntity } from './mongodb/mongo.entities.js';
 import { DeadLetterEntity, ReadingEntity } from './telemetry/reading.entity.js';
 
 /** Entities and migrations of a tenant's edge database on PostgreSQL. */
 export const EDGE_POSTGRES_SCHEMA: StoreSchema = {
-  entities: [DeviceCredentialEntity, ReadingEntity, DeadLetterEntity, SagaInboxEntity],
-  migrations: [EdgeInit1764203000000, EdgeSaga1764204300000],
+  entities: [DeviceCredentialEntity, ReadingEntity, DeadLetterEntity, IdempotencyKeyEntity],
+  migrations: [EdgeInit1764203000000, EdgeSaga1764204300000, EdgeStepKeys1764209500000],
   migrationsTableName: 'edge_migrations',
 };
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { resolveStoreSchema } from '#polystore/data-router';
-import { SagaInboxEntity } from '#polystore/saga';
+import { IdempotencyKeyEntity } from '#polystore/idempotency';
 import { Binary } from 'mongodb';
 import { DataSource } from 'typeorm';
 import { DeviceCredentialEntity } from '../src/credentials/device-credential.entity.js';
 import { EDGE_MONGO_SCHEMA, EDGE_POSTGRES_SCHEMA, edgeSchema } from '../src/edge.schema.js';
 import { EdgeInit1764203000000 } from '../src/migrations/1764203000000-edge-init.js';
 import { EdgeSaga1764204300000 } from '../src/migrations/1764204300000-edge-saga.js';
+import { EdgeStepKeys1764209500000 } from '../src/migrations/1764209500000-edge-step-keys.js';
 import { EdgeMongoInit1764203000000 } from '../src/mongodb/mongo-init.migration.js';
 import {
   MongoDeadLetterEntity,
@@ -42,8 +43,8 @@ describe('edge schema per dialect', () => {
     for (const dialect of ['postgres', 'mysql', 'mariadb'] as const) {
       const schema = resolveStoreSchema(edgeSchema, dialect);
       expect(schema).toBe(EDGE_POSTGRES_SCHEMA);
-      expect(schema.entities).toEqual([DeviceCredentialEntity, ReadingEntity, DeadLetterEntity, SagaInboxEntity]);
-      expect(schema.migrations).toEqual([EdgeInit1764203000000, EdgeSaga1764204300000]);
+      expect(schema.entities).toEqual([DeviceCredentialEntity, ReadingEntity, DeadLetterEntity, IdempotencyKeyEntity]);
+      expect(schema.migrations).toEqual([EdgeInit1764203000000, EdgeSaga1764204300000, EdgeStepKeys1764209500000]);
     }
   });
 

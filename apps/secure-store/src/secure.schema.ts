@@ -1,7 +1,6 @@
 import type { StoreSchema } from '#polystore/data-router';
 import { AuditEntryEntity, AuditHeadEntity } from './audit/audit-entry.entity.js';
 import { IdempotencyKeyEntity } from '#polystore/idempotency';
-import { SagaInboxEntity } from '#polystore/saga';
 import { SecureDeviceCredentialEntity } from './devices/device-credential.entity.js';
 import { TenantKeyEntity } from './crypto/tenant-key.entity.js';
 import { CustomerKeyEntity } from './customers/customer-key.entity.js';
@@ -13,6 +12,7 @@ import { SecureKekVersion1764207600000 } from './migrations/1764207600000-secure
 import { SecureCustomerKeys1764208600000 } from './migrations/1764208600000-secure-customer-keys.js';
 import { SecureAuditAppender1764209300000 } from './migrations/1764209300000-secure-audit-appender.js';
 import { SecureCredentialLedger1764209400000 } from './migrations/1764209400000-secure-credential-ledger.js';
+import { SecureStepKeys1764209500000 } from './migrations/1764209500000-secure-step-keys.js';
 
 /** Entities and migrations of every tenant's secure database. */
 export const SECURE_SCHEMA: StoreSchema = {
@@ -23,7 +23,6 @@ export const SECURE_SCHEMA: StoreSchema = {
     AuditEntryEntity,
     AuditHeadEntity,
     SecureDeviceCredentialEntity,
-    SagaInboxEntity,
     IdempotencyKeyEntity,
   ],
   migrations: [
@@ -34,6 +33,7 @@ export const SECURE_SCHEMA: StoreSchema = {
     SecureCustomerKeys1764208600000,
     SecureAuditAppender1764209300000,
     SecureCredentialLedger1764209400000,
+    SecureStepKeys1764209500000,
   ],
   migrationsTableName: 'secure_migrations',
 };

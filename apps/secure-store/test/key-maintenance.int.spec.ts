@@ -132,6 +132,7 @@ describe('secure-store - customer keys and master key rewrap on the real Postgre
         'SecureCustomerKeys1764208600000',
         'SecureAuditAppender1764209300000',
         'SecureCredentialLedger1764209400000',
+        'SecureStepKeys1764209500000',
       ],
     });
     const customers = new CustomerRepository(router);

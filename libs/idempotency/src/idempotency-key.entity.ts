@@ -1,6 +1,16 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A used idempotency key: the request it came with (hash) and the result it produced. */
+/**
+ * `done`: the effect ran (its result kept for duplicates). `compensated`: a saga step undone, or
+ * compensated before its action ever arrived (the late action is then refused).
+ */
+export type KeyState = 'done' | 'compensated';
+
+/**
+ * A used once-only key: what claimed it (hash), the result it produced and its state. Two kinds
+ * share the table, told apart by their form: an HTTP `Idempotency-Key` as the client sent it, and
+ * a saga step's `saga/<sagaId>/<step>` (`/` is not allowed in the first kind).
+ */
 @Entity({ name: 'idempotency_keys' })
 export class IdempotencyKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 200, name: 'idem_key' })
@@ -9,6 +19,9 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'char', length: 64, name: 'request_hash' })
   requestHash!: string;
 
+  @Column({ type: 'varchar', length: 16 })
+  state!: KeyState;
+
   /** JSON of the result; written in the same transaction as the effect. */
   @Column({ type: 'text', nullable: true })
   result!: string | null;
@@ -16,6 +29,7 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'timestamp', precision: 3, name: 'created_at' })
   createdAt!: Date;
 
-  @Column({ type: 'timestamp', precision: 3, name: 'expires_at' })
-  expiresAt!: Date;
+  /** Null: kept until its owner goes (a saga step's key stays with the tenant, as a parked saga may resume). */
+  @Column({ type: 'timestamp', precision: 3, name: 'expires_at', nullable: true })
+  expiresAt!: Date | null;
 }

@@ -27,3 +27,28 @@ export async function createIdempotencyTable(queryRunner: QueryRunner): Promise<
 export async function dropIdempotencyTable(queryRunner: QueryRunner): Promise<void> {
   await queryRunner.dropTable('idempotency_keys');
 }
+
+/**
+ * Gives `idempotency_keys` a state (`done` for every key so far) and lets a key be kept without
+ * an expiry: what a saga step's key needs once the participant fence writes it here. Call from a
+ * store's migration, after the table exists.
+ */
+export async function keyStatesUp(queryRunner: QueryRunner): Promise<void> {
+  const expiresAt =
+    sqlDialectOf(queryRunner) === 'postgres'
+      ? 'ALTER COLUMN expires_at DROP NOT NULL'
+      : `MODIFY expires_at ${portableTypes('mysql').timestamp}(${TIMESTAMP_PRECISION}) NULL`;
+  await queryRunner.query(
+    `ALTER TABLE idempotency_keys ADD COLUMN state varchar(16) NOT NULL DEFAULT 'done', ${expiresAt}`,
+  );
+}
+
+/** Undoes `keyStatesUp`: keys kept without an expiry (none should be left) are deleted first. */
+export async function keyStatesDown(queryRunner: QueryRunner): Promise<void> {
+  await queryRunner.query('DELETE FROM idempotency_keys WHERE expires_at IS NULL');
+  const expiresAt =
+    sqlDialectOf(queryRunner) === 'postgres'
+      ? 'ALTER COLUMN expires_at SET NOT NULL'
+      : `MODIFY expires_at ${portableTypes('mysql').timestamp}(${TIMESTAMP_PRECISION}) NOT NULL`;
+  await queryRunner.query(`ALTER TABLE idempotency_keys DROP COLUMN state, ${expiresAt}`);
+}

@@ -1,10 +1,12 @@
-import { classifySqlError, transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
+import { transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
 import type { RetryPolicy } from 'cockatiel';
 import { LessThan, type EntityManager } from 'typeorm';
 import { IdempotencyException } from './idempotency.exception.js';
 import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
+import { KeyLedger } from './key-ledger.js';
 import { requestFingerprint } from './request-fingerprint.util.js';
 
+/** Without `/`: keys of that form are saga steps' (`saga/<sagaId>/<step>`, libs/saga), in the same table. */
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** The outcome of an idempotent operation. */
@@ -21,19 +23,15 @@ export interface IdempotentExecutorOptions {
   readonly retry?: RetryPolicy;
 }
 
-/** Raised inside the transaction when the key is already claimed; never leaves the executor. */
-class KeyAlreadyClaimed extends Error {}
-
 /** The key was claimed by a transaction that then rolled back: the operation must run again. */
 class KeyReleased extends Error {}
 
 /**
  * Runs a write at most once per idempotency key, in the current tenant's database.
  *
- * In one transaction: claim the key (INSERT; a concurrent duplicate waits on the unique index
- * and then fails), run the effect, store its result. So a key is stored if and only if its
- * effect committed. A later call with the same key and request gets the stored result; with
- * another request, `IDEMPOTENCY_MISMATCH` (409). Deadlocks, lock timeouts and lost connections
+ * Through `KeyLedger`: in one transaction, claim the key, run the effect, store its result; so a
+ * key is stored if and only if its effect committed. A later call with the same key and request
+ * gets the stored result; with another request, `IDEMPOTENCY_MISMATCH` (409). Deadlocks, lock timeouts and lost connections
  * retry the whole transaction (bounded, with backoff): safe, since a retry after an unseen
  * commit finds the key.
  */
@@ -60,18 +58,14 @@ export class IdempotentExecutor {
   ): Promise<IdempotentOutcome<T>> {
     if (!KEY_PATTERN.test(key)) throw IdempotencyException.invalidKey();
     const fingerprint = requestFingerprint(operation, request);
+    const claim = { key, requestHash: fingerprint, expiresAt: new Date(Date.now() + this.options.ttlMs) };
     return this.retry.execute(async () => {
-      try {
-        return await this.router.transaction(async (manager) => {
-          await this.claim(manager, key, fingerprint);
-          const result = await work(manager);
-          await manager.update(IdempotencyKeyEntity, { key }, { result: JSON.stringify(result ?? null) });
-          return { result, replayed: false };
-        });
-      } catch (error) {
-        if (!(error instanceof KeyAlreadyClaimed)) throw error;
-        return this.replay<T>(key, fingerprint);
-      }
+      const outcome = await KeyLedger.runOnce(this.router, claim, 'done', work);
+      if (outcome.ran) return { result: outcome.result, replayed: false };
+      const stored = outcome.existing;
+      if (!stored || stored.result === null) throw new KeyReleased('idempotency key claimed, then rolled back');
+      if (stored.requestHash !== fingerprint) throw IdempotencyException.mismatch();
+      return { result: JSON.parse(stored.result) as T, replayed: true };
     });
   }
 
@@ -88,28 +82,5 @@ export class IdempotentExecutor {
       await repository.delete(expired.map((row) => row.key));
       return expired.length;
     });
-  }
-
-  private async claim(manager: EntityManager, key: string, fingerprint: string): Promise<void> {
-    const now = new Date();
-    try {
-      await manager.insert(IdempotencyKeyEntity, {
-        key,
-        requestHash: fingerprint,
-        result: null,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + this.options.ttlMs),
-      });
-    } catch (error) {
-      if (classifySqlError(error) === 'unique_violation') throw new KeyAlreadyClaimed();
-      throw error;
-    }
-  }
-
-  private async replay<T>(key: string, fingerprint: string): Promise<IdempotentOutcome<T>> {
-    const stored = await this.router.run((ds) => ds.getRepository(IdempotencyKeyEntity).findOneBy({ key }));
-    if (!stored || stored.result === null) throw new KeyReleased('idempotency key claimed, then rolled back');
-    if (stored.requestHash !== fingerprint) throw IdempotencyException.mismatch();
-    return { result: JSON.parse(stored.result) as T, replayed: true };
   }
 }

@@ -5,6 +5,7 @@ import {
   IdempotencyKeyEntity,
   IdempotentExecutor,
   createIdempotencyTable,
+  keyStatesUp,
   dropIdempotencyTable,
 } from '#polystore/idempotency';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
@@ -43,6 +44,7 @@ class EffectsInit1700000000000 implements MigrationInterface {
       }),
     );
     await createIdempotencyTable(q);
+    await keyStatesUp(q);
   }
   async down(q: QueryRunner): Promise<void> {
     await dropIdempotencyTable(q);

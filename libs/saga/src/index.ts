@@ -23,7 +23,16 @@ export {
 } from './saga-orchestrator.js';
 export { SagaModule } from './saga.module.js';
 export { SAGA_MIGRATIONS } from './migrations/index.js';
-export { SagaInboxEntity } from './participant/saga-inbox.entity.js';
-export { createSagaInboxTable, dropSagaInboxTable } from './participant/saga-inbox.schema.js';
-export { PARTICIPANT_CRASH_POINT, ParticipantFence, type FenceOutcome } from './participant/participant-fence.js';
+export {
+  createSagaInboxTable,
+  dropSagaInboxTable,
+  moveIdempotencyKeysToInbox,
+  moveInboxToIdempotencyKeys,
+} from './participant/saga-inbox.schema.js';
+export {
+  PARTICIPANT_CRASH_POINT,
+  ParticipantFence,
+  sagaStepKey,
+  type FenceOutcome,
+} from './participant/participant-fence.js';
 export { handleSagaStep, type StepCommand, type StepReply } from './participant/step-handler.js';

@@ -5,22 +5,22 @@ import { CodedError, ErrorKind } from '#polystore/platform';
 import {
   ParticipantFence,
   SagaErrorCode,
-  SagaInboxEntity,
   SAGA_MIGRATIONS,
   SagaOrchestrator,
   SagaState,
   StepState,
-  createSagaInboxTable,
   defineSaga,
   type Clock,
   type SagaDefinition,
   type StepDefinition,
 } from '#polystore/saga';
+import { createIdempotencyTable, IdempotencyKeyEntity, keyStatesUp } from '#polystore/idempotency';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { Registry } from 'prom-client';
 import {
   Column,
   Entity,
+  Like,
   PrimaryColumn,
   Table,
   type DataSource,
@@ -52,10 +52,11 @@ class ParticipantInit1700000000001 implements MigrationInterface {
         ],
       }),
     );
-    await createSagaInboxTable(q);
+    await createIdempotencyTable(q);
+    await keyStatesUp(q);
   }
   async down(q: QueryRunner): Promise<void> {
-    await q.dropTable('saga_inbox');
+    await q.dropTable('idempotency_keys');
     await q.dropTable('effects');
   }
 }
@@ -91,8 +92,11 @@ class Participant {
     );
     return rows.filter((r) => r.key.startsWith(`${sagaId}:`)).map((r) => r.step);
   }
-  async inbox(sagaId: string) {
-    return runAsTenant(TENANT, () => this.router.run((ds) => ds.getRepository(SagaInboxEntity).findBy({ sagaId })));
+  /** The fence's keys of `sagaId`'s steps. */
+  async stepKeys(sagaId: string) {
+    return runAsTenant(TENANT, () =>
+      this.router.run((ds) => ds.getRepository(IdempotencyKeyEntity).findBy({ key: Like(`saga/${sagaId}/%`) })),
+    );
   }
 }
 
@@ -191,7 +195,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
       name: 'saga-participant',
       resolvePlacement: (tenant) =>
         Promise.resolve({ tenant, serverUrl: TestServices.postgresUrl, database, kind: 'database', version: 1 }),
-      schema: { entities: [EffectEntity, SagaInboxEntity], migrations: [ParticipantInit1700000000001] },
+      schema: { entities: [EffectEntity, IdempotencyKeyEntity], migrations: [ParticipantInit1700000000001] },
       poolSize: 8,
       connectionBudget: 16,
       idleTtlMs: 60_000,
@@ -314,7 +318,7 @@ describe('saga - orchestrator and participant fence on real PostgreSQL', () => {
       code: SagaErrorCode.STEP_ALREADY_COMPENSATED,
     });
     expect(await participant.effects(sagaId)).toEqual([]);
-    expect((await participant.inbox(sagaId)).map((r) => r.state)).toEqual(['compensated']);
+    expect((await participant.stepKeys(sagaId)).map((r) => r.state)).toEqual(['compensated']);
   });
 
   it('saga scenario 5 - duplicate actions and compensations have exactly one effect', async () => {

@@ -1,14 +1,13 @@
-import { classifySqlError, transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
+import { transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
+import { KeyLedger, type KeyClaim } from '#polystore/idempotency';
 import { CrashPoints } from '#polystore/platform';
 import type { RetryPolicy } from 'cockatiel';
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { SagaException } from '../saga.exception.js';
-import { SagaInboxEntity } from './saga-inbox.entity.js';
 
 /** Armed in tests to kill a store inside a step's transaction, before it commits. */
 export const PARTICIPANT_CRASH_POINT = 'saga.participant.before-commit';
-
-class AlreadyRecorded extends Error {}
 
 /** The row that blocked our insert was rolled back before we could read it: try again. */
 class RowVanished extends Error {}
@@ -23,16 +22,31 @@ export interface FenceOutcome<T> {
 }
 
 /**
- * The participant half of a saga step, in the store's own database and transaction.
+ * The key of a saga step in the store's `idempotency_keys`: `saga/<sagaId>/<step>`. An HTTP
+ * `Idempotency-Key` cannot contain `/`, so a client's key never meets a step's.
+ */
+export function sagaStepKey(sagaId: string, step: string): string {
+  return `saga/${sagaId}/${step}`;
+}
+
+/** A step's claim: kept without expiry (a parked saga may be retried days later), hashed on its key. */
+function stepClaim(sagaId: string, step: string): KeyClaim {
+  const key = sagaStepKey(sagaId, step);
+  return { key, requestHash: createHash('sha256').update(key).digest('hex'), expiresAt: null };
+}
+
+/**
+ * The participant half of a saga step, in the store's own database and transaction: the store's
+ * idempotency mechanism (`KeyLedger` of libs/idempotency, the table its HTTP keys use) applied
+ * to the step's key.
  *
- * - An action runs once per `(sagaId, step)`: its inbox row is inserted with the effect, a
- *   duplicate gets the stored result.
- * - A compensation undoes the action in the same transaction that marks the row `compensated`;
+ * - An action runs once per `(sagaId, step)`: its key is claimed with the effect, a duplicate
+ *   gets the stored result.
+ * - A compensation undoes the action in the same transaction that marks the key `compensated`;
  *   a duplicate does nothing.
  * - A compensation that arrives before its action (never ran, or still in flight) leaves a
  *   `compensated` marker and does nothing; the late action is then refused with
  *   `STEP_ALREADY_COMPENSATED` (a business failure for the orchestrator).
- * Unique-key races are decided by the database (matched by SQLSTATE / error number).
  */
 export class ParticipantFence {
   private readonly retry: RetryPolicy;
@@ -48,25 +62,14 @@ export class ParticipantFence {
     work: (manager: EntityManager) => Promise<T>,
   ): Promise<FenceOutcome<T>> {
     return this.retry.execute(async () => {
-      try {
-        return await this.router.transaction(async (manager) => {
-          await this.claim(manager, sagaId, step, 'done');
-          const result = await work(manager);
-          await manager.update(
-            SagaInboxEntity,
-            { sagaId, step },
-            { result: JSON.stringify(result ?? null), updatedAt: new Date() },
-          );
-          CrashPoints.hit(PARTICIPANT_CRASH_POINT);
-          return { result, duplicate: false, empty: false };
-        });
-      } catch (error) {
-        if (!(error instanceof AlreadyRecorded)) throw error;
-        const row = await this.router.run((ds) => ds.getRepository(SagaInboxEntity).findOneBy({ sagaId, step }));
-        if (row?.state === 'compensated') throw SagaException.alreadyCompensated(sagaId, step);
-        if (!row) throw new RowVanished('inbox row rolled back');
-        return { result: row.result === null ? null : (JSON.parse(row.result) as T), duplicate: true, empty: false };
-      }
+      const outcome = await KeyLedger.runOnce(this.router, stepClaim(sagaId, step), 'done', work, () =>
+        CrashPoints.hit(PARTICIPANT_CRASH_POINT),
+      );
+      if (outcome.ran) return { result: outcome.result, duplicate: false, empty: false };
+      const row = outcome.existing;
+      if (row?.state === 'compensated') throw SagaException.alreadyCompensated(sagaId, step);
+      if (!row) throw new RowVanished('step key rolled back');
+      return { result: KeyLedger.resultOf<T>(row), duplicate: true, empty: false };
     });
   }
 
@@ -76,42 +79,18 @@ export class ParticipantFence {
     step: string,
     undo: (manager: EntityManager, actionResult: unknown) => Promise<void>,
   ): Promise<FenceOutcome<never>> {
+    const claim = stepClaim(sagaId, step);
     return this.retry.execute(async () => {
-      try {
-        return await this.router.transaction(async (manager) => {
-          await this.claim(manager, sagaId, step, 'compensated');
-          return { result: null, duplicate: false, empty: true };
-        });
-      } catch (error) {
-        if (!(error instanceof AlreadyRecorded)) throw error;
-      }
+      const marker = await KeyLedger.runOnce(this.router, claim, 'compensated', () => Promise.resolve(null));
+      if (marker.ran) return { result: null, duplicate: false, empty: true };
       return this.router.transaction(async (manager) => {
-        const row = await manager
-          .getRepository(SagaInboxEntity)
-          .createQueryBuilder('i')
-          .setLock('pessimistic_write')
-          .where('i.saga_id = :sagaId AND i.step = :step', { sagaId, step })
-          .getOne();
+        const row = await KeyLedger.lock(manager, claim.key);
         if (!row || row.state === 'compensated') return { result: null, duplicate: true, empty: false };
-        await undo(manager, row.result === null ? null : JSON.parse(row.result));
-        await manager.update(SagaInboxEntity, { sagaId, step }, { state: 'compensated', updatedAt: new Date() });
+        await undo(manager, KeyLedger.resultOf(row));
+        await KeyLedger.mark(manager, claim.key, 'compensated');
         CrashPoints.hit(PARTICIPANT_CRASH_POINT);
         return { result: null, duplicate: false, empty: false };
       });
     });
-  }
-
-  private async claim(
-    manager: EntityManager,
-    sagaId: string,
-    step: string,
-    state: 'done' | 'compensated',
-  ): Promise<void> {
-    try {
-      await manager.insert(SagaInboxEntity, { sagaId, step, state, result: null, updatedAt: new Date() });
-    } catch (error) {
-      if (classifySqlError(error) === 'unique_violation') throw new AlreadyRecorded();
-      throw error;
-    }
   }
 }

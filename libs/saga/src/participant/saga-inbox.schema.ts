@@ -1,7 +1,11 @@
 import { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf } from '#polystore/data-router';
 import { Table, type QueryRunner } from 'typeorm';
 
-/** Creates `saga_inbox` (PostgreSQL or MySQL/MariaDB); call from a store's migration. */
+/**
+ * Creates `saga_inbox` (PostgreSQL or MySQL/MariaDB), the participant fence's own table until
+ * the fence moved into `idempotency_keys` (`moveInboxToIdempotencyKeys`). Kept for the stores'
+ * earlier migrations, which must still run as they did.
+ */
 export async function createSagaInboxTable(queryRunner: QueryRunner): Promise<void> {
   const types = portableTypes(sqlDialectOf(queryRunner));
   await queryRunner.createTable(
@@ -21,4 +25,37 @@ export async function createSagaInboxTable(queryRunner: QueryRunner): Promise<vo
 /** Drops `saga_inbox` (migration `down`). */
 export async function dropSagaInboxTable(queryRunner: QueryRunner): Promise<void> {
   await queryRunner.dropTable('saga_inbox');
+}
+
+/**
+ * Moves every step of `saga_inbox` into `idempotency_keys` (which must have its `state` column:
+ * `keyStatesUp` of libs/idempotency) as `saga/<sagaId>/<step>` with the same state and result,
+ * no expiry and the key's SHA-256 as its hash, then drops `saga_inbox`. In-flight sagas carry on:
+ * a duplicate or a late compensation finds its step under the new key.
+ */
+export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner): Promise<void> {
+  const postgres = sqlDialectOf(queryRunner) === 'postgres';
+  const key = postgres ? `'saga/' || saga_id || '/' || step` : `CONCAT('saga/', saga_id, '/', step)`;
+  const hash = postgres ? `encode(sha256(convert_to(${key}, 'UTF8')), 'hex')` : `SHA2(${key}, 256)`;
+  await queryRunner.query(
+    `INSERT INTO idempotency_keys (idem_key, request_hash, state, result, created_at, expires_at)
+     SELECT ${key}, ${hash}, state, result, updated_at, NULL FROM saga_inbox`,
+  );
+  await dropSagaInboxTable(queryRunner);
+}
+
+/** Undoes `moveInboxToIdempotencyKeys`: `saga_inbox` again, with the steps' keys moved back into it. */
+export async function moveIdempotencyKeysToInbox(queryRunner: QueryRunner): Promise<void> {
+  await createSagaInboxTable(queryRunner);
+  const postgres = sqlDialectOf(queryRunner) === 'postgres';
+  // saga/<sagaId>/<step>: the saga id is the second part; the step is everything after it.
+  const sagaId = postgres
+    ? `split_part(idem_key, '/', 2)`
+    : `SUBSTRING_INDEX(SUBSTRING_INDEX(idem_key, '/', 2), '/', -1)`;
+  const step = postgres ? `substr(idem_key, length(${sagaId}) + 7)` : `SUBSTRING(idem_key, CHAR_LENGTH(${sagaId}) + 7)`;
+  await queryRunner.query(
+    `INSERT INTO saga_inbox (saga_id, step, state, result, updated_at)
+     SELECT ${sagaId}, ${step}, state, result, created_at FROM idempotency_keys WHERE idem_key LIKE 'saga/%'`,
+  );
+  await queryRunner.query(`DELETE FROM idempotency_keys WHERE idem_key LIKE 'saga/%'`);
 }
