@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { NO_EXPIRY } from '#polystore/idempotency';
 import { sagaStepKey } from '#polystore/saga';
 import { DataSource } from 'typeorm';
 import { SECURE_SCHEMA } from '../../apps/secure-store/src/secure.schema.js';
@@ -175,7 +176,7 @@ describe('cli - migrate, tenants, sagas (e2e, the real CLI process)', () => {
       'SELECT state, result, expires_at FROM idempotency_keys WHERE idem_key = $1',
       [sagaStepKey(earlierStep.sagaId, earlierStep.step)],
     );
-    expect(moved).toEqual([{ state: 'done', result: earlierStep.result, expires_at: null }]);
+    expect(moved).toEqual([{ state: 'done', result: earlierStep.result, expires_at: NO_EXPIRY }]);
 
     const again = await cli('migrate', '--store', 'secure');
     expect(again).toMatchObject({ code: 0 });

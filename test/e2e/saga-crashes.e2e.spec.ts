@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { sha256 } from '#polystore/platform';
+import { NO_EXPIRY } from '#polystore/idempotency';
 import { sagaStepKey } from '#polystore/saga';
 import mqtt from 'mqtt';
 import { uuidFrom } from '../../apps/gateway/src/sagas/saga-outcome.util.js';
@@ -104,8 +105,8 @@ describe('saga crashes - a participant killed inside a compensation, the bus kil
       tenant.slug,
       'reliable',
       `INSERT INTO idempotency_keys (idem_key, request_hash, state, result, created_at, expires_at)
-       VALUES (?, ?, 'compensated', NULL, ?, NULL)`,
-      [sagaStepKey(sagaId, 'activate'), sha256(sagaStepKey(sagaId, 'activate')).toString('hex'), new Date()],
+       VALUES (?, ?, 'compensated', NULL, ?, ?)`,
+      [sagaStepKey(sagaId, 'activate'), sha256(sagaStepKey(sagaId, 'activate')).toString('hex'), new Date(), NO_EXPIRY],
     );
     // Compensation runs in reverse: provision (edge), credential (secure), registry (reliable).
     // Each store is armed to die right after its undo commits, before its reply.

@@ -7,6 +7,12 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export type KeyState = 'done' | 'compensated';
 
 /**
+ * The expiry of a key kept as long as its owner (the tenant): `purgeExpired` never reaches it. A
+ * date rather than NULL keeps `expires_at` as it was, so no store rebuilds its table for it.
+ */
+export const NO_EXPIRY = new Date('9999-12-31T00:00:00.000Z');
+
+/**
  * A used once-only key: what claimed it (hash), the result it produced and its state. Two kinds
  * share the table, told apart by their form: an HTTP `Idempotency-Key` as the client sent it, and
  * a saga step's `saga/<sagaId>/<step>` (`/` is not allowed in the first kind).
@@ -29,7 +35,7 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'timestamp', precision: 3, name: 'created_at' })
   createdAt!: Date;
 
-  /** Null: kept until its owner goes (a saga step's key stays with the tenant, as a parked saga may resume). */
-  @Column({ type: 'timestamp', precision: 3, name: 'expires_at', nullable: true })
-  expiresAt!: Date | null;
+  /** {@link NO_EXPIRY} for a key kept until its owner goes (a saga step's: a parked saga may resume). */
+  @Column({ type: 'timestamp', precision: 3, name: 'expires_at' })
+  expiresAt!: Date;
 }

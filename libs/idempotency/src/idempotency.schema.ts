@@ -1,8 +1,14 @@
 import { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf } from '#polystore/data-router';
 import { Table, TableIndex, type QueryRunner } from 'typeorm';
 
-/** Creates `idempotency_keys` (PostgreSQL or MySQL/MariaDB); call from a store's migration. */
-export async function createIdempotencyTable(queryRunner: QueryRunner): Promise<void> {
+/**
+ * Creates `idempotency_keys` (PostgreSQL or MySQL/MariaDB); call from a store's migration. With
+ * `states`, the table already has the column `keyStatesUp` adds (a store whose table is new).
+ */
+export async function createIdempotencyTable(
+  queryRunner: QueryRunner,
+  options: { states?: boolean } = {},
+): Promise<void> {
   const types = portableTypes(sqlDialectOf(queryRunner));
   const table = new Table({
     name: 'idempotency_keys',
@@ -12,6 +18,7 @@ export async function createIdempotencyTable(queryRunner: QueryRunner): Promise<
       { name: 'result', type: types.longText, isNullable: true },
       { name: 'created_at', type: types.timestamp, precision: TIMESTAMP_PRECISION },
       { name: 'expires_at', type: types.timestamp, precision: TIMESTAMP_PRECISION },
+      ...(options.states ? [{ name: 'state', type: 'varchar', length: '16', default: "'done'" }] : []),
     ],
   });
   await queryRunner.createTable(table);
@@ -29,26 +36,16 @@ export async function dropIdempotencyTable(queryRunner: QueryRunner): Promise<vo
 }
 
 /**
- * Gives `idempotency_keys` a state (`done` for every key so far) and lets a key be kept without
- * an expiry: what a saga step's key needs once the participant fence writes it here. Call from a
- * store's migration, after the table exists.
+ * Gives `idempotency_keys` a state (`done`, or `compensated` for a saga step undone): what a saga
+ * step's key needs once the participant fence writes it here. Call from a store's migration, after
+ * the table exists. One added column with a constant default: no table rewrite on PostgreSQL,
+ * instant on MariaDB.
  */
 export async function keyStatesUp(queryRunner: QueryRunner): Promise<void> {
-  const expiresAt =
-    sqlDialectOf(queryRunner) === 'postgres'
-      ? 'ALTER COLUMN expires_at DROP NOT NULL'
-      : `MODIFY expires_at ${portableTypes('mysql').timestamp}(${TIMESTAMP_PRECISION}) NULL`;
-  await queryRunner.query(
-    `ALTER TABLE idempotency_keys ADD COLUMN state varchar(16) NOT NULL DEFAULT 'done', ${expiresAt}`,
-  );
+  await queryRunner.query("ALTER TABLE idempotency_keys ADD COLUMN state varchar(16) NOT NULL DEFAULT 'done'");
 }
 
-/** Undoes `keyStatesUp`: keys kept without an expiry (none should be left) are deleted first. */
+/** Undoes `keyStatesUp`. */
 export async function keyStatesDown(queryRunner: QueryRunner): Promise<void> {
-  await queryRunner.query('DELETE FROM idempotency_keys WHERE expires_at IS NULL');
-  const expiresAt =
-    sqlDialectOf(queryRunner) === 'postgres'
-      ? 'ALTER COLUMN expires_at SET NOT NULL'
-      : `MODIFY expires_at ${portableTypes('mysql').timestamp}(${TIMESTAMP_PRECISION}) NOT NULL`;
-  await queryRunner.query(`ALTER TABLE idempotency_keys DROP COLUMN state, ${expiresAt}`);
+  await queryRunner.query('ALTER TABLE idempotency_keys DROP COLUMN state');
 }

@@ -1,5 +1,5 @@
 export { IdempotencyErrorCode, IdempotencyException } from './idempotency.exception.js';
-export { IdempotencyKeyEntity, type KeyState } from './idempotency-key.entity.js';
+export { IdempotencyKeyEntity, NO_EXPIRY, type KeyState } from './idempotency-key.entity.js';
 export { createIdempotencyTable, dropIdempotencyTable, keyStatesUp, keyStatesDown } from './idempotency.schema.js';
 export { KeyLedger, type KeyClaim, type OnceOutcome } from './key-ledger.js';
 export { requestFingerprint } from './request-fingerprint.util.js';

@@ -7,8 +7,8 @@ export interface KeyClaim {
   readonly key: string;
   /** SHA-256 (hex) of what the key was claimed for: the request, or the saga step itself. */
   readonly requestHash: string;
-  /** When it may be purged; `null` keeps it until its owner goes (a saga step's key: its tenant). */
-  readonly expiresAt: Date | null;
+  /** When it may be purged; `NO_EXPIRY` keeps it until its owner goes (a saga step's key: its tenant). */
+  readonly expiresAt: Date;
 }
 
 /** What `runOnce` found: the work ran and committed, or the key was held already. */

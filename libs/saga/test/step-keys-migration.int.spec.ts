@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DatabaseAdmin, DataSourceRouter, parseServerUrl } from '#polystore/data-router';
-import { createIdempotencyTable, IdempotencyKeyEntity, keyStatesDown, keyStatesUp } from '#polystore/idempotency';
+import {
+  createIdempotencyTable,
+  IdempotencyKeyEntity,
+  keyStatesDown,
+  keyStatesUp,
+  NO_EXPIRY,
+} from '#polystore/idempotency';
 import {
   createSagaInboxTable,
   moveIdempotencyKeysToInbox,
@@ -112,13 +118,13 @@ describe.each([
       await DatabaseAdmin.dropDatabase(serverUrl, database);
     });
 
-    it('step keys - up: saga_inbox goes, its steps are keys with their state and result, HTTP keys untouched', async () => {
+    it('step keys - up: saga_inbox goes, its steps are keys with their state and result and no expiry, HTTP keys untouched', async () => {
       ds = dataSource(MIGRATIONS);
       await ds.initialize();
       expect((await ds.runMigrations()).map((m) => m.name)).toEqual(['StepKeys1700000000002']);
       expect(await tables()).toEqual(['effects', 'idempotency_keys', 'step_keys_migrations']);
       const rows = await keys();
-      expect(rows.map((r) => [r.key, r.state, r.result, r.expiresAt === null])).toEqual([
+      expect(rows.map((r) => [r.key, r.state, r.result, r.expiresAt.getTime() === NO_EXPIRY.getTime()])).toEqual([
         ['client-key-1', 'done', '{"id":1}', false],
         [sagaStepKey(sagaId, 'activate'), 'compensated', null, true],
         [sagaStepKey(sagaId, 'registry'), 'done', '{"applied":"registry"}', true],

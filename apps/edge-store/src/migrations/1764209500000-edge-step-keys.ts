@@ -1,4 +1,4 @@
-import { createIdempotencyTable, dropIdempotencyTable, keyStatesUp } from '#polystore/idempotency';
+import { createIdempotencyTable, dropIdempotencyTable } from '#polystore/idempotency';
 import { moveIdempotencyKeysToInbox, moveInboxToIdempotencyKeys } from '#polystore/saga';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -11,8 +11,7 @@ export class EdgeStepKeys1764209500000 implements MigrationInterface {
   name = 'EdgeStepKeys1764209500000';
 
   async up(q: QueryRunner): Promise<void> {
-    await createIdempotencyTable(q);
-    await keyStatesUp(q);
+    await createIdempotencyTable(q, { states: true });
     await moveInboxToIdempotencyKeys(q);
   }
 

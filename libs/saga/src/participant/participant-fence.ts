@@ -1,5 +1,5 @@
 import { transientRetryPolicy, type DataSourceRouter } from '#polystore/data-router';
-import { KeyLedger, type KeyClaim } from '#polystore/idempotency';
+import { KeyLedger, NO_EXPIRY, type KeyClaim } from '#polystore/idempotency';
 import { CrashPoints } from '#polystore/platform';
 import type { RetryPolicy } from 'cockatiel';
 import { createHash } from 'node:crypto';
@@ -32,7 +32,7 @@ export function sagaStepKey(sagaId: string, step: string): string {
 /** A step's claim: kept without expiry (a parked saga may be retried days later), hashed on its key. */
 function stepClaim(sagaId: string, step: string): KeyClaim {
   const key = sagaStepKey(sagaId, step);
-  return { key, requestHash: createHash('sha256').update(key).digest('hex'), expiresAt: null };
+  return { key, requestHash: createHash('sha256').update(key).digest('hex'), expiresAt: NO_EXPIRY };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf } from '#polystore/data-router';
+import { NO_EXPIRY } from '#polystore/idempotency';
 import { Table, type QueryRunner } from 'typeorm';
 
 /**
@@ -30,7 +31,7 @@ export async function dropSagaInboxTable(queryRunner: QueryRunner): Promise<void
 /**
  * Moves every step of `saga_inbox` into `idempotency_keys` (which must have its `state` column:
  * `keyStatesUp` of libs/idempotency) as `saga/<sagaId>/<step>` with the same state and result,
- * no expiry and the key's SHA-256 as its hash, then drops `saga_inbox`. In-flight sagas carry on:
+ * `NO_EXPIRY` and the key's SHA-256 as its hash, then drops `saga_inbox`. In-flight sagas carry on:
  * a duplicate or a late compensation finds its step under the new key.
  */
 export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner): Promise<void> {
@@ -39,9 +40,11 @@ export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner): Prom
   const hash = postgres ? `encode(sha256(convert_to(${key}, 'UTF8')), 'hex')` : `SHA2(${key}, 256)`;
   await queryRunner.query(
     `INSERT INTO idempotency_keys (idem_key, request_hash, state, result, created_at, expires_at)
-     SELECT ${key}, ${hash}, state, result, updated_at, NULL FROM saga_inbox`,
+     SELECT ${key}, ${hash}, state, result, updated_at, ${postgres ? '$1' : '?'} FROM saga_inbox`,
+    [NO_EXPIRY],
   );
-  await dropSagaInboxTable(queryRunner);
+  // By its name, not `dropTable`: that reads the table back from the catalog first.
+  await queryRunner.query('DROP TABLE saga_inbox');
 }
 
 /** Undoes `moveInboxToIdempotencyKeys`: `saga_inbox` again, with the steps' keys moved back into it. */
