@@ -21,6 +21,8 @@ function dbRoles(args: string[]): Promise<CliResult> {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'test',
     DB_ADMIN_URLS: `${TestServices.postgresUrl},${TestServices.mariadbUrl}`,
+    // The MariaDB runtime logins' passwords derive from the store keys: the stack's master key.
+    MASTER_KEY: TEST_MASTER_KEY,
   });
 }
 
@@ -86,6 +88,9 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.postgresUrl, PROVISIONER)}`);
     expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.mariadbUrl, PROVISIONER)}`);
     expect(rolesOutput).toContain(`catalog login: ${as(TestServices.postgresUrl, CATALOG, undefined, systemDb)}`);
+    expect(rolesOutput).toContain(
+      `runtime login: ${as(TestServices.mariadbUrl, 'ps_reliable_runtime')} (password from the store key)`,
+    );
     expect(rolesOutput).not.toContain(password);
   });
 
@@ -167,6 +172,30 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     await expect(
       mariaQuery('SELECT 1', [], undefined, as(TestServices.mariadbUrl, PROVISIONER, `${password}x`)),
     ).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+    // No account management: with CREATE USER (held before) it could drop any account or set its
+    // password, an administrator's included, then log in as it. A login that had it loses it.
+    await mariaQuery(`GRANT CREATE USER ON *.* TO '${PROVISIONER}'@'%'`);
+    expect(
+      await dbRoles(['--provisioner', PROVISIONER, '--provisioner-password-file', join(secrets, 'provisioner')]),
+    ).toMatchObject({ code: 0 });
+    const grants = await mariaQuery<Record<string, string>>('SHOW GRANTS', [], undefined, provisioner);
+    expect(grants.map((row) => Object.values(row)[0]).join('\n')).not.toContain('CREATE USER');
+    const other = `ps_logins_other_${uniqueToken(6)}`;
+    await mariaQuery(`CREATE USER '${other}'@'%' IDENTIFIED BY '${password}'`);
+    try {
+      for (const takeover of [
+        `ALTER USER '${other}'@'%' IDENTIFIED BY 'taken-over-password-1'`,
+        `DROP USER '${other}'@'%'`,
+      ])
+        await expect(mariaQuery(takeover, [], undefined, provisioner)).rejects.toMatchObject({
+          code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+        });
+      await expect(
+        mariaQuery('SELECT 1 AS ok', [], undefined, as(TestServices.mariadbUrl, other, password)),
+      ).resolves.toEqual([{ ok: 1 }]);
+    } finally {
+      await mariaQuery(`DROP USER IF EXISTS '${other}'@'%'`);
+    }
     // The reliable store's runtime login reaches its own databases only.
     const login = runtimeLogin('reliable', storeKeyOf(Buffer.from(TEST_MASTER_KEY, 'base64'), 'reliable'));
     const runtime = as(TestServices.mariadbUrl, login.username, login.password);

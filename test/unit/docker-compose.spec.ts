@@ -331,6 +331,9 @@ describe('docker-compose.yml - the full stack, checked statically', () => {
       expect(script).toContain(`printf %s "$$${variable}" > ${file}`);
       expect(roles.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
     }
+    // The MariaDB runtime logins are made here, with passwords derived from the store keys.
+    expect(admin.MASTER_KEY).toBeDefined();
+    expect(roles.environment?.['MASTER_KEY']).toMatch(/^\$\{MASTER_KEY:\?/);
   });
 
   it.each(Object.keys(APPS))(

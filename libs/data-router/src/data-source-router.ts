@@ -669,6 +669,8 @@ export class DataSourceRouter {
     try {
       if (dialect !== 'postgres') {
         await DatabaseAdmin.ensureDatabase(placement.serverUrl, LANDING_DATABASE);
+        // As the server URL's user: a superuser's makes the login current; the provisioning login
+        // may not manage accounts and finds it made by `polystore db-roles`.
         if (login) await MysqlRuntimeLogin.ensure(placement.serverUrl, login, LANDING_DATABASE);
       }
       dataSource = new DataSource(
@@ -689,7 +691,10 @@ export class DataSourceRouter {
     } catch (error) {
       this.counters.initFailures++;
       await dataSource?.destroy().catch(() => undefined);
-      this.logger.warn(`cannot open the shared pool of ${database} on ${address.id}: ${failureReason(error)}`);
+      // The login is named (never its password): a missing or stale runtime login is the operator's to fix.
+      this.logger.warn(
+        `cannot open the shared pool of ${database} on ${address.id} as ${loginAddress.username ?? 'the default user'}: ${failureReason(error)}`,
+      );
       throw isUnreachable(error) ? DataRouterException.unavailable(database, failureReason(error), error) : error;
     }
     this.counters.opened++;

@@ -141,6 +141,9 @@ export interface RuntimeLogin {
   readonly batchRole?: string;
 }
 
+/** MySQL/MariaDB `ER_SPECIFIC_ACCESS_DENIED_ERROR`: a global right (here `CREATE USER`) is missing. */
+const SPECIFIC_ACCESS_DENIED = 1227;
+
 /** Role passwords are spliced into DDL (no parameters there): only these characters pass. */
 export const SAFE_PASSWORD = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -289,11 +292,18 @@ export const SchemaAdmin = {
  * `database` placements on MySQL/MariaDB share one pool per server, which logs in as the store's
  * runtime login: a user with every right on the store's databases only (a pattern grant on
  * `<prefix>%`, so databases created later are covered without another grant) and `SELECT` on the
- * empty landing database the pool rests in. The provisioning login creates it (`CREATE USER`, and
- * rights on `ps\_%` with `GRANT OPTION`: see `ServerRoles`). Idempotent; the password is set again.
+ * empty landing database the pool rests in. Made by the operator's tool (`polystore db-roles`:
+ * `ServerRoles.ensureMysqlRuntimeLogins`) with an administrative login; a store whose server URL
+ * has the provisioning login (no `CREATE USER`: see `ServerRoles`) finds it made. Idempotent; the
+ * password is set again.
  */
 export const MysqlRuntimeLogin = {
-  async ensure(serverUrl: string, runtime: RuntimeLogin, landingDatabase: string): Promise<void> {
+  /**
+   * Creates or updates the login as the user of `serverUrl`; false, with nothing changed, when
+   * that user may not manage accounts (the provisioning login): the login is then the operator's
+   * to make, and a pool that cannot log in as it fails, naming it.
+   */
+  async ensure(serverUrl: string, runtime: RuntimeLogin, landingDatabase: string): Promise<boolean> {
     const address = parseServerUrl(serverUrl);
     if (address.dialect !== 'mysql' && address.dialect !== 'mariadb')
       throw DataRouterException.invalidPlacement('a MySQL runtime login needs a MySQL/MariaDB server');
@@ -309,11 +319,18 @@ export const MysqlRuntimeLogin = {
     // Database names in grants are patterns: `_` is escaped. A login granting through a pattern
     // grant of its own (the provisioning login's) may only grant on patterns, not on plain names.
     const escaped = (name: string) => name.replace(/_/g, '\\_');
-    await withAdminConnection(address, async (ds) => {
-      await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
+    return withAdminConnection(address, async (ds) => {
+      try {
+        await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
+      } catch (error) {
+        if ((error as { driverError?: { errno?: unknown } }).driverError?.errno === SPECIFIC_ACCESS_DENIED)
+          return false;
+        throw error;
+      }
       if (identified) await ds.query(`ALTER USER ${user}${identified}`);
       await ds.query(`GRANT ALL PRIVILEGES ON \`${escaped(prefix)}%\`.* TO ${user}`);
       await ds.query(`GRANT SELECT ON \`${escaped(landingDatabase)}\`.* TO ${user}`);
+      return true;
     });
   },
 };

@@ -42,7 +42,7 @@ export {
   type SharedSchema,
 } from './data-source-router.js';
 export { serverPools, type ServerPoolSummary } from './server-pools.js';
-export { DatabaseAdmin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
+export { DatabaseAdmin, MysqlRuntimeLogin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
 export { ServerRoles, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';

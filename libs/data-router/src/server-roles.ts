@@ -1,6 +1,13 @@
 import type { DataSource } from 'typeorm';
-import { SAFE_PASSWORD, withAdminConnection } from './database-admin.js';
+import {
+  DatabaseAdmin,
+  MysqlRuntimeLogin,
+  SAFE_PASSWORD,
+  withAdminConnection,
+  type RuntimeLogin,
+} from './database-admin.js';
 import { DataRouterException } from './data-router.exception.js';
+import { LANDING_DATABASE } from './internal/shared-pool.js';
 import { assertDatabaseName, parseServerUrl } from './placement.js';
 
 /** A login to create or update: a validated name and, on servers that check passwords, its password. */
@@ -11,6 +18,9 @@ export interface ServerLogin {
 
 /** Databases a provisioning login may create and grant on MySQL/MariaDB: the placements' and the landing one. */
 const MYSQL_PROVISIONED_PATTERNS = ['ps\\_%', 'polystore\\_landing'];
+
+/** MySQL/MariaDB `ER_NONEXISTING_GRANT`: a REVOKE of a right the account does not hold. */
+const NONEXISTING_GRANT = 1141;
 
 function checked(login: ServerLogin): { name: string; password?: string } {
   assertDatabaseName(login.username);
@@ -48,7 +58,12 @@ async function ensurePostgresLogin(ds: DataSource, name: string, attributes: str
  *     each tenant role it creates (see `SchemaAdmin`); the stores' queries run as their runtime
  *     logins (`ps_<store>_runtime`), bound to one tenant role at a time.
  *   - MySQL/MariaDB: every right on the placements' databases (`ps\_%`) and the landing database,
- *     with `GRANT OPTION`, and `CREATE USER`; no right on any other database (`mysql` included).
+ *     with `GRANT OPTION`; no right on any other database (`mysql` included) and **no `CREATE
+ *     USER`**, which would let it drop any account or set its password, the administrators'
+ *     included. The stores' runtime logins there are made by `ensureMysqlRuntimeLogins` instead.
+ * - **Runtime logins** on MySQL/MariaDB (`ps_<store>_runtime`): every right on its store's
+ *   databases only; made by the operator's tool (`polystore db-roles`), their passwords derived
+ *   from the store keys.
  * - **Catalog login** (PostgreSQL, the user of `SYSTEM_DB_URL`): owns the system database and
  *   its tables, and nothing else.
  */
@@ -87,10 +102,26 @@ export const ServerRoles = {
       const identified = password === undefined ? '' : ` IDENTIFIED BY '${password}'`;
       await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
       if (password !== undefined) await ds.query(`ALTER USER ${user}${identified}`);
-      await ds.query(`GRANT CREATE USER ON *.* TO ${user}`);
       for (const pattern of MYSQL_PROVISIONED_PATTERNS)
         await ds.query(`GRANT ALL PRIVILEGES ON \`${pattern}\`.* TO ${user} WITH GRANT OPTION`);
+      // Held since an earlier version, which let the stores make their runtime logins themselves.
+      await ds.query(`REVOKE CREATE USER ON *.* FROM ${user}`).catch((error: unknown) => {
+        if ((error as { driverError?: { errno?: unknown } }).driverError?.errno !== NONEXISTING_GRANT) throw error;
+      });
     });
+  },
+
+  /**
+   * MySQL/MariaDB: creates (or updates: password, rights) each store's runtime login and the
+   * landing database its shared pool rests in, on the server of `adminUrl` (see
+   * `MysqlRuntimeLogin`). The stores cannot: their provisioning login may not manage accounts.
+   */
+  async ensureMysqlRuntimeLogins(adminUrl: string, logins: readonly RuntimeLogin[]): Promise<void> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'mysql' && address.dialect !== 'mariadb')
+      throw DataRouterException.invalidPlacement('MySQL runtime logins are for MySQL/MariaDB servers');
+    await DatabaseAdmin.ensureDatabase(adminUrl, LANDING_DATABASE);
+    for (const login of logins) await MysqlRuntimeLogin.ensure(adminUrl, login, LANDING_DATABASE);
   },
 
   /**

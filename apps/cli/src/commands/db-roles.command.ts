@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { sharedDatabaseName, STORE_NAMES } from '#polystore/catalog';
+import { sharedDatabaseName, storeKeyOf, storeManifests, STORE_NAMES } from '#polystore/catalog';
 import { parseServerUrl, SAFE_PASSWORD, ServerRoles, type ServerLogin } from '#polystore/data-router';
+import { resolveMasterKey, runtimeLogin } from '#polystore/runtime';
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.js';
 import { UsageError } from './arguments.js';
@@ -46,9 +47,12 @@ function urlFor(adminUrl: string, login: string, database?: string): string {
 /**
  * `polystore db-roles`: creates (or updates) on each server of DB_ADMIN_URLS the logins the
  * services use instead of a superuser (docs/security.md, "Database logins"): the provisioning login
- * for the placements' server URLs and, with `--catalog-database`, the login owning the system
- * database (on the first PostgreSQL server listed). Prints the URLs to give the services, without
- * passwords. Idempotent; run it again after an upgrade or to change a password.
+ * for the placements' server URLs, on MySQL/MariaDB servers the runtime logins of the stores that
+ * run there (passwords derived from their store keys, so from MASTER_KEY: the provisioning login
+ * may not manage accounts) and, with `--catalog-database`, the login owning the system database
+ * (on the first PostgreSQL server listed). Prints the URLs to give the services, without
+ * passwords. Idempotent; run it again after an upgrade, a store key's change or to change a
+ * password.
  */
 export function registerDbRoles(program: Command, runtime: CliRuntime): void {
   program
@@ -76,6 +80,15 @@ export function registerDbRoles(program: Command, runtime: CliRuntime): void {
         for (const adminUrl of adminUrls) {
           await ServerRoles.ensureProvisioner(adminUrl, provisioner, STORE_NAMES.map(sharedDatabaseName));
           process.stdout.write(`provisioning login: ${urlFor(adminUrl, provisioner.username)}\n`);
+          const { dialect } = parseServerUrl(adminUrl);
+          if (dialect !== 'mysql' && dialect !== 'mariadb') continue;
+          const root = resolveMasterKey(config).derivationRoot;
+          const logins = storeManifests()
+            .filter((store) => store.dialects.includes(dialect))
+            .map((store) => runtimeLogin(store.name, storeKeyOf(root, store.name)));
+          await ServerRoles.ensureMysqlRuntimeLogins(adminUrl, logins);
+          for (const login of logins)
+            process.stdout.write(`runtime login: ${urlFor(adminUrl, login.username)} (password from the store key)\n`);
         }
         if (flags.catalogDatabase !== undefined) {
           const catalogServer = adminUrls.find((url) => parseServerUrl(url).dialect === 'postgres');
