@@ -14,7 +14,7 @@ import {
   type SagaDefinition,
   type StepDefinition,
 } from '#polystore/saga';
-import { createIdempotencyTable, IdempotencyKeyEntity, keyStatesUp } from '#polystore/idempotency';
+import { createIdempotencyTable, IdempotencyKeyEntity } from '#polystore/idempotency';
 import { parseTenantSlug, runAsTenant } from '#polystore/tenancy';
 import { Registry } from 'prom-client';
 import {
@@ -52,8 +52,7 @@ class ParticipantInit1700000000001 implements MigrationInterface {
         ],
       }),
     );
-    await createIdempotencyTable(q);
-    await keyStatesUp(q);
+    await createIdempotencyTable(q, { states: true });
   }
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable('idempotency_keys');

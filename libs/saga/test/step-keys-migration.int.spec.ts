@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DatabaseAdmin, DataSourceRouter, parseServerUrl } from '#polystore/data-router';
-import {
-  createIdempotencyTable,
-  IdempotencyKeyEntity,
-  keyStatesDown,
-  keyStatesUp,
-  NO_EXPIRY,
-} from '#polystore/idempotency';
+import { createIdempotencyTable, IdempotencyKeyEntity, NO_EXPIRY } from '#polystore/idempotency';
 import {
   createSagaInboxTable,
   moveIdempotencyKeysToInbox,
@@ -26,45 +20,46 @@ class EffectEntity {
   key!: string;
 }
 
-/** What a store had before: its effects, the fence's `saga_inbox` and `idempotency_keys` for HTTP keys. */
-class EarlierStore1700000000001 implements MigrationInterface {
-  name = 'EarlierStore1700000000001';
-  async up(q: QueryRunner): Promise<void> {
-    await q.createTable(
-      new Table({ name: 'effects', columns: [{ name: 'key', type: 'varchar', length: '200', isPrimary: true }] }),
-    );
-    await createSagaInboxTable(q);
-    await createIdempotencyTable(q);
+/**
+ * What a store had before: its effects, the fence's `saga_inbox` and, when `existed`,
+ * `idempotency_keys` for HTTP keys (the edge store had none); then the stores' step-keys migration.
+ */
+function storeMigrations(existed: boolean): Array<new () => MigrationInterface> {
+  class EarlierStore1700000000001 implements MigrationInterface {
+    name = 'EarlierStore1700000000001';
+    async up(q: QueryRunner): Promise<void> {
+      await q.createTable(
+        new Table({ name: 'effects', columns: [{ name: 'key', type: 'varchar', length: '200', isPrimary: true }] }),
+      );
+      await createSagaInboxTable(q);
+      if (existed) await createIdempotencyTable(q);
+    }
+    down(): Promise<void> {
+      return Promise.reject(new Error('not undone in this test'));
+    }
   }
-  async down(q: QueryRunner): Promise<void> {
-    await q.dropTable('idempotency_keys');
-    await q.dropTable('saga_inbox');
-    await q.dropTable('effects');
+  class StepKeys1700000000002 implements MigrationInterface {
+    name = 'StepKeys1700000000002';
+    async up(q: QueryRunner): Promise<void> {
+      await moveInboxToIdempotencyKeys(q, { existed });
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await moveIdempotencyKeysToInbox(q, { existed });
+    }
   }
-}
-
-/** The stores' step-keys migration, as each store composes it. */
-class StepKeys1700000000002 implements MigrationInterface {
-  name = 'StepKeys1700000000002';
-  async up(q: QueryRunner): Promise<void> {
-    await keyStatesUp(q);
-    await moveInboxToIdempotencyKeys(q);
-  }
-  async down(q: QueryRunner): Promise<void> {
-    await moveIdempotencyKeysToInbox(q);
-    await keyStatesDown(q);
-  }
+  return [EarlierStore1700000000001, StepKeys1700000000002];
 }
 
 const TENANT = parseTenantSlug('step-keys-test');
-const MIGRATIONS = [EarlierStore1700000000001, StepKeys1700000000002];
 
 describe.each([
-  ['PostgreSQL', TestServices.postgresUrl],
-  ['MariaDB', TestServices.mariadbUrl],
+  ['PostgreSQL', TestServices.postgresUrl, true],
+  ['MariaDB', TestServices.mariadbUrl, true],
+  ['PostgreSQL, a store without HTTP keys before (the edge store)', TestServices.postgresUrl, false],
 ])(
   'saga step keys - the fence moves into idempotency_keys on %s, with the steps an earlier version recorded',
-  (_, serverUrl) => {
+  (_, serverUrl, existed) => {
+    const MIGRATIONS = storeMigrations(existed);
     const database = `ps_rt_stepkeys_${uniqueToken(6)}`;
     const postgres = serverUrl.startsWith('postgres');
     const sagaId = crypto.randomUUID();
@@ -96,7 +91,7 @@ describe.each([
 
     beforeAll(async () => {
       await DatabaseAdmin.ensureDatabase(serverUrl, database);
-      ds = dataSource([EarlierStore1700000000001]);
+      ds = dataSource(MIGRATIONS.slice(0, 1));
       await ds.initialize();
       await ds.runMigrations();
       // Recorded by the earlier version: a step done (with its result), a step compensated, an HTTP key.
@@ -105,10 +100,11 @@ describe.each([
          ('${sagaId}', 'registry', 'done', '{"applied":"registry"}', CURRENT_TIMESTAMP),
          ('${sagaId}', 'activate', 'compensated', NULL, CURRENT_TIMESTAMP)`,
       );
-      await ds.query(
-        `INSERT INTO idempotency_keys (idem_key, request_hash, result, created_at, expires_at)
-       VALUES ('client-key-1', '${'a'.repeat(64)}', '{"id":1}', CURRENT_TIMESTAMP, '2099-01-01 00:00:00')`,
-      );
+      if (existed)
+        await ds.query(
+          `INSERT INTO idempotency_keys (idem_key, request_hash, result, created_at, expires_at)
+           VALUES ('client-key-1', '${'a'.repeat(64)}', '{"id":1}', CURRENT_TIMESTAMP, '2099-01-01 00:00:00')`,
+        );
       await ds.destroy();
     });
 
@@ -125,7 +121,7 @@ describe.each([
       expect(await tables()).toEqual(['effects', 'idempotency_keys', 'step_keys_migrations']);
       const rows = await keys();
       expect(rows.map((r) => [r.key, r.state, r.result, r.expiresAt.getTime() === NO_EXPIRY.getTime()])).toEqual([
-        ['client-key-1', 'done', '{"id":1}', false],
+        ...(existed ? [['client-key-1', 'done', '{"id":1}', false]] : []),
         [sagaStepKey(sagaId, 'activate'), 'compensated', null, true],
         [sagaStepKey(sagaId, 'registry'), 'done', '{"applied":"registry"}', true],
       ]);
@@ -182,9 +178,13 @@ describe.each([
       expect((await keys()).map((r) => [r.key, r.state])).toContainEqual([sagaStepKey(sagaId, 'credential'), 'done']);
     });
 
-    it('step keys - down: saga_inbox again with every step, idempotency_keys as it was', async () => {
+    it('step keys - down: saga_inbox again with every step, idempotency_keys as it was (or gone)', async () => {
       await ds.undoLastMigration();
-      expect(await tables()).toEqual(['effects', 'idempotency_keys', 'saga_inbox', 'step_keys_migrations']);
+      expect(await tables()).toEqual(
+        existed
+          ? ['effects', 'idempotency_keys', 'saga_inbox', 'step_keys_migrations']
+          : ['effects', 'saga_inbox', 'step_keys_migrations'],
+      );
       const inbox: Array<{ saga_id: string; step: string; state: string; result: string | null }> = await ds.query(
         'SELECT saga_id, step, state, result FROM saga_inbox ORDER BY step',
       );
@@ -193,6 +193,7 @@ describe.each([
         { saga_id: sagaId, step: 'credential', state: 'done', result: '{"applied":"credential"}' },
         { saga_id: sagaId, step: 'registry', state: 'compensated', result: '{"applied":"registry"}' },
       ]);
+      if (!existed) return;
       const left: Array<{ idem_key: string }> = await ds.query('SELECT * FROM idempotency_keys');
       expect(left.map((r) => r.idem_key)).toEqual(['client-key-1']);
       expect(Object.keys(left[0]!)).not.toContain('state');

@@ -1,4 +1,3 @@
-import { createIdempotencyTable, dropIdempotencyTable } from '#polystore/idempotency';
 import { moveIdempotencyKeysToInbox, moveInboxToIdempotencyKeys } from '#polystore/saga';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -11,12 +10,10 @@ export class EdgeStepKeys1764209500000 implements MigrationInterface {
   name = 'EdgeStepKeys1764209500000';
 
   async up(q: QueryRunner): Promise<void> {
-    await createIdempotencyTable(q, { states: true });
-    await moveInboxToIdempotencyKeys(q);
+    await moveInboxToIdempotencyKeys(q, { existed: false });
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await moveIdempotencyKeysToInbox(q);
-    await dropIdempotencyTable(q);
+    await moveIdempotencyKeysToInbox(q, { existed: false });
   }
 }

@@ -1,4 +1,3 @@
-import { keyStatesDown, keyStatesUp } from '#polystore/idempotency';
 import { moveIdempotencyKeysToInbox, moveInboxToIdempotencyKeys } from '#polystore/saga';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -10,12 +9,10 @@ export class ReliableStepKeys1764209500000 implements MigrationInterface {
   name = 'ReliableStepKeys1764209500000';
 
   async up(q: QueryRunner): Promise<void> {
-    await keyStatesUp(q);
-    await moveInboxToIdempotencyKeys(q);
+    await moveInboxToIdempotencyKeys(q, { existed: true });
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await moveIdempotencyKeysToInbox(q);
-    await keyStatesDown(q);
+    await moveIdempotencyKeysToInbox(q, { existed: true });
   }
 }

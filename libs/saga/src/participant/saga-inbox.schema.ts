@@ -1,5 +1,11 @@
 import { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf } from '#polystore/data-router';
-import { NO_EXPIRY } from '#polystore/idempotency';
+import {
+  createIdempotencyTable,
+  dropIdempotencyTable,
+  keyStatesDown,
+  keyStatesUp,
+  NO_EXPIRY,
+} from '#polystore/idempotency';
 import { Table, type QueryRunner } from 'typeorm';
 
 /**
@@ -28,13 +34,21 @@ export async function dropSagaInboxTable(queryRunner: QueryRunner): Promise<void
   await queryRunner.dropTable('saga_inbox');
 }
 
+/** Whether the store already had `idempotency_keys` (its HTTP keys) when its steps moved there. */
+export interface StepKeysTable {
+  readonly existed: boolean;
+}
+
 /**
- * Moves every step of `saga_inbox` into `idempotency_keys` (which must have its `state` column:
- * `keyStatesUp` of libs/idempotency) as `saga/<sagaId>/<step>` with the same state and result,
- * `NO_EXPIRY` and the key's SHA-256 as its hash, then drops `saga_inbox`. In-flight sagas carry on:
- * a duplicate or a late compensation finds its step under the new key.
+ * Moves every step of `saga_inbox` into `idempotency_keys` as `saga/<sagaId>/<step>` with the
+ * same state and result, `NO_EXPIRY` and the key's SHA-256 as its hash, then drops `saga_inbox`.
+ * The table gets its `state` column first (`keyStatesUp`), or is created with it when the store
+ * had none. In-flight sagas carry on: a duplicate or a late compensation finds its step under the
+ * new key. A store's migration is this one call.
  */
-export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner): Promise<void> {
+export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner, table: StepKeysTable): Promise<void> {
+  if (table.existed) await keyStatesUp(queryRunner);
+  else await createIdempotencyTable(queryRunner, { states: true });
   const postgres = sqlDialectOf(queryRunner) === 'postgres';
   const key = postgres ? `'saga/' || saga_id || '/' || step` : `CONCAT('saga/', saga_id, '/', step)`;
   const hash = postgres ? `encode(sha256(convert_to(${key}, 'UTF8')), 'hex')` : `SHA2(${key}, 256)`;
@@ -47,8 +61,11 @@ export async function moveInboxToIdempotencyKeys(queryRunner: QueryRunner): Prom
   await queryRunner.query('DROP TABLE saga_inbox');
 }
 
-/** Undoes `moveInboxToIdempotencyKeys`: `saga_inbox` again, with the steps' keys moved back into it. */
-export async function moveIdempotencyKeysToInbox(queryRunner: QueryRunner): Promise<void> {
+/**
+ * Undoes `moveInboxToIdempotencyKeys`: `saga_inbox` again, with the steps' keys moved back into
+ * it, and `idempotency_keys` as it was (without `state`, or gone when the store had none).
+ */
+export async function moveIdempotencyKeysToInbox(queryRunner: QueryRunner, table: StepKeysTable): Promise<void> {
   await createSagaInboxTable(queryRunner);
   const postgres = sqlDialectOf(queryRunner) === 'postgres';
   // saga/<sagaId>/<step>: the saga id is the second part; the step is everything after it.
@@ -61,4 +78,6 @@ export async function moveIdempotencyKeysToInbox(queryRunner: QueryRunner): Prom
      SELECT ${sagaId}, ${step}, state, result, created_at FROM idempotency_keys WHERE idem_key LIKE 'saga/%'`,
   );
   await queryRunner.query(`DELETE FROM idempotency_keys WHERE idem_key LIKE 'saga/%'`);
+  if (table.existed) await keyStatesDown(queryRunner);
+  else await dropIdempotencyTable(queryRunner);
 }
