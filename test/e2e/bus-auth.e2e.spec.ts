@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { busAuthenticator, Contracts, MessagingErrorCode, subjectFor, type BusService } from '#polystore/messaging';
+import {
+  busAuthenticator,
+  busInboxPrefix,
+  Contracts,
+  MessagingErrorCode,
+  subjectFor,
+  type BusService,
+} from '#polystore/messaging';
 import { PrivateBus } from '../support/bus.js';
 import { eventually } from '../support/eventually.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
@@ -22,7 +29,13 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
   const clients: NatsConnection[] = [];
 
   const as = async (service: BusService, seed = bus.seedOf(service)) => {
-    const nc = await connect({ servers: bus.url, authenticator: busAuthenticator(seed), name: `test-as-${service}` });
+    // On the service's own inbox prefix, as its processes connect (connectNats).
+    const nc = await connect({
+      servers: bus.url,
+      authenticator: busAuthenticator(seed),
+      name: `test-as-${service}`,
+      inboxPrefix: busInboxPrefix(service),
+    });
     clients.push(nc);
     return nc;
   };
@@ -110,23 +123,36 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
     expect(copies).toEqual([]);
   });
 
-  it("bus - a store's credentials cannot read the replies the gateway receives", async () => {
-    const secure = await as('secure-store');
-    const replies: string[] = [];
-    const refusals: string[] = [];
-    secure.subscribe('_INBOX.>', {
-      callback: (error, msg) => {
-        if (error) refusals.push(error.message);
-        else replies.push(msg.string());
-      },
-    });
-    expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
-    await eventually(() => refusals.some((message) => /permissions violation.*_INBOX/i.test(message)), {
-      what: 'the refused _INBOX subscription',
-    });
-
-    expect(replies.join('')).not.toContain(email);
-  });
+  it.each(['secure-store', 'reliable-store', 'cli'] as const)(
+    "bus - %s's credentials cannot read the replies the gateway receives (every inbox, or the gateway's)",
+    async (service) => {
+      // The reliable store may listen on an inbox (its JetStream acknowledgements): its own only.
+      const client = await as(service);
+      const replies: string[] = [];
+      const refusals: string[] = [];
+      for (const inbox of ['_INBOX.>', `${busInboxPrefix('gateway')}.>`])
+        client.subscribe(inbox, {
+          callback: (error, msg) => {
+            if (error) refusals.push(error.message);
+            else replies.push(msg.string());
+          },
+        });
+      const read = await call('GET', `/v1/customers/${customerId}`);
+      expect(read.status).toBe(200);
+      expect(JSON.stringify(read.body)).toContain(email);
+      for (const inbox of ['_INBOX.>', '_INBOX.gateway.>'])
+        await eventually(
+          () =>
+            refusals.some((message) =>
+              message.toLowerCase().includes(`permissions violation for subscription to "${inbox.toLowerCase()}"`),
+            ),
+          {
+            what: `the refused subscription to ${inbox} (${refusals.join('; ')})`,
+          },
+        );
+      expect(replies.join('')).not.toContain(email);
+    },
+  );
 
   it('bus - an authenticated caller with an unsigned context still gets nothing (CONTEXT_UNSIGNED)', async () => {
     const cli = await as('cli');

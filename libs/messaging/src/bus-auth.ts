@@ -13,6 +13,21 @@ export interface BusPermissions {
   readonly allowResponses: boolean;
 }
 
+/** Whether `name` is one of {@link BUS_SERVICES}. */
+export function isBusService(name: string): name is BusService {
+  return (BUS_SERVICES as readonly string[]).includes(name);
+}
+
+/**
+ * The inbox prefix of a service's connection (`_INBOX.<service>`): the replies to its requests
+ * (and its JetStream acknowledgements) come there, and only it may listen there. With the shared
+ * default (`_INBOX.<random>`), whoever may listen on `_INBOX.>` reads every caller's replies: the
+ * secure store's decrypted answers to the gateway included.
+ */
+export function busInboxPrefix(service: BusService): string {
+  return `_INBOX.${service}`;
+}
+
 // The first token of every subject is the deployment prefix (NATS_SUBJECT_PREFIX, one token).
 const CATALOG_EVENTS = '*.catalog.>';
 const STORE_SUBJECTS = ['*.secure.>', '*.reliable.>', '*.edge.>'];
@@ -21,7 +36,8 @@ const STORE_SUBJECTS = ['*.secure.>', '*.reliable.>', '*.edge.>'];
  * Least privilege per service: callers (gateway, CLI) may send requests to the stores and
  * broadcast catalog changes; each store may receive only its own subjects, answer them, and
  * publish only its own events. No store can send a request to another store, and nobody else
- * can receive a store's requests (or the answers, which go to the caller's inbox).
+ * can receive a store's requests, or the answers: each goes to its caller's own inbox prefix
+ * ({@link busInboxPrefix}), where no other service may listen.
  */
 export function busPermissions(service: BusService): BusPermissions {
   switch (service) {
@@ -29,7 +45,7 @@ export function busPermissions(service: BusService): BusPermissions {
     case 'cli':
       return {
         publish: [...STORE_SUBJECTS, CATALOG_EVENTS],
-        subscribe: ['_INBOX.>', CATALOG_EVENTS],
+        subscribe: [`${busInboxPrefix(service)}.>`, CATALOG_EVENTS],
         allowResponses: false,
       };
     case 'secure-store':
@@ -44,7 +60,7 @@ export function busPermissions(service: BusService): BusPermissions {
           '$JS.API.STREAM.CREATE.*',
           '$JS.API.STREAM.UPDATE.*',
         ],
-        subscribe: ['*.reliable.>', CATALOG_EVENTS, '_INBOX.>'],
+        subscribe: ['*.reliable.>', CATALOG_EVENTS, `${busInboxPrefix(service)}.>`],
         allowResponses: true,
       };
     case 'edge-store':

@@ -76,6 +76,7 @@ export {
 export {
   BUS_SERVICES,
   busAuthenticator,
+  busInboxPrefix,
   busPermissions,
   busPublicKeyOf,
   busServerConfig,

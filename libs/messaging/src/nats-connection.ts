@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
-import { busAuthenticator } from './bus-auth.js';
+import { busAuthenticator, busInboxPrefix, isBusService } from './bus-auth.js';
 import { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 
 /**
@@ -22,7 +22,10 @@ export interface NatsSettings {
    * not offer it is refused instead of being used in plaintext.
    */
   readonly url: string;
-  /** Client name shown by the NATS server (`<service>:<pid>`). */
+  /**
+   * Client name shown by the NATS server (`<service>:<instance>`). A service of the bus gets its
+   * own inbox prefix from it ({@link busInboxPrefix}), the only inbox its credentials may read.
+   */
   readonly name: string;
   /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
   readonly nkeySeed?: string;
@@ -69,6 +72,13 @@ export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
     // nats.js otherwise builds an Error per request just to keep a stack for a later failure.
     noAsyncTraces: true,
     ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
+    ...inboxOf(settings.name),
     ...natsTlsOption(settings.url, settings.tls),
   });
+}
+
+/** The connection's inbox prefix when its name starts with a bus service's (`gateway:...`). */
+function inboxOf(name: string): { inboxPrefix?: string } {
+  const service = name.split(':')[0]!;
+  return isBusService(service) ? { inboxPrefix: busInboxPrefix(service) } : {};
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { BUS_SERVICES, busPermissions, busPublicKeyOf, busServerConfig, newBusSeed } from '#polystore/messaging';
+import {
+  BUS_SERVICES,
+  busInboxPrefix,
+  busPermissions,
+  busPublicKeyOf,
+  busServerConfig,
+  newBusSeed,
+} from '#polystore/messaging';
 
 describe('bus auth - users and permissions of the authenticated bus', () => {
   it('bus auth - a seed is a user NKey seed whose public key is a user key; seeds differ', () => {
@@ -21,11 +28,16 @@ describe('bus auth - users and permissions of the authenticated bus', () => {
       }
       expect(subscribe).toContain(`*.${own}.>`);
     }
-    // The reliable store listens on _INBOX for its own JetStream acknowledgements only: it holds
-    // no caller's requests. The secure store, which holds PII, listens on its own subjects only.
+    // Nobody may listen on every inbox: each caller on its own prefix only. The reliable store
+    // listens on its own for its JetStream acknowledgements; the secure store, which holds PII,
+    // on its own subjects only.
     expect(busPermissions('secure-store').subscribe).toEqual(['*.secure.>', '*.catalog.>']);
-    expect(busPermissions('edge-store').subscribe).not.toContain('_INBOX.>');
-    expect(busPermissions('gateway').subscribe).toContain('_INBOX.>');
+    for (const service of BUS_SERVICES) expect(busPermissions(service).subscribe).not.toContain('_INBOX.>');
+    const inboxes = BUS_SERVICES.map((service) =>
+      busPermissions(service).subscribe.filter((s) => s.startsWith('_INBOX')),
+    );
+    expect(inboxes).toEqual([['_INBOX.gateway.>'], ['_INBOX.cli.>'], [], ['_INBOX.reliable-store.>'], []]);
+    expect(BUS_SERVICES.map(busInboxPrefix)).toEqual(BUS_SERVICES.map((service) => `_INBOX.${service}`));
   });
 
   it('bus auth - the server config lists every service, denies publishing to a store that publishes nothing, has no anonymous user', () => {

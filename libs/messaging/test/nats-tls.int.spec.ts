@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { busAuthenticator, connectNats, natsTlsOption } from '#polystore/messaging';
+import { busAuthenticator, busInboxPrefix, connectNats, natsTlsOption } from '#polystore/messaging';
 import { PrivateBus } from '../../../test/support/bus.js';
 import { TestCa } from '../../../test/support/tls-certs.js';
 
@@ -38,6 +38,7 @@ describe('NATS over TLS (a private bus with a self-signed CA)', () => {
       name: `tls-test-${service}`,
       maxReconnectAttempts: 0,
       authenticator: busAuthenticator(bus.seedOf(service)),
+      inboxPrefix: busInboxPrefix(service),
       ...natsTlsOption(url, caFile === undefined ? undefined : { caFile }),
     });
     open.push(nc);
