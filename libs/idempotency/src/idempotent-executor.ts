@@ -31,9 +31,9 @@ class KeyReleased extends Error {}
  *
  * Through `KeyLedger`: in one transaction, claim the key, run the effect, store its result; so a
  * key is stored if and only if its effect committed. A later call with the same key and request
- * gets the stored result; with another request, `IDEMPOTENCY_MISMATCH` (409). Deadlocks, lock timeouts and lost connections
- * retry the whole transaction (bounded, with backoff): safe, since a retry after an unseen
- * commit finds the key.
+ * gets the stored result; with another request, `IDEMPOTENCY_MISMATCH` (409). Deadlocks, lock
+ * timeouts and lost connections retry the whole transaction (bounded, with backoff): safe, since
+ * a retry after an unseen commit finds the key.
  */
 export class IdempotentExecutor {
   private readonly retry: RetryPolicy;
