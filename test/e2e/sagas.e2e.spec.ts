@@ -270,6 +270,38 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     ]);
   });
 
+  it("saga - a rotation answered 202, then replaced by a later rotation: the later key shows its token, the first key's 201 shows none (never the later generation's)", async () => {
+    const created = await register('rotor-superseded');
+    const { id } = created.body as { id: string };
+    const first = { 'idempotency-key': `rotate-first-${uniqueToken(8)}` };
+    const secure = stack.app('secure-store');
+    await secure.stop('SIGKILL');
+    let sagaId: string;
+    try {
+      const pending = await call('POST', `/v1/devices/${id}/credentials`, undefined, first);
+      expect(pending.status).toBe(202);
+      sagaId = pending.body.sagaId as string;
+    } finally {
+      await stack.startApp('secure-store');
+    }
+    expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
+    // A second rotation (another key) before the first key came back for its answer.
+    const later = await call('POST', `/v1/devices/${id}/credentials`, undefined, {
+      'idempotency-key': `rotate-later-${uniqueToken(8)}`,
+    });
+    expect(later.status).toBe(201);
+    expect(later.body).toMatchObject({ id, generation: 3, token: expect.any(String) });
+    const answer = await call('POST', `/v1/devices/${id}/credentials`, undefined, first);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toEqual({ id, generation: 2, sagaId });
+    expect((await ingest(later.body.token)).status).toBe(202);
+    expect(await credentialGenerations(stack, tenant, id)).toEqual([
+      [3, true],
+      [2, false],
+      [1, false],
+    ]);
+  });
+
   it('saga - bad input is a 400 naming the field, and starts no saga', async () => {
     const before = await system<{ n: string }>(`SELECT count(*)::text AS n FROM sagas`);
     const res = await call('POST', '/v1/devices', { name: '', model: 'EM-340', customerId: 'nope' });

@@ -12,6 +12,8 @@ export const EdgeStoreErrorCode = {
   /** The device broker (the telemetry stream) cannot be reached: retry. */
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
+  /** The credential generation asked for is no longer the active one: a later rotation replaced it. */
+  CREDENTIAL_SUPERSEDED: 'CREDENTIAL_SUPERSEDED',
   INVALID_QUERY: 'INVALID_QUERY',
 } as const;
 export type EdgeStoreErrorCode = (typeof EdgeStoreErrorCode)[keyof typeof EdgeStoreErrorCode];
@@ -81,6 +83,15 @@ export class EdgeStoreException extends CodedError<EdgeStoreErrorCode> {
       ErrorKind.NOT_FOUND,
       `device ${id} has no credentials`,
       { id },
+    );
+  }
+
+  static credentialSuperseded(id: string, generation: number): EdgeStoreException {
+    return new EdgeStoreException(
+      EdgeStoreErrorCode.CREDENTIAL_SUPERSEDED,
+      ErrorKind.CONFLICT,
+      `device ${id}'s credential generation ${generation} was replaced by a later rotation`,
+      { id, generation },
     );
   }
 

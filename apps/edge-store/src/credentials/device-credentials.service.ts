@@ -72,10 +72,15 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     return this.credentialOf(deviceId, generation);
   }
 
-  /** A fresh credential of the device's active generation. */
-  async current(deviceId: string): Promise<DeviceCredentials> {
+  /**
+   * A fresh credential of the device's active generation; with `generation`, only while that one
+   * is the active one (`CREDENTIAL_SUPERSEDED` once a later rotation replaced it).
+   */
+  async current(deviceId: string, generation?: number): Promise<DeviceCredentials> {
     const existing = await this.credentials.find(deviceId);
     if (!existing || existing.status !== 'active') throw EdgeStoreException.deviceNotFound(deviceId);
+    if (generation !== undefined && existing.generation !== generation)
+      throw EdgeStoreException.credentialSuperseded(deviceId, generation);
     return this.credentialOf(deviceId, existing.generation);
   }
 

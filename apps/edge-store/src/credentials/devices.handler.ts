@@ -20,7 +20,7 @@ export class DevicesHandler {
 
   @Handles(D.credential)
   credential(@Payload() request: ParsedRequestOf<typeof D.credential>): Promise<ResponseOf<typeof D.credential>> {
-    return this.credentials.current(request.deviceId);
+    return this.credentials.current(request.deviceId, request.generation);
   }
 
   @Handles(D.revoke)

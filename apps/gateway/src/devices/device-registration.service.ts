@@ -116,7 +116,7 @@ export class DeviceRegistrationService {
    * waits for it within the request's deadline: 201 with the new credential (its token shown this
    * once) when it completes, 202 with the saga's status URL otherwise. With an `Idempotency-Key`, a
    * repeated request joins the same rotation: one new generation, 201 without the token once it was
-   * shown, 202 while it runs, or the same final error.
+   * shown (or once a later rotation replaced it), 202 while it runs, or the same final error.
    */
   async rotate(deviceId: string, idempotencyKey?: string): Promise<SagaAnswer<RotatedCredential>> {
     const tenant = await this.tenants.get();
@@ -137,7 +137,13 @@ export class DeviceRegistrationService {
     if (!succeeded(saga)) throw sagaFailure(saga);
     const { generation, tokenShown } = saga.output as { generation: number; tokenShown?: boolean };
     if (tokenShown) return { status: 201, body: { id: deviceId, generation, sagaId } };
-    const credential = await this.devices.credential(deviceId);
+    // This rotation's generation only: a later rotation that replaced it before this key's first
+    // 201 (this one answered 202, say) leaves nothing to show, never the later one's token.
+    const credential = await this.devices.credential(deviceId, generation).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'CREDENTIAL_SUPERSEDED') return null;
+      throw error;
+    });
+    if (!credential) return { status: 201, body: { id: deviceId, generation, sagaId } };
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
     const { token, expiresAt, mqtt } = credential;
     return {

@@ -20,8 +20,11 @@ export class DevicesService {
   }
 
   /** A fresh credential of the device's active generation (shown once after a registration). */
-  credential(deviceId: string): Promise<ResponseOf<typeof Contracts.edge.devices.credential>> {
-    return this.messages.request(Contracts.edge.devices.credential, { deviceId });
+  credential(deviceId: string, generation?: number): Promise<ResponseOf<typeof Contracts.edge.devices.credential>> {
+    return this.messages.request(Contracts.edge.devices.credential, {
+      deviceId,
+      ...(generation === undefined ? {} : { generation }),
+    });
   }
 
   /** The device's credential generations, newest first (secure store). */

@@ -167,12 +167,14 @@ export const EdgeContracts = {
     /**
      * A fresh credential of the device's active generation (what the gateway shows once after a
      * registration or a rotation); `DEVICE_NOT_FOUND` when the device has no active credential.
+     * With `generation`: only if that is still the active one, else `CREDENTIAL_SUPERSEDED` (a
+     * later rotation replaced it), so a rotation never shows another generation's token.
      */
     credential: defineContract({
       pattern: 'edge.devices.credential',
       service,
       scope: 'tenant',
-      request: z.object({ deviceId: z.uuid() }).strict(),
+      request: z.object({ deviceId: z.uuid(), generation: z.number().int().positive().optional() }).strict(),
       response: deviceCredentialsSchema,
     }),
   },
