@@ -244,4 +244,44 @@ describe('saga outages - restarts never undo accepted work, and every key has a 
     const fresh = await register(name, `${key}-new`);
     expect(fresh.status).toBe(201);
   }, 120_000);
+
+  it("saga - a registration answered 202 whose device was rotated before its key came back: the key's 201 and the saga's status show no token (never the rotation's)", async () => {
+    // Defaults (a 2 min window): the credential step waits for the secure store, the request answers 202.
+    await stack.app('gateway').stop('SIGTERM');
+    await stack.startApp('gateway');
+    const key = `superseded-${uniqueToken(8)}`;
+    const name = `superseded-${uniqueToken(6)}`;
+    await stack.app('secure-store').stop('SIGKILL');
+    let sagaId: string;
+    let id: string;
+    try {
+      const pending = await register(name, key);
+      expect(pending.status).toBe(202);
+      ({ sagaId, id } = pending.body as { sagaId: string; id: string });
+    } finally {
+      await stack.startApp('secure-store');
+    }
+    // Read from the log, not the tenant's saga page (whose first read after success shows the token).
+    await eventually(
+      async () =>
+        (await system<{ state: string }>('SELECT state FROM sagas WHERE id = $1', [sagaId]))[0]!.state === 'SUCCEEDED',
+      { timeoutMs: 30_000, what: 'the registration completed' },
+    );
+    const rotated = await stack.request({
+      method: 'POST',
+      path: `/v1/devices/${id}/credentials`,
+      headers: { 'idempotency-key': `rotate-${key}` },
+      tenant: tenant.slug,
+      apiKey: tenant.apiKey,
+    });
+    expect(rotated.status).toBe(201);
+    expect(rotated.body).toMatchObject({ id, generation: 2, token: expect.any(String) });
+    const answer = await register(name, key);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toEqual({ id, sagaId });
+    const status = await get(`/v1/sagas/${sagaId}`);
+    expect(status.status).toBe(200);
+    expect(status.body.state).toBe('SUCCEEDED');
+    expect(status.body.token).toBeUndefined();
+  }, 90_000);
 });

@@ -94,10 +94,12 @@ export class DeviceRegistrationService {
     // Once shown, the answer needs no store: a replay is answered even while one is down.
     if ((saga.output as { tokenShown?: boolean } | null)?.tokenShown)
       return { status: 201, body: { id: deviceId, sagaId } };
-    // The credential is fetched before the flag is claimed: a failed fetch leaves it to be shown later.
-    const { token } = await this.devices.credential(deviceId);
+    // The credential is fetched before the flag is claimed: a failed fetch leaves it to be shown
+    // later. Only the registration's own generation: a rotation since leaves nothing to show.
+    const credential = await this.devices.issuedCredential(deviceId, saga.output);
+    if (!credential) return { status: 201, body: { id: deviceId, sagaId } };
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
-    return { status: 201, body: { id: deviceId, sagaId, ...(show ? { token } : {}) } };
+    return { status: 201, body: { id: deviceId, sagaId, ...(show ? { token: credential.token } : {}) } };
   }
 
   /**
@@ -139,10 +141,7 @@ export class DeviceRegistrationService {
     if (tokenShown) return { status: 201, body: { id: deviceId, generation, sagaId } };
     // This rotation's generation only: a later rotation that replaced it before this key's first
     // 201 (this one answered 202, say) leaves nothing to show, never the later one's token.
-    const credential = await this.devices.credential(deviceId, generation).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'CREDENTIAL_SUPERSEDED') return null;
-      throw error;
-    });
+    const credential = await this.devices.issuedCredential(deviceId, saga.output);
     if (!credential) return { status: 201, body: { id: deviceId, generation, sagaId } };
     const show = await this.orchestrator.claimOutputFlag(sagaId, 'tokenShown');
     const { token, expiresAt, mqtt } = credential;

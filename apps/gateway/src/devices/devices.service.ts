@@ -8,6 +8,8 @@ import {
   type TelemetryQuery,
 } from '#polystore/messaging';
 
+import { issuedCredential } from './issued-credential.js';
+
 const D = Contracts.reliable.devices;
 
 /** Device registry reads (reliable store), device credentials (edge store) and their history (secure store). */
@@ -19,12 +21,9 @@ export class DevicesService {
     return this.messages.request(D.get, { id });
   }
 
-  /** A fresh credential of the device's active generation (shown once after a registration). */
-  credential(deviceId: string, generation?: number): Promise<ResponseOf<typeof Contracts.edge.devices.credential>> {
-    return this.messages.request(Contracts.edge.devices.credential, {
-      deviceId,
-      ...(generation === undefined ? {} : { generation }),
-    });
+  /** The credential a saga issued, to show once (see {@link issuedCredential}). */
+  issuedCredential(deviceId: string, sagaOutput: unknown) {
+    return issuedCredential(this.messages, deviceId, sagaOutput);
   }
 
   /** The device's credential generations, newest first (secure store). */

@@ -62,6 +62,11 @@ export function deviceRegistrationSaga(messages: MessageClient, deadlineMs = 60_
         retry: { maxAttempts: 8 },
       }),
     ],
-    output: () => ({ registered: true }),
+    // The generation the edge store issued: the one whose token the gateway may show (a saga of
+    // an earlier version has none, and its token is the device's current one).
+    output: (results) => ({
+      registered: true,
+      generation: (results.provision as { generation?: number } | null)?.generation,
+    }),
   });
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Contracts, MessageClient } from '#polystore/messaging';
+import { MessageClient } from '#polystore/messaging';
 import { sha256 } from '#polystore/platform';
 import { SagaException, SagaOrchestrator, SagaState, type OperatorActionOptions } from '#polystore/saga';
 import { CurrentTenant } from '../context/current-tenant.service.js';
+import { issuedCredential } from '../devices/issued-credential.js';
 import { toSagaDto, type SagaDto } from './saga.dto.js';
 
 /** Reading sagas (tenants see their own) and the operator's retry and skip. */
@@ -29,13 +30,9 @@ export class SagasService {
     if (saga.name === 'device-registration' && saga.state === SagaState.SUCCEEDED && !shown) {
       const deviceId = (saga.input as { deviceId: string }).deviceId;
       // Fetched before the flag is claimed (a failed fetch leaves it to a later read); a
-      // device deleted since has no credential to show.
-      const credential = await this.messages
-        .request(Contracts.edge.devices.credential, { deviceId })
-        .catch((error: unknown) => {
-          if ((error as { code?: string }).code === 'DEVICE_NOT_FOUND') return null;
-          throw error;
-        });
+      // device deleted since, or whose registration's generation a rotation replaced, has no
+      // credential to show.
+      const credential = await issuedCredential(this.messages, deviceId, saga.output);
       if (credential && (await this.orchestrator.claimOutputFlag(id, 'tokenShown'))) dto.token = credential.token;
     }
     return dto;
