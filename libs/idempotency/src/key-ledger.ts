@@ -57,6 +57,21 @@ export const KeyLedger = {
     }
   },
 
+  /**
+   * Claims `claim.key` in state `state` and runs nothing (a compensation's marker): true when this
+   * call made it, false when the key was held already. Nothing is read then: a caller that needs
+   * the row locks it ({@link lock}).
+   */
+  async leaveMarker(router: DataSourceRouter, claim: KeyClaim, state: KeyState): Promise<boolean> {
+    try {
+      await router.transaction((manager) => insertClaim(manager, claim, state));
+      return true;
+    } catch (error) {
+      if (error instanceof KeyAlreadyClaimed) return false;
+      throw error;
+    }
+  },
+
   /** Reads `key` locked for update inside `manager`'s transaction (null when absent). */
   lock(manager: EntityManager, key: string): Promise<IdempotencyKeyEntity | null> {
     return manager

@@ -81,8 +81,8 @@ export class ParticipantFence {
   ): Promise<FenceOutcome<never>> {
     const claim = stepClaim(sagaId, step);
     return this.retry.execute(async () => {
-      const marker = await KeyLedger.runOnce(this.router, claim, 'compensated', () => Promise.resolve(null));
-      if (marker.ran) return { result: null, duplicate: false, empty: true };
+      if (await KeyLedger.leaveMarker(this.router, claim, 'compensated'))
+        return { result: null, duplicate: false, empty: true };
       return this.router.transaction(async (manager) => {
         const row = await KeyLedger.lock(manager, claim.key);
         if (!row || row.state === 'compensated') return { result: null, duplicate: true, empty: false };
