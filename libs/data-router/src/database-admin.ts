@@ -3,6 +3,7 @@ import { checkedCluster, connectionOptions, maintenanceDatabase } from './intern
 import { failureReason, isUnreachable } from './internal/failure.js';
 import { DataRouterException } from './data-router.exception.js';
 import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddress } from './placement.js';
+import { mysqlErrnoOf } from './sql-errors.js';
 
 const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
 
@@ -323,8 +324,7 @@ export const MysqlRuntimeLogin = {
       try {
         await ds.query(`CREATE USER IF NOT EXISTS ${user}${identified}`);
       } catch (error) {
-        if ((error as { driverError?: { errno?: unknown } }).driverError?.errno === SPECIFIC_ACCESS_DENIED)
-          return false;
+        if (mysqlErrnoOf(error) === SPECIFIC_ACCESS_DENIED) return false;
         throw error;
       }
       if (identified) await ds.query(`ALTER USER ${user}${identified}`);

@@ -9,6 +9,7 @@ import {
 import { DataRouterException } from './data-router.exception.js';
 import { LANDING_DATABASE } from './internal/shared-pool.js';
 import { assertDatabaseName, parseServerUrl } from './placement.js';
+import { mysqlErrnoOf } from './sql-errors.js';
 
 /** A login to create or update: a validated name and, on servers that check passwords, its password. */
 export interface ServerLogin {
@@ -106,7 +107,7 @@ export const ServerRoles = {
         await ds.query(`GRANT ALL PRIVILEGES ON \`${pattern}\`.* TO ${user} WITH GRANT OPTION`);
       // Held since an earlier version, which let the stores make their runtime logins themselves.
       await ds.query(`REVOKE CREATE USER ON *.* FROM ${user}`).catch((error: unknown) => {
-        if ((error as { driverError?: { errno?: unknown } }).driverError?.errno !== NONEXISTING_GRANT) throw error;
+        if (mysqlErrnoOf(error) !== NONEXISTING_GRANT) throw error;
       });
     });
   },

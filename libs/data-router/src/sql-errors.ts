@@ -36,6 +36,12 @@ function driverError(error: unknown): { code?: unknown; errno?: unknown } {
   return typeof wrapped === 'object' && wrapped !== null ? wrapped : error;
 }
 
+/** The MySQL/MariaDB error number of `error` (TypeORM's `QueryFailedError` or the driver's), if any. */
+export function mysqlErrnoOf(error: unknown): number | undefined {
+  const { errno } = driverError(error);
+  return typeof errno === 'number' ? errno : undefined;
+}
+
 /**
  * Classifies a database error by SQLSTATE (PostgreSQL) or error number (MySQL/MariaDB), never
  * by message text. Works on TypeORM's `QueryFailedError` and on raw driver errors.
