@@ -63,13 +63,29 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     rolesOutput = `${roles.stdout}${roles.stderr}`;
     expect(roles).toMatchObject({ code: 0 });
     // The PostgreSQL server trusts loopback logins: its URLs carry no password; MariaDB checks it.
+    // The stores start with the gateway, on a catalog with no table yet: they wait until the
+    // gateway (the catalog login) has migrated it, then log in as their own catalog logins.
+    const ownCatalogLogin = (store: string) => ({
+      SYSTEM_DB_URL: as(TestServices.postgresUrl, `ps_${store}_catalog`, undefined, systemDb),
+    });
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
+      parallelStart: true,
       env: {
         SYSTEM_DB_URL: as(TestServices.postgresUrl, CATALOG, undefined, systemDb),
         SECURE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
         EDGE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
         RELIABLE_SERVER_URL: as(TestServices.mariadbUrl, PROVISIONER, password),
+      },
+      appEnv: {
+        // Checkpoints the audit chain at once, so the test sees its catalog login write one.
+        'secure-store': {
+          ...ownCatalogLogin('secure'),
+          AUDIT_CHECKPOINT_EVERY: '1',
+          AUDIT_CHECKPOINT_INTERVAL_MS: '200',
+        },
+        'reliable-store': ownCatalogLogin('reliable'),
+        'edge-store': ownCatalogLogin('edge'),
       },
     });
     tenant = await stack.createTenant('logins');
@@ -91,6 +107,10 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(rolesOutput).toContain(
       `runtime login: ${as(TestServices.mariadbUrl, 'ps_reliable_runtime')} (password from the store key)`,
     );
+    for (const store of ['secure', 'reliable', 'edge'])
+      expect(rolesOutput).toContain(
+        `store catalog login: ${as(TestServices.postgresUrl, `ps_${store}_catalog`, undefined, systemDb)} (password from the store key)`,
+      );
     expect(rolesOutput).not.toContain(password);
   });
 
@@ -110,6 +130,19 @@ describe('database logins - the services run without a superuser (e2e)', () => {
       secure.database,
     );
     expect(owners).toEqual([{ owner: secure.schema }]);
+    // The secure store signs its audit checkpoint into the catalog with its own catalog login.
+    const checkpoint = async () =>
+      (
+        await pgQuery<{ seq: string }>(
+          `SELECT c.seq::text AS seq FROM audit_checkpoints c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = $1`,
+          [tenant.slug],
+          systemDb,
+        )
+      ).length === 1;
+    await eventually(checkpoint, { timeoutMs: 15_000, what: "the tenant's audit checkpoint" });
+    const verified = await call('GET', '/v1/audit/verify');
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ valid: true, checkpoint: { status: 'verified' } });
   });
 
   it("database logins - no service's session on PostgreSQL or MariaDB is a superuser's (the test can fail)", async () => {
@@ -120,8 +153,22 @@ describe('database logins - the services run without a superuser (e2e)', () => {
       [`%:${stack.prefix}-%`],
     );
     const logins = new Set(sessions.map((s) => s.usename));
-    // The gateway and every store hold catalog sessions; the stores' queries run as their runtime logins.
-    expect(logins).toEqual(new Set([CATALOG, 'ps_secure_runtime', 'ps_edge_runtime']));
+    // The gateway holds the catalog login, each store its own catalog login; the stores' queries
+    // run as their runtime logins.
+    expect(logins).toEqual(
+      new Set([
+        CATALOG,
+        'ps_secure_catalog',
+        'ps_reliable_catalog',
+        'ps_edge_catalog',
+        'ps_secure_runtime',
+        'ps_edge_runtime',
+      ]),
+    );
+    const catalogLoginsOf = (app: string) =>
+      sessions.filter((s) => s.application_name === `polystore-${app}` && s.usename.endsWith('_catalog'));
+    expect(catalogLoginsOf('gateway').map((s) => s.usename)).toEqual([CATALOG]);
+    expect(catalogLoginsOf('edge-store').map((s) => s.usename)).toEqual(['ps_edge_catalog']);
     expect(sessions.filter((s) => s.rolsuper)).toEqual([]);
     const mariadb = await mariaQuery<{ user: string }>(
       `SELECT DISTINCT USER AS user FROM information_schema.PROCESSLIST WHERE DB LIKE 'ps\\_reliable\\_%' OR DB = 'polystore_landing'`,

@@ -9,6 +9,16 @@ import type { ServerCertificate } from './tls-certs.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
+/**
+ * Passwords checked over TCP (`scram-sha-256`) for every login but the superusers `root` and
+ * `postgres`, which stay trusted (the test's administrative URL carries no password).
+ */
+const PASSWORDS_CHECKED = [
+  'local all all trust',
+  'host all root,postgres 127.0.0.1/32 trust',
+  'host all all 127.0.0.1/32 scram-sha-256',
+].join('\n');
+
 /** TCP only over TLS (`hostssl`); the Unix socket stays open for the postgres user's tools. */
 const HOSTSSL_ONLY = [
   'local all all trust',
@@ -46,7 +56,8 @@ async function accepts(port: number, tls: boolean): Promise<boolean> {
  *
  * With `tls` (a server certificate and key), the server has `ssl=on` and a `pg_hba.conf` of
  * `hostssl` lines only: TCP clients must use TLS (plaintext gets "no pg_hba.conf entry ... no
- * encryption").
+ * encryption"). With `checkPasswords`, every login but `root` and `postgres` must give its
+ * password over TCP.
  */
 export class PrivatePostgres {
   private constructor(
@@ -55,7 +66,7 @@ export class PrivatePostgres {
     private readonly tls: boolean,
   ) {}
 
-  static async create(options: { tls?: ServerCertificate } = {}): Promise<PrivatePostgres> {
+  static async create(options: { tls?: ServerCertificate; checkPasswords?: boolean } = {}): Promise<PrivatePostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'polystore-pg-'));
     chmodSync(dir, 0o755);
     const ids = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
@@ -74,6 +85,8 @@ export class PrivatePostgres {
       }
       // Root rewrites the postgres user's file in place (its owner stays the postgres user).
       writeFileSync(join(dir, 'data', 'pg_hba.conf'), `${HOSTSSL_ONLY}\n`);
+    } else if (options.checkPasswords) {
+      writeFileSync(join(dir, 'data', 'pg_hba.conf'), `${PASSWORDS_CHECKED}\n`);
     }
     const server = new PrivatePostgres(dir, await freePort(), options.tls !== undefined);
     await server.start();

@@ -72,6 +72,7 @@ export class EdgeStoreModule {
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
           applicationName: `polystore-edge-store:${config.INSTANCE_ID}`.slice(0, 63),
+          store: { name: 'edge', key: storeKeys.storeKey },
         }),
         TenantDataModule.forStore({
           store: 'edge',

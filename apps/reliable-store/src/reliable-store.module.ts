@@ -61,6 +61,7 @@ export class ReliableStoreModule {
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
           applicationName: `polystore-reliable-store:${config.INSTANCE_ID}`.slice(0, 63),
+          store: { name: 'reliable', key: keys.storeKey },
         }),
         TenantDataModule.forStore({
           store: 'reliable',

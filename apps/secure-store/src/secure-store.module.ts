@@ -72,6 +72,7 @@ export class SecureStoreModule {
           negativeCacheTtlMs: 2_000,
           poolSize: config.CATALOG_POOL_SIZE,
           applicationName: `polystore-secure-store:${config.INSTANCE_ID}`.slice(0, 63),
+          store: { name: 'secure', key: keys.storeKey },
         }),
         TenantDataModule.forStore({
           store: 'secure',

@@ -53,6 +53,7 @@ export class CatalogModule {
               applicationName: options.applicationName,
               extraEntities: extension.entities,
               extraMigrations: extension.migrations,
+              ...(options.store ? { store: options.store } : {}),
             }),
         },
         CatalogService,

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { PlacementKeys } from './placement.js';
+import type { StoreName } from './store-name.js';
 
 /** Injection token of the system database's DataSource. */
 export const SYSTEM_DATA_SOURCE = Symbol('SYSTEM_DATA_SOURCE');
@@ -26,4 +27,10 @@ export interface CatalogOptions {
   readonly metrics?: Registry;
   readonly poolSize: number;
   readonly applicationName: string;
+  /**
+   * A store process: its name and key. With `systemDbUrl` naming the store's own catalog login
+   * (`ps_<store>_catalog`), it waits for the catalog instead of migrating it (see
+   * `openSystemDatabase`).
+   */
+  readonly store?: { readonly name: StoreName; readonly key: Buffer };
 }

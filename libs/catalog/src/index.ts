@@ -53,6 +53,15 @@ export { CatalogModule, type SystemSchemaExtension } from './catalog.module.js';
 export {
   CATALOG_ENTITIES,
   CATALOG_MIGRATIONS,
+  ensureStoreCatalogLogins,
   openSystemDatabase,
   type SystemDatabaseOptions,
 } from './system-database.js';
+export {
+  grantStoreCatalogLogins,
+  storeCatalogLogin,
+  storeCatalogLoginName,
+  storeCatalogRights,
+  type CatalogRight,
+  type StoreCatalogLogin,
+} from './store-catalog-logins.js';

@@ -18,6 +18,12 @@ export interface StoreManifest {
   readonly dialects: readonly Dialect[];
   /** The server new tenants are placed on when `<PREFIX>_SERVER_URL` is not set. */
   readonly defaultServerUrl: string;
+  /**
+   * System-database tables the store's own catalog login (`ps_<store>_catalog`) may insert into
+   * and update, besides what every store's login reads: `tenants`, the store's own `placements`
+   * and `catalog_migrations` (see `grantStoreCatalogLogins`).
+   */
+  readonly catalogWrites: readonly string[];
   readonly contracts: {
     readonly provision: Contract;
     readonly drop: Contract;
@@ -35,6 +41,8 @@ export const STORE_MANIFESTS = {
     configPrefix: 'SECURE',
     dialects: ['postgres'],
     defaultServerUrl: 'postgres://root@127.0.0.1:5432',
+    // Its signed audit checkpoints (apps/secure-store/src/audit/).
+    catalogWrites: ['audit_checkpoints'],
     contracts: {
       provision: Contracts.secure.tenants.provision,
       drop: Contracts.secure.tenants.drop,
@@ -48,6 +56,7 @@ export const STORE_MANIFESTS = {
     configPrefix: 'RELIABLE',
     dialects: ['mysql', 'mariadb', 'postgres'],
     defaultServerUrl: 'mysql://root@127.0.0.1:3306',
+    catalogWrites: [],
     contracts: {
       provision: Contracts.reliable.tenants.provision,
       drop: Contracts.reliable.tenants.drop,
@@ -61,6 +70,7 @@ export const STORE_MANIFESTS = {
     configPrefix: 'EDGE',
     dialects: ['postgres', 'mongodb'],
     defaultServerUrl: 'postgres://root@127.0.0.1:5432',
+    catalogWrites: [],
     contracts: {
       provision: Contracts.edge.tenants.provision,
       drop: Contracts.edge.tenants.drop,

@@ -66,7 +66,10 @@ async function ensurePostgresLogin(ds: DataSource, name: string, attributes: str
  *   databases only; made by the operator's tool (`polystore db-roles`), their passwords derived
  *   from the store keys.
  * - **Catalog login** (PostgreSQL, the user of `SYSTEM_DB_URL`): owns the system database and
- *   its tables, and nothing else.
+ *   its tables, and nothing else. The gateway and the CLI use it.
+ * - **Store catalog logins** (`ps_<store>_catalog`, `ensureDatabaseLogins`): the stores' own
+ *   logins to the system database, granted by its owner only what each store reads and writes
+ *   there.
  */
 export const ServerRoles = {
   /**
@@ -123,6 +126,32 @@ export const ServerRoles = {
       throw DataRouterException.invalidPlacement('MySQL runtime logins are for MySQL/MariaDB servers');
     await DatabaseAdmin.ensureDatabase(adminUrl, LANDING_DATABASE);
     for (const login of logins) await MysqlRuntimeLogin.ensure(adminUrl, login, LANDING_DATABASE);
+  },
+
+  /**
+   * PostgreSQL: creates (or updates) `logins` on the server of `adminUrl` as plain logins
+   * (`NOINHERIT`, no attribute) that may connect to `database`, and nothing more until that
+   * database's owner grants them (the stores' own catalog logins: see `grantStoreCatalogLogins`
+   * in libs/catalog).
+   */
+  async ensureDatabaseLogins(adminUrl: string, database: string, logins: readonly ServerLogin[]): Promise<void> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'postgres')
+      throw DataRouterException.invalidPlacement('database logins are PostgreSQL roles');
+    assertDatabaseName(database);
+    const checkedLogins = logins.map(checked);
+    await withAdminConnection(address, async (ds) => {
+      for (const { name, password } of checkedLogins) {
+        const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
+        await ensurePostgresLogin(
+          ds,
+          name,
+          'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT',
+          secret,
+        );
+        await ds.query(`GRANT CONNECT ON DATABASE "${database}" TO "${name}"`);
+      }
+    });
   },
 
   /**

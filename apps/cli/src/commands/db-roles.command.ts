@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { sharedDatabaseName, storeKeyOf, storeManifests, STORE_NAMES } from '#polystore/catalog';
+import {
+  ensureStoreCatalogLogins,
+  sharedDatabaseName,
+  storeCatalogLogin,
+  storeKeyOf,
+  storeManifests,
+  STORE_NAMES,
+} from '#polystore/catalog';
 import { parseServerUrl, SAFE_PASSWORD, ServerRoles, type ServerLogin } from '#polystore/data-router';
 import { resolveMasterKey, runtimeLogin } from '#polystore/runtime';
 import type { Command } from 'commander';
@@ -50,9 +57,10 @@ function urlFor(adminUrl: string, login: string, database?: string): string {
  * for the placements' server URLs, on MySQL/MariaDB servers the runtime logins of the stores that
  * run there (passwords derived from their store keys, so from MASTER_KEY: the provisioning login
  * may not manage accounts) and, with `--catalog-database`, the login owning the system database
- * (on the first PostgreSQL server listed). Prints the URLs to give the services, without
- * passwords. Idempotent; run it again after an upgrade, a store key's change or to change a
- * password.
+ * (on the first PostgreSQL server listed) and each store's own catalog login there
+ * (`ps_<store>_catalog`, password from its store key: only what the store reads and writes in the
+ * catalog). Prints the URLs to give the services, without passwords. Idempotent; run it again
+ * after an upgrade, a store key's change or to change a password.
  */
 export function registerDbRoles(program: Command, runtime: CliRuntime): void {
   program
@@ -99,6 +107,13 @@ export function registerDbRoles(program: Command, runtime: CliRuntime): void {
           };
           await ServerRoles.ensureCatalogOwner(catalogServer, flags.catalogDatabase, catalog);
           process.stdout.write(`catalog login: ${urlFor(catalogServer, catalog.username, flags.catalogDatabase)}\n`);
+          const root = resolveMasterKey(config).derivationRoot;
+          const storeLogins = STORE_NAMES.map((store) => storeCatalogLogin(store, storeKeyOf(root, store)));
+          await ensureStoreCatalogLogins(catalogServer, flags.catalogDatabase, storeLogins);
+          for (const login of storeLogins)
+            process.stdout.write(
+              `store catalog login: ${urlFor(catalogServer, login.username, flags.catalogDatabase)} (password from the store key)\n`,
+            );
         }
         return 0;
       }),
