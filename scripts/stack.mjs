@@ -29,9 +29,12 @@ let busUrl;
 /** Set when the stack created its own database logins (`polystore db-roles`): the apps' URL variables. */
 let databaseEnv = {};
 
+/** Set with `databaseEnv`: each store's own catalog login (`ps_<store>_catalog`), by app name. */
+let storeDatabaseEnv = {};
+
 /** An app's environment: on the authenticated bus, with only its own credentials. */
 function envOf(name) {
-  const env = { ...process.env, ...databaseEnv };
+  const env = { ...process.env, ...databaseEnv, ...storeDatabaseEnv[name] };
   if (!busUrl) return env;
   return { ...env, NATS_URL: busUrl, NATS_NKEY_SEED_FILE: `${root}.polystore/bus/creds/${name}.nk` };
 }
@@ -40,9 +43,10 @@ const DATABASE_URL_VARS = ['SYSTEM_DB_URL', 'SECURE_SERVER_URL', 'RELIABLE_SERVE
 
 /**
  * On the local servers (no database URL given), the apps run without a superuser: `polystore
- * db-roles` creates a provisioning login and a catalog login (administrative URLs: DB_ADMIN_URLS,
- * default the local root logins), with a password kept in .polystore/db/ (mode 0600); the apps get
- * their URLs as files (`*_FILE`), so the password is in no environment.
+ * db-roles` creates a provisioning login, a catalog login and the stores' own catalog logins
+ * (administrative URLs: DB_ADMIN_URLS, default the local root logins), with a password kept in
+ * .polystore/db/ (mode 0600); the apps get their URLs as files (`*_FILE`), so the password is in
+ * no environment.
  */
 function useDatabaseLogins() {
   if (DATABASE_URL_VARS.some((v) => process.env[v] !== undefined || process.env[`${v}_FILE`] !== undefined)) return;
@@ -105,8 +109,17 @@ function useDatabaseLogins() {
     writeFileSync(file, withPassword(url), { mode: 0o600 });
     databaseEnv[`${name}_FILE`] = file;
   }
+  // Each store reads the catalog as its own login; no password to keep: it derives from the store key.
+  for (const line of result.stdout.split('\n')) {
+    const url = /^store catalog login: (postgres:\S+)/.exec(line)?.[1];
+    const store = url && /^ps_(\w+)_catalog$/.exec(new URL(url).username)?.[1];
+    if (!store) continue;
+    const file = `${dir}/system_db_url.${store}`;
+    writeFileSync(file, url, { mode: 0o600 });
+    storeDatabaseEnv[`${store}-store`] = { SYSTEM_DB_URL_FILE: file };
+  }
   process.stdout.write(
-    `stack: the apps log in as polystore_provisioner and polystore_catalog (no superuser; URLs in ${dir}/)\n`,
+    `stack: the apps log in as polystore_provisioner and polystore_catalog, the stores read the catalog as ps_<store>_catalog (no superuser; URLs in ${dir}/)\n`,
   );
 }
 
