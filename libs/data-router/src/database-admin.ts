@@ -160,7 +160,11 @@ export const SchemaAdmin = {
   /**
    * Creates (if missing) the shared database, the runtime login role, the tenant's role, its
    * membership in the runtime role and the tenant's schema owned by its role; true when the schema
-   * was created by this call. An existing runtime login gets the given password again (it derives
+   * was created by this call. When the server URL's user is the store's runtime login itself (the
+   * store holds no provisioning login for that server), the tenant's role and schema are made by
+   * the provisioning function `polystore_admin.ensure_tenant_schema` that `polystore db-roles`
+   * installed in the shared database (`ServerRoles.ensureSchemaProvisioning`), and the shared
+   * database and the login must exist already. An existing runtime login gets the given password again (it derives
    * from the store's key, which may have been rotated or, before store keys, derived otherwise),
    * once per process and server: concurrent provisions share that step.
    */
@@ -172,6 +176,8 @@ export const SchemaAdmin = {
   ): Promise<boolean> {
     const address = parseServerUrl(serverUrl);
     assertPostgres(address);
+    if (address.username === runtime.username)
+      return callProvisioningFunction(address, database, 'ensure_tenant_schema', schema, runtime);
     const role = quoteIdentifier(schema);
     const login = quoteIdentifier(runtime.username);
     if (runtime.password !== undefined && !SAFE_PASSWORD.test(runtime.password))
@@ -238,12 +244,20 @@ export const SchemaAdmin = {
   /**
    * Drops the tenant's schema (with everything in it) and its role, and whatever else the role
    * owns in the shared database (a schema a move renamed away and kept); true when the schema
-   * existed.
+   * existed. With a server URL naming the store's runtime login (`runtime`), through the
+   * provisioning function, as {@link ensureTenantSchema}.
    */
-  async dropTenantSchema(serverUrl: string, database: string, schema: string): Promise<boolean> {
+  async dropTenantSchema(
+    serverUrl: string,
+    database: string,
+    schema: string,
+    runtime?: RuntimeLogin,
+  ): Promise<boolean> {
     const address = parseServerUrl(serverUrl);
     assertPostgres(address);
     const role = quoteIdentifier(schema);
+    if (runtime !== undefined && address.username === runtime.username)
+      return callProvisioningFunction(address, database, 'drop_tenant_schema', schema, runtime);
     if (!(await DatabaseAdmin.databaseExists(serverUrl, database))) return false;
     return withAdminConnection(
       address,
@@ -338,16 +352,79 @@ export const MysqlRuntimeLogin = {
 /** Shared databases this process has made sure of: see `ensureTenantSchema`. */
 const sharedDatabases = new Set<string>();
 
+/**
+ * The schema, in a store's shared database, of the provisioning functions (`SECURITY DEFINER`,
+ * owned by the provisioning login): what a store's runtime login may do instead of holding a login
+ * with `CREATEROLE` (see `ServerRoles.ensureSchemaProvisioning`).
+ */
+export const PROVISIONING_SCHEMA = 'polystore_admin';
+
+/** PostgreSQL `undefined_function` and `invalid_schema_name`: the provisioning functions are not installed. */
+const MISSING_FUNCTION = new Set(['42883', '3F000']);
+/** PostgreSQL `invalid_password` and `invalid_authorization_specification` (no such login). */
+const INVALID_PASSWORD = '28P01';
+const INVALID_AUTHORIZATION = '28000';
+
+/**
+ * Runs `polystore_admin.<fn>(schema)` in `database` as the runtime login, on the server of
+ * `address`: creates or drops a tenant schema and role of the store without a provisioning login.
+ */
+async function callProvisioningFunction(
+  address: ServerAddress,
+  database: string,
+  fn: 'ensure_tenant_schema' | 'drop_tenant_schema',
+  schema: string,
+  runtime: RuntimeLogin,
+): Promise<boolean> {
+  assertDatabaseName(schema);
+  const login: ServerAddress = {
+    ...address,
+    username: runtime.username,
+    ...(runtime.password === undefined ? {} : { password: runtime.password }),
+  };
+  try {
+    return await withAdminConnection(
+      login,
+      async (ds) => {
+        const rows: Array<{ done: boolean }> = await ds.query(`SELECT ${PROVISIONING_SCHEMA}.${fn}($1) AS done`, [
+          schema,
+        ]);
+        return rows[0]!.done;
+      },
+      database,
+    );
+  } catch (error) {
+    // Nothing to drop where the shared database is gone.
+    if (fn === 'drop_tenant_schema' && isMissingDatabase(error)) return false;
+    const code = sqlStateOf(error);
+    if (isMissingDatabase(error) || (code !== undefined && MISSING_FUNCTION.has(code)))
+      throw DataRouterException.invalidPlacement(
+        `${database} on ${address.id} has no provisioning functions for ${runtime.username}: run \`polystore db-roles\``,
+      );
+    if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION)
+      throw DataRouterException.invalidPlacement(
+        `${address.id} refused ${runtime.username} (its password derives from the store key): run \`polystore db-roles\``,
+      );
+    throw error;
+  }
+}
+
 /** Per server, login and database (two logins may not see the same databases). */
 function sharedDatabaseKey(address: ServerAddress, database: string): string {
   return JSON.stringify([address.id, address.username ?? null, database]);
 }
 
 /** PostgreSQL `invalid_catalog_name`: the database connected to does not exist (possibly wrapped). */
-function isMissingDatabase(error: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof error !== 'object' || error === null) return false;
+function isMissingDatabase(error: unknown): boolean {
+  return sqlStateOf(error) === '3D000';
+}
+
+/** The SQLSTATE of a PostgreSQL error, possibly wrapped (`cause`, TypeORM's `driverError`). */
+function sqlStateOf(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
   const { code, cause, driverError } = error as { code?: unknown; cause?: unknown; driverError?: unknown };
-  return code === '3D000' || isMissingDatabase(cause, depth + 1) || isMissingDatabase(driverError, depth + 1);
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  return sqlStateOf(driverError, depth + 1) ?? sqlStateOf(cause, depth + 1);
 }
 
 /** Runtime logins this process has made current, per server: see {@link ensureRuntimeLoginOn}. */
@@ -361,7 +438,7 @@ const currentLogins = new Map<string, Promise<void>>();
  * Other processes provisioning at the same moment are kept apart by a transaction-scoped advisory
  * lock on the login's name.
  */
-function ensureRuntimeLoginOn(ds: DataSource, address: ServerAddress, runtime: RuntimeLogin): Promise<void> {
+export function ensureRuntimeLoginOn(ds: DataSource, address: ServerAddress, runtime: RuntimeLogin): Promise<void> {
   const key = runtimeLoginKey(address, runtime);
   let current = currentLogins.get(key);
   if (!current) {

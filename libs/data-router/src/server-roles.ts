@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import {
   DatabaseAdmin,
+  ensureRuntimeLoginOn,
   MysqlRuntimeLogin,
+  PROVISIONING_SCHEMA,
   SAFE_PASSWORD,
   withAdminConnection,
   type RuntimeLogin,
@@ -126,6 +128,116 @@ export const ServerRoles = {
       throw DataRouterException.invalidPlacement('MySQL runtime logins are for MySQL/MariaDB servers');
     await DatabaseAdmin.ensureDatabase(adminUrl, LANDING_DATABASE);
     for (const login of logins) await MysqlRuntimeLogin.ensure(adminUrl, login, LANDING_DATABASE);
+  },
+
+  /**
+   * PostgreSQL: lets a store provision its `schema` placements on the server of `adminUrl` with
+   * its runtime login alone, so the store process needs no login with `CREATEROLE` there (which,
+   * on PostgreSQL 15, may make itself a member of any other store's tenant roles). Creates (or
+   * updates) the store's shared database `sharedDatabase`, its runtime login and batch role, and
+   * in the shared database two `SECURITY DEFINER` functions owned by the provisioning login
+   * `provisioner`, which only the runtime login may call:
+   *
+   * - `polystore_admin.ensure_tenant_schema(name)`: the tenant role `name` (`NOLOGIN`), the
+   *   runtime login's and the provisioner's membership, the schema `name` owned by it; true when
+   *   the schema was created.
+   * - `polystore_admin.drop_tenant_schema(name)`: the schema with everything in it, what the role
+   *   owns there, and the role; true when the schema existed.
+   *
+   * Both refuse (`42501`) any name but `<runtime.databasePrefix><32 hex digits>`: the store's own
+   * tenants. Idempotent; run again after an upgrade (the functions are replaced).
+   */
+  async ensureSchemaProvisioning(
+    adminUrl: string,
+    provisioner: string,
+    runtime: RuntimeLogin,
+    sharedDatabase: string,
+  ): Promise<void> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'postgres')
+      throw DataRouterException.invalidPlacement('provisioning functions are for PostgreSQL servers');
+    for (const name of [provisioner, runtime.username, sharedDatabase]) assertDatabaseName(name);
+    const prefix = runtime.databasePrefix;
+    if (prefix === undefined || !/^[a-z][a-z0-9_]{0,29}$/.test(prefix))
+      throw DataRouterException.invalidPlacement("the runtime login needs the prefix of its store's tenants");
+    await withAdminConnection(address, async (ds) => {
+      const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [sharedDatabase]);
+      if (rows.length === 0)
+        await ds.query(`CREATE DATABASE "${sharedDatabase}" OWNER "${provisioner}"`).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== '42P04') throw error; // made meanwhile
+        });
+      await ds.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "${sharedDatabase}" TO "${provisioner}"`);
+      await ensureRuntimeLoginOn(ds, address, runtime);
+    });
+    const name = 'tenant';
+    const valid = `IF ${name} IS NULL OR ${name} !~ '^${prefix}[0-9a-f]{32}$' THEN
+        RAISE EXCEPTION 'not a tenant schema of this store: %', ${name} USING ERRCODE = '42501';
+      END IF;`;
+    const definer = 'LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp';
+    await withAdminConnection(
+      address,
+      async (ds) => {
+        // Made as the provisioning login, so it owns the functions and they run with its rights;
+        // what another provisioning login made before is handed over first.
+        await ds.query(
+          `DO $$ DECLARE f regprocedure; BEGIN
+             IF EXISTS (SELECT FROM pg_namespace WHERE nspname = '${PROVISIONING_SCHEMA}') THEN
+               EXECUTE 'ALTER SCHEMA ${PROVISIONING_SCHEMA} OWNER TO "${provisioner}"';
+               FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                          JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '${PROVISIONING_SCHEMA}'
+               LOOP
+                 EXECUTE format('ALTER FUNCTION %s OWNER TO %I', f, '${provisioner}');
+               END LOOP;
+             END IF;
+           END $$`,
+        );
+        await ds.query(`SET ROLE "${provisioner}"`);
+        await ds.query(`CREATE SCHEMA IF NOT EXISTS ${PROVISIONING_SCHEMA}`);
+        await ds.query(
+          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.ensure_tenant_schema(${name} text) RETURNS boolean
+           ${definer} AS $fn$
+           DECLARE existed boolean;
+           BEGIN
+             ${valid}
+             PERFORM pg_advisory_xact_lock(hashtext('polystore tenant role ' || ${name}));
+             existed := EXISTS (SELECT FROM pg_namespace WHERE nspname = ${name});
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
+               EXECUTE format('CREATE ROLE %I NOLOGIN', ${name});
+             END IF;
+             EXECUTE format('GRANT %I TO %I', ${name}, '${runtime.username}');
+             EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
+             EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', ${name}, ${name});
+             RETURN NOT existed;
+           END $fn$`,
+        );
+        await ds.query(
+          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.drop_tenant_schema(${name} text) RETURNS boolean
+           ${definer} AS $fn$
+           DECLARE existed boolean;
+           BEGIN
+             ${valid}
+             PERFORM pg_advisory_xact_lock(hashtext('polystore tenant role ' || ${name}));
+             existed := EXISTS (SELECT FROM pg_namespace WHERE nspname = ${name});
+             IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
+               EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
+               EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
+               EXECUTE format('DROP OWNED BY %I', ${name});
+               EXECUTE format('DROP ROLE %I', ${name});
+             ELSE
+               EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
+             END IF;
+             RETURN existed;
+           END $fn$`,
+        );
+        for (const fn of ['ensure_tenant_schema', 'drop_tenant_schema']) {
+          await ds.query(`REVOKE ALL ON FUNCTION ${PROVISIONING_SCHEMA}.${fn}(text) FROM PUBLIC`);
+          await ds.query(`GRANT EXECUTE ON FUNCTION ${PROVISIONING_SCHEMA}.${fn}(text) TO "${runtime.username}"`);
+        }
+        await ds.query(`GRANT USAGE ON SCHEMA ${PROVISIONING_SCHEMA} TO "${runtime.username}"`);
+        await ds.query('RESET ROLE');
+      },
+      sharedDatabase,
+    );
   },
 
   /**

@@ -84,7 +84,12 @@ export class TenantDatabaseProvisioner {
     await this.router.releaseTenant(tenant);
     const dropped =
       placement.kind === 'schema'
-        ? await SchemaAdmin.dropTenantSchema(placement.serverUrl, placement.database, placement.schema!)
+        ? await SchemaAdmin.dropTenantSchema(
+            placement.serverUrl,
+            placement.database,
+            placement.schema!,
+            this.runtimeLogin,
+          )
         : await DatabaseAdmin.dropDatabase(placement.serverUrl, placement.database);
     this.logger.log(
       { store: this.store, database: placement.database, kind: placement.kind, dropped },

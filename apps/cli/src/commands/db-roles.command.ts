@@ -54,9 +54,11 @@ function urlFor(adminUrl: string, login: string, database?: string): string {
 /**
  * `polystore db-roles`: creates (or updates) on each server of DB_ADMIN_URLS the logins the
  * services use instead of a superuser (docs/security.md, "Database logins"): the provisioning login
- * for the placements' server URLs, on MySQL/MariaDB servers the runtime logins of the stores that
- * run there (passwords derived from their store keys, so from MASTER_KEY: the provisioning login
- * may not manage accounts) and, with `--catalog-database`, the login owning the system database
+ * for the placements' server URLs; on PostgreSQL servers the runtime logins of the stores placed
+ * there by default, with the functions that let them provision their schema placements without
+ * the provisioning login (`ServerRoles.ensureSchemaProvisioning`); on MySQL/MariaDB servers the
+ * runtime logins of the stores that run there (passwords derived from their store keys, so from
+ * MASTER_KEY: the provisioning login may not manage accounts) and, with `--catalog-database`, the login owning the system database
  * (on the first PostgreSQL server listed) and each store's own catalog login there
  * (`ps_<store>_catalog`, password from its store key: only what the store reads and writes in the
  * catalog). Prints the URLs to give the services, without passwords. Idempotent; run it again
@@ -89,8 +91,26 @@ export function registerDbRoles(program: Command, runtime: CliRuntime): void {
           await ServerRoles.ensureProvisioner(adminUrl, provisioner, STORE_NAMES.map(sharedDatabaseName));
           process.stdout.write(`provisioning login: ${urlFor(adminUrl, provisioner.username)}\n`);
           const { dialect } = parseServerUrl(adminUrl);
-          if (dialect !== 'mysql' && dialect !== 'mariadb') continue;
           const root = resolveMasterKey(config).derivationRoot;
+          if (dialect === 'postgres') {
+            // The stores placed on PostgreSQL by default may reach it with their runtime login only.
+            for (const store of storeManifests().filter(
+              (m) => parseServerUrl(m.defaultServerUrl).dialect === dialect,
+            )) {
+              const login = runtimeLogin(store.name, storeKeyOf(root, store.name));
+              await ServerRoles.ensureSchemaProvisioning(
+                adminUrl,
+                provisioner.username,
+                login,
+                sharedDatabaseName(store.name),
+              );
+              process.stdout.write(
+                `runtime login: ${urlFor(adminUrl, login.username)} (password from the store key; as ${store.configPrefix}_SERVER_URL: schema placements without a provisioning login)\n`,
+              );
+            }
+            continue;
+          }
+          if (dialect !== 'mysql' && dialect !== 'mariadb') continue;
           const logins = storeManifests()
             .filter((store) => store.dialects.includes(dialect))
             .map((store) => runtimeLogin(store.name, storeKeyOf(root, store.name)));
