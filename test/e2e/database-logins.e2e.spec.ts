@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { storeKeyOf } from '#polystore/catalog';
 import { runtimeLogin } from '#polystore/runtime';
@@ -35,6 +36,17 @@ function as(adminUrl: string, login: string, password?: string, database?: strin
   return url.toString();
 }
 
+/** One statement on the connection URL `url` (its login and database); rejects with the server's error. */
+async function pgQueryAt(url: string, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * No superuser at run time: the services run with the logins `polystore db-roles` creates (a
  * provisioning login per server, a catalog login owning the system database, and the stores'
@@ -65,19 +77,29 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     // The PostgreSQL server trusts loopback logins: its URLs carry no password; MariaDB checks it.
     // The stores start with the gateway, on a catalog with no table yet: they wait until the
     // gateway (the catalog login) has migrated it, then log in as their own catalog logins.
+    // The stores are given their own logins only (they read no server URL: the test harness
+    // would otherwise pass its superuser defaults).
     const ownCatalogLogin = (store: string) => ({
       SYSTEM_DB_URL: as(TestServices.postgresUrl, `ps_${store}_catalog`, undefined, systemDb),
+      SECURE_SERVER_URL: as(TestServices.postgresUrl, 'ps_secure_runtime'),
+      EDGE_SERVER_URL: as(TestServices.postgresUrl, 'ps_edge_runtime'),
+      RELIABLE_SERVER_URL: as(TestServices.mariadbUrl, 'ps_reliable_runtime'),
     });
+    // New tenants' placements (the gateway's choice): the PostgreSQL stores' schemas on their
+    // runtime logins (no provisioning login: db-roles' functions make the schemas and roles), the
+    // reliable store's databases on MariaDB's provisioning login.
     stack = await TestStack.start({
       apps: ['secure-store', 'reliable-store', 'edge-store', 'gateway'],
       parallelStart: true,
       env: {
         SYSTEM_DB_URL: as(TestServices.postgresUrl, CATALOG, undefined, systemDb),
-        SECURE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
-        EDGE_SERVER_URL: as(TestServices.postgresUrl, PROVISIONER),
-        RELIABLE_SERVER_URL: as(TestServices.mariadbUrl, PROVISIONER, password),
       },
       appEnv: {
+        gateway: {
+          SECURE_SERVER_URL: as(TestServices.postgresUrl, 'ps_secure_runtime'),
+          EDGE_SERVER_URL: as(TestServices.postgresUrl, 'ps_edge_runtime'),
+          RELIABLE_SERVER_URL: as(TestServices.mariadbUrl, PROVISIONER, password),
+        },
         // Checkpoints the audit chain at once, so the test sees its catalog login write one.
         'secure-store': {
           ...ownCatalogLogin('secure'),
@@ -110,6 +132,10 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     for (const store of ['secure', 'reliable', 'edge'])
       expect(rolesOutput).toContain(
         `store catalog login: ${as(TestServices.postgresUrl, `ps_${store}_catalog`, undefined, systemDb)} (password from the store key)`,
+      );
+    for (const store of ['secure', 'edge'])
+      expect(rolesOutput).toContain(
+        `runtime login: ${as(TestServices.postgresUrl, `ps_${store}_runtime`)} (password from the store key; as ${store.toUpperCase()}_SERVER_URL: schema placements without a provisioning login)`,
       );
     expect(rolesOutput).not.toContain(password);
   });
@@ -176,10 +202,11 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     // The reliable store's pool logs in as its runtime login (its migrations as the provisioning one).
     expect(mariadb.map((row) => row.user)).toContain('ps_reliable_runtime');
     expect(mariadb.map((row) => row.user)).not.toContain('root');
-    // No app was given an administrative login.
-    for (const app of stack.apps.values()) {
+    // No app was given an administrative login, and no store the provisioning login.
+    for (const [name, app] of stack.apps) {
       const environment = readFileSync(`/proc/${app.child.pid}/environ`, 'utf8');
       expect(environment).not.toMatch(/\/\/root@/);
+      if (name !== 'gateway') expect(environment).not.toContain(PROVISIONER);
     }
   });
 
@@ -258,14 +285,71 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     });
   });
 
-  it('database logins - deleting the tenant drops its schemas, roles and database as the provisioning login', async () => {
+  it("database logins - the PostgreSQL stores provision on their runtime logins, and the edge store's cannot read the secure store's tables (the test can fail)", async () => {
     const secure = await stack.placement(tenant.slug, 'secure');
+    const edge = await stack.placement(tenant.slug, 'edge');
+    expect([secure.kind, edge.kind]).toEqual(['schema', 'schema']);
+    const servers = await pgQuery<{ store: string; server_url: string }>(
+      `SELECT p.store, p.server_url FROM placements p JOIN tenants t ON t.id = p.tenant_id
+        WHERE t.slug = $1 AND p.store <> 'reliable' ORDER BY p.store`,
+      [tenant.slug],
+      systemDb,
+    );
+    expect(servers.map((p) => [p.store, new URL(p.server_url).username])).toEqual([
+      ['edge', 'ps_edge_runtime'],
+      ['secure', 'ps_secure_runtime'],
+    ]);
+    // The edge store's login, on the secure store's shared database: not the tenant's role, no table.
+    const edgeLogin = as(TestServices.postgresUrl, 'ps_edge_runtime', undefined, secure.database);
+    for (const sql of [
+      `SET ROLE "${secure.schema}"`,
+      `SELECT count(*) FROM "${secure.schema}".customers`,
+      `SELECT polystore_admin.drop_tenant_schema('${secure.schema}')`,
+      'CREATE ROLE intruder',
+    ])
+      await expect(pgQueryAt(edgeLogin, sql)).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it("database logins - a runtime login's server takes schema placements only, and such a placement is not moved (clear errors, nothing changed)", async () => {
+    const slug = `logins-db-${uniqueToken(4)}`;
+    const refused = await stack.admin('POST', '/admin/tenants', {
+      slug,
+      name: 'Database kind',
+      placements: [{ store: 'edge', kind: 'database' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('needs a provisioning login in its server URL');
+    const listed = await stack.admin<{ items: Array<{ slug: string }> }>('GET', '/admin/tenants');
+    expect(listed.body.items.some((t) => t.slug === slug)).toBe(false);
+    const target = as(TestServices.postgresUrl, PROVISIONER);
+    const move = await runCli(['tenants', 'move', tenant.slug, '--store', 'edge', '--to', target], {
+      ...stack.cliEnv(),
+      MASTER_KEY: TEST_MASTER_KEY,
+    });
+    expect(move.code).not.toBe(0);
+    expect(`${move.stdout}${move.stderr}`).toContain(
+      "moving is not supported for a source server URL with a store's runtime login (ps_edge_runtime)",
+    );
+    const edge = await stack.placement(tenant.slug, 'edge');
+    expect(edge.version).toBe(1);
+    // `polystore migrate` reaches those placements as the runtime login, bound to the tenant.
+    const migrated = await runCli(['migrate', '--store', 'all', '--tenants', tenant.slug], {
+      ...stack.cliEnv(),
+      MASTER_KEY: TEST_MASTER_KEY,
+    });
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.stdout).toContain('1 ok, 0 failed');
+  });
+
+  it('database logins - deleting the tenant drops its schemas, roles and database without a superuser', async () => {
+    const secure = await stack.placement(tenant.slug, 'secure');
+    const edge = await stack.placement(tenant.slug, 'edge');
     const reliable = await stack.placement(tenant.slug, 'reliable');
     const deleted = await stack.admin('DELETE', `/admin/tenants/${tenant.slug}`);
     expect([200, 202, 204]).toContain(deleted.status);
     const gone = async () =>
       (await pgQuery('SELECT 1 FROM pg_namespace WHERE nspname = $1', [secure.schema], secure.database)).length === 0 &&
-      (await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [secure.schema])).length === 0 &&
+      (await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [[secure.schema, edge.schema]])).length === 0 &&
       (await mariaQuery('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [reliable.database]))
         .length === 0;
     await eventually(gone, { timeoutMs: 30_000, what: "the tenant's schema, role and database dropped" });

@@ -9,7 +9,7 @@ import { CatalogService } from './catalog.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
-import { ServerSecretBox, splitServerUrl, withPlacementLock } from './placement.js';
+import { isStoreRuntimeLogin, ServerSecretBox, splitServerUrl, withPlacementLock } from './placement.js';
 import type { StoreName } from './store-name.js';
 
 /** What to create for one store when a tenant is created. */
@@ -270,8 +270,14 @@ function assertLayout(layout: PlacementLayout, serverUrl: string): void {
   if ((layout.kind === 'schema') !== (layout.schema !== undefined))
     throw CatalogException.invalidPlacement('a schema name goes with a schema placement, and only there');
   if (layout.schema !== undefined) assertPlacementDatabase(layout.schema);
-  if (layout.kind === 'schema' && parseServerUrl(serverUrl).dialect !== 'postgres')
+  const address = parseServerUrl(serverUrl);
+  if (layout.kind === 'schema' && address.dialect !== 'postgres')
     throw CatalogException.invalidPlacement('schema placements need a PostgreSQL server');
+  // A store's runtime login provisions schema placements only (through db-roles' functions).
+  if (layout.kind !== 'schema' && address.dialect === 'postgres' && isStoreRuntimeLogin(address.username))
+    throw CatalogException.invalidPlacement(
+      'a database or dedicated placement on PostgreSQL needs a provisioning login in its server URL, not a runtime login',
+    );
 }
 
 function assertPlacementDatabase(database: string): void {

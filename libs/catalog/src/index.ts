@@ -37,7 +37,9 @@ export {
   withPlacementLock,
   type Placement,
   ServerSecretBox,
+  isStoreRuntimeLogin,
   storeKeyOf,
+  storeRuntimeLoginName,
   type PlacementKeys,
 } from './placement.js';
 export { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';

@@ -10,7 +10,7 @@ import {
   type ServerAddress,
 } from '#polystore/data-router';
 import { CatalogException } from './catalog.exception.js';
-import type { StoreName } from './store-name.js';
+import { STORE_NAMES, type StoreName } from './store-name.js';
 
 /** A tenant's placement for one store, resolved from the catalog (credentials unsealed). */
 export interface Placement extends DataSourcePlacement {
@@ -23,6 +23,20 @@ export interface Placement extends DataSourcePlacement {
 /** The store's shared database on a PostgreSQL server: it holds the `schema` placements. */
 export function sharedDatabaseName(store: StoreName): string {
   return `polystore_${store}`;
+}
+
+/** `ps_<store>_runtime`: the login of a store's shared pools (see `runtimeLogin` in libs/runtime). */
+export function storeRuntimeLoginName(store: StoreName): string {
+  return `ps_${store}_runtime`;
+}
+
+/**
+ * Whether a server URL's user is a store's runtime login: a PostgreSQL server the store reaches
+ * without a provisioning login, whose schema placements `db-roles`' functions provision (no
+ * `database` or `dedicated` placement there, and no move).
+ */
+export function isStoreRuntimeLogin(username: string | undefined): boolean {
+  return username !== undefined && STORE_NAMES.some((store) => storeRuntimeLoginName(store) === username);
 }
 
 /** Every placement database of `store` (and its schemas on PostgreSQL) is named with this prefix. */

@@ -1,6 +1,12 @@
 import { Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { CatalogService, placementDatabasePrefix, SYSTEM_DATA_SOURCE, type StoreName } from '#polystore/catalog';
+import {
+  CatalogService,
+  placementDatabasePrefix,
+  storeRuntimeLoginName,
+  SYSTEM_DATA_SOURCE,
+  type StoreName,
+} from '#polystore/catalog';
 import type { DataSource } from 'typeorm';
 import {
   DataSourceRouter,
@@ -68,7 +74,7 @@ export function runtimeLogin(store: StoreName, storeKey: Buffer): RuntimeLogin {
 
 /** The name of a store's runtime login (see {@link runtimeLogin}). */
 export function runtimeLoginName(store: StoreName): string {
-  return `ps_${store}_runtime`;
+  return storeRuntimeLoginName(store);
 }
 
 /**

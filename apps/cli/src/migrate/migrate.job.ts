@@ -65,7 +65,9 @@ export function migrateJob(
       if ((await fleet.isCurrent(placement, schema)) === true)
         return options.dryRun ? { store, pending: [] } : { store, applied: [] };
       if (options.dryRun) return { store, pending: await router.pendingMigrations() };
-      if (placement.kind === 'schema') await ensureBatchRole(store, placement.serverUrl);
+      // A server URL naming the runtime login (no provisioning login): `db-roles` made the batch role.
+      if (placement.kind === 'schema' && parseServerUrl(placement.serverUrl).username !== runtimeLoginName(store))
+        await ensureBatchRole(store, placement.serverUrl);
       return { store, applied: (await router.migrate()).applied };
     } catch (error) {
       if (isCodedError(error) && error.code === CatalogErrorCode.PLACEMENT_NOT_FOUND)

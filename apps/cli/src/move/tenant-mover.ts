@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import {
   CatalogException,
   isStoreName,
+  isStoreRuntimeLogin,
   placementNames,
   type CatalogAdminService,
   type CatalogService,
@@ -137,6 +138,14 @@ export class TenantMover {
     }
     if (family(target.dialect) !== family(source.dialect))
       throw MoveException.dialectMismatch(source.dialect, target.dialect);
+    // The copy reads the source, and the end drops it, with the source URL's login: a store's
+    // runtime login (schema placements provisioned through db-roles' functions) may do neither.
+    for (const [side, address] of [
+      ['source', source],
+      ['target', target],
+    ] as const)
+      if (address.dialect === 'postgres' && isStoreRuntimeLogin(address.username))
+        throw MoveException.notSupported(`a ${side} server URL with a store's runtime login (${address.username}) yet`);
     const after = kind ?? placement.kind;
     if (after === 'schema' && source.dialect !== 'postgres')
       throw MoveException.notSupported(`schema placements on ${source.dialect} (a database of its own there)`);
