@@ -16,6 +16,7 @@ const BENCHES = [
   'quickstart.mjs',
   'context.mjs',
   'saga-round-trips.mjs',
+  'schema-provisioning.mjs',
   'console.mjs',
 ];
 const dir = fileURLToPath(new URL('.', import.meta.url));
