@@ -85,6 +85,25 @@ describe('data-router - schema placements through the provisioning functions (pr
     expect(await queryAs(root, 'postgres', 'SELECT 1 FROM pg_roles WHERE rolname = $1', [schema])).toEqual([]);
   });
 
+  it('provisioning functions - replicas provisioning at once: each schema made once, every call answered', async () => {
+    const names = Array.from({ length: 5 }, () => tenantSchema('edge'));
+    const url = urlAs(edge.username);
+    // Two calls per tenant, all at once, as two store replicas retrying the same step would.
+    const created = await Promise.all(
+      [...names, ...names].map((name) => SchemaAdmin.ensureTenantSchema(url, 'polystore_edge', name, edge)),
+    );
+    expect(created.filter(Boolean)).toHaveLength(names.length);
+    const schemas = await queryAs(root, 'polystore_edge', 'SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [
+      names,
+    ]);
+    expect(schemas).toHaveLength(names.length);
+    const dropped = await Promise.all(
+      [...names, ...names].map((name) => SchemaAdmin.dropTenantSchema(url, 'polystore_edge', name, edge)),
+    );
+    expect(dropped.filter(Boolean)).toHaveLength(names.length);
+    expect(await queryAs(root, 'postgres', 'SELECT 1 FROM pg_roles WHERE rolname = ANY($1)', [names])).toEqual([]);
+  });
+
   it("provisioning functions - a store's runtime login gets nothing of another store's tenants (the test can fail)", async () => {
     const secureTenant = tenantSchema('secure');
     await SchemaAdmin.ensureTenantSchema(urlAs(secure.username), 'polystore_secure', secureTenant, secure);
