@@ -5,12 +5,11 @@
 // one is a round trip and, for writes, a commit). Writes bench/results/<stamp>-saga-round-trips.md
 // and latest-saga-round-trips.md.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { openSystemDatabase } from '#polystore/catalog';
 import { defineSaga, SAGA_MIGRATIONS, SagaOrchestrator, SagaState } from '#polystore/saga';
 import pg from 'pg';
+import { writeReport } from './lib/report.mjs';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const server = process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432';
@@ -61,12 +60,6 @@ try {
   const perSaga = ((statements - SAGAS) / SAGAS).toFixed(2);
   const line = `sagas: ${SAGAS}; statements to the system database per saga: ${perSaga} (plus 1 read by the caller waiting for it); ${(ms / SAGAS).toFixed(1)} ms per saga, one at a time`;
   console.log(line);
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[:.]/g, '-')
-    .replace(/-\d{3}Z$/, 'Z');
-  const dir = process.env.BENCH_RESULTS_DIR ?? join(import.meta.dirname, 'results');
-  mkdirSync(dir, { recursive: true });
   const report = [
     '# Saga log round trips per saga',
     '',
@@ -76,8 +69,7 @@ try {
     `**${perSaga} statements to the system database per saga** (each one round trip; the writes one commit each), plus the read of the caller that waits for the outcome; ${(ms / SAGAS).toFixed(1)} ms per saga.`,
     '',
   ].join('\n');
-  writeFileSync(join(dir, `${stamp}-saga-round-trips.md`), report);
-  writeFileSync(join(dir, 'latest-saga-round-trips.md'), report);
+  writeReport('saga-round-trips', report);
   await orchestrator.stop();
   await db.destroy();
 } finally {

@@ -7,10 +7,9 @@
 // (the functions' owner is handed over to them; db-roles takes it back). Writes
 // bench/results/<stamp>-schema-provisioning.md and latest-schema-provisioning.md.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { SchemaAdmin, ServerRoles } from '#polystore/data-router';
+import { writeReport } from './lib/report.mjs';
 
 const SCHEMAS = Number(process.env.BENCH_SCHEMAS ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -45,12 +44,6 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const mean = (values) => values.reduce((sum, v) => sum + v, 0) / values.length;
 const ratio = mean(perSchema.function) / mean(perSchema.provisioner);
-const stamp = new Date()
-  .toISOString()
-  .replace(/[:.]/g, '-')
-  .replace(/-\d{3}Z$/, 'Z');
-const dir = process.env.BENCH_RESULTS_DIR ?? join(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
 const report = [
   '# A tenant schema made with the provisioning login, and with the runtime login through the functions',
   '',
@@ -65,7 +58,6 @@ const report = [
   `**Through the function: ${ratio.toFixed(2)}x the time of the provisioning login's DDL.**`,
   '',
 ].join('\n');
-writeFileSync(join(dir, `${stamp}-schema-provisioning.md`), report);
-writeFileSync(join(dir, 'latest-schema-provisioning.md'), report);
+writeReport('schema-provisioning', report);
 console.log(`function / provisioning login: ${ratio.toFixed(2)}x`);
 process.exit(0);

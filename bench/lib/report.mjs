@@ -1,6 +1,7 @@
 // Results: the raw JSON, the Markdown summary (plus latest-read-customer.md) and the console table.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from './config.mjs';
 
 const fmt = {
   int: (n) => (n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US')),
@@ -29,6 +30,18 @@ export function fileStamp(date) {
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replaceAll(':', '-');
+}
+
+/**
+ * Writes a one-page report as `<stamp>-<name>.md` and `latest-<name>.md` in `BENCH_RESULTS_DIR`
+ * (default bench/results); returns the stamped file's path.
+ */
+export function writeReport(name, markdown, dir = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench', 'results')) {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${fileStamp(new Date())}-${name}.md`);
+  writeFileSync(file, markdown);
+  writeFileSync(join(dir, `latest-${name}.md`), markdown);
+  return file;
 }
 
 /** Successful (2xx) answers per second: what the tables call req/s. */
