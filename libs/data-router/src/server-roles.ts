@@ -170,10 +170,18 @@ export const ServerRoles = {
       await ensureRuntimeLoginOn(ds, address, runtime);
     });
     const name = 'tenant';
-    const valid = `IF ${name} IS NULL OR ${name} !~ '^${prefix}[0-9a-f]{32}$' THEN
-        RAISE EXCEPTION 'not a tenant schema of this store: %', ${name} USING ERRCODE = '42501';
-      END IF;`;
-    const definer = 'LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp';
+    // Both functions: only the store's own tenant names, one call per name at a time.
+    const definedAs = (body: string) => `(${name} text) RETURNS boolean
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+      DECLARE existed boolean;
+      BEGIN
+        IF ${name} IS NULL OR ${name} !~ '^${prefix}[0-9a-f]{32}$' THEN
+          RAISE EXCEPTION 'not a tenant schema of this store: %', ${name} USING ERRCODE = '42501';
+        END IF;
+        PERFORM pg_advisory_xact_lock(hashtext('polystore tenant role ' || ${name}));
+        existed := EXISTS (SELECT FROM pg_namespace WHERE nspname = ${name});
+        ${body}
+      END $fn$`;
     await withAdminConnection(
       address,
       async (ds) => {
@@ -194,40 +202,26 @@ export const ServerRoles = {
         await ds.query(`SET ROLE "${provisioner}"`);
         await ds.query(`CREATE SCHEMA IF NOT EXISTS ${PROVISIONING_SCHEMA}`);
         await ds.query(
-          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.ensure_tenant_schema(${name} text) RETURNS boolean
-           ${definer} AS $fn$
-           DECLARE existed boolean;
-           BEGIN
-             ${valid}
-             PERFORM pg_advisory_xact_lock(hashtext('polystore tenant role ' || ${name}));
-             existed := EXISTS (SELECT FROM pg_namespace WHERE nspname = ${name});
-             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
-               EXECUTE format('CREATE ROLE %I NOLOGIN', ${name});
-             END IF;
-             EXECUTE format('GRANT %I TO %I', ${name}, '${runtime.username}');
-             EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
-             EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', ${name}, ${name});
-             RETURN NOT existed;
-           END $fn$`,
+          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.ensure_tenant_schema${definedAs(`
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
+              EXECUTE format('CREATE ROLE %I NOLOGIN', ${name});
+            END IF;
+            EXECUTE format('GRANT %I TO %I', ${name}, '${runtime.username}');
+            EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
+            EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', ${name}, ${name});
+            RETURN NOT existed;`)}`,
         );
         await ds.query(
-          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.drop_tenant_schema(${name} text) RETURNS boolean
-           ${definer} AS $fn$
-           DECLARE existed boolean;
-           BEGIN
-             ${valid}
-             PERFORM pg_advisory_xact_lock(hashtext('polystore tenant role ' || ${name}));
-             existed := EXISTS (SELECT FROM pg_namespace WHERE nspname = ${name});
-             IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
-               EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
-               EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
-               EXECUTE format('DROP OWNED BY %I', ${name});
-               EXECUTE format('DROP ROLE %I', ${name});
-             ELSE
-               EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
-             END IF;
-             RETURN existed;
-           END $fn$`,
+          `CREATE OR REPLACE FUNCTION ${PROVISIONING_SCHEMA}.drop_tenant_schema${definedAs(`
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN
+              EXECUTE format('GRANT %I TO CURRENT_USER', ${name});
+              EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
+              EXECUTE format('DROP OWNED BY %I', ${name});
+              EXECUTE format('DROP ROLE %I', ${name});
+            ELSE
+              EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', ${name});
+            END IF;
+            RETURN existed;`)}`,
         );
         for (const fn of ['ensure_tenant_schema', 'drop_tenant_schema']) {
           await ds.query(`REVOKE ALL ON FUNCTION ${PROVISIONING_SCHEMA}.${fn}(text) FROM PUBLIC`);
