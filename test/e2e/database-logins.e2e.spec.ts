@@ -310,7 +310,7 @@ describe('database logins - the services run without a superuser (e2e)', () => {
       await expect(pgQueryAt(edgeLogin, sql)).rejects.toMatchObject({ code: '42501' });
   });
 
-  it("database logins - a runtime login's server takes schema placements only, and such a placement is not moved (clear errors, nothing changed)", async () => {
+  it("database logins - a runtime login's server takes schema placements only; its placements move through PROVISIONER_URLS and keep the runtime login", async () => {
     const slug = `logins-db-${uniqueToken(4)}`;
     const refused = await stack.admin('POST', '/admin/tenants', {
       slug,
@@ -321,24 +321,64 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(refused.text).toContain('needs a provisioning login in its server URL');
     const listed = await stack.admin<{ items: Array<{ slug: string }> }>('GET', '/admin/tenants');
     expect(listed.body.items.some((t) => t.slug === slug)).toBe(false);
-    const target = as(TestServices.postgresUrl, PROVISIONER);
-    const move = await runCli(['tenants', 'move', tenant.slug, '--store', 'edge', '--to', target], {
-      ...stack.cliEnv(),
-      MASTER_KEY: TEST_MASTER_KEY,
-    });
-    expect(move.code).not.toBe(0);
-    expect(`${move.stdout}${move.stderr}`).toContain(
-      "moving is not supported for a source server URL with a store's runtime login (ps_edge_runtime)",
-    );
-    const edge = await stack.placement(tenant.slug, 'edge');
-    expect(edge.version).toBe(1);
     // `polystore migrate` reaches those placements as the runtime login, bound to the tenant.
-    const migrated = await runCli(['migrate', '--store', 'all', '--tenants', tenant.slug], {
-      ...stack.cliEnv(),
-      MASTER_KEY: TEST_MASTER_KEY,
-    });
+    const cliEnv = { ...stack.cliEnv(), MASTER_KEY: TEST_MASTER_KEY };
+    const migrated = await runCli(['migrate', '--store', 'all', '--tenants', tenant.slug], cliEnv);
     expect(migrated).toMatchObject({ code: 0 });
     expect(migrated.stdout).toContain('1 ok, 0 failed');
+
+    // A tenant of its own to move: its edge schema holds its device's credential.
+    const moving = await stack.createTenant('logins-mv');
+    const device = await stack.request({
+      method: 'POST',
+      path: '/v1/devices',
+      body: { name: 'meter-mv', model: 'EM-340' },
+      tenant: moving.slug,
+      apiKey: moving.apiKey,
+    });
+    expect(device.status).toBe(201);
+    const credentials = async () =>
+      (
+        await stack.tenantSql<{ n: number }>(moving.slug, 'edge', 'SELECT count(*)::int AS n FROM device_credentials')
+      )[0]!.n;
+    expect(await credentials()).toBe(1);
+    const before = await stack.placement(moving.slug, 'edge');
+    const provisioning = as(TestServices.postgresUrl, PROVISIONER);
+    const runtimeUrl = as(TestServices.postgresUrl, 'ps_edge_runtime');
+    const move = (to: string, kind: string, env: Record<string, string>) =>
+      runCli(['tenants', 'move', moving.slug, '--store', 'edge', '--to', to, '--kind', kind, '--drop-source'], env);
+    // Without the provisioning login of that server, refused before anything is touched.
+    const without = await move(provisioning, 'database', cliEnv);
+    expect(without.code).not.toBe(0);
+    expect(`${without.stdout}${without.stderr}`).toContain(
+      "moving is not supported for a source server URL with a store's runtime login (ps_edge_runtime) without the provisioning login of postgres://127.0.0.1:5432 in PROVISIONER_URLS",
+    );
+    expect((await stack.placement(moving.slug, 'edge')).version).toBe(before.version);
+    // With it: out to a database of its own (the provisioning login's), and back into a schema on
+    // the runtime login, each source dropped; the credential comes along.
+    const withProvisioner = { ...cliEnv, PROVISIONER_URLS: provisioning };
+    expect(await move(provisioning, 'database', withProvisioner)).toMatchObject({ code: 0 });
+    expect(await stack.placement(moving.slug, 'edge')).toMatchObject({ kind: 'database' });
+    expect(await credentials()).toBe(1);
+    expect(await move(runtimeUrl, 'schema', withProvisioner)).toMatchObject({ code: 0 });
+    const after = await stack.placement(moving.slug, 'edge');
+    expect(after).toMatchObject({ kind: 'schema', version: before.version + 2 });
+    expect(await credentials()).toBe(1);
+    const recorded = await pgQuery<{ server_url: string }>(
+      `SELECT p.server_url FROM placements p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = $1 AND p.store = 'edge'`,
+      [moving.slug],
+      systemDb,
+    );
+    expect(new URL(recorded[0]!.server_url).username).toBe('ps_edge_runtime');
+    expect(await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [after.schema])).toEqual([]);
+    // The store still serves it, now through the runtime login's placement.
+    const read = await stack.request({
+      method: 'GET',
+      path: `/v1/devices/${(device.body as { id: string }).id}`,
+      tenant: moving.slug,
+      apiKey: moving.apiKey,
+    });
+    expect(read.status).toBe(200);
   });
 
   it('database logins - deleting the tenant drops its schemas, roles and database without a superuser', async () => {

@@ -72,6 +72,7 @@ const SECRET_FILES: Record<string, Record<string, string>> = Object.fromEntries(
       'secure-server-url': 'postgres://polystore_provisioner:provisioner-placeholder_0123@postgres:5432',
       'edge-server-url': 'postgres://polystore_provisioner:provisioner-placeholder_0123@postgres:5432',
       'reliable-server-url': 'mysql://polystore_provisioner:provisioner-placeholder_0123@mariadb:3306',
+      'provisioner-urls': 'postgres://polystore_provisioner:provisioner-placeholder_0123@postgres:5432',
       'store-key': app === 'gateway' ? '' : storeKeyOf(master, app.split('-')[0]!).toString('base64'),
       'device-broker-key': Buffer.alloc(32, 9).toString('base64'),
     },

@@ -54,7 +54,20 @@ export const cliConfigSchema = z.object({
    * `db-roles`: administrative URLs (a superuser, used once) of the database servers whose
    * Polystore logins it creates, comma-separated; a secret, best given as DB_ADMIN_URLS_FILE.
    */
-  DB_ADMIN_URLS: z
+  DB_ADMIN_URLS: serverUrlList(),
+  /**
+   * Moves (`tenants move`, `ops worker`): the provisioning login's server URLs
+   * (`postgres://polystore_provisioner:<password>@host:port`), comma-separated, for the servers
+   * whose placements name a store's runtime login instead (docs/security.md): the move fences,
+   * copies and cleans up with the provisioning login, and the placement keeps its URL's login. A
+   * secret, best given as PROVISIONER_URLS_FILE.
+   */
+  PROVISIONER_URLS: serverUrlList(),
+});
+
+/** A comma-separated list of `postgres://` or `mysql://` (`mariadb://`) server URLs, or nothing. */
+function serverUrlList() {
+  return z
     .string()
     .trim()
     .transform((v) =>
@@ -66,7 +79,7 @@ export const cliConfigSchema = z.object({
     .refine((urls) => urls.length > 0 && urls.every((url) => /^(postgres|postgresql|mysql|mariadb):\/\//.test(url)), {
       message: 'must be postgres:// or mysql:// (mariadb://) server URLs, comma-separated',
     })
-    .optional(),
-});
+    .optional();
+}
 
 export type CliConfig = z.output<typeof cliConfigSchema>;

@@ -6,8 +6,9 @@ import { STORE_SCHEMAS } from '../store-apps.js';
 import { TenantMover } from './tenant-mover.js';
 
 /**
- * The CLI's {@link TenantMover}: its catalog, the stores' own schemas, and the stores' runtime
- * login derived from the master key (for moves into a schema). `tenants move` and `ops worker`
+ * The CLI's {@link TenantMover}: its catalog, the stores' own schemas, the stores' runtime
+ * login derived from the master key (for moves into a schema), and `PROVISIONER_URLS` (for
+ * placements whose server URL names a runtime login). `tenants move` and `ops worker`
  * both move with it.
  */
 export function cliTenantMover(cli: CliContext): TenantMover {
@@ -16,5 +17,6 @@ export function cliTenantMover(cli: CliContext): TenantMover {
     catalog: cli.catalog,
     schemaFor: (store, dialect) => resolveStoreSchema(STORE_SCHEMAS[store], dialect),
     runtimeLogin: (store) => runtimeLogin(store, storeKeyOf(cli.masterKeyring.derivationRoot, store)),
+    provisioningUrls: cli.config.PROVISIONER_URLS ?? [],
   });
 }

@@ -46,7 +46,7 @@ export abstract class DatabaseMove {
     private readonly catalogAdmin: CatalogAdminService,
     private readonly catalog: CatalogService,
   ) {
-    this.from = parseServerUrl(plan.placement.serverUrl);
+    this.from = parseServerUrl(plan.sourceUrl);
     this.target = parseServerUrl(plan.to);
   }
 
@@ -171,7 +171,7 @@ export abstract class DatabaseMove {
       this.catalogAdmin,
       this.catalog,
       this.plan.placement,
-      this.plan.to,
+      this.plan.recordTo,
       this.layout,
       this.target.id,
       (state) => (this.state = state),

@@ -60,7 +60,7 @@ export class MysqlMove extends DatabaseMove {
     } catch (error) {
       if (this.state === 'before-switch') {
         if (this.ownsTarget) await this.dropQuietly(this.plan.to, this.database);
-        if (this.backup && !this.backupHoldsTables) await this.dropQuietly(this.plan.placement.serverUrl, this.backup);
+        if (this.backup && !this.backupHoldsTables) await this.dropQuietly(this.plan.sourceUrl, this.backup);
       }
       throw error;
     } finally {
@@ -76,7 +76,7 @@ export class MysqlMove extends DatabaseMove {
     const before = await readMysqlShape(source, this.database);
     const names = before.tables.map((t) => t.name);
     // The backup database, on the source server, before anything is locked.
-    if (!(await DatabaseAdmin.ensureDatabase(this.plan.placement.serverUrl, backup))) {
+    if (!(await DatabaseAdmin.ensureDatabase(this.plan.sourceUrl, backup))) {
       throw MoveException.targetNotEmpty(this.from.id, backup);
     }
     this.backup = backup;
@@ -212,9 +212,9 @@ export class MysqlMove extends DatabaseMove {
         new Error(`tables reappeared in ${this.database}`),
       );
     }
-    await DatabaseAdmin.dropDatabase(this.plan.placement.serverUrl, this.database);
+    await DatabaseAdmin.dropDatabase(this.plan.sourceUrl, this.database);
     if (!this.plan.dropSource) return 'kept, tables renamed away';
-    await DatabaseAdmin.dropDatabase(this.plan.placement.serverUrl, backup);
+    await DatabaseAdmin.dropDatabase(this.plan.sourceUrl, backup);
     return 'dropped';
   }
 

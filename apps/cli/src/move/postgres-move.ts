@@ -35,8 +35,15 @@ export interface MoveSettings {
 /** One PostgreSQL move, fully resolved and checked by `TenantMover`. */
 export interface PostgresMovePlan {
   readonly placement: Placement;
-  /** Target server URL, credentials included (used only to connect and to seal into the catalog). */
+  /**
+   * The source server's URL the move works with: the placement's, or the provisioning login's
+   * where the placement names a store's runtime login (`PROVISIONER_URLS`).
+   */
+  readonly sourceUrl: string;
+  /** Target server URL the move works with, credentials included (the same rule as `sourceUrl`). */
   readonly to: string;
+  /** The target server URL the catalog records (sealing its password): what the operator gave. */
+  readonly recordTo: string;
   /** Kind and names on the target: the same as the source's, or another kind (`--kind`). */
   readonly layout: PlacementLayout;
   /** The stores' runtime login, for a move into a schema (its role is granted to it). */
@@ -170,15 +177,15 @@ export class PostgresMove extends DatabaseMove {
     if (placement.schema === undefined) {
       if (!this.plan.dropSource) return { sourceDatabase: 'kept, refusing connections' };
       this.plan.progress('drop source');
-      await DatabaseAdmin.dropDatabase(placement.serverUrl, this.database);
+      await DatabaseAdmin.dropDatabase(this.plan.sourceUrl, this.database);
       return { sourceDatabase: 'dropped' };
     }
     if (!this.plan.dropSource)
       return { sourceDatabase: 'kept, schema renamed away', sourceTablesMovedTo: this.movedSchemaName! };
     this.plan.progress('drop source');
     // The renamed schema, then its role (the tenant no longer has a schema on this server).
-    await SchemaAdmin.dropSchema(placement.serverUrl, this.database, this.movedSchemaName!);
-    await SchemaAdmin.dropRole(placement.serverUrl, this.database, placement.schema).catch(() => undefined);
+    await SchemaAdmin.dropSchema(this.plan.sourceUrl, this.database, this.movedSchemaName!);
+    await SchemaAdmin.dropRole(this.plan.sourceUrl, this.database, placement.schema).catch(() => undefined);
     return { sourceDatabase: 'dropped' };
   }
 

@@ -33,6 +33,11 @@ export interface TenantMoverDeps {
   readonly schemaFor: (store: StoreName, dialect: Dialect) => StoreSchema;
   /** The stores' runtime login (`ps_<store>_runtime`), for moves into a schema. */
   readonly runtimeLogin?: (store: StoreName) => RuntimeLogin;
+  /**
+   * Server URLs with the provisioning login (`PROVISIONER_URLS`): a move whose source or target
+   * URL names a store's runtime login works through the one of the same server instead.
+   */
+  readonly provisioningUrls?: readonly string[];
   readonly settings?: Partial<MoveSettings>;
 }
 
@@ -88,11 +93,13 @@ export class TenantMover {
     const result = await this.deps.catalogAdmin.withPlacementLock(tenant, store, async () => {
       // Read again under the lock: a provisioning, a drop or another move may have run meanwhile.
       const placement = await this.activePlacement(tenant, store);
-      const { dialect, layout } = this.checkTarget(placement, request.to, kind);
+      const { dialect, layout, sourceUrl, targetUrl } = this.checkTarget(placement, request.to, kind);
       const runtimeLogin = this.deps.runtimeLogin?.(store);
       const plan = {
         placement,
-        to: request.to,
+        sourceUrl,
+        to: targetUrl,
+        recordTo: request.to,
         layout,
         ...(runtimeLogin ? { runtimeLogin } : {}),
         schema: this.deps.schemaFor(store, dialect),
@@ -127,7 +134,7 @@ export class TenantMover {
     placement: Placement & { tenantId: string },
     to: string,
     kind: PlacementKind | undefined,
-  ): { dialect: Dialect; layout: PlacementLayout } {
+  ): { dialect: Dialect; layout: PlacementLayout; sourceUrl: string; targetUrl: string } {
     splitServerUrl(to); // INVALID_PLACEMENT for a bad URL or one naming a database, without echoing it
     const source = parseServerUrl(placement.serverUrl);
     const target = parseServerUrl(to);
@@ -138,14 +145,10 @@ export class TenantMover {
     }
     if (family(target.dialect) !== family(source.dialect))
       throw MoveException.dialectMismatch(source.dialect, target.dialect);
-    // The copy reads the source, and the end drops it, with the source URL's login: a store's
-    // runtime login (schema placements provisioned through db-roles' functions) may do neither.
-    for (const [side, address] of [
-      ['source', source],
-      ['target', target],
-    ] as const)
-      if (address.dialect === 'postgres' && isStoreRuntimeLogin(address.username))
-        throw MoveException.notSupported(`a ${side} server URL with a store's runtime login (${address.username}) yet`);
+    // The fence, the copy and the clean-up need the provisioning login: a store's runtime login
+    // (schema placements provisioned through db-roles' functions) stands in for it in the URL.
+    const sourceUrl = this.provisioningUrlFor(placement.serverUrl, 'source');
+    const targetUrl = this.provisioningUrlFor(to, 'target');
     const after = kind ?? placement.kind;
     if (after === 'schema' && source.dialect !== 'postgres')
       throw MoveException.notSupported(`schema placements on ${source.dialect} (a database of its own there)`);
@@ -156,7 +159,21 @@ export class TenantMover {
     const sameHome =
       target.id === source.id && layout.database === placement.database && layout.schema === placement.schema;
     if (sameHome) throw MoveException.sameServer(source.id);
-    return { dialect: source.dialect, layout };
+    return { dialect: source.dialect, layout, sourceUrl, targetUrl };
+  }
+
+  /** `url`, or for a PostgreSQL URL naming a store's runtime login, `PROVISIONER_URLS`' URL of that server. */
+  private provisioningUrlFor(url: string, side: 'source' | 'target'): string {
+    const address = parseServerUrl(url);
+    if (address.dialect !== 'postgres' || !isStoreRuntimeLogin(address.username)) return url;
+    const provisioning = (this.deps.provisioningUrls ?? []).find(
+      (candidate) => parseServerUrl(candidate).id === address.id,
+    );
+    if (provisioning === undefined)
+      throw MoveException.notSupported(
+        `a ${side} server URL with a store's runtime login (${address.username}) without the provisioning login of ${address.id} in PROVISIONER_URLS`,
+      );
+    return provisioning;
   }
 }
 
