@@ -26,15 +26,15 @@ function prefix(name, color) {
 /** Set when the stack runs on its own authenticated bus (scripts/bus.sh): its URL. */
 let busUrl;
 
-/** Set when the stack created its own database logins (`polystore db-roles`): the apps' URL variables. */
+/**
+ * Set when the stack created its own database logins (`polystore db-roles`): each app's URL
+ * variables, by app name (the gateway's catalog and server URLs, each store's own catalog login).
+ */
 let databaseEnv = {};
-
-/** Set with `databaseEnv`: each store's own catalog login (`ps_<store>_catalog`), by app name. */
-let storeDatabaseEnv = {};
 
 /** An app's environment: on the authenticated bus, with only its own credentials. */
 function envOf(name) {
-  const env = { ...process.env, ...databaseEnv, ...storeDatabaseEnv[name] };
+  const env = { ...process.env, ...databaseEnv[name] };
   if (!busUrl) return env;
   return { ...env, NATS_URL: busUrl, NATS_NKEY_SEED_FILE: `${root}.polystore/bus/creds/${name}.nk` };
 }
@@ -97,29 +97,46 @@ function useDatabaseLogins() {
     parsed.password = password;
     return parsed.toString();
   };
-  const urls = {
-    SYSTEM_DB_URL: printed('catalog login', 'postgres:'),
-    SECURE_SERVER_URL: printed('provisioning login', 'postgres:'),
-    EDGE_SERVER_URL: printed('provisioning login', 'postgres:'),
-    RELIABLE_SERVER_URL: printed('provisioning login', 'mysql:'),
+  /** `<login>@host` URLs db-roles printed with `label`, by the login's store (`ps_<store>_<suffix>`). */
+  const byStore = (label, suffix) =>
+    Object.fromEntries(
+      result.stdout
+        .split('\n')
+        .map((line) => new RegExp(`^${label}: (postgres:\\S+)`).exec(line)?.[1])
+        .filter(Boolean)
+        .map((url) => [new RegExp(`^ps_(\\w+)_${suffix}$`).exec(new URL(url).username)?.[1], url])
+        .filter(([store]) => store),
+    );
+  const runtime = byStore('runtime login', 'runtime');
+  const provisioning = printed('provisioning login', 'postgres:');
+  const keep = (name, url, secret) => {
+    const file = `${dir}/${name}`;
+    writeFileSync(file, secret ? withPassword(url) : url, { mode: 0o600 });
+    return file;
   };
-  for (const [name, url] of Object.entries(urls)) {
-    if (!url) continue;
-    const file = `${dir}/${name.toLowerCase()}`;
-    writeFileSync(file, withPassword(url), { mode: 0o600 });
-    databaseEnv[`${name}_FILE`] = file;
+  // The gateway owns the catalog and chooses new tenants' servers: the PostgreSQL stores' runtime
+  // logins (db-roles' functions provision their schemas: no store holds a CREATEROLE login), the
+  // reliable store's provisioning login on MariaDB. PROVISIONER_URLS lets the CLI move tenants.
+  const gateway = {};
+  const system = printed('catalog login', 'postgres:');
+  if (system) gateway.SYSTEM_DB_URL_FILE = keep('system_db_url', system, true);
+  for (const [variable, store] of [
+    ['SECURE_SERVER_URL', 'secure'],
+    ['EDGE_SERVER_URL', 'edge'],
+  ]) {
+    const url = runtime[store] ?? provisioning;
+    if (url) gateway[`${variable}_FILE`] = keep(variable.toLowerCase(), url, !runtime[store]);
   }
+  const reliable = printed('provisioning login', 'mysql:');
+  if (reliable) gateway.RELIABLE_SERVER_URL_FILE = keep('reliable_server_url', reliable, true);
+  const movers = [provisioning, reliable].filter(Boolean).map(withPassword).join(',');
+  if (movers) gateway.PROVISIONER_URLS_FILE = keep('provisioner_urls', movers, false);
+  databaseEnv = { gateway };
   // Each store reads the catalog as its own login; no password to keep: it derives from the store key.
-  for (const line of result.stdout.split('\n')) {
-    const url = /^store catalog login: (postgres:\S+)/.exec(line)?.[1];
-    const store = url && /^ps_(\w+)_catalog$/.exec(new URL(url).username)?.[1];
-    if (!store) continue;
-    const file = `${dir}/system_db_url.${store}`;
-    writeFileSync(file, url, { mode: 0o600 });
-    storeDatabaseEnv[`${store}-store`] = { SYSTEM_DB_URL_FILE: file };
-  }
+  for (const [store, url] of Object.entries(byStore('store catalog login', 'catalog')))
+    databaseEnv[`${store}-store`] = { SYSTEM_DB_URL_FILE: keep(`system_db_url.${store}`, url, false) };
   process.stdout.write(
-    `stack: the apps log in as polystore_provisioner and polystore_catalog, the stores read the catalog as ps_<store>_catalog (no superuser; URLs in ${dir}/)\n`,
+    `stack: no superuser: the gateway logs in as polystore_catalog, each store reads the catalog as ps_<store>_catalog, new tenants' secure and edge schemas are made by the stores' runtime logins (no store holds the provisioning login), the reliable store's databases by polystore_provisioner (URLs in ${dir}/; for \`tenants move\`: PROVISIONER_URLS_FILE=${dir}/provisioner_urls)\n`,
   );
 }
 
