@@ -354,6 +354,12 @@ describe('database logins - the services run without a superuser (e2e)', () => {
       "moving is not supported for a source server URL with a store's runtime login (ps_edge_runtime) without the provisioning login of postgres://127.0.0.1:5432 in PROVISIONER_URLS",
     );
     expect((await stack.placement(moving.slug, 'edge')).version).toBe(before.version);
+    // A database of its own cannot sit on a runtime login: refused up front, not after the copy.
+    const onRuntime = await move(runtimeUrl, 'database', { ...cliEnv, PROVISIONER_URLS: provisioning });
+    expect(`${onRuntime.stdout}${onRuntime.stderr}`).toContain(
+      "moving is not supported for a database placement on a store's runtime login (ps_edge_runtime)",
+    );
+    expect((await stack.placement(moving.slug, 'edge')).version).toBe(before.version);
     // With it: out to a database of its own (the provisioning login's), and back into a schema on
     // the runtime login, each source dropped; the credential comes along.
     const withProvisioner = { ...cliEnv, PROVISIONER_URLS: provisioning };

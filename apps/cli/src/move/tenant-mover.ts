@@ -150,6 +150,11 @@ export class TenantMover {
     const sourceUrl = this.provisioningUrlFor(placement.serverUrl, 'source');
     const targetUrl = this.provisioningUrlFor(to, 'target');
     const after = kind ?? placement.kind;
+    // A runtime login provisions schemas only (the catalog would refuse the switch, after the copy).
+    if (after !== 'schema' && target.dialect === 'postgres' && isStoreRuntimeLogin(target.username))
+      throw MoveException.notSupported(
+        `a ${after} placement on a store's runtime login (${target.username}): give --to the provisioning login`,
+      );
     if (after === 'schema' && source.dialect !== 'postgres')
       throw MoveException.notSupported(`schema placements on ${source.dialect} (a database of its own there)`);
     const layout: PlacementLayout =
