@@ -164,9 +164,9 @@ export const SchemaAdmin = {
    * store holds no provisioning login for that server), the tenant's role and schema are made by
    * the provisioning function `polystore_admin.ensure_tenant_schema` that `polystore db-roles`
    * installed in the shared database (`ServerRoles.ensureSchemaProvisioning`), and the shared
-   * database and the login must exist already. An existing runtime login gets the given password again (it derives
-   * from the store's key, which may have been rotated or, before store keys, derived otherwise),
-   * once per process and server: concurrent provisions share that step.
+   * database and the login must exist already. Otherwise an existing runtime login gets the given
+   * password again (it derives from the store's key, which may have been rotated or, before store
+   * keys, derived otherwise), once per process and server: concurrent provisions share that step.
    */
   async ensureTenantSchema(
     serverUrl: string,
