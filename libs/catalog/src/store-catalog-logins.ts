@@ -62,7 +62,7 @@ export function storeCatalogRights(store: StoreName): CatalogRight[] {
  * `placements` that shows it only its store's rows (the table's owner and superusers are not
  * subject to it). Idempotent: grants and creates only what is missing, so the table is not
  * locked again once it is done. Run by whoever migrates the catalog, right after its migrations
- * (a table a migration adds is granted before a store sees that migration applied), and by
+ * (a store waits for its rights as well as for the migrations: `storeCatalogNotReady`), and by
  * `polystore db-roles` once it created the logins. Returns the stores whose login was found.
  */
 export async function grantStoreCatalogLogins(db: DataSource): Promise<StoreName[]> {
