@@ -58,10 +58,10 @@ function urlFor(adminUrl: string, login: string, database?: string): string {
  * there by default, with the functions that let them provision their schema placements without
  * the provisioning login (`ServerRoles.ensureSchemaProvisioning`); on MySQL/MariaDB servers the
  * runtime logins of the stores that run there (passwords derived from their store keys, so from
- * MASTER_KEY: the provisioning login may not manage accounts) and, with `--catalog-database`, the login owning the system database
- * (on the first PostgreSQL server listed) and each store's own catalog login there
- * (`ps_<store>_catalog`, password from its store key: only what the store reads and writes in the
- * catalog). Prints the URLs to give the services, without passwords. Idempotent; run it again
+ * MASTER_KEY: the provisioning login may not manage accounts); and, with `--catalog-database`,
+ * the login owning the system database (on the first PostgreSQL server listed) and each store's
+ * own catalog login there (`ps_<store>_catalog`, password from its store key: only what the store
+ * reads and writes in the catalog). Prints the URLs to give the services, without passwords. Idempotent; run it again
  * after an upgrade, a store key's change or to change a password.
  */
 export function registerDbRoles(program: Command, runtime: CliRuntime): void {
