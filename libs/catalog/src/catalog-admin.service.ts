@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TenantSlug } from '#polystore/tenancy';
-import { assertDatabaseName, parseServerUrl, type PlacementKind } from '#polystore/data-router';
+import { assertDatabaseName, parseServerUrl, sqlStateOf, type PlacementKind } from '#polystore/data-router';
 import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import { CatalogException } from './catalog.exception.js';
 import type { TenantRecord } from './catalog.records.js';
@@ -88,7 +88,7 @@ export class CatalogAdminService {
         for (const spec of input.placements) await this.insertPlacement(manager, id, spec);
       });
     } catch (error) {
-      if (sqlState(error) === UNIQUE_VIOLATION) throw CatalogException.tenantExists(input.slug);
+      if (sqlStateOf(error) === UNIQUE_VIOLATION) throw CatalogException.tenantExists(input.slug);
       throw error;
     }
     this.changed(input.slug);
@@ -286,10 +286,4 @@ function assertPlacementDatabase(database: string): void {
   } catch {
     throw CatalogException.invalidPlacement('database name must match ^[a-z][a-z0-9_]{0,62}$');
   }
-}
-
-function sqlState(error: unknown): string | undefined {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } };
-  const code = e.driverError?.code ?? e.code;
-  return typeof code === 'string' ? code : undefined;
 }

@@ -1,5 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseAdmin, migrateDatabase, parseServerUrl, pgSslOptions, ServerRoles } from '#polystore/data-router';
+import {
+  DatabaseAdmin,
+  migrateDatabase,
+  parseServerUrl,
+  pgSslOptions,
+  ServerRoles,
+  sqlStateOf,
+} from '#polystore/data-router';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
@@ -108,7 +115,7 @@ export async function openSystemDatabase(options: SystemDatabaseOptions): Promis
     if (applied.length > 0 && granted.length > 0) logger.log(`catalog rights checked for: ${granted.join(', ')}`);
   } catch (error) {
     // A login that may migrate but does not own the tables: the stores' logins wait for db-roles.
-    if ((error as { code?: string }).code !== '42501') throw error;
+    if (sqlStateOf(error) !== '42501') throw error;
     logger.warn(
       "cannot grant the stores' catalog logins their rights (this login does not own the catalog's tables): run `polystore db-roles`",
     );
@@ -190,7 +197,7 @@ async function waitForCatalog(
       if (notReady === null) return;
       reason = notReady;
     } catch (error) {
-      const code = (error as { code?: string }).code;
+      const code = sqlStateOf(error);
       if (!code || !NOT_YET.has(code)) {
         if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
         throw new Error(

@@ -3,7 +3,7 @@ import { checkedCluster, connectionOptions, maintenanceDatabase } from './intern
 import { failureReason, isUnreachable } from './internal/failure.js';
 import { DataRouterException } from './data-router.exception.js';
 import { assertDatabaseName, parseServerUrl, quoteDatabaseName, type ServerAddress } from './placement.js';
-import { mysqlErrnoOf } from './sql-errors.js';
+import { mysqlErrnoOf, sqlStateOf } from './sql-errors.js';
 
 const ADMIN_SETTINGS = { poolSize: 1, applicationName: 'polystore-admin', connectTimeoutMs: 5_000 };
 
@@ -417,14 +417,6 @@ function sharedDatabaseKey(address: ServerAddress, database: string): string {
 /** PostgreSQL `invalid_catalog_name`: the database connected to does not exist (possibly wrapped). */
 function isMissingDatabase(error: unknown): boolean {
   return sqlStateOf(error) === '3D000';
-}
-
-/** The SQLSTATE of a PostgreSQL error, possibly wrapped (`cause`, TypeORM's `driverError`). */
-function sqlStateOf(error: unknown, depth = 0): string | undefined {
-  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
-  const { code, cause, driverError } = error as { code?: unknown; cause?: unknown; driverError?: unknown };
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  return sqlStateOf(driverError, depth + 1) ?? sqlStateOf(cause, depth + 1);
 }
 
 /** Runtime logins this process has made current, per server: see {@link ensureRuntimeLoginOn}. */

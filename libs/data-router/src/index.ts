@@ -49,7 +49,7 @@ export { LANDING_DATABASE } from './internal/shared-pool.js';
 export type { ServerShare } from './internal/server-budget.js';
 export { registerDataRouterMetrics, type DataRouterMetricsOptions } from './data-router.metrics.js';
 export { MYSQL_MIGRATION_LOCK, migrateDatabase, pendingMigrations, type MigrationReport } from './migrations.util.js';
-export { classifySqlError, isTransientSqlError, type SqlFailure } from './sql-errors.js';
+export { classifySqlError, isTransientSqlError, sqlStateOf, type SqlFailure } from './sql-errors.js';
 export { returnedRows } from './returned-rows.js';
 export { transientRetryPolicy, type TransientRetryOptions } from './transient-retry.js';
 export { TIMESTAMP_PRECISION, portableTypes, sqlDialectOf, uuidLength, type SqlDialect } from './portable-schema.js';

@@ -36,6 +36,17 @@ function driverError(error: unknown): { code?: unknown; errno?: unknown } {
   return typeof wrapped === 'object' && wrapped !== null ? wrapped : error;
 }
 
+/**
+ * The PostgreSQL SQLSTATE of `error`: the driver's, TypeORM's `QueryFailedError` or one wrapped
+ * as a `cause` (a `DataRouterException`, say); undefined for anything else (`ECONNREFUSED`...).
+ */
+export function sqlStateOf(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, driverError } = error as { code?: unknown; cause?: unknown; driverError?: unknown };
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  return sqlStateOf(driverError, depth + 1) ?? sqlStateOf(cause, depth + 1);
+}
+
 /** The MySQL/MariaDB error number of `error` (TypeORM's `QueryFailedError` or the driver's), if any. */
 export function mysqlErrnoOf(error: unknown): number | undefined {
   const { errno } = driverError(error);
