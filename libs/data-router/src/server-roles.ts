@@ -160,12 +160,9 @@ export const ServerRoles = {
     const prefix = runtime.databasePrefix;
     if (prefix === undefined || !/^[a-z][a-z0-9_]{0,29}$/.test(prefix))
       throw DataRouterException.invalidPlacement("the runtime login needs the prefix of its store's tenants");
+    const created = await DatabaseAdmin.ensureDatabase(adminUrl, sharedDatabase);
     await withAdminConnection(address, async (ds) => {
-      const rows: unknown[] = await ds.query('SELECT 1 FROM pg_database WHERE datname = $1', [sharedDatabase]);
-      if (rows.length === 0)
-        await ds.query(`CREATE DATABASE "${sharedDatabase}" OWNER "${provisioner}"`).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== '42P04') throw error; // made meanwhile
-        });
+      if (created) await ds.query(`ALTER DATABASE "${sharedDatabase}" OWNER TO "${provisioner}"`);
       await ds.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "${sharedDatabase}" TO "${provisioner}"`);
       await ensureRuntimeLoginOn(ds, address, runtime);
     });
