@@ -87,11 +87,12 @@ export function registerDbRoles(program: Command, runtime: CliRuntime): void {
           username: flags.provisioner,
           ...optionalPassword(passwordFrom('--provisioner-password-file', flags.provisionerPasswordFile)),
         };
+        // The runtime and store catalog logins' passwords derive from the store keys.
+        const root = resolveMasterKey(config).derivationRoot;
         for (const adminUrl of adminUrls) {
           await ServerRoles.ensureProvisioner(adminUrl, provisioner, STORE_NAMES.map(sharedDatabaseName));
           process.stdout.write(`provisioning login: ${urlFor(adminUrl, provisioner.username)}\n`);
           const { dialect } = parseServerUrl(adminUrl);
-          const root = resolveMasterKey(config).derivationRoot;
           if (dialect === 'postgres') {
             // The stores placed on PostgreSQL by default may reach it with their runtime login only.
             for (const store of storeManifests().filter(
@@ -127,7 +128,6 @@ export function registerDbRoles(program: Command, runtime: CliRuntime): void {
           };
           await ServerRoles.ensureCatalogOwner(catalogServer, flags.catalogDatabase, catalog);
           process.stdout.write(`catalog login: ${urlFor(catalogServer, catalog.username, flags.catalogDatabase)}\n`);
-          const root = resolveMasterKey(config).derivationRoot;
           const storeLogins = STORE_NAMES.map((store) => storeCatalogLogin(store, storeKeyOf(root, store)));
           await ensureStoreCatalogLogins(catalogServer, flags.catalogDatabase, storeLogins);
           for (const login of storeLogins)
