@@ -81,6 +81,29 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
         )[0],
       { what: `a registration saga for ${name}` },
     );
+  /**
+   * Rotates device `id`'s credential with idempotency `key` while the secure store is killed: 202,
+   * `whileDown` checks more, then the secure store comes back as a new process. The saga's id.
+   */
+  const rotateWhileSecureStoreIsDown = async (
+    id: string,
+    key: Record<string, string>,
+    whileDown: (pending: Awaited<ReturnType<typeof call>>, sagaId: string) => Promise<void> = async () => {},
+  ): Promise<string> => {
+    const pidBefore = stack.app('secure-store').child.pid;
+    await stack.app('secure-store').stop('SIGKILL');
+    let sagaId: string;
+    try {
+      const pending = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
+      expect(pending.status).toBe(202);
+      sagaId = pending.body.sagaId as string;
+      await whileDown(pending, sagaId);
+    } finally {
+      await stack.startApp('secure-store');
+    }
+    expect(stack.app('secure-store').child.pid).not.toBe(pidBefore);
+    return sagaId;
+  };
   const sagaState = async (id: string) =>
     (await system<{ state: string }>('SELECT state FROM sagas WHERE id = $1', [id]))[0]?.state;
   const waitTerminal = (id: string, timeoutMs = 45_000) =>
@@ -238,15 +261,8 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     const created = await register('rotor-outage');
     const { id, token } = created.body as { id: string; token: string };
     const key = { 'idempotency-key': `rotate-outage-${uniqueToken(8)}` };
-    const secure = stack.app('secure-store');
-    const pidBefore = secure.child.pid;
-    await secure.stop('SIGKILL');
-    let sagaId: string;
-    try {
-      const pending = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
-      // The registry check answers (reliable store); the rotation waits for the secure store.
-      expect(pending.status).toBe(202);
-      sagaId = pending.body.sagaId as string;
+    // The registry check answers (reliable store); the rotation waits for the secure store.
+    const sagaId = await rotateWhileSecureStoreIsDown(id, key, async (pending, sagaId) => {
       expect(pending.headers.location).toBe(`/v1/sagas/${sagaId}`);
       // The edge store already rotated: the old credential is refused while the record waits.
       expect((await ingest(token)).status).toBe(401);
@@ -255,10 +271,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
         'rotate:SUCCEEDED',
         'record:RUNNING',
       ]);
-    } finally {
-      await stack.startApp('secure-store');
-    }
-    expect(stack.app('secure-store').child.pid).not.toBe(pidBefore);
+    });
     expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
     const answer = await call('POST', `/v1/devices/${id}/credentials`, undefined, key);
     expect(answer.status).toBe(201);
@@ -274,16 +287,7 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     const created = await register('rotor-superseded');
     const { id } = created.body as { id: string };
     const first = { 'idempotency-key': `rotate-first-${uniqueToken(8)}` };
-    const secure = stack.app('secure-store');
-    await secure.stop('SIGKILL');
-    let sagaId: string;
-    try {
-      const pending = await call('POST', `/v1/devices/${id}/credentials`, undefined, first);
-      expect(pending.status).toBe(202);
-      sagaId = pending.body.sagaId as string;
-    } finally {
-      await stack.startApp('secure-store');
-    }
+    const sagaId = await rotateWhileSecureStoreIsDown(id, first);
     expect(await waitTerminal(sagaId)).toBe('SUCCEEDED');
     // A second rotation (another key) before the first key came back for its answer.
     const later = await call('POST', `/v1/devices/${id}/credentials`, undefined, {
