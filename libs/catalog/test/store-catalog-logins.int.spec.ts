@@ -259,4 +259,13 @@ describe('store catalog logins - the password derives from the store key', () =>
     // Refused, not waited out (its wait is 60 s).
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it('store catalog logins - after a server restart, another replica opens at once on the rights left behind', async () => {
+    server.stop();
+    await server.start();
+    const replica = await openEdge(key);
+    opened.push(replica);
+    expect(await replica.query('SELECT current_user AS login')).toEqual([{ login: 'ps_edge_catalog' }]);
+    expect(await replica.query('SELECT count(*)::int AS n FROM tenants')).toEqual([{ n: 0 }]);
+  });
 });

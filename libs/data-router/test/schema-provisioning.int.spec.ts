@@ -153,6 +153,18 @@ describe('data-router - schema placements through the provisioning functions (pr
     ).rejects.toThrow(/has no provisioning functions for ps_edge_runtime: run `polystore db-roles`/);
   });
 
+  it('provisioning functions - across a server restart: a schema made before drops after it, a new one is made', async () => {
+    const url = urlAs(edge.username);
+    const before = tenantSchema('edge');
+    await expect(SchemaAdmin.ensureTenantSchema(url, 'polystore_edge', before, edge)).resolves.toBe(true);
+    server.stop();
+    await server.start();
+    const after = tenantSchema('edge');
+    await expect(SchemaAdmin.ensureTenantSchema(url, 'polystore_edge', after, edge)).resolves.toBe(true);
+    await expect(SchemaAdmin.dropTenantSchema(url, 'polystore_edge', before, edge)).resolves.toBe(true);
+    await expect(SchemaAdmin.dropTenantSchema(url, 'polystore_edge', after, edge)).resolves.toBe(true);
+  });
+
   it('provisioning functions - db-roles run with another provisioning login takes them over; tenants made before still drop', async () => {
     const before = tenantSchema('edge');
     await SchemaAdmin.ensureTenantSchema(urlAs(edge.username), 'polystore_edge', before, edge);
