@@ -119,8 +119,8 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     rmSync(secrets, { recursive: true, force: true });
   });
 
-  const call = (method: string, path: string, body?: unknown) =>
-    stack.request({ method, path, body, tenant: tenant.slug, apiKey: tenant.apiKey });
+  const call = (method: string, path: string, body?: unknown, t = tenant) =>
+    stack.request({ method, path, body, tenant: t.slug, apiKey: t.apiKey });
 
   it('database logins - db-roles prints the URLs to use, never the password', () => {
     expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.postgresUrl, PROVISIONER)}`);
@@ -329,13 +329,7 @@ describe('database logins - the services run without a superuser (e2e)', () => {
 
     // A tenant of its own to move: its edge schema holds its device's credential.
     const moving = await stack.createTenant('logins-mv');
-    const device = await stack.request({
-      method: 'POST',
-      path: '/v1/devices',
-      body: { name: 'meter-mv', model: 'EM-340' },
-      tenant: moving.slug,
-      apiKey: moving.apiKey,
-    });
+    const device = await call('POST', '/v1/devices', { name: 'meter-mv', model: 'EM-340' }, moving);
     expect(device.status).toBe(201);
     const credentials = async () =>
       (
@@ -378,12 +372,7 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(new URL(recorded[0]!.server_url).username).toBe('ps_edge_runtime');
     expect(await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [after.schema])).toEqual([]);
     // The store still serves it, now through the runtime login's placement.
-    const read = await stack.request({
-      method: 'GET',
-      path: `/v1/devices/${(device.body as { id: string }).id}`,
-      tenant: moving.slug,
-      apiKey: moving.apiKey,
-    });
+    const read = await call('GET', `/v1/devices/${(device.body as { id: string }).id}`, undefined, moving);
     expect(read.status).toBe(200);
   });
 
