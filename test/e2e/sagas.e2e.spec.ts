@@ -362,6 +362,64 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     }
   });
 
+  it('tenants - a server password given for a placement is never in the saga log in clear: new sagas seal it, and a gateway start seals what an earlier version left', async () => {
+    const slug = `e2e-sealed-${uniqueToken(6)}`;
+    const canary = `canary-${uniqueToken(10)}`;
+    const server = new URL(TestServices.postgresUrl);
+    server.password = canary; // trust auth here: any password logs in, so the tenant works
+    const inputOf = async () =>
+      (
+        await system<{ id: string; input: string }>(
+          `SELECT id, input::text AS input FROM sagas WHERE name = 'tenant-provisioning' AND tenant = $1`,
+          [slug],
+        )
+      )[0]!;
+    try {
+      const created = await stack.internal({
+        method: 'POST',
+        path: '/admin/tenants',
+        body: { slug, name: 'Sealed Inc', placements: [{ store: 'secure', server: server.toString() }] },
+        apiKey: TEST_ADMIN_TOKEN,
+      });
+      expect(created.status).toBe(201);
+      const customer = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        body: { name: 'Ada', email: 'ada@example.com' },
+        tenant: slug,
+        apiKey: created.body.apiKey,
+      });
+      expect(customer.status).toBe(201);
+      const saga = await inputOf();
+      expect(saga.input).not.toContain(canary);
+      const secure = (JSON.parse(saga.input) as { placements: Array<Record<string, string>> }).placements.find(
+        (p) => p.store === 'secure',
+      )!;
+      expect(new URL(secure.serverUrl!).password).toBe('');
+      expect(secure.sealedPassword).toEqual(expect.any(String));
+
+      // What an earlier version wrote: the password in the URL, nothing sealed.
+      await system(
+        `UPDATE sagas SET input = jsonb_set(input, '{placements}', (
+           SELECT jsonb_agg(CASE WHEN p->>'store' = 'secure' THEN (p - 'sealedPassword') || jsonb_build_object('serverUrl', $2::text) ELSE p END)
+             FROM jsonb_array_elements(input->'placements') p)) WHERE id = $1`,
+        [saga.id, server.toString()],
+      );
+      expect((await inputOf()).input).toContain(canary);
+      await restartGateway();
+      await eventually(async () => !(await inputOf()).input.includes(canary), {
+        timeoutMs: 20_000,
+        what: 'the gateway seals the password left in the saga log',
+      });
+      const resealed = (JSON.parse((await inputOf()).input) as { placements: Array<Record<string, string>> })
+        .placements;
+      expect(resealed.find((p) => p.store === 'secure')).toMatchObject({ sealedPassword: expect.any(String) });
+      expect(resealed.find((p) => p.store === 'secure')!.sealedPassword).not.toBe(secure.sealedPassword);
+    } finally {
+      await stack.admin('DELETE', `/admin/tenants/${slug}`);
+    }
+  });
+
   it('saga scenario 13 - the edge store is down longer than the unknown-outcome window, then comes back: the registration compensates and its key answers 409 OPERATION_ABANDONED; scenarios 10 and 11 - meanwhile the device is pending, not listed as active, and cannot be deleted', async () => {
     await stack.app('edge-store').stop('SIGKILL');
     const name = `edge-down-${uniqueToken(6)}`;

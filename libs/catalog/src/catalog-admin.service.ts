@@ -21,6 +21,12 @@ export interface PlacementSpec {
   readonly database: string;
   /** `schema` placements only. */
   readonly schema?: string;
+  /**
+   * The server's password sealed with the store's key for this tenant (base64), when
+   * `serverUrl` carries none: how a spec is kept where it is written down (the provisioning
+   * saga's input in the saga log), so no password is stored in clear. See {@link CatalogAdminService.sealedSpec}.
+   */
+  readonly sealedPassword?: string;
 }
 
 /** How a placement sits on its server: its kind and names. */
@@ -65,6 +71,21 @@ export class CatalogAdminService {
     private readonly catalog: CatalogService,
   ) {
     this.secrets = new ServerSecretBox(options.keys);
+  }
+
+  /**
+   * `spec` with its server password taken out of the URL and sealed with the store's key for
+   * `tenantId` (the sealing the catalog stores): safe to write down, and {@link createTenant}
+   * takes it as is.
+   */
+  sealedSpec(tenantId: string, spec: PlacementSpec): PlacementSpec {
+    const { serverUrl, password } = splitServerUrl(spec.serverUrl);
+    const { sealedPassword: _earlier, ...rest } = spec;
+    const sealedPassword =
+      password === undefined
+        ? spec.sealedPassword
+        : this.secrets.seal(password, tenantId, spec.store).toString('base64');
+    return { ...rest, serverUrl, ...(sealedPassword === undefined ? {} : { sealedPassword }) };
   }
 
   /** Registers a tenant in `provisioning` state with its placements; `TENANT_EXISTS` if the slug is taken. */
@@ -213,12 +234,28 @@ export class CatalogAdminService {
       tenantId,
       store: spec.store,
       serverUrl,
-      serverSecret: password === undefined ? null : this.secrets.seal(password, tenantId, spec.store),
+      serverSecret:
+        password !== undefined
+          ? this.secrets.seal(password, tenantId, spec.store)
+          : spec.sealedPassword !== undefined
+            ? this.sealedFor(spec.sealedPassword, tenantId, spec.store)
+            : null,
       databaseName: spec.database,
       kind: spec.kind,
       schemaName: spec.schema ?? null,
       version: 1,
     });
+  }
+
+  /** `sealed` (base64) as stored, once it is shown to open for this tenant and store (`INVALID_PLACEMENT` otherwise). */
+  private sealedFor(sealed: string, tenantId: string, store: StoreName): Buffer {
+    const secret = Buffer.from(sealed, 'base64');
+    try {
+      this.secrets.open(secret, tenantId, store);
+    } catch {
+      throw CatalogException.invalidPlacement(`the sealed password of the ${store} placement does not open`);
+    }
+    return secret;
   }
 
   private changed(slug: TenantSlug): void {

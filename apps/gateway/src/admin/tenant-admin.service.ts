@@ -125,7 +125,13 @@ export class TenantAdminService {
       const kind = choice?.kind ?? (choice?.server ? defaultPlacementKind(serverUrl) : s.defaultKind);
       if (kind === 'schema' && dialect !== 'postgres')
         throw CatalogException.invalidPlacement(`a schema placement needs a PostgreSQL server (${s.store})`);
-      return { store: s.store, serverUrl, kind, ...placementNames(s.store, tenantId, kind) };
+      // The spec goes into the saga log: its password, if any, sealed with the store's key.
+      return this.admin.sealedSpec(tenantId, {
+        store: s.store,
+        serverUrl,
+        kind,
+        ...placementNames(s.store, tenantId, kind),
+      });
     });
   }
 
