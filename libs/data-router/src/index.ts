@@ -43,7 +43,7 @@ export {
 } from './data-source-router.js';
 export { serverPools, type ServerPoolSummary } from './server-pools.js';
 export { DatabaseAdmin, MysqlRuntimeLogin, SAFE_PASSWORD, SchemaAdmin, type RuntimeLogin } from './database-admin.js';
-export { ServerRoles, type ServerLogin } from './server-roles.js';
+export { isTenantLogin, ServerRoles, tenantLoginName, type ServerLogin } from './server-roles.js';
 export { DialectSeam, dialectFamilyOf, type DialectFamily } from './dialect-seam.js';
 export { LANDING_DATABASE } from './internal/shared-pool.js';
 export type { ServerShare } from './internal/server-budget.js';

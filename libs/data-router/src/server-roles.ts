@@ -49,6 +49,19 @@ async function ensurePostgresLogin(ds: DataSource, name: string, attributes: str
   );
 }
 
+/** The login of a PostgreSQL placement with a database of its own: `<database>_login`. */
+export function tenantLoginName(database: string): string {
+  assertDatabaseName(database);
+  const name = `${database}_login`;
+  assertDatabaseName(name);
+  return name;
+}
+
+/** Whether a server URL's user is a placement's own login (`ps_<store>_<32 hex>_login`: {@link tenantLoginName}). */
+export function isTenantLogin(username: string | undefined): boolean {
+  return username !== undefined && /^ps_[a-z]+_[0-9a-f]{32}_login$/.test(username);
+}
+
 /**
  * The database logins Polystore's processes use instead of a superuser, created once per server by
  * an operator holding an administrative login (`polystore db-roles`). Every operation is
@@ -254,6 +267,56 @@ export const ServerRoles = {
         );
         await ds.query(`GRANT CONNECT ON DATABASE "${database}" TO "${name}"`);
       }
+    });
+  },
+
+  /**
+   * PostgreSQL `database` and `dedicated` placements: creates (or updates: attributes, password)
+   * the placement's own login ({@link tenantLoginName}: `LOGIN NOCREATEDB NOCREATEROLE`, a member
+   * of no role; it inherits, so that as the database's owner it holds `pg_database_owner`'s
+   * `public` schema) and its database, owned by that login, which only that login (and the
+   * administrative login of `adminUrl`) may connect to. The store then reaches the placement with
+   * that login alone: it owns what its migrations create, and can reach no other tenant's
+   * database, nor make or take any role. The administrative login becomes a member of the login
+   * (to create a database it owns, and to move and drop it later). Idempotent; true when this call
+   * created the database.
+   */
+  async ensureTenantDatabase(adminUrl: string, database: string, login: ServerLogin): Promise<boolean> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'postgres')
+      throw DataRouterException.invalidPlacement('placement logins are PostgreSQL roles');
+    const { name, password } = checked(login);
+    if (name !== tenantLoginName(database))
+      throw DataRouterException.invalidPlacement(`the login of ${database} is ${tenantLoginName(database)}`);
+    const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
+    await withAdminConnection(address, async (ds) => {
+      await ensurePostgresLogin(ds, name, 'INHERIT NOCREATEDB NOCREATEROLE', secret);
+      await ds.query(`GRANT "${name}" TO CURRENT_USER`);
+    });
+    const created = await DatabaseAdmin.ensureDatabase(adminUrl, database);
+    await withAdminConnection(address, async (ds) => {
+      await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
+      await ds.query(`REVOKE ALL ON DATABASE "${database}" FROM PUBLIC`);
+      await ds.query(`GRANT CONNECT, TEMPORARY ON DATABASE "${database}" TO CURRENT_USER`);
+    });
+    return created;
+  },
+
+  /**
+   * Drops a placement's database and its own login ({@link ensureTenantDatabase}), as the
+   * administrative login of `adminUrl`; idempotent, true when either existed.
+   */
+  async dropTenantDatabase(adminUrl: string, database: string): Promise<boolean> {
+    const address = parseServerUrl(adminUrl);
+    if (address.dialect !== 'postgres')
+      throw DataRouterException.invalidPlacement('placement logins are PostgreSQL roles');
+    const name = tenantLoginName(database);
+    const dropped = await DatabaseAdmin.dropDatabase(adminUrl, database);
+    return withAdminConnection(address, async (ds) => {
+      const roles: unknown[] = await ds.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      if (roles.length === 0) return dropped;
+      await ds.query(`DROP ROLE IF EXISTS "${name}"`);
+      return true;
     });
   },
 
