@@ -378,10 +378,20 @@ export class DataSourceRouter {
    */
   async releaseTenant(tenant: string): Promise<void> {
     const mine = [...this.entries.values()].filter((e) => e.placement.tenant === tenant);
+    const scope = this.scopes.getStore();
+    const ownLeases: Array<Promise<void>> = [];
     for (const entry of mine) {
       entry.retired = true;
       this.entries.delete(entry.key);
+      // A lease the caller's own unit of work holds (a handler that revoked the tenant's devices,
+      // then drops its database) is given back now: waiting for it would wait for ourselves.
+      const held = scope?.held.get(entry.key);
+      if (held) {
+        scope!.held.delete(entry.key);
+        ownLeases.push(held.then((leased) => this.release(leased)).catch(() => undefined));
+      }
     }
+    await Promise.all(ownLeases);
     await Promise.all(mine.map((entry) => this.closeWhenIdle(entry)));
   }
 

@@ -121,6 +121,34 @@ describe('data-router (real PostgreSQL)', () => {
     }
   });
 
+  it("data-router - a unit of work that used the tenant's own DataSource, then releases the tenant (a drop after a revocation), does not wait for itself", async () => {
+    const { router, app } = routerWith();
+    try {
+      const tenant = tenantOf(3);
+      const released = runAsTenant(
+        tenant,
+        () =>
+          router.withLeaseScope(async () => {
+            await router.run((ds) => ds.query('SELECT 1'));
+            await router.releaseTenant(tenant); // waited forever for the scope's own lease before
+            return 'released';
+          }),
+        30_000,
+      );
+      const outcome = await Promise.race([
+        released,
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000).unref()),
+      ]);
+      expect(outcome).toBe('released');
+      expect(router.stats().dataSources).toEqual([]);
+      await eventually(async () => (await countConnections(app)) === 0, { what: 'its connections closed' });
+      // The next unit of work for the tenant opens a fresh DataSource.
+      expect(await query(router, tenant)).toEqual([{ one: 1 }]);
+    } finally {
+      await router.close();
+    }
+  });
+
   it('data-router - at the budget with every DataSource busy, callers get STORE_BUSY after a bounded wait', async () => {
     const { router } = routerWith({ poolSize: 1, connectionBudget: 1, acquireTimeoutMs: 150, maxWaiters: 1 });
     try {
