@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { storeKeyOf } from '#polystore/catalog';
 import { runtimeLogin } from '#polystore/runtime';
 import { eventually } from '../support/eventually.js';
+import { httpRequest } from '../support/http.js';
 import { uniqueToken } from '../support/ids.js';
 import { mariaQuery } from '../support/mariadb.js';
 import { pgQuery } from '../support/pg.js';
@@ -121,6 +122,30 @@ describe('database logins - the services run without a superuser (e2e)', () => {
 
   const call = (method: string, path: string, body?: unknown, t = tenant) =>
     stack.request({ method, path, body, tenant: t.slug, apiKey: t.apiKey });
+  /** The login the catalog records for the tenant's placement of `store`. */
+  const recordedLogin = async (slug: string, store: string) =>
+    new URL(
+      (
+        await pgQuery<{ server_url: string }>(
+          `SELECT p.server_url FROM placements p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = $1 AND p.store = $2`,
+          [slug, store],
+          systemDb,
+        )
+      )[0]!.server_url,
+    ).username;
+  /** The logins of the sessions on `database` (the stores' pools), once there is one. */
+  const sessionLogins = (database: string) =>
+    eventually(
+      async () => {
+        const rows = await pgQuery<{ usename: string }>(
+          // Not the test's own sessions (its queries run as root).
+          `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND usename NOT IN ('root', 'postgres')`,
+          [database],
+        );
+        return rows.length > 0 ? rows.map((r) => r.usename).sort() : null;
+      },
+      { what: `a session on ${database}` },
+    );
 
   it('database logins - db-roles prints the URLs to use, never the password', () => {
     expect(rolesOutput).toContain(`provisioning login: ${as(TestServices.postgresUrl, PROVISIONER)}`);
@@ -358,8 +383,31 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     // the runtime login, each source dropped; the credential comes along.
     const withProvisioner = { ...cliEnv, PROVISIONER_URLS: provisioning };
     expect(await move(provisioning, 'database', withProvisioner)).toMatchObject({ code: 0 });
-    expect(await stack.placement(moving.slug, 'edge')).toMatchObject({ kind: 'database' });
+    const asDatabase = await stack.placement(moving.slug, 'edge');
+    expect(asDatabase).toMatchObject({ kind: 'database' });
     expect(await credentials()).toBe(1);
+    // The database of its own got a login of its own, which owns what the move created there, and
+    // the edge store reaches it with that login only (not the provisioning login it moved with).
+    const ownLogin = `${asDatabase.database}_login`;
+    expect(await recordedLogin(moving.slug, 'edge')).toBe(ownLogin);
+    expect(
+      await pgQuery<{ owner: string }>(
+        `SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace`,
+        [],
+        asDatabase.database,
+      ),
+    ).toEqual([{ owner: ownLogin }]);
+    // A reading makes the edge store open the moved placement.
+    const token = (device.body as { token: string }).token;
+    const ingested = await httpRequest({
+      port: stack.app('edge-store').port,
+      method: 'POST',
+      path: '/ingest',
+      headers: { authorization: `Bearer ${token}` },
+      body: [{ seq: 1, ts: new Date().toISOString(), metrics: { kwh: 1.5 } }],
+    });
+    expect(ingested.status).toBe(202);
+    expect(await sessionLogins(asDatabase.database)).toEqual([ownLogin]);
     expect(await move(runtimeUrl, 'schema', withProvisioner)).toMatchObject({ code: 0 });
     const after = await stack.placement(moving.slug, 'edge');
     expect(after).toMatchObject({ kind: 'schema', version: before.version + 2 });
@@ -371,9 +419,63 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     );
     expect(new URL(recorded[0]!.server_url).username).toBe('ps_edge_runtime');
     expect(await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [after.schema])).toEqual([]);
+    expect(await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [ownLogin])).toEqual([]);
     // The store still serves it, now through the runtime login's placement.
     const read = await call('GET', `/v1/devices/${(device.body as { id: string }).id}`, undefined, moving);
     expect(read.status).toBe(200);
+  });
+
+  it("database logins - a PostgreSQL database placement gets a login of its own: the edge store holds no provisioning password for it, that login reaches no other tenant's data, and it goes with the tenant (the test can fail)", async () => {
+    const slug = `e2e-own-${uniqueToken(6)}`;
+    const provisioning = as(TestServices.postgresUrl, PROVISIONER, password);
+    const created = await stack.admin<{ apiKey: string }>('POST', '/admin/tenants', {
+      slug,
+      name: 'Own login',
+      placements: [{ store: 'edge', kind: 'database', server: provisioning }],
+    });
+    expect(created.status).toBe(201);
+    const own: TestTenant = { slug, apiKey: created.body.apiKey };
+    const device = await call('POST', '/v1/devices', { name: 'meter-own', model: 'EM-340' }, own);
+    expect(device.status).toBe(201);
+    const edge = await stack.placement(slug, 'edge');
+    expect(edge.kind).toBe('database');
+    const login = `${edge.database}_login`;
+    // The catalog gives the edge store that login (its password sealed with the edge store's key);
+    // the provisioning login is kept where no store's catalog login may read.
+    expect(await recordedLogin(slug, 'edge')).toBe(login);
+    const kept = await pgQuery<{ server_url: string }>(
+      `SELECT pp.server_url FROM placement_provisioners pp JOIN tenants t ON t.id = pp.tenant_id WHERE t.slug = $1`,
+      [slug],
+      systemDb,
+    );
+    expect(kept.map((k) => new URL(k.server_url).username)).toEqual([PROVISIONER]);
+    await expect(
+      pgQueryAt(
+        as(TestServices.postgresUrl, 'ps_edge_catalog', undefined, systemDb),
+        'SELECT * FROM placement_provisioners',
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+    expect(await sessionLogins(edge.database)).toEqual([login]);
+    // That login, on the secure store's shared database: not the tenant's role, no table, no role.
+    const secure = await stack.placement(tenant.slug, 'secure');
+    const asLogin = as(TestServices.postgresUrl, login, undefined, secure.database);
+    for (const sql of [
+      `SET ROLE "${secure.schema}"`,
+      `SELECT count(*) FROM "${secure.schema}".customers`,
+      `SET ROLE "${PROVISIONER}"`,
+      'CREATE ROLE intruder',
+      'CREATE DATABASE intruder',
+    ])
+      await expect(pgQueryAt(asLogin, sql)).rejects.toMatchObject({ code: '42501' });
+    // The tenant goes (no grace period here): its database, its login and what was kept for it.
+    const deleted = await stack.admin('DELETE', `/admin/tenants/${slug}`);
+    expect([200, 202, 204]).toContain(deleted.status);
+    await eventually(
+      async () =>
+        (await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [login])).length === 0 &&
+        (await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [edge.database])).length === 0,
+      { timeoutMs: 30_000, what: "the placement's database and login dropped" },
+    );
   });
 
   it('database logins - deleting the tenant drops its schemas, roles and database without a superuser', async () => {

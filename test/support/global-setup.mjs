@@ -145,6 +145,12 @@ export default async function globalSetup() {
     `SELECT datname FROM pg_database WHERE datname ~ '^ps_[a-z]+_e2e_[a-z0-9_]+$' OR datname ~ '^ps_rt_[a-z0-9_]+$'`,
   );
   for (const { datname } of leftovers) await query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  // Logins of PostgreSQL database placements (`<database>_login`) whose database is gone.
+  const orphanLogins = await query(
+    `SELECT rolname FROM pg_roles r WHERE rolname ~ '^ps_[a-z]+_[0-9a-f]{32}_login$'
+        AND NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datdba = r.oid)`,
+  );
+  for (const { rolname } of orphanLogins) await query(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => undefined);
   if (catalogs.some((c) => c.datname === 'polystore_test_system')) {
     await query(`DELETE FROM tenants WHERE slug LIKE 'e2e-%'`, 'polystore_test_system').catch(() => undefined);
   }

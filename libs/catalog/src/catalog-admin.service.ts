@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TenantSlug } from '#polystore/tenancy';
-import { assertDatabaseName, parseServerUrl, sqlStateOf, type PlacementKind } from '#polystore/data-router';
+import {
+  assertDatabaseName,
+  isTenantLogin,
+  parseServerUrl,
+  ServerRoles,
+  sqlStateOf,
+  tenantLoginName,
+  type PlacementKind,
+  type ServerLogin,
+} from '#polystore/data-router';
 import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import { CatalogException } from './catalog.exception.js';
 import type { TenantRecord } from './catalog.records.js';
@@ -9,7 +18,15 @@ import { CatalogService } from './catalog.service.js';
 import { CATALOG_OPTIONS, SYSTEM_DATA_SOURCE, type CatalogOptions } from './catalog.tokens.js';
 import { PlacementEntity } from './entities/placement.entity.js';
 import { TenantEntity, type TenantStatus } from './entities/tenant.entity.js';
-import { isStoreRuntimeLogin, ServerSecretBox, splitServerUrl, withPlacementLock } from './placement.js';
+import {
+  asPlacementLogin,
+  getsPlacementLogin,
+  isStoreRuntimeLogin,
+  joinServerUrl,
+  ServerSecretBox,
+  splitServerUrl,
+  withPlacementLock,
+} from './placement.js';
 import type { StoreName } from './store-name.js';
 
 /** What to create for one store when a tenant is created. */
@@ -112,8 +129,68 @@ export class CatalogAdminService {
       if (sqlStateOf(error) === UNIQUE_VIOLATION) throw CatalogException.tenantExists(input.slug);
       throw error;
     }
+    await this.ensurePlacementLogins(id);
     this.changed(input.slug);
     return (await this.catalog.findTenant(input.slug))!;
+  }
+
+  /**
+   * Makes sure of the own login and database of each of the tenant's placements that has one
+   * (`database` and `dedicated` placements on PostgreSQL: {@link getsPlacementLogin}), as the
+   * provisioning login that the catalog keeps for it. Idempotent (the login's password derives
+   * from the store's key): a provisioning retried after a crash calls it again.
+   */
+  async ensurePlacementLogins(tenantId: string): Promise<void> {
+    for (const own of await this.placementLogins(tenantId))
+      await ServerRoles.ensureTenantDatabase(own.provisionerUrl, own.database, own.login);
+  }
+
+  /**
+   * Drops the own login and database of each of the tenant's placements that has one, as the
+   * provisioning login that made it (after the stores dropped their data: what is left, if
+   * anything). Part of removing the tenant from the catalog; a server that cannot be reached fails
+   * it, to be retried, rather than leave a login behind.
+   */
+  async dropPlacementLogins(tenantId: string): Promise<void> {
+    for (const own of await this.placementLogins(tenantId))
+      await ServerRoles.dropTenantDatabase(own.provisionerUrl, own.database);
+  }
+
+  /**
+   * The provisioning login's URL (password included) kept for the tenant's `store` placement that
+   * has a login of its own; null for any other placement. Moves fence, copy and clean up with it.
+   */
+  async placementProvisionerUrl(tenantId: string, store: StoreName): Promise<string | null> {
+    const own = (await this.placementLogins(tenantId)).find((p) => p.store === store);
+    return own?.provisionerUrl ?? null;
+  }
+
+  /** The own login of the tenant's `store` placement in `database` (its password derived from the store's key). */
+  placementLogin(store: StoreName, database: string): ServerLogin {
+    const username = tenantLoginName(database);
+    return { username, password: this.secrets.placementLoginPassword(store, username) };
+  }
+
+  private async placementLogins(
+    tenantId: string,
+  ): Promise<Array<{ store: StoreName; database: string; provisionerUrl: string; login: ServerLogin }>> {
+    const rows = await this.db.query<
+      Array<{ store: StoreName; server_url: string; server_secret: Buffer | null; database_name: string }>
+    >(
+      `SELECT pp.store, pp.server_url, pp.server_secret, p.database_name
+         FROM placement_provisioners pp JOIN placements p USING (tenant_id, store)
+        WHERE pp.tenant_id = $1 ORDER BY pp.store`,
+      [tenantId],
+    );
+    return rows.map((row) => ({
+      store: row.store,
+      database: row.database_name,
+      provisionerUrl: joinServerUrl(
+        row.server_url,
+        row.server_secret === null ? undefined : this.secrets.openProvisioner(row.server_secret, tenantId, row.store),
+      ),
+      login: this.placementLogin(row.store, row.database_name),
+    }));
   }
 
   /** Moves a tenant through its lifecycle. */
@@ -130,6 +207,7 @@ export class CatalogAdminService {
 
   /** Removes the tenant with this id (only that one, whatever its slug became); false when absent. */
   async deleteTenantById(id: string, slug: TenantSlug): Promise<boolean> {
+    await this.dropPlacementLogins(id);
     const result = await this.db.getRepository(TenantEntity).delete({ id });
     this.changed(slug);
     return (result.affected ?? 0) > 0;
@@ -137,6 +215,8 @@ export class CatalogAdminService {
 
   /** Removes the tenant, its placements and its keys from the catalog; false when it was not there. */
   async deleteTenant(slug: TenantSlug): Promise<boolean> {
+    const tenant = await this.db.getRepository(TenantEntity).findOneBy({ slug });
+    if (tenant) await this.dropPlacementLogins(tenant.id);
     const result = await this.db.getRepository(TenantEntity).delete({ slug });
     this.changed(slug);
     return (result.affected ?? 0) > 0;
@@ -162,6 +242,7 @@ export class CatalogAdminService {
   ): Promise<PlacementView> {
     const { serverUrl, password } = splitServerUrl(toServerUrl);
     if (layout) assertLayout(layout, toServerUrl);
+    else assertGivenLogin(toServerUrl);
     const moved = await this.db.transaction(async (manager) => {
       const tenant = await manager.findOneBy(TenantEntity, { slug });
       if (!tenant) throw CatalogException.tenantNotFound(slug);
@@ -173,19 +254,28 @@ export class CatalogAdminService {
       if (current.version !== expectedVersion) {
         throw CatalogException.placementVersionConflict(slug, store, expectedVersion, current.version);
       }
+      const recorded = this.recordedServer(
+        tenant.id,
+        store,
+        serverUrl,
+        password === undefined ? null : this.secrets.seal(password, tenant.id, store),
+        layout?.kind ?? current.kind,
+        layout?.database ?? current.databaseName,
+      );
       await manager.update(
         PlacementEntity,
         { tenantId: tenant.id, store, version: expectedVersion },
         {
-          serverUrl,
-          serverSecret: password === undefined ? null : this.secrets.seal(password, tenant.id, store),
+          serverUrl: recorded.serverUrl,
+          serverSecret: recorded.serverSecret,
           version: expectedVersion + 1,
           ...(layout ? { kind: layout.kind, databaseName: layout.database, schemaName: layout.schema ?? null } : {}),
         },
       );
+      await this.keepProvisioner(manager, tenant.id, store, recorded.provisioner);
       return {
         ...current,
-        serverUrl,
+        serverUrl: recorded.serverUrl,
         version: expectedVersion + 1,
         ...(layout ? { kind: layout.kind, databaseName: layout.database, schemaName: layout.schema ?? null } : {}),
       };
@@ -230,21 +320,73 @@ export class CatalogAdminService {
   private async insertPlacement(manager: EntityManager, tenantId: string, spec: PlacementSpec): Promise<void> {
     assertLayout(spec, spec.serverUrl);
     const { serverUrl, password } = splitServerUrl(spec.serverUrl);
+    const serverSecret =
+      password !== undefined
+        ? this.secrets.seal(password, tenantId, spec.store)
+        : spec.sealedPassword !== undefined
+          ? this.sealedFor(spec.sealedPassword, tenantId, spec.store)
+          : null;
+    const recorded = this.recordedServer(tenantId, spec.store, serverUrl, serverSecret, spec.kind, spec.database);
     await manager.insert(PlacementEntity, {
       tenantId,
       store: spec.store,
-      serverUrl,
-      serverSecret:
-        password !== undefined
-          ? this.secrets.seal(password, tenantId, spec.store)
-          : spec.sealedPassword !== undefined
-            ? this.sealedFor(spec.sealedPassword, tenantId, spec.store)
-            : null,
+      serverUrl: recorded.serverUrl,
+      serverSecret: recorded.serverSecret,
       databaseName: spec.database,
       kind: spec.kind,
       schemaName: spec.schema ?? null,
       version: 1,
     });
+    if (recorded.provisioner) await this.keepProvisioner(manager, tenantId, spec.store, recorded.provisioner);
+  }
+
+  /**
+   * What the catalog records as a placement's server: the given URL and sealed password, or for a
+   * placement that gets a login of its own ({@link getsPlacementLogin}), that login and its
+   * password, sealed for the store, with the given (provisioning) login kept apart for the
+   * operators' processes (sealed with the master key).
+   */
+  private recordedServer(
+    tenantId: string,
+    store: StoreName,
+    serverUrl: string,
+    serverSecret: Buffer | null,
+    kind: PlacementKind,
+    database: string,
+  ): {
+    serverUrl: string;
+    serverSecret: Buffer | null;
+    provisioner?: { serverUrl: string; serverSecret: Buffer | null };
+  } {
+    if (!getsPlacementLogin(serverUrl, kind)) return { serverUrl, serverSecret };
+    const login = this.placementLogin(store, database);
+    const provisionerPassword = serverSecret === null ? undefined : this.secrets.open(serverSecret, tenantId, store);
+    return {
+      serverUrl: asPlacementLogin(serverUrl, login.username),
+      serverSecret: this.secrets.seal(login.password!, tenantId, store),
+      provisioner: {
+        serverUrl,
+        serverSecret:
+          provisionerPassword === undefined ? null : this.secrets.sealProvisioner(provisionerPassword, tenantId, store),
+      },
+    };
+  }
+
+  private async keepProvisioner(
+    manager: EntityManager,
+    tenantId: string,
+    store: StoreName,
+    provisioner: { serverUrl: string; serverSecret: Buffer | null } | undefined,
+  ): Promise<void> {
+    if (!provisioner) {
+      await manager.query('DELETE FROM placement_provisioners WHERE tenant_id = $1 AND store = $2', [tenantId, store]);
+      return;
+    }
+    await manager.query(
+      `INSERT INTO placement_provisioners (tenant_id, store, server_url, server_secret) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, store) DO UPDATE SET server_url = EXCLUDED.server_url, server_secret = EXCLUDED.server_secret`,
+      [tenantId, store, provisioner.serverUrl, provisioner.serverSecret],
+    );
   }
 
   /** `sealed` (base64) as stored, once it is shown to open for this tenant and store (`INVALID_PLACEMENT` otherwise). */
@@ -307,7 +449,7 @@ function assertLayout(layout: PlacementLayout, serverUrl: string): void {
   if ((layout.kind === 'schema') !== (layout.schema !== undefined))
     throw CatalogException.invalidPlacement('a schema name goes with a schema placement, and only there');
   if (layout.schema !== undefined) assertPlacementDatabase(layout.schema);
-  const address = parseServerUrl(serverUrl);
+  const address = assertGivenLogin(serverUrl);
   if (layout.kind === 'schema' && address.dialect !== 'postgres')
     throw CatalogException.invalidPlacement('schema placements need a PostgreSQL server');
   // A store's runtime login provisions schema placements only (through db-roles' functions).
@@ -315,6 +457,16 @@ function assertLayout(layout: PlacementLayout, serverUrl: string): void {
     throw CatalogException.invalidPlacement(
       'a database or dedicated placement on PostgreSQL needs a provisioning login in its server URL, not a runtime login',
     );
+}
+
+/** The server URL's address, unless its user is a placement's own login (the catalog makes those, and records them itself). */
+function assertGivenLogin(serverUrl: string) {
+  const address = parseServerUrl(serverUrl);
+  if (isTenantLogin(address.username))
+    throw CatalogException.invalidPlacement(
+      "a placement's own login is made by the catalog: give the server URL with the provisioning login",
+    );
+  return address;
 }
 
 function assertPlacementDatabase(database: string): void {

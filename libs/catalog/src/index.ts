@@ -29,6 +29,7 @@ export {
 export { retiredSlugOf, TenantRetirementService, type RetiredTenant } from './tenant-retirement.service.js';
 export {
   defaultPlacementKind,
+  getsPlacementLogin,
   placementNames,
   placementDatabasePrefix,
   sharedDatabaseName,

@@ -3,6 +3,7 @@ import { HostListUrl, deriveKey, open, seal } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
 import {
   assertDatabaseName,
+  isTenantLogin,
   parseServerUrl,
   tlsQuery,
   type DataSourcePlacement,
@@ -37,6 +38,30 @@ export function storeRuntimeLoginName(store: StoreName): string {
  */
 export function isStoreRuntimeLogin(username: string | undefined): boolean {
   return username !== undefined && STORE_NAMES.some((store) => storeRuntimeLoginName(store) === username);
+}
+
+/**
+ * Whether a placement at `serverUrl` of `kind` gets a login of its own
+ * (`ServerRoles.ensureTenantDatabase`): a database of its own on PostgreSQL (`database`,
+ * `dedicated`), given with a login that may make one (not a store's runtime login, nor a
+ * placement's own login).
+ */
+export function getsPlacementLogin(serverUrl: string, kind: PlacementKind): boolean {
+  const address = parseServerUrl(serverUrl);
+  return (
+    address.dialect === 'postgres' &&
+    kind !== 'schema' &&
+    !isStoreRuntimeLogin(address.username) &&
+    !isTenantLogin(address.username)
+  );
+}
+
+/** `serverUrl` (no password) as the placement's own login `login`. */
+export function asPlacementLogin(serverUrl: string, login: string): string {
+  const parsed = HostListUrl.parse(serverUrl);
+  parsed.url.username = login;
+  parsed.url.password = '';
+  return parsed.toString();
 }
 
 /** Every placement database of `store` (and its schemas on PostgreSQL) is named with this prefix. */
@@ -199,10 +224,41 @@ export class ServerSecretBox {
     }
   }
 
-  private keyOf(store: string): Buffer {
+  /**
+   * The password of a placement's own login (`<database>_login`, a `database` or `dedicated`
+   * placement on PostgreSQL), derived from the store's key: the same at every retry of a
+   * provisioning, and distinct per placement. The catalog keeps it sealed like any server password.
+   */
+  placementLoginPassword(store: string, login: string): string {
+    return deriveKey(this.storeKey(store), `polystore/placement-login/${login}`).toString('base64url');
+  }
+
+  /**
+   * Seals the password of the provisioning login that made a placement's own login (kept in
+   * `placement_provisioners`, which no store may read), with a key derived from the master key:
+   * only the operators' processes (gateway, CLI) hold it.
+   */
+  sealProvisioner(password: string, tenantId: string, store: string): Buffer {
+    return seal(this.provisionerKey(), password, `provisioner:${tenantId}:${store}`);
+  }
+
+  openProvisioner(sealed: Buffer, tenantId: string, store: string): string {
+    return open(this.provisionerKey(), sealed, `provisioner:${tenantId}:${store}`).toString('utf8');
+  }
+
+  private provisionerKey(): Buffer {
+    if (!this.keys.masterKey) throw CatalogException.noStoreKey('provisioning');
+    return deriveKey(this.keys.masterKey, 'polystore/catalog/provisioner-secret');
+  }
+
+  private storeKey(store: string): Buffer {
     const storeKey =
       this.keys.storeKeys?.[store] ?? (this.keys.masterKey ? storeKeyOf(this.keys.masterKey, store) : undefined);
     if (!storeKey) throw CatalogException.noStoreKey(store);
-    return deriveKey(storeKey, 'polystore/catalog/server-secret');
+    return storeKey;
+  }
+
+  private keyOf(store: string): Buffer {
+    return deriveKey(this.storeKey(store), 'polystore/catalog/server-secret');
   }
 }

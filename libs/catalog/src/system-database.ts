@@ -22,6 +22,7 @@ import { CatalogTenantQuotas1764208900000 } from './migrations/1764208900000-cat
 import { CatalogAdminAudit1764209000000 } from './migrations/1764209000000-catalog-admin-audit.js';
 import { CatalogOperations1764209100000 } from './migrations/1764209100000-catalog-operations.js';
 import { CatalogConsoleSessionRevocations1764209200000 } from './migrations/1764209200000-catalog-console-session-revocations.js';
+import { CatalogPlacementProvisioners1764209300000 } from './migrations/1764209300000-catalog-placement-provisioners.js';
 import {
   CATALOG_MIGRATION_LOCK,
   grantStoreCatalogLogins,
@@ -45,6 +46,7 @@ export const CATALOG_MIGRATIONS = [
   CatalogAdminAudit1764209000000,
   CatalogOperations1764209100000,
   CatalogConsoleSessionRevocations1764209200000,
+  CatalogPlacementProvisioners1764209300000,
 ];
 
 export interface SystemDatabaseOptions {

@@ -121,7 +121,14 @@ describe('catalog over TLS (the system database on a private PostgreSQL with hos
         slug: tenant,
         name: 'TLS',
         placements: [
-          { store: 'secure', serverUrl, kind: 'database', database: `ps_secure_${tenant.replace(/-/g, '_')}` },
+          // A schema placement: the catalog records the given login (a database placement would get one of its own).
+          {
+            store: 'secure',
+            serverUrl,
+            kind: 'schema',
+            database: 'polystore_secure',
+            schema: `ps_secure_${tenant.replace(/-/g, '_')}`,
+          },
         ],
       });
       const [row] = await db.query<Array<{ server_url: string }>>(

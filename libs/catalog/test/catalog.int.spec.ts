@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -6,6 +7,7 @@ import {
   CatalogErrorCode,
   CatalogService,
   openSystemDatabase,
+  ServerSecretBox,
   storeKeyOf,
   type CatalogOptions,
 } from '#polystore/catalog';
@@ -63,7 +65,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
   const placements = (tenant: string) => [
     {
       store: 'secure' as const,
-      serverUrl: 'postgres://alice:s3cr%3At@10.1.2.3:6543',
+      serverUrl: 'mysql://alice:s3cr%3At@10.1.2.3:6543',
       kind: 'database' as const,
       database: `ps_secure_${tenant.replace(/-/g, '_')}`,
     },
@@ -101,7 +103,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       [tenant],
       'polystore_test_system',
     );
-    expect(raw[0]!.server_url).toBe('postgres://alice@10.1.2.3:6543');
+    expect(raw[0]!.server_url).toBe('mysql://alice@10.1.2.3:6543');
     expect(raw[0]!.secret).not.toContain(Buffer.from('s3cr:t').toString('hex'));
     const placement = await one.catalog.getPlacement(tenant, 'secure');
     expect(placement).toMatchObject({
@@ -109,7 +111,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       store: 'secure',
       database: `ps_secure_${tenant.replace(/-/g, '_')}`,
       version: 1,
-      serverId: 'postgres://10.1.2.3:6543',
+      serverId: 'mysql://10.1.2.3:6543',
     });
     expect(new URL(placement.serverUrl).password).toBe(encodeURIComponent('s3cr:t'));
   });
@@ -148,6 +150,70 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     expect(new URL((await fresh().getPlacement(tenant, 'secure')).serverUrl).password).toBe(
       encodeURIComponent('s3cr:t'),
     );
+  });
+
+  it('catalog - a database placement on PostgreSQL gets a login of its own: the store opens only that login, the provisioning login is kept apart, and both go with the tenant', async () => {
+    const tenant = slug('ownlogin');
+    const id = randomUUID();
+    const database = `ps_secure_${id.replace(/-/g, '')}`;
+    const login = `${database}_login`;
+    const provisioning = new URL(TestServices.postgresUrl);
+    provisioning.password = 'kept-apart'; // trust auth here: the password only has to be kept
+    await one.admin.createTenant({
+      id,
+      slug: tenant,
+      name: 'Own login',
+      placements: [{ store: 'secure', serverUrl: provisioning.toString(), kind: 'database', database }],
+    });
+    const [placement] = await pgQuery<{ server_url: string }>(
+      'SELECT server_url FROM placements WHERE tenant_id = $1',
+      [id],
+      'polystore_test_system',
+    );
+    expect(new URL(placement!.server_url).username).toBe(login);
+    const [kept] = await pgQuery<{ server_url: string; secret: string }>(
+      `SELECT server_url, encode(server_secret, 'hex') AS secret FROM placement_provisioners WHERE tenant_id = $1`,
+      [id],
+      'polystore_test_system',
+    );
+    expect(new URL(kept!.server_url).username).toBe(provisioning.username);
+    expect(kept!.secret).not.toContain(Buffer.from('kept-apart').toString('hex'));
+    // The store, holding only its own key, gets the login and its password (derived from that key).
+    const storeKey = storeKeyOf(options.keys.masterKey!, 'secure');
+    const storeOnly = new CatalogService(
+      db,
+      { ...options, keys: { storeKeys: { secure: storeKey } } },
+      new MessageClient(one.nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner }),
+    );
+    const url = new URL((await storeOnly.getPlacement(tenant, 'secure')).serverUrl);
+    expect(url.username).toBe(login);
+    expect(url.password).toBe(
+      new ServerSecretBox({ storeKeys: { secure: storeKey } }).placementLoginPassword('secure', login),
+    );
+    expect(await one.admin.placementProvisionerUrl(id, 'secure')).toBe(provisioning.toString());
+    expect(
+      await pgQuery('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [database]),
+    ).toEqual([{ owner: login }]);
+    // A crash between the catalog's commit and the login: the retry makes it (again).
+    await pgQuery(`DROP DATABASE "${database}"`);
+    await pgQuery(`DROP ROLE "${login}"`);
+    await one.admin.ensurePlacementLogins(id);
+    expect(await pgQuery('SELECT 1 AS found FROM pg_roles WHERE rolname = $1', [login])).toEqual([{ found: 1 }]);
+    // Nobody gives the catalog a placement's own login: it makes those itself.
+    await expect(
+      one.admin.createTenant({
+        slug: slug('givenlogin'),
+        name: 'X',
+        placements: [{ store: 'secure', serverUrl: `postgres://${login}@127.0.0.1:5432`, kind: 'database', database }],
+      }),
+    ).rejects.toMatchObject({ code: CatalogErrorCode.INVALID_PLACEMENT });
+    // The tenant goes: its login and database with it, and what was kept for them.
+    await expect(one.admin.deleteTenantById(id, tenant)).resolves.toBe(true);
+    expect(await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [login])).toEqual([]);
+    expect(await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [database])).toEqual([]);
+    expect(
+      await pgQuery('SELECT 1 FROM placement_provisioners WHERE tenant_id = $1', [id], 'polystore_test_system'),
+    ).toEqual([]);
   });
 
   it('catalog - a taken slug is a TENANT_EXISTS conflict', async () => {
@@ -299,11 +365,11 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     const tenant = slug('move');
     await one.admin.createTenant({ slug: tenant, name: 'Move', placements: placements(tenant) });
     expect(await two.catalog.getPlacement(tenant, 'secure')).toMatchObject({ version: 1 }); // cached for 60 s
-    const moved = await one.admin.movePlacement(tenant, 'secure', 'postgres://bob:n3w%40pw@10.9.9.9:5433', 1);
+    const moved = await one.admin.movePlacement(tenant, 'secure', 'mysql://bob:n3w%40pw@10.9.9.9:5433', 1);
     expect(moved).toEqual({
       store: 'secure',
       kind: 'database',
-      server: 'postgres://10.9.9.9:5433',
+      server: 'mysql://10.9.9.9:5433',
       database: `ps_secure_${tenant.replace(/-/g, '_')}`,
       version: 2,
     });
@@ -312,7 +378,7 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       [tenant],
       'polystore_test_system',
     );
-    expect(raw[0]!.server_url).toBe('postgres://bob@10.9.9.9:5433');
+    expect(raw[0]!.server_url).toBe('mysql://bob@10.9.9.9:5433');
     expect(raw[0]!.secret).not.toContain(Buffer.from('n3w@pw').toString('hex'));
     const seen = await eventually(
       async () => {
@@ -321,22 +387,22 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
       },
       { timeoutMs: 2_000, what: 'move seen by the other process' },
     );
-    expect(seen).toMatchObject({ serverId: 'postgres://10.9.9.9:5433', version: 2 });
+    expect(seen).toMatchObject({ serverId: 'mysql://10.9.9.9:5433', version: 2 });
     expect(new URL(seen.serverUrl).password).toBe(encodeURIComponent('n3w@pw'));
   });
 
   it('catalog - a move from a stale version is a PLACEMENT_VERSION_CONFLICT and changes nothing', async () => {
     const tenant = slug('stale');
     await one.admin.createTenant({ slug: tenant, name: 'Stale', placements: placements(tenant) });
-    await one.admin.movePlacement(tenant, 'secure', 'postgres://10.9.9.9:5433', 1);
+    await one.admin.movePlacement(tenant, 'secure', 'mysql://10.9.9.9:5433', 1);
     await expect(one.admin.movePlacement(tenant, 'secure', 'postgres://10.8.8.8:5432', 1)).rejects.toMatchObject({
       code: CatalogErrorCode.PLACEMENT_VERSION_CONFLICT,
     });
     expect(await one.catalog.getPlacementFresh(tenant, 'secure')).toMatchObject({
-      serverId: 'postgres://10.9.9.9:5433',
+      serverId: 'mysql://10.9.9.9:5433',
       version: 2,
     });
-    await expect(one.admin.movePlacement(tenant, 'edge', 'postgres://10.9.9.9:5433', 1)).rejects.toMatchObject({
+    await expect(one.admin.movePlacement(tenant, 'edge', 'mysql://10.9.9.9:5433', 1)).rejects.toMatchObject({
       code: CatalogErrorCode.PLACEMENT_NOT_FOUND,
     });
   });

@@ -147,13 +147,14 @@ describe('store catalog logins - each store reads only its part of the catalog',
     expect(await owner.query('SELECT count(*)::int AS n FROM placements')).toEqual([{ n: 3 }]);
   });
 
-  it('store catalog logins - a store cannot write the catalog, read API keys or create a table (the test can fail)', async () => {
+  it('store catalog logins - a store cannot write the catalog, read API keys or the provisioning logins kept for placements, or create a table (the test can fail)', async () => {
     const edgeDb = opened[1]!;
     for (const sql of [
       `UPDATE placements SET server_url = 'postgres://intruder@evil.example:5432'`,
       `UPDATE tenants SET status = 'active'`,
       `DELETE FROM tenants`,
       'SELECT count(*) FROM api_keys',
+      'SELECT count(*) FROM placement_provisioners',
       `INSERT INTO audit_checkpoints (tenant_id, seq, head_hash, at, key_version, signature)
        VALUES ('${tenantId}', 1, '\\x00', now(), 1, '\\x00')`,
       'CREATE TABLE public.intruder (id int)',

@@ -5,6 +5,7 @@ import {
   migrateDatabase,
   parseServerUrl,
   SchemaAdmin,
+  ServerRoles,
   type ServerAddress,
   type StoreSchema,
 } from '#polystore/data-router';
@@ -84,14 +85,24 @@ export abstract class DatabaseMove {
   protected async prepareTarget(): Promise<void> {
     this.plan.progress('prepare target');
     const { database, schema } = this.layout;
+    const { targetLogin } = this.plan;
     const created = await asUnreachable(
       () =>
-        schema === undefined
-          ? DatabaseAdmin.ensureDatabase(this.plan.to, database)
-          : SchemaAdmin.ensureTenantSchema(this.plan.to, database, schema, this.runtimeLogin()),
+        schema !== undefined
+          ? SchemaAdmin.ensureTenantSchema(this.plan.to, database, schema, this.runtimeLogin())
+          : targetLogin
+            ? ServerRoles.ensureTenantDatabase(this.plan.to, database, targetLogin)
+            : DatabaseAdmin.ensureDatabase(this.plan.to, database),
       (reason, cause) => MoveException.targetUnreachable(this.target.id, reason, cause),
     );
-    this.targetDs = await this.open(this.target, database, this.plan.schema, 'target', schema);
+    // Bound to the role that must own what the migrations and the copy create.
+    const binding =
+      schema !== undefined
+        ? { role: schema, searchPath: schema }
+        : targetLogin
+          ? { role: targetLogin.username }
+          : undefined;
+    this.targetDs = await this.open(this.target, database, this.plan.schema, 'target', binding);
     if (!created && (await this.countTables(this.targetDs, schema)) > 0) {
       throw MoveException.targetNotEmpty(this.target.id, schema === undefined ? database : `${database}.${schema}`);
     }
@@ -112,16 +123,17 @@ export abstract class DatabaseMove {
   };
 
   /**
-   * A DataSource of the move, closed by {@link closeAll}. With `pgSchema` (PostgreSQL), its
-   * sessions start bound to that tenant schema and role (`-c search_path -c role`): the names
-   * are the schema's, what is created is owned by the tenant's role.
+   * A DataSource of the move, closed by {@link closeAll}. With `binding` (PostgreSQL), its
+   * sessions start as that role (`-c role`: what is created is owned by the tenant's role or the
+   * placement's own login) and, for a tenant schema, with that search path (the names are the
+   * schema's).
    */
   protected async open(
     address: ServerAddress,
     database: string | undefined,
     schema: StoreSchema,
     side: 'source' | 'target',
-    pgSchema?: string,
+    binding?: { readonly role: string; readonly searchPath?: string },
   ): Promise<DataSource> {
     const { driver } = this;
     const base = connectionOptions(address, database, schema, {
@@ -130,11 +142,13 @@ export abstract class DatabaseMove {
       connectTimeoutMs: this.plan.settings.connectTimeoutMs,
     });
     const options = { ...base, ...driver.extra } as DataSourceOptions;
-    if (pgSchema !== undefined) {
+    if (binding !== undefined) {
       // Names are validated placement names ([a-z][a-z0-9_]*): no quoting needed in the option string.
-      if (!/^[a-z][a-z0-9_]{0,62}$/.test(pgSchema)) throw MoveException.notSupported(`the schema name ${pgSchema}`);
+      for (const name of [binding.role, binding.searchPath ?? binding.role])
+        if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw MoveException.notSupported(`the name ${name}`);
       const extra = (base.extra ?? {}) as Record<string, unknown>;
-      Object.assign(options, { extra: { ...extra, options: `-c search_path=${pgSchema} -c role=${pgSchema}` } });
+      const searchPath = binding.searchPath === undefined ? '' : `-c search_path=${binding.searchPath} `;
+      Object.assign(options, { extra: { ...extra, options: `${searchPath}-c role=${binding.role}` } });
     }
     const ds = new DataSource(options);
     await asUnreachable(

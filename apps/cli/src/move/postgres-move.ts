@@ -3,7 +3,9 @@ import {
   DatabaseAdmin,
   maintenanceDatabase,
   SchemaAdmin,
+  ServerRoles,
   type RuntimeLogin,
+  type ServerLogin,
   type StoreSchema,
 } from '#polystore/data-router';
 import { type DataSource, type QueryRunner } from 'typeorm';
@@ -40,8 +42,19 @@ export interface PostgresMovePlan {
    * where the placement names a store's runtime login (`PROVISIONER_URLS`).
    */
   readonly sourceUrl: string;
+  /**
+   * The placement's server URL names its own login (a database of its own on PostgreSQL), and
+   * `sourceUrl` is the provisioning login the catalog keeps for it: dropping the source drops
+   * that login too.
+   */
+  readonly sourceHasOwnLogin?: boolean;
   /** Target server URL the move works with, credentials included (the same rule as `sourceUrl`). */
   readonly to: string;
+  /**
+   * A target database of its own on PostgreSQL gets a login of its own (the catalog records it at
+   * the switch): made with the database, and everything the move creates there is that login's.
+   */
+  readonly targetLogin?: ServerLogin;
   /** The target server URL the catalog records (sealing its password): what the operator gave. */
   readonly recordTo: string;
   /** Kind and names on the target: the same as the source's, or another kind (`--kind`). */
@@ -177,7 +190,8 @@ export class PostgresMove extends DatabaseMove {
     if (placement.schema === undefined) {
       if (!this.plan.dropSource) return { sourceDatabase: 'kept, refusing connections' };
       this.plan.progress('drop source');
-      await DatabaseAdmin.dropDatabase(this.plan.sourceUrl, this.database);
+      if (this.plan.sourceHasOwnLogin) await ServerRoles.dropTenantDatabase(this.plan.sourceUrl, this.database);
+      else await DatabaseAdmin.dropDatabase(this.plan.sourceUrl, this.database);
       return { sourceDatabase: 'dropped' };
     }
     if (!this.plan.dropSource)
@@ -193,13 +207,16 @@ export class PostgresMove extends DatabaseMove {
   private async dropTarget(): Promise<void> {
     await this.closeAll();
     const { database, schema } = this.layout;
-    if (schema === undefined) await DatabaseAdmin.dropDatabase(this.plan.to, database).catch(() => undefined);
+    if (schema === undefined && this.plan.targetLogin)
+      await ServerRoles.dropTenantDatabase(this.plan.to, database).catch(() => undefined);
+    else if (schema === undefined) await DatabaseAdmin.dropDatabase(this.plan.to, database).catch(() => undefined);
     else await SchemaAdmin.dropTenantSchema(this.plan.to, database, schema).catch(() => undefined);
   }
 
   /** A dedicated connection to a database of the source server (bound to `schema` when given). */
   private async runnerOn(database: string | undefined, schema?: string): Promise<QueryRunner> {
-    return this.runnerOf(await this.open(this.from, database, { entities: [] }, 'source', schema));
+    const binding = schema === undefined ? undefined : { role: schema, searchPath: schema };
+    return this.runnerOf(await this.open(this.from, database, { entities: [] }, 'source', binding));
   }
 
   protected async countTables(ds: DataSource, schema: string | undefined): Promise<number> {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   CatalogException,
+  getsPlacementLogin,
   isStoreName,
   isStoreRuntimeLogin,
   placementNames,
@@ -12,6 +13,7 @@ import {
   type StoreName,
 } from '#polystore/catalog';
 import {
+  isTenantLogin,
   PLACEMENT_KINDS,
   parseServerUrl,
   type Dialect,
@@ -89,16 +91,24 @@ export class TenantMover {
     const store = request.store;
     const kind = targetKind(request.kind);
     progress('resolve placement');
-    this.checkTarget(await this.activePlacement(tenant, store), request.to, kind);
+    const before = await this.activePlacement(tenant, store);
+    this.checkTarget(before, request.to, kind);
+    await this.placementProvisioner(before);
     const result = await this.deps.catalogAdmin.withPlacementLock(tenant, store, async () => {
       // Read again under the lock: a provisioning, a drop or another move may have run meanwhile.
       const placement = await this.activePlacement(tenant, store);
-      const { dialect, layout, sourceUrl, targetUrl } = this.checkTarget(placement, request.to, kind);
+      const checked = this.checkTarget(placement, request.to, kind);
+      const { dialect, layout, targetUrl } = checked;
+      const sourceUrl = (await this.placementProvisioner(placement)) ?? checked.sourceUrl;
       const runtimeLogin = this.deps.runtimeLogin?.(store);
       const plan = {
         placement,
         sourceUrl,
+        sourceHasOwnLogin: isTenantLogin(parseServerUrl(placement.serverUrl).username),
         to: targetUrl,
+        ...(getsPlacementLogin(request.to, layout.kind)
+          ? { targetLogin: this.deps.catalogAdmin.placementLogin(store, layout.database) }
+          : {}),
         recordTo: request.to,
         layout,
         ...(runtimeLogin ? { runtimeLogin } : {}),
@@ -150,6 +160,10 @@ export class TenantMover {
     const sourceUrl = this.provisioningUrlFor(placement.serverUrl, 'source');
     const targetUrl = this.provisioningUrlFor(to, 'target');
     const after = kind ?? placement.kind;
+    if (isTenantLogin(target.username))
+      throw MoveException.notSupported(
+        `a placement's own login (${target.username}) as the target: give --to the provisioning login`,
+      );
     // A runtime login provisions schemas only (the catalog would refuse the switch, after the copy).
     if (after !== 'schema' && target.dialect === 'postgres' && isStoreRuntimeLogin(target.username))
       throw MoveException.notSupported(
@@ -165,6 +179,21 @@ export class TenantMover {
       target.id === source.id && layout.database === placement.database && layout.schema === placement.schema;
     if (sameHome) throw MoveException.sameServer(source.id);
     return { dialect: source.dialect, layout, sourceUrl, targetUrl };
+  }
+
+  /**
+   * For a placement with a login of its own, the provisioning login the catalog keeps for it: the
+   * fence, the copy and the clean-up need a login that reaches the server. Null for the others.
+   */
+  private async placementProvisioner(placement: Placement & { tenantId: string }): Promise<string | null> {
+    const address = parseServerUrl(placement.serverUrl);
+    if (!isTenantLogin(address.username)) return null;
+    const url = await this.deps.catalogAdmin.placementProvisionerUrl(placement.tenantId, placement.store);
+    if (url === null)
+      throw MoveException.notSupported(
+        `a placement with a login of its own (${address.username}) for which the catalog keeps no provisioning login`,
+      );
+    return url;
   }
 
   /** `url`, or for a PostgreSQL URL naming a store's runtime login, `PROVISIONER_URLS`' URL of that server. */

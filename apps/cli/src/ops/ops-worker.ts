@@ -8,7 +8,7 @@ import {
   type StoreManifest,
   type StoreName,
 } from '#polystore/catalog';
-import { parseServerUrl } from '#polystore/data-router';
+import { isTenantLogin, parseServerUrl } from '#polystore/data-router';
 import { isCodedError } from '#polystore/platform';
 import { parseTenantSlug } from '#polystore/tenancy';
 import type { CliContext } from '../cli-context.js';
@@ -212,7 +212,8 @@ export class OpsWorker {
   /**
    * The administrative URL of the server `serverId` for `store`: this worker's default server of
    * the store (`<PREFIX>_SERVER_URL`) when it is that one, else the URL of a placement the store
-   * already has there (its password opened from the catalog). Never a URL from the request.
+   * already has there (its password opened from the catalog; for a placement with a login of its
+   * own, the provisioning login kept for it). Never a URL from the request.
    */
   private async serverUrlFor(store: StoreName, serverId: string): Promise<string> {
     const variable = defaultServerVariable(store);
@@ -221,7 +222,14 @@ export class OpsWorker {
     const tenant = await this.requests.tenantOnServer(store, serverId);
     if (tenant) {
       const placement = await this.cli.catalog.getPlacementFresh(tenant, store);
-      if (placement.serverId === serverId) return placement.serverUrl;
+      if (placement.serverId === serverId) {
+        // A placement with a login of its own reaches its database only: the provisioning login
+        // kept for it reaches the server.
+        if (!isTenantLogin(parseServerUrl(placement.serverUrl).username)) return placement.serverUrl;
+        const record = await this.cli.catalog.findTenantFresh(tenant);
+        const provisioner = record && (await this.cli.catalogAdmin.placementProvisionerUrl(record.id, store));
+        if (provisioner) return provisioner;
+      }
     }
     throw new OpsFailure(
       OpsWorkerErrorCode.OPERATION_TARGET_UNKNOWN,

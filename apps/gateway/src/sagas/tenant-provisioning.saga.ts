@@ -20,10 +20,11 @@ export interface TenantProvisioningInput {
 }
 
 /**
- * Registers the tenant in the catalog (`provisioning`), has every store create and migrate its
- * database (in parallel), then activates it. Compensation, in reverse: each store's database is
+ * Registers the tenant in the catalog (`provisioning`; with the own login and database of each
+ * PostgreSQL placement that gets one), has every store create and migrate its database (in
+ * parallel), then activates it. Compensation, in reverse: each store's database is
  * dropped (the tenant is marked `deleting` first, so a late provisioning request is refused by
- * the store), then the catalog entry of this tenant id is removed.
+ * the store), then the catalog entry of this tenant id is removed (with the placements' own logins).
  */
 export function tenantProvisioningSaga(
   deps: { admin: CatalogAdminService; catalog: CatalogService; messages: MessageClient; stores: readonly StoreEntry[] },
@@ -45,8 +46,10 @@ export function tenantProvisioningSaga(
           placements: input.placements,
         });
       } catch (error) {
-        // A retry after an unseen commit finds our own row: that is success, not a conflict.
+        // A retry after an unseen commit finds our own row: that is success, not a conflict, once
+        // the placements' own logins (made after that commit) are made sure of.
         if ((error as { code?: string }).code !== CatalogErrorCode.TENANT_EXISTS || !(await ours(input))) throw error;
+        await deps.admin.ensurePlacementLogins(input.tenantId);
       }
       return { tenantId: input.tenantId };
     },
