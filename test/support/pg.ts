@@ -23,6 +23,33 @@ export async function pgQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   }
 }
 
+/** A PostgreSQL login: a name and, on a server that checks passwords, its password. */
+export interface PgLogin {
+  readonly username: string;
+  readonly password?: string;
+}
+
+/**
+ * Runs `sql` (one simple query: several statements allowed without parameters) as `login` in
+ * `database` on the PostgreSQL server at 127.0.0.1:`port`, then disconnects; rejects with the
+ * server's error (its SQLSTATE in `code`).
+ */
+export async function pgQueryAs<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  port: number,
+  login: PgLogin,
+  database: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: login.username, password: login.password, database });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Connections currently open by clients whose `application_name` is `applicationName`. */
 export async function countConnections(applicationName: string): Promise<number> {
   const rows = await pgQuery<{ n: string }>(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DatabaseAdmin, ServerRoles, tenantLoginName } from '#polystore/data-router';
-import pg from 'pg';
+import { pgQueryAs, type PgLogin } from '../../../test/support/pg.js';
 import { PrivatePostgres } from '../../../test/support/postgres-server.js';
 
 const tenantDatabase = (store: string) => `ps_${store}_${randomBytes(16).toString('hex')}`;
@@ -23,27 +23,9 @@ describe('data-router - a PostgreSQL database placement with a login of its own 
   const urlAs = (login: { username: string; password?: string }) =>
     `postgres://${login.username}${login.password ? `:${login.password}` : ''}@127.0.0.1:${server.port}`;
   const adminUrl = () => urlAs(provisioner);
-  /** Statements as `login` in `database` (one simple query); rejects with the server's error. */
-  const queryAs = async (
-    login: { username: string; password?: string },
-    database: string,
-    sql: string,
-    params: unknown[] = [],
-  ) => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: server.port,
-      user: login.username,
-      password: login.password,
-      database,
-    });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  /** Statements as `login` in `database`; rejects with the server's error. */
+  const queryAs = (login: PgLogin, database: string, sql: string, params: unknown[] = []) =>
+    pgQueryAs(server.port, login, database, sql, params);
   const root = { username: 'root' };
 
   beforeAll(async () => {

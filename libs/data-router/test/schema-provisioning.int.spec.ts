@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SchemaAdmin, ServerRoles, type RuntimeLogin } from '#polystore/data-router';
-import pg from 'pg';
+import { pgQueryAs, type PgLogin } from '../../../test/support/pg.js';
 import { PrivatePostgres } from '../../../test/support/postgres-server.js';
 
 /** A store's runtime login as `runtimeLogin` (libs/runtime) makes it, with a random password. */
@@ -28,27 +28,9 @@ describe('data-router - schema placements through the provisioning functions (pr
   const secure = runtimeOf('secure');
   let server: PrivatePostgres;
   const urlAs = (login: string) => `postgres://${login}@127.0.0.1:${server.port}`;
-  /** One statement as `login` in `database`; rejects with the server's error. */
-  const queryAs = async (
-    login: { username: string; password?: string },
-    database: string,
-    sql: string,
-    params: unknown[] = [],
-  ) => {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: server.port,
-      user: login.username,
-      password: login.password,
-      database,
-    });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  /** Statements as `login` in `database`; rejects with the server's error. */
+  const queryAs = (login: PgLogin, database: string, sql: string, params: unknown[] = []) =>
+    pgQueryAs(server.port, login, database, sql, params);
   const root = { username: 'root' };
 
   beforeAll(async () => {
