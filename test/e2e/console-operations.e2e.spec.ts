@@ -420,7 +420,10 @@ describe('console operations - move a placement and run migrations from the cons
       ]);
       const next = await startWorker();
       expect(stateOf(await finalPage(migrateId))).toBe('succeeded');
-      expect(next.stderr()).toContain(`migrate ${t.slug}/reliable (${migrateId}) succeeded`);
+      // The worker prints the outcome after recording it: wait for the line, not for the record.
+      await eventually(() => next.stderr().includes(`migrate ${t.slug}/reliable (${migrateId}) succeeded`), {
+        what: "the worker's line for the migration",
+      });
       expect(await stopWorker(next)).toEqual({ code: 0, signal: null });
     } finally {
       if (locked) await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
