@@ -425,15 +425,26 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(read.status).toBe(200);
   });
 
-  it("database logins - a PostgreSQL database placement gets a login of its own: the edge store holds no provisioning password for it, that login reaches no other tenant's data, and it goes with the tenant (the test can fail)", async () => {
+  it("database logins - a PostgreSQL database placement (made with PROVISIONER_URLS' login) gets a login of its own: the edge store holds no provisioning password for it, that login reaches no other tenant's data, and it goes with the tenant (the test can fail)", async () => {
     const slug = `e2e-own-${uniqueToken(6)}`;
-    const provisioning = as(TestServices.postgresUrl, PROVISIONER, password);
+    // Asked for without a server: the edge store's default server names its runtime login, so the
+    // gateway makes it with that server's provisioning login, from PROVISIONER_URLS.
+    await stack.app('gateway').stop();
+    await stack.startApp('gateway', { PROVISIONER_URLS: as(TestServices.postgresUrl, PROVISIONER, password) });
     const created = await stack.admin<{ apiKey: string }>('POST', '/admin/tenants', {
       slug,
       name: 'Own login',
-      placements: [{ store: 'edge', kind: 'database', server: provisioning }],
+      placements: [{ store: 'edge', kind: 'database' }],
     });
     expect(created.status).toBe(201);
+    // The saga log keeps that password sealed only.
+    const inputs = await pgQuery<{ input: string }>(
+      `SELECT input::text AS input FROM sagas WHERE name = 'tenant-provisioning' AND tenant = $1`,
+      [slug],
+      systemDb,
+    );
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]!.input).not.toContain(password);
     const own: TestTenant = { slug, apiKey: created.body.apiKey };
     const device = await call('POST', '/v1/devices', { name: 'meter-own', model: 'EM-340' }, own);
     expect(device.status).toBe(201);

@@ -1,5 +1,5 @@
 import { serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
-import { checkServerUrlParameters, commonConfigShape } from '#polystore/runtime';
+import { checkServerUrlParameters, commonConfigShape, serverUrlListVar } from '#polystore/runtime';
 import { base64KeyVar, intVar, urlVar } from '#polystore/platform';
 import { z } from 'zod';
 
@@ -54,7 +54,7 @@ export const cliConfigSchema = z.object({
    * `db-roles`: administrative URLs (a superuser, used once) of the database servers whose
    * Polystore logins it creates, comma-separated; a secret, best given as DB_ADMIN_URLS_FILE.
    */
-  DB_ADMIN_URLS: serverUrlList(),
+  DB_ADMIN_URLS: serverUrlListVar(),
   /**
    * Moves (`tenants move`, `ops worker`): the provisioning login's server URLs
    * (`postgres://polystore_provisioner:<password>@host:port`), comma-separated, for the servers
@@ -62,24 +62,7 @@ export const cliConfigSchema = z.object({
    * copies and cleans up with the provisioning login, and the placement keeps its URL's login. A
    * secret, best given as PROVISIONER_URLS_FILE.
    */
-  PROVISIONER_URLS: serverUrlList(),
+  PROVISIONER_URLS: serverUrlListVar(),
 });
-
-/** A comma-separated list of `postgres://` or `mysql://` (`mariadb://`) server URLs, or nothing. */
-function serverUrlList() {
-  return z
-    .string()
-    .trim()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
-    )
-    .refine((urls) => urls.length > 0 && urls.every((url) => /^(postgres|postgresql|mysql|mariadb):\/\//.test(url)), {
-      message: 'must be postgres:// or mysql:// (mariadb://) server URLs, comma-separated',
-    })
-    .optional();
-}
 
 export type CliConfig = z.output<typeof cliConfigSchema>;

@@ -1,4 +1,9 @@
-import { commonConfigShape, requiredInProduction, checkServerUrlParameters } from '#polystore/runtime';
+import {
+  commonConfigShape,
+  requiredInProduction,
+  checkServerUrlParameters,
+  serverUrlListVar,
+} from '#polystore/runtime';
 import { boolVar, HostListUrl, intVar, portVar, urlVar } from '#polystore/platform';
 import { STORE_NAMES, serverSchemes, storeManifests, type StoreManifest } from '#polystore/catalog';
 import { PLACEMENT_KINDS } from '#polystore/data-router';
@@ -56,6 +61,14 @@ export const gatewayConfigSchema = z
     /** Bearer token of the admin API (at least 16 characters). */
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     ...storeVariables(),
+    /**
+     * The provisioning login's server URLs (`postgres://polystore_provisioner:<password>@host:port`),
+     * comma-separated; a secret, best given as PROVISIONER_URLS_FILE. A `database` or `dedicated`
+     * placement asked for on a server whose URL names a store's runtime login (the defaults of
+     * `npm run stack` and compose) is made with the one of that server, and gets a login of its
+     * own (docs/security.md). Without it, such a placement needs its `server` given.
+     */
+    PROVISIONER_URLS: serverUrlListVar(),
     /** The stores this deployment runs: tenants are provisioned in each, readiness checks each. */
     STORES: z
       .string()

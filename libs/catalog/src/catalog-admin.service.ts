@@ -342,9 +342,9 @@ export class CatalogAdminService {
 
   /**
    * What the catalog records as a placement's server: the given URL and sealed password, or for a
-   * placement that gets a login of its own ({@link getsPlacementLogin}), that login and its
-   * password, sealed for the store, with the given (provisioning) login kept apart for the
-   * operators' processes (sealed with the master key).
+   * placement that gets a login of its own ({@link getsPlacementLogin}), that login without a
+   * password (the store derives it from its key), with the given (provisioning) login kept apart
+   * for the operators' processes (sealed with the master key).
    */
   private recordedServer(
     tenantId: string,
@@ -362,8 +362,9 @@ export class CatalogAdminService {
     const login = this.placementLogin(store, database);
     const provisionerPassword = serverSecret === null ? undefined : this.secrets.open(serverSecret, tenantId, store);
     return {
+      // No password stored: the store derives the login's from its key (placementLoginPassword).
       serverUrl: asPlacementLogin(serverUrl, login.username),
-      serverSecret: this.secrets.seal(login.password!, tenantId, store),
+      serverSecret: null,
       provisioner: {
         serverUrl,
         serverSecret:
@@ -455,7 +456,7 @@ function assertLayout(layout: PlacementLayout, serverUrl: string): void {
   // A store's runtime login provisions schema placements only (through db-roles' functions).
   if (layout.kind !== 'schema' && address.dialect === 'postgres' && isStoreRuntimeLogin(address.username))
     throw CatalogException.invalidPlacement(
-      'a database or dedicated placement on PostgreSQL needs a provisioning login in its server URL, not a runtime login',
+      "a database or dedicated placement on PostgreSQL needs a provisioning login in its server URL, not a runtime login (give the server, or the gateway that server's provisioning login in PROVISIONER_URLS)",
     );
 }
 

@@ -158,7 +158,9 @@ export class CatalogService implements OnModuleInit, OnModuleDestroy {
       .where('t.slug = :tenant AND p.store = :store', { tenant, store })
       .getOne();
     if (!row) return null;
-    const password = row.serverSecret ? this.secrets.open(row.serverSecret, row.tenantId, row.store) : undefined;
+    const password = row.serverSecret
+      ? this.secrets.open(row.serverSecret, row.tenantId, row.store)
+      : this.secrets.derivedLoginPassword(row.store, row.serverUrl);
     const serverUrl = joinServerUrl(row.serverUrl, password);
     return {
       tenant,

@@ -227,10 +227,17 @@ export class ServerSecretBox {
   /**
    * The password of a placement's own login (`<database>_login`, a `database` or `dedicated`
    * placement on PostgreSQL), derived from the store's key: the same at every retry of a
-   * provisioning, and distinct per placement. The catalog keeps it sealed like any server password.
+   * provisioning, distinct per placement, and stored nowhere (as the runtime logins' passwords):
+   * the store derives it when it opens the placement.
    */
   placementLoginPassword(store: string, login: string): string {
     return deriveKey(this.storeKey(store), `polystore/placement-login/${login}`).toString('base64url');
+  }
+
+  /** For a stored server URL naming a placement's own login, that login's password; otherwise none. */
+  derivedLoginPassword(store: string, serverUrl: string): string | undefined {
+    const { username } = parseServerUrl(serverUrl);
+    return isTenantLogin(username) ? this.placementLoginPassword(store, username!) : undefined;
   }
 
   /**

@@ -289,3 +289,20 @@ function developmentKey(file: string, field: 'deviceBrokerKey' | 'contextSigning
 export function resolveAdminToken(config: { ADMIN_TOKEN?: string; DEV_SECRETS_FILE: string }): string {
   return config.ADMIN_TOKEN ?? developmentSecrets(config.DEV_SECRETS_FILE).adminToken;
 }
+
+/** A comma-separated list of `postgres://` or `mysql://` (`mariadb://`) server URLs, or nothing. */
+export function serverUrlListVar() {
+  return z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.length > 0 && urls.every((url) => /^(postgres|postgresql|mysql|mariadb):\/\//.test(url)), {
+      message: 'must be postgres:// or mysql:// (mariadb://) server URLs, comma-separated',
+    })
+    .optional();
+}

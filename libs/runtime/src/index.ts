@@ -8,6 +8,7 @@ export {
   resolveMasterKey,
   resolveDeviceBrokerKey,
   resolveContextSigningKey,
+  serverUrlListVar,
 } from './common-config.js';
 export { contextSignerFor, contextVerifierFor } from './context-keys.js';
 export { checkServerUrlParameters, natsTlsCaVar, natsTlsOf } from './transport-tls.util.js';

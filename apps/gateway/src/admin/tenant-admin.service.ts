@@ -8,6 +8,7 @@ import {
   CatalogException,
   CatalogService,
   defaultPlacementKind,
+  isStoreRuntimeLogin,
   placementNames,
   splitServerUrl,
   type PlacementSpec,
@@ -118,11 +119,12 @@ export class TenantAdminService {
       const choice = choices.find((c) => c.store === s.store);
       if (choice?.kind === 'dedicated' && !choice.server)
         throw CatalogException.invalidPlacement(`a dedicated ${s.store} placement needs its server`);
-      const serverUrl = choice?.server ?? s.defaultServerUrl;
-      const dialect = parseServerUrl(splitServerUrl(serverUrl).serverUrl).dialect;
+      const given = choice?.server ?? s.defaultServerUrl;
+      const dialect = parseServerUrl(splitServerUrl(given).serverUrl).dialect;
       if (!s.dialects.includes(dialect))
         throw CatalogException.invalidPlacement(`the ${s.store} store runs on ${s.dialects.join(', ')} servers`);
-      const kind = choice?.kind ?? (choice?.server ? defaultPlacementKind(serverUrl) : s.defaultKind);
+      const kind = choice?.kind ?? (choice?.server ? defaultPlacementKind(given) : s.defaultKind);
+      const serverUrl = this.provisioningUrlFor(given, kind);
       if (kind === 'schema' && dialect !== 'postgres')
         throw CatalogException.invalidPlacement(`a schema placement needs a PostgreSQL server (${s.store})`);
       // The spec goes into the saga log: its password, if any, sealed with the store's key.
@@ -133,6 +135,17 @@ export class TenantAdminService {
         ...placementNames(s.store, tenantId, kind),
       });
     });
+  }
+
+  /**
+   * A database of its own on a server whose URL names a store's runtime login (which makes
+   * schemas only) is made with the provisioning login of that server (`PROVISIONER_URLS`), when
+   * the gateway has it; otherwise the URL as given (the catalog refuses it, naming the reason).
+   */
+  private provisioningUrlFor(serverUrl: string, kind: PlacementKind): string {
+    const address = parseServerUrl(serverUrl);
+    if (address.dialect !== 'postgres' || kind === 'schema' || !isStoreRuntimeLogin(address.username)) return serverUrl;
+    return (this.config.PROVISIONER_URLS ?? []).find((url) => parseServerUrl(url).id === address.id) ?? serverUrl;
   }
 
   async list(): Promise<TenantDto[]> {
