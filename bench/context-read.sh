@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# The read path with and without the signed request context, side by side: builds snapshots of
-# <base> (a revision before the signature, default f39f1c6^) and of the working tree, then runs
-# bench/run.mjs at 1 tenant on each, alternating (and alternating which goes first),
-# BENCH_CONTEXT_READ_ROUNDS times (4), and writes
+# The read path with and without the signed request context, side by side on one build: a
+# snapshot of <revision> (default: the working tree) as it is ("signed") and its twin whose
+# signer adds nothing and whose stores' check accepts every message ("unsigned",
+# bench/lib/unsign-snapshot.mjs), then bench/run.mjs at 1 tenant on each, alternating (and
+# alternating which goes first), BENCH_CONTEXT_READ_ROUNDS times (4), and writes
 # bench/results/<stamp>-context-read-path.md with each run's throughput and CPU per request.
-#   bench/context-read.sh [<base revision>]
+#   bench/context-read.sh [<revision>]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE=${1:-f39f1c6^}
+REVISION=${1:---working-tree}
 ROUNDS=${BENCH_CONTEXT_READ_ROUNDS:-4}
 WORK=$(mktemp -d /tmp/polystore-context-read.XXXXXX)
 STAMP=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 OUT=$ROOT/bench/results/$STAMP-context-read-path.md
 cd "$ROOT"
-node bench/snapshot.mjs "$WORK/base" "$BASE" >/dev/null
-node bench/snapshot.mjs "$WORK/signed" --working-tree >/dev/null
+node bench/snapshot.mjs "$WORK/signed" "$REVISION" >/dev/null
+node bench/snapshot.mjs "$WORK/unsigned" "$REVISION" >/dev/null
+node bench/lib/unsign-snapshot.mjs "$WORK/unsigned" >/dev/null
+if [ "$REVISION" = --working-tree ]; then build="the working tree on $(git rev-parse --short HEAD)"; else build=$(git rev-parse --short "$REVISION"); fi
 {
   echo "# Reading one customer with and without the signed request context"
   echo
   echo "Run $STAMP on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Node $(node --version)."
-  echo "Base: $(git rev-parse --short "$BASE") (stores trust the tenant header); signed: the working tree on $(git rev-parse --short HEAD)."
+  echo "Both variants are one build ($build); unsigned: its signer adds nothing and its stores' check accepts every message (bench/lib/unsign-snapshot.mjs)."
   echo "bench/run.mjs at 1 tenant, 50 connections, 15 s per scenario, the floor measured in each run."
   echo
   echo "| round | variant | floor req/s | Polystore req/s | Polystore / floor | CPU ms/request: gateway / secure store / all |"
@@ -27,8 +30,8 @@ node bench/snapshot.mjs "$WORK/signed" --working-tree >/dev/null
 } >"$OUT"
 for round in $(seq 1 "$ROUNDS"); do
   # Alternate which goes first, so a drift of the machine's state does not favour one side.
-  order="base signed"
-  ((round % 2 == 0)) && order="signed base"
+  order="unsigned signed"
+  ((round % 2 == 0)) && order="signed unsigned"
   for variant in $order; do
     dir=$WORK/results-$variant-$round
     BENCH_APPS_ROOT=$WORK/$variant BENCH_TENANTS=1 BENCH_CAP_VARIANT=0 BENCH_NAIVE_TENANTS=0 BENCH_DATABASE_TENANTS=0 \
@@ -44,6 +47,14 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round $variant: floor $floor, polystore $poly"
   done
 done
+# Means of each variant, and signed / unsigned (raw, and normalized by each run's floor).
+node - "$OUT" <<'JS' >>"$OUT"
+const rows = require('node:fs').readFileSync(process.argv[2], 'utf8').split('\n')
+  .filter((l) => /^\| \d+ \| (signed|unsigned) /.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+const mean = (v, i) => { const xs = rows.filter((r) => r[2] === v).map((r) => Number(r[i])); return xs.reduce((a, b) => a + b, 0) / xs.length; };
+const [s, u, sn, un] = [mean('signed', 4), mean('unsigned', 4), mean('signed', 5), mean('unsigned', 5)];
+console.log(`\nMeans: signed ${s.toFixed(0)} req/s, unsigned ${u.toFixed(0)} req/s: **signed / unsigned ${(s / u).toFixed(3)}x** raw, ${(sn / un).toFixed(3)}x normalized by each run's floor (target: at least 0.95x).`);
+JS
 cp "$OUT" "$ROOT/bench/results/latest-context-read-path.md"
 rm -rf "$WORK"
 echo "written $OUT"
