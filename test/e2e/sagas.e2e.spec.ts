@@ -420,6 +420,60 @@ describe('sagas - cross-store operations complete or are compensated, and surviv
     }
   });
 
+  it("tenants - a gateway SIGKILLed between the catalog's commit and a database placement's own login: another gateway resumes the provisioning, makes the login, and the tenant is served", async () => {
+    const slug = `e2e-ownkill-${uniqueToken(6)}`;
+    const crashy = await stack.startReplica('gateway', 'crashy-login', {
+      CRASH_POINTS: 'catalog.tenants.create.after-commit',
+    });
+    const killed = await httpRequest({
+      port: crashy.adminPort,
+      method: 'POST',
+      path: '/admin/tenants',
+      host: stack.baseDomain,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: { slug, name: 'Killed mid-login', placements: [{ store: 'secure', kind: 'database' }] },
+    }).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    expect(killed).not.toBe('answered'); // it died before it could answer
+    expect((await crashy.waitForExit()).signal).toBe('SIGKILL');
+    const placementUrl = async () =>
+      (
+        await system<{ server_url: string }>(
+          `SELECT p.server_url FROM placements p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = $1 AND p.store = 'secure'`,
+          [slug],
+        )
+      )[0]?.server_url;
+    const login = new URL((await placementUrl())!).username;
+    expect(login).toMatch(/^ps_secure_[0-9a-f]{32}_login$/);
+    // Committed, but the login was never made: the worst moment.
+    expect(await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [login])).toEqual([]);
+    try {
+      // The surviving gateway takes the saga over once its lease lapses: the retried registration
+      // makes the login and database, the stores provision, the tenant is activated.
+      await eventually(
+        async () =>
+          (await system<{ status: string }>('SELECT status FROM tenants WHERE slug = $1', [slug]))[0]?.status ===
+          'active',
+        { timeoutMs: 45_000, what: 'the tenant activated by the other gateway' },
+      );
+      const database = login.replace(/_login$/, '');
+      expect(
+        await pgQuery('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [database]),
+      ).toEqual([{ owner: login }]);
+      const key = await stack.admin<{ apiKey: string }>('POST', `/admin/tenants/${slug}/api-keys`, { name: 'after' });
+      expect(key.status).toBe(201);
+      const t: TestTenant = { slug, apiKey: key.body.apiKey };
+      const created = await call('POST', '/v1/customers', { name: 'Ada', email: 'ada@example.com' }, {}, t);
+      expect(created.status).toBe(201);
+      expect((await call('GET', `/v1/customers/${created.body.id as string}`, undefined, {}, t)).status).toBe(200);
+    } finally {
+      await stack.admin('DELETE', `/admin/tenants/${slug}`);
+    }
+    expect(await pgQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [login])).toEqual([]);
+  });
+
   it('saga scenario 13 - the edge store is down longer than the unknown-outcome window, then comes back: the registration compensates and its key answers 409 OPERATION_ABANDONED; scenarios 10 and 11 - meanwhile the device is pending, not listed as active, and cannot be deleted', async () => {
     await stack.app('edge-store').stop('SIGKILL');
     const name = `edge-down-${uniqueToken(6)}`;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { CrashPoints } from '#polystore/platform';
 import type { TenantSlug } from '#polystore/tenancy';
 import {
   assertDatabaseName,
@@ -74,6 +75,9 @@ export interface TenantView extends TenantRecord {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** Crash point (tests): the tenant and its placements committed, their own logins not made yet. */
+export const CATALOG_CREATE_AFTER_COMMIT = 'catalog.tenants.create.after-commit';
+
 /**
  * Write side of the catalog (gateway admin API and CLI). Every change is committed, then
  * announced with `catalog.tenant.changed` so every process drops its cached view at once.
@@ -129,6 +133,7 @@ export class CatalogAdminService {
       if (sqlStateOf(error) === UNIQUE_VIOLATION) throw CatalogException.tenantExists(input.slug);
       throw error;
     }
+    CrashPoints.hit(CATALOG_CREATE_AFTER_COMMIT);
     await this.ensurePlacementLogins(id);
     this.changed(input.slug);
     return (await this.catalog.findTenant(input.slug))!;
