@@ -11,6 +11,11 @@ export const CatalogErrorCode = {
   PLACEMENT_VERSION_CONFLICT: 'PLACEMENT_VERSION_CONFLICT',
   /** This process holds no key for a store's placements (a store holds only its own). */
   NO_STORE_KEY: 'NO_STORE_KEY',
+  /**
+   * A placement's sealed server password does not open with this process's key for its store
+   * (sealed under another master key, or the master key's first version was dropped).
+   */
+  PLACEMENT_SECRET_UNREADABLE: 'PLACEMENT_SECRET_UNREADABLE',
   /** No live API key with this id belongs to the tenant (unknown, revoked, expired or rotated). */
   API_KEY_NOT_FOUND: 'API_KEY_NOT_FOUND',
 } as const;
@@ -62,6 +67,15 @@ export class CatalogException extends CodedError<CatalogErrorCode> {
       CatalogErrorCode.INVALID_PLACEMENT,
       ErrorKind.INVALID_ARGUMENT,
       `invalid placement: ${what}`,
+    );
+  }
+
+  static secretUnreadable(store: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.PLACEMENT_SECRET_UNREADABLE,
+      ErrorKind.UNAVAILABLE,
+      `the ${store} placement's server password does not open with this process's ${store} store key (sealed under another master key?)`,
+      { store },
     );
   }
 

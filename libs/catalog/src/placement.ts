@@ -204,14 +204,18 @@ export class ServerSecretBox {
     return seal(this.keyOf(store), password, `placement:${tenantId}:${store}`);
   }
 
+  /** The password `sealed` holds; `PLACEMENT_SECRET_UNREADABLE` (503) when no key of this process opens it. */
   open(sealed: Buffer, tenantId: string, store: string): string {
     const context = `placement:${tenantId}:${store}`;
-    try {
-      return open(this.keyOf(store), sealed, context).toString('utf8');
-    } catch (error) {
-      if (!this.legacyKey) throw error;
-      return open(this.legacyKey, sealed, context).toString('utf8');
+    const key = this.keyOf(store); // NO_STORE_KEY when this process holds none for the store
+    for (const candidate of this.legacyKey ? [key, this.legacyKey] : [key]) {
+      try {
+        return open(candidate, sealed, context).toString('utf8');
+      } catch {
+        // the next key, if any
+      }
     }
+    throw CatalogException.secretUnreadable(store);
   }
 
   /** True when `sealed` opens only with the pre-store-key master-derived key (it should be sealed again). */

@@ -39,6 +39,19 @@ describe('catalog - server passwords sealed per store', () => {
     expect(() => edge.open(legacy, TENANT, 'edge')).toThrow();
   });
 
+  it('a password sealed under another master key is PLACEMENT_SECRET_UNREADABLE (503, naming the store), not a crypto error', () => {
+    const other = new ServerSecretBox({ masterKey: Buffer.alloc(32, 12) });
+    const sealed = other.seal('elsewhere', TENANT, 'edge');
+    for (const box of [operator, edge])
+      expect(() => box.open(sealed, TENANT, 'edge')).toThrow(
+        expect.objectContaining({
+          code: CatalogErrorCode.PLACEMENT_SECRET_UNREADABLE,
+          kind: 'UNAVAILABLE',
+          message: expect.stringContaining('edge placement'),
+        }),
+      );
+  });
+
   it('store keys differ per store and per master key', () => {
     const keys = ['secure', 'reliable', 'edge'].map((store) => storeKeyOf(MASTER, store).toString('hex'));
     expect(new Set(keys).size).toBe(3);
