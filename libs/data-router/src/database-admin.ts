@@ -70,18 +70,7 @@ export const DatabaseAdmin = {
     assertDatabaseName(database);
     const address = parseServerUrl(serverUrl);
     if (address.dialect === 'mongodb') return false; // MongoDB creates databases on first write.
-    return withAdminConnection(address, async (ds) => {
-      if (await exists(ds, address, database)) return false;
-      try {
-        const charset = address.dialect === 'postgres' ? '' : ' CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
-        await ds.query(`CREATE DATABASE ${quoteDatabaseName(address.dialect, database)}${charset}`);
-        return true;
-      } catch (error) {
-        if (isDuplicateDatabase(error)) return false;
-        if (isUnreachable(error)) throw DataRouterException.unavailable(address.id, failureReason(error), error);
-        throw error;
-      }
-    });
+    return withAdminConnection(address, (ds) => ensureDatabaseOn(ds, address, database));
   },
 
   /**
@@ -114,6 +103,24 @@ export const DatabaseAdmin = {
     return withAdminConnection(address, (ds) => exists(ds, address, database));
   },
 };
+
+/**
+ * Creates `database` through the administrative connection `ds` to the server of `address` unless
+ * it exists (a concurrent creation counts as existing); true when this call created it.
+ */
+export async function ensureDatabaseOn(ds: DataSource, address: ServerAddress, database: string): Promise<boolean> {
+  assertDatabaseName(database);
+  if (await exists(ds, address, database)) return false;
+  try {
+    const charset = address.dialect === 'postgres' ? '' : ' CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
+    await ds.query(`CREATE DATABASE ${quoteDatabaseName(address.dialect, database)}${charset}`);
+    return true;
+  } catch (error) {
+    if (isDuplicateDatabase(error)) return false;
+    if (isUnreachable(error)) throw DataRouterException.unavailable(address.id, failureReason(error), error);
+    throw error;
+  }
+}
 
 async function exists(ds: DataSource, address: ServerAddress, database: string): Promise<boolean> {
   const rows: unknown[] =

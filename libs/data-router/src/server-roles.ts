@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import {
   DatabaseAdmin,
+  ensureDatabaseOn,
   ensureRuntimeLoginOn,
   MysqlRuntimeLogin,
   PROVISIONING_SCHEMA,
@@ -173,9 +174,9 @@ export const ServerRoles = {
     const prefix = runtime.databasePrefix;
     if (prefix === undefined || !/^[a-z][a-z0-9_]{0,29}$/.test(prefix))
       throw DataRouterException.invalidPlacement("the runtime login needs the prefix of its store's tenants");
-    const created = await DatabaseAdmin.ensureDatabase(adminUrl, sharedDatabase);
     await withAdminConnection(address, async (ds) => {
-      if (created) await ds.query(`ALTER DATABASE "${sharedDatabase}" OWNER TO "${provisioner}"`);
+      if (await ensureDatabaseOn(ds, address, sharedDatabase))
+        await ds.query(`ALTER DATABASE "${sharedDatabase}" OWNER TO "${provisioner}"`);
       await ds.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "${sharedDatabase}" TO "${provisioner}"`);
       await ensureRuntimeLoginOn(ds, address, runtime);
     });
@@ -289,17 +290,15 @@ export const ServerRoles = {
     if (name !== tenantLoginName(database))
       throw DataRouterException.invalidPlacement(`the login of ${database} is ${tenantLoginName(database)}`);
     const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
-    await withAdminConnection(address, async (ds) => {
+    return withAdminConnection(address, async (ds) => {
       await ensurePostgresLogin(ds, name, 'INHERIT NOCREATEDB NOCREATEROLE', secret);
       await ds.query(`GRANT "${name}" TO CURRENT_USER`);
-    });
-    const created = await DatabaseAdmin.ensureDatabase(adminUrl, database);
-    await withAdminConnection(address, async (ds) => {
+      const created = await ensureDatabaseOn(ds, address, database);
       await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
       await ds.query(`REVOKE ALL ON DATABASE "${database}" FROM PUBLIC`);
       await ds.query(`GRANT CONNECT, TEMPORARY ON DATABASE "${database}" TO CURRENT_USER`);
+      return created;
     });
-    return created;
   },
 
   /**
