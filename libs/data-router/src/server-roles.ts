@@ -292,7 +292,8 @@ export const ServerRoles = {
     const secret = password === undefined ? '' : ` PASSWORD '${password}'`;
     return withAdminConnection(address, async (ds) => {
       await ensurePostgresLogin(ds, name, 'INHERIT NOCREATEDB NOCREATEROLE', secret);
-      await ds.query(`GRANT "${name}" TO CURRENT_USER`);
+      // Two provisionings at once may both grant: the loser's unique violation means granted.
+      await ds.query(`DO $$ BEGIN GRANT "${name}" TO CURRENT_USER; EXCEPTION WHEN unique_violation THEN NULL; END $$`);
       const created = await ensureDatabaseOn(ds, address, database);
       await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
       await ds.query(`REVOKE ALL ON DATABASE "${database}" FROM PUBLIC`);
