@@ -263,7 +263,7 @@ export class CatalogAdminService {
         tenant.id,
         store,
         serverUrl,
-        password === undefined ? null : this.secrets.seal(password, tenant.id, store),
+        password,
         layout?.kind ?? current.kind,
         layout?.database ?? current.databaseName,
       );
@@ -325,13 +325,10 @@ export class CatalogAdminService {
   private async insertPlacement(manager: EntityManager, tenantId: string, spec: PlacementSpec): Promise<void> {
     assertLayout(spec, spec.serverUrl);
     const { serverUrl, password } = splitServerUrl(spec.serverUrl);
-    const serverSecret =
-      password !== undefined
-        ? this.secrets.seal(password, tenantId, spec.store)
-        : spec.sealedPassword !== undefined
-          ? this.sealedFor(spec.sealedPassword, tenantId, spec.store)
-          : null;
-    const recorded = this.recordedServer(tenantId, spec.store, serverUrl, serverSecret, spec.kind, spec.database);
+    const given =
+      password ??
+      (spec.sealedPassword === undefined ? undefined : this.openSealed(spec.sealedPassword, tenantId, spec.store));
+    const recorded = this.recordedServer(tenantId, spec.store, serverUrl, given, spec.kind, spec.database);
     await manager.insert(PlacementEntity, {
       tenantId,
       store: spec.store,
@@ -346,16 +343,17 @@ export class CatalogAdminService {
   }
 
   /**
-   * What the catalog records as a placement's server: the given URL and sealed password, or for a
-   * placement that gets a login of its own ({@link getsPlacementLogin}), that login without a
-   * password (the store derives it from its key), with the given (provisioning) login kept apart
-   * for the operators' processes (sealed with the master key).
+   * What the catalog records as a placement's server, given its URL (no password) and password:
+   * that URL with the password sealed for the store, or for a placement that gets a login of its
+   * own ({@link getsPlacementLogin}), that login without a password (the store derives it from its
+   * key), with the given (provisioning) login kept apart for the operators' processes (its
+   * password sealed with the master key).
    */
   private recordedServer(
     tenantId: string,
     store: StoreName,
     serverUrl: string,
-    serverSecret: Buffer | null,
+    password: string | undefined,
     kind: PlacementKind,
     database: string,
   ): {
@@ -363,17 +361,15 @@ export class CatalogAdminService {
     serverSecret: Buffer | null;
     provisioner?: { serverUrl: string; serverSecret: Buffer | null };
   } {
-    if (!getsPlacementLogin(serverUrl, kind)) return { serverUrl, serverSecret };
-    const login = this.placementLogin(store, database);
-    const provisionerPassword = serverSecret === null ? undefined : this.secrets.open(serverSecret, tenantId, store);
+    if (!getsPlacementLogin(serverUrl, kind))
+      return { serverUrl, serverSecret: password === undefined ? null : this.secrets.seal(password, tenantId, store) };
     return {
       // No password stored: the store derives the login's from its key (placementLoginPassword).
-      serverUrl: asPlacementLogin(serverUrl, login.username),
+      serverUrl: asPlacementLogin(serverUrl, this.placementLogin(store, database).username),
       serverSecret: null,
       provisioner: {
         serverUrl,
-        serverSecret:
-          provisionerPassword === undefined ? null : this.secrets.sealProvisioner(provisionerPassword, tenantId, store),
+        serverSecret: password === undefined ? null : this.secrets.sealProvisioner(password, tenantId, store),
       },
     };
   }
@@ -395,15 +391,13 @@ export class CatalogAdminService {
     );
   }
 
-  /** `sealed` (base64) as stored, once it is shown to open for this tenant and store (`INVALID_PLACEMENT` otherwise). */
-  private sealedFor(sealed: string, tenantId: string, store: StoreName): Buffer {
-    const secret = Buffer.from(sealed, 'base64');
+  /** The password `sealed` (base64, {@link sealedSpec}) holds for this tenant and store; `INVALID_PLACEMENT` when it does not open. */
+  private openSealed(sealed: string, tenantId: string, store: StoreName): string {
     try {
-      this.secrets.open(secret, tenantId, store);
+      return this.secrets.open(Buffer.from(sealed, 'base64'), tenantId, store);
     } catch {
       throw CatalogException.invalidPlacement(`the sealed password of the ${store} placement does not open`);
     }
-    return secret;
   }
 
   private changed(slug: TenantSlug): void {
