@@ -28,7 +28,6 @@ export {
 export {
   TenantDataModule,
   runtimeLogin,
-  runtimeLoginName,
   storeBatchRole,
   tenantDataLimits,
   type TenantDataLimits,

@@ -65,16 +65,11 @@ export interface TenantDataOptions {
  */
 export function runtimeLogin(store: StoreName, storeKey: Buffer): RuntimeLogin {
   return {
-    username: runtimeLoginName(store),
+    username: storeRuntimeLoginName(store),
     password: deriveKey(storeKey, 'polystore/runtime-login').toString('base64url'),
     databasePrefix: placementDatabasePrefix(store),
     batchRole: storeBatchRole(store),
   };
-}
-
-/** The name of a store's runtime login (see {@link runtimeLogin}). */
-export function runtimeLoginName(store: StoreName): string {
-  return storeRuntimeLoginName(store);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { CatalogErrorCode, type CatalogService, type StoreName } from '#polystore/catalog';
+import { CatalogErrorCode, storeRuntimeLoginName, type CatalogService, type StoreName } from '#polystore/catalog';
 import { parseServerUrl, resolveStoreSchema, SchemaAdmin } from '#polystore/data-router';
 import { TenantSkipped, type TenantJob } from '#polystore/jobs';
 import { isCodedError } from '#polystore/platform';
-import { runtimeLoginName, storeBatchRole } from '#polystore/runtime';
+import { storeBatchRole } from '#polystore/runtime';
 import type { TenantSlug } from '#polystore/tenancy';
 import { fleetRouter } from '../fleet-router.js';
 import { STORE_SCHEMAS } from '../store-apps.js';
@@ -49,7 +49,7 @@ export function migrateJob(
     const key = `${store} ${parseServerUrl(serverUrl).id}`;
     let ensured = batchRoles.get(key);
     if (!ensured) {
-      ensured = SchemaAdmin.ensureBatchRole(serverUrl, runtimeLoginName(store), storeBatchRole(store));
+      ensured = SchemaAdmin.ensureBatchRole(serverUrl, storeRuntimeLoginName(store), storeBatchRole(store));
       ensured.catch(() => batchRoles.delete(key));
       batchRoles.set(key, ensured);
     }
@@ -66,7 +66,7 @@ export function migrateJob(
         return options.dryRun ? { store, pending: [] } : { store, applied: [] };
       if (options.dryRun) return { store, pending: await router.pendingMigrations() };
       // A server URL naming the runtime login (no provisioning login): `db-roles` made the batch role.
-      if (placement.kind === 'schema' && parseServerUrl(placement.serverUrl).username !== runtimeLoginName(store))
+      if (placement.kind === 'schema' && parseServerUrl(placement.serverUrl).username !== storeRuntimeLoginName(store))
         await ensureBatchRole(store, placement.serverUrl);
       return { store, applied: (await router.migrate()).applied };
     } catch (error) {
