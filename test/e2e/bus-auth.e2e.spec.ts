@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
   busAuthenticator,
   busInboxPrefix,
@@ -77,12 +77,29 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
     expect(violations()).toEqual([]);
   });
 
-  it('bus - a store killed and restarted (new pid), and the bus itself crashed and restarted: service resumes with the same credentials', async () => {
-    const store = stack.app('secure-store');
-    const oldPid = store.child.pid;
-    await store.stop('SIGKILL');
-    const restarted = await stack.startApp('secure-store');
-    expect(restarted.child.pid).not.toBe(oldPid);
+  it('bus - a store killed (-9) and restarted, and the bus crashed and restarted: service resumes with the same credentials, and a gateway command copied before runs nothing when sent again', async () => {
+    // The attack a replay needs: a copy (only the store's credentials may read its requests) and
+    // publish rights (only callers have them). Neither the reply subject nor restarts help it.
+    const spy = await as('secure-store');
+    const subject = subjectFor(stack.prefix, Contracts.secure.customers.create.pattern);
+    const copies: Msg[] = [];
+    spy.subscribe(subject, {
+      callback: (_error, msg) => {
+        copies.push(msg);
+      },
+    });
+    await spy.flush();
+    const created = await call('POST', '/v1/customers', { name: 'Twin', email: `twin.${email}` });
+    expect(created.status).toBe(201);
+    await eventually(() => copies.length > 0, { what: 'a copy of the gateway command' });
+    const copy = copies[0]!;
+    await spy.close();
+
+    // The store that ran it dies with its own memory of it; the bus crashes too.
+    const oldPid = stack.app('secure-store').child.pid;
+    await stack.app('secure-store').stop('SIGKILL');
+    const store = await stack.startApp('secure-store');
+    expect(store.child.pid).not.toBe(oldPid);
     expect((await call('GET', `/v1/customers/${customerId}`)).status).toBe(200);
     await bus.crashAndRestart();
     await eventually(async () => (await call('GET', `/v1/customers/${customerId}`)).status === 200, {
@@ -90,6 +107,16 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
       what: 'a read after the bus restarted',
     });
     expect(violations()).toEqual([]);
+
+    const cli = await as('cli');
+    const toOwnInbox = await cli.request(subject, copy.data, { timeout: 2_000, headers: copy.headers });
+    expect(toOwnInbox.json<{ err: { code: string } }>().err.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+    const replays = () => store.lines.filter((line) => /refused a message on .*CONTEXT_REPLAYED/.test(line)).length;
+    cli.publish(subject, copy.data, { reply: copy.reply!, headers: copy.headers });
+    await eventually(() => replays() > 0, { what: 'the copy sent to the gateway inbox refused as a replay' });
+    // Created once: the tenant has exactly the customers the gateway created (emails are sealed).
+    const rows = await stack.tenantSql<{ id: string }>(tenant.slug, 'secure', 'SELECT id FROM customers');
+    expect(rows.map((row) => row.id).sort()).toEqual([customerId, created.body.id as string].sort());
   });
 
   it('bus - a client without credentials is refused at connect', async () => {

@@ -69,6 +69,15 @@ describe('service identity - signed tenant context on the bus (e2e, real process
     return { reply: answer.json<Reply>(), text: answer.string() };
   }
 
+  /** The first message on `inbox` after `act` (what the gateway would receive there). */
+  async function answerTo(inbox: string, act: () => void): Promise<{ reply: Reply; text: string }> {
+    const watch = attacker.subscribe(inbox, { max: 1, timeout: 3_000 });
+    await attacker.flush();
+    act();
+    for await (const answer of watch) return { reply: answer.json<Reply>(), text: answer.string() };
+    throw new Error(`nothing came to ${inbox}`);
+  }
+
   it('service identity - a request naming the tenant in a header, unsigned, gets CONTEXT_UNSIGNED and no PII', async () => {
     const headers = natsHeaders();
     const { reply, text } = await send(searchSubject(), searchMessage(headers), headers);
@@ -114,9 +123,18 @@ describe('service identity - signed tenant context on the bus (e2e, real process
       return headers;
     };
 
+    // As-is to the attacker's own inbox: the signature names the gateway's inbox prefix.
     const asIs = await send(getSubject, copy.data, replayHeaders());
-    expect(asIs.reply.err?.code).toBe(MessagingErrorCode.CONTEXT_REPLAYED);
+    expect(asIs.reply.err?.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+    expect(asIs.reply.err?.message).toMatch(/reply subject/);
     expect(asIs.text).not.toContain(email);
+    // As-is to the gateway's inbox, where only the gateway may listen on an authenticated bus
+    // (this stack's bus is open, so the test can watch): refused as a replay all the same.
+    const toGateway = await answerTo(copy.reply!, () =>
+      attacker.publish(getSubject, copy.data, { reply: copy.reply!, headers: replayHeaders() }),
+    );
+    expect(toGateway.reply.err?.code).toBe(MessagingErrorCode.CONTEXT_REPLAYED);
+    expect(toGateway.text).not.toContain(email);
 
     const other = replayHeaders();
     other.set('Ps-Tenant', 'someone-else');
@@ -141,5 +159,46 @@ describe('service identity - signed tenant context on the bus (e2e, real process
       what: 'a logged refusal',
     });
     expect(store.lines.join('\n')).not.toContain(email);
+  });
+
+  it('service identity - a gateway command copied off the bus is refused by another replica, even after the first was killed (-9): the customer exists once', async () => {
+    const createSubject = subjectFor(stack.prefix, Contracts.secure.customers.create.pattern);
+    const copies: Msg[] = [];
+    const spy = attacker.subscribe(createSubject, {
+      callback: (_error, msg) => {
+        copies.push(msg);
+      },
+    });
+    await attacker.flush();
+    const twinEmail = `twin.${randomBytes(4).toString('hex')}@example.com`;
+    const created = await stack.request({
+      method: 'POST',
+      path: '/v1/customers',
+      body: { name: 'Twin', email: twinEmail },
+      tenant: tenant.slug,
+      apiKey: tenant.apiKey,
+    });
+    expect(created.status).toBe(201);
+    await eventually(() => copies.length > 0, { what: 'a copy of the gateway command' });
+    spy.unsubscribe();
+    const copy = copies[0]!;
+    const headers = natsHeaders();
+    for (const [header, values] of copy.headers!) headers.set(header, values[0]!);
+
+    // The replica that ran it dies with its memory; another process, which never saw it, gets the copy.
+    const first = stack.app('secure-store');
+    await first.stop('SIGKILL');
+    const second = await stack.startReplica('secure-store', 'second');
+    const replayed = await answerTo(copy.reply!, () =>
+      attacker.publish(createSubject, copy.data, { reply: copy.reply!, headers }),
+    );
+    expect(replayed.reply.err?.code).toBe(MessagingErrorCode.CONTEXT_REPLAYED);
+    await eventually(() => /refused a message on .*CONTEXT_REPLAYED/.test(second.lines.join('\n')), {
+      what: "the second replica's refusal",
+    });
+    const found = await runAsTenant(parseTenantSlug(tenant.slug), () =>
+      signed.client.request(Contracts.secure.customers.search, { email: twinEmail }),
+    );
+    expect(found.items.map((customer) => customer.id)).toEqual([created.body.id]);
   });
 });

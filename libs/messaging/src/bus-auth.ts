@@ -1,5 +1,6 @@
 import { nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
 import { createUser, fromSeed } from '@nats-io/nkeys';
+import { replayStreamName, replaySubject } from './replay-memory.js';
 
 /** Every process that connects to the bus, each with credentials of its own. */
 export const BUS_SERVICES = ['gateway', 'cli', 'secure-store', 'reliable-store', 'edge-store'] as const;
@@ -33,11 +34,28 @@ const CATALOG_EVENTS = '*.catalog.>';
 const STORE_SUBJECTS = ['*.secure.>', '*.reliable.>', '*.edge.>'];
 
 /**
+ * What a store needs for its replay memory (`openReplayMemory`): publish its claims, and
+ * create, update or read its own stream (named exactly), the answers coming to its own inbox.
+ */
+function replayMemoryPermissions(service: BusService): { publish: string[]; subscribe: string[] } {
+  const stream = replayStreamName(service);
+  return {
+    publish: [
+      `*.${replaySubject(service)}`,
+      `$JS.API.STREAM.INFO.${stream}`,
+      `$JS.API.STREAM.CREATE.${stream}`,
+      `$JS.API.STREAM.UPDATE.${stream}`,
+    ],
+    subscribe: [`${busInboxPrefix(service)}.>`],
+  };
+}
+
+/**
  * Least privilege per service: callers (gateway, CLI) may send requests to the stores and
- * broadcast catalog changes; each store may receive only its own subjects, answer them, and
- * publish only its own events. No store can send a request to another store, and nobody else
- * can receive a store's requests, or the answers: each goes to its caller's own inbox prefix
- * ({@link busInboxPrefix}), where no other service may listen.
+ * broadcast catalog changes; each store may receive only its own subjects, answer them, publish
+ * only its own events and claim signatures in its own replay memory. No store can send a request
+ * to another store, and nobody else can receive a store's requests, or the answers: each goes to
+ * its caller's own inbox prefix ({@link busInboxPrefix}), where no other service may listen.
  */
 export function busPermissions(service: BusService): BusPermissions {
   switch (service) {
@@ -48,9 +66,16 @@ export function busPermissions(service: BusService): BusPermissions {
         subscribe: [`${busInboxPrefix(service)}.>`, CATALOG_EVENTS],
         allowResponses: false,
       };
-    case 'secure-store':
-      return { publish: [], subscribe: ['*.secure.>', CATALOG_EVENTS], allowResponses: true };
-    case 'reliable-store':
+    case 'secure-store': {
+      const replay = replayMemoryPermissions(service);
+      return {
+        publish: replay.publish,
+        subscribe: ['*.secure.>', CATALOG_EVENTS, ...replay.subscribe],
+        allowResponses: true,
+      };
+    }
+    case 'reliable-store': {
+      const replay = replayMemoryPermissions(service);
       // The outbox relay publishes its events into a JetStream stream it creates or updates.
       return {
         publish: [
@@ -59,12 +84,20 @@ export function busPermissions(service: BusService): BusPermissions {
           '$JS.API.STREAM.INFO.*',
           '$JS.API.STREAM.CREATE.*',
           '$JS.API.STREAM.UPDATE.*',
+          ...replay.publish.filter((subject) => !subject.startsWith('$JS.API.')),
         ],
-        subscribe: ['*.reliable.>', CATALOG_EVENTS, `${busInboxPrefix(service)}.>`],
+        subscribe: ['*.reliable.>', CATALOG_EVENTS, ...replay.subscribe],
         allowResponses: true,
       };
-    case 'edge-store':
-      return { publish: ['*.edge.device.revoked'], subscribe: ['*.edge.>', CATALOG_EVENTS], allowResponses: true };
+    }
+    case 'edge-store': {
+      const replay = replayMemoryPermissions(service);
+      return {
+        publish: ['*.edge.device.revoked', ...replay.publish],
+        subscribe: ['*.edge.>', CATALOG_EVENTS, ...replay.subscribe],
+        allowResponses: true,
+      };
+    }
   }
 }
 

@@ -24,9 +24,20 @@ export const SignatureHeader = {
   TICKET: 'Ps-Context-Ticket',
   /** base64url HMAC-SHA256 of the message's context under the ticket's session key. */
   SIGNATURE: 'Ps-Signature',
+  /**
+   * The sender's inbox prefix: the answer may go only to a reply subject under it, where only the
+   * sender's bus credentials may listen. A captured request sent again with another reply
+   * subject is refused, so its copy can never be read by whoever sent it.
+   */
+  REPLY_PREFIX: 'Ps-Reply-Prefix',
 } as const;
 
+/** nats.js's inbox prefix when a connection names none (a signed request's default reply prefix). */
+export const DEFAULT_INBOX_PREFIX = '_INBOX';
+
 const VERSION = 'ps-ctx-v1';
+// What a message's MAC covers changed with the reply prefix (v2): a v1 MAC never verifies as v2.
+const MESSAGE_VERSION = 'ps-msg-v2';
 const TICKET_INFO = Buffer.from('polystore context ticket v1');
 // DER wrappers of raw 32-byte keys (RFC 8410): Ed25519 and X25519 private (PKCS#8) and public (SPKI).
 const DER = {
@@ -71,14 +82,16 @@ function sealingKey(privateKey: KeyObject, publicKey: KeyObject, ephemeral: Buff
 }
 
 /**
- * What each message's MAC covers: the subject, every context header as sent, the signing time,
- * the ticket and the SHA-256 of the body (which holds the request's unique id). Header values
- * cannot contain line breaks (NATS refuses them), so the lines cannot shift into one another.
+ * What each message's MAC covers: the subject, the reply prefix, every context header as sent,
+ * the signing time, the ticket and the SHA-256 of the body (which holds the request's unique id).
+ * Header values cannot contain line breaks (NATS refuses them), so the lines cannot shift into
+ * one another.
  */
 function signedText(subject: string, headers: HeaderBag, issuedAt: string, ticket: string, body: Uint8Array): string {
   return [
-    VERSION,
+    MESSAGE_VERSION,
     subject,
+    headers.get(SignatureHeader.REPLY_PREFIX),
     headers.get(ContextHeader.TENANT),
     headers.get(ContextHeader.ACTOR),
     headers.get(ContextHeader.CORRELATION_ID),
@@ -174,11 +187,20 @@ export class ContextSigner {
 
   /**
    * Adds {@link SignatureHeader} values to `headers`, which must already hold the context, for a
-   * message to `service` on `subject`. Throws when the signer has no key for `service`.
+   * message to `service` on `subject` whose answer goes to a reply subject under `replyPrefix`
+   * (the sending connection's inbox prefix). Throws when the signer has no key for `service`.
    */
-  sign(subject: string, service: string, headers: HeaderBag, body: Uint8Array, now = Date.now()): void {
+  sign(
+    subject: string,
+    service: string,
+    headers: HeaderBag,
+    body: Uint8Array,
+    now = Date.now(),
+    replyPrefix = DEFAULT_INBOX_PREFIX,
+  ): void {
     const session = this.session(service, now);
     const issuedAt = String(now);
+    headers.set(SignatureHeader.REPLY_PREFIX, replyPrefix);
     const mac = createHmac('sha256', session.key)
       .update(signedText(subject, headers, issuedAt, session.ticket, body))
       .digest('base64url');
@@ -238,15 +260,16 @@ export interface ContextVerifierOptions {
  * (`CONTEXT_UNSIGNED`); when its ticket is not signed by an accepted key, is for another
  * service, or does not open with this store's key, or its MAC does not match its subject,
  * headers or payload (`CONTEXT_INVALID`); when its ticket has expired, or it was signed in the
- * future or for longer than `maxLifetimeMs` (`CONTEXT_EXPIRED`); or when this process has seen
- * it before (`CONTEXT_REPLAYED`). One past its deadline is left to the server's
- * `DEADLINE_EXCEEDED`.
+ * future or for longer than `maxLifetimeMs` (`CONTEXT_EXPIRED`); when its reply subject is not
+ * under the inbox prefix it was signed with (`CONTEXT_INVALID`); or when this process has seen it
+ * before (`CONTEXT_REPLAYED`). One past its deadline is left to the server's `DEADLINE_EXCEEDED`.
  *
  * Several senders' public keys, and several keys of the store's own, are accepted at once, so
  * either can be rotated with an overlap. Opened tickets are cached (one Ed25519 verification and
- * one X25519 agreement per session), so a message costs one HMAC. Replays are detected per
- * process, until each message's deadline: a copy delivered to another replica is not detected
- * there; on an authenticated bus only the store itself can read its requests.
+ * one X25519 agreement per session), so a message costs one HMAC. Replays are detected here per
+ * process, until each message's deadline; a copy of a command delivered to another replica is
+ * caught by the service's shared `ReplayMemory`, and the answer to a copy of a read goes
+ * only to the original sender's inbox.
  */
 export class ContextVerifier {
   private readonly senders = new Map<string, KeyObject>();
@@ -288,17 +311,29 @@ export class ContextVerifier {
     this.maxRemembered = options.maxRemembered ?? 1_000_000;
   }
 
+  /**
+   * How long a signature may be presented: its longest lifetime plus the clock skew allowed. A
+   * memory of signatures seen (this one's, or a `ReplayMemory`) must keep each this long.
+   */
+  get replayWindowMs(): number {
+    return this.maxLifetimeMs + this.clockSkewMs;
+  }
+
   /** Signatures remembered for replay detection right now. */
   get remembered(): number {
     return this.seen.size;
   }
 
-  /** Undefined when the message may run; otherwise the error to answer it with. */
+  /**
+   * Undefined when the message may run; otherwise the error to answer it with. `reply` is the
+   * message's reply subject (none: nobody gets an answer, so there is nothing to bind).
+   */
   check(
     subject: string,
     headers: HeaderBag | undefined,
     body: Uint8Array,
     now = Date.now(),
+    reply?: string,
   ): MessagingException | undefined {
     const mac = headers?.get(SignatureHeader.SIGNATURE) ?? '';
     const ticket = headers?.get(SignatureHeader.TICKET) ?? '';
@@ -317,6 +352,10 @@ export class ContextVerifier {
     const given = Buffer.from(mac, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return MessagingException.contextInvalid(subject, 'signature does not match the message');
+    const replyPrefix = headers.get(SignatureHeader.REPLY_PREFIX) ?? '';
+    if (replyPrefix === '') return MessagingException.contextInvalid(subject, 'reply prefix missing');
+    if (reply !== undefined && reply !== '' && !reply.startsWith(`${replyPrefix}.`))
+      return MessagingException.contextInvalid(subject, "reply subject is not the signer's");
 
     if (issuedAt > now + this.clockSkewMs || deadline - issuedAt > this.maxLifetimeMs)
       return MessagingException.contextExpired(subject);

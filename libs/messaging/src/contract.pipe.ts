@@ -20,5 +20,9 @@ export class ContractPipe implements PipeTransform {
  * the payload (`@Payload()`) against the contract before the handler runs.
  */
 export function Handles(contract: Contract): MethodDecorator {
-  return applyDecorators(MessagePattern(contract.pattern), UsePipes(new ContractPipe(contract)));
+  // `readOnly` travels with the handler: the server claims every other request's signature (PolystoreNatsServer).
+  return applyDecorators(
+    MessagePattern(contract.pattern, { readOnly: contract.readOnly === true }),
+    UsePipes(new ContractPipe(contract)),
+  );
 }

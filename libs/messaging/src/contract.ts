@@ -17,6 +17,14 @@ export interface Contract<Q extends z.ZodType = z.ZodType, R extends z.ZodType =
   readonly response: R;
   /** Time budget when the caller has none tighter (defaults to the client's, 5 s). */
   readonly timeoutMs?: number;
+  /**
+   * True when running the request again changes nothing a caller could tell (reads, health).
+   * Every other request is a command: before it runs, its signature is claimed in the service's
+   * replay memory shared by all replicas (`openReplayMemory`), so a copy delivered to another
+   * replica is refused too. A read's copy is caught by each replica's own memory, and its
+   * answer can only go to the original caller's inbox (the signature covers it).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What a caller sends for contract `C`. */

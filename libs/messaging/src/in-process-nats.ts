@@ -66,6 +66,8 @@ export class InProcessNats implements NatsConnection {
     private readonly server: InProcessServer,
     /** Client name (as a NATS server would show it). */
     readonly name: string,
+    /** Where the replies to its requests come (nats.js's `inboxPrefix`). */
+    private readonly inboxPrefix?: string,
   ) {
     this.whenClosed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -73,9 +75,9 @@ export class InProcessNats implements NatsConnection {
   }
 
   /** Opens a connection on the in-process server named by `url` (`inproc://<name>`), creating it if needed. */
-  static connect(url: string, name = ''): Promise<InProcessNats> {
+  static connect(url: string, name = '', inboxPrefix?: string): Promise<InProcessNats> {
     return new Promise((resolve) => {
-      const connection = new InProcessNats(attachServer(serverName(url)), name);
+      const connection = new InProcessNats(attachServer(serverName(url)), name, inboxPrefix);
       connection.server.connections.add(connection);
       resolve(connection);
     });
@@ -148,7 +150,7 @@ export class InProcessNats implements NatsConnection {
         else resolve(msg!);
       };
       const onClose = (): void => finish(requestError(new errors.RequestError('connection closed')));
-      const inbox = this.subscribe(createInbox(), { max: 1, callback: finish });
+      const inbox = this.subscribe(createInbox(this.inboxPrefix), { max: 1, callback: finish });
       const timer = setTimeout(() => finish(new errors.TimeoutError()), timeout);
       this.pendingRequests.add(onClose);
       const responders = this.send(subject, data, options.headers, inbox.getSubject());

@@ -47,6 +47,7 @@ export { MessageClient, type MessageClientOptions } from './message-client.js';
 export {
   ContextSigner,
   ContextVerifier,
+  DEFAULT_INBOX_PREFIX,
   SignatureHeader,
   contextPublicKeyOf,
   derivedStoreContextKey,
@@ -54,7 +55,14 @@ export {
   type ContextVerifierOptions,
   type StoreContextKey,
 } from './context-signature.js';
-export { connectNats, natsTlsOption, type NatsSettings, type NatsTls } from './nats-connection.js';
+export { connectNats, inboxPrefixOf, natsTlsOption, type NatsSettings, type NatsTls } from './nats-connection.js';
+export {
+  openReplayMemory,
+  replayStreamName,
+  replaySubject,
+  type ReplayMemory,
+  type ReplayMemoryConfig,
+} from './replay-memory.js';
 export { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 export { openEventStream, type EventStream, type EventStreamConfig } from './event-stream.js';
 export { PolystoreNatsServer, type PolystoreNatsServerOptions } from './polystore-nats.server.js';

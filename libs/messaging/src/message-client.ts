@@ -18,6 +18,11 @@ export interface MessageClientOptions {
   readonly metrics?: Registry;
   /** Signs the context of every request (stores refuse unsigned ones). */
   readonly signer?: ContextSigner;
+  /**
+   * The connection's inbox prefix (`inboxPrefixOf` its name; default `_INBOX`): signed with each
+   * request, so its answer can go nowhere else.
+   */
+  readonly inboxPrefix?: string;
 }
 
 interface ReplyPacket {
@@ -79,7 +84,7 @@ export class MessageClient {
       attributes: messagingAttributes('send', subject, contract.pattern),
     });
     injectTraceContext(span, headers);
-    this.options.signer?.sign(subject, contract.service, headers, body, now);
+    this.options.signer?.sign(subject, contract.service, headers, body, now, this.options.inboxPrefix);
     const stopTimer = this.latency?.startTimer({ pattern: contract.pattern });
     let outcome = 'ok';
     let failure: unknown;

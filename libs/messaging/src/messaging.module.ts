@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import type { ContextSigner } from './context-signature.js';
 import { MessageClient } from './message-client.js';
-import { connectNats, type NatsTls } from './nats-connection.js';
+import { connectNats, inboxPrefixOf, type NatsTls } from './nats-connection.js';
 
 /** Injection token of the process's NATS connection. */
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -60,6 +60,7 @@ export class MessagingModule {
               defaultTimeoutMs: options.defaultTimeoutMs ?? 5_000,
               metrics: options.metrics,
               signer: options.signer,
+              inboxPrefix: inboxPrefixOf(options.name),
             }),
         },
         NatsConnectionCloser,

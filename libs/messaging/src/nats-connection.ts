@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
 import { busAuthenticator, busInboxPrefix, isBusService } from './bus-auth.js';
+import { DEFAULT_INBOX_PREFIX } from './context-signature.js';
 import { InProcessNats, isInProcessUrl } from './in-process-nats.js';
 
 /**
@@ -61,7 +62,8 @@ export function natsTlsOption(url: string, tls: NatsTls | undefined): { tls?: Tl
  * every connection of the process opened on that name reaches the others, without a NATS server.
  */
 export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
-  if (isInProcessUrl(settings.url)) return InProcessNats.connect(settings.url, settings.name);
+  if (isInProcessUrl(settings.url))
+    return InProcessNats.connect(settings.url, settings.name, inboxPrefixOf(settings.name));
   return connect({
     servers: settings.url.split(','),
     name: settings.name,
@@ -72,13 +74,17 @@ export function connectNats(settings: NatsSettings): Promise<NatsConnection> {
     // nats.js otherwise builds an Error per request just to keep a stack for a later failure.
     noAsyncTraces: true,
     ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
-    ...inboxOf(settings.name),
+    inboxPrefix: inboxPrefixOf(settings.name),
     ...natsTlsOption(settings.url, settings.tls),
   });
 }
 
-/** The connection's inbox prefix when its name starts with a bus service's (`gateway:...`). */
-function inboxOf(name: string): { inboxPrefix?: string } {
+/**
+ * The inbox prefix of a connection named `name`: {@link busInboxPrefix} when the name starts
+ * with a bus service's (`gateway:...`), else nats.js's default, `_INBOX`. The replies to the
+ * connection's requests come under `<prefix>.`, and a signed request names that prefix.
+ */
+export function inboxPrefixOf(name: string): string {
   const service = name.split(':')[0]!;
-  return isBusService(service) ? { inboxPrefix: busInboxPrefix(service) } : {};
+  return isBusService(service) ? busInboxPrefix(service) : DEFAULT_INBOX_PREFIX;
 }

@@ -5,11 +5,12 @@ import { RequestContextStore, TenancyException, readContextHeaders } from '#poly
 import { endSpan, extractTraceContext, SpanKind, startSpan, withSpan, type Span } from '#polystore/tracing';
 import { busAuthenticator } from './bus-auth.js';
 import { subjectFor } from './contract.js';
-import type { ContextVerifier } from './context-signature.js';
+import { SignatureHeader, type ContextVerifier } from './context-signature.js';
 import { isInProcessUrl } from './in-process-nats.js';
 import { MessagingException } from './messaging.exception.js';
 import { TRACER_SCOPE, messagingAttributes } from './message-tracing.js';
-import { connectNats, natsTlsOption, type NatsTls } from './nats-connection.js';
+import { connectNats, inboxPrefixOf, natsTlsOption, type NatsTls } from './nats-connection.js';
+import { openReplayMemory, type ReplayMemory } from './replay-memory.js';
 import { toWireError } from './wire-error.js';
 
 export interface PolystoreNatsServerOptions {
@@ -21,7 +22,7 @@ export interface PolystoreNatsServerOptions {
   /** Client name shown by the NATS server. */
   readonly name: string;
   /** Checks every message's signed context before anything else runs. */
-  readonly verifier: Pick<ContextVerifier, 'check'>;
+  readonly verifier: Pick<ContextVerifier, 'check' | 'replayWindowMs'>;
   /** The service's NKey seed on an authenticated bus (NATS_NKEY_SEED); none on an open one. */
   readonly nkeySeed?: string;
   /** TLS to the NATS servers (NATS_TLS_CA); see `NatsSettings`. */
@@ -37,6 +38,10 @@ type Publish = (packet: { response?: unknown; err?: unknown; isDisposed?: boolea
  * - subjects carry the deployment prefix (patterns in handlers stay unprefixed);
  * - every message's signed context is checked first ({@link ContextVerifier}): an unsigned,
  *   forged, expired or replayed message is answered with a `CONTEXT_*` error and runs nothing;
+ * - a command (a handler whose contract is not `readOnly`) runs only once its signature is
+ *   claimed in the service's {@link ReplayMemory}, shared by every replica: a copy delivered to
+ *   another replica gets `CONTEXT_REPLAYED`, and while the memory is out of reach commands get
+ *   `SERVICE_UNAVAILABLE` (retryable: a new request has a new signature) instead of running;
  * - every message runs inside the sender's {@link RequestContext} (tenant, correlation id,
  *   deadline), restored from its headers before guards, pipes and the handler run;
  * - a message whose tenant header is invalid, or whose deadline has passed, is answered with
@@ -54,6 +59,7 @@ export class PolystoreNatsServer extends ServerNats {
   private readonly replies = new Logger('nats');
   /** The SERVER span of each message being handled, ended when its reply leaves. */
   private readonly spans = new WeakMap<Msg, Span>();
+  private replayMemory?: ReplayMemory;
 
   constructor(private readonly settings: PolystoreNatsServerOptions) {
     super({
@@ -66,6 +72,8 @@ export class PolystoreNatsServer extends ServerNats {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
       noAsyncTraces: true,
+      // JetStream's answers to the replay memory's claims come here, where only this service may listen.
+      inboxPrefix: inboxPrefixOf(settings.name),
       ...(settings.nkeySeed ? { authenticator: busAuthenticator(settings.nkeySeed) } : {}),
       ...natsTlsOption(settings.url, settings.tls),
     });
@@ -75,9 +83,16 @@ export class PolystoreNatsServer extends ServerNats {
    * The in-process transport through {@link connectNats}; real NATS through Nest's own connect,
    * with the options given to `super()` above, so nothing changes for `nats://`.
    */
-  override createNatsClient(): Promise<NatsConnection> {
-    if (isInProcessUrl(this.settings.url)) return connectNats({ url: this.settings.url, name: this.settings.name });
-    return super.createNatsClient() as Promise<NatsConnection>;
+  override async createNatsClient(): Promise<NatsConnection> {
+    const nc = isInProcessUrl(this.settings.url)
+      ? await connectNats({ url: this.settings.url, name: this.settings.name })
+      : ((await super.createNatsClient()) as NatsConnection);
+    this.replayMemory = openReplayMemory(nc, {
+      service: this.settings.queue,
+      subjectPrefix: this.settings.subjectPrefix,
+      windowMs: this.settings.verifier.replayWindowMs,
+    });
+    return nc;
   }
 
   override bindEvents(client: NatsConnection): void {
@@ -94,7 +109,9 @@ export class PolystoreNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, message: Msg): Promise<unknown> {
-    const refusal = this.settings.verifier.check(message.subject, message.headers, message.data);
+    const refusal =
+      this.settings.verifier.check(message.subject, message.headers, message.data, Date.now(), message.reply) ??
+      (await this.claim(channel, message));
     if (refusal) {
       // A security event: the subject and the code, never the message's headers or payload.
       this.refusals.warn(`refused a message on ${message.subject}: ${refusal.code}`);
@@ -124,6 +141,26 @@ export class PolystoreNatsServer extends ServerNats {
       this.settle();
       this.endSpanOf(message, error);
       throw error;
+    }
+  }
+
+  /**
+   * Claims a verified command's signature in the replay memory (read-only handlers and unknown
+   * patterns pass: a read's answer can only reach its signer, and nothing runs for an unknown
+   * pattern). Undefined when the command may run.
+   */
+  private async claim(channel: string, message: Msg): Promise<MessagingException | undefined> {
+    const handler = this.getHandlerByPattern(channel);
+    if (!handler || handler.extras?.readOnly === true) return undefined;
+    const signature = message.headers?.get(SignatureHeader.SIGNATURE) ?? '';
+    try {
+      if (await this.replayMemory!.claim(signature)) return undefined;
+      return MessagingException.contextReplayed(message.subject);
+    } catch (error) {
+      this.refusals.warn(
+        `replay memory unreachable, refused a command on ${message.subject}: ${(error as Error).message}`,
+      );
+      return MessagingException.serviceUnavailable(channel, 'replay memory');
     }
   }
 

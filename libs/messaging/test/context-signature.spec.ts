@@ -14,7 +14,12 @@ const subject = 'ps.secure.customers.get';
 const SECURE = 'secure-store';
 const EDGE = 'edge-store';
 
-function signed(signer: ContextSigner, now: number, service = SECURE): { headers: MsgHdrs; body: Buffer } {
+function signed(
+  signer: ContextSigner,
+  now: number,
+  service = SECURE,
+  replyPrefix?: string,
+): { headers: MsgHdrs; body: Buffer } {
   const headers = natsHeaders();
   headers.set('Ps-Correlation-Id', randomBytes(8).toString('hex'));
   headers.set('Ps-Deadline', String(now + 5_000));
@@ -22,7 +27,7 @@ function signed(signer: ContextSigner, now: number, service = SECURE): { headers
   const body = Buffer.from(
     JSON.stringify({ pattern: 'secure.customers.get', data: { id: 1 }, id: randomBytes(6).toString('hex') }),
   );
-  signer.sign(subject, service, headers, body, now);
+  signer.sign(subject, service, headers, body, now, replyPrefix);
   return { headers, body };
 }
 
@@ -110,6 +115,29 @@ describe('context signature - Ed25519-signed tickets, HMAC per message', () => {
       MessagingErrorCode.CONTEXT_INVALID,
     );
     expect(verifier.check(`${subject}x`, headers, body, now)?.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+  });
+
+  it('context signature - the answer may go only under the inbox prefix signed with the message', () => {
+    const now = Date.now();
+    const verifier = secureVerifier();
+    const check = (message: { headers: MsgHdrs; body: Buffer }, reply?: string) =>
+      verifier.check(subject, message.headers, message.body, now, reply);
+    expect(check(signed(current, now, SECURE, '_INBOX.gateway'), '_INBOX.gateway.AbC.12')).toBeUndefined();
+    // Sent again by another service, with its own inbox as the reply subject.
+    for (const elsewhere of ['_INBOX.cli.AbC.12', '_INBOX.gatewayx.AbC.12', '_INBOX.gateway', 'ps.secure.x'])
+      expect(check(signed(current, now, SECURE, '_INBOX.gateway'), elsewhere)?.message).toMatch(
+        /reply subject is not the signer's/,
+      );
+    // The prefix is signed: changing or removing it breaks the MAC.
+    const moved = signed(current, now, SECURE, '_INBOX.gateway');
+    moved.headers.set(SignatureHeader.REPLY_PREFIX, '_INBOX.cli');
+    expect(check(moved, '_INBOX.cli.AbC.12')?.message).toMatch(/signature does not match/);
+    const dropped = signed(current, now, SECURE, '_INBOX.gateway');
+    dropped.headers.delete(SignatureHeader.REPLY_PREFIX);
+    expect(check(dropped, '_INBOX.x.AbC.12')?.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+    // Without a reply subject nobody gets an answer: nothing to bind (a command's copy is the replay memory's).
+    expect(check(signed(current, now, SECURE, '_INBOX.gateway'))).toBeUndefined();
+    expect(verifier.replayWindowMs).toBe(10 * 60_000 + 30_000);
   });
 
   it('context signature - a missing or malformed signature or ticket is refused without throwing', () => {

@@ -199,6 +199,69 @@ describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, 
     expect(calls.slow).toBe(before + 1);
   });
 
+  /** A request signed by the test key, to send (and send again) by hand; its answer may go under `replyPrefix`. */
+  function signedMessage(pattern: string, data: unknown, replyPrefix?: string) {
+    const subject = subjectFor(prefix, pattern);
+    const headers = natsHeaders();
+    headers.set('Ps-Correlation-Id', uniqueToken(12));
+    headers.set('Ps-Deadline', String(Date.now() + 4_000));
+    headers.set('Ps-Tenant', 'acme');
+    const body = Buffer.from(JSON.stringify({ pattern, data, id: uniqueToken(8) }));
+    testContextSigner.sign(subject, service, headers, body, Date.now(), replyPrefix);
+    const send = async () =>
+      (await nc.request(subject, body, { timeout: 2_000, headers })).json<{
+        err?: { code: string; message: string };
+        response?: Record<string, unknown>;
+      }>();
+    return { send };
+  }
+
+  async function replaceReplicas(start: () => Promise<INestMicroservice[]>): Promise<void> {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = await start();
+  }
+
+  it('messaging - a copy of a request sent with another reply subject is refused unrun: nobody else reads its answer', async () => {
+    // Signed for the gateway's inbox; sent from this connection's, as a stolen copy would be.
+    const copy = signedMessage(Probe.slow.pattern, { ms: 1 }, '_INBOX.gateway');
+    const before = calls.slow;
+    const answer = await copy.send();
+    expect(answer.err?.code).toBe(MessagingErrorCode.CONTEXT_INVALID);
+    expect(answer.err?.message).toMatch(/reply subject/);
+    expect(answer.response).toBeUndefined();
+    expect(calls.slow).toBe(before);
+  });
+
+  it('messaging - a copy of a command is refused by another replica, even one started after the first stopped; a copy of a read runs again', async () => {
+    // A verifier each: replicas in separate processes share nothing but the replay memory.
+    await replaceReplicas(async () => [await startProbeServer(url, prefix, 'first', testContextVerifier(service))]);
+    const command = signedMessage(Probe.slow.pattern, { ms: 1 });
+    const read = signedMessage(Probe.whoami.pattern, { n: 1 });
+    const before = { ...calls };
+    expect((await command.send()).response).toEqual({ slept: 1 });
+    expect((await read.send()).response).toMatchObject({ tenant: 'acme', instance: 'first' });
+    await replaceReplicas(async () => [await startProbeServer(url, prefix, 'second', testContextVerifier(service))]);
+    const copy = await command.send();
+    expect(copy.err?.code).toBe(MessagingErrorCode.CONTEXT_REPLAYED);
+    expect(calls.slow).toBe(before.slow + 1);
+    // Each replica remembers the reads it ran: a read's copy runs on another, its answer bound to the signer's inbox.
+    expect((await read.send()).response).toMatchObject({ instance: 'second' });
+    expect(calls.whoami).toBe(before.whoami + 2);
+  });
+
+  it('messaging - one command sent 20 times at once to two replicas runs once', async () => {
+    await replaceReplicas(async () => [
+      await startProbeServer(url, prefix, 'one', testContextVerifier(service)),
+      await startProbeServer(url, prefix, 'two', testContextVerifier(service)),
+    ]);
+    const command = signedMessage(Probe.slow.pattern, { ms: 20 });
+    const before = calls.slow;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => command.send()));
+    expect(answers.filter((answer) => answer.response !== undefined)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.err?.code === MessagingErrorCode.CONTEXT_REPLAYED)).toHaveLength(19);
+    expect(calls.slow).toBe(before + 1);
+  });
+
   it('messaging - a context signed in the future or for too long is refused (CONTEXT_EXPIRED)', async () => {
     const subject = subjectFor(prefix, Probe.slow.pattern);
     const send = async (issuedAt: number, deadline: number) => {

@@ -20,6 +20,7 @@ export const Probe = {
   whoami: defineContract({
     pattern: 'probe.whoami',
     service,
+    readOnly: true,
     scope: 'tenant',
     request: z.object({ n: z.number().int() }).strict(),
     response: z.object({
@@ -54,13 +55,14 @@ export const Probe = {
 };
 
 /** Calls that reached a handler (a refused message must not). */
-export const calls = { slow: 0 };
+export const calls = { slow: 0, whoami: 0 };
 
 function probeController(instance: string) {
   @Controller()
   class ProbeController {
     @Handles(Probe.whoami)
     whoami(@Payload() _request: ParsedRequestOf<typeof Probe.whoami>) {
+      calls.whoami++;
       const context = RequestContextStore.current()!;
       return {
         tenant: RequestContextStore.requireTenant(),

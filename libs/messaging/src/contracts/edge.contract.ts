@@ -87,6 +87,7 @@ export type LastSeen = z.infer<typeof lastSeenSchema>;
 export const EdgeContracts = {
   health: defineContract({
     pattern: 'edge.health',
+    readOnly: true,
     service,
     scope: 'system',
     request: emptySchema,
@@ -113,6 +114,7 @@ export const EdgeContracts = {
     /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
     usage: defineContract({
       pattern: 'edge.tenants.usage',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: tenantUsageRequestSchema,
@@ -125,6 +127,7 @@ export const EdgeContracts = {
      */
     ingest: defineContract({
       pattern: 'edge.tenants.ingest',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: emptySchema,
@@ -182,6 +185,7 @@ export const EdgeContracts = {
     /** Raw points (paged) or, with `bucket`, avg/min/max/count per metric per bucket. */
     query: defineContract({
       pattern: 'edge.telemetry.query',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z
@@ -219,6 +223,7 @@ export const EdgeContracts = {
      */
     hourly: defineContract({
       pattern: 'edge.telemetry.hourly',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z.object({ deviceIds: deviceIdsSchema, from: z.iso.datetime(), to: z.iso.datetime() }).strict(),
@@ -231,6 +236,7 @@ export const EdgeContracts = {
      */
     lastSeen: defineContract({
       pattern: 'edge.telemetry.last-seen',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z.object({ deviceIds: deviceIdsSchema }).strict(),

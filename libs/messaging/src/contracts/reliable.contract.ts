@@ -48,6 +48,7 @@ const deviceModel = z.string().trim().min(1).max(100);
 export const ReliableContracts = {
   health: defineContract({
     pattern: 'reliable.health',
+    readOnly: true,
     service,
     scope: 'system',
     request: emptySchema,
@@ -74,6 +75,7 @@ export const ReliableContracts = {
     /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
     usage: defineContract({
       pattern: 'reliable.tenants.usage',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: tenantUsageRequestSchema,
@@ -101,6 +103,7 @@ export const ReliableContracts = {
     }),
     get: defineContract({
       pattern: 'reliable.devices.get',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z.object({ id: z.uuid() }).strict(),
@@ -109,6 +112,7 @@ export const ReliableContracts = {
     /** Keyset-paged list, newest first, optionally filtered by status. */
     list: defineContract({
       pattern: 'reliable.devices.list',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z
@@ -156,6 +160,7 @@ export const ReliableContracts = {
     }),
     query: defineContract({
       pattern: 'reliable.usage.query',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z

@@ -94,6 +94,7 @@ export type AuditCheckpointOutcome = z.infer<typeof auditCheckpointOutcomeSchema
 export const SecureContracts = {
   health: defineContract({
     pattern: 'secure.health',
+    readOnly: true,
     service,
     scope: 'system',
     request: emptySchema,
@@ -122,6 +123,7 @@ export const SecureContracts = {
     /** What the tenant's data takes in this store (bytes) and, on request, row counts: quotas. */
     usage: defineContract({
       pattern: 'secure.tenants.usage',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: tenantUsageRequestSchema,
@@ -155,6 +157,7 @@ export const SecureContracts = {
     }),
     get: defineContract({
       pattern: 'secure.customers.get',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: customerIdSchema,
@@ -162,6 +165,7 @@ export const SecureContracts = {
     }),
     search: defineContract({
       pattern: 'secure.customers.search',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z.object({ email: z.email().max(254) }).strict(),
@@ -183,6 +187,7 @@ export const SecureContracts = {
      */
     credentials: defineContract({
       pattern: 'secure.devices.credentials',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z.object({ deviceId: z.uuid() }).strict(),
@@ -192,6 +197,7 @@ export const SecureContracts = {
   audit: {
     list: defineContract({
       pattern: 'secure.audit.list',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z
@@ -208,6 +214,7 @@ export const SecureContracts = {
      */
     verify: defineContract({
       pattern: 'secure.audit.verify',
+      readOnly: true,
       service,
       scope: 'tenant',
       request: z
