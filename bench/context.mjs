@@ -3,7 +3,9 @@
 // context costs on the bus hop. The same request/reply, side by side in one run: a MessageClient
 // (this process) and a PolystoreNatsServer responder (bench/lib/context-probe.mjs, its own
 // process) on the machine's NATS, with the context signed (Ed25519) and checked, and without
-// (the responder's check accepts everything). Rounds alternate; medians are reported.
+// (the responder's check accepts everything). A third variant sends a signed command instead of
+// a read: the responder claims its signature in the replay memory shared by a store's replicas
+// (a JetStream publish) before it runs. Rounds alternate; medians are reported.
 //
 // The bus hop alone is the worst case: a real read adds the gateway's HTTP work, the data router,
 // decryption and the audit on top of the same signature, so the share is smaller there.
@@ -34,7 +36,10 @@ const read = defineContract({
   scope: 'system',
   request: z.object({ id: z.string() }),
   response: z.unknown(),
+  readOnly: true,
 });
+const command = defineContract({ ...read, pattern: 'bench.customers.touch', readOnly: false });
+const VARIANTS = ['unsigned', 'signed', 'command'];
 
 function startProbe(mode) {
   const child = spawn(process.execPath, [join(ROOT, 'bench/lib/context-probe.mjs'), mode, natsUrl, prefix], {
@@ -58,17 +63,18 @@ function startProbe(mode) {
 }
 
 async function measure(mode) {
-  const probe = startProbe(mode);
+  const probe = startProbe(mode === 'unsigned' ? 'unsigned' : 'signed');
   await probe.ready;
   const nc = await connectNats({ url: natsUrl, name: `bench-context-${mode}` });
   const client = new MessageClient(nc, {
     subjectPrefix: prefix,
     defaultTimeoutMs: 5_000,
-    ...(mode === 'signed' ? { signer: contextSigner } : {}),
+    ...(mode === 'unsigned' ? {} : { signer: contextSigner }),
   });
+  const contract = mode === 'command' ? command : read;
   const payload = { id: '6f1c1b7e-3a0e-4c43-9d0f-2c8d1f0e9a51' };
   // Warm-up (JIT, connections), not recorded.
-  await Promise.all(Array.from({ length: 2_000 }, () => client.request(read, payload)));
+  await Promise.all(Array.from({ length: 2_000 }, () => client.request(contract, payload)));
   let done = 0;
   let errors = 0;
   const cpuBefore = process.cpuUsage();
@@ -78,7 +84,7 @@ async function measure(mode) {
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
         try {
-          await client.request(read, payload);
+          await client.request(contract, payload);
           done++;
         } catch {
           errors++;
@@ -109,7 +115,7 @@ const median = (values) => {
 
 const results = [];
 for (let round = 0; round < rounds; round++) {
-  for (const mode of round % 2 === 0 ? ['unsigned', 'signed'] : ['signed', 'unsigned']) {
+  for (const mode of [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)]) {
     const result = await measure(mode);
     results.push({ round, ...result });
     console.log(
@@ -120,7 +126,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const summary = Object.fromEntries(
-  ['unsigned', 'signed'].map((mode) => {
+  VARIANTS.map((mode) => {
     const of = results.filter((r) => r.mode === mode);
     return [
       mode,
@@ -136,6 +142,8 @@ const summary = Object.fromEntries(
 const ratio = summary.signed.perSecond / summary.unsigned.perSecond;
 const signCostUs = summary.signed.clientCpuUs - summary.unsigned.clientCpuUs;
 const verifyCostUs = summary.signed.serverCpuUs - summary.unsigned.serverCpuUs;
+const commandRatio = summary.command.perSecond / summary.signed.perSecond;
+const claimCostUs = summary.command.serverCpuUs - summary.signed.serverCpuUs;
 const when = new Date();
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os
   .loadavg()
@@ -148,16 +156,22 @@ Run ${when.toISOString()} on ${machine}. NATS ${natsUrl}, ${concurrency} request
 | variant | req/s | client CPU µs/req | responder CPU µs/req | errors |
 | --- | --- | --- | --- | --- |
 | unsigned (check accepts all) | ${Math.round(summary.unsigned.perSecond)} | ${Math.round(summary.unsigned.clientCpuUs)} | ${Math.round(summary.unsigned.serverCpuUs)} | ${summary.unsigned.errors} |
-| signed (ticket + HMAC per message, replay memory) | ${Math.round(summary.signed.perSecond)} | ${Math.round(summary.signed.clientCpuUs)} | ${Math.round(summary.signed.serverCpuUs)} | ${summary.signed.errors} |
+| signed read (ticket + HMAC per message, replica's replay memory) | ${Math.round(summary.signed.perSecond)} | ${Math.round(summary.signed.clientCpuUs)} | ${Math.round(summary.signed.serverCpuUs)} | ${summary.signed.errors} |
+| signed command (the above + a claim in the shared replay memory) | ${Math.round(summary.command.perSecond)} | ${Math.round(summary.command.clientCpuUs)} | ${Math.round(summary.command.serverCpuUs)} | ${summary.command.errors} |
 
 **signed / unsigned throughput on the bare hop: ${ratio.toFixed(3)}×**; the signature costs the sender about ${Math.round(signCostUs)} µs and the store about ${Math.round(verifyCostUs)} µs of CPU per request.
+A command's claim in the shared replay memory: **command / signed read ${commandRatio.toFixed(3)}×** on the bare hop, about ${Math.round(claimCostUs)} µs more of the store's CPU per command (and a JetStream round trip; the NATS server's CPU is not counted).
 `;
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `${fileStamp(when)}-context-signature.md`);
 writeFileSync(file, markdown);
 writeFileSync(
   file.replace(/\.md$/, '.json'),
-  JSON.stringify({ when, machine, natsUrl, concurrency, rounds, durationS, results, summary, ratio }, null, 2),
+  JSON.stringify(
+    { when, machine, natsUrl, concurrency, rounds, durationS, results, summary, ratio, commandRatio },
+    null,
+    2,
+  ),
 );
 copyFileSync(file, join(resultsDir, 'latest-context-signature.md'));
 console.log(`\n${markdown}\nwritten ${file}`);

@@ -1,7 +1,9 @@
 // A store-like NATS responder for bench/context.mjs, run as its own process: Nest's NATS
-// transport (PolystoreNatsServer) with one handler answering a customer-sized view. Argument:
-// `signed` (checks every signed context, as a store does) or `unsigned` (a check that accepts
-// everything: the bus hop without the signature). Prints `ready`, and on SIGTERM its CPU time.
+// transport (PolystoreNatsServer) with two handlers answering a customer-sized view, a read
+// (`readOnly`) and a command (its signature claimed in the replay memory first, as a store's
+// writes are). Argument: `signed` (checks every signed context, as a store does) or `unsigned`
+// (a check that accepts everything: the bus hop without the signature). Prints `ready`, and on
+// SIGTERM its CPU time.
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
@@ -21,11 +23,19 @@ class ProbeController {
   read() {
     return view;
   }
+  touch() {
+    return view;
+  }
 }
-MessagePattern('bench.customers.get')(
+MessagePattern('bench.customers.get', { readOnly: true })(
   ProbeController.prototype,
   'read',
   Object.getOwnPropertyDescriptor(ProbeController.prototype, 'read'),
+);
+MessagePattern('bench.customers.touch')(
+  ProbeController.prototype,
+  'touch',
+  Object.getOwnPropertyDescriptor(ProbeController.prototype, 'touch'),
 );
 Controller()(ProbeController);
 class ProbeModule {}
@@ -34,7 +44,7 @@ Module({ controllers: [ProbeController] })(ProbeModule);
 const verifier =
   mode === 'signed'
     ? new ContextVerifier('bench-probe', [contextSigner.publicKey], [benchStoreKey])
-    : { check: () => undefined };
+    : { check: () => undefined, replayWindowMs: 60_000 };
 const app = await NestFactory.createMicroservice(ProbeModule, {
   strategy: new PolystoreNatsServer({
     url,

@@ -16,8 +16,12 @@ if (!dir) {
 const file = join(dir, 'dist/libs/messaging/src/context-signature.js');
 let text = readFileSync(file, 'utf8');
 for (const [name, pattern, body] of [
-  ['ContextSigner.sign', /\bsign\(subject, service, headers, body, now = Date\.now\(\)\) \{/g, 'return;'],
-  ['ContextVerifier.check', /\bcheck\(subject, headers, body, now = Date\.now\(\)\) \{/g, 'return undefined;'],
+  [
+    'ContextSigner.sign',
+    /\bsign\(subject, service, headers, body, now = Date\.now\(\), replyPrefix = DEFAULT_INBOX_PREFIX\) \{/g,
+    'return;',
+  ],
+  ['ContextVerifier.check', /\bcheck\(subject, headers, body, now = Date\.now\(\), reply\) \{/g, 'return undefined;'],
 ]) {
   const found = text.match(pattern)?.length ?? 0;
   if (found !== 1) throw new Error(`${name}: expected one match in ${file}, found ${found}`);
