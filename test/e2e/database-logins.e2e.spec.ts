@@ -478,6 +478,75 @@ describe('database logins - the services run without a superuser (e2e)', () => {
       'CREATE DATABASE intruder',
     ])
       await expect(pgQueryAt(asLogin, sql)).rejects.toMatchObject({ code: '42501' });
+
+    // The placement as earlier versions left it: recorded with the provisioning login (the
+    // server trusts loopback: no password), its database and tables the provisioning login's, no
+    // login of its own. The edge store, restarted (new pid), serves it as the provisioning login.
+    await stack.app('edge-store').stop('SIGKILL');
+    await pgQuery(
+      `UPDATE placements p SET server_url = $2, server_secret = NULL, version = p.version + 1
+         FROM tenants t WHERE t.id = p.tenant_id AND t.slug = $1 AND p.store = 'edge'`,
+      [slug, as(TestServices.postgresUrl, PROVISIONER)],
+      systemDb,
+    );
+    await pgQuery(
+      'DELETE FROM placement_provisioners pp USING tenants t WHERE t.id = pp.tenant_id AND t.slug = $1',
+      [slug],
+      systemDb,
+    );
+    await pgQuery(`REASSIGN OWNED BY "${login}" TO "${PROVISIONER}"`, [], edge.database);
+    await pgQuery(`DROP ROLE "${login}"`);
+    const edgeStore = await stack.startApp('edge-store');
+    const window = `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+    /** How many readings of the device the gateway returns (the edge store reads them). */
+    const points = async () => {
+      const page = await call(
+        'GET',
+        `/v1/devices/${(device.body as { id: string }).id}/telemetry?${window}`,
+        undefined,
+        own,
+      );
+      return page.status === 200 ? (page.body.points as unknown[]).length : -page.status;
+    };
+    const reading = () =>
+      httpRequest({
+        port: edgeStore.port,
+        method: 'POST',
+        path: '/ingest',
+        headers: { authorization: `Bearer ${(device.body as { token: string }).token}` },
+        body: [{ seq: Date.now(), ts: new Date().toISOString(), metrics: { kwh: 2 } }],
+      });
+    expect((await reading()).status).toBe(202);
+    await eventually(async () => (await points()) === 1, { what: 'the reading stored as the provisioning login' });
+    expect(await sessionLogins(edge.database)).toEqual([PROVISIONER]);
+    // `polystore tenants adopt-logins` gives it its login in place, while the edge store runs.
+    const cliEnv = { ...stack.cliEnv(), MASTER_KEY: TEST_MASTER_KEY };
+    const adopted = await runCli(['tenants', 'adopt-logins', slug, '--json'], cliEnv);
+    expect(adopted).toMatchObject({ code: 0 });
+    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: [{ slug, store: 'edge' }], failed: [] });
+    expect(await recordedLogin(slug, 'edge')).toBe(login);
+    expect(
+      await pgQuery<{ owner: string }>(
+        `SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace`,
+        [],
+        edge.database,
+      ),
+    ).toEqual([{ owner: login }]);
+    // The store reopens it with the login (the catalog's change event): new readings land, old ones stay.
+    expect((await reading()).status).toBe(202);
+    await eventually(
+      async () =>
+        (
+          await pgQuery<{ usename: string }>(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND usename NOT IN ('root', 'postgres')",
+            [edge.database],
+          )
+        ).some((row) => row.usename === login),
+      { what: 'an edge store session as the adopted login' },
+    );
+    await eventually(async () => (await points()) === 2, { what: 'both readings, the new one stored as the login' });
+    expect((await runCli(['tenants', 'adopt-logins', slug, '--json'], cliEnv)).stdout).toContain('"adopted": []');
+
     // The tenant goes (no grace period here): its database, its login and what was kept for it.
     const deleted = await stack.admin('DELETE', `/admin/tenants/${slug}`);
     expect([200, 202, 204]).toContain(deleted.status);

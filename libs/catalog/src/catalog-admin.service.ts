@@ -162,6 +162,90 @@ export class CatalogAdminService {
   }
 
   /**
+   * The `database` and `dedicated` placements on PostgreSQL recorded before placements had logins
+   * of their own: their store still reaches them with the provisioning login. `slugs`: only those
+   * tenants' (default: all).
+   */
+  async legacyPlacementLogins(slugs?: readonly TenantSlug[]): Promise<Array<{ slug: TenantSlug; store: StoreName }>> {
+    const rows = await this.db.query<
+      Array<{ slug: string; store: StoreName; server_url: string; kind: PlacementKind }>
+    >(
+      `SELECT t.slug, p.store, p.server_url, p.kind FROM placements p JOIN tenants t ON t.id = p.tenant_id
+        WHERE p.kind <> 'schema' AND ($1::text[] IS NULL OR t.slug = ANY($1)) ORDER BY t.slug, p.store`,
+      [slugs ?? null],
+    );
+    return rows
+      .filter((row) => getsPlacementLogin(row.server_url, row.kind))
+      .map((row) => ({ slug: row.slug as TenantSlug, store: row.store }));
+  }
+
+  /**
+   * Gives each placement of {@link legacyPlacementLogins} the login it would get today, in place
+   * (`polystore tenants adopt-logins`): its login made and handed the database and everything in
+   * it (`ServerRoles.adoptTenantDatabase`, as the provisioning login recorded for it), then the
+   * placement recorded with that login and the provisioning login kept apart, as for a new one,
+   * its version raised so every store replica opens it anew. Under the placement's lock, so no
+   * move or provisioning of the same database runs meanwhile; a placement changed since it was
+   * read is left for the next run. Idempotent: what failed is reported and can be run again.
+   * `slugs`: only those tenants' placements (default: all).
+   */
+  async adoptPlacementLogins(slugs?: readonly TenantSlug[]): Promise<{
+    adopted: Array<{ slug: TenantSlug; store: StoreName; objects: number }>;
+    failed: Array<{ slug: TenantSlug; store: StoreName; code: string; message: string }>;
+  }> {
+    const adopted: Array<{ slug: TenantSlug; store: StoreName; objects: number }> = [];
+    const failed: Array<{ slug: TenantSlug; store: StoreName; code: string; message: string }> = [];
+    for (const { slug, store } of await this.legacyPlacementLogins(slugs)) {
+      try {
+        const objects = await this.withPlacementLock(slug, store, () => this.adoptPlacementLogin(slug, store));
+        if (objects !== null) adopted.push({ slug, store, objects });
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        failed.push({ slug, store, code: code ?? 'ERROR', message: message ?? String(error) });
+      }
+    }
+    return { adopted, failed };
+  }
+
+  /** One placement of {@link adoptPlacementLogins}; null when it no longer needs it. */
+  private async adoptPlacementLogin(slug: TenantSlug, store: StoreName): Promise<number | null> {
+    const tenant = await this.db.getRepository(TenantEntity).findOneBy({ slug });
+    const placement =
+      tenant && (await this.db.getRepository(PlacementEntity).findOneBy({ tenantId: tenant.id, store }));
+    if (!tenant || !placement || !getsPlacementLogin(placement.serverUrl, placement.kind)) return null;
+    const password =
+      placement.serverSecret === null ? undefined : this.secrets.open(placement.serverSecret, tenant.id, store);
+    const login = this.placementLogin(store, placement.databaseName);
+    const objects = await ServerRoles.adoptTenantDatabase(
+      joinServerUrl(placement.serverUrl, password),
+      placement.databaseName,
+      login,
+    );
+    const recorded = this.recordedServer(
+      tenant.id,
+      store,
+      placement.serverUrl,
+      password,
+      placement.kind,
+      placement.databaseName,
+    );
+    await this.db.transaction(async (manager) => {
+      const result = await manager.update(
+        PlacementEntity,
+        { tenantId: tenant.id, store, version: placement.version },
+        { serverUrl: recorded.serverUrl, serverSecret: recorded.serverSecret, version: placement.version + 1 },
+      );
+      if (!result.affected) {
+        const now = await manager.findOneBy(PlacementEntity, { tenantId: tenant.id, store });
+        throw CatalogException.placementVersionConflict(slug, store, placement.version, now?.version ?? 0);
+      }
+      await this.keepProvisioner(manager, tenant.id, store, recorded.provisioner);
+    });
+    this.changed(slug);
+    return objects;
+  }
+
+  /**
    * The provisioning login's URL (password included) kept for the tenant's `store` placement that
    * has a login of its own; null for any other placement. Moves fence, copy and clean up with it.
    */

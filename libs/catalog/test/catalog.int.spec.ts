@@ -216,6 +216,67 @@ describe('catalog - system database, cached reads, cross-process invalidation', 
     ).toEqual([]);
   });
 
+  it('catalog - a database placement recorded before placements had logins is adopted in place: the login owns its data, the store opens it with that login, every process sees the new version', async () => {
+    const tenant = slug('adopt');
+    const id = randomUUID();
+    const database = `ps_secure_${id.replace(/-/g, '')}`;
+    const login = `${database}_login`;
+    // As an earlier version recorded it: the provisioning login's URL, its password sealed for the store.
+    await one.admin.createTenant({ id, slug: tenant, name: 'Legacy', placements: placements(tenant) });
+    const provisioning = new URL(TestServices.postgresUrl);
+    provisioning.password = 'legacy-secret'; // trust auth here: the password only has to travel
+    const sealed = one.admin.sealedSpec(id, {
+      store: 'secure',
+      serverUrl: provisioning.toString(),
+      kind: 'database',
+      database,
+    }).sealedPassword!;
+    provisioning.password = '';
+    await pgQuery(
+      `UPDATE placements SET server_url = $2, server_secret = decode($3, 'base64'), database_name = $4 WHERE tenant_id = $1`,
+      [id, provisioning.toString(), sealed, database],
+      'polystore_test_system',
+    );
+    await pgQuery(`CREATE DATABASE "${database}"`);
+    await pgQuery(
+      "CREATE TABLE customers (id serial PRIMARY KEY, name text); INSERT INTO customers (name) VALUES ('Ada')",
+      [],
+      database,
+    );
+    expect(await one.admin.legacyPlacementLogins([tenant])).toEqual([{ slug: tenant, store: 'secure' }]);
+    const before = (await two.catalog.getPlacement(tenant, 'secure')).version;
+
+    const report = await one.admin.adoptPlacementLogins([tenant]);
+    expect(report).toEqual({ adopted: [{ slug: tenant, store: 'secure', objects: 1 }], failed: [] });
+    expect(
+      await pgQuery(
+        `SELECT (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS db,
+                (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'customers') AS tbl`,
+        [],
+        database,
+      ),
+    ).toEqual([{ db: login, tbl: login }]);
+    // The other process drops its cached view at once; the store, holding only its key, opens the login.
+    await eventually(async () => (await two.catalog.getPlacement(tenant, 'secure')).version === before + 1, {
+      what: 'the new version seen by the other process',
+    });
+    const storeKey = storeKeyOf(options.keys.masterKey!, 'secure');
+    const storeOnly = new CatalogService(
+      db,
+      { ...options, keys: { storeKeys: { secure: storeKey } } },
+      new MessageClient(one.nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner }),
+    );
+    expect(new URL((await storeOnly.getPlacement(tenant, 'secure')).serverUrl).username).toBe(login);
+    expect(await one.admin.placementProvisionerUrl(id, 'secure')).toBe(
+      Object.assign(new URL(TestServices.postgresUrl), { password: 'legacy-secret' }).toString(),
+    );
+    // Done: nothing left to adopt, and a second run changes nothing.
+    expect(await one.admin.legacyPlacementLogins([tenant])).toEqual([]);
+    await expect(one.admin.adoptPlacementLogins([tenant])).resolves.toEqual({ adopted: [], failed: [] });
+    await expect(one.admin.deleteTenantById(id, tenant)).resolves.toBe(true);
+    expect(await pgQuery('SELECT 1 FROM pg_database WHERE datname = $1', [database])).toEqual([]);
+  });
+
   it('catalog - a taken slug is a TENANT_EXISTS conflict', async () => {
     const tenant = slug('dup');
     await one.admin.createTenant({ slug: tenant, name: 'A', placements: [] });

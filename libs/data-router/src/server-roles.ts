@@ -20,6 +20,56 @@ export interface ServerLogin {
   readonly password?: string;
 }
 
+/** Objects of the connected database's own schemas, for the queries below. */
+const USER_SCHEMA = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+/** Not made with another object (a column's sequence, a table's row type, an extension's), which follow it. */
+const STANDALONE = (catalog: string, oid: string) =>
+  `NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype IN ('a', 'i', 'e'))`;
+/** What the provisioning login owns in the connected database: ALTER statements handing each to the login `$1`. */
+const ADOPTION_STATEMENTS = `
+  WITH me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
+  SELECT format('ALTER SCHEMA %I OWNER TO %I', n.nspname, $1::text) AS statement
+    FROM pg_namespace n, me WHERE n.nspowner = me.oid AND ${USER_SCHEMA}
+  UNION ALL
+  SELECT format('ALTER %s %s OWNER TO %I',
+           CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                          WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END,
+           c.oid::regclass, $1::text)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, me
+   WHERE c.relowner = me.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND ${USER_SCHEMA}
+     AND ${STANDALONE('pg_class', 'c.oid')}
+  UNION ALL
+  SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, $1::text)
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace, me
+   WHERE t.typowner = me.oid AND t.typtype IN ('e', 'd', 'r') AND ${USER_SCHEMA} AND ${STANDALONE('pg_type', 't.oid')}
+  UNION ALL
+  SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, $1::text)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, me
+   WHERE p.proowner = me.oid AND ${USER_SCHEMA} AND ${STANDALONE('pg_proc', 'p.oid')}`;
+/** How many relations, types and routines of the connected database's own schemas another role than `$1` owns. */
+const FOREIGN_OWNED = `
+  SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relowner <> $1::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND ${USER_SCHEMA})
+       + (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE t.typowner <> $1::regrole AND t.typtype IN ('e', 'd', 'r') AND ${USER_SCHEMA})
+       + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE p.proowner <> $1::regrole AND ${USER_SCHEMA}) AS n`;
+
+/**
+ * Runs `statement` again (up to 5 times) when PostgreSQL reports `tuple concurrently updated`
+ * (XX000): two sessions changed one catalog row (a database's owner or grants) at once. The
+ * statements given are idempotent.
+ */
+async function retryConcurrentUpdate<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (attempt >= 5 || !/tuple concurrently updated/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 /** Databases a provisioning login may create and grant on MySQL/MariaDB: the placements' and the landing one. */
 const MYSQL_PROVISIONED_PATTERNS = ['ps\\_%', 'polystore\\_landing'];
 
@@ -295,11 +345,46 @@ export const ServerRoles = {
       // Two provisionings at once may both grant: the loser's unique violation means granted.
       await ds.query(`DO $$ BEGIN GRANT "${name}" TO CURRENT_USER; EXCEPTION WHEN unique_violation THEN NULL; END $$`);
       const created = await ensureDatabaseOn(ds, address, database);
-      await ds.query(`ALTER DATABASE "${database}" OWNER TO "${name}"`);
-      await ds.query(`REVOKE ALL ON DATABASE "${database}" FROM PUBLIC`);
-      await ds.query(`GRANT CONNECT, TEMPORARY ON DATABASE "${database}" TO CURRENT_USER`);
+      // Two at once may update the database's row together; the loser's statement is tried again.
+      for (const statement of [
+        `ALTER DATABASE "${database}" OWNER TO "${name}"`,
+        `REVOKE ALL ON DATABASE "${database}" FROM PUBLIC`,
+        `GRANT CONNECT, TEMPORARY ON DATABASE "${database}" TO CURRENT_USER`,
+      ])
+        await retryConcurrentUpdate(() => ds.query(statement));
       return created;
     });
+  },
+
+  /**
+   * Gives a `database` or `dedicated` placement made before placements had logins of their own
+   * (its database made, and its objects owned, by the provisioning login of `adminUrl`) the login
+   * it would get today, in place: {@link ensureTenantDatabase} (the login, the database's owner,
+   * `CONNECT` for it and the provisioning login alone), then, in one transaction, every schema,
+   * table, view, sequence, type and routine of the database that the provisioning login owns
+   * changes hands to the login. Not `REASSIGN OWNED`: it would also hand the login every other
+   * database the provisioning login owns. Each change locks its object until the commit (moments).
+   * Idempotent; returns how many objects changed hands. `INVALID_PLACEMENT`, after the change, when
+   * objects of another role are left (made by a superuser, say): the login could not use them.
+   */
+  async adoptTenantDatabase(adminUrl: string, database: string, login: ServerLogin): Promise<number> {
+    await ServerRoles.ensureTenantDatabase(adminUrl, database, login);
+    const { name } = checked(login);
+    return withAdminConnection(
+      parseServerUrl(adminUrl),
+      (ds) =>
+        ds.transaction(async (manager) => {
+          const statements = await manager.query<Array<{ statement: string }>>(ADOPTION_STATEMENTS, [name]);
+          for (const { statement } of statements) await manager.query(statement);
+          const [left] = await manager.query<Array<{ n: string }>>(FOREIGN_OWNED, [name]);
+          if (Number(left?.n ?? 0) > 0)
+            throw DataRouterException.invalidPlacement(
+              `${left!.n} objects in ${database} belong to another role than the provisioning login: give them to ${name} as their owner`,
+            );
+          return statements.length;
+        }),
+      database,
+    );
   },
 
   /**

@@ -130,6 +130,75 @@ describe('data-router - a PostgreSQL database placement with a login of its own 
     await expect(ServerRoles.dropTenantDatabase(adminUrl(), database)).resolves.toBe(true);
   }, 60_000);
 
+  it('placement login - a database the provisioning login made before placements had logins is adopted in place: its login owns everything in it, the data stays, the provisioning login keeps its other databases; again, nothing changes', async () => {
+    // Two placements as earlier versions made them: database and objects owned by the provisioning login.
+    const [database, neighbour] = [tenantDatabase('secure'), tenantDatabase('secure')];
+    for (const db of [database, neighbour]) await DatabaseAdmin.ensureDatabase(adminUrl(), db);
+    await queryAs(
+      provisioner,
+      database,
+      `CREATE TYPE mood AS ENUM ('calm', 'busy');
+       CREATE SCHEMA side;
+       CREATE TABLE customers (id serial PRIMARY KEY, mood mood NOT NULL);
+       CREATE TABLE side.notes (id bigint GENERATED ALWAYS AS IDENTITY, body text);
+       CREATE VIEW busy AS SELECT id FROM customers WHERE mood = 'busy';
+       CREATE FUNCTION busy_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM busy';
+       INSERT INTO customers (mood) VALUES ('busy'), ('calm')`,
+    );
+    await queryAs(provisioner, neighbour, 'CREATE TABLE other (id int)');
+    const login = loginOf(database);
+
+    // The schema, both tables (their sequences follow), the view, the function, the type: 6 objects.
+    await expect(ServerRoles.adoptTenantDatabase(adminUrl(), database, login)).resolves.toBe(6);
+    const owners = await queryAs(
+      root,
+      database,
+      `SELECT DISTINCT pg_get_userbyid(owner) AS owner FROM (
+         SELECT relowner AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'side')
+         UNION ALL SELECT typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname IN ('public', 'side')
+         UNION ALL SELECT proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('public', 'side')
+         UNION ALL SELECT nspowner FROM pg_namespace WHERE nspname = 'side'
+         UNION ALL SELECT datdba FROM pg_database WHERE datname = current_database()) o`,
+    );
+    expect(owners).toEqual([{ owner: login.username }]);
+    // The store's work, as the login: reads, writes through both sequences, the view and function.
+    await queryAs(
+      login,
+      database,
+      "INSERT INTO customers (mood) VALUES ('busy'); INSERT INTO side.notes (body) VALUES ('x')",
+    );
+    expect(await queryAs(login, database, 'SELECT busy_count()::int AS n')).toEqual([{ n: 2 }]);
+    // Nobody else connects; the neighbour (made the same way) keeps its owner, its login-less placement untouched.
+    await expect(queryAs(loginOf(neighbour), database, 'SELECT 1')).rejects.toMatchObject({ code: '28P01' });
+    expect(
+      await queryAs(root, 'postgres', 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [
+        neighbour,
+      ]),
+    ).toEqual([{ owner: provisioner.username }]);
+    await expect(ServerRoles.adoptTenantDatabase(adminUrl(), database, login)).resolves.toBe(0);
+    for (const db of [database, neighbour]) await ServerRoles.dropTenantDatabase(adminUrl(), db);
+  });
+
+  it("placement login - adopting a database with objects the provisioning login does not own (a superuser's) fails, naming them, and changes nothing", async () => {
+    const database = tenantDatabase('edge');
+    await DatabaseAdmin.ensureDatabase(adminUrl(), database);
+    await queryAs(provisioner, database, 'CREATE TABLE readings (id int)');
+    await queryAs(root, database, 'CREATE TABLE legacy (id int)');
+    const login = loginOf(database);
+    await expect(ServerRoles.adoptTenantDatabase(adminUrl(), database, login)).rejects.toMatchObject({
+      code: 'INVALID_PLACEMENT',
+      message: expect.stringMatching(/1 objects in .* belong to another role/),
+    });
+    expect(
+      await queryAs(
+        root,
+        database,
+        "SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'readings'",
+      ),
+    ).toEqual([{ owner: provisioner.username }]);
+    await ServerRoles.dropTenantDatabase(adminUrl(), database);
+  });
+
   it('placement login - names other than `<placement database>_login` are refused before anything runs', async () => {
     const database = tenantDatabase('edge');
     await expect(

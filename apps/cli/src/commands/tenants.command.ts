@@ -5,6 +5,7 @@ import type { CliRuntime } from '../cli-runtime.js';
 import { printJson, printTable } from '../output.js';
 import { slugArgument, UsageError } from './arguments.js';
 import { failIfNot } from './gateway-response.js';
+import { registerTenantAdoptLogins } from './tenant-adopt-logins.command.js';
 import { registerTenantMove } from './tenant-move.command.js';
 import { registerTenantQuota } from './tenant-quota.command.js';
 
@@ -137,6 +138,7 @@ export function registerTenants(program: Command, runtime: CliRuntime): void {
 
   registerTenantMove(tenants, runtime, slugArgument);
   registerTenantQuota(tenants, runtime);
+  registerTenantAdoptLogins(tenants, runtime);
 }
 
 /** `store=kind[@server-url]` as the admin API takes it; the gateway validates the values. */

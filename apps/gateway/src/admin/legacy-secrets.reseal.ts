@@ -13,6 +13,8 @@ const PASSWORD_IN_URL = '://[^/@":]+:[^/@"]*@';
  *   their store's key, so the stores that hold only their own key can open them.
  * - Tenant-provisioning sagas written before their input sealed server passwords (the saga log
  *   kept the URLs' passwords in clear): each placement's password is sealed, as new sagas' are.
+ * It also warns of the placements still reached with the provisioning login (made before
+ * placements had logins of their own): `polystore tenants adopt-logins` gives them theirs.
  */
 @Injectable()
 export class LegacySecretsReseal implements OnApplicationBootstrap {
@@ -29,6 +31,16 @@ export class LegacySecretsReseal implements OnApplicationBootstrap {
       if (resealed > 0) this.logger.log({ resealed }, 'server passwords sealed again with their store keys');
     } catch (error) {
       this.logger.warn({ code: (error as { code?: string }).code }, 'could not seal server passwords again');
+    }
+    try {
+      const legacy = await this.admin.legacyPlacementLogins();
+      if (legacy.length > 0)
+        this.logger.warn(
+          { placements: legacy.length },
+          'placements still reached with the provisioning login: run `polystore tenants adopt-logins`',
+        );
+    } catch (error) {
+      this.logger.warn({ code: (error as { code?: string }).code }, 'could not count the placements without a login');
     }
     try {
       const sealed = await this.sealProvisioningInputs();
