@@ -3,8 +3,17 @@ import type { INestMicroservice } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { type CodedError, ErrorKind } from '#polystore/platform';
-import { connectNats, ContextSigner, MessageClient, MessagingErrorCode, subjectFor } from '#polystore/messaging';
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  connectNats,
+  ContextSigner,
+  MessageClient,
+  MessagingErrorCode,
+  replayStreamName,
+  subjectFor,
+} from '#polystore/messaging';
 import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
+import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
 import { TestServices } from '../../../test/support/services.js';
 import { calls, Probe, service, startProbeServer } from './probe-service.js';
@@ -291,5 +300,52 @@ describe.each(TRANSPORTS)('messaging - typed request/reply on %s', (_transport, 
       await startProbeServer(url, prefix, 'one', verifier),
       await startProbeServer(url, prefix, 'two', verifier),
     ];
+  });
+});
+
+describe('messaging - the replay memory of a store on a real NATS server (JetStream)', () => {
+  const prefix = `rm${uniqueToken(6)}`;
+  let nc: NatsConnection;
+  let client: MessageClient;
+  let server: INestMicroservice;
+
+  beforeAll(async () => {
+    nc = await connectNats({ url: TestServices.natsUrl, name: 'replay-memory-test' });
+    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner });
+    server = await startProbeServer(TestServices.natsUrl, prefix, 'solo');
+    // Its subscriptions reach the NATS server shortly after it started listening.
+    const ready = () => runAsTenant(parseTenantSlug('acme'), () => client.request(Probe.whoami, { n: 0 }));
+    await eventually(
+      () =>
+        ready().then(
+          () => true,
+          () => false,
+        ),
+      { what: 'the probe answering' },
+    );
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await nc.drain();
+  });
+
+  it('messaging - while the replay memory is gone a command is refused unrun (SERVICE_UNAVAILABLE) and reads are served; the next command makes it again and runs', async () => {
+    await expect(client.request(Probe.slow, { ms: 1 })).resolves.toEqual({ slept: 1 });
+    const jsm = await jetstreamManager(nc);
+    await expect(jsm.streams.info(replayStreamName(service))).resolves.toMatchObject({
+      config: { duplicate_window: 630_000_000_000, max_age: 630_000_000_000 },
+    });
+    await jsm.streams.delete(replayStreamName(service));
+    const before = calls.slow;
+    await expect(client.request(Probe.slow, { ms: 1 })).rejects.toMatchObject({
+      code: MessagingErrorCode.SERVICE_UNAVAILABLE,
+    });
+    expect(calls.slow).toBe(before);
+    const read = await runAsTenant(parseTenantSlug('acme'), () => client.request(Probe.whoami, { n: 1 }));
+    expect(read).toMatchObject({ instance: 'solo' });
+    await expect(client.request(Probe.slow, { ms: 1 })).resolves.toEqual({ slept: 1 });
+    expect(calls.slow).toBe(before + 1);
+    await expect(jsm.streams.info(replayStreamName(service))).resolves.toMatchObject({ state: { messages: 1 } });
   });
 });

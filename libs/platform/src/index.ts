@@ -22,6 +22,7 @@ export {
   constantTimeEqual,
   deriveKey,
   hmacSha256,
+  secretKeyOf,
   open,
   randomKey,
   seal,

@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { AeadError, constantTimeEqual, deriveKey, open, randomKey, seal } from '#polystore/platform';
+import { createHmac } from 'node:crypto';
+import {
+  AeadError,
+  constantTimeEqual,
+  deriveKey,
+  hmacSha256,
+  open,
+  randomKey,
+  seal,
+  secretKeyOf,
+} from '#polystore/platform';
 
 describe('platform - AES-256-GCM sealing', () => {
   const key = randomKey();
@@ -30,5 +40,18 @@ describe('platform - AES-256-GCM sealing', () => {
     expect(constantTimeEqual('token-123', 'token-123')).toBe(true);
     expect(constantTimeEqual('token-123', 'token-124')).toBe(false);
     expect(constantTimeEqual('token', 'token-123')).toBe(false);
+  });
+
+  it('a key Buffer gets its KeyObject once, and a new one when its bytes change (never the old key for new bytes)', () => {
+    const raw = randomKey();
+    expect(secretKeyOf(raw)).toBe(secretKeyOf(raw));
+    const sealed = seal(raw, 'before', 'ctx');
+    const before = Buffer.from(raw);
+    raw.fill(7);
+    expect(secretKeyOf(raw).export().equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(() => open(raw, sealed, 'ctx')).toThrow(AeadError);
+    expect(open(before, sealed, 'ctx').toString()).toBe('before');
+    expect(open(raw, seal(raw, 'after', 'ctx'), 'ctx').toString()).toBe('after');
+    expect(hmacSha256(raw, 'x').equals(createHmac('sha256', Buffer.alloc(32, 7)).update('x').digest())).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** The console's session cookie. */
 export const SESSION_COOKIE = 'ps_console';
@@ -33,14 +33,14 @@ export interface IssuedSession {
  * guessable without the key. Nothing here is stored.
  */
 export class ConsoleSessions {
-  private readonly key: Buffer;
+  private readonly key: KeyObject;
 
   constructor(
     adminToken: string,
     readonly ttlSeconds: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', adminToken, Buffer.alloc(0), KEY_INFO, 32));
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', adminToken, Buffer.alloc(0), KEY_INFO, 32)));
   }
 
   /** A new session that expires `ttlSeconds` from now. */

@@ -3,9 +3,11 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  createSecretKey,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
+  type KeyObject,
 } from 'node:crypto';
 
 const VERSION = 1;
@@ -25,6 +27,23 @@ function assertKey(key: Buffer): void {
   if (key.length !== KEY_BYTES) throw new AeadError(`AES-256-GCM needs a ${KEY_BYTES}-byte key`);
 }
 
+const secretKeys = new WeakMap<Buffer, { readonly bytes: Buffer; readonly key: KeyObject }>();
+
+/**
+ * The `KeyObject` of a raw secret key, made once per key Buffer and kept while the Buffer lives
+ * (used only while the Buffer still holds the same bytes). Node 24 imports a raw Buffer key anew
+ * for every cipher or HMAC: about 13 µs here, against 2-3 µs for the operation itself with a
+ * `KeyObject` (Node 20: no difference). Keys are used many times (a tenant's data keys, a
+ * session key), so every AES-GCM and HMAC of the project goes through this.
+ */
+export function secretKeyOf(raw: Buffer): KeyObject {
+  const known = secretKeys.get(raw);
+  if (known?.bytes.equals(raw)) return known.key;
+  const key = createSecretKey(raw);
+  secretKeys.set(raw, { bytes: Buffer.from(raw), key });
+  return key;
+}
+
 /**
  * AES-256-GCM encryption: `version(1) | iv(12) | tag(16) | ciphertext`.
  *
@@ -34,7 +53,7 @@ function assertKey(key: Buffer): void {
 export function seal(key: Buffer, plaintext: Buffer | string, aad: string): Buffer {
   assertKey(key);
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', secretKeyOf(key), iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([
     cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
@@ -49,7 +68,7 @@ export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
   if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new AeadError();
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  const decipher = createDecipheriv('aes-256-gcm', secretKeyOf(key), iv);
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(tag);
   try {
@@ -76,7 +95,7 @@ export function sha256(data: Buffer | string): Buffer {
 
 /** HMAC-SHA256. */
 export function hmacSha256(key: Buffer, data: Buffer | string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
+  return createHmac('sha256', secretKeyOf(key)).update(data).digest();
 }
 
 /** Constant-time comparison of two strings (false when lengths differ). */
