@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription, SubscriptionOptions } from '@nats-io/transport-node';
-import { RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
+import { ContextHeader, RequestContextStore, TenancyException, readContextHeaders } from '#polystore/tenancy';
 import { endSpan, extractTraceContext, SpanKind, startSpan, withSpan, type Span } from '#polystore/tracing';
 import { busAuthenticator } from './bus-auth.js';
 import { subjectFor } from './contract.js';
@@ -153,8 +153,10 @@ export class PolystoreNatsServer extends ServerNats {
     const handler = this.getHandlerByPattern(channel);
     if (!handler || handler.extras?.readOnly === true) return undefined;
     const signature = message.headers?.get(SignatureHeader.SIGNATURE) ?? '';
+    // About as long as the sender waits: 1-5 s (a command past its deadline is refused right after).
+    const left = Number(message.headers?.get(ContextHeader.DEADLINE)) - Date.now();
     try {
-      if (await this.replayMemory!.claim(signature)) return undefined;
+      if (await this.replayMemory!.claim(signature, Math.min(Math.max(left, 1_000), 5_000))) return undefined;
       return MessagingException.contextReplayed(message.subject);
     } catch (error) {
       this.refusals.warn(

@@ -11,9 +11,10 @@ import { InProcessNats } from './in-process-nats.js';
 export interface ReplayMemory {
   /**
    * True the first time `signature` is claimed within the window, by any replica; false for
-   * every later claim. Rejects when the memory cannot be reached: the command must then not run.
+   * every later claim. Rejects when the memory cannot be reached within `timeoutMs` (default 5 s):
+   * the command must then not run.
    */
-  claim(signature: string): Promise<boolean>;
+  claim(signature: string, timeoutMs?: number): Promise<boolean>;
 }
 
 export interface ReplayMemoryConfig {
@@ -79,10 +80,10 @@ export function openReplayMemory(nc: NatsConnection, config: ReplayMemoryConfig)
     return jetstream(nc, { checkAPI: false });
   };
   return {
-    async claim(signature) {
+    async claim(signature, timeoutMs = 5_000) {
       client ??= open();
       try {
-        const ack = await (await client).publish(subject, new Uint8Array(0), { msgID: signature });
+        const ack = await (await client).publish(subject, new Uint8Array(0), { msgID: signature, timeout: timeoutMs });
         return !ack.duplicate;
       } catch (error) {
         client = undefined;
