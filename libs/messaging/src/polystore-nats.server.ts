@@ -109,6 +109,8 @@ export class PolystoreNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, message: Msg): Promise<unknown> {
+    // In flight from here: a command waiting for its claim holds a graceful shutdown back too.
+    this.inFlight++;
     const refusal =
       this.settings.verifier.check(message.subject, message.headers, message.data, Date.now(), message.reply) ??
       (await this.claim(channel, message));
@@ -128,7 +130,6 @@ export class PolystoreNatsServer extends ServerNats {
       parent,
     });
     if (span) this.spans.set(message, span);
-    this.inFlight++;
     try {
       const handled: unknown = await withSpan(
         span,
@@ -223,7 +224,9 @@ export class PolystoreNatsServer extends ServerNats {
     }
   }
 
+  /** Answers `message` with `error` (nothing ran); it is no longer in flight. */
   private refuse(message: Msg, error: Error): void {
+    this.settle();
     if (!message.reply) return;
     let id: unknown;
     try {
