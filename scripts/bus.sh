@@ -3,7 +3,8 @@
 # permissions per service (libs/messaging/src/bus-auth.ts), JetStream on. Not the machine's open
 # NATS on 4222 (which tests use for speed); `npm run stack` runs on this one.
 #
-#   scripts/bus.sh start            write the config (seeds created once) and start it if nothing listens
+#   scripts/bus.sh start            write the config (seeds created once) and start it if nothing listens;
+#                                   if this script's instance runs, reload it with the config written again
 #   scripts/bus.sh stop             stop the instance this script started (pid file)
 #   scripts/bus.sh status           exit 0 when something listens on the port, 3 otherwise
 #   scripts/bus.sh revoke <service> give <service> a new seed and reload: its old credentials are refused
@@ -46,7 +47,12 @@ cli() {
 start() {
   if port_open; then
     local pid
-    if pid=$(running_pid); then say "already running (pid $pid) on 127.0.0.1:$PORT"; else
+    if pid=$(running_pid); then
+      # Written again and reloaded: permissions a newer version needs (a store's replay memory) apply at once.
+      cli config
+      "$NATS_SERVER" --signal "reload=$pid" >/dev/null
+      say "already running (pid $pid) on 127.0.0.1:$PORT; its config written again and reloaded"
+    else
       say "something already listens on 127.0.0.1:$PORT (not started by this script); leaving it"
     fi
     exit 0
