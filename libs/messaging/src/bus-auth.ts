@@ -84,7 +84,8 @@ export function busPermissions(service: BusService): BusPermissions {
           '$JS.API.STREAM.INFO.*',
           '$JS.API.STREAM.CREATE.*',
           '$JS.API.STREAM.UPDATE.*',
-          ...replay.publish.filter((subject) => !subject.startsWith('$JS.API.')),
+          // Its replay memory's claims (the stream API calls above cover its stream).
+          `*.${replaySubject(service)}`,
         ],
         subscribe: ['*.reliable.>', CATALOG_EVENTS, ...replay.subscribe],
         allowResponses: true,

@@ -151,7 +151,8 @@ export class PolystoreNatsServer extends ServerNats {
    * pattern). Undefined when the command may run.
    */
   private async claim(channel: string, message: Msg): Promise<MessagingException | undefined> {
-    const handler = this.getHandlerByPattern(channel);
+    // `channel` is a key of the handlers (bindEvents subscribes by key): no pattern parse per message.
+    const handler = this.messageHandlers.get(channel);
     if (!handler || handler.extras?.readOnly === true) return undefined;
     const signature = message.headers?.get(SignatureHeader.SIGNATURE) ?? '';
     // About as long as the sender waits: 1-5 s (a command past its deadline is refused right after).
