@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import {
   busAuthenticator,
   busInboxPrefix,
@@ -12,6 +12,7 @@ import {
   type BusService,
 } from '#polystore/messaging';
 import { PrivateBus } from '../support/bus.js';
+import { copyOfRequest } from '../support/nats.js';
 import { eventually } from '../support/eventually.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 
@@ -82,17 +83,12 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
     // publish rights (only callers have them). Neither the reply subject nor restarts help it.
     const spy = await as('secure-store');
     const subject = subjectFor(stack.prefix, Contracts.secure.customers.create.pattern);
-    const copies: Msg[] = [];
-    spy.subscribe(subject, {
-      callback: (_error, msg) => {
-        copies.push(msg);
-      },
+    let createdId = '';
+    const copy = await copyOfRequest(spy, subject, async () => {
+      const created = await call('POST', '/v1/customers', { name: 'Twin', email: `twin.${email}` });
+      expect(created.status).toBe(201);
+      createdId = created.body.id as string;
     });
-    await spy.flush();
-    const created = await call('POST', '/v1/customers', { name: 'Twin', email: `twin.${email}` });
-    expect(created.status).toBe(201);
-    await eventually(() => copies.length > 0, { what: 'a copy of the gateway command' });
-    const copy = copies[0]!;
     await spy.close();
 
     // The store that ran it dies with its own memory of it; the bus crashes too.
@@ -116,7 +112,7 @@ describe('authenticated bus - a user per service, least privilege (e2e, real pro
     await eventually(() => replays() > 0, { what: 'the copy sent to the gateway inbox refused as a replay' });
     // Created once: the tenant has exactly the customers the gateway created (emails are sealed).
     const rows = await stack.tenantSql<{ id: string }>(tenant.slug, 'secure', 'SELECT id FROM customers');
-    expect(rows.map((row) => row.id).sort()).toEqual([customerId, created.body.id as string].sort());
+    expect(rows.map((row) => row.id).sort()).toEqual([customerId, createdId].sort());
   });
 
   it('bus - a client without credentials is refused at connect', async () => {

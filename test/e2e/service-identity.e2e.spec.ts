@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { ContextSigner, Contracts, MessagingErrorCode, subjectFor, type MessageClient } from '#polystore/messaging';
 import { runAsTenant, parseTenantSlug } from '#polystore/tenancy';
 import { eventually } from '../support/eventually.js';
-import { stackClient } from '../support/nats.js';
+import { copiedHeaders, copyOfRequest, stackClient } from '../support/nats.js';
 import { TestServices } from '../support/services.js';
 import { TestStack, type TestTenant } from '../support/stack.js';
 
@@ -100,28 +100,16 @@ describe('service identity - signed tenant context on the bus (e2e, real process
     // What a process that can subscribe on the bus sees of the gateway's traffic (the bus's own
     // authentication is what stops the subscription itself).
     const getSubject = subjectFor(stack.prefix, Contracts.secure.customers.get.pattern);
-    const copies: Msg[] = [];
-    const spy = attacker.subscribe(getSubject, {
-      callback: (_error, msg) => {
-        copies.push(msg);
-      },
+    const copy = await copyOfRequest(attacker, getSubject, async () => {
+      const read = await stack.request({
+        path: `/v1/customers/${customerId}`,
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+      });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ name, email });
     });
-    await attacker.flush();
-    const read = await stack.request({
-      path: `/v1/customers/${customerId}`,
-      tenant: tenant.slug,
-      apiKey: tenant.apiKey,
-    });
-    expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ name, email });
-    await eventually(() => copies.length > 0, { what: 'a copy of the gateway request' });
-    spy.unsubscribe();
-    const copy = copies[0]!;
-    const replayHeaders = (): MsgHdrs => {
-      const headers = natsHeaders();
-      for (const [header, values] of copy.headers!) headers.set(header, values[0]!);
-      return headers;
-    };
+    const replayHeaders = (): MsgHdrs => copiedHeaders(copy);
 
     // As-is to the attacker's own inbox: the signature names the gateway's inbox prefix.
     const asIs = await send(getSubject, copy.data, replayHeaders());
@@ -163,27 +151,20 @@ describe('service identity - signed tenant context on the bus (e2e, real process
 
   it('service identity - a gateway command copied off the bus is refused by another replica, even after the first was killed (-9): the customer exists once', async () => {
     const createSubject = subjectFor(stack.prefix, Contracts.secure.customers.create.pattern);
-    const copies: Msg[] = [];
-    const spy = attacker.subscribe(createSubject, {
-      callback: (_error, msg) => {
-        copies.push(msg);
-      },
-    });
-    await attacker.flush();
     const twinEmail = `twin.${randomBytes(4).toString('hex')}@example.com`;
-    const created = await stack.request({
-      method: 'POST',
-      path: '/v1/customers',
-      body: { name: 'Twin', email: twinEmail },
-      tenant: tenant.slug,
-      apiKey: tenant.apiKey,
+    let createdId = '';
+    const copy = await copyOfRequest(attacker, createSubject, async () => {
+      const created = await stack.request({
+        method: 'POST',
+        path: '/v1/customers',
+        body: { name: 'Twin', email: twinEmail },
+        tenant: tenant.slug,
+        apiKey: tenant.apiKey,
+      });
+      expect(created.status).toBe(201);
+      createdId = created.body.id as string;
     });
-    expect(created.status).toBe(201);
-    await eventually(() => copies.length > 0, { what: 'a copy of the gateway command' });
-    spy.unsubscribe();
-    const copy = copies[0]!;
-    const headers = natsHeaders();
-    for (const [header, values] of copy.headers!) headers.set(header, values[0]!);
+    const headers = copiedHeaders(copy);
 
     // The replica that ran it dies with its memory; another process, which never saw it, gets the copy.
     const first = stack.app('secure-store');
@@ -199,6 +180,6 @@ describe('service identity - signed tenant context on the bus (e2e, real process
     const found = await runAsTenant(parseTenantSlug(tenant.slug), () =>
       signed.client.request(Contracts.secure.customers.search, { email: twinEmail }),
     );
-    expect(found.items.map((customer) => customer.id)).toEqual([created.body.id]);
+    expect(found.items.map((customer) => customer.id)).toEqual([createdId]);
   });
 });
