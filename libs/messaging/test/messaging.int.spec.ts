@@ -15,6 +15,7 @@ import {
 import { newRequestContext, parseTenantSlug, RequestContextStore, runAsTenant } from '#polystore/tenancy';
 import { eventually } from '../../../test/support/eventually.js';
 import { uniqueToken } from '../../../test/support/ids.js';
+import { stackClient } from '../../../test/support/nats.js';
 import { TestServices } from '../../../test/support/services.js';
 import { calls, Probe, service, startProbeServer } from './probe-service.js';
 import { testContextSigner, testContextVerifier } from '../../../test/support/context-keys.js';
@@ -310,8 +311,7 @@ describe('messaging - the replay memory of a store on a real NATS server (JetStr
   let server: INestMicroservice;
 
   beforeAll(async () => {
-    nc = await connectNats({ url: TestServices.natsUrl, name: 'replay-memory-test' });
-    client = new MessageClient(nc, { subjectPrefix: prefix, defaultTimeoutMs: 2_000, signer: testContextSigner });
+    ({ nc, client } = await stackClient(prefix, 2_000));
     server = await startProbeServer(TestServices.natsUrl, prefix, 'solo');
     // Its subscriptions reach the NATS server shortly after it started listening.
     const ready = () => runAsTenant(parseTenantSlug('acme'), () => client.request(Probe.whoami, { n: 0 }));
