@@ -11,6 +11,7 @@ import { uniqueToken } from '../support/ids.js';
 import { mariaQuery } from '../support/mariadb.js';
 import { pgQuery } from '../support/pg.js';
 import { TestServices } from '../support/services.js';
+import { tcpPortsOf } from '../support/sockets.js';
 import { TEST_MASTER_KEY, TestStack, type TestTenant } from '../support/stack.js';
 import { runCli, type CliResult } from '../support/cli.js';
 
@@ -221,9 +222,13 @@ describe('database logins - the services run without a superuser (e2e)', () => {
     expect(catalogLoginsOf('gateway').map((s) => s.usename)).toEqual([CATALOG]);
     expect(catalogLoginsOf('edge-store').map((s) => s.usename)).toEqual(['ps_edge_catalog']);
     expect(sessions.filter((s) => s.rolsuper)).toEqual([]);
-    const mariadb = await mariaQuery<{ user: string }>(
-      `SELECT DISTINCT USER AS user FROM information_schema.PROCESSLIST WHERE DB LIKE 'ps\\_reliable\\_%' OR DB = 'polystore_landing'`,
-    );
+    // This stack's sessions only: other suites' stacks share the server (some of them as root).
+    const ports = tcpPortsOf([...stack.apps.values()].map((app) => app.child.pid!));
+    const mariadb = (
+      await mariaQuery<{ user: string; host: string }>(
+        `SELECT DISTINCT USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE DB LIKE 'ps\\_reliable\\_%' OR DB = 'polystore_landing'`,
+      )
+    ).filter((row) => ports.has(Number(row.host.split(':').pop())));
     // The reliable store's pool logs in as its runtime login (its migrations as the provisioning one).
     expect(mariadb.map((row) => row.user)).toContain('ps_reliable_runtime');
     expect(mariadb.map((row) => row.user)).not.toContain('root');
